@@ -1,0 +1,685 @@
+//! One function per command: read what it needs, call the library, print the result.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, IsTerminal, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use zeroize::Zeroizing;
+
+use crate::crypto;
+use crate::secret::Passphrase;
+use crate::vault::backup::{self, Opener, Seal};
+use crate::vault::keyslots::KdfParams;
+use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, capture};
+
+use super::passphrase::{self, Source};
+use super::{
+    AddKind, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand, EditArgs,
+    RecoveryCommand, UsageError, VaultCommand, demo, editor,
+};
+
+/// What every command may need: where the vault is and how to unlock it.
+struct Session {
+    dir: PathBuf,
+    passphrase: Source,
+    recovery_key_file: Option<PathBuf>,
+}
+
+fn default_vault_dir() -> Result<PathBuf> {
+    let base = dirs::data_dir().ok_or_else(|| {
+        UsageError("no platform data directory is known here; give --vault DIR".into())
+    })?;
+    Ok(base.join("posbon").join("vault"))
+}
+
+pub(super) fn run(cli: Cli) -> Result<()> {
+    let dir = match cli.vault {
+        Some(dir) => dir,
+        None => default_vault_dir()?,
+    };
+    let ctx = Session {
+        dir,
+        passphrase: Source {
+            file: cli.passphrase_file,
+            fd: cli.passphrase_fd,
+        },
+        recovery_key_file: cli.recovery_key_file,
+    };
+    match cli.command {
+        Command::Init { insecure_fast_kdf } => init(&ctx, insecure_fast_kdf),
+        Command::Add(kind) => add(&ctx, kind),
+        Command::List => list(&ctx),
+        Command::Show { id } => show(&ctx, &id),
+        Command::Edit(args) => edit(&ctx, args),
+        Command::Rm { id } => {
+            let (vault, _) = unlock(&ctx)?;
+            let id = vault.resolve(&id)?;
+            vault.remove(&id)?;
+            eprintln!("deleted record {id}");
+            Ok(())
+        }
+        Command::Attach { id, path, name } => attach(&ctx, &id, &path, name),
+        Command::Extract { id, name, out } => extract(&ctx, &id, &name, &out),
+        Command::Detach { id, name } => {
+            let (vault, _) = unlock(&ctx)?;
+            let id = vault.resolve(&id)?;
+            vault.detach(&id, &name)?;
+            eprintln!("removed attachment {name:?} from record {id}");
+            Ok(())
+        }
+        Command::Search { words } => {
+            let (vault, _) = unlock(&ctx)?;
+            let (hits, damaged) = vault.search(&words)?;
+            print_rows(&hits)?;
+            report_damaged(damaged)
+        }
+        Command::Passwd {
+            new_passphrase_file,
+        } => passwd(&ctx, new_passphrase_file),
+        Command::Recovery(command) => recovery(&ctx, command),
+        Command::Duress(command) => duress(&ctx, command),
+        Command::Capture(command) => capture_cmd(&ctx, command),
+        Command::Backup(command) => backup_cmd(&ctx, command),
+        Command::Vault(VaultCommand::Check) => check(&ctx),
+        Command::Panic { yes } => panic_cmd(&ctx, yes),
+        Command::Demo => demo::run(),
+    }
+}
+
+/// Opens the vault with the recovery key file or the passphrase; returns the passphrase too
+/// when one was used (backups may be sealed with it).
+fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
+    if !vault::exists(&ctx.dir) {
+        return Err(vault::VaultError::NotFound(ctx.dir.clone()).into());
+    }
+    let (result, passphrase) = match &ctx.recovery_key_file {
+        Some(path) => {
+            let key = passphrase::from_file(path)?;
+            (Vault::open(&ctx.dir, Unlock::RecoveryKey(&key)), None)
+        }
+        None => {
+            let passphrase = ctx.passphrase.read("Passphrase")?;
+            (
+                Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase)),
+                Some(passphrase),
+            )
+        }
+    };
+    let vault =
+        result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+    for notice in vault.notices() {
+        eprintln!("posbon: {notice}");
+    }
+    Ok((vault, passphrase))
+}
+
+fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
+    if vault::exists(&ctx.dir) {
+        return Err(vault::VaultError::AlreadyExists(ctx.dir.clone()).into());
+    }
+    let passphrase = ctx.passphrase.read_new("New passphrase")?;
+    let kdf = if insecure_fast_kdf {
+        eprintln!(
+            "posbon: WARNING: --insecure-fast-kdf makes the passphrase easy to brute-force; use it for tests only"
+        );
+        KdfParams::INSECURE_FAST
+    } else {
+        KdfParams::INTERACTIVE
+    };
+    Vault::create(&ctx.dir, &passphrase, kdf)
+        .with_context(|| format!("cannot create a vault at {}", ctx.dir.display()))?;
+    eprintln!("created a vault at {}", ctx.dir.display());
+    Ok(())
+}
+
+/// Reads a body from the editor, a file, or stdin.
+fn read_body(args: &BodyArgs, initial: &str) -> Result<Zeroizing<String>> {
+    if args.editor {
+        return editor::edit(initial);
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    if let Some(path) = &args.body_file {
+        fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    } else {
+        if io::stdin().is_terminal() {
+            eprintln!("Type the body; end with Ctrl-D on a line of its own.");
+        }
+        io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read the body from stdin")?;
+    }
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| UsageError("the body is not UTF-8 text".into()))?;
+    Ok(Zeroizing::new(text.to_string()))
+}
+
+fn clean_tags(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn add(ctx: &Session, kind: AddKind) -> Result<()> {
+    let now = vault::now();
+    let (mut record, body_args, fields) = match kind {
+        AddKind::Source {
+            name,
+            contact,
+            trust,
+            gave,
+            body,
+        } => (
+            Record::new(Kind::Source, name, now),
+            body,
+            vec![("contact", contact), ("trust", trust), ("gave", gave)],
+        ),
+        AddKind::Draft { title, body } => (Record::new(Kind::Draft, title, now), body, vec![]),
+        AddKind::Note {
+            case,
+            court,
+            lawyer,
+            dates,
+            body,
+        } => (
+            Record::new(Kind::Note, case, now),
+            body,
+            vec![("court", court), ("lawyer", lawyer), ("dates", dates)],
+        ),
+    };
+    if record.title.trim().is_empty() {
+        return Err(UsageError(format!(
+            "the {} must not be empty",
+            record.kind.title_label()
+        ))
+        .into());
+    }
+    for (field, value) in fields {
+        if let Some(value) = value {
+            record.set_field(field, &value);
+        }
+    }
+    record.tags = clean_tags(&body_args.tags);
+    // Unlock first, so that a wrong passphrase does not cost the journalist a typed body.
+    let (vault, _) = unlock(ctx)?;
+    record.body = read_body(&body_args, "")?.to_string();
+    let id = vault.add(&record)?;
+    println!("{id}");
+    Ok(())
+}
+
+/// Makes text safe for one tab-separated line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn print_rows(rows: &[(RecordId, Record)]) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for (id, record) in rows {
+        writeln!(
+            out,
+            "{id}\t{}\t{}",
+            record.kind.as_str(),
+            one_line(&record.title)
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Tells about damaged records after the readable ones were printed, and fails with the
+/// first damage so scripts notice.
+fn report_damaged(damaged: Vec<vault::VaultError>) -> Result<()> {
+    let count = damaged.len();
+    let mut damaged = damaged.into_iter();
+    let Some(first) = damaged.next() else {
+        return Ok(());
+    };
+    for other in damaged {
+        eprintln!("posbon: {other}");
+    }
+    Err(anyhow::Error::new(first).context(format!(
+        "{count} record(s) could not be read; the others were listed (run `posbon vault check`)"
+    )))
+}
+
+fn list(ctx: &Session) -> Result<()> {
+    let (vault, _) = unlock(ctx)?;
+    let (records, damaged) = vault.records()?;
+    print_rows(&records)?;
+    report_damaged(damaged)
+}
+
+fn time_text(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn show(ctx: &Session, id: &str) -> Result<()> {
+    let (vault, _) = unlock(ctx)?;
+    let id = vault.resolve(id)?;
+    let record = vault.get(&id)?;
+    let mut text = Zeroizing::new(String::new());
+    use std::fmt::Write as _;
+    let _ = writeln!(text, "id:      {id}");
+    let _ = writeln!(text, "kind:    {}", record.kind.as_str());
+    let _ = writeln!(
+        text,
+        "{:<8} {}",
+        format!("{}:", record.kind.title_label()),
+        record.title
+    );
+    if !record.tags.is_empty() {
+        let _ = writeln!(text, "tags:    {}", record.tags.join(", "));
+    }
+    for field in record.kind.field_names() {
+        if let Some(value) = record.field(field) {
+            let _ = writeln!(text, "{:<8} {value}", format!("{field}:"));
+        }
+    }
+    let _ = writeln!(text, "created: {}", time_text(record.created));
+    let _ = writeln!(text, "updated: {}", time_text(record.updated));
+    if !record.attachments.is_empty() {
+        let _ = writeln!(text, "attachments:");
+        for a in &record.attachments {
+            let _ = writeln!(text, "  {} ({})", a.name, human_size(a.size));
+        }
+    }
+    let _ = writeln!(text);
+    text.push_str(&record.body);
+    if !record.body.ends_with('\n') && !record.body.is_empty() {
+        text.push('\n');
+    }
+    io::stdout().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
+    let (vault, _) = unlock(ctx)?;
+    let id = vault.resolve(&args.id)?;
+    let mut record = vault.get(&id)?;
+    let mut changed = false;
+    if let Some(title) = args.title {
+        if title.trim().is_empty() {
+            return Err(UsageError("the title must not be empty".into()).into());
+        }
+        record.title = title;
+        changed = true;
+    }
+    if let Some(tags) = args.tags {
+        record.tags = clean_tags(&tags);
+        changed = true;
+    }
+    for assignment in &args.fields {
+        let (field, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--set takes FIELD=VALUE, not {assignment:?}")))?;
+        if !record.kind.field_names().contains(&field) {
+            return Err(UsageError(format!(
+                "a {} has no field {field:?} (it has: {})",
+                record.kind.as_str(),
+                record.kind.field_names().join(", ")
+            ))
+            .into());
+        }
+        record.set_field(field, value);
+        changed = true;
+    }
+    let body_args = BodyArgs {
+        tags: vec![],
+        body_file: args.body_file,
+        editor: args.editor,
+    };
+    if args.stdin_body || body_args.body_file.is_some() || body_args.editor {
+        let initial = Zeroizing::new(record.body.clone());
+        record.body = read_body(&body_args, &initial)?.to_string();
+        changed = true;
+    }
+    if !changed {
+        return Err(UsageError(
+            "nothing to change: give --title, --tag, --set, --stdin-body, --body-file or --editor"
+                .into(),
+        )
+        .into());
+    }
+    record.updated = vault::now();
+    vault.put(&id, &record)?;
+    eprintln!("updated record {id}");
+    Ok(())
+}
+
+fn file_name_of(path: &Path) -> Result<String> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{} has no usable file name; give --name",
+                path.display()
+            ))
+            .into()
+        })
+}
+
+fn attach(ctx: &Session, id: &str, path: &Path, name: Option<String>) -> Result<()> {
+    let name = match name {
+        Some(name) => name,
+        None => file_name_of(path)?,
+    };
+    let mut file =
+        fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (vault, _) = unlock(ctx)?;
+    let id = vault.resolve(id)?;
+    let size = vault.attach(&id, &name, &mut file)?;
+    eprintln!("attached {name:?} ({}) to record {id}", human_size(size));
+    Ok(())
+}
+
+fn extract(ctx: &Session, id: &str, name: &str, out: &Path) -> Result<()> {
+    let (vault, _) = unlock(ctx)?;
+    let id = vault.resolve(id)?;
+    if out == Path::new("-") {
+        let stdout = io::stdout();
+        let mut lock = stdout.lock();
+        vault.extract(&id, name, &mut lock)?;
+        return Ok(lock.flush()?);
+    }
+    // Write beside the target and rename, so a failed or tampered attachment never leaves a
+    // half-written file under the name the user asked for.
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = parent.join(format!(
+        ".posbon-extract-{}",
+        hex::encode(crypto::random_array::<8>())
+    ));
+    let result = (|| -> Result<()> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)
+            .with_context(|| format!("cannot write {}", temp.display()))?;
+        let mut writer = io::BufWriter::with_capacity(1 << 20, file);
+        vault.extract(&id, name, &mut writer)?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+fn passwd(ctx: &Session, new_file: Option<PathBuf>) -> Result<()> {
+    let (mut vault, _) = unlock(ctx)?;
+    let source = Source {
+        file: new_file,
+        fd: None,
+    };
+    let new = source.read_new("New passphrase")?;
+    vault.change_passphrase(&new)?;
+    eprintln!("the passphrase was changed");
+    Ok(())
+}
+
+fn recovery(ctx: &Session, command: RecoveryCommand) -> Result<()> {
+    let (mut vault, _) = unlock(ctx)?;
+    match command {
+        RecoveryCommand::Add => {
+            let (key, recipient) = vault.add_recovery_key()?;
+            println!("{}", key.expose());
+            eprintln!(
+                "This is your recovery key. It is shown once: write it on paper or give it to someone you trust.\n\
+                 It opens the vault without the passphrase: posbon --recovery-key-file FILE ...\n\
+                 Its public recipient, for `posbon backup export --to`: {recipient}"
+            );
+        }
+        RecoveryCommand::Remove => {
+            if vault.remove_recovery_key()? {
+                eprintln!("the recovery key was removed");
+            } else {
+                eprintln!("there was no recovery key");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
+    let (mut vault, _) = unlock(ctx)?;
+    match command {
+        DuressCommand::Set {
+            duress_passphrase_file,
+        } => {
+            let source = Source {
+                file: duress_passphrase_file,
+                fd: None,
+            };
+            let duress = source.read_new("Duress passphrase")?;
+            vault.set_duress(&duress)?;
+            eprintln!(
+                "the duress passphrase is set: it opens a decoy vault (empty until you add to it \
+                 while opened with the duress passphrase) and leaves a record you will see here"
+            );
+        }
+        DuressCommand::Remove => {
+            if vault.remove_duress()? {
+                eprintln!("the duress passphrase was removed");
+            } else {
+                eprintln!("there was no duress passphrase");
+            }
+        }
+        DuressCommand::Status => {
+            let (recovery, duress) = vault.slot_summary()?;
+            println!("recovery key: {}", if recovery { "set" } else { "not set" });
+            println!(
+                "duress passphrase: {}",
+                if duress { "set" } else { "not set" }
+            );
+            for event in vault.events()? {
+                println!("duress passphrase used: {}", time_text(event.at));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn capture_cmd(ctx: &Session, command: CaptureCommand) -> Result<()> {
+    let id = match command {
+        CaptureCommand::Note { title, kind, tags } => {
+            if title.trim().is_empty() {
+                return Err(UsageError("the title must not be empty".into()).into());
+            }
+            let body = read_body(&BodyArgs::default(), "")?;
+            capture::capture_note(&ctx.dir, kind, &title, &clean_tags(&tags), body.as_bytes())?
+        }
+        CaptureCommand::File { path, name } => {
+            let name = match name {
+                Some(name) => name,
+                None => file_name_of(&path)?,
+            };
+            capture::capture_file(&ctx.dir, &name, &path)?
+        }
+    };
+    println!("{id}");
+    eprintln!("captured; it becomes readable in the vault after the next unlock");
+    Ok(())
+}
+
+fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
+    match command {
+        BackupCommand::Export { out, recipients } => {
+            let (vault, passphrase) = unlock(ctx)?;
+            let seal = if recipients.is_empty() {
+                match &passphrase {
+                    Some(p) => Seal::Passphrase(p),
+                    None => bail!(UsageError(
+                        "unlocked with the recovery key: give --to RECIPIENT for the backup".into()
+                    )),
+                }
+            } else {
+                let parsed = recipients
+                    .iter()
+                    .map(|r| {
+                        age::x25519::Recipient::from_str(r).map_err(|_| {
+                            UsageError(format!("{r:?} is not an age recipient (age1...)"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Seal::Recipients(parsed)
+            };
+            let temp = out.with_extension("partial");
+            let result = (|| -> Result<backup::Summary> {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&temp)
+                    .with_context(|| format!("cannot write {}", temp.display()))?;
+                let summary = backup::export(&vault, seal, &mut &file)?;
+                file.sync_all()?;
+                fs::rename(&temp, &out)?;
+                Ok(summary)
+            })();
+            if result.is_err() {
+                let _ = fs::remove_file(&temp);
+            }
+            let summary = result?;
+            eprintln!(
+                "wrote {}: {} record(s), {} attachment(s)",
+                out.display(),
+                summary.records,
+                summary.attachments
+            );
+            Ok(())
+        }
+        BackupCommand::Verify { file, identity } => {
+            let passphrase;
+            let opener = match &identity {
+                Some(path) => Opener::IdentityFile(path),
+                None => {
+                    passphrase = ctx.passphrase.read("Backup passphrase")?;
+                    Opener::Passphrase(&passphrase)
+                }
+            };
+            let summary = backup::verify(&file, opener)
+                .with_context(|| format!("{} did not verify", file.display()))?;
+            println!(
+                "ok: {} record(s), {} attachment(s), {} of attachments",
+                summary.records,
+                summary.attachments,
+                human_size(summary.attachment_bytes)
+            );
+            Ok(())
+        }
+        BackupCommand::Restore {
+            file,
+            identity,
+            insecure_fast_kdf,
+        } => {
+            if !vault::exists(&ctx.dir) {
+                init(ctx, insecure_fast_kdf)?;
+            }
+            let (vault, passphrase) = unlock(ctx)?;
+            let opener = match (&identity, &passphrase) {
+                (Some(path), _) => Opener::IdentityFile(path),
+                (None, Some(p)) => Opener::Passphrase(p),
+                (None, None) => bail!(UsageError(
+                    "give -i IDENTITY_FILE to open the backup".into()
+                )),
+            };
+            let summary = backup::restore(&vault, &file, opener)
+                .with_context(|| format!("cannot restore {}", file.display()))?;
+            eprintln!(
+                "restored {} record(s) and {} attachment(s) into {}",
+                summary.records,
+                summary.attachments,
+                ctx.dir.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn check(ctx: &Session) -> Result<()> {
+    let (vault, _) = unlock(ctx)?;
+    let report = vault.check()?;
+    println!(
+        "{} record(s) and {} attachment(s) authenticate",
+        report.records_ok, report.attachments_ok
+    );
+    if report.orphans_removed > 0 {
+        println!(
+            "removed {} unreferenced encrypted file(s) left by interrupted work",
+            report.orphans_removed
+        );
+    }
+    if report.damaged.is_empty() {
+        return Ok(());
+    }
+    for damage in &report.damaged {
+        println!("DAMAGED: {damage}");
+    }
+    Err(vault::VaultError::Damaged(format!(
+        "{} item(s) failed to authenticate (listed above); the rest are intact",
+        report.damaged.len()
+    ))
+    .into())
+}
+
+fn panic_cmd(ctx: &Session, yes: bool) -> Result<()> {
+    if !vault::exists(&ctx.dir) {
+        return Err(vault::VaultError::NotFound(ctx.dir.clone()).into());
+    }
+    if !yes {
+        if !io::stdin().is_terminal() {
+            return Err(UsageError(
+                "refusing to destroy the keys without a terminal to confirm on; add --yes".into(),
+            )
+            .into());
+        }
+        eprint!(
+            "This destroys the keys of the vault at {}: nobody, including you, can open it again.\n\
+             Type ERASE to go ahead: ",
+            ctx.dir.display()
+        );
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "ERASE" {
+            bail!("not confirmed; nothing was destroyed");
+        }
+    }
+    vault::panic_erase(&ctx.dir)?;
+    eprintln!("the vault's keys were destroyed");
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! The command line: arguments into library calls, errors into messages and exit codes.
+//!
+//! Exit codes (stable, documented in `docs/cli.md`): 0 success, 1 other failure, 2 usage
+//! error, 3 wrong passphrase, 4 damaged or tampered data, 5 no vault, 6 vault in use,
+//! 7 vault made by a newer posbon.
+
+mod commands;
+mod demo;
+mod editor;
+mod passphrase;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::vault::{Kind, VaultError};
+
+/// A mistake in how posbon was called (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub mod exit {
+    pub const OTHER: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const WRONG_PASSPHRASE: u8 = 3;
+    pub const DAMAGED: u8 = 4;
+    pub const NO_VAULT: u8 = 5;
+    pub const IN_USE: u8 = 6;
+    pub const NEWER_FORMAT: u8 = 7;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "posbon",
+    version,
+    about = "An encrypted vault and a dead-man's switch for journalists",
+    long_about = "posbon keeps sources, drafts and case notes in an encrypted vault.\n\
+                  Passphrases are read from a file, a descriptor or the terminal, never from arguments."
+)]
+pub struct Cli {
+    /// The vault directory [default: the platform data directory, e.g. ~/.local/share/posbon/vault]
+    #[arg(long, global = true, env = "POSBON_VAULT", value_name = "DIR")]
+    vault: Option<PathBuf>,
+
+    /// Read the passphrase from the first line of FILE
+    #[arg(
+        long,
+        global = true,
+        env = "POSBON_PASSPHRASE_FILE",
+        value_name = "FILE"
+    )]
+    passphrase_file: Option<PathBuf>,
+
+    /// Read the passphrase from an open file descriptor (3 or higher)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FD",
+        conflicts_with = "passphrase_file"
+    )]
+    passphrase_fd: Option<i32>,
+
+    /// Unlock with the recovery key in FILE instead of the passphrase
+    #[arg(long, global = true, value_name = "FILE")]
+    recovery_key_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new vault
+    Init {
+        /// Cheap key derivation for automated tests only: makes the passphrase easy to brute-force
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
+    },
+    /// Add a record; prints its id. The body is read from stdin unless --body-file or --editor
+    #[command(subcommand)]
+    Add(AddKind),
+    /// List records: id, kind, title (tab-separated)
+    List,
+    /// Show a record with its body
+    Show { id: String },
+    /// Change a record's title, tags, fields or body
+    Edit(EditArgs),
+    /// Delete a record and its attachments
+    Rm { id: String },
+    /// Attach a file to a record (streamed, any size)
+    Attach {
+        id: String,
+        path: PathBuf,
+        /// Name to store it under [default: the file's name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Write an attachment out to a file
+    Extract {
+        id: String,
+        name: String,
+        /// Where to write it ("-" for stdout)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Remove an attachment from a record
+    Detach { id: String, name: String },
+    /// Find records containing every word (title, tags, fields, body, attachment names)
+    Search {
+        #[arg(required = true)]
+        words: Vec<String>,
+    },
+    /// Change the passphrase (the data is not re-encrypted)
+    Passwd {
+        /// Read the new passphrase from FILE [default: ask twice on the terminal]
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Manage the recovery key
+    #[command(subcommand)]
+    Recovery(RecoveryCommand),
+    /// Manage the duress passphrase, which opens a harmless decoy vault
+    #[command(subcommand)]
+    Duress(DuressCommand),
+    /// Add material without unlocking (sealed to the vault; readable after the next unlock)
+    #[command(subcommand)]
+    Capture(CaptureCommand),
+    /// Export, verify and restore encrypted backups
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Vault maintenance
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// Destroy the key slots at once: nobody can open the vault afterwards
+    Panic {
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Play through the vault's main features in a temporary directory
+    Demo,
+}
+
+#[derive(Args, Clone, Default)]
+struct BodyArgs {
+    /// Tag (repeat, or separate with commas)
+    #[arg(long = "tag", value_delimiter = ',')]
+    tags: Vec<String>,
+    /// Read the body from FILE instead of stdin
+    #[arg(long, value_name = "FILE", conflicts_with = "editor")]
+    body_file: Option<PathBuf>,
+    /// Write the body in $VISUAL/$EDITOR (in RAM-backed scratch space only)
+    #[arg(long)]
+    editor: bool,
+}
+
+#[derive(Subcommand)]
+enum AddKind {
+    /// A source: who they are, how to reach them, how far to trust them, what they gave
+    Source {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        contact: Option<String>,
+        #[arg(long)]
+        trust: Option<String>,
+        #[arg(long)]
+        gave: Option<String>,
+        #[command(flatten)]
+        body: BodyArgs,
+    },
+    /// A draft: title and body
+    Draft {
+        #[arg(long)]
+        title: String,
+        #[command(flatten)]
+        body: BodyArgs,
+    },
+    /// A case note: case number, court, lawyer, dates, body
+    Note {
+        #[arg(long = "case")]
+        case: String,
+        #[arg(long)]
+        court: Option<String>,
+        #[arg(long)]
+        lawyer: Option<String>,
+        #[arg(long)]
+        dates: Option<String>,
+        #[command(flatten)]
+        body: BodyArgs,
+    },
+}
+
+#[derive(Args)]
+struct EditArgs {
+    id: String,
+    /// New title (name of a source, case number of a note)
+    #[arg(long)]
+    title: Option<String>,
+    /// Replace the tags (repeat, or separate with commas)
+    #[arg(long = "tag", value_delimiter = ',')]
+    tags: Option<Vec<String>>,
+    /// Set a field, e.g. --set contact="Signal +992..." (source: contact, trust, gave;
+    /// note: court, lawyer, dates)
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    fields: Vec<String>,
+    /// Replace the body with stdin
+    #[arg(long, conflicts_with_all = ["body_file", "editor"])]
+    stdin_body: bool,
+    /// Replace the body with the contents of FILE
+    #[arg(long, value_name = "FILE", conflicts_with = "editor")]
+    body_file: Option<PathBuf>,
+    /// Edit the body in $VISUAL/$EDITOR (in RAM-backed scratch space only)
+    #[arg(long)]
+    editor: bool,
+}
+
+#[derive(Subcommand)]
+enum RecoveryCommand {
+    /// Create a recovery key (replacing any earlier one) and print it once
+    Add,
+    /// Remove the recovery key
+    Remove,
+}
+
+#[derive(Subcommand)]
+enum DuressCommand {
+    /// Set or change the duress passphrase
+    Set {
+        /// Read the duress passphrase from FILE [default: ask twice on the terminal]
+        #[arg(long, value_name = "FILE")]
+        duress_passphrase_file: Option<PathBuf>,
+    },
+    /// Remove the duress passphrase
+    Remove,
+    /// Say whether a duress passphrase and a recovery key are set, and list duress events
+    Status,
+}
+
+#[derive(Subcommand)]
+enum CaptureCommand {
+    /// Capture a note from stdin
+    Note {
+        #[arg(long)]
+        title: String,
+        #[arg(long, value_enum, default_value = "draft")]
+        kind: Kind,
+        #[arg(long = "tag", value_delimiter = ',')]
+        tags: Vec<String>,
+    },
+    /// Capture a file
+    File {
+        path: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Write an encrypted backup of the whole vault
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Encrypt to this age recipient (age1...) instead of the passphrase; repeatable
+        #[arg(long = "to", value_name = "RECIPIENT")]
+        recipients: Vec<String>,
+    },
+    /// Decrypt and check a backup without restoring it
+    Verify {
+        file: PathBuf,
+        /// Open with this age identity file instead of the passphrase
+        #[arg(short = 'i', long = "identity", value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Restore a backup into the vault (created with the passphrase if it does not exist)
+    Restore {
+        file: PathBuf,
+        #[arg(short = 'i', long = "identity", value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// With a new vault: cheap key derivation, for automated tests only
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Check that every record and attachment decrypts and authenticates
+    Check,
+}
+
+fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<UsageError>().is_some() {
+        return exit::USAGE;
+    }
+    match error.downcast_ref::<VaultError>() {
+        Some(VaultError::WrongPassphrase) => exit::WRONG_PASSPHRASE,
+        Some(VaultError::NotFound(_)) => exit::NO_VAULT,
+        Some(VaultError::InUse(_)) => exit::IN_USE,
+        Some(VaultError::NewerFormat { .. }) => exit::NEWER_FORMAT,
+        Some(e) if e.is_damage() => exit::DAMAGED,
+        Some(VaultError::Invalid(_) | VaultError::AmbiguousId(_)) => exit::USAGE,
+        _ => exit::OTHER,
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    crate::secret::harden_process();
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("posbon: {error:#}");
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! posbon (Tajik *посбон*, "watchman"): an encrypted vault and a dead-man's switch for
+//! journalists at risk of arrest.
+//!
+//! # Layout
+//!
+//! - [`secret`]: the one home of secret-holding types (passphrases, keys, plaintext buffers):
+//!   zeroized on drop, redacted in `Debug`, locked in RAM; and process hardening (no core dumps).
+//! - [`crypto`]: the shared primitives over `ring`: OS randomness, one AEAD seal/open, HKDF,
+//!   Padmé length padding. No file formats.
+//! - [`vault`]: the local encrypted store on the journalist's laptop.
+//!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,
+//!     recovery key, duress passphrase); overwritten in place so `panic` is a crypto-erase.
+//!   - `vault::record`: records (sources, drafts, case notes) and their sealed form.
+//!   - `vault::store`: every `sled` call, flushed before a write is reported done.
+//!   - `vault::blob`: attachments streamed in 64 KiB AES-256-GCM STREAM chunks.
+//!   - `vault::capture`: write-only adds (and duress events) sealed with `age` to the vault.
+//!   - `vault::backup`: whole-vault backups as `age` files.
+//! - `cli` (in the binary's library half): turns arguments into library calls, and errors into
+//!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
+//!
+//! The watcher daemon, alerts and release bundles are built on top of this (see `docs/`).
+
+pub mod cli;
+pub mod crypto;
+pub mod secret;
+pub mod vault;

@@ -1,0 +1,318 @@
+//! Backups: the whole (open) vault as one `age` file, verified and restored by posbon, and
+//! readable by the standard `age` tool.
+//!
+//! The backup is encrypted with the passphrase (age's scrypt recipient) or to age recipients
+//! (for example the vault's recovery key, or a lawyer's key). Its plaintext is a stream of JSON
+//! lines, each record followed by the raw bytes of its attachments (documented in
+//! `docs/format.md`), ending with a line that counts what came before, so a backup that was
+//! cut short is refused even before age's own end-of-stream check.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use age::secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::secret::Passphrase;
+
+use super::Vault;
+use super::error::{Result, VaultError};
+use super::record::{Kind, Record, RecordId};
+
+const FORMAT: &str = "posbon-backup";
+const VERSION: u32 = 1;
+/// Longest JSON line accepted when reading a backup (a record with its body).
+const MAX_LINE: u64 = 64 * 1024 * 1024;
+
+/// Who can open a backup.
+pub enum Seal<'a> {
+    /// The passphrase (age scrypt; `age -d` asks for it).
+    Passphrase(&'a Passphrase),
+    /// age X25519 recipients (`age1...`), such as the vault's recovery key.
+    Recipients(Vec<age::x25519::Recipient>),
+}
+
+/// What opens a backup.
+pub enum Opener<'a> {
+    Passphrase(&'a Passphrase),
+    /// An age identity file (`AGE-SECRET-KEY-1...` lines).
+    IdentityFile(&'a Path),
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct BackupAttachment {
+    name: String,
+    size: u64,
+    added: i64,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct BackupRecord {
+    id: String,
+    #[zeroize(skip)]
+    kind: Kind,
+    title: String,
+    tags: Vec<String>,
+    body: String,
+    fields: Vec<super::record::Field>,
+    created: i64,
+    updated: i64,
+    attachments: Vec<BackupAttachment>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "line", rename_all = "lowercase")]
+enum Line {
+    Header {
+        format: String,
+        version: u32,
+        created: i64,
+    },
+    Record(Box<BackupRecord>),
+    End {
+        records: u64,
+        attachments: u64,
+    },
+}
+
+/// What a backup holds (from `verify`, `restore` or `export`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub records: u64,
+    pub attachments: u64,
+    pub attachment_bytes: u64,
+}
+
+fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
+    let mut bytes = zeroize::Zeroizing::new(serde_json::to_vec(line).map_err(io::Error::other)?);
+    bytes.push(b'\n');
+    out.write_all(&bytes)
+}
+
+/// Writes every record and attachment of `vault` as a backup to `output`.
+/// Refuses when any record is damaged, so a backup is never silently incomplete.
+pub fn export(vault: &Vault, seal: Seal<'_>, output: &mut dyn Write) -> Result<Summary> {
+    let (records, damaged) = vault.records()?;
+    if let Some(first) = damaged.into_iter().next() {
+        return Err(first);
+    }
+    let encryptor = match seal {
+        Seal::Passphrase(passphrase) => {
+            age::Encryptor::with_user_passphrase(SecretString::from(passphrase.expose()))
+        }
+        Seal::Recipients(recipients) => {
+            age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| {
+                    VaultError::Invalid(format!("cannot encrypt to those recipients: {e}"))
+                })?
+        }
+    };
+    let io_error = |e: io::Error| VaultError::Store(format!("writing the backup failed: {e}"));
+    let mut writer = encryptor
+        .wrap_output(io::BufWriter::new(output))
+        .map_err(io_error)?;
+    let mut summary = Summary::default();
+    write_line(
+        &mut writer,
+        &Line::Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            created: super::now(),
+        },
+    )
+    .map_err(io_error)?;
+    for (id, record) in &records {
+        let line = Line::Record(Box::new(BackupRecord {
+            id: id.to_string(),
+            kind: record.kind,
+            title: record.title.clone(),
+            tags: record.tags.clone(),
+            body: record.body.clone(),
+            fields: record.fields.clone(),
+            created: record.created,
+            updated: record.updated,
+            attachments: record
+                .attachments
+                .iter()
+                .map(|a| BackupAttachment {
+                    name: a.name.clone(),
+                    size: a.size,
+                    added: a.added,
+                })
+                .collect(),
+        }));
+        write_line(&mut writer, &line).map_err(io_error)?;
+        summary.records += 1;
+        for attachment in &record.attachments {
+            vault.extract(id, &attachment.name, &mut writer)?;
+            summary.attachments += 1;
+            summary.attachment_bytes += attachment.size;
+        }
+    }
+    write_line(
+        &mut writer,
+        &Line::End {
+            records: summary.records,
+            attachments: summary.attachments,
+        },
+    )
+    .map_err(io_error)?;
+    writer
+        .finish()
+        .and_then(|mut w| w.flush())
+        .map_err(io_error)?;
+    Ok(summary)
+}
+
+fn damaged(why: impl Into<String>) -> VaultError {
+    VaultError::Damaged(format!("the backup {}", why.into()))
+}
+
+/// Opens a backup file for reading its plaintext stream.
+fn open_stream(path: &Path, opener: Opener<'_>) -> Result<BufReader<Box<dyn Read>>> {
+    let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
+    let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
+        .map_err(|e| damaged(format!("is not an age file ({e})")))?;
+    let reader: Box<dyn Read> = match opener {
+        Opener::Passphrase(passphrase) => {
+            let identity = age::scrypt::Identity::new(SecretString::from(passphrase.expose()));
+            Box::new(
+                decryptor
+                    .decrypt(std::iter::once(&identity as &dyn age::Identity))
+                    .map_err(|_| VaultError::WrongPassphrase)?,
+            )
+        }
+        Opener::IdentityFile(key_path) => {
+            let identities = age::IdentityFile::from_file(key_path.to_string_lossy().into_owned())
+                .and_then(|f| f.into_identities().map_err(io::Error::other))
+                .map_err(|e| {
+                    VaultError::Invalid(format!(
+                        "{}: not an age identity file ({e})",
+                        key_path.display()
+                    ))
+                })?;
+            Box::new(
+                decryptor
+                    .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+                    .map_err(|_| VaultError::WrongPassphrase)?,
+            )
+        }
+    };
+    Ok(BufReader::new(reader))
+}
+
+fn read_line(reader: &mut dyn BufRead) -> Result<Line> {
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    reader
+        .take(MAX_LINE)
+        .read_until(b'\n', &mut bytes)
+        .map_err(|e| damaged(format!("does not authenticate or was cut short ({e})")))?;
+    if bytes.is_empty() {
+        return Err(damaged("was cut short (no end marker)"));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| damaged("has a malformed entry"))
+}
+
+/// Reads a whole backup, handing each record and its attachment bytes to `each`.
+fn walk(
+    path: &Path,
+    opener: Opener<'_>,
+    mut each: impl FnMut(&BackupRecord, &mut dyn BufRead) -> Result<()>,
+) -> Result<Summary> {
+    let mut reader = open_stream(path, opener)?;
+    match read_line(&mut reader)? {
+        Line::Header {
+            format, version, ..
+        } if format == FORMAT => {
+            if version > VERSION {
+                return Err(VaultError::Invalid(format!(
+                    "the backup has format version {version}; this posbon reads up to {VERSION}: upgrade posbon"
+                )));
+            }
+        }
+        _ => return Err(damaged("does not start with a posbon backup header")),
+    }
+    let mut summary = Summary::default();
+    loop {
+        match read_line(&mut reader)? {
+            Line::Header { .. } => return Err(damaged("has a second header")),
+            Line::Record(record) => {
+                summary.records += 1;
+                summary.attachments += record.attachments.len() as u64;
+                summary.attachment_bytes += record.attachments.iter().map(|a| a.size).sum::<u64>();
+                each(&record, &mut reader)?;
+            }
+            Line::End {
+                records,
+                attachments,
+            } => {
+                if records != summary.records || attachments != summary.attachments {
+                    return Err(damaged("end marker does not match its contents"));
+                }
+                let mut rest = [0u8; 1];
+                let trailing = reader
+                    .read(&mut rest)
+                    .map_err(|e| damaged(format!("does not authenticate ({e})")))?;
+                if trailing != 0 {
+                    return Err(damaged("has data after its end marker"));
+                }
+                return Ok(summary);
+            }
+        }
+    }
+}
+
+fn copy_exact(reader: &mut dyn BufRead, size: u64, out: &mut dyn Write) -> Result<()> {
+    let copied = io::copy(&mut reader.take(size), out)
+        .map_err(|e| damaged(format!("does not authenticate or was cut short ({e})")))?;
+    if copied != size {
+        return Err(damaged("was cut short inside an attachment"));
+    }
+    Ok(())
+}
+
+/// Decrypts and checks a whole backup without writing anything.
+pub fn verify(path: &Path, opener: Opener<'_>) -> Result<Summary> {
+    walk(path, opener, |record, reader| {
+        RecordId::from_hex(&record.id).ok_or_else(|| damaged("has a malformed record id"))?;
+        for attachment in &record.attachments {
+            copy_exact(reader, attachment.size, &mut io::sink())?;
+        }
+        Ok(())
+    })
+}
+
+/// Restores a backup into `vault`. Records keep their ids; restoring the same backup twice
+/// (say after an interruption) leaves one copy of each record and attachment.
+pub fn restore(vault: &Vault, path: &Path, opener: Opener<'_>) -> Result<Summary> {
+    walk(path, opener, |backup, reader| {
+        let id =
+            RecordId::from_hex(&backup.id).ok_or_else(|| damaged("has a malformed record id"))?;
+        let existing = vault.get(&id).ok();
+        if existing.is_none() {
+            let mut record = Record::new(backup.kind, backup.title.clone(), backup.created);
+            record.tags = backup.tags.clone();
+            record.body = backup.body.clone();
+            record.fields = backup.fields.clone();
+            record.updated = backup.updated;
+            vault.put(&id, &record)?;
+        }
+        for attachment in &backup.attachments {
+            let present = existing
+                .as_ref()
+                .is_some_and(|r| r.attachment(&attachment.name).is_some());
+            if present {
+                copy_exact(reader, attachment.size, &mut io::sink())?;
+                continue;
+            }
+            let mut limited = reader.take(attachment.size);
+            let stored = vault.attach(&id, &attachment.name, &mut limited)?;
+            if stored != attachment.size {
+                return Err(damaged("was cut short inside an attachment"));
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,366 @@
+//! Encrypted attachment blobs: a file of any size streamed through in constant memory.
+//!
+//! Each blob is one file under the vault's `blobs/` directory with its own random
+//! AES-256-GCM key (kept in the sealed record that owns it). The plaintext is cut into 64 KiB
+//! chunks sealed in the STREAM construction (Hoang, Reyhanitabar, Rogaway, Vizár 2015): the
+//! nonce is a chunk counter plus a "last chunk" flag, so chunks cannot be reordered, dropped,
+//! or the stream cut short without detection. Chunks are sealed on every core in batches.
+//! The file is padded (Padmé) with keyed pseudo-random bytes, so its size shows only a
+//! rounded size of the attachment. Layout in `docs/format.md`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+
+use crate::crypto::{self, TAG_LEN};
+use crate::secret::Key32;
+
+pub const CHUNK_LEN: usize = 64 * 1024;
+const SEALED_CHUNK_LEN: usize = CHUNK_LEN + TAG_LEN;
+const MAGIC: &[u8; 8] = b"POSBONAT";
+const HEADER_LEN: usize = 16;
+/// Chunks handled per batch: 4 MiB in flight for reading, sealing and writing.
+const BATCH_CHUNKS: usize = 64;
+
+const FLAG_MIDDLE: u8 = 0;
+const FLAG_LAST: u8 = 1;
+const FLAG_PADDING: u8 = 2;
+
+/// Why a blob could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("its encrypted file is missing")]
+    Missing,
+    #[error("chunk {0} does not authenticate")]
+    ChunkFails(u64),
+    #[error("its encrypted file is truncated")]
+    Truncated,
+    #[error("its encrypted file has an unknown header")]
+    BadHeader,
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// What [`write_blob`] stored.
+pub struct WrittenBlob {
+    pub blob_id: String,
+    pub key: Key32,
+    pub size: u64,
+}
+
+fn cipher(key: &Key32) -> LessSafeKey {
+    LessSafeKey::new(
+        UnboundKey::new(&aead::AES_256_GCM, key.expose()).expect("a 32-byte key is valid"),
+    )
+}
+
+fn nonce(counter: u64, flag: u8) -> Nonce {
+    let mut bytes = [0u8; 12];
+    bytes[3..11].copy_from_slice(&counter.to_be_bytes());
+    bytes[11] = flag;
+    Nonce::assume_unique_for_key(bytes)
+}
+
+fn aad(blob_id: &str) -> Vec<u8> {
+    let mut aad = b"posbon/v1/blob/".to_vec();
+    aad.extend_from_slice(blob_id.as_bytes());
+    aad
+}
+
+/// Length of the meaningful part of a blob holding `size` plaintext bytes.
+fn ciphertext_len(size: u64) -> u64 {
+    let full = size / CHUNK_LEN as u64;
+    let rest = size % CHUNK_LEN as u64;
+    HEADER_LEN as u64 + full * SEALED_CHUNK_LEN as u64 + rest + TAG_LEN as u64
+}
+
+fn header() -> [u8; HEADER_LEN] {
+    let mut header = [0u8; HEADER_LEN];
+    header[..8].copy_from_slice(MAGIC);
+    header[8] = 1; // format version
+    header[9] = 1; // AES-256-GCM
+    header[12..16].copy_from_slice(&(CHUNK_LEN as u32).to_be_bytes());
+    header
+}
+
+/// Reads until `buf` is full or the input ends; returns how much was read.
+fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Runs `work` over `items` on every core, keeping their order.
+fn in_parallel<T: Send>(items: &mut [T], work: impl Fn(&mut T) + Sync) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 2 {
+        items.iter_mut().for_each(&work);
+        return;
+    }
+    let per_thread = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for part in items.chunks_mut(per_thread) {
+            let work = &work;
+            scope.spawn(move || part.iter_mut().for_each(work));
+        }
+    });
+}
+
+/// Encrypts everything `input` yields into a new blob file in `dir`, and returns once the
+/// file is on disk under its final name.
+pub fn write_blob(dir: &Path, input: &mut dyn Read) -> io::Result<WrittenBlob> {
+    fs::create_dir_all(dir)?;
+    let blob_id = hex::encode(crypto::random_array::<16>());
+    let key = crypto::random_key();
+    let cipher = cipher(&key);
+    let aad = aad(&blob_id);
+    let temp_path = dir.join(format!("{blob_id}.tmp"));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp_path)?;
+    let result = (|| {
+        file.write_all(&header())?;
+        let mut counter = 0u64;
+        let mut size = 0u64;
+        let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH_CHUNKS);
+        let mut pool: Vec<Vec<u8>> = Vec::new();
+        loop {
+            // Fill a batch; a chunk shorter than CHUNK_LEN is the last one.
+            let mut finished = false;
+            while batch.len() < BATCH_CHUNKS && !finished {
+                let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; SEALED_CHUNK_LEN]);
+                buf.resize(CHUNK_LEN, 0);
+                let n = read_full(input, &mut buf)?;
+                buf.truncate(n);
+                size += n as u64;
+                finished = n < CHUNK_LEN;
+                batch.push((counter, buf));
+                counter += 1;
+            }
+            let last_counter = if finished { counter - 1 } else { u64::MAX };
+            in_parallel(&mut batch, |(index, buf)| {
+                let flag = if *index == last_counter {
+                    FLAG_LAST
+                } else {
+                    FLAG_MIDDLE
+                };
+                cipher
+                    .seal_in_place_append_tag(nonce(*index, flag), Aad::from(&aad), buf)
+                    .expect("chunks are far below the AEAD's size limit");
+            });
+            for (_, mut buf) in batch.drain(..) {
+                file.write_all(&buf)?;
+                buf.zeroize_contents();
+                pool.push(buf);
+            }
+            if finished {
+                break;
+            }
+        }
+        write_padding(&mut file, &cipher, &aad, ciphertext_len(size))?;
+        file.sync_all()?;
+        Ok(size)
+    })();
+    drop(file);
+    let size = match result {
+        Ok(size) => size,
+        Err(e) => {
+            let _ = fs::remove_file(&temp_path);
+            return Err(e);
+        }
+    };
+    fs::rename(&temp_path, dir.join(&blob_id))?;
+    File::open(dir)?.sync_all()?;
+    Ok(WrittenBlob { blob_id, key, size })
+}
+
+trait ZeroizeContents {
+    fn zeroize_contents(&mut self);
+}
+
+impl ZeroizeContents for Vec<u8> {
+    /// Chunks hold ciphertext once written, but a failed batch may leave plaintext behind.
+    fn zeroize_contents(&mut self) {
+        zeroize::Zeroize::zeroize(self);
+    }
+}
+
+/// Pads the file from `written` bytes up to its Padmé length with bytes that look random:
+/// AES-GCM output of zeros under a nonce space no chunk uses.
+fn write_padding(
+    file: &mut File,
+    cipher: &LessSafeKey,
+    aad: &[u8],
+    written: u64,
+) -> io::Result<()> {
+    let mut remaining = crypto::padme(written) - written;
+    let mut counter = 0u64;
+    while remaining > 0 {
+        let take = remaining.min(1 << 20) as usize;
+        let mut buf = vec![0u8; take];
+        // Only the keystream-encrypted zeros are wanted; the tag is discarded.
+        let _tag = cipher
+            .seal_in_place_separate_tag(nonce(counter, FLAG_PADDING), Aad::from(aad), &mut buf)
+            .expect("padding pieces are small");
+        file.write_all(&buf)?;
+        remaining -= take as u64;
+        counter += 1;
+    }
+    Ok(())
+}
+
+pub fn blob_path(dir: &Path, blob_id: &str) -> PathBuf {
+    dir.join(blob_id)
+}
+
+/// Decrypts a blob of `size` plaintext bytes into `output`, checking every chunk before any
+/// of its bytes are written out.
+pub fn read_blob(
+    dir: &Path,
+    blob_id: &str,
+    key: &Key32,
+    size: u64,
+    output: &mut dyn Write,
+) -> Result<(), BlobError> {
+    let mut file = match File::open(blob_path(dir, blob_id)) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(BlobError::Missing),
+        Err(e) => return Err(e.into()),
+    };
+    let mut head = [0u8; HEADER_LEN];
+    if read_full(&mut file, &mut head)? < HEADER_LEN {
+        return Err(BlobError::Truncated);
+    }
+    if head != header() {
+        return Err(BlobError::BadHeader);
+    }
+    let cipher = cipher(key);
+    let aad = aad(blob_id);
+    let chunk_count = size / CHUNK_LEN as u64 + 1;
+    let mut next = 0u64;
+    let mut batch: Vec<(u64, Vec<u8>, bool)> = Vec::with_capacity(BATCH_CHUNKS);
+    while next < chunk_count {
+        while batch.len() < BATCH_CHUNKS && next < chunk_count {
+            let is_last = next == chunk_count - 1;
+            let sealed_len = if is_last {
+                (size % CHUNK_LEN as u64) as usize + TAG_LEN
+            } else {
+                SEALED_CHUNK_LEN
+            };
+            let mut buf = vec![0u8; sealed_len];
+            if read_full(&mut file, &mut buf)? < sealed_len {
+                return Err(BlobError::Truncated);
+            }
+            batch.push((next, buf, false));
+            next += 1;
+        }
+        in_parallel(&mut batch, |(index, buf, ok)| {
+            let flag = if *index == chunk_count - 1 {
+                FLAG_LAST
+            } else {
+                FLAG_MIDDLE
+            };
+            if let Ok(plain) = cipher.open_in_place(nonce(*index, flag), Aad::from(&aad), buf) {
+                let len = plain.len();
+                buf.truncate(len);
+                *ok = true;
+            }
+        });
+        for (index, mut buf, ok) in batch.drain(..) {
+            if !ok {
+                return Err(BlobError::ChunkFails(index));
+            }
+            output.write_all(&buf)?;
+            buf.zeroize_contents();
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a blob decrypts and authenticates completely, without writing plaintext out.
+pub fn verify_blob(dir: &Path, blob_id: &str, key: &Key32, size: u64) -> Result<(), BlobError> {
+    read_blob(dir, blob_id, key, size, &mut io::sink())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(len: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let written = write_blob(dir.path(), &mut &data[..]).unwrap();
+        assert_eq!(written.size, len as u64);
+        let mut out = Vec::new();
+        read_blob(
+            dir.path(),
+            &written.blob_id,
+            &written.key,
+            written.size,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, data);
+        let on_disk = fs::metadata(dir.path().join(&written.blob_id))
+            .unwrap()
+            .len();
+        assert_eq!(on_disk, crypto::padme(ciphertext_len(len as u64)));
+    }
+
+    #[test]
+    fn blobs_round_trip_at_chunk_boundaries() {
+        for len in [
+            0,
+            1,
+            CHUNK_LEN - 1,
+            CHUNK_LEN,
+            CHUNK_LEN + 1,
+            3 * CHUNK_LEN,
+            70 * CHUNK_LEN + 5,
+        ] {
+            round_trip(len);
+        }
+    }
+
+    #[test]
+    fn flipped_reordered_or_cut_blobs_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = vec![7u8; 3 * CHUNK_LEN + 10];
+        let w = write_blob(dir.path(), &mut &data[..]).unwrap();
+        let path = dir.path().join(&w.blob_id);
+        let original = fs::read(&path).unwrap();
+
+        let mut flipped = original.clone();
+        flipped[HEADER_LEN + SEALED_CHUNK_LEN + 5] ^= 1;
+        fs::write(&path, &flipped).unwrap();
+        let err = verify_blob(dir.path(), &w.blob_id, &w.key, w.size).unwrap_err();
+        assert!(matches!(err, BlobError::ChunkFails(1)), "{err}");
+
+        let mut swapped = original.clone();
+        let (a, b) = (HEADER_LEN, HEADER_LEN + SEALED_CHUNK_LEN);
+        let first = original[a..b].to_vec();
+        swapped[a..b].copy_from_slice(&original[b..b + SEALED_CHUNK_LEN]);
+        swapped[b..b + SEALED_CHUNK_LEN].copy_from_slice(&first);
+        fs::write(&path, &swapped).unwrap();
+        assert!(verify_blob(dir.path(), &w.blob_id, &w.key, w.size).is_err());
+
+        fs::write(&path, &original[..HEADER_LEN + SEALED_CHUNK_LEN]).unwrap();
+        let err = verify_blob(dir.path(), &w.blob_id, &w.key, w.size).unwrap_err();
+        assert!(matches!(err, BlobError::Truncated), "{err}");
+
+        // Claiming a shorter size (dropping the tail) fails: the new last chunk lacks its flag.
+        fs::write(&path, &original).unwrap();
+        assert!(verify_blob(dir.path(), &w.blob_id, &w.key, 2 * CHUNK_LEN as u64 + 10).is_err());
+        verify_blob(dir.path(), &w.blob_id, &w.key, w.size).unwrap();
+    }
+}

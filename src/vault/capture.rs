@@ -1,0 +1,293 @@
+//! Write-only capture: adding material to a vault without unlocking it.
+//!
+//! Anyone holding the vault directory can drop a note or a file into `inbox/`, sealed with
+//! `age` to the vault's capture recipient (its public key, stored in the key-slot file). Only
+//! the real vault holds the matching identity, so a capture cannot be read back until the
+//! journalist unlocks; on that unlock it is imported as a record. The same channel carries
+//! events the decoy view must not show, such as "the duress passphrase was used".
+//!
+//! Inbox file plaintext: one JSON header line, the payload, then zero padding (Padmé), so the
+//! file's size shows only a rounded size of what was captured.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto;
+
+use super::error::{Result, VaultError};
+use super::keyslots::KeySlots;
+use super::record::{Kind, Record, RecordId};
+use super::{Event, EventKind, INBOX_DIR, KEYSLOTS_FILE, Vault};
+
+/// Longest header line accepted when importing, so a hostile inbox file cannot exhaust memory.
+const MAX_HEADER: u64 = 64 * 1024;
+/// Largest captured note body; files have no limit, they are streamed.
+const MAX_NOTE_BODY: u64 = 16 * 1024 * 1024;
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Header {
+    Note {
+        kind: Kind,
+        title: String,
+        #[serde(default)]
+        tags: Vec<String>,
+        created: i64,
+        body_len: u64,
+    },
+    File {
+        name: String,
+        size: u64,
+        created: i64,
+    },
+    Event {
+        what: EventKind,
+        at: i64,
+    },
+}
+
+fn recipient(dir: &Path) -> Result<age::x25519::Recipient> {
+    let slots_path = dir.join(KEYSLOTS_FILE);
+    if !slots_path.exists() {
+        return Err(VaultError::NotFound(dir.to_path_buf()));
+    }
+    let text = KeySlots::read(&slots_path)?.capture_recipient()?;
+    age::x25519::Recipient::from_str(&text)
+        .map_err(|_| VaultError::Damaged("the capture recipient does not parse".into()))
+}
+
+/// Writes one capture: header, payload from `payload` (exactly `payload_len` bytes), padding.
+fn write_capture(
+    dir: &Path,
+    recipient: &age::x25519::Recipient,
+    header: &Header,
+    payload: &mut dyn Read,
+    payload_len: u64,
+) -> Result<RecordId> {
+    let inbox = dir.join(INBOX_DIR);
+    super::create_private_dir(&inbox)?;
+    let id = RecordId::random();
+    let temp = inbox.join(format!("{id}.tmp"));
+    let result = (|| -> io::Result<()> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .map_err(io::Error::other)?;
+        let mut writer = encryptor.wrap_output(io::BufWriter::new(file))?;
+        let mut line = serde_json::to_vec(header).map_err(io::Error::other)?;
+        line.push(b'\n');
+        writer.write_all(&line)?;
+        let copied = io::copy(&mut payload.take(payload_len), &mut writer)?;
+        if copied != payload_len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the input ended before its announced size",
+            ));
+        }
+        let written = line.len() as u64 + payload_len;
+        io::copy(
+            &mut io::repeat(0).take(crypto::padme(written) - written),
+            &mut writer,
+        )?;
+        let file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&temp);
+        return Err(VaultError::io(&temp, e));
+    }
+    let final_path = inbox.join(format!("{id}.age"));
+    fs::rename(&temp, &final_path).map_err(|e| VaultError::io(&final_path, e))?;
+    File::open(&inbox)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| VaultError::io(&inbox, e))?;
+    Ok(id)
+}
+
+/// Captures a note without unlocking. Returns the id the record will have once imported.
+pub fn capture_note(
+    dir: &Path,
+    kind: Kind,
+    title: &str,
+    tags: &[String],
+    body: &[u8],
+) -> Result<RecordId> {
+    let header = Header::Note {
+        kind,
+        title: title.to_string(),
+        tags: tags.to_vec(),
+        created: super::now(),
+        body_len: body.len() as u64,
+    };
+    write_capture(
+        dir,
+        &recipient(dir)?,
+        &header,
+        &mut &body[..],
+        body.len() as u64,
+    )
+}
+
+/// Captures a file without unlocking, streaming it in constant memory.
+pub fn capture_file(dir: &Path, name: &str, path: &Path) -> Result<RecordId> {
+    let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
+    let size = file.metadata().map_err(|e| VaultError::io(path, e))?.len();
+    let header = Header::File {
+        name: name.to_string(),
+        size,
+        created: super::now(),
+    };
+    write_capture(
+        dir,
+        &recipient(dir)?,
+        &header,
+        &mut io::BufReader::new(file),
+        size,
+    )
+}
+
+/// Records an event readable only by the real vault.
+pub(crate) fn record_event(dir: &Path, recipient_text: &str, what: EventKind) -> Result<()> {
+    let recipient = age::x25519::Recipient::from_str(recipient_text)
+        .map_err(|_| VaultError::Damaged("the capture recipient does not parse".into()))?;
+    let header = Header::Event {
+        what,
+        at: super::now(),
+    };
+    write_capture(dir, &recipient, &header, &mut io::empty(), 0).map(drop)
+}
+
+/// How an import went.
+#[derive(Default)]
+pub(crate) struct ImportReport {
+    pub imported: usize,
+    /// One sentence per capture that could not be read; its file is kept.
+    pub failed: Vec<String>,
+}
+
+/// Imports every finished capture in the inbox into `vault`.
+pub(crate) fn import_all(
+    vault: &mut Vault,
+    identity: &age::x25519::Identity,
+) -> Result<ImportReport> {
+    let inbox = vault.dir().join(INBOX_DIR);
+    let mut report = ImportReport::default();
+    let Ok(entries) = fs::read_dir(&inbox) else {
+        return Ok(report);
+    };
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "age"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Some(id) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(RecordId::from_hex)
+        else {
+            continue;
+        };
+        match import_one(vault, identity, &path, id) {
+            Ok(()) => {
+                fs::remove_file(&path).map_err(|e| VaultError::io(&path, e))?;
+                report.imported += 1;
+            }
+            Err(e) => report.failed.push(format!(
+                "a captured item ({}) could not be imported and was kept: {e}",
+                path.display()
+            )),
+        }
+    }
+    if report.imported > 0 {
+        File::open(&inbox)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| VaultError::io(&inbox, e))?;
+    }
+    Ok(report)
+}
+
+fn import_one(
+    vault: &mut Vault,
+    identity: &age::x25519::Identity,
+    path: &Path,
+    id: RecordId,
+) -> Result<()> {
+    let unreadable = |why: String| VaultError::Damaged(why);
+    let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
+    let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
+        .map_err(|e| unreadable(format!("not an age file ({e})")))?;
+    let reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| unreadable(format!("it does not decrypt ({e})")))?;
+    let mut reader = BufReader::new(reader);
+    let mut line = zeroize::Zeroizing::new(Vec::new());
+    (&mut reader)
+        .take(MAX_HEADER)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
+    let header: Header =
+        serde_json::from_slice(&line).map_err(|_| unreadable("its header is malformed".into()))?;
+    match header {
+        Header::Note {
+            kind,
+            title,
+            tags,
+            created,
+            body_len,
+        } => {
+            if body_len > MAX_NOTE_BODY {
+                return Err(unreadable("its note is too large".into()));
+            }
+            let mut body = zeroize::Zeroizing::new(Vec::with_capacity(body_len as usize));
+            (&mut reader)
+                .take(body_len)
+                .read_to_end(&mut body)
+                .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
+            let mut record = Record::new(kind, title, created);
+            record.tags = tags;
+            record.body = String::from_utf8_lossy(&body).into_owned();
+            vault.put(&id, &record)
+        }
+        Header::File {
+            name,
+            size,
+            created,
+        } => {
+            let already = vault.get(&id).ok();
+            if already
+                .as_ref()
+                .is_some_and(|r| r.attachment(&name).is_some())
+            {
+                return Ok(()); // imported before a crash; only the inbox file was left
+            }
+            if already.is_none() {
+                let mut record = Record::new(Kind::Draft, format!("captured file {name}"), created);
+                record.tags = vec!["captured".into()];
+                vault.put(&id, &record)?;
+            }
+            let mut limited = (&mut reader).take(size);
+            let stored = vault.attach(&id, &name, &mut limited)?;
+            if stored != size {
+                return Err(unreadable(
+                    "the captured file is shorter than announced".into(),
+                ));
+            }
+            // Reading the padding to the end makes age authenticate the final chunk.
+            io::copy(&mut reader, &mut io::sink())
+                .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
+            Ok(())
+        }
+        Header::Event { what, at } => vault.add_event(Event { at, what }),
+    }
+}

@@ -1,0 +1,95 @@
+//! What can go wrong with a vault, in words a journalist can act on.
+//!
+//! Variants never carry secret material: no passphrase, no plaintext, no key bytes. A record is
+//! named only by its random id, which reveals nothing about its contents.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("no vault at {0} (create one with `posbon init`)")]
+    NotFound(PathBuf),
+
+    #[error("a vault already exists at {0}")]
+    AlreadyExists(PathBuf),
+
+    #[error("wrong passphrase or recovery key (nothing was changed)")]
+    WrongPassphrase,
+
+    #[error("the vault at {0} is in use by another posbon process; wait for it to finish")]
+    InUse(PathBuf),
+
+    #[error(
+        "the vault at {path} has format version {found}; this posbon reads up to version {supported}: upgrade posbon"
+    )]
+    NewerFormat {
+        path: PathBuf,
+        found: u16,
+        supported: u16,
+    },
+
+    #[error("the vault is damaged: {0}")]
+    Damaged(String),
+
+    #[error("record {id} is damaged or was tampered with: it does not authenticate")]
+    TamperedRecord { id: String },
+
+    #[error("attachment {name:?} of record {id} is damaged or was tampered with: {why}")]
+    TamperedAttachment {
+        id: String,
+        name: String,
+        why: &'static str,
+    },
+
+    #[error("no record with id {0}")]
+    NoSuchRecord(String),
+
+    #[error("id prefix {0} matches more than one record; give more characters")]
+    AmbiguousId(String),
+
+    #[error("record {id} has no attachment named {name:?}")]
+    NoSuchAttachment { id: String, name: String },
+
+    #[error("record {id} already has an attachment named {name:?}")]
+    DuplicateAttachment { id: String, name: String },
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("this cannot be done in this session")]
+    NotAllowedInThisMode,
+
+    #[error("every key slot is in use; remove the duress passphrase or recovery key first")]
+    NoFreeSlot,
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the vault's database failed: {0}")]
+    Store(String),
+}
+
+impl VaultError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        VaultError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True for the errors that mean stored data could not be trusted or read back.
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            VaultError::Damaged(_)
+                | VaultError::TamperedRecord { .. }
+                | VaultError::TamperedAttachment { .. }
+        )
+    }
+}
+
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;

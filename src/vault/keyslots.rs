@@ -1,0 +1,367 @@
+//! The key-slot file: the vault key, wrapped by a fixed number of equal-looking slots.
+//!
+//! The file is small, fixed-size, and overwritten in place (never replaced by rename), so that
+//! destroying a slot really overwrites the bytes that held it: that is what makes `panic` a
+//! crypto-erase. Layout (all integers big-endian; see `docs/format.md`):
+//!
+//! ```text
+//! offset size
+//!      0    8  magic "POSBONVK"
+//!      8    2  format version (1)
+//!     10    1  KDF algorithm (1 = Argon2id v1.3)
+//!     11    1  reserved, zero
+//!     12    4  KDF memory cost, KiB
+//!     16    4  KDF time cost (passes)
+//!     20    4  KDF parallelism
+//!     24   32  KDF salt, random
+//!     56   62  the vault's capture recipient, an `age1...` string (write-only adds)
+//!    118  608  8 slots of 76 bytes: nonce(12) || ChaCha20-Poly1305(kind || key || zeros)(48+16)
+//!    726   32  SHA-256 of bytes 0..726, to tell accidental damage from a wrong passphrase
+//! ```
+//!
+//! Unused slots hold random bytes; without a key they cannot be told from used ones, so the
+//! file does not reveal whether a duress passphrase or a recovery key exists.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::crypto::{self, AuthFailed};
+use crate::secret::{Key32, Passphrase};
+
+use super::error::{Result, VaultError};
+
+pub const MAGIC: &[u8; 8] = b"POSBONVK";
+pub const FORMAT_VERSION: u16 = 1;
+pub const SLOT_COUNT: usize = 8;
+const SLOT_PLAINTEXT_LEN: usize = 48;
+pub const SLOT_LEN: usize = SLOT_PLAINTEXT_LEN + crypto::SEAL_OVERHEAD;
+const RECIPIENT_LEN: usize = 62;
+const SALT_OFFSET: usize = 24;
+const RECIPIENT_OFFSET: usize = 56;
+const SLOTS_OFFSET: usize = RECIPIENT_OFFSET + RECIPIENT_LEN;
+const CHECKSUM_OFFSET: usize = SLOTS_OFFSET + SLOT_COUNT * SLOT_LEN;
+pub const FILE_LEN: usize = CHECKSUM_OFFSET + 32;
+
+/// What a slot unlocks, stored inside the slot's ciphertext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SlotKind {
+    /// The journalist's passphrase: opens the real vault.
+    Passphrase = 1,
+    /// The recovery key: opens the real vault.
+    Recovery = 2,
+    /// The duress passphrase: opens the decoy vault.
+    Duress = 3,
+}
+
+impl SlotKind {
+    fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(SlotKind::Passphrase),
+            2 => Some(SlotKind::Recovery),
+            3 => Some(SlotKind::Duress),
+            _ => None,
+        }
+    }
+}
+
+/// Cost of the passphrase KDF. Stored in the file, so a vault keeps the cost it was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    pub memory_kib: u32,
+    pub passes: u32,
+    pub lanes: u32,
+}
+
+impl KdfParams {
+    /// About one second on the 2-core reference machine (see `docs/performance.md`).
+    pub const INTERACTIVE: KdfParams = KdfParams {
+        memory_kib: 256 * 1024,
+        passes: 5,
+        lanes: 1,
+    };
+
+    /// Cheap parameters for tests only (`init --insecure-fast-kdf`): trivially brute-forced.
+    pub const INSECURE_FAST: KdfParams = KdfParams {
+        memory_kib: 8 * 1024,
+        passes: 1,
+        lanes: 1,
+    };
+
+    fn argon2(&self) -> Result<Argon2<'static>> {
+        let params = Params::new(self.memory_kib, self.passes, self.lanes, Some(32))
+            .map_err(|e| VaultError::Damaged(format!("key slots name unusable KDF costs ({e})")))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+
+    /// Refuses costs that would exhaust memory or hang for hours when a damaged or hostile
+    /// file names them.
+    fn check_sane(&self) -> Result<()> {
+        let sane = (8..=4 * 1024 * 1024).contains(&self.memory_kib)
+            && (1..=64).contains(&self.passes)
+            && (1..=16).contains(&self.lanes);
+        if sane {
+            Ok(())
+        } else {
+            Err(VaultError::Damaged(
+                "key slots name unreasonable KDF costs".into(),
+            ))
+        }
+    }
+}
+
+/// The parsed key-slot file.
+pub struct KeySlots {
+    bytes: Box<[u8; FILE_LEN]>,
+}
+
+impl KeySlots {
+    /// A new file with random salt, the given recipient and every slot random.
+    pub fn new(kdf: KdfParams, capture_recipient: &str) -> Result<Self> {
+        if capture_recipient.len() != RECIPIENT_LEN || !capture_recipient.starts_with("age1") {
+            return Err(VaultError::Invalid(
+                "capture recipient has an unexpected form".into(),
+            ));
+        }
+        let mut bytes = Box::new([0u8; FILE_LEN]);
+        bytes[..8].copy_from_slice(MAGIC);
+        bytes[8..10].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
+        bytes[10] = 1;
+        bytes[12..16].copy_from_slice(&kdf.memory_kib.to_be_bytes());
+        bytes[16..20].copy_from_slice(&kdf.passes.to_be_bytes());
+        bytes[20..24].copy_from_slice(&kdf.lanes.to_be_bytes());
+        crypto::fill_random(&mut bytes[SALT_OFFSET..SALT_OFFSET + 32]);
+        bytes[RECIPIENT_OFFSET..SLOTS_OFFSET].copy_from_slice(capture_recipient.as_bytes());
+        crypto::fill_random(&mut bytes[SLOTS_OFFSET..CHECKSUM_OFFSET]);
+        let mut slots = KeySlots { bytes };
+        slots.update_checksum();
+        Ok(slots)
+    }
+
+    /// Parses the file's bytes, telling a newer format and damage apart.
+    pub fn parse(path: &Path, data: &[u8]) -> Result<Self> {
+        if data.len() < 10 || &data[..8] != MAGIC {
+            return Err(VaultError::Damaged(format!(
+                "{} is not a posbon key-slot file",
+                path.display()
+            )));
+        }
+        let version = u16::from_be_bytes([data[8], data[9]]);
+        if version > FORMAT_VERSION {
+            return Err(VaultError::NewerFormat {
+                path: path.to_path_buf(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let bytes: [u8; FILE_LEN] = data.try_into().map_err(|_| {
+            VaultError::Damaged(format!(
+                "{} has {} bytes, expected {FILE_LEN} (truncated?)",
+                path.display(),
+                data.len()
+            ))
+        })?;
+        let slots = KeySlots {
+            bytes: Box::new(bytes),
+        };
+        let expected = ring::digest::digest(&ring::digest::SHA256, &slots.bytes[..CHECKSUM_OFFSET]);
+        if expected.as_ref() != &slots.bytes[CHECKSUM_OFFSET..] {
+            return Err(VaultError::Damaged(format!(
+                "{} fails its checksum: the key slots were damaged",
+                path.display()
+            )));
+        }
+        if slots.bytes[10] != 1 {
+            return Err(VaultError::Damaged("unknown KDF algorithm".into()));
+        }
+        slots.kdf().check_sane()?;
+        Ok(slots)
+    }
+
+    pub fn read(path: &Path) -> Result<Self> {
+        let mut data = Vec::with_capacity(FILE_LEN);
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut data))
+            .map_err(|e| VaultError::io(path, e))?;
+        Self::parse(path, &data)
+    }
+
+    /// Writes the whole file in place and waits until it is on disk.
+    pub fn write(&self, path: &Path, create: bool) -> Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(create)
+            .open(path)
+            .map_err(|e| VaultError::io(path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(&self.bytes[..]))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| VaultError::io(path, e))
+    }
+
+    fn update_checksum(&mut self) {
+        let sum = ring::digest::digest(&ring::digest::SHA256, &self.bytes[..CHECKSUM_OFFSET]);
+        self.bytes[CHECKSUM_OFFSET..].copy_from_slice(sum.as_ref());
+    }
+
+    pub fn kdf(&self) -> KdfParams {
+        let word = |at: usize| u32::from_be_bytes(self.bytes[at..at + 4].try_into().unwrap());
+        KdfParams {
+            memory_kib: word(12),
+            passes: word(16),
+            lanes: word(20),
+        }
+    }
+
+    fn salt(&self) -> &[u8] {
+        &self.bytes[SALT_OFFSET..SALT_OFFSET + 32]
+    }
+
+    pub fn capture_recipient(&self) -> Result<String> {
+        let text = std::str::from_utf8(&self.bytes[RECIPIENT_OFFSET..SLOTS_OFFSET])
+            .map_err(|_| VaultError::Damaged("capture recipient is not text".into()))?;
+        Ok(text.to_string())
+    }
+
+    /// The key-encryption key for a passphrase (the slow, memory-hard step).
+    pub fn passphrase_kek(&self, passphrase: &Passphrase) -> Result<Key32> {
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        self.kdf()
+            .argon2()?
+            .hash_password_into(passphrase.expose().as_bytes(), self.salt(), &mut out[..])
+            .map_err(|e| VaultError::Invalid(format!("passphrase cannot be used: {e}")))?;
+        Ok(Key32::from_bytes(*out))
+    }
+
+    /// The key-encryption key for a recovery key. The recovery key is 256 random bits, so a
+    /// fast KDF is enough.
+    pub fn recovery_kek(&self, recovery_key: &str) -> Key32 {
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        crypto::hkdf_into(
+            recovery_key.trim().as_bytes(),
+            self.salt(),
+            b"posbon/v1/recovery",
+            &mut out[..],
+        );
+        Key32::from_bytes(*out)
+    }
+
+    fn slot_aad(index: usize) -> [u8; 15] {
+        let mut aad = *b"posbon/v1/slot\0";
+        aad[14] = index as u8;
+        aad
+    }
+
+    fn slot_bytes(&self, index: usize) -> &[u8] {
+        let start = SLOTS_OFFSET + index * SLOT_LEN;
+        &self.bytes[start..start + SLOT_LEN]
+    }
+
+    /// Tries `kek` against every slot; returns the first that opens.
+    pub fn open_with(&self, kek: &Key32) -> Option<(usize, SlotKind, Key32)> {
+        (0..SLOT_COUNT).find_map(|index| {
+            let plain = crypto::open(kek, &Self::slot_aad(index), self.slot_bytes(index))
+                .map_err(|AuthFailed| ())
+                .ok()?;
+            let kind = SlotKind::from_byte(plain.expose()[0])?;
+            let key = Key32::from_slice(&plain.expose()[1..33])?;
+            Some((index, kind, key))
+        })
+    }
+
+    /// Fills slot `index` with `vault_key` wrapped under `kek`.
+    pub fn set_slot(&mut self, index: usize, kek: &Key32, kind: SlotKind, vault_key: &Key32) {
+        let mut plain = zeroize::Zeroizing::new([0u8; SLOT_PLAINTEXT_LEN]);
+        plain[0] = kind as u8;
+        plain[1..33].copy_from_slice(vault_key.expose());
+        let sealed = crypto::seal(kek, &Self::slot_aad(index), &plain[..]);
+        let start = SLOTS_OFFSET + index * SLOT_LEN;
+        self.bytes[start..start + SLOT_LEN].copy_from_slice(&sealed);
+        self.update_checksum();
+    }
+
+    /// Overwrites slot `index` with random bytes: whatever it held can no longer be opened.
+    pub fn erase_slot(&mut self, index: usize) {
+        let start = SLOTS_OFFSET + index * SLOT_LEN;
+        crypto::fill_random(&mut self.bytes[start..start + SLOT_LEN]);
+        self.update_checksum();
+    }
+
+    /// Overwrites the salt and every slot with random bytes (panic).
+    pub fn erase_all(&mut self) {
+        crypto::fill_random(&mut self.bytes[SALT_OFFSET..SALT_OFFSET + 32]);
+        crypto::fill_random(&mut self.bytes[SLOTS_OFFSET..CHECKSUM_OFFSET]);
+        self.update_checksum();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipient() -> String {
+        "age1".to_string() + &"q".repeat(58)
+    }
+
+    #[test]
+    fn each_kek_opens_only_its_own_slot() {
+        let mut slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        let real = crypto::random_key();
+        let decoy = crypto::random_key();
+        let pass_kek = slots
+            .passphrase_kek(&Passphrase::new("correct horse".into()))
+            .unwrap();
+        let duress_kek = slots
+            .passphrase_kek(&Passphrase::new("duress".into()))
+            .unwrap();
+        slots.set_slot(2, &pass_kek, SlotKind::Passphrase, &real);
+        slots.set_slot(5, &duress_kek, SlotKind::Duress, &decoy);
+
+        let (index, kind, key) = slots.open_with(&pass_kek).unwrap();
+        assert_eq!((index, kind), (2, SlotKind::Passphrase));
+        assert_eq!(key.expose(), real.expose());
+        let (index, kind, key) = slots.open_with(&duress_kek).unwrap();
+        assert_eq!((index, kind), (5, SlotKind::Duress));
+        assert_eq!(key.expose(), decoy.expose());
+        let wrong = slots
+            .passphrase_kek(&Passphrase::new("wrong".into()))
+            .unwrap();
+        assert!(slots.open_with(&wrong).is_none());
+    }
+
+    #[test]
+    fn erased_slots_no_longer_open_and_file_still_parses() {
+        let mut slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        let kek = slots.passphrase_kek(&Passphrase::new("p".into())).unwrap();
+        slots.set_slot(0, &kek, SlotKind::Passphrase, &crypto::random_key());
+        slots.erase_all();
+        let reparsed = KeySlots::parse(Path::new("k"), &slots.bytes[..]).unwrap();
+        let kek_after = reparsed
+            .passphrase_kek(&Passphrase::new("p".into()))
+            .unwrap();
+        assert!(reparsed.open_with(&kek_after).is_none());
+    }
+
+    #[test]
+    fn damage_newer_version_and_truncation_are_told_apart() {
+        let slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        let mut flipped = slots.bytes.to_vec();
+        flipped[200] ^= 0x80;
+        assert!(matches!(
+            KeySlots::parse(Path::new("k"), &flipped),
+            Err(VaultError::Damaged(_))
+        ));
+        assert!(matches!(
+            KeySlots::parse(Path::new("k"), &slots.bytes[..300]),
+            Err(VaultError::Damaged(_))
+        ));
+        let mut newer = slots.bytes.to_vec();
+        newer[9] = 2;
+        assert!(matches!(
+            KeySlots::parse(Path::new("k"), &newer),
+            Err(VaultError::NewerFormat { found: 2, .. })
+        ));
+    }
+}

@@ -1,0 +1,843 @@
+//! The vault: an encrypted local store for sources, drafts and case notes, with attachments.
+//!
+//! A vault is a directory (layout in `docs/format.md`):
+//!
+//! ```text
+//! keyslots   the vault key wrapped by 8 equal-looking slots (see `keyslots`)
+//! db/        sled database: sealed records and sealed metadata under random ids
+//! blobs/     encrypted attachment files (see `blob`)
+//! inbox/     write-only captures, age-encrypted to the vault's capture recipient
+//! lock       held while a process has the vault open
+//! ```
+//!
+//! Opening with the passphrase or the recovery key gives the real vault; opening with the
+//! duress passphrase gives a decoy vault stored alongside it, and leaves a sealed event in the
+//! inbox that only the real vault can read (the hook for the watcher's silent alert). Each key
+//! has its own storage space, named by a keyed hash, so the two cannot be told apart on disk.
+
+pub mod backup;
+pub mod blob;
+pub mod capture;
+pub mod error;
+pub mod identity;
+pub mod keyslots;
+pub mod record;
+pub mod store;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto;
+use crate::secret::{Key32, Passphrase};
+
+pub use error::{Result, VaultError};
+use keyslots::{KdfParams, KeySlots, SLOT_COUNT, SlotKind};
+pub use record::{Attachment, Kind, Record, RecordId};
+use store::Store;
+
+const KEYSLOTS_FILE: &str = "keyslots";
+const LOCK_FILE: &str = "lock";
+const DB_DIR: &str = "db";
+const BLOBS_DIR: &str = "blobs";
+pub(crate) const INBOX_DIR: &str = "inbox";
+/// The names a vault directory may contain; `init` refuses a directory holding anything else.
+const OWN_NAMES: &[&str] = &[KEYSLOTS_FILE, LOCK_FILE, DB_DIR, BLOBS_DIR, INBOX_DIR];
+
+/// Which view of the vault is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Opened with the passphrase or recovery key: the journalist's real records.
+    Real,
+    /// Opened with the duress passphrase: the decoy records. Looks the same to the user.
+    Duress,
+}
+
+/// How to unlock.
+pub enum Unlock<'a> {
+    Passphrase(&'a Passphrase),
+    /// An `AGE-SECRET-KEY-1...` recovery key.
+    RecoveryKey(&'a Passphrase),
+}
+
+/// Something that happened to the vault that the journalist should hear about.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Event {
+    /// Unix seconds, UTC.
+    pub at: i64,
+    pub what: EventKind,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// The vault was opened with the duress passphrase.
+    DuressUnlock,
+}
+
+/// Where one key's data lives: tree names and blob directory derived from the key.
+struct Space {
+    records: String,
+    meta: String,
+    blobs: PathBuf,
+}
+
+impl Space {
+    fn for_key(dir: &Path, key: &Key32) -> Self {
+        Space {
+            records: format!("r{}", crypto::keyed_name(key, "records")),
+            meta: format!("m{}", crypto::keyed_name(key, "meta")),
+            blobs: dir.join(BLOBS_DIR).join(crypto::keyed_name(key, "blobs")),
+        }
+    }
+}
+
+/// The slots this vault key knows about; any other slot is free (random bytes).
+#[derive(Serialize, Deserialize, Default)]
+struct SlotTable {
+    used: Vec<(usize, SlotKind)>,
+}
+
+/// The result of `Vault::check`.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub records_ok: usize,
+    pub attachments_ok: usize,
+    /// Each damaged record or attachment, as a sentence naming it.
+    pub damaged: Vec<String>,
+    /// Encrypted files no record refers to (left by an interrupted attach), removed.
+    pub orphans_removed: usize,
+}
+
+/// An unlocked vault.
+pub struct Vault {
+    dir: PathBuf,
+    store: Store,
+    key: Key32,
+    space: Space,
+    mode: Mode,
+    slots_path: PathBuf,
+    /// The slot that opened this session; a duress session re-wraps only this one.
+    unlocked_slot: usize,
+    notices: Vec<String>,
+    // Held for the vault's lifetime: the OS lock that keeps a second process out.
+    _lock: File,
+}
+
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+fn sync_dir(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| VaultError::io(path, e))
+}
+
+/// Creates `path` (and parents) as private directories.
+pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| VaultError::io(path, e))
+}
+
+fn take_lock(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| VaultError::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(VaultError::InUse(dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(VaultError::io(&path, e)),
+    }
+}
+
+/// Refuses a vault whose own files were replaced by symbolic links: following one could write
+/// plaintext exports or keys somewhere the journalist never chose.
+fn refuse_planted_links(dir: &Path) -> Result<()> {
+    for name in OWN_NAMES {
+        let path = dir.join(name);
+        if let Ok(meta) = fs::symlink_metadata(&path) {
+            if meta.file_type().is_symlink() {
+                return Err(VaultError::Damaged(format!(
+                    "{} is a symbolic link; a vault's files must be its own (was it tampered with?)",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when `dir` holds a vault.
+pub fn exists(dir: &Path) -> bool {
+    dir.join(KEYSLOTS_FILE).exists()
+}
+
+/// Destroys every key slot at once (crypto-erase): the vault can no longer be opened by
+/// anyone, with any passphrase or recovery key. Needs no passphrase and ignores the lock,
+/// because it must work in seconds while someone else holds the laptop.
+pub fn panic_erase(dir: &Path) -> Result<()> {
+    let path = dir.join(KEYSLOTS_FILE);
+    if !path.exists() {
+        return Err(VaultError::NotFound(dir.to_path_buf()));
+    }
+    refuse_planted_links(dir)?;
+    let mut slots = match KeySlots::read(&path) {
+        Ok(slots) => slots,
+        // Even a damaged file gets overwritten: make a fresh random one of the same shape.
+        Err(_) => KeySlots::new(KdfParams::INTERACTIVE, &fake_recipient())?,
+    };
+    slots.erase_all();
+    slots.write(&path, false)
+}
+
+fn fake_recipient() -> String {
+    identity::generate().1.to_public().to_string()
+}
+
+impl Vault {
+    /// Creates a new vault in `dir` (made if missing; it must be empty or hold only a vault
+    /// creation that was interrupted before it finished).
+    pub fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfParams) -> Result<()> {
+        if passphrase.is_empty() {
+            return Err(VaultError::Invalid("the passphrase is empty".into()));
+        }
+        if exists(dir) {
+            return Err(VaultError::AlreadyExists(dir.to_path_buf()));
+        }
+        create_private_dir(dir)?;
+        refuse_planted_links(dir)?;
+        let entries = fs::read_dir(dir).map_err(|e| VaultError::io(dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| VaultError::io(dir, e))?;
+            let name = entry.file_name();
+            if !OWN_NAMES.iter().any(|own| name == *own) {
+                return Err(VaultError::Invalid(format!(
+                    "{} is not empty; choose a new directory for the vault",
+                    dir.display()
+                )));
+            }
+        }
+        let _lock = take_lock(dir)?;
+        // Leftovers of an interrupted creation hold nothing readable (no key slots were
+        // written): start clean.
+        for leftover in [DB_DIR, BLOBS_DIR, INBOX_DIR] {
+            let path = dir.join(leftover);
+            if path.exists() {
+                fs::remove_dir_all(&path).map_err(|e| VaultError::io(&path, e))?;
+            }
+        }
+        let (identity_text, identity) = identity::generate();
+        let mut slots = KeySlots::new(kdf, &identity.to_public().to_string())?;
+        let vault_key = crypto::random_key();
+        let kek = slots.passphrase_kek(passphrase)?;
+        let slot = random_slot_index(&[]);
+        slots.set_slot(slot, &kek, SlotKind::Passphrase, &vault_key);
+
+        let store = Store::open(&dir.join(DB_DIR))?;
+        let space = Space::for_key(dir, &vault_key);
+        put_meta(
+            &store,
+            &space,
+            &vault_key,
+            "identity",
+            identity_text.expose().as_bytes(),
+        )?;
+        let table = SlotTable {
+            used: vec![(slot, SlotKind::Passphrase)],
+        };
+        put_meta_json(&store, &space, &vault_key, "slots", &table)?;
+        create_private_dir(&space.blobs)?;
+        create_private_dir(&dir.join(INBOX_DIR))?;
+        drop(store);
+
+        // The key-slot file is written last: its presence is what makes the vault exist.
+        let temp = dir.join("keyslots.new");
+        let _ = fs::remove_file(&temp);
+        slots.write(&temp, true)?;
+        fs::rename(&temp, dir.join(KEYSLOTS_FILE)).map_err(|e| VaultError::io(dir, e))?;
+        sync_dir(dir)
+    }
+
+    /// Opens the vault in `dir`.
+    pub fn open(dir: &Path, unlock: Unlock<'_>) -> Result<Vault> {
+        let slots_path = dir.join(KEYSLOTS_FILE);
+        if !slots_path.exists() {
+            return Err(VaultError::NotFound(dir.to_path_buf()));
+        }
+        refuse_planted_links(dir)?;
+        let lock = take_lock(dir)?;
+        let slots = KeySlots::read(&slots_path)?;
+        let kek = match unlock {
+            Unlock::Passphrase(passphrase) => slots.passphrase_kek(passphrase)?,
+            Unlock::RecoveryKey(recovery) => slots.recovery_kek(recovery.expose()),
+        };
+        let (unlocked_slot, kind, key) =
+            slots.open_with(&kek).ok_or(VaultError::WrongPassphrase)?;
+        let mode = match kind {
+            SlotKind::Duress => Mode::Duress,
+            SlotKind::Passphrase | SlotKind::Recovery => Mode::Real,
+        };
+        let store = Store::open(&dir.join(DB_DIR))?;
+        let space = Space::for_key(dir, &key);
+        let mut vault = Vault {
+            dir: dir.to_path_buf(),
+            store,
+            key,
+            space,
+            mode,
+            slots_path,
+            unlocked_slot,
+            notices: Vec::new(),
+            _lock: lock,
+        };
+        match mode {
+            Mode::Duress => {
+                // The silent hook: a sealed event only the real vault can read. The watcher's
+                // client turns it into a silent alert.
+                capture::record_event(dir, &slots.capture_recipient()?, EventKind::DuressUnlock)?;
+            }
+            Mode::Real => vault.import_inbox()?,
+        }
+        Ok(vault)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Things the journalist should be told after opening (imported captures, duress use).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    fn require_real(&self) -> Result<()> {
+        match self.mode {
+            Mode::Real => Ok(()),
+            Mode::Duress => Err(VaultError::NotAllowedInThisMode),
+        }
+    }
+
+    // ----- records -----
+
+    /// Stores a new record and returns its id once it is on disk.
+    pub fn add(&self, record: &Record) -> Result<RecordId> {
+        let id = RecordId::random();
+        self.put(&id, record)?;
+        Ok(id)
+    }
+
+    /// Stores `record` under `id` (new or replacing), durably.
+    pub fn put(&self, id: &RecordId, record: &Record) -> Result<()> {
+        let sealed = record.seal(&self.key, id)?;
+        self.store.put(&self.space.records, &id.0, &sealed)
+    }
+
+    pub fn get(&self, id: &RecordId) -> Result<Record> {
+        let sealed = self
+            .store
+            .get(&self.space.records, &id.0)?
+            .ok_or_else(|| VaultError::NoSuchRecord(id.to_string()))?;
+        Record::open(&self.key, id, &sealed)
+    }
+
+    /// Finds the one record whose id starts with `prefix` (at least 4 hex digits).
+    pub fn resolve(&self, prefix: &str) -> Result<RecordId> {
+        let prefix = prefix.trim().to_ascii_lowercase();
+        if prefix.len() < 4 || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(VaultError::Invalid(format!(
+                "{prefix:?} is not a record id (ids are hex, give at least 4 digits)"
+            )));
+        }
+        let mut found = None;
+        for key in self.store.keys(&self.space.records)? {
+            if hex::encode(&key).starts_with(&prefix) {
+                if found.is_some() {
+                    return Err(VaultError::AmbiguousId(prefix));
+                }
+                found = Some(key);
+            }
+        }
+        let key = found.ok_or(VaultError::NoSuchRecord(prefix))?;
+        Ok(RecordId(key.try_into().map_err(|_| {
+            VaultError::Damaged("a record key has the wrong length".into())
+        })?))
+    }
+
+    /// Every record that opens, oldest first, plus an error for each that does not.
+    pub fn records(&self) -> Result<(Vec<(RecordId, Record)>, Vec<VaultError>)> {
+        let mut good = Vec::new();
+        let mut damaged = Vec::new();
+        for (key, sealed) in self.store.entries(&self.space.records)? {
+            let Ok(raw) = <[u8; 16]>::try_from(key.as_slice()) else {
+                damaged.push(VaultError::Damaged(format!(
+                    "an entry with a malformed id ({} bytes)",
+                    key.len()
+                )));
+                continue;
+            };
+            let id = RecordId(raw);
+            match Record::open(&self.key, &id, &sealed) {
+                Ok(record) => good.push((id, record)),
+                Err(e) => damaged.push(e),
+            }
+        }
+        good.sort_by_key(|(id, r)| (r.created, *id));
+        Ok((good, damaged))
+    }
+
+    /// Records matching every word of `words`, plus the damaged ones that could not be searched.
+    pub fn search(&self, words: &[String]) -> Result<(Vec<(RecordId, Record)>, Vec<VaultError>)> {
+        let words = record::search_words(words);
+        let (records, damaged) = self.records()?;
+        let hits = records
+            .into_iter()
+            .filter(|(_, r)| r.matches(&words))
+            .collect();
+        Ok((hits, damaged))
+    }
+
+    /// Deletes a record and its attachments.
+    pub fn remove(&self, id: &RecordId) -> Result<()> {
+        let record = self.get(id);
+        self.store.remove(&self.space.records, &id.0)?;
+        if let Ok(record) = record {
+            for attachment in &record.attachments {
+                let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &attachment.blob));
+            }
+        }
+        Ok(())
+    }
+
+    // ----- attachments -----
+
+    /// Streams `input` into an encrypted attachment named `name` on record `id`.
+    pub fn attach(&self, id: &RecordId, name: &str, input: &mut dyn Read) -> Result<u64> {
+        validate_attachment_name(name)?;
+        let mut record = self.get(id)?;
+        if record.attachment(name).is_some() {
+            return Err(VaultError::DuplicateAttachment {
+                id: id.to_string(),
+                name: name.to_string(),
+            });
+        }
+        let written = blob::write_blob(&self.space.blobs, input)
+            .map_err(|e| VaultError::io(&self.space.blobs, e))?;
+        record.attachments.push(Attachment {
+            name: name.to_string(),
+            size: written.size,
+            blob: written.blob_id.clone(),
+            key: hex::encode(written.key.expose()),
+            added: now(),
+        });
+        record.updated = now();
+        if let Err(e) = self.put(id, &record) {
+            let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &written.blob_id));
+            return Err(e);
+        }
+        Ok(written.size)
+    }
+
+    /// Decrypts attachment `name` of record `id` into `output`.
+    pub fn extract(&self, id: &RecordId, name: &str, output: &mut dyn Write) -> Result<()> {
+        let record = self.get(id)?;
+        let attachment = record
+            .attachment(name)
+            .ok_or_else(|| VaultError::NoSuchAttachment {
+                id: id.to_string(),
+                name: name.to_string(),
+            })?;
+        self.read_attachment(id, attachment, output)
+    }
+
+    fn read_attachment(
+        &self,
+        id: &RecordId,
+        attachment: &Attachment,
+        output: &mut dyn Write,
+    ) -> Result<()> {
+        let key = attachment.key()?;
+        blob::read_blob(
+            &self.space.blobs,
+            &attachment.blob,
+            &key,
+            attachment.size,
+            output,
+        )
+        .map_err(|e| match e {
+            blob::BlobError::Io(io) => VaultError::io(&self.space.blobs, io),
+            other => VaultError::TamperedAttachment {
+                id: id.to_string(),
+                name: attachment.name.clone(),
+                why: match other {
+                    blob::BlobError::Missing => "its encrypted file is missing",
+                    blob::BlobError::Truncated => "its encrypted file is truncated",
+                    blob::BlobError::BadHeader => "its encrypted file has a wrong header",
+                    _ => "a chunk does not authenticate",
+                },
+            },
+        })
+    }
+
+    /// Removes attachment `name` from record `id`.
+    pub fn detach(&self, id: &RecordId, name: &str) -> Result<()> {
+        let mut record = self.get(id)?;
+        let position = record
+            .attachments
+            .iter()
+            .position(|a| a.name == name)
+            .ok_or_else(|| VaultError::NoSuchAttachment {
+                id: id.to_string(),
+                name: name.to_string(),
+            })?;
+        let removed = record.attachments.remove(position);
+        record.updated = now();
+        self.put(id, &record)?;
+        let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &removed.blob));
+        Ok(())
+    }
+
+    // ----- integrity -----
+
+    /// Decrypts and authenticates every record and attachment; names each damaged one and
+    /// removes encrypted files that no record refers to.
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let (records, damaged) = self.records()?;
+        report
+            .damaged
+            .extend(damaged.iter().map(ToString::to_string));
+        let mut referenced = std::collections::HashSet::new();
+        for (id, record) in &records {
+            report.records_ok += 1;
+            for attachment in &record.attachments {
+                referenced.insert(attachment.blob.clone());
+                match self.read_attachment(id, attachment, &mut std::io::sink()) {
+                    Ok(()) => report.attachments_ok += 1,
+                    Err(e) => report.damaged.push(e.to_string()),
+                }
+            }
+        }
+        // A damaged record may still own blobs: only collect orphans when all records opened.
+        if damaged.is_empty() {
+            if let Ok(entries) = fs::read_dir(&self.space.blobs) {
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let blob_id = name.trim_end_matches(".tmp");
+                    if !referenced.contains(blob_id) || name.ends_with(".tmp") {
+                        if fs::remove_file(entry.path()).is_ok() {
+                            report.orphans_removed += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    // ----- key slots -----
+
+    fn read_slots(&self) -> Result<KeySlots> {
+        KeySlots::read(&self.slots_path)
+    }
+
+    fn slot_table(&self) -> Result<SlotTable> {
+        Ok(get_meta_json(&self.store, &self.space, &self.key, "slots")?.unwrap_or_default())
+    }
+
+    fn save_slot_table(&self, table: &SlotTable) -> Result<()> {
+        put_meta_json(&self.store, &self.space, &self.key, "slots", table)
+    }
+
+    fn free_slot(&self, table: &SlotTable) -> Result<usize> {
+        let used: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        if used.len() >= SLOT_COUNT {
+            return Err(VaultError::NoFreeSlot);
+        }
+        Ok(random_slot_index(&used))
+    }
+
+    /// Puts `key` wrapped under `kek` into a free slot of `kind`, then retires the slots of
+    /// that kind it replaces. The order keeps every step safe to interrupt: the table names
+    /// the new slot before it is written, and the old slots leave the table only after they
+    /// are overwritten, so the table never misses a live slot and no live slot is lost.
+    fn replace_slots(&self, kind: SlotKind, kek: &Key32, key: &Key32) -> Result<()> {
+        let mut slots = self.read_slots()?;
+        let mut table = self.slot_table()?;
+        let previous = slot_indices(&table, kind);
+        let index = self.free_slot(&table)?;
+        table.used.push((index, kind));
+        self.save_slot_table(&table)?;
+        slots.set_slot(index, kek, kind, key);
+        slots.write(&self.slots_path, false)?;
+        if !previous.is_empty() {
+            for old in &previous {
+                slots.erase_slot(*old);
+            }
+            slots.write(&self.slots_path, false)?;
+            table.used.retain(|(i, _)| !previous.contains(i));
+            self.save_slot_table(&table)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the passphrase. The data is not re-encrypted: only the key slot changes.
+    ///
+    /// Under duress this changes the duress passphrase in place, exactly as the real change
+    /// would look: the person who forced the unlock sees a vault that behaves normally.
+    pub fn change_passphrase(&mut self, new: &Passphrase) -> Result<()> {
+        if new.is_empty() {
+            return Err(VaultError::Invalid("the new passphrase is empty".into()));
+        }
+        let mut slots = self.read_slots()?;
+        let kek = slots.passphrase_kek(new)?;
+        if slots
+            .open_with(&kek)
+            .is_some_and(|(index, _, _)| index != self.unlocked_slot)
+        {
+            return Err(VaultError::Invalid(
+                "that passphrase is already in use for this vault; choose another".into(),
+            ));
+        }
+        match self.mode {
+            Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, &self.key),
+            Mode::Duress => {
+                slots.set_slot(self.unlocked_slot, &kek, SlotKind::Duress, &self.key);
+                slots.write(&self.slots_path, false)
+            }
+        }
+    }
+
+    /// Adds a recovery key (replacing any earlier one) and returns it, to be shown once,
+    /// with its public age recipient.
+    pub fn add_recovery_key(&mut self) -> Result<(Passphrase, String)> {
+        self.require_real()?;
+        let (text, identity) = identity::generate();
+        let kek = self.read_slots()?.recovery_kek(text.expose());
+        self.replace_slots(SlotKind::Recovery, &kek, &self.key)?;
+        Ok((text, identity.to_public().to_string()))
+    }
+
+    /// Sets (or replaces) the duress passphrase. Opening with it shows the decoy vault.
+    pub fn set_duress(&mut self, duress: &Passphrase) -> Result<()> {
+        self.require_real()?;
+        if duress.is_empty() {
+            return Err(VaultError::Invalid("the duress passphrase is empty".into()));
+        }
+        let slots = self.read_slots()?;
+        let kek = slots.passphrase_kek(duress)?;
+        if let Some((_, SlotKind::Passphrase | SlotKind::Recovery, _)) = slots.open_with(&kek) {
+            return Err(VaultError::Invalid(
+                "the duress passphrase must differ from the real passphrase".into(),
+            ));
+        }
+        // Keep the same decoy contents when only the duress passphrase changes.
+        let decoy_key = match get_meta(&self.store, &self.space, &self.key, "decoy-key")? {
+            Some(bytes) => Key32::from_slice(bytes.expose())
+                .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?,
+            None => {
+                let key = crypto::random_key();
+                put_meta(
+                    &self.store,
+                    &self.space,
+                    &self.key,
+                    "decoy-key",
+                    key.expose(),
+                )?;
+                key
+            }
+        };
+        self.replace_slots(SlotKind::Duress, &kek, &decoy_key)
+    }
+
+    /// Removes the duress passphrase. The decoy records stay, unreachable until a new one is set.
+    pub fn remove_duress(&mut self) -> Result<bool> {
+        self.remove_slots_of(SlotKind::Duress)
+    }
+
+    /// Removes the recovery key.
+    pub fn remove_recovery_key(&mut self) -> Result<bool> {
+        self.remove_slots_of(SlotKind::Recovery)
+    }
+
+    fn remove_slots_of(&mut self, kind: SlotKind) -> Result<bool> {
+        self.require_real()?;
+        let mut slots = self.read_slots()?;
+        let mut table = self.slot_table()?;
+        let indices = slot_indices(&table, kind);
+        if indices.is_empty() {
+            return Ok(false);
+        }
+        table.used.retain(|(_, k)| *k != kind);
+        for index in indices {
+            slots.erase_slot(index);
+        }
+        slots.write(&self.slots_path, false)?;
+        self.save_slot_table(&table)?;
+        Ok(true)
+    }
+
+    /// Which optional slots are set: (recovery key, duress passphrase). A duress session
+    /// answers like a vault that has neither.
+    pub fn slot_summary(&self) -> Result<(bool, bool)> {
+        if self.mode == Mode::Duress {
+            return Ok((false, false));
+        }
+        let table = self.slot_table()?;
+        Ok((
+            !slot_indices(&table, SlotKind::Recovery).is_empty(),
+            !slot_indices(&table, SlotKind::Duress).is_empty(),
+        ))
+    }
+
+    // ----- write-only captures and events -----
+
+    /// Events recorded for the journalist (such as a duress unlock), oldest first.
+    /// A duress session has none to show.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        if self.mode == Mode::Duress {
+            return Ok(Vec::new());
+        }
+        Ok(get_meta_json(&self.store, &self.space, &self.key, "events")?.unwrap_or_default())
+    }
+
+    /// Imports what was captured without unlocking: notes and files become records, events
+    /// are added to the event log. Each capture is stored durably before its inbox file is
+    /// removed; a capture imported twice after a crash lands on the same record id.
+    fn import_inbox(&mut self) -> Result<()> {
+        let identity_text = get_meta(&self.store, &self.space, &self.key, "identity")?
+            .ok_or_else(|| VaultError::Damaged("the capture identity is missing".into()))?;
+        let identity_text = std::str::from_utf8(identity_text.expose())
+            .map_err(|_| VaultError::Damaged("the capture identity is not text".into()))?;
+        let identity = identity::parse(identity_text)
+            .ok_or_else(|| VaultError::Damaged("the capture identity does not parse".into()))?;
+        let report = capture::import_all(self, &identity)?;
+        if report.imported > 0 {
+            self.notices.push(format!(
+                "imported {} captured item(s) into the vault",
+                report.imported
+            ));
+        }
+        for failure in report.failed {
+            self.notices.push(failure);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn add_event(&mut self, event: Event) -> Result<()> {
+        let mut events: Vec<Event> =
+            get_meta_json(&self.store, &self.space, &self.key, "events")?.unwrap_or_default();
+        if !events.contains(&event) {
+            if event.what == EventKind::DuressUnlock {
+                let when = jiff::Timestamp::from_second(event.at)
+                    .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default();
+                self.notices.push(format!(
+                    "WARNING: the duress passphrase was used to open this vault at {when}"
+                ));
+            }
+            events.push(event);
+            put_meta_json(&self.store, &self.space, &self.key, "events", &events)?;
+        }
+        Ok(())
+    }
+}
+
+fn slot_indices(table: &SlotTable, kind: SlotKind) -> Vec<usize> {
+    table
+        .used
+        .iter()
+        .filter(|(_, k)| *k == kind)
+        .map(|(i, _)| *i)
+        .collect()
+}
+
+/// A random free slot index, so that the position of a slot says nothing about its kind.
+fn random_slot_index(used: &[usize]) -> usize {
+    let free: Vec<usize> = (0..SLOT_COUNT).filter(|i| !used.contains(i)).collect();
+    let pick = crypto::random_array::<1>()[0] as usize % free.len();
+    free[pick]
+}
+
+fn validate_attachment_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 255
+        || name.contains(['/', '\0'])
+        || name == "."
+        || name == ".."
+    {
+        return Err(VaultError::Invalid(format!(
+            "{name:?} cannot be an attachment name (no slashes, at most 255 bytes)"
+        )));
+    }
+    Ok(())
+}
+
+fn meta_aad(label: &str) -> Vec<u8> {
+    format!("posbon/v1/meta/{label}").into_bytes()
+}
+
+fn put_meta(store: &Store, space: &Space, key: &Key32, label: &str, value: &[u8]) -> Result<()> {
+    let padded = crypto::pad(value, 256);
+    let sealed = crypto::seal(key, &meta_aad(label), padded.expose());
+    store.put(&space.meta, label.as_bytes(), &sealed)
+}
+
+fn get_meta(
+    store: &Store,
+    space: &Space,
+    key: &Key32,
+    label: &str,
+) -> Result<Option<crate::secret::SecretBytes>> {
+    let Some(sealed) = store.get(&space.meta, label.as_bytes())? else {
+        return Ok(None);
+    };
+    let damaged =
+        || VaultError::Damaged(format!("the vault's {label} entry does not authenticate"));
+    let padded = crypto::open(key, &meta_aad(label), &sealed).map_err(|_| damaged())?;
+    let value = crypto::unpad(padded.expose()).ok_or_else(damaged)?;
+    Ok(Some(crate::secret::SecretBytes::new(value.to_vec())))
+}
+
+fn put_meta_json<T: Serialize>(
+    store: &Store,
+    space: &Space,
+    key: &Key32,
+    label: &str,
+    value: &T,
+) -> Result<()> {
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec(value).map_err(|e| VaultError::Invalid(e.to_string()))?,
+    );
+    put_meta(store, space, key, label, &json)
+}
+
+fn get_meta_json<T: for<'de> Deserialize<'de>>(
+    store: &Store,
+    space: &Space,
+    key: &Key32,
+    label: &str,
+) -> Result<Option<T>> {
+    match get_meta(store, space, key, label)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(bytes.expose())
+            .map(Some)
+            .map_err(|_| VaultError::Damaged(format!("the vault's {label} entry is malformed"))),
+    }
+}
