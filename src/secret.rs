@@ -24,7 +24,8 @@ fn lock_in_ram(bytes: &[u8]) {
     }
 }
 
-/// Switches off core dumps and ptrace attachment by other users for this process.
+/// Switches off core dumps and ptrace attachment by other users for this process, and makes
+/// every file it creates private to the user (umask 077).
 ///
 /// Called first thing by the CLI, before any secret is read.
 pub fn harden_process() {
@@ -37,6 +38,11 @@ pub fn harden_process() {
         };
         libc::setrlimit(libc::RLIMIT_CORE, &zero);
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    #[cfg(unix)]
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
     }
 }
 

@@ -1,7 +1,7 @@
 //! One function per command: read what it needs, call the library, print the result.
 
 use std::fs::{self, OpenOptions};
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -51,6 +51,7 @@ pub(super) fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { insecure_fast_kdf } => init(&ctx, insecure_fast_kdf),
         Command::Add(kind) => add(&ctx, kind),
+        Command::Import => import(&ctx),
         Command::List => list(&ctx),
         Command::Show { id } => show(&ctx, &id),
         Command::Edit(args) => edit(&ctx, args),
@@ -72,9 +73,9 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         }
         Command::Search { words } => {
             let (vault, _) = unlock(&ctx)?;
-            let (hits, damaged) = vault.search(&words)?;
-            print_rows(&hits)?;
-            report_damaged(damaged)
+            let hits = vault.search(&words)?;
+            print_rows(&hits.records)?;
+            report_damaged(hits.damaged)
         }
         Command::Passwd {
             new_passphrase_file,
@@ -213,6 +214,65 @@ fn add(ctx: &Session, kind: AddKind) -> Result<()> {
     Ok(())
 }
 
+/// One line of `posbon import`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportLine {
+    kind: Kind,
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+fn import(ctx: &Session) -> Result<()> {
+    let (vault, _) = unlock(ctx)?;
+    let stdout = io::stdout();
+    let mut count = 0usize;
+    for (number, line) in io::stdin().lock().lines().enumerate() {
+        let line = Zeroizing::new(line.context("cannot read stdin")?);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: ImportLine = serde_json::from_str(&line).map_err(|e| {
+            UsageError(format!(
+                "line {} is not a record ({e}); {count} record(s) before it were added",
+                number + 1
+            ))
+        })?;
+        if parsed.title.trim().is_empty() {
+            bail!(UsageError(format!(
+                "line {}: the title is empty",
+                number + 1
+            )));
+        }
+        let mut record = Record::new(parsed.kind, parsed.title.clone(), vault::now());
+        record.body = parsed.body.clone();
+        record.tags = clean_tags(&parsed.tags);
+        for (name, value) in &parsed.fields {
+            if !parsed.kind.field_names().contains(&name.as_str()) {
+                bail!(UsageError(format!(
+                    "line {}: a {} has no field {name:?}",
+                    number + 1,
+                    parsed.kind.as_str()
+                )));
+            }
+            record.set_field(name, value);
+        }
+        let id = vault.add(&record)?;
+        // Printed only after the record is on disk: each printed id is a promise.
+        let mut out = stdout.lock();
+        writeln!(out, "{id}")?;
+        out.flush()?;
+        count += 1;
+    }
+    eprintln!("imported {count} record(s)");
+    Ok(())
+}
+
 /// Makes text safe for one tab-separated line.
 fn one_line(text: &str) -> String {
     text.chars()
@@ -253,13 +313,13 @@ fn report_damaged(damaged: Vec<vault::VaultError>) -> Result<()> {
 
 fn list(ctx: &Session) -> Result<()> {
     let (vault, _) = unlock(ctx)?;
-    let (records, damaged) = vault.records()?;
-    print_rows(&records)?;
-    report_damaged(damaged)
+    let listing = vault.records()?;
+    print_rows(&listing.records)?;
+    report_damaged(listing.damaged)
 }
 
-fn time_text(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix)
+fn time_text(unix_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(unix_ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|_| "?".into())
 }

@@ -85,10 +85,10 @@ pub fn run() -> Result<()> {
     println!("attached contract.pdf ({size} bytes) to the draft, streamed in 64 KiB chunks");
 
     step("Listing and searching (after unlocking)");
-    for (id, record) in vault.records()?.0 {
+    for (id, record) in vault.records()?.records {
         println!("{id}  {:<6}  {}", record.kind.as_str(), record.title);
     }
-    let (hits, _) = vault.search(&["tender".to_string()])?;
+    let hits = vault.search(&["tender".to_string()])?.records;
     println!("search \"tender\": {} record(s)", hits.len());
 
     step("Looking for plaintext at rest");

@@ -53,12 +53,12 @@ struct Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Ok(meta) = fs::metadata(&self.file) {
-            if let Ok(mut f) = OpenOptions::new().write(true).open(&self.file) {
-                let zeros = vec![0u8; meta.len() as usize];
-                let _ = f.write_all(&zeros);
-                let _ = f.sync_all();
-            }
+        if let Ok(meta) = fs::metadata(&self.file)
+            && let Ok(mut f) = OpenOptions::new().write(true).open(&self.file)
+        {
+            let zeros = vec![0u8; meta.len() as usize];
+            let _ = f.write_all(&zeros);
+            let _ = f.sync_all();
         }
         // Editors leave swap and backup files (.body.txt.swp, body.txt~) next to the file.
         let _ = fs::remove_dir_all(&self.dir);

@@ -88,6 +88,9 @@ enum Command {
     /// Add a record; prints its id. The body is read from stdin unless --body-file or --editor
     #[command(subcommand)]
     Add(AddKind),
+    /// Add many records from JSON lines on stdin ({"kind":"draft","title":..,"body":..,"tags":[..]});
+    /// prints each new id as soon as that record is on disk
+    Import,
     /// List records: id, kind, title (tab-separated)
     List,
     /// Show a record with its body

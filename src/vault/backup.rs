@@ -94,10 +94,11 @@ fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
 /// Writes every record and attachment of `vault` as a backup to `output`.
 /// Refuses when any record is damaged, so a backup is never silently incomplete.
 pub fn export(vault: &Vault, seal: Seal<'_>, output: &mut dyn Write) -> Result<Summary> {
-    let (records, damaged) = vault.records()?;
-    if let Some(first) = damaged.into_iter().next() {
+    let listing = vault.records()?;
+    if let Some(first) = listing.damaged.into_iter().next() {
         return Err(first);
     }
+    let records = listing.records;
     let encryptor = match seal {
         Seal::Passphrase(passphrase) => {
             age::Encryptor::with_user_passphrase(SecretString::from(passphrase.expose()))

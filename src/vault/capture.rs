@@ -288,6 +288,10 @@ fn import_one(
                 .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
             Ok(())
         }
-        Header::Event { what, at } => vault.add_event(Event { at, what }),
+        Header::Event { what, at } => vault.add_event(Event {
+            id: id.to_string(),
+            at,
+            what,
+        }),
     }
 }

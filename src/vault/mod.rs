@@ -66,7 +66,9 @@ pub enum Unlock<'a> {
 /// Something that happened to the vault that the journalist should hear about.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Event {
-    /// Unix seconds, UTC.
+    /// The id of the sealed inbox entry that carried it, so a re-import is not counted twice.
+    pub id: String,
+    /// Unix milliseconds.
     pub at: i64,
     pub what: EventKind,
 }
@@ -112,6 +114,12 @@ pub struct CheckReport {
     pub orphans_removed: usize,
 }
 
+/// Records that opened, and the damage met on the way (the rest stay readable).
+pub struct Listing {
+    pub records: Vec<(RecordId, Record)>,
+    pub damaged: Vec<VaultError>,
+}
+
 /// An unlocked vault.
 pub struct Vault {
     dir: PathBuf,
@@ -127,8 +135,10 @@ pub struct Vault {
     _lock: File,
 }
 
+/// Now, in Unix milliseconds: the unit of every time the vault stores (fine enough to keep
+/// records in the order they were made).
 pub fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
+    jiff::Timestamp::now().as_millisecond()
 }
 
 fn sync_dir(path: &Path) -> Result<()> {
@@ -168,13 +178,13 @@ fn take_lock(dir: &Path) -> Result<File> {
 fn refuse_planted_links(dir: &Path) -> Result<()> {
     for name in OWN_NAMES {
         let path = dir.join(name);
-        if let Ok(meta) = fs::symlink_metadata(&path) {
-            if meta.file_type().is_symlink() {
-                return Err(VaultError::Damaged(format!(
-                    "{} is a symbolic link; a vault's files must be its own (was it tampered with?)",
-                    path.display()
-                )));
-            }
+        if let Ok(meta) = fs::symlink_metadata(&path)
+            && meta.file_type().is_symlink()
+        {
+            return Err(VaultError::Damaged(format!(
+                "{} is a symbolic link; a vault's files must be its own (was it tampered with?)",
+                path.display()
+            )));
         }
     }
     Ok(())
@@ -381,7 +391,7 @@ impl Vault {
     }
 
     /// Every record that opens, oldest first, plus an error for each that does not.
-    pub fn records(&self) -> Result<(Vec<(RecordId, Record)>, Vec<VaultError>)> {
+    pub fn records(&self) -> Result<Listing> {
         let mut good = Vec::new();
         let mut damaged = Vec::new();
         for (key, sealed) in self.store.entries(&self.space.records)? {
@@ -399,18 +409,18 @@ impl Vault {
             }
         }
         good.sort_by_key(|(id, r)| (r.created, *id));
-        Ok((good, damaged))
+        Ok(Listing {
+            records: good,
+            damaged,
+        })
     }
 
     /// Records matching every word of `words`, plus the damaged ones that could not be searched.
-    pub fn search(&self, words: &[String]) -> Result<(Vec<(RecordId, Record)>, Vec<VaultError>)> {
+    pub fn search(&self, words: &[String]) -> Result<Listing> {
         let words = record::search_words(words);
-        let (records, damaged) = self.records()?;
-        let hits = records
-            .into_iter()
-            .filter(|(_, r)| r.matches(&words))
-            .collect();
-        Ok((hits, damaged))
+        let mut listing = self.records()?;
+        listing.records.retain(|(_, r)| r.matches(&words));
+        Ok(listing)
     }
 
     /// Deletes a record and its attachments.
@@ -519,7 +529,7 @@ impl Vault {
     /// removes encrypted files that no record refers to.
     pub fn check(&self) -> Result<CheckReport> {
         let mut report = CheckReport::default();
-        let (records, damaged) = self.records()?;
+        let Listing { records, damaged } = self.records()?;
         report
             .damaged
             .extend(damaged.iter().map(ToString::to_string));
@@ -535,16 +545,14 @@ impl Vault {
             }
         }
         // A damaged record may still own blobs: only collect orphans when all records opened.
-        if damaged.is_empty() {
-            if let Ok(entries) = fs::read_dir(&self.space.blobs) {
-                for entry in entries.flatten() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    let blob_id = name.trim_end_matches(".tmp");
-                    if !referenced.contains(blob_id) || name.ends_with(".tmp") {
-                        if fs::remove_file(entry.path()).is_ok() {
-                            report.orphans_removed += 1;
-                        }
-                    }
+        if damaged.is_empty()
+            && let Ok(entries) = fs::read_dir(&self.space.blobs)
+        {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let orphan = name.ends_with(".tmp") || !referenced.contains(&name);
+                if orphan && fs::remove_file(entry.path()).is_ok() {
+                    report.orphans_removed += 1;
                 }
             }
         }
@@ -743,9 +751,9 @@ impl Vault {
     pub(crate) fn add_event(&mut self, event: Event) -> Result<()> {
         let mut events: Vec<Event> =
             get_meta_json(&self.store, &self.space, &self.key, "events")?.unwrap_or_default();
-        if !events.contains(&event) {
+        if !events.iter().any(|known| known.id == event.id) {
             if event.what == EventKind::DuressUnlock {
-                let when = jiff::Timestamp::from_second(event.at)
+                let when = jiff::Timestamp::from_millisecond(event.at)
                     .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_default();
                 self.notices.push(format!(

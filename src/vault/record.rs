@@ -128,7 +128,7 @@ pub struct Record {
     /// Kind-specific fields, see [`Kind::field_names`].
     #[serde(default)]
     pub fields: Vec<Field>,
-    /// Unix seconds, UTC.
+    /// Unix milliseconds.
     pub created: i64,
     pub updated: i64,
     #[serde(default)]
@@ -255,7 +255,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Record {
-        let mut record = Record::new(Kind::Source, "Фарход".into(), 1_700_000_000);
+        let mut record = Record::new(Kind::Source, "Фарход".into(), 1_700_000_000_000);
         record.tags = vec!["Хуҷанд".into(), "court".into()];
         record.body = "Met at the bazaar. Documents about the tender.".into();
         record.set_field("contact", "Signal +992 90 000 0000");

@@ -73,6 +73,16 @@ impl Store {
         self.flush()
     }
 
+    /// The names of every tree in the database.
+    pub fn tree_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .db
+            .tree_names()
+            .into_iter()
+            .map(|name| String::from_utf8_lossy(&name).into_owned())
+            .collect())
+    }
+
     /// Every key in `tree`, in order.
     pub fn keys(&self, tree: &str) -> Result<Vec<Vec<u8>>> {
         let tree = self.tree(tree)?;

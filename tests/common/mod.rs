@@ -1,0 +1,175 @@
+//! Runs the real `posbon` binary against a vault in a temporary directory.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+pub fn posbon() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_posbon"));
+    command
+        .env_remove("POSBON_VAULT")
+        .env_remove("POSBON_PASSPHRASE_FILE")
+        .env_remove("VISUAL")
+        .env_remove("EDITOR");
+    command
+}
+
+/// A vault directory plus a passphrase file, both in a temporary directory.
+pub struct TestVault {
+    pub temp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub pass_file: PathBuf,
+}
+
+impl TestVault {
+    /// A new vault (fast KDF) with [`PASSPHRASE`].
+    pub fn new() -> Self {
+        let vault = Self::uninitialised();
+        let out = vault.run_plain(&["init", "--insecure-fast-kdf"], "");
+        assert!(out.status.success(), "init failed: {}", stderr(&out));
+        vault
+    }
+
+    /// Paths for a vault that does not exist yet.
+    pub fn uninitialised() -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("vault");
+        let pass_file = temp.path().join("pass");
+        std::fs::write(&pass_file, format!("{PASSPHRASE}\n")).unwrap();
+        TestVault {
+            temp,
+            dir,
+            pass_file,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.temp.path().join(name)
+    }
+
+    /// Writes `text` as a passphrase file named `name` and returns its path.
+    pub fn secret_file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, format!("{text}\n")).unwrap();
+        path
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = posbon();
+        command.arg("--vault").arg(&self.dir);
+        command
+    }
+
+    /// Runs with the vault and the standard passphrase file.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        self.run_with_pass(&self.pass_file, args, stdin)
+    }
+
+    pub fn run_with_pass(&self, pass_file: &Path, args: &[&str], stdin: &str) -> Output {
+        let mut command = self.command();
+        command.arg("--passphrase-file").arg(pass_file).args(args);
+        feed(command, stdin.as_bytes())
+    }
+
+    /// Runs with the vault but no passphrase option.
+    pub fn run_plain(&self, args: &[&str], stdin: &str) -> Output {
+        let mut command = self.command();
+        if args.first() == Some(&"init") {
+            command.arg("--passphrase-file").arg(&self.pass_file);
+        }
+        command.args(args);
+        feed(command, stdin.as_bytes())
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "posbon {args:?} failed ({:?}): {}",
+            out.status.code(),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    pub fn add_draft(&self, title: &str, body: &str) -> String {
+        self.ok(&["add", "draft", "--title", title], body)
+            .trim()
+            .to_string()
+    }
+
+    /// The ids listed by `posbon list`.
+    pub fn listed_ids(&self) -> Vec<String> {
+        self.ok(&["list"], "")
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect()
+    }
+
+    /// Every file below the vault directory, with its contents.
+    pub fn files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    out.push((path, bytes));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir, &mut out);
+        out
+    }
+}
+
+pub fn feed(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("posbon starts");
+    let mut pipe = child.stdin.take().unwrap();
+    // The process may exit before reading its input (a refused command): ignore a broken pipe.
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+pub fn spawn(mut command: Command) -> Child {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("posbon starts")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+/// The Go `age` binary from Debian; tests that prove interoperability need it.
+pub fn go_age() -> Command {
+    let found = Command::new("age").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "the Go `age` CLI is needed for interoperability tests: apt-get install age"
+    );
+    Command::new("age")
+}
