@@ -168,14 +168,31 @@ pub fn export(vault: &Vault, seal: Seal<'_>, output: &mut dyn Write) -> Result<S
 }
 
 fn damaged(why: impl Into<String>) -> VaultError {
-    VaultError::Damaged(format!("the backup {}", why.into()))
+    VaultError::DamagedBackup(why.into())
+}
+
+/// Remembers whether reading the backup failed, so that a failure surfacing inside
+/// `Vault::attach` (as an I/O error) is reported as the backup's damage, not the vault's.
+struct Watched<'a> {
+    inner: &'a mut dyn Read,
+    failed: bool,
+}
+
+impl Read for Watched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.inner.read(buf);
+        self.failed |= result.is_err();
+        result
+    }
 }
 
 /// Opens a backup file for reading its plaintext stream.
 fn open_stream(path: &Path, opener: Opener<'_>) -> Result<BufReader<Box<dyn Read>>> {
     let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
-    let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
-        .map_err(|e| damaged(format!("is not an age file ({e})")))?;
+    // Armored (`age -a`) and binary files alike.
+    let input = age::armor::ArmoredReader::new(BufReader::new(file));
+    let decryptor =
+        age::Decryptor::new(input).map_err(|e| damaged(format!("it is not an age file ({e})")))?;
     let reader: Box<dyn Read> = match opener {
         Opener::Passphrase(passphrase) => {
             let identity = age::scrypt::Identity::new(SecretString::from(passphrase.expose()));
@@ -209,11 +226,11 @@ fn read_line(reader: &mut dyn BufRead) -> Result<Line> {
     reader
         .take(MAX_LINE)
         .read_until(b'\n', &mut bytes)
-        .map_err(|e| damaged(format!("does not authenticate or was cut short ({e})")))?;
+        .map_err(|e| damaged(format!("it does not authenticate or was cut short ({e})")))?;
     if bytes.is_empty() {
-        return Err(damaged("was cut short (no end marker)"));
+        return Err(damaged("it was cut short (no end marker)"));
     }
-    serde_json::from_slice(&bytes).map_err(|_| damaged("has a malformed entry"))
+    serde_json::from_slice(&bytes).map_err(|_| damaged("it has a malformed entry"))
 }
 
 /// Reads a whole backup, handing each record and its attachment bytes to `each`.
@@ -233,12 +250,12 @@ fn walk(
                 )));
             }
         }
-        _ => return Err(damaged("does not start with a posbon backup header")),
+        _ => return Err(damaged("it does not start with a posbon backup header")),
     }
     let mut summary = Summary::default();
     loop {
         match read_line(&mut reader)? {
-            Line::Header { .. } => return Err(damaged("has a second header")),
+            Line::Header { .. } => return Err(damaged("it has a second header")),
             Line::Record(record) => {
                 summary.records += 1;
                 summary.attachments += record.attachments.len() as u64;
@@ -250,14 +267,14 @@ fn walk(
                 attachments,
             } => {
                 if records != summary.records || attachments != summary.attachments {
-                    return Err(damaged("end marker does not match its contents"));
+                    return Err(damaged("its end marker does not match its contents"));
                 }
                 let mut rest = [0u8; 1];
                 let trailing = reader
                     .read(&mut rest)
-                    .map_err(|e| damaged(format!("does not authenticate ({e})")))?;
+                    .map_err(|e| damaged(format!("it does not authenticate ({e})")))?;
                 if trailing != 0 {
-                    return Err(damaged("has data after its end marker"));
+                    return Err(damaged("it has data after its end marker"));
                 }
                 return Ok(summary);
             }
@@ -267,9 +284,9 @@ fn walk(
 
 fn copy_exact(reader: &mut dyn BufRead, size: u64, out: &mut dyn Write) -> Result<()> {
     let copied = io::copy(&mut reader.take(size), out)
-        .map_err(|e| damaged(format!("does not authenticate or was cut short ({e})")))?;
+        .map_err(|e| damaged(format!("it does not authenticate or was cut short ({e})")))?;
     if copied != size {
-        return Err(damaged("was cut short inside an attachment"));
+        return Err(damaged("it was cut short inside an attachment"));
     }
     Ok(())
 }
@@ -277,7 +294,7 @@ fn copy_exact(reader: &mut dyn BufRead, size: u64, out: &mut dyn Write) -> Resul
 /// Decrypts and checks a whole backup without writing anything.
 pub fn verify(path: &Path, opener: Opener<'_>) -> Result<Summary> {
     walk(path, opener, |record, reader| {
-        RecordId::from_hex(&record.id).ok_or_else(|| damaged("has a malformed record id"))?;
+        RecordId::from_hex(&record.id).ok_or_else(|| damaged("it has a malformed record id"))?;
         for attachment in &record.attachments {
             copy_exact(reader, attachment.size, &mut io::sink())?;
         }
@@ -289,8 +306,8 @@ pub fn verify(path: &Path, opener: Opener<'_>) -> Result<Summary> {
 /// (say after an interruption) leaves one copy of each record and attachment.
 pub fn restore(vault: &Vault, path: &Path, opener: Opener<'_>) -> Result<Summary> {
     walk(path, opener, |backup, reader| {
-        let id =
-            RecordId::from_hex(&backup.id).ok_or_else(|| damaged("has a malformed record id"))?;
+        let id = RecordId::from_hex(&backup.id)
+            .ok_or_else(|| damaged("it has a malformed record id"))?;
         let existing = vault.get(&id).ok();
         if existing.is_none() {
             let mut record = Record::new(backup.kind, backup.title.clone(), backup.created);
@@ -309,9 +326,19 @@ pub fn restore(vault: &Vault, path: &Path, opener: Opener<'_>) -> Result<Summary
                 continue;
             }
             let mut limited = reader.take(attachment.size);
-            let stored = vault.attach(&id, &attachment.name, &mut limited)?;
+            let mut watched = Watched {
+                inner: &mut limited,
+                failed: false,
+            };
+            let stored = match vault.attach(&id, &attachment.name, &mut watched) {
+                Ok(stored) => stored,
+                Err(_) if watched.failed => {
+                    return Err(damaged("it does not authenticate inside an attachment"));
+                }
+                Err(e) => return Err(e),
+            };
             if stored != attachment.size {
-                return Err(damaged("was cut short inside an attachment"));
+                return Err(damaged("it was cut short inside an attachment"));
             }
         }
         Ok(())

@@ -31,6 +31,9 @@ pub enum VaultError {
     #[error("the vault is damaged: {0}")]
     Damaged(String),
 
+    #[error("the backup is damaged or was tampered with: {0}")]
+    DamagedBackup(String),
+
     #[error("record {id} is damaged or was tampered with: it does not authenticate")]
     TamperedRecord { id: String },
 
@@ -86,6 +89,7 @@ impl VaultError {
         matches!(
             self,
             VaultError::Damaged(_)
+                | VaultError::DamagedBackup(_)
                 | VaultError::TamperedRecord { .. }
                 | VaultError::TamperedAttachment { .. }
         )
