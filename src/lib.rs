@@ -24,3 +24,4 @@ pub mod cli;
 pub mod crypto;
 pub mod secret;
 pub mod vault;
+pub mod watch;

@@ -1,0 +1,310 @@
+//! A subject's plan: when check-ins are expected, how long the grace is, and the escalation
+//! ladder. Plain data with parsing and validation; no clock, no I/O.
+//!
+//! All times are Unix milliseconds and all durations milliseconds, so that tests can drive the
+//! schedule with a fake clock and plans of a few seconds.
+
+use serde::{Deserialize, Serialize};
+
+/// What a step of the ladder does when it falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Remind the journalist (before the deadline, or just after it is missed).
+    RemindJournalist,
+    /// Alert the contacts of a tier (1: editor; 2: lawyers, NANSMIT; more if the plan says so).
+    AlertTier(u8),
+    /// Release the sealed bundles to the lawyers.
+    Release,
+}
+
+impl Action {
+    pub fn label(self) -> String {
+        match self {
+            Action::RemindJournalist => "remind".into(),
+            Action::AlertTier(n) => format!("tier{n}"),
+            Action::Release => "release".into(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, PlanError> {
+        match text {
+            "remind" => Ok(Action::RemindJournalist),
+            "release" => Ok(Action::Release),
+            other => other
+                .strip_prefix("tier")
+                .and_then(|n| n.parse::<u8>().ok())
+                .filter(|n| (1..=9).contains(n))
+                .map(Action::AlertTier)
+                .ok_or_else(|| {
+                    PlanError(format!(
+                        "{other:?} is not a step (remind, tier1..tier9, release)"
+                    ))
+                }),
+        }
+    }
+}
+
+/// One rung of the ladder: `action`, `after_ms` after the check-in was missed (deadline + grace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub action: Action,
+    pub after_ms: i64,
+}
+
+/// A daily window in local time, minutes after midnight, `start < end` (no midnight crossing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub start_min: u16,
+    pub end_min: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Schedule {
+    /// A check-in at least every `every_ms`.
+    Every { every_ms: i64 },
+    /// A check-in inside one of the daily windows, in the named time zone.
+    Daily { windows: Vec<Window>, tz: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub schedule: Schedule,
+    pub grace_ms: i64,
+    /// Reminders to the journalist, this long before the deadline.
+    #[serde(default)]
+    pub reminders_ms: Vec<i64>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+/// Parses `10s`, `90m`, `2h`, `1d`, `1h30m` into milliseconds.
+pub fn parse_duration(text: &str) -> Result<i64, PlanError> {
+    let bad = || {
+        PlanError(format!(
+            "{text:?} is not a duration (like 10s, 90m, 2h, 1d, 1h30m)"
+        ))
+    };
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit_ms: i64 = match c {
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            _ => return Err(bad()),
+        };
+        let value: i64 = number.parse().map_err(|_| bad())?;
+        total = value
+            .checked_mul(unit_ms)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+        any = true;
+    }
+    if !number.is_empty() || !any {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Formats milliseconds back as the shortest `1d2h3m4s` form.
+pub fn format_duration(ms: i64) -> String {
+    let mut rest = ms / 1000;
+    let mut out = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    if out.is_empty() { "0s".into() } else { out }
+}
+
+/// Parses `09:00-11:00`.
+pub fn parse_window(text: &str) -> Result<Window, PlanError> {
+    let bad = || PlanError(format!("{text:?} is not a window (like 09:00-11:00)"));
+    let minutes = |hm: &str| -> Option<u16> {
+        let (h, m) = hm.trim().split_once(':')?;
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    let (start, end) = text.split_once('-').ok_or_else(bad)?;
+    let window = Window {
+        start_min: minutes(start).ok_or_else(bad)?,
+        end_min: minutes(end).ok_or_else(bad)?,
+    };
+    if window.start_min >= window.end_min {
+        return Err(PlanError(format!(
+            "window {text:?} must end after it starts, on the same day"
+        )));
+    }
+    Ok(window)
+}
+
+impl Plan {
+    /// The ladder used when a plan names no steps: remind at once, tier 1 after one grace
+    /// period, tier 2 after two, release after three.
+    pub fn default_steps(grace_ms: i64) -> Vec<Step> {
+        let unit = grace_ms.max(1_000);
+        vec![
+            Step {
+                action: Action::RemindJournalist,
+                after_ms: 0,
+            },
+            Step {
+                action: Action::AlertTier(1),
+                after_ms: unit,
+            },
+            Step {
+                action: Action::AlertTier(2),
+                after_ms: 2 * unit,
+            },
+            Step {
+                action: Action::Release,
+                after_ms: 3 * unit,
+            },
+        ]
+    }
+
+    pub fn validate(&self) -> Result<(), PlanError> {
+        match &self.schedule {
+            Schedule::Every { every_ms } => {
+                if *every_ms < 1_000 {
+                    return Err(PlanError(
+                        "the check-in interval must be at least 1s".into(),
+                    ));
+                }
+            }
+            Schedule::Daily { windows, tz } => {
+                if windows.is_empty() {
+                    return Err(PlanError(
+                        "a daily schedule needs at least one window".into(),
+                    ));
+                }
+                jiff::tz::TimeZone::get(tz).map_err(|_| {
+                    PlanError(format!(
+                        "{tz:?} is not a known time zone (like Asia/Dushanbe)"
+                    ))
+                })?;
+            }
+        }
+        if self.grace_ms < 0 || self.reminders_ms.iter().any(|r| *r <= 0) {
+            return Err(PlanError("grace and reminders must be positive".into()));
+        }
+        if self.steps.is_empty() {
+            return Err(PlanError("the plan needs at least one step".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for step in &self.steps {
+            if step.after_ms < 0 {
+                return Err(PlanError(
+                    "a step cannot come before the check-in is missed".into(),
+                ));
+            }
+            if !seen.insert(step.action) {
+                return Err(PlanError(format!(
+                    "the step {} appears twice",
+                    step.action.label()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A one-line description, for status output.
+    pub fn describe(&self) -> String {
+        let schedule = match &self.schedule {
+            Schedule::Every { every_ms } => format!("every {}", format_duration(*every_ms)),
+            Schedule::Daily { windows, tz } => {
+                let list: Vec<String> = windows
+                    .iter()
+                    .map(|w| {
+                        format!(
+                            "{:02}:{:02}-{:02}:{:02}",
+                            w.start_min / 60,
+                            w.start_min % 60,
+                            w.end_min / 60,
+                            w.end_min % 60
+                        )
+                    })
+                    .collect();
+                format!("daily {} {tz}", list.join(","))
+            }
+        };
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| format!("{}:{}", s.action.label(), format_duration(s.after_ms)))
+            .collect();
+        format!(
+            "{schedule}, grace {}, steps {}",
+            format_duration(self.grace_ms),
+            steps.join(" ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_every_unit_and_combination() {
+        assert_eq!(parse_duration("10s").unwrap(), 10_000);
+        assert_eq!(parse_duration("90m").unwrap(), 5_400_000);
+        assert_eq!(parse_duration("2h").unwrap(), 7_200_000);
+        assert_eq!(parse_duration("1d").unwrap(), 86_400_000);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5_400_000);
+        for bad in ["", "10", "h", "5x", "-5s", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(5_400_000), "1h30m");
+    }
+
+    #[test]
+    fn windows_and_steps_are_validated() {
+        assert_eq!(
+            parse_window("09:00-11:30").unwrap(),
+            Window {
+                start_min: 540,
+                end_min: 690
+            }
+        );
+        assert!(parse_window("11:00-09:00").is_err());
+        assert!(parse_window("25:00-26:00").is_err());
+        assert_eq!(Action::parse("tier2").unwrap(), Action::AlertTier(2));
+        assert!(Action::parse("tier0").is_err());
+        let mut plan = Plan {
+            schedule: Schedule::Daily {
+                windows: vec![parse_window("09:00-11:00").unwrap()],
+                tz: "Asia/Dushanbe".into(),
+            },
+            grace_ms: 0,
+            reminders_ms: vec![],
+            steps: Plan::default_steps(60_000),
+        };
+        plan.validate().unwrap();
+        plan.schedule = Schedule::Daily {
+            windows: vec![],
+            tz: "Mars/Olympus".into(),
+        };
+        assert!(plan.validate().is_err());
+        plan.schedule = Schedule::Every { every_ms: 10_000 };
+        plan.steps.push(Step {
+            action: Action::Release,
+            after_ms: 1,
+        });
+        assert!(plan.validate().unwrap_err().0.contains("twice"));
+    }
+}

@@ -1,0 +1,263 @@
+//! The dead-man's switch as a pure state machine: (plan, state, now) → deadline, due steps,
+//! next wake-up. No clock, no I/O: the daemon feeds it time and carries out what it returns,
+//! and the tests drive it with a fake clock.
+//!
+//! A *cycle* starts at each check-in (or when a plan is set, or a pause ends). Its deadline
+//! comes from the schedule; reminders fall before it; the ladder's steps fall after the
+//! deadline plus grace. A step fires at most once per cycle. Whatever fell due while nobody
+//! was looking (the daemon was down, the clock jumped forward) is due at once: a late alert is
+//! better than a missed one.
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Action, Plan, Schedule};
+
+/// Identifies what fired within a cycle, so nothing fires twice even if the plan is edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKey {
+    /// A reminder this many milliseconds before the deadline.
+    Reminder(i64),
+    /// A step of the ladder.
+    Step(Action),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fired {
+    pub key: StepKey,
+    pub due_ms: i64,
+    pub fired_ms: i64,
+}
+
+/// A subject's schedule state: everything the machine needs besides the plan and the time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// When the current cycle started (check-in, plan set, resume), Unix ms.
+    pub cycle_start_ms: i64,
+    /// Counts cycles; with the subject it names a missed deadline, for alert ids.
+    pub cycle: u64,
+    pub last_checkin_ms: Option<i64>,
+    pub paused_until_ms: Option<i64>,
+    /// What fired in this cycle.
+    pub fired: Vec<Fired>,
+}
+
+/// Something the daemon must carry out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Emitted {
+    /// A ladder step (or a reminder, as `RemindJournalist`) fell due.
+    Step {
+        action: Action,
+        cycle: u64,
+        due_ms: i64,
+        deadline_ms: i64,
+    },
+    /// The journalist is back after alerts went out: tell the tiers that were alerted.
+    AllClear { tiers: Vec<u8>, cycle: u64 },
+    /// A check-in with the duress PIN or key: a silent alert, at once.
+    Duress { cycle: u64 },
+}
+
+/// What the machine says about one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outlook {
+    /// The current cycle's deadline; `None` while paused or without a plan.
+    pub deadline_ms: Option<i64>,
+    /// Steps due now and not yet fired, in the order they fell due.
+    pub due: Vec<(StepKey, Action, i64)>,
+    /// The earliest future moment something falls due.
+    pub next_wake_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the schedule cannot be computed: {0}")]
+pub struct ScheduleError(pub String);
+
+/// The deadline of a cycle that started at `start_ms`.
+pub fn deadline_after(schedule: &Schedule, start_ms: i64) -> Result<i64, ScheduleError> {
+    match schedule {
+        Schedule::Every { every_ms } => start_ms
+            .checked_add(*every_ms)
+            .ok_or_else(|| ScheduleError("time overflow".into())),
+        Schedule::Daily { windows, tz } => {
+            let zone = jiff::tz::TimeZone::get(tz).map_err(|e| ScheduleError(e.to_string()))?;
+            let start = jiff::Timestamp::from_millisecond(start_ms)
+                .map_err(|e| ScheduleError(e.to_string()))?;
+            let mut date = start.to_zoned_datetime(zone.clone()).date();
+            let mut sorted = windows.clone();
+            sorted.sort_by_key(|w| w.start_min);
+            // The first window that *starts* after the cycle began; its end is the deadline.
+            for _ in 0..8 {
+                for window in &sorted {
+                    let at = |minutes: u16| -> Result<i64, ScheduleError> {
+                        let local = date.at((minutes / 60) as i8, (minutes % 60) as i8, 0, 0);
+                        // In a DST gap jiff moves forward; in a fold it takes the earlier time.
+                        let zoned = local
+                            .to_zoned_datetime(zone.clone())
+                            .map_err(|e| ScheduleError(e.to_string()))?;
+                        Ok(zoned.timestamp().as_millisecond())
+                    };
+                    if at(window.start_min)? > start_ms {
+                        return at(window.end_min);
+                    }
+                }
+                date = date.tomorrow().map_err(|e| ScheduleError(e.to_string()))?;
+            }
+            Err(ScheduleError("no window in the next week".into()))
+        }
+    }
+}
+
+impl State {
+    /// A fresh state for a plan set (or a subject enrolled) at `now_ms`.
+    pub fn starting(now_ms: i64) -> Self {
+        State {
+            cycle_start_ms: now_ms,
+            cycle: 1,
+            ..State::default()
+        }
+    }
+
+    fn has_fired(&self, key: StepKey) -> bool {
+        self.fired.iter().any(|f| f.key == key)
+    }
+
+    /// Where the current cycle really begins: a pause pushes it to the pause's end.
+    fn effective_start(&self) -> i64 {
+        match self.paused_until_ms {
+            Some(until) if until > self.cycle_start_ms => until,
+            _ => self.cycle_start_ms,
+        }
+    }
+
+    /// What is due at `now_ms`, and when to look again.
+    pub fn outlook(&self, plan: &Plan, now_ms: i64) -> Result<Outlook, ScheduleError> {
+        if let Some(until) = self.paused_until_ms
+            && until > now_ms
+        {
+            return Ok(Outlook {
+                deadline_ms: None,
+                due: Vec::new(),
+                next_wake_ms: Some(until),
+            });
+        }
+        let deadline = deadline_after(&plan.schedule, self.effective_start())?;
+        let missed = deadline.saturating_add(plan.grace_ms);
+        let mut moments: Vec<(StepKey, Action, i64)> = plan
+            .reminders_ms
+            .iter()
+            .map(|before| {
+                (
+                    StepKey::Reminder(*before),
+                    Action::RemindJournalist,
+                    deadline - before,
+                )
+            })
+            .chain(plan.steps.iter().map(|s| {
+                (
+                    StepKey::Step(s.action),
+                    s.action,
+                    missed.saturating_add(s.after_ms),
+                )
+            }))
+            .filter(|(key, _, _)| !self.has_fired(*key))
+            .collect();
+        moments.sort_by_key(|(_, _, at)| *at);
+        let next_wake_ms = moments.iter().map(|m| m.2).find(|at| *at > now_ms);
+        moments.retain(|(_, _, at)| *at <= now_ms);
+        Ok(Outlook {
+            deadline_ms: Some(deadline),
+            due: moments,
+            next_wake_ms,
+        })
+    }
+
+    /// Marks everything due at `now_ms` as fired and returns what to carry out. The caller
+    /// must persist the new state together with the returned actions before acting on them.
+    pub fn fire_due(&mut self, plan: &Plan, now_ms: i64) -> Result<Vec<Emitted>, ScheduleError> {
+        let outlook = self.outlook(plan, now_ms)?;
+        let deadline_ms = outlook.deadline_ms.unwrap_or(now_ms);
+        let mut emitted = Vec::new();
+        for (key, action, due_ms) in outlook.due {
+            self.fired.push(Fired {
+                key,
+                due_ms,
+                fired_ms: now_ms,
+            });
+            emitted.push(Emitted::Step {
+                action,
+                cycle: self.cycle,
+                due_ms,
+                deadline_ms,
+            });
+        }
+        Ok(emitted)
+    }
+
+    /// The tiers alerted in this cycle.
+    pub fn alerted_tiers(&self) -> Vec<u8> {
+        let mut tiers: Vec<u8> = self
+            .fired
+            .iter()
+            .filter_map(|f| match f.key {
+                StepKey::Step(Action::AlertTier(n)) => Some(n),
+                _ => None,
+            })
+            .collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        tiers
+    }
+
+    /// Starts a new cycle at `now_ms`; returns an all-clear if alerts went out in the old one.
+    fn restart(&mut self, now_ms: i64) -> Vec<Emitted> {
+        let tiers = self.alerted_tiers();
+        let mut emitted = Vec::new();
+        if !tiers.is_empty() {
+            emitted.push(Emitted::AllClear {
+                tiers,
+                cycle: self.cycle,
+            });
+        }
+        self.cycle += 1;
+        self.cycle_start_ms = now_ms;
+        self.fired.clear();
+        emitted
+    }
+
+    /// A check-in at `now_ms`. A duress check-in looks the same to the journalist's side and
+    /// starts a new cycle like any other, but also raises a silent alert.
+    pub fn check_in(&mut self, now_ms: i64, duress: bool) -> Vec<Emitted> {
+        self.last_checkin_ms = Some(now_ms);
+        self.paused_until_ms = None;
+        let mut emitted = self.restart(now_ms);
+        if duress {
+            emitted.push(Emitted::Duress { cycle: self.cycle });
+        }
+        emitted
+    }
+
+    /// "Offline until": no deadline until `until_ms`, then a new cycle from that moment.
+    pub fn pause(&mut self, now_ms: i64, until_ms: i64) -> Vec<Emitted> {
+        let emitted = self.restart(now_ms);
+        self.paused_until_ms = Some(until_ms);
+        emitted
+    }
+
+    /// Ends a pause now.
+    pub fn resume(&mut self, now_ms: i64) -> Vec<Emitted> {
+        self.paused_until_ms = None;
+        self.restart(now_ms)
+    }
+
+    /// A new or edited plan. Steps already fired in this cycle stay fired.
+    pub fn plan_changed(&mut self, now_ms: i64) {
+        if self.cycle == 0 {
+            *self = State::starting(now_ms);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
