@@ -18,7 +18,7 @@ use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, capture};
 use super::passphrase::{self, Source};
 use super::{
     AddKind, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand, EditArgs,
-    RecoveryCommand, UsageError, VaultCommand, demo, editor,
+    RecoveryCommand, UsageError, VaultCommand, demo, editor, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -87,6 +87,31 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Vault(VaultCommand::Check) => check(&ctx),
         Command::Panic { yes } => panic_cmd(&ctx, yes),
         Command::Demo => demo::run(),
+        Command::Watch(command) => watch::watch_command(command),
+        Command::Enrol { url, code } => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::enrol(&vault, &url, &code)
+        }
+        Command::Plan(command) => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::plan(&vault, command)
+        }
+        Command::Checkin => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::checkin(&vault)
+        }
+        Command::Status => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::status(&vault)
+        }
+        Command::Pause { until, for_ } => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::pause(&vault, until, for_)
+        }
+        Command::Resume => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::resume(&vault)
+        }
     }
 }
 
@@ -318,7 +343,7 @@ fn list(ctx: &Session) -> Result<()> {
     report_damaged(listing.damaged)
 }
 
-fn time_text(unix_ms: i64) -> String {
+pub(super) fn time_text(unix_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(unix_ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|_| "?".into())
@@ -547,6 +572,7 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
             };
             let duress = source.read_new("Duress passphrase")?;
             vault.set_duress(&duress)?;
+            watch::sync_decoy(&vault)?;
             eprintln!(
                 "the duress passphrase is set: it opens a decoy vault (empty until you add to it \
                  while opened with the duress passphrase) and leaves a record you will see here"

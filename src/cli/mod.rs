@@ -2,12 +2,14 @@
 //!
 //! Exit codes (stable, documented in `docs/cli.md`): 0 success, 1 other failure, 2 usage
 //! error, 3 wrong passphrase, 4 damaged or tampered data, 5 no vault, 6 vault in use,
-//! 7 vault made by a newer posbon.
+//! 7 vault made by a newer posbon, 8 a watcher could not be reached, 9 a watcher refused
+//! (or answered without a valid signature).
 
 mod commands;
 mod demo;
 mod editor;
 mod passphrase;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,8 @@ pub mod exit {
     pub const NO_VAULT: u8 = 5;
     pub const IN_USE: u8 = 6;
     pub const NEWER_FORMAT: u8 = 7;
+    pub const UNREACHABLE: u8 = 8;
+    pub const REFUSED: u8 = 9;
 }
 
 #[derive(Parser)]
@@ -151,6 +155,83 @@ enum Command {
     },
     /// Play through the vault's main features in a temporary directory
     Demo,
+    /// Run or administer a watcher (the server side of the dead-man's switch)
+    #[command(subcommand)]
+    Watch(WatchCommand),
+    /// Enrol this vault's device key with a watcher, using the one-time code its operator gave you
+    Enrol { url: String, code: String },
+    /// Set the check-in plan on every watcher you are enrolled with
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Check in with every enrolled watcher; exit 0 only if all accepted
+    Checkin,
+    /// Show, per watcher, the plan, last check-in, next deadline and steps fired
+    Status,
+    /// Pause the switch on every watcher ("offline until"); no deadline falls before then
+    Pause {
+        /// When the pause ends, as a UTC time like 2026-11-27T18:00:00Z
+        #[arg(long, conflicts_with = "for_", required_unless_present = "for_")]
+        until: Option<String>,
+        /// How long the pause lasts, like 3d or 36h
+        #[arg(long = "for", id = "for_")]
+        for_: Option<String>,
+    },
+    /// End a pause on every watcher
+    Resume,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum WatchCommand {
+    /// Run the watcher daemon in the foreground until SIGTERM or Ctrl-C
+    Serve {
+        /// Data directory [default: the platform data directory, e.g. ~/.local/share/posbon/watcher]
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8470]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// A TOML file with `data` and `listen` (command-line options win)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print a one-time enrolment code for a new journalist (works with the daemon running or not)
+    Invite {
+        /// A name for the journalist, shown in alerts
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// List the actions the escalation queued (one JSON object a line); the daemon must be stopped
+    Actions {
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PlanCommand {
+    /// Set the plan: a check-in every DURATION, or inside daily windows in a time zone
+    Set {
+        /// Check in at least this often (10s, 90m, 2h, 1d)
+        #[arg(long, required_unless_present = "windows", conflicts_with = "windows")]
+        every: Option<String>,
+        /// A daily window like 09:00-11:00 (repeatable); needs --tz
+        #[arg(long = "window", id = "windows", requires = "tz")]
+        windows: Vec<String>,
+        /// The time zone of the windows, like Asia/Dushanbe
+        #[arg(long)]
+        tz: Option<String>,
+        /// How long after a missed deadline before the first step
+        #[arg(long)]
+        grace: String,
+        /// Remind me this long before each deadline (repeatable)
+        #[arg(long = "remind-before")]
+        remind_before: Vec<String>,
+        /// A step as ACTION:DELAY after the grace (remind, tier1..tier9, release), repeatable
+        /// [default: remind:0s tier1:GRACE tier2:2*GRACE release:3*GRACE]
+        #[arg(long = "step")]
+        steps: Vec<String>,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -304,6 +385,18 @@ enum VaultCommand {
 
 fn exit_code(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<UsageError>().is_some() {
+        return exit::USAGE;
+    }
+    if let Some(e) = error.downcast_ref::<crate::watch::client::ClientError>() {
+        return match e {
+            crate::watch::client::ClientError::Unreachable { .. } => exit::UNREACHABLE,
+            _ => exit::REFUSED,
+        };
+    }
+    if error
+        .downcast_ref::<crate::watch::plan::PlanError>()
+        .is_some()
+    {
         return exit::USAGE;
     }
     match error.downcast_ref::<VaultError>() {

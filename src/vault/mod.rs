@@ -714,6 +714,44 @@ impl Vault {
         ))
     }
 
+    // ----- settings for other parts of posbon (the watcher client) -----
+
+    /// A sealed setting of this view of the vault (real or decoy), such as the watcher links.
+    pub fn setting<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<Option<T>> {
+        get_meta_json(&self.store, &self.space, &self.key, &setting_label(name))
+    }
+
+    pub fn set_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        put_meta_json(
+            &self.store,
+            &self.space,
+            &self.key,
+            &setting_label(name),
+            value,
+        )
+    }
+
+    /// Writes a setting into the decoy view, so that the decoy behaves like the real vault
+    /// (for example, it checks in with the watchers, with the duress key). Returns false when
+    /// no duress passphrase was ever set.
+    pub fn set_decoy_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<bool> {
+        self.require_real()?;
+        let Some(bytes) = get_meta(&self.store, &self.space, &self.key, "decoy-key")? else {
+            return Ok(false);
+        };
+        let decoy_key = Key32::from_slice(bytes.expose())
+            .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
+        let decoy_space = Space::for_key(&self.dir, &decoy_key);
+        put_meta_json(
+            &self.store,
+            &decoy_space,
+            &decoy_key,
+            &setting_label(name),
+            value,
+        )?;
+        Ok(true)
+    }
+
     // ----- write-only captures and events -----
 
     /// Events recorded for the journalist (such as a duress unlock), oldest first.
@@ -795,6 +833,10 @@ fn validate_attachment_name(name: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn setting_label(name: &str) -> String {
+    format!("setting/{name}")
 }
 
 fn meta_aad(label: &str) -> Vec<u8> {

@@ -3,5 +3,20 @@
 //!
 //! - `plan`: what a subject's plan says (schedule, grace, reminders, ladder), parsed and checked.
 //! - `schedule`: the pure state machine over (plan, state, now).
+//! - `protocol`: the signed request/response format shared by client and watcher.
+//! - `store`: the watcher's sled database (subjects, queued actions), invites, its key.
+//! - `service`: verifying and carrying out requests and ticks, without HTTP.
+//! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
+//! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
+//!
+//! The watcher never imports the vault's key code: it stores only public keys and what the
+//! journalist chose to tell it.
+
+pub mod client;
+pub mod daemon;
+pub mod http;
 pub mod plan;
+pub mod protocol;
 pub mod schedule;
+pub mod service;
+pub mod store;

@@ -1,0 +1,367 @@
+//! Commands of the dead-man's switch: running a watcher, and the journalist's side (enrol,
+//! plan, check in, status, pause, resume), fanned out to every watcher in parallel.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use ring::signature::Ed25519KeyPair;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::vault::{self, Mode, Vault};
+use crate::watch::client::{self, ClientError, Link};
+use crate::watch::daemon::{self, ServeOptions};
+use crate::watch::plan::{self, Action, Plan, PlanError, Schedule, Step};
+use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
+use crate::watch::store::{Invites, Store};
+
+use super::commands::time_text;
+use super::{PlanCommand, UsageError, WatchCommand};
+
+const DEVICE_KEYS: &str = "device-keys";
+const WATCHERS: &str = "watchers";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
+
+/// The journalist's two signing keys (PKCS#8, base64). In the decoy view both are the duress
+/// key, so a check-in from the decoy is a duress check-in and looks the same.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct DeviceKeys {
+    device: String,
+    duress: String,
+}
+
+impl DeviceKeys {
+    fn generate() -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        let make = || {
+            let pkcs8 =
+                Ed25519KeyPair::generate_pkcs8(&rng).expect("the OS random generator works");
+            protocol::b64(pkcs8.as_ref())
+        };
+        DeviceKeys {
+            device: make(),
+            duress: make(),
+        }
+    }
+
+    fn pair(text: &str) -> Result<Ed25519KeyPair> {
+        let bytes = zeroize::Zeroizing::new(protocol::unb64(text)?);
+        Ed25519KeyPair::from_pkcs8(&bytes)
+            .map_err(|_| anyhow::anyhow!("the vault's device key is damaged"))
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Config {
+    data: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+}
+
+fn default_data_dir() -> Result<PathBuf> {
+    let base = dirs::data_dir().ok_or_else(|| {
+        UsageError("no platform data directory is known here; give --data DIR".into())
+    })?;
+    Ok(base.join("posbon").join("watcher"))
+}
+
+fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
+    data.map_or_else(default_data_dir, Ok)
+}
+
+pub(super) fn watch_command(command: WatchCommand) -> Result<()> {
+    match command {
+        WatchCommand::Serve {
+            data,
+            listen,
+            config,
+        } => {
+            let config: Config = match &config {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    toml::from_str(&text)
+                        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+                }
+                None => Config::default(),
+            };
+            let data = match data.or(config.data) {
+                Some(dir) => dir,
+                None => default_data_dir()?,
+            };
+            let listen = listen
+                .or(config.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_max_level(tracing::Level::INFO)
+                .init();
+            daemon::serve(ServeOptions { data, listen })?;
+            Ok(())
+        }
+        WatchCommand::Invite { name, data } => {
+            if name.trim().is_empty() {
+                bail!(UsageError("the name must not be empty".into()));
+            }
+            let data = data_dir(data)?;
+            // Creates the watcher's key now if this is a new data directory, so the
+            // fingerprint is known before the daemon first runs.
+            let key = crate::watch::store::watcher_key(&data)?;
+            let code = Invites::new(&data).create(&name, vault::now())?;
+            println!("{code}");
+            eprintln!(
+                "give this one-time code to {name}; they run: posbon enrol URL {code}\n\
+                 this watcher's fingerprint (they should see the same): {}",
+                protocol::fingerprint(&protocol::public_key(&key))
+            );
+            Ok(())
+        }
+        WatchCommand::Actions { data } => {
+            let store = Store::open(&data_dir(data)?)?;
+            for action in store.queued()? {
+                println!("{}", serde_json::to_string(&action)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn links(vault: &Vault) -> Result<Vec<Link>> {
+    let links: Vec<Link> = vault.setting(WATCHERS)?.unwrap_or_default();
+    if links.is_empty() {
+        bail!(UsageError(
+            "not enrolled with any watcher: run `posbon enrol URL CODE` first".into()
+        ));
+    }
+    Ok(links)
+}
+
+fn signing_key(vault: &Vault) -> Result<Ed25519KeyPair> {
+    let keys: DeviceKeys = vault.setting(DEVICE_KEYS)?.ok_or_else(|| {
+        UsageError("not enrolled with any watcher: run `posbon enrol URL CODE` first".into())
+    })?;
+    DeviceKeys::pair(&keys.device)
+}
+
+/// Copies the watcher links and the duress key into the decoy view, so that opening the vault
+/// with the duress passphrase and checking in sends a duress check-in.
+pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
+    if vault.mode() != Mode::Real {
+        return Ok(());
+    }
+    let (Some(keys), Some(links)) = (
+        vault.setting::<DeviceKeys>(DEVICE_KEYS)?,
+        vault.setting::<Vec<Link>>(WATCHERS)?,
+    ) else {
+        return Ok(());
+    };
+    let decoy_keys = DeviceKeys {
+        device: keys.duress.clone(),
+        duress: keys.duress.clone(),
+    };
+    if vault.set_decoy_setting(DEVICE_KEYS, &decoy_keys)? {
+        vault.set_decoy_setting(WATCHERS, &links)?;
+    }
+    Ok(())
+}
+
+pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
+    if vault.mode() != Mode::Real {
+        // The decoy cannot enrol; answer like a watcher that refused the code.
+        bail!(ClientError::Refused {
+            url: url.to_string(),
+            code: "bad_invite".into(),
+            message: "the enrolment code is unknown or was already used".into(),
+        });
+    }
+    let keys = match vault.setting::<DeviceKeys>(DEVICE_KEYS)? {
+        Some(keys) => keys,
+        None => {
+            let keys = DeviceKeys::generate();
+            vault.set_setting(DEVICE_KEYS, &keys)?;
+            keys
+        }
+    };
+    let link = client::enrol(
+        url,
+        code,
+        &DeviceKeys::pair(&keys.device)?,
+        &DeviceKeys::pair(&keys.duress)?,
+    )?;
+    let mut links: Vec<Link> = vault.setting(WATCHERS)?.unwrap_or_default();
+    links.retain(|l| l.url != link.url);
+    links.push(link.clone());
+    vault.set_setting(WATCHERS, &links)?;
+    sync_decoy(vault)?;
+    println!("{}", link.fingerprint);
+    eprintln!(
+        "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
+        link.url, link.subject
+    );
+    Ok(())
+}
+
+/// Sends one operation to every watcher at once; prints a line per watcher; fails if any failed.
+fn fan_out(
+    vault: &Vault,
+    op: &str,
+    payload: String,
+    report: impl Fn(&Link, &StatusResponse),
+) -> Result<()> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let now = vault::now();
+    let results: Vec<Result<(StatusResponse, u64), ClientError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = links
+            .iter()
+            .map(|link| {
+                let (key, payload) = (&key, payload.clone());
+                scope.spawn(move || client::call(link, key, op, payload, now))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a request thread does not panic"))
+            .collect()
+    });
+    let mut first_error = None;
+    for (link, result) in links.iter_mut().zip(results) {
+        match result {
+            Ok((status, counter)) => {
+                link.last_counter = counter;
+                report(link, &status);
+            }
+            Err(e) => {
+                eprintln!("posbon: WARNING: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    vault.set_setting(WATCHERS, &links)?;
+    if let Some(e) = first_error {
+        let failed = links.len();
+        return Err(anyhow::Error::new(e).context(format!(
+            "not every watcher answered ({failed} enrolled); the others are listed above"
+        )));
+    }
+    Ok(())
+}
+
+fn deadline_text(status: &StatusResponse) -> String {
+    match (status.deadline_ms, status.paused_until_ms) {
+        (_, Some(until)) => format!("paused until {}", time_text(until)),
+        (Some(deadline), None) => format!("next deadline {}", time_text(deadline)),
+        (None, None) => "no plan set yet".into(),
+    }
+}
+
+pub(super) fn checkin(vault: &Vault) -> Result<()> {
+    fan_out(vault, ops::CHECKIN, "{}".into(), |link, status| {
+        println!("{}: checked in; {}", link.url, deadline_text(status));
+    })
+}
+
+pub(super) fn status(vault: &Vault) -> Result<()> {
+    fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
+        println!("{} (fingerprint {})", link.url, link.fingerprint);
+        println!("  plan: {}", status.plan.as_deref().unwrap_or("none"));
+        println!(
+            "  last check-in: {}",
+            status
+                .last_checkin_ms
+                .map(time_text)
+                .unwrap_or_else(|| "never".into())
+        );
+        println!("  {}", deadline_text(status));
+        for (label, due, fired) in &status.fired {
+            println!(
+                "  fired: {label} (due {}, fired {})",
+                time_text(*due),
+                time_text(*fired)
+            );
+        }
+    })
+}
+
+fn parse_steps(texts: &[String], grace_ms: i64) -> Result<Vec<Step>, PlanError> {
+    if texts.is_empty() {
+        return Ok(Plan::default_steps(grace_ms));
+    }
+    texts
+        .iter()
+        .map(|text| {
+            let (action, delay) = text.split_once(':').ok_or_else(|| {
+                PlanError(format!("{text:?} is not ACTION:DELAY (like tier1:2h)"))
+            })?;
+            Ok(Step {
+                action: Action::parse(action)?,
+                after_ms: plan::parse_duration(delay)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
+    let PlanCommand::Set {
+        every,
+        windows,
+        tz,
+        grace,
+        remind_before,
+        steps,
+    } = command;
+    let grace_ms = plan::parse_duration(&grace)?;
+    let schedule = match every {
+        Some(every) => Schedule::Every {
+            every_ms: plan::parse_duration(&every)?,
+        },
+        None => Schedule::Daily {
+            windows: windows
+                .iter()
+                .map(|w| plan::parse_window(w))
+                .collect::<Result<_, _>>()?,
+            tz: tz.unwrap_or_default(),
+        },
+    };
+    let plan = Plan {
+        schedule,
+        grace_ms,
+        reminders_ms: remind_before
+            .iter()
+            .map(|r| plan::parse_duration(r))
+            .collect::<Result<_, _>>()?,
+        steps: parse_steps(&steps, grace_ms)?,
+    };
+    plan.validate()?;
+    let description = plan.describe();
+    fan_out(
+        vault,
+        ops::PLAN,
+        serde_json::to_string(&plan)?,
+        |link, status| {
+            println!("{}: plan set; {}", link.url, deadline_text(status));
+        },
+    )?;
+    eprintln!("plan: {description}");
+    Ok(())
+}
+
+pub(super) fn pause(vault: &Vault, until: Option<String>, for_: Option<String>) -> Result<()> {
+    let until_ms = match (until, for_) {
+        (Some(until), _) => until
+            .parse::<jiff::Timestamp>()
+            .map_err(|_| UsageError(format!("{until:?} is not a time like 2026-11-27T18:00:00Z")))?
+            .as_millisecond(),
+        (None, Some(duration)) => vault::now() + plan::parse_duration(&duration)?,
+        (None, None) => bail!(UsageError("give --until TIME or --for DURATION".into())),
+    };
+    let payload = serde_json::to_string(&PausePayload { until_ms })?;
+    fan_out(vault, ops::PAUSE, payload, |link, status| {
+        println!("{}: {}", link.url, deadline_text(status));
+    })
+}
+
+pub(super) fn resume(vault: &Vault) -> Result<()> {
+    fan_out(vault, ops::RESUME, "{}".into(), |link, status| {
+        println!("{}: resumed; {}", link.url, deadline_text(status));
+    })
+}

@@ -1,0 +1,187 @@
+//! The journalist's side of the protocol: enrol with a watcher, then send it signed requests
+//! (check-in, plan, status, pause, resume) and check that each answer is signed by the watcher
+//! enrolled with. Blocking HTTP: the CLI is synchronous and talks to a handful of watchers.
+
+use std::time::Duration;
+
+use ring::signature::Ed25519KeyPair;
+use serde::{Deserialize, Serialize};
+
+use super::protocol::{
+    self, EnrolRequest, EnrolResponse, ErrorBody, SIGNATURE_HEADER, StatusResponse,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What the journalist's vault remembers about one watcher.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Link {
+    pub url: String,
+    pub subject: String,
+    /// The watcher's public key (base64), pinned at enrolment.
+    pub watcher_key: String,
+    pub fingerprint: String,
+    /// The last request counter used with this watcher.
+    #[serde(default)]
+    pub last_counter: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("{url} refused: {message} ({code})")]
+    Refused {
+        url: String,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "{url} answered without a valid signature from the watcher enrolled with: do not trust this answer"
+    )]
+    BadResponseSignature { url: String },
+    #[error("{url} answered something unexpected: {reason}")]
+    Malformed { url: String, reason: String },
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(TIMEOUT)
+        .build()
+        .expect("an HTTP client with default TLS roots builds")
+}
+
+fn endpoint(base: &str, path: &str) -> String {
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
+/// Posts `body` and returns (signature header, body bytes), or the watcher's refusal.
+fn post(url: &str, path: &str, body: Vec<u8>) -> Result<(Option<String>, Vec<u8>), ClientError> {
+    let response = http()
+        .post(endpoint(url, path))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .map_err(|e| ClientError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    let status = response.status();
+    let signature = response
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = response
+        .bytes()
+        .map_err(|e| ClientError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?
+        .to_vec();
+    if !status.is_success() {
+        let refusal: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            error: status.as_u16().to_string(),
+            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        });
+        return Err(ClientError::Refused {
+            url: url.to_string(),
+            code: refusal.error,
+            message: refusal.message,
+        });
+    }
+    Ok((signature, bytes))
+}
+
+fn check_signature(
+    url: &str,
+    watcher_key: &[u8],
+    request_sig: &str,
+    signature: Option<String>,
+    body: &[u8],
+) -> Result<(), ClientError> {
+    let signature = signature.ok_or_else(|| ClientError::BadResponseSignature {
+        url: url.to_string(),
+    })?;
+    protocol::verify(
+        watcher_key,
+        &protocol::response_bytes(request_sig, body),
+        &signature,
+    )
+    .map_err(|_| ClientError::BadResponseSignature {
+        url: url.to_string(),
+    })
+}
+
+/// Enrols with the watcher at `url` using a one-time `code`.
+pub fn enrol(
+    url: &str,
+    code: &str,
+    device: &Ed25519KeyPair,
+    duress: &Ed25519KeyPair,
+) -> Result<Link, ClientError> {
+    let proof = protocol::b64(device.sign(&protocol::enrol_bytes(code.trim())).as_ref());
+    let request = EnrolRequest {
+        code: code.trim().to_string(),
+        device_key: protocol::b64(&protocol::public_key(device)),
+        duress_key: protocol::b64(&protocol::public_key(duress)),
+        proof: proof.clone(),
+    };
+    let (signature, body) = post(
+        url,
+        "/v1/enrol",
+        serde_json::to_vec(&request).expect("serialises"),
+    )?;
+    let response: EnrolResponse =
+        serde_json::from_slice(&body).map_err(|e| ClientError::Malformed {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    let watcher_key =
+        protocol::unb64(&response.watcher_key).map_err(|e| ClientError::Malformed {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    check_signature(url, &watcher_key, &proof, signature, &body)?;
+    if protocol::fingerprint(&watcher_key) != response.fingerprint {
+        return Err(ClientError::BadResponseSignature {
+            url: url.to_string(),
+        });
+    }
+    Ok(Link {
+        url: url.trim_end_matches('/').to_string(),
+        subject: response.subject,
+        watcher_key: response.watcher_key,
+        fingerprint: response.fingerprint,
+        last_counter: 0,
+    })
+}
+
+/// Sends one signed request; returns the watcher's verified answer and the counter used.
+pub fn call(
+    link: &Link,
+    key: &Ed25519KeyPair,
+    op: &str,
+    payload: String,
+    now_ms: i64,
+) -> Result<(StatusResponse, u64), ClientError> {
+    // Counters only grow: the time in microseconds, or one more than the last one used, so a
+    // vault restored from an old backup does not replay old counters.
+    let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
+    let request = protocol::sign_request(key, &link.subject, op, now_ms, counter, payload);
+    let (signature, body) = post(
+        &link.url,
+        "/v1/request",
+        serde_json::to_vec(&request).expect("serialises"),
+    )?;
+    let watcher_key = protocol::unb64(&link.watcher_key).map_err(|e| ClientError::Malformed {
+        url: link.url.clone(),
+        reason: e.to_string(),
+    })?;
+    check_signature(&link.url, &watcher_key, &request.sig, signature, &body)?;
+    let status = serde_json::from_slice(&body).map_err(|e| ClientError::Malformed {
+        url: link.url.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((status, counter))
+}

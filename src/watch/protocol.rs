@@ -1,0 +1,235 @@
+//! The wire protocol between a journalist's client and a watcher: signed requests, signed
+//! responses, enrolment. Shared by both sides; documented in `docs/protocol.md`.
+//!
+//! Every request after enrolment is signed with the journalist's Ed25519 device key over
+//! `"posbon/v1/request\n" op "\n" subject "\n" ts_ms "\n" counter "\n" payload`, where the
+//! payload is carried as an exact JSON string, so nothing needs canonicalising. The watcher
+//! refuses a bad signature, a timestamp more than five minutes off, and a counter not greater
+//! than the last one it accepted (a replay). Every response is signed with the watcher's key
+//! over `"posbon/v1/response\n" request-signature "\n" body`, which binds it to one request.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use serde::{Deserialize, Serialize};
+
+/// How far a request's timestamp may be from the watcher's clock.
+pub const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
+/// The header carrying the watcher's signature of a response.
+pub const SIGNATURE_HEADER: &str = "x-posbon-signature";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedRequest {
+    pub subject: String,
+    pub op: String,
+    pub ts_ms: i64,
+    pub counter: u64,
+    /// The operation's arguments, as a JSON document in a string.
+    pub payload: String,
+    /// Base64 Ed25519 signature.
+    pub sig: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub code: String,
+    /// Base64 Ed25519 public keys: the device key, and the key whose check-ins mean duress.
+    pub device_key: String,
+    pub duress_key: String,
+    /// Base64 signature by the device key over `"posbon/v1/enrol\n" code`.
+    pub proof: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    pub subject: String,
+    pub name: String,
+    pub watcher_key: String,
+    pub fingerprint: String,
+}
+
+/// The operations of a signed request.
+pub mod ops {
+    pub const CHECKIN: &str = "checkin";
+    pub const PLAN: &str = "plan";
+    pub const STATUS: &str = "status";
+    pub const PAUSE: &str = "pause";
+    pub const RESUME: &str = "resume";
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PausePayload {
+    pub until_ms: i64,
+}
+
+/// What a watcher says about a subject (answer to check-in, plan, status, pause, resume).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatusResponse {
+    pub name: String,
+    pub plan: Option<String>,
+    pub last_checkin_ms: Option<i64>,
+    pub deadline_ms: Option<i64>,
+    pub paused_until_ms: Option<i64>,
+    /// Steps fired in the current cycle: (label, due, fired).
+    pub fired: Vec<(String, i64, i64)>,
+}
+
+/// A machine-readable refusal.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("the request's time is more than five minutes from the watcher's clock")]
+    StaleTimestamp,
+    #[error("the request was already seen (replay)")]
+    Replay,
+    #[error("malformed: {0}")]
+    Malformed(String),
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+pub fn unb64(text: &str) -> Result<Vec<u8>, ProtocolError> {
+    B64.decode(text.trim())
+        .map_err(|_| ProtocolError::Malformed("invalid base64".into()))
+}
+
+fn request_bytes(subject: &str, op: &str, ts_ms: i64, counter: u64, payload: &str) -> Vec<u8> {
+    format!("posbon/v1/request\n{op}\n{subject}\n{ts_ms}\n{counter}\n{payload}").into_bytes()
+}
+
+pub fn enrol_bytes(code: &str) -> Vec<u8> {
+    format!("posbon/v1/enrol\n{code}").into_bytes()
+}
+
+pub fn response_bytes(request_sig: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = format!("posbon/v1/response\n{request_sig}\n").into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Builds and signs a request.
+pub fn sign_request(
+    key: &Ed25519KeyPair,
+    subject: &str,
+    op: &str,
+    ts_ms: i64,
+    counter: u64,
+    payload: String,
+) -> SignedRequest {
+    let sig = key.sign(&request_bytes(subject, op, ts_ms, counter, &payload));
+    SignedRequest {
+        subject: subject.to_string(),
+        op: op.to_string(),
+        ts_ms,
+        counter,
+        payload,
+        sig: b64(sig.as_ref()),
+    }
+}
+
+/// Checks a signature by `public_key` (raw 32 bytes) over `message`.
+pub fn verify(public_key: &[u8], message: &[u8], sig_b64: &str) -> Result<(), ProtocolError> {
+    let sig = unb64(sig_b64)?;
+    UnparsedPublicKey::new(&ED25519, public_key)
+        .verify(message, &sig)
+        .map_err(|_| ProtocolError::BadSignature)
+}
+
+/// Checks a request's signature, time and counter, in that order.
+pub fn check_request(
+    request: &SignedRequest,
+    public_key: &[u8],
+    last_counter: u64,
+    now_ms: i64,
+) -> Result<(), ProtocolError> {
+    let message = request_bytes(
+        &request.subject,
+        &request.op,
+        request.ts_ms,
+        request.counter,
+        &request.payload,
+    );
+    verify(public_key, &message, &request.sig)?;
+    if (request.ts_ms - now_ms).abs() > MAX_SKEW_MS {
+        return Err(ProtocolError::StaleTimestamp);
+    }
+    if request.counter <= last_counter {
+        return Err(ProtocolError::Replay);
+    }
+    Ok(())
+}
+
+pub fn public_key(key: &Ed25519KeyPair) -> Vec<u8> {
+    key.public_key().as_ref().to_vec()
+}
+
+/// A short fingerprint of a watcher's public key, to compare over the phone:
+/// the first 8 bytes of its SHA-256, as four groups of four hex digits.
+pub fn fingerprint(public_key: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
+    let hex = hex::encode(&digest.as_ref()[..8]);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Ed25519KeyPair {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
+    }
+
+    #[test]
+    fn a_signed_request_verifies_and_any_change_breaks_it() {
+        let device = key();
+        let request = sign_request(&device, "s1", ops::CHECKIN, 1_000, 7, "{}".into());
+        let pk = public_key(&device);
+        check_request(&request, &pk, 6, 1_000).unwrap();
+        let mut forged = request.clone();
+        forged.subject = "s2".into();
+        assert_eq!(
+            check_request(&forged, &pk, 6, 1_000),
+            Err(ProtocolError::BadSignature)
+        );
+        let mut forged = request.clone();
+        forged.payload = "{\"x\":1}".into();
+        assert_eq!(
+            check_request(&forged, &pk, 6, 1_000),
+            Err(ProtocolError::BadSignature)
+        );
+        assert_eq!(
+            check_request(&request, &public_key(&key()), 6, 1_000),
+            Err(ProtocolError::BadSignature)
+        );
+        assert_eq!(
+            check_request(&request, &pk, 7, 1_000),
+            Err(ProtocolError::Replay)
+        );
+        assert_eq!(
+            check_request(&request, &pk, 6, 1_000 + MAX_SKEW_MS + 1),
+            Err(ProtocolError::StaleTimestamp)
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_short_and_stable() {
+        let fp = fingerprint(&[1u8; 32]);
+        assert_eq!(fp.len(), 19);
+        assert_eq!(fp, fingerprint(&[1u8; 32]));
+        assert_ne!(fp, fingerprint(&[2u8; 32]));
+    }
+}

@@ -1,0 +1,288 @@
+//! What the watcher does with a request or a tick, apart from HTTP and the runtime: verify,
+//! change the subject's state through the schedule machine, persist, answer. Synchronous and
+//! deterministic given the time, so it is tested directly and called from blocking tasks.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use ring::signature::Ed25519KeyPair;
+use tracing::{info, warn};
+
+use super::plan::Plan;
+use super::protocol::{
+    self, EnrolRequest, EnrolResponse, PausePayload, ProtocolError, SignedRequest, StatusResponse,
+    ops,
+};
+use super::schedule::{Emitted, State};
+use super::store::{Invites, Store, StoreError, Subject};
+
+/// A refusal, with a stable code for clients and an HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Refusal::new(400, "malformed", message)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        warn!(error = %e, "storage failure");
+        Refusal::new(
+            503,
+            "unavailable",
+            "the watcher cannot store this right now; try again",
+        )
+    }
+}
+
+impl From<ProtocolError> for Refusal {
+    fn from(e: ProtocolError) -> Self {
+        match e {
+            ProtocolError::BadSignature => Refusal::new(401, "bad_signature", e.to_string()),
+            ProtocolError::StaleTimestamp => Refusal::new(401, "stale_timestamp", e.to_string()),
+            ProtocolError::Replay => Refusal::new(409, "replay", e.to_string()),
+            ProtocolError::Malformed(_) => Refusal::new(400, "malformed", e.to_string()),
+        }
+    }
+}
+
+/// The watcher's state shared by every task.
+pub struct Watcher {
+    store: Mutex<Store>,
+    invites: Invites,
+    key: Ed25519KeyPair,
+    public_key: Vec<u8>,
+}
+
+impl Watcher {
+    pub fn open(data: &Path) -> Result<Self, StoreError> {
+        let key = super::store::watcher_key(data)?;
+        let public_key = protocol::public_key(&key);
+        Ok(Watcher {
+            store: Mutex::new(Store::open(data)?),
+            invites: Invites::new(data),
+            key,
+            public_key,
+        })
+    }
+
+    pub fn fingerprint(&self) -> String {
+        protocol::fingerprint(&self.public_key)
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves the store as sled left it: still consistent.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Signs a response body, bound to the request it answers.
+    pub fn sign_response(&self, request_sig: &str, body: &[u8]) -> String {
+        protocol::b64(
+            self.key
+                .sign(&protocol::response_bytes(request_sig, body))
+                .as_ref(),
+        )
+    }
+
+    pub fn enrol(&self, request: &EnrolRequest, now_ms: i64) -> Result<EnrolResponse, Refusal> {
+        let device_key = protocol::unb64(&request.device_key)?;
+        let duress_key = protocol::unb64(&request.duress_key)?;
+        if device_key.len() != 32 || duress_key.len() != 32 || device_key == duress_key {
+            return Err(Refusal::malformed(
+                "the device and duress keys must be two different Ed25519 keys",
+            ));
+        }
+        protocol::verify(
+            &device_key,
+            &protocol::enrol_bytes(&request.code),
+            &request.proof,
+        )?;
+        let invite = self.invites.take(&request.code)?.ok_or_else(|| {
+            Refusal::new(
+                403,
+                "bad_invite",
+                "the enrolment code is unknown or was already used",
+            )
+        })?;
+        let subject = Subject {
+            id: hex::encode(crate::crypto::random_array::<16>()),
+            name: invite.name,
+            device_key,
+            duress_key,
+            counter: 0,
+            plan: None,
+            state: State::default(),
+            enrolled_ms: now_ms,
+        };
+        self.store().commit(&subject, &[], now_ms)?;
+        info!(subject = %subject.id, "enrolled");
+        Ok(EnrolResponse {
+            subject: subject.id,
+            name: subject.name,
+            watcher_key: protocol::b64(&self.public_key),
+            fingerprint: self.fingerprint(),
+        })
+    }
+
+    /// Verifies and carries out a signed request.
+    pub fn handle(&self, request: &SignedRequest, now_ms: i64) -> Result<StatusResponse, Refusal> {
+        let store = self.store();
+        let mut subject = store.subject(&request.subject)?.ok_or_else(|| {
+            Refusal::new(
+                404,
+                "unknown_subject",
+                "this watcher does not know that subject",
+            )
+        })?;
+        let duress =
+            match protocol::check_request(request, &subject.device_key, subject.counter, now_ms) {
+                Ok(()) => false,
+                Err(ProtocolError::BadSignature) => {
+                    protocol::check_request(request, &subject.duress_key, subject.counter, now_ms)?;
+                    true
+                }
+                Err(other) => return Err(other.into()),
+            };
+        subject.counter = request.counter;
+        let mut shown: Option<StatusResponse> = None;
+        let emitted = match (request.op.as_str(), duress) {
+            (ops::CHECKIN, _) => subject.state.check_in(now_ms, duress),
+            (ops::STATUS, _) => Vec::new(),
+            // Under duress, changes to the plan look accepted but change nothing, and the
+            // silent alert goes out: a journalist forced to switch the watcher off cannot be.
+            (ops::PLAN | ops::PAUSE | ops::RESUME, true) => {
+                let mut pretend = subject.clone();
+                apply_change(&mut pretend, &request.op, &request.payload, now_ms)?;
+                shown = Some(status_of(&pretend, now_ms));
+                vec![Emitted::Duress {
+                    cycle: subject.state.cycle,
+                }]
+            }
+            (ops::PLAN | ops::PAUSE | ops::RESUME, false) => {
+                apply_change(&mut subject, &request.op, &request.payload, now_ms)?
+            }
+            (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
+        };
+        store.commit(&subject, &emitted, now_ms)?;
+        info!(subject = %subject.id, op = %request.op, "request accepted");
+        Ok(shown.unwrap_or_else(|| status_of(&subject, now_ms)))
+    }
+
+    /// Fires every step that is due at `now_ms`; returns the earliest next wake-up.
+    pub fn tick(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        let store = self.store();
+        let mut next_wake: Option<i64> = None;
+        for mut subject in store.subjects()? {
+            let Some(plan) = subject.plan.clone() else {
+                continue;
+            };
+            let emitted = match subject.state.fire_due(&plan, now_ms) {
+                Ok(emitted) => emitted,
+                Err(e) => {
+                    warn!(subject = %subject.id, error = %e, "schedule error");
+                    continue;
+                }
+            };
+            if !emitted.is_empty() {
+                store.commit(&subject, &emitted, now_ms)?;
+                for action in &emitted {
+                    info!(subject = %subject.id, ?action, "escalation step fired");
+                }
+            }
+            if let Ok(outlook) = subject.state.outlook(&plan, now_ms)
+                && let Some(wake) = outlook.next_wake_ms
+            {
+                next_wake = Some(next_wake.map_or(wake, |n: i64| n.min(wake)));
+            }
+        }
+        Ok(next_wake)
+    }
+
+    pub fn queued(&self) -> Result<Vec<super::store::QueuedAction>, StoreError> {
+        self.store().queued()
+    }
+}
+
+/// Applies a plan, pause or resume request to `subject`; returns what it emitted.
+fn apply_change(
+    subject: &mut Subject,
+    op: &str,
+    payload: &str,
+    now_ms: i64,
+) -> Result<Vec<Emitted>, Refusal> {
+    match op {
+        ops::PLAN => {
+            let plan: Plan = serde_json::from_str(payload)
+                .map_err(|e| Refusal::malformed(format!("the plan is malformed: {e}")))?;
+            plan.validate()
+                .map_err(|e| Refusal::new(422, "bad_plan", e.to_string()))?;
+            if subject.plan.is_none() {
+                subject.state = State::starting(now_ms);
+            } else {
+                subject.state.plan_changed(now_ms);
+            }
+            subject.plan = Some(plan);
+            Ok(Vec::new())
+        }
+        ops::PAUSE => {
+            let pause: PausePayload = serde_json::from_str(payload)
+                .map_err(|e| Refusal::malformed(format!("the pause is malformed: {e}")))?;
+            if pause.until_ms <= now_ms {
+                return Err(Refusal::new(
+                    422,
+                    "bad_pause",
+                    "the pause must end in the future",
+                ));
+            }
+            Ok(subject.state.pause(now_ms, pause.until_ms))
+        }
+        _ => Ok(subject.state.resume(now_ms)),
+    }
+}
+
+fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
+    let deadline_ms = subject
+        .plan
+        .as_ref()
+        .and_then(|plan| subject.state.outlook(plan, now_ms).ok())
+        .and_then(|o| o.deadline_ms);
+    StatusResponse {
+        name: subject.name.clone(),
+        plan: subject.plan.as_ref().map(Plan::describe),
+        last_checkin_ms: subject.state.last_checkin_ms,
+        deadline_ms,
+        paused_until_ms: subject
+            .state
+            .paused_until_ms
+            .filter(|until| *until > now_ms),
+        fired: subject
+            .state
+            .fired
+            .iter()
+            .map(|f| {
+                let label = match f.key {
+                    super::schedule::StepKey::Reminder(_) => "reminder".to_string(),
+                    super::schedule::StepKey::Step(action) => action.label(),
+                };
+                (label, f.due_ms, f.fired_ms)
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,303 @@
+//! The watcher's durable state: subjects (keys, counters, plans, schedule state), the queue of
+//! actions the escalation produced, one-time invites, and the watcher's own signing key.
+//!
+//! Subjects and queue live in one `sled` database and change together in one transaction, so
+//! a step is marked fired exactly when its action is queued: after a crash it is neither lost
+//! nor repeated. Every change is flushed to disk before it is acknowledged. Invites are small
+//! files, so that `posbon watch invite` works while the daemon holds the database.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use ring::signature::Ed25519KeyPair;
+use serde::{Deserialize, Serialize};
+
+use super::plan::Plan;
+use super::schedule::{Emitted, State};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the watcher's data directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the watcher's database failed: {0}")]
+    Db(String),
+    #[error("the watcher's data is damaged: {0}")]
+    Damaged(String),
+    #[error(
+        "the watcher's data directory is in use by another process (is `posbon watch serve` running?)"
+    )]
+    InUse,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+/// A journalist known to this watcher.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Subject {
+    pub id: String,
+    pub name: String,
+    /// Raw Ed25519 public keys.
+    pub device_key: Vec<u8>,
+    pub duress_key: Vec<u8>,
+    /// The highest request counter accepted; anything not above it is a replay.
+    pub counter: u64,
+    pub plan: Option<Plan>,
+    pub state: State,
+    pub enrolled_ms: i64,
+}
+
+/// One action the escalation produced, waiting to be carried out (alert delivery drains it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueuedAction {
+    pub subject: String,
+    pub name: String,
+    pub emitted: Emitted,
+    pub queued_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invite {
+    pub name: String,
+    pub created_ms: i64,
+}
+
+pub struct Store {
+    db: sled::Db,
+    subjects: sled::Tree,
+    queue: sled::Tree,
+}
+
+fn io(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("watcher records always serialise")
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged(format!("a {what} entry: {e}")))
+}
+
+impl Store {
+    pub fn open(data: &Path) -> Result<Self, StoreError> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .map_err(|e| io(data, e))?;
+        let db = sled::Config::new()
+            .path(data.join("db"))
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref io_error)
+                    if io_error.kind() == std::io::ErrorKind::WouldBlock =>
+                {
+                    StoreError::InUse
+                }
+                sled::Error::Io(ref io_error) if io_error.to_string().contains("lock") => {
+                    StoreError::InUse
+                }
+                other => other.into(),
+            })?;
+        let subjects = db.open_tree("subjects")?;
+        let queue = db.open_tree("queue")?;
+        Ok(Store {
+            db,
+            subjects,
+            queue,
+        })
+    }
+
+    pub fn subjects(&self) -> Result<Vec<Subject>, StoreError> {
+        self.subjects
+            .iter()
+            .values()
+            .map(|v| parse(&v?, "subject"))
+            .collect()
+    }
+
+    pub fn subject(&self, id: &str) -> Result<Option<Subject>, StoreError> {
+        self.subjects
+            .get(id.as_bytes())?
+            .map(|v| parse(&v, "subject"))
+            .transpose()
+    }
+
+    /// Stores `subject` and queues `actions`, atomically and durably.
+    pub fn commit(
+        &self,
+        subject: &Subject,
+        actions: &[Emitted],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let queued: Vec<(u64, Vec<u8>)> = actions
+            .iter()
+            .map(|emitted| -> Result<_, StoreError> {
+                let entry = QueuedAction {
+                    subject: subject.id.clone(),
+                    name: subject.name.clone(),
+                    emitted: emitted.clone(),
+                    queued_ms: now_ms,
+                };
+                Ok((self.db.generate_id()?, json(&entry)))
+            })
+            .collect::<Result<_, _>>()?;
+        let record = json(subject);
+        (&self.subjects, &self.queue)
+            .transaction(|(subjects, queue)| {
+                subjects.insert(subject.id.as_bytes(), record.as_slice())?;
+                for (seq, entry) in &queued {
+                    queue.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| {
+                StoreError::Db(format!("{e:?}"))
+            })?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Every queued action, oldest first.
+    pub fn queued(&self) -> Result<Vec<QueuedAction>, StoreError> {
+        self.queue
+            .iter()
+            .values()
+            .map(|v| parse(&v?, "queue"))
+            .collect()
+    }
+}
+
+/// The one-time invites waiting in `DATA/invites/`.
+pub struct Invites {
+    dir: PathBuf,
+}
+
+/// Invite codes are typed by people: 20 random bytes as groups of hex digits.
+pub fn new_invite_code() -> String {
+    let hex = hex::encode(crate::crypto::random_array::<10>());
+    hex.as_bytes()
+        .chunks(5)
+        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn code_hash(code: &str) -> String {
+    let normalised: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        normalised.as_bytes(),
+    ))
+}
+
+impl Invites {
+    pub fn new(data: &Path) -> Self {
+        Invites {
+            dir: data.join("invites"),
+        }
+    }
+
+    /// Creates an invite for `name` and returns its code. Only the code's hash is stored.
+    pub fn create(&self, name: &str, now_ms: i64) -> Result<String, StoreError> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|e| io(&self.dir, e))?;
+        let code = new_invite_code();
+        let path = self.dir.join(code_hash(&code));
+        let temp = path.with_extension("tmp");
+        let invite = Invite {
+            name: name.to_string(),
+            created_ms: now_ms,
+        };
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(|e| io(&temp, e))?;
+        file.write_all(&json(&invite))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| io(&temp, e))?;
+        fs::rename(&temp, &path).map_err(|e| io(&path, e))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(&self.dir, e))?;
+        Ok(code)
+    }
+
+    /// Takes the invite for `code` (it can be used once).
+    pub fn take(&self, code: &str) -> Result<Option<Invite>, StoreError> {
+        let path = self.dir.join(code_hash(code));
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&path, e)),
+        };
+        let invite = parse(&bytes, "invite")?;
+        fs::remove_file(&path).map_err(|e| io(&path, e))?;
+        Ok(Some(invite))
+    }
+}
+
+/// Loads the watcher's signing key from `DATA/watcher.key`, creating it on first use.
+pub fn watcher_key(data: &Path) -> Result<Ed25519KeyPair, StoreError> {
+    let path = data.join("watcher.key");
+    if !path.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .map_err(|e| io(data, e))?;
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .map_err(|_| StoreError::Damaged("cannot generate a key".into()))?;
+        let temp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(|e| io(&temp, e))?;
+        file.write_all(pkcs8.as_ref())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| io(&temp, e))?;
+        // A hard link only succeeds if no key exists yet: two processes starting at once
+        // (the daemon and `watch invite`) end up with the same key.
+        let linked = fs::hard_link(&temp, &path);
+        let _ = fs::remove_file(&temp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(&path, e)),
+        }
+        File::open(data)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(data, e))?;
+    }
+    let bytes = zeroize::Zeroizing::new(fs::read(&path).map_err(|e| io(&path, e))?);
+    Ed25519KeyPair::from_pkcs8(&bytes)
+        .map_err(|_| StoreError::Damaged(format!("{} is not an Ed25519 key", path.display())))
+}
