@@ -275,3 +275,36 @@ fn tampered_or_truncated_backups_are_refused() {
     assert_eq!(code(&out), 4, "{}", stderr(&out));
     restored.ok(&["vault", "check"], "");
 }
+
+#[test]
+fn restoring_into_a_new_vault_reads_a_passphrase_descriptor_once() {
+    use std::os::fd::AsRawFd;
+    let v = TestVault::new();
+    let id = v.add_draft("via descriptor", "body");
+    let backup = v.path("backup.age");
+    v.ok(&["backup", "export", "--out", backup.to_str().unwrap()], "");
+
+    let restored = TestVault::uninitialised();
+    let file = fs::File::open(&restored.pass_file).unwrap();
+    let fd = file.as_raw_fd();
+    let mut command = restored.command();
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            Ok(())
+        });
+    }
+    command.args([
+        "--passphrase-fd",
+        &fd.to_string(),
+        "backup",
+        "restore",
+        backup.to_str().unwrap(),
+        "--insecure-fast-kdf",
+    ]);
+    let out = feed(command, b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(restored.listed_ids(), vec![id]);
+}

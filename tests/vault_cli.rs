@@ -439,14 +439,12 @@ fn captures_are_added_without_unlocking_and_appear_after_unlock() {
     command.args(["capture", "note", "--title", "checkpoint", "--kind", "note"]);
     let out = feed(command, b"phone searched at 14:10");
     assert!(out.status.success(), "{}", stderr(&out));
-    let note_id = stdout(&out).trim().to_string();
     let file = v.path("photo.jpg");
     fs::write(&file, vec![42u8; 200_000]).unwrap();
     let mut command = v.command();
     command.args(["capture", "file", file.to_str().unwrap()]);
     let out = feed(command, b"");
     assert!(out.status.success(), "{}", stderr(&out));
-    let file_id = stdout(&out).trim().to_string();
 
     let out = v.run(&["list"], "");
     assert!(
@@ -455,15 +453,21 @@ fn captures_are_added_without_unlocking_and_appear_after_unlock() {
         stderr(&out)
     );
     let listed = stdout(&out);
-    assert!(
-        listed.contains(&format!("{note_id}\tnote\tcheckpoint")),
-        "{listed}"
-    );
-    assert!(listed.contains(&file_id), "{listed}");
-    assert!(
-        v.ok(&["show", &note_id], "")
-            .contains("phone searched at 14:10")
-    );
+    let id_of = |suffix: &str| -> String {
+        listed
+            .lines()
+            .find(|l| l.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} not in {listed}"))
+            .split('\t')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let note_id = id_of("\tnote\tcheckpoint");
+    let file_id = id_of("captured file photo.jpg");
+    let shown = v.ok(&["show", &note_id], "");
+    assert!(shown.contains("phone searched at 14:10"), "{shown}");
+    assert!(shown.contains("tags:    captured"), "{shown}");
     let back = v.run(&["extract", &file_id, "photo.jpg", "--out", "-"], "");
     assert_eq!(back.stdout, vec![42u8; 200_000]);
     // Imported once only.
@@ -692,8 +696,23 @@ fn damaged_key_slots_newer_format_and_truncation_are_told_apart() {
     assert_eq!(code(&out), 4, "{}", stderr(&out));
     assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
 
+    // A torn write that spared the slot in use: it still opens, with a warning.
+    let mut checksum_only = original.clone();
+    *checksum_only.last_mut().unwrap() ^= 0xff;
+    fs::write(&slots, &checksum_only).unwrap();
+    let out = v.run(&["list"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("failed its checksum"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Every slot damaged: reported as damage, not as a wrong passphrase.
     let mut flipped = original.clone();
-    flipped[300] ^= 0xff;
+    for byte in &mut flipped[118..726] {
+        *byte ^= 0x5a;
+    }
     fs::write(&slots, &flipped).unwrap();
     let out = v.run(&["list"], "");
     assert_eq!(code(&out), 4);
@@ -803,4 +822,102 @@ fn import_adds_json_lines_and_refuses_a_bad_line_clearly() {
     assert!(stderr(&out).contains("2 record(s) before it were added"));
     assert_eq!(stdout(&out).lines().count(), 2);
     assert_eq!(v.listed_ids().len(), 2);
+    let secret = "{\"kind\":\"draft\",\"title\":[\"Farhod lives at 12 Rudaki\"]}\n";
+    let out = v.run(&["import"], secret);
+    assert_eq!(code(&out), 2);
+    assert!(
+        !stderr(&out).contains("Rudaki"),
+        "the error echoes content: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_capture_planted_under_an_existing_id_cannot_replace_that_record() {
+    let v = TestVault::new();
+    let real = v.add_draft("the real record", "original body");
+    let mut command = v.command();
+    command.args(["capture", "note", "--title", "planted"]);
+    assert!(feed(command, b"attacker text").status.success());
+    let inbox = v.dir.join("inbox");
+    let planted = fs::read_dir(&inbox)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::rename(&planted, inbox.join(format!("{real}.age"))).unwrap();
+
+    let listed = v.ok(&["list"], "");
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let shown = v.ok(&["show", &real], "");
+    assert!(
+        shown.contains("original body") && !shown.contains("attacker"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_symlinked_blob_directory_is_refused_and_nothing_outside_is_deleted() {
+    let v = TestVault::new();
+    let id = v.add_draft("with a file", "");
+    let file = v.path("f.bin");
+    fs::write(&file, b"data").unwrap();
+    v.ok(&["attach", &id, file.to_str().unwrap()], "");
+    let space = fs::read_dir(v.dir.join("blobs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let elsewhere = v.path("thesis");
+    fs::rename(&space, &elsewhere).unwrap();
+    fs::write(elsewhere.join("thesis.docx"), b"not posbon's").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &space).unwrap();
+    let out = v.run(&["vault", "check"], "");
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert!(elsewhere.join("thesis.docx").exists());
+}
+
+#[test]
+fn a_damaged_capture_identity_does_not_lock_the_journalist_out() {
+    let v = TestVault::new();
+    let id = v.add_draft("still readable", "");
+    {
+        let store = posbon::vault::store::Store::open(&v.dir.join("db")).unwrap();
+        let meta = store
+            .tree_names()
+            .unwrap()
+            .into_iter()
+            .find(|name| name.starts_with('m'))
+            .unwrap();
+        let mut value = store.get(&meta, b"identity").unwrap().unwrap();
+        value[40] ^= 1;
+        store.put(&meta, b"identity", &value).unwrap();
+    }
+    let mut command = v.command();
+    command.args(["capture", "note", "--title", "waits"]);
+    assert!(feed(command, b"kept").status.success());
+    let out = v.run(&["list"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&id));
+    assert!(
+        stderr(&out).contains("stay in the inbox"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read_dir(v.dir.join("inbox")).unwrap().count(), 1);
+}
+
+#[test]
+fn capturing_a_file_under_an_impossible_name_is_refused_at_once() {
+    let v = TestVault::new();
+    let file = v.path("x");
+    fs::write(&file, b"x").unwrap();
+    let mut command = v.command();
+    command.args(["capture", "file", file.to_str().unwrap(), "--name", "a/b"]);
+    let out = feed(command, b"");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(fs::read_dir(v.dir.join("inbox")).unwrap().count(), 0);
 }

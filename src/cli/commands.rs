@@ -147,6 +147,10 @@ fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
         return Err(vault::VaultError::AlreadyExists(ctx.dir.clone()).into());
     }
     let passphrase = ctx.passphrase.read_new("New passphrase")?;
+    create(ctx, &passphrase, insecure_fast_kdf)
+}
+
+fn create(ctx: &Session, passphrase: &Passphrase, insecure_fast_kdf: bool) -> Result<()> {
     let kdf = if insecure_fast_kdf {
         eprintln!(
             "posbon: WARNING: --insecure-fast-kdf makes the passphrase easy to brute-force; use it for tests only"
@@ -155,7 +159,7 @@ fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
     } else {
         KdfParams::INTERACTIVE
     };
-    Vault::create(&ctx.dir, &passphrase, kdf)
+    Vault::create(&ctx.dir, passphrase, kdf)
         .with_context(|| format!("cannot create a vault at {}", ctx.dir.display()))?;
     eprintln!("created a vault at {}", ctx.dir.display());
     Ok(())
@@ -262,10 +266,13 @@ fn import(ctx: &Session) -> Result<()> {
         if line.trim().is_empty() {
             continue;
         }
+        // The parser's own message may quote the line's content: report only where it failed.
         let parsed: ImportLine = serde_json::from_str(&line).map_err(|e| {
             UsageError(format!(
-                "line {} is not a record ({e}); {count} record(s) before it were added",
-                number + 1
+                "line {} is not a record (column {}: {:?} error); {count} record(s) before it were added",
+                number + 1,
+                e.column(),
+                e.classify()
             ))
         })?;
         if parsed.title.trim().is_empty() {
@@ -515,7 +522,7 @@ fn extract(ctx: &Session, id: &str, name: &str, out: &Path) -> Result<()> {
         let file = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))?;
-        Ok(())
+        sync_parent(out)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);
@@ -523,6 +530,17 @@ fn extract(ctx: &Session, id: &str, name: &str, out: &Path) -> Result<()> {
     result?;
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+/// Makes a rename durable: the directory entry is on disk once its directory is synced.
+fn sync_parent(path: &Path) -> Result<()> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::File::open(parent)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", parent.display()))
 }
 
 fn passwd(ctx: &Session, new_file: Option<PathBuf>) -> Result<()> {
@@ -618,7 +636,9 @@ fn capture_cmd(ctx: &Session, command: CaptureCommand) -> Result<()> {
         }
     };
     println!("{id}");
-    eprintln!("captured; it becomes readable in the vault after the next unlock");
+    eprintln!(
+        "captured (capture id above); it becomes a record, tagged \"captured\", at the next unlock"
+    );
     Ok(())
 }
 
@@ -655,6 +675,7 @@ fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
                 let summary = backup::export(&vault, seal, &mut &file)?;
                 file.sync_all()?;
                 fs::rename(&temp, &out)?;
+                sync_parent(&out)?;
                 Ok(summary)
             })();
             if result.is_err() {
@@ -693,10 +714,16 @@ fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
             identity,
             insecure_fast_kdf,
         } => {
-            if !vault::exists(&ctx.dir) {
-                init(ctx, insecure_fast_kdf)?;
-            }
-            let (vault, passphrase) = unlock(ctx)?;
+            let (vault, passphrase) = if vault::exists(&ctx.dir) {
+                unlock(ctx)?
+            } else {
+                // Read once: a descriptor cannot be read a second time.
+                let passphrase = ctx.passphrase.read_new("New passphrase")?;
+                create(ctx, &passphrase, insecure_fast_kdf)?;
+                let vault = Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase))
+                    .with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+                (vault, Some(passphrase))
+            };
             let opener = match (&identity, &passphrase) {
                 (Some(path), _) => Opener::IdentityFile(path),
                 (None, Some(p)) => Opener::Passphrase(p),

@@ -2,8 +2,10 @@
 //!
 //! The text goes into a private directory on a RAM-backed filesystem (`$XDG_RUNTIME_DIR` or
 //! `/dev/shm`, checked to really be tmpfs or ramfs), mode 0700/0600. When the editor exits,
-//! or fails, or the user presses Ctrl-C, the file is overwritten with zeros and removed, and
-//! the directory with it. Without such a filesystem editing is refused.
+//! or fails, or the user presses Ctrl-C or closes the terminal, the file is overwritten with
+//! zeros and removed, and the directory with it; scratch left by a killed edit is swept at the
+//! next edit. Without such a filesystem editing is refused. (tmpfs pages can be swapped out
+//! under memory pressure: a machine with encrypted or no swap closes that gap.)
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -67,6 +69,32 @@ impl Drop for Scratch {
 
 extern "C" fn ignore_signal(_: libc::c_int) {}
 
+/// The signals that would otherwise end posbon before it wipes the scratch file: Ctrl-C, the
+/// terminal closing, a polite kill, Ctrl-\\.
+const CAUGHT: [libc::c_int; 4] = [libc::SIGINT, libc::SIGHUP, libc::SIGTERM, libc::SIGQUIT];
+
+/// Removes scratch directories of this user left by an edit that was killed outright
+/// (`kill -9` or a power cut of a RAM disk leaves nothing, but a kill does).
+fn sweep_stale(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name.to_string_lossy().starts_with("posbon-edit-")
+            && entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if ours {
+            drop(Scratch {
+                file: entry.path().join("body.txt"),
+                dir: entry.path(),
+            });
+        }
+    }
+}
+
 /// Lets the user edit `initial` in their editor and returns the result.
 pub fn edit(initial: &str) -> Result<Zeroizing<String>> {
     let Some(base) = ram_dir() else {
@@ -75,6 +103,7 @@ pub fn edit(initial: &str) -> Result<Zeroizing<String>> {
              give the body on stdin or with --body-file instead"
         );
     };
+    sweep_stale(&base);
     let dir = base.join(format!(
         "posbon-edit-{}",
         hex::encode(crypto::random_array::<8>())
@@ -98,23 +127,25 @@ pub fn edit(initial: &str) -> Result<Zeroizing<String>> {
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_string());
-    // Ctrl-C reaches the editor and us alike; we catch it (not ignore it, which the editor
-    // would inherit) so that the scratch file is always wiped.
-    // SAFETY: installing a handler that does nothing is async-signal-safe.
-    let previous = unsafe {
-        libc::signal(
-            libc::SIGINT,
-            ignore_signal as *const () as libc::sighandler_t,
-        )
-    };
+    // Ctrl-C or a closing terminal reaches the editor and us alike; we catch them (not ignore
+    // them, which the editor would inherit) so that the scratch file is always wiped.
+    let previous: Vec<libc::sighandler_t> = CAUGHT
+        .iter()
+        // SAFETY: installing a handler that does nothing is async-signal-safe.
+        .map(|signal| unsafe {
+            libc::signal(*signal, ignore_signal as *const () as libc::sighandler_t)
+        })
+        .collect();
     let status = Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))
         .arg("posbon-editor")
         .arg(&scratch.file)
         .status();
-    // SAFETY: restores the handler that was there before.
-    unsafe { libc::signal(libc::SIGINT, previous) };
+    for (signal, handler) in CAUGHT.iter().zip(previous) {
+        // SAFETY: restores the handler that was there before.
+        unsafe { libc::signal(*signal, handler) };
+    }
     let status = status.with_context(|| format!("cannot start the editor {editor:?}"))?;
     if !status.success() {
         bail!("the editor exited with {status}; nothing was saved");

@@ -113,7 +113,8 @@ fn write_capture(
     Ok(id)
 }
 
-/// Captures a note without unlocking. Returns the id the record will have once imported.
+/// Captures a note without unlocking. Returns the capture's id (its inbox file name); the
+/// record it becomes gets an id derived from it with the vault key.
 pub fn capture_note(
     dir: &Path,
     kind: Kind,
@@ -139,6 +140,7 @@ pub fn capture_note(
 
 /// Captures a file without unlocking, streaming it in constant memory.
 pub fn capture_file(dir: &Path, name: &str, path: &Path) -> Result<RecordId> {
+    super::validate_attachment_name(name)?;
     let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
     let size = file.metadata().map_err(|e| VaultError::io(path, e))?.len();
     let header = Header::File {
@@ -191,13 +193,14 @@ pub(crate) fn import_all(
         .collect();
     paths.sort();
     for path in paths {
-        let Some(id) = path
+        let Some(capture_id) = path
             .file_stem()
             .and_then(|s| s.to_str())
             .and_then(RecordId::from_hex)
         else {
             continue;
         };
+        let id = vault.capture_record_id(&capture_id);
         match import_one(vault, identity, &path, id) {
             Ok(()) => {
                 fs::remove_file(&path).map_err(|e| VaultError::io(&path, e))?;
@@ -254,8 +257,15 @@ fn import_one(
                 .take(body_len)
                 .read_to_end(&mut body)
                 .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
+            if vault.get(&id).is_ok() {
+                return Ok(()); // imported before a crash; only the inbox file was left
+            }
             let mut record = Record::new(kind, title, created);
             record.tags = tags;
+            // Anyone with the laptop can capture: mark where the record came from.
+            if !record.tags.iter().any(|t| t == "captured") {
+                record.tags.push("captured".into());
+            }
             record.body = String::from_utf8_lossy(&body).into_owned();
             vault.put(&id, &record)
         }

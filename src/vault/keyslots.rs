@@ -115,6 +115,50 @@ impl KdfParams {
 /// The parsed key-slot file.
 pub struct KeySlots {
     bytes: Box<[u8; FILE_LEN]>,
+    /// False when the checksum did not match: the slots are still tried (a torn write may
+    /// have spared the one that matters), but a failure is then reported as damage.
+    checksum_ok: bool,
+}
+
+/// The key-slot file held under an exclusive lock for one read-modify-write, so that `panic`
+/// and a concurrent slot change cannot undo each other.
+pub struct LockedSlots {
+    file: File,
+    path: std::path::PathBuf,
+    pub slots: KeySlots,
+}
+
+impl LockedSlots {
+    /// Opens and locks the file (waiting for another holder, who keeps it only milliseconds).
+    pub fn open(path: &Path) -> Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|e| VaultError::io(path, e))?;
+        file.lock().map_err(|e| VaultError::io(path, e))?;
+        let mut data = Vec::with_capacity(FILE_LEN);
+        file.read_to_end(&mut data)
+            .map_err(|e| VaultError::io(path, e))?;
+        let slots = KeySlots::parse(path, &data)?;
+        Ok(LockedSlots {
+            file,
+            path: path.to_path_buf(),
+            slots,
+        })
+    }
+
+    /// Writes the slots back in place and waits until they are on disk.
+    pub fn write(&mut self) -> Result<()> {
+        let path = &self.path;
+        self.file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| self.file.write_all(&self.slots.bytes[..]))
+            .and_then(|_| self.file.sync_all())
+            .map_err(|e| VaultError::io(path, e))
+    }
 }
 
 impl KeySlots {
@@ -135,7 +179,10 @@ impl KeySlots {
         crypto::fill_random(&mut bytes[SALT_OFFSET..SALT_OFFSET + 32]);
         bytes[RECIPIENT_OFFSET..SLOTS_OFFSET].copy_from_slice(capture_recipient.as_bytes());
         crypto::fill_random(&mut bytes[SLOTS_OFFSET..CHECKSUM_OFFSET]);
-        let mut slots = KeySlots { bytes };
+        let mut slots = KeySlots {
+            bytes,
+            checksum_ok: true,
+        };
         slots.update_checksum();
         Ok(slots)
     }
@@ -163,16 +210,12 @@ impl KeySlots {
                 data.len()
             ))
         })?;
-        let slots = KeySlots {
+        let mut slots = KeySlots {
             bytes: Box::new(bytes),
+            checksum_ok: true,
         };
         let expected = ring::digest::digest(&ring::digest::SHA256, &slots.bytes[..CHECKSUM_OFFSET]);
-        if expected.as_ref() != &slots.bytes[CHECKSUM_OFFSET..] {
-            return Err(VaultError::Damaged(format!(
-                "{} fails its checksum: the key slots were damaged",
-                path.display()
-            )));
-        }
+        slots.checksum_ok = expected.as_ref() == &slots.bytes[CHECKSUM_OFFSET..];
         if slots.bytes[10] != 1 {
             return Err(VaultError::Damaged("unknown KDF algorithm".into()));
         }
@@ -188,17 +231,29 @@ impl KeySlots {
         Self::parse(path, &data)
     }
 
-    /// Writes the whole file in place and waits until it is on disk.
-    pub fn write(&self, path: &Path, create: bool) -> Result<()> {
+    /// Writes a new key-slot file (at vault creation) and waits until it is on disk.
+    pub fn write_new(&self, path: &Path) -> Result<()> {
         let mut file = OpenOptions::new()
             .write(true)
-            .create_new(create)
+            .create_new(true)
             .open(path)
             .map_err(|e| VaultError::io(path, e))?;
-        file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.write_all(&self.bytes[..]))
+        file.write_all(&self.bytes[..])
             .and_then(|_| file.sync_all())
             .map_err(|e| VaultError::io(path, e))
+    }
+
+    /// Whether the checksum matched when the file was read.
+    pub fn checksum_ok(&self) -> bool {
+        self.checksum_ok
+    }
+
+    /// The damage to report when no slot opened and the checksum did not match.
+    pub fn checksum_damage(path: &Path) -> VaultError {
+        VaultError::Damaged(format!(
+            "{} fails its checksum: the key slots were damaged",
+            path.display()
+        ))
     }
 
     fn update_checksum(&mut self) {
@@ -215,7 +270,7 @@ impl KeySlots {
         }
     }
 
-    fn salt(&self) -> &[u8] {
+    pub fn salt(&self) -> &[u8] {
         &self.bytes[SALT_OFFSET..SALT_OFFSET + 32]
     }
 
@@ -338,6 +393,7 @@ mod tests {
         slots.set_slot(0, &kek, SlotKind::Passphrase, &crypto::random_key());
         slots.erase_all();
         let reparsed = KeySlots::parse(Path::new("k"), &slots.bytes[..]).unwrap();
+        assert!(reparsed.checksum_ok());
         let kek_after = reparsed
             .passphrase_kek(&Passphrase::new("p".into()))
             .unwrap();
@@ -349,10 +405,11 @@ mod tests {
         let slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
         let mut flipped = slots.bytes.to_vec();
         flipped[200] ^= 0x80;
-        assert!(matches!(
-            KeySlots::parse(Path::new("k"), &flipped),
-            Err(VaultError::Damaged(_))
-        ));
+        assert!(
+            !KeySlots::parse(Path::new("k"), &flipped)
+                .unwrap()
+                .checksum_ok()
+        );
         assert!(matches!(
             KeySlots::parse(Path::new("k"), &slots.bytes[..300]),
             Err(VaultError::Damaged(_))

@@ -46,6 +46,8 @@ const BLOBS_DIR: &str = "blobs";
 pub(crate) const INBOX_DIR: &str = "inbox";
 /// The names a vault directory may contain; `init` refuses a directory holding anything else.
 const OWN_NAMES: &[&str] = &[KEYSLOTS_FILE, LOCK_FILE, DB_DIR, BLOBS_DIR, INBOX_DIR];
+/// Left behind when a creation was interrupted just before the key slots were in place.
+const UNFINISHED_KEYSLOTS: &str = "keyslots.new";
 
 /// Which view of the vault is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +192,23 @@ fn refuse_planted_links(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Panic on a key-slot file that does not parse: overwrite all of it, in place, with random
+/// bytes. Whatever it held is gone.
+fn overwrite_with_noise(path: &Path) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| VaultError::io(path, e))?;
+    file.lock().map_err(|e| VaultError::io(path, e))?;
+    let len = file.metadata().map_err(|e| VaultError::io(path, e))?.len() as usize;
+    let mut noise = vec![0u8; len.max(keyslots::FILE_LEN)];
+    crypto::fill_random(&mut noise);
+    file.write_all(&noise)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| VaultError::io(path, e))
+}
+
 /// True when `dir` holds a vault.
 pub fn exists(dir: &Path) -> bool {
     dir.join(KEYSLOTS_FILE).exists()
@@ -204,17 +223,24 @@ pub fn panic_erase(dir: &Path) -> Result<()> {
         return Err(VaultError::NotFound(dir.to_path_buf()));
     }
     refuse_planted_links(dir)?;
-    let mut slots = match KeySlots::read(&path) {
-        Ok(slots) => slots,
-        // Even a damaged file gets overwritten: make a fresh random one of the same shape.
-        Err(_) => KeySlots::new(KdfParams::INTERACTIVE, &fake_recipient())?,
+    // The lock waits for a concurrent slot change (held for milliseconds), so that change
+    // cannot write the old slots back over the erased ones.
+    let mut locked = match keyslots::LockedSlots::open(&path) {
+        Ok(locked) => locked,
+        Err(VaultError::Damaged(_) | VaultError::NewerFormat { .. }) => {
+            return overwrite_with_noise(&path);
+        }
+        Err(e) => return Err(e),
     };
-    slots.erase_all();
-    slots.write(&path, false)
-}
-
-fn fake_recipient() -> String {
-    identity::generate().1.to_public().to_string()
+    locked.slots.erase_all();
+    locked.write()?;
+    let written = KeySlots::read(&path)?;
+    if written.salt() != locked.slots.salt() {
+        return Err(VaultError::Damaged(
+            "the key slots could not be confirmed erased; run panic again".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl Vault {
@@ -233,7 +259,7 @@ impl Vault {
         for entry in entries {
             let entry = entry.map_err(|e| VaultError::io(dir, e))?;
             let name = entry.file_name();
-            if !OWN_NAMES.iter().any(|own| name == *own) {
+            if !OWN_NAMES.iter().any(|own| name == *own) && name != UNFINISHED_KEYSLOTS {
                 return Err(VaultError::Invalid(format!(
                     "{} is not empty; choose a new directory for the vault",
                     dir.display()
@@ -274,9 +300,9 @@ impl Vault {
         drop(store);
 
         // The key-slot file is written last: its presence is what makes the vault exist.
-        let temp = dir.join("keyslots.new");
+        let temp = dir.join(UNFINISHED_KEYSLOTS);
         let _ = fs::remove_file(&temp);
-        slots.write(&temp, true)?;
+        slots.write_new(&temp)?;
         fs::rename(&temp, dir.join(KEYSLOTS_FILE)).map_err(|e| VaultError::io(dir, e))?;
         sync_dir(dir)
     }
@@ -294,14 +320,25 @@ impl Vault {
             Unlock::Passphrase(passphrase) => slots.passphrase_kek(passphrase)?,
             Unlock::RecoveryKey(recovery) => slots.recovery_kek(recovery.expose()),
         };
-        let (unlocked_slot, kind, key) =
-            slots.open_with(&kek).ok_or(VaultError::WrongPassphrase)?;
+        let Some((unlocked_slot, kind, key)) = slots.open_with(&kek) else {
+            return Err(if slots.checksum_ok() {
+                VaultError::WrongPassphrase
+            } else {
+                KeySlots::checksum_damage(&slots_path)
+            });
+        };
         let mode = match kind {
             SlotKind::Duress => Mode::Duress,
             SlotKind::Passphrase | SlotKind::Recovery => Mode::Real,
         };
         let store = Store::open(&dir.join(DB_DIR))?;
         let space = Space::for_key(dir, &key);
+        if fs::symlink_metadata(&space.blobs).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(VaultError::Damaged(format!(
+                "{} is a symbolic link; a vault's files must be its own (was it tampered with?)",
+                space.blobs.display()
+            )));
+        }
         let mut vault = Vault {
             dir: dir.to_path_buf(),
             store,
@@ -313,6 +350,12 @@ impl Vault {
             notices: Vec::new(),
             _lock: lock,
         };
+        if !slots.checksum_ok() {
+            vault.notices.push(
+                "the key-slot file failed its checksum but your slot opened; run `posbon passwd` to rewrite it"
+                    .into(),
+            );
+        }
         match mode {
             Mode::Duress => {
                 // The silent hook: a sealed event only the real vault can read. The watcher's
@@ -544,14 +587,20 @@ impl Vault {
                 }
             }
         }
-        // A damaged record may still own blobs: only collect orphans when all records opened.
-        if damaged.is_empty()
+        // A damaged record may still own blobs: only collect orphans when everything opened.
+        // Only regular files named like blobs are touched, never through a symbolic link.
+        let blobs_dir_is_real = fs::symlink_metadata(&self.space.blobs).is_ok_and(|m| m.is_dir());
+        if report.damaged.is_empty()
+            && blobs_dir_is_real
             && let Ok(entries) = fs::read_dir(&self.space.blobs)
         {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
+                let stem = name.strip_suffix(".tmp").unwrap_or(&name);
+                let blob_named = stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit());
+                let regular = entry.file_type().is_ok_and(|t| t.is_file());
                 let orphan = name.ends_with(".tmp") || !referenced.contains(&name);
-                if orphan && fs::remove_file(entry.path()).is_ok() {
+                if blob_named && regular && orphan && fs::remove_file(entry.path()).is_ok() {
                     report.orphans_removed += 1;
                 }
             }
@@ -581,24 +630,42 @@ impl Vault {
         Ok(random_slot_index(&used))
     }
 
+    /// Locks the key-slot file for a change whose key-encryption key was derived with
+    /// `salt_seen`; refuses if the salt changed meanwhile (a `panic` ran).
+    fn lock_slots(&self, salt_seen: &[u8]) -> Result<keyslots::LockedSlots> {
+        let locked = keyslots::LockedSlots::open(&self.slots_path)?;
+        if locked.slots.salt() != salt_seen {
+            return Err(VaultError::Invalid(
+                "the vault's keys changed while this command ran (was `posbon panic` used?); nothing was changed".into(),
+            ));
+        }
+        Ok(locked)
+    }
+
     /// Puts `key` wrapped under `kek` into a free slot of `kind`, then retires the slots of
     /// that kind it replaces. The order keeps every step safe to interrupt: the table names
     /// the new slot before it is written, and the old slots leave the table only after they
     /// are overwritten, so the table never misses a live slot and no live slot is lost.
-    fn replace_slots(&self, kind: SlotKind, kek: &Key32, key: &Key32) -> Result<()> {
-        let mut slots = self.read_slots()?;
+    fn replace_slots(
+        &self,
+        kind: SlotKind,
+        kek: &Key32,
+        salt_seen: &[u8],
+        key: &Key32,
+    ) -> Result<()> {
+        let mut locked = self.lock_slots(salt_seen)?;
         let mut table = self.slot_table()?;
         let previous = slot_indices(&table, kind);
         let index = self.free_slot(&table)?;
         table.used.push((index, kind));
         self.save_slot_table(&table)?;
-        slots.set_slot(index, kek, kind, key);
-        slots.write(&self.slots_path, false)?;
+        locked.slots.set_slot(index, kek, kind, key);
+        locked.write()?;
         if !previous.is_empty() {
             for old in &previous {
-                slots.erase_slot(*old);
+                locked.slots.erase_slot(*old);
             }
-            slots.write(&self.slots_path, false)?;
+            locked.write()?;
             table.used.retain(|(i, _)| !previous.contains(i));
             self.save_slot_table(&table)?;
         }
@@ -613,7 +680,7 @@ impl Vault {
         if new.is_empty() {
             return Err(VaultError::Invalid("the new passphrase is empty".into()));
         }
-        let mut slots = self.read_slots()?;
+        let slots = self.read_slots()?;
         let kek = slots.passphrase_kek(new)?;
         if slots
             .open_with(&kek)
@@ -624,10 +691,13 @@ impl Vault {
             ));
         }
         match self.mode {
-            Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, &self.key),
+            Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, slots.salt(), &self.key),
             Mode::Duress => {
-                slots.set_slot(self.unlocked_slot, &kek, SlotKind::Duress, &self.key);
-                slots.write(&self.slots_path, false)
+                let mut locked = self.lock_slots(slots.salt())?;
+                locked
+                    .slots
+                    .set_slot(self.unlocked_slot, &kek, SlotKind::Duress, &self.key);
+                locked.write()
             }
         }
     }
@@ -637,8 +707,9 @@ impl Vault {
     pub fn add_recovery_key(&mut self) -> Result<(Passphrase, String)> {
         self.require_real()?;
         let (text, identity) = identity::generate();
-        let kek = self.read_slots()?.recovery_kek(text.expose());
-        self.replace_slots(SlotKind::Recovery, &kek, &self.key)?;
+        let slots = self.read_slots()?;
+        let kek = slots.recovery_kek(text.expose());
+        self.replace_slots(SlotKind::Recovery, &kek, slots.salt(), &self.key)?;
         Ok((text, identity.to_public().to_string()))
     }
 
@@ -671,7 +742,7 @@ impl Vault {
                 key
             }
         };
-        self.replace_slots(SlotKind::Duress, &kek, &decoy_key)
+        self.replace_slots(SlotKind::Duress, &kek, slots.salt(), &decoy_key)
     }
 
     /// Removes the duress passphrase. The decoy records stay, unreachable until a new one is set.
@@ -686,17 +757,17 @@ impl Vault {
 
     fn remove_slots_of(&mut self, kind: SlotKind) -> Result<bool> {
         self.require_real()?;
-        let mut slots = self.read_slots()?;
         let mut table = self.slot_table()?;
         let indices = slot_indices(&table, kind);
         if indices.is_empty() {
             return Ok(false);
         }
-        table.used.retain(|(_, k)| *k != kind);
-        for index in indices {
-            slots.erase_slot(index);
+        let mut locked = keyslots::LockedSlots::open(&self.slots_path)?;
+        for index in &indices {
+            locked.slots.erase_slot(*index);
         }
-        slots.write(&self.slots_path, false)?;
+        locked.write()?;
+        table.used.retain(|(_, k)| *k != kind);
         self.save_slot_table(&table)?;
         Ok(true)
     }
@@ -766,7 +837,19 @@ impl Vault {
     /// Imports what was captured without unlocking: notes and files become records, events
     /// are added to the event log. Each capture is stored durably before its inbox file is
     /// removed; a capture imported twice after a crash lands on the same record id.
+    ///
+    /// A failure here never keeps the vault closed: captured items stay in the inbox and the
+    /// journalist is told why.
     fn import_inbox(&mut self) -> Result<()> {
+        if let Err(e) = self.try_import_inbox() {
+            self.notices.push(format!(
+                "captured items could not be imported and stay in the inbox: {e}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn try_import_inbox(&mut self) -> Result<()> {
         let identity_text = get_meta(&self.store, &self.space, &self.key, "identity")?
             .ok_or_else(|| VaultError::Damaged("the capture identity is missing".into()))?;
         let identity_text = std::str::from_utf8(identity_text.expose())
@@ -784,6 +867,19 @@ impl Vault {
             self.notices.push(failure);
         }
         Ok(())
+    }
+
+    /// The record id a capture becomes: keyed, so that whoever writes into the inbox cannot
+    /// aim a capture at an existing record, yet stable, so a re-import lands on the same id.
+    pub(crate) fn capture_record_id(&self, capture_id: &RecordId) -> RecordId {
+        let mut id = [0u8; 16];
+        crypto::hkdf_into(
+            self.key.expose(),
+            b"posbon/v1/capture",
+            &capture_id.0,
+            &mut id,
+        );
+        RecordId(id)
     }
 
     pub(crate) fn add_event(&mut self, event: Event) -> Result<()> {
@@ -821,7 +917,7 @@ fn random_slot_index(used: &[usize]) -> usize {
     free[pick]
 }
 
-fn validate_attachment_name(name: &str) -> Result<()> {
+pub(crate) fn validate_attachment_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 255
         || name.contains(['/', '\0'])
