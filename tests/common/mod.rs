@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+pub mod watcher;
+
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
 pub fn posbon() -> Command {

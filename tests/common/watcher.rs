@@ -1,0 +1,126 @@
+//! Starts the real watcher daemon (`posbon watch serve`) on a loopback port for a test.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+
+pub struct Daemon {
+    pub child: Child,
+    pub url: String,
+    pub fingerprint: String,
+    pub data: PathBuf,
+}
+
+impl Daemon {
+    /// Starts a watcher with its data in `data`, on a free port (or `port` if given).
+    pub fn start_on(data: &Path, port: u16) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.with_extension("log"))
+            .unwrap();
+        let mut child = super::posbon()
+            .args(["watch", "serve", "--data"])
+            .arg(data)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("the watcher starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a first line").unwrap();
+        let url = first
+            .strip_prefix("posbon watcher listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        let second = lines.next().unwrap().unwrap();
+        let fingerprint = second.strip_prefix("fingerprint: ").unwrap().to_string();
+        Daemon {
+            child,
+            url,
+            fingerprint,
+            data: data.to_path_buf(),
+        }
+    }
+
+    pub fn start(data: &Path) -> Daemon {
+        Self::start_on(data, 0)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Stops with SIGTERM and waits; returns whether it exited cleanly.
+    pub fn stop(mut self) -> bool {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status.success()
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill_9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A one-time enrolment code from `posbon watch invite`.
+pub fn invite(data: &Path, name: &str) -> String {
+    let out = super::posbon()
+        .args(["watch", "invite", name, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", super::stderr(&out));
+    super::stdout(&out).trim().to_string()
+}
+
+/// The queued actions (`posbon watch actions`), with the daemon stopped.
+pub fn actions(data: &Path) -> Vec<serde_json::Value> {
+    let out = super::posbon()
+        .args(["watch", "actions", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", super::stderr(&out));
+    super::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The kinds of queued actions, as short labels: `remind`, `tier1`, `all-clear`, `duress`.
+pub fn action_labels(actions: &[serde_json::Value]) -> Vec<String> {
+    actions
+        .iter()
+        .map(|a| {
+            let emitted = &a["emitted"];
+            match emitted["kind"].as_str().unwrap() {
+                "step" => match &emitted["action"] {
+                    serde_json::Value::String(s) if s == "remind-journalist" => {
+                        "remind".to_string()
+                    }
+                    serde_json::Value::String(s) => s.clone(),
+                    other => format!("tier{}", other["alert-tier"]),
+                },
+                kind => kind.to_string(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,278 @@
+//! The watcher end to end: the real daemon on loopback, the real CLI on a vault.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::watcher::{Daemon, action_labels, actions, invite};
+use common::*;
+
+/// A vault enrolled with a fresh watcher.
+fn enrolled() -> (TestVault, Daemon) {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Nilufar");
+    let fingerprint = v.ok(&["enrol", &daemon.url, &code], "");
+    assert_eq!(
+        fingerprint.trim(),
+        daemon.fingerprint,
+        "the client sees the watcher's key"
+    );
+    (v, daemon)
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn enrol_set_a_plan_check_in_and_see_the_status() {
+    let (v, daemon) = enrolled();
+    let plan = v.ok(&["plan", "set", "--every", "1h", "--grace", "30m"], "");
+    assert!(plan.contains("plan set; next deadline"), "{plan}");
+    let out = v.ok(&["checkin"], "");
+    assert!(
+        out.starts_with(&format!("{}: checked in; next deadline", daemon.url)),
+        "{out}"
+    );
+    let status = v.ok(&["status"], "");
+    assert!(
+        status.contains(&format!("fingerprint {}", daemon.fingerprint)),
+        "{status}"
+    );
+    assert!(
+        status.contains(
+            "plan: every 1h, grace 30m, steps remind:0s tier1:30m tier2:1h release:1h30m"
+        ),
+        "{status}"
+    );
+    assert!(!status.contains("last check-in: never"), "{status}");
+
+    // The invite was used up.
+    let again = v.run(&["enrol", &daemon.url, "00000-00000-00000-00000"], "");
+    assert_eq!(code(&again), 9, "{}", stderr(&again));
+    assert!(stderr(&again).contains("bad_invite"));
+    assert!(daemon.stop(), "SIGTERM ends the daemon cleanly");
+}
+
+#[test]
+fn a_missed_check_in_climbs_the_ladder_on_time_and_once() {
+    let (v, daemon) = enrolled();
+    let started = vault_now();
+    v.ok(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "1s",
+            "--grace",
+            "1s",
+            "--step",
+            "remind:0s",
+            "--step",
+            "tier1:1s",
+            "--step",
+            "tier2:2s",
+            "--step",
+            "release:3s",
+        ],
+        "",
+    );
+    wait_until("the release step", Duration::from_secs(20), || {
+        v.ok(&["status"], "").contains("fired: release")
+    });
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    let queued = actions(&data);
+    assert_eq!(
+        action_labels(&queued),
+        vec!["remind", "tier1", "tier2", "release"]
+    );
+    for (action, offset_s) in queued.iter().zip([2, 3, 4, 5]) {
+        let due = action["emitted"]["due_ms"].as_i64().unwrap();
+        let fired = action["queued_ms"].as_i64().unwrap();
+        assert!(
+            due >= started + offset_s * 1000 - 50,
+            "due too early: {action}"
+        );
+        assert!(fired >= due, "fired before due: {action}");
+        assert!(fired - due < 3_000, "fired late: {action}");
+    }
+}
+
+fn vault_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn checking_in_after_an_alert_sends_the_all_clear() {
+    let (v, daemon) = enrolled();
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("tier 1", Duration::from_secs(15), || {
+        v.ok(&["status"], "").contains("fired: tier1")
+    });
+    v.ok(&["checkin"], "");
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    let labels = action_labels(&actions(&data));
+    assert_eq!(&labels[..2], &["tier1", "all-clear"], "{labels:?}");
+}
+
+#[test]
+fn what_fell_due_while_the_watcher_was_down_fires_at_once_after_restart() {
+    let (v, daemon) = enrolled();
+    v.ok(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "1s",
+            "--grace",
+            "1s",
+            "--step",
+            "tier1:0s",
+            "--step",
+            "release:1s",
+        ],
+        "",
+    );
+    let data = daemon.data.clone();
+    daemon.kill_9();
+    std::thread::sleep(Duration::from_secs(4));
+    let daemon = Daemon::start(&data);
+    wait_until("the catch-up", Duration::from_secs(10), || {
+        std::fs::read_to_string(data.with_extension("log"))
+            .unwrap_or_default()
+            .matches("escalation step fired")
+            .count()
+            >= 2
+    });
+    assert!(daemon.stop());
+    assert_eq!(action_labels(&actions(&data)), vec!["tier1", "release"]);
+}
+
+#[test]
+fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert() {
+    let (v, daemon) = enrolled();
+    v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    let duress = v.secret_file("duress", "the duress words");
+    v.ok(
+        &[
+            "duress",
+            "set",
+            "--duress-passphrase-file",
+            duress.to_str().unwrap(),
+        ],
+        "",
+    );
+
+    let real = v.ok(&["checkin"], "");
+    let forced = v.run_with_pass(&duress, &["checkin"], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let shape = |text: &str| text.split("; next deadline").next().unwrap().to_string();
+    assert_eq!(shape(&stdout(&forced)), shape(&real), "the same answer");
+    assert_eq!(stderr(&forced), "");
+
+    // Forced to pause the switch: it looks paused, but nothing is paused.
+    let paused = v.run_with_pass(&duress, &["pause", "--for", "3d"], "");
+    assert!(paused.status.success(), "{}", stderr(&paused));
+    assert!(
+        stdout(&paused).contains("paused until"),
+        "{}",
+        stdout(&paused)
+    );
+    let status = v.ok(&["status"], "");
+    assert!(!status.contains("paused"), "{status}");
+
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    assert_eq!(action_labels(&actions(&data)), vec!["duress", "duress"]);
+}
+
+#[test]
+fn pause_and_resume_move_the_deadline() {
+    let (v, _daemon) = enrolled();
+    v.ok(&["plan", "set", "--every", "10s", "--grace", "1s"], "");
+    let out = v.ok(&["pause", "--until", "2099-01-01T00:00:00Z"], "");
+    assert!(out.contains("paused until 2099-01-01 00:00 UTC"), "{out}");
+    let out = v.ok(&["resume"], "");
+    assert!(out.contains("resumed; next deadline"), "{out}");
+    let bad = v.run(&["pause", "--until", "yesterday"], "");
+    assert_eq!(code(&bad), 2);
+}
+
+#[test]
+fn an_unreachable_watcher_fails_the_check_in_loudly_while_the_others_accept() {
+    let (v, first) = enrolled();
+    let second = Daemon::start(&v.path("watcher2"));
+    let code2 = invite(&second.data, "Nilufar");
+    v.ok(&["enrol", &second.url, &code2], "");
+    v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    second.kill_9();
+    let out = v.run(&["checkin"], "");
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(stdout(&out).contains(&format!("{}: checked in", first.url)));
+    assert!(stderr(&out).contains("cannot reach"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_plan_that_makes_no_sense_is_refused_before_anything_is_sent() {
+    let (v, _daemon) = enrolled();
+    for args in [
+        vec!["plan", "set", "--every", "0s", "--grace", "1m"],
+        vec!["plan", "set", "--every", "soon", "--grace", "1m"],
+        vec![
+            "plan",
+            "set",
+            "--window",
+            "09:00-11:00",
+            "--tz",
+            "Mars/Base",
+            "--grace",
+            "1h",
+        ],
+        vec![
+            "plan", "set", "--every", "1h", "--grace", "1m", "--step", "tier1:1m", "--step",
+            "tier1:2m",
+        ],
+    ] {
+        let out = v.run(&args, "");
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+    }
+    let daily = v.ok(
+        &[
+            "plan",
+            "set",
+            "--window",
+            "09:00-11:00",
+            "--tz",
+            "Asia/Dushanbe",
+            "--grace",
+            "1h",
+        ],
+        "",
+    );
+    assert!(daily.contains("next deadline"), "{daily}");
+}
+
+#[test]
+fn the_health_endpoint_reveals_nothing_about_subjects() {
+    let (_v, daemon) = enrolled();
+    let body = reqwest::blocking::get(format!("{}/health", daemon.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(body, "{\"status\":\"ok\"}");
+}
