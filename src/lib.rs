@@ -15,10 +15,13 @@
 //!   - `vault::blob`: attachments streamed in 64 KiB AES-256-GCM STREAM chunks.
 //!   - `vault::capture`: write-only adds (and duress events) sealed with `age` to the vault.
 //!   - `vault::backup`: whole-vault backups as `age` files.
+//! - [`watch`]: the dead-man's switch on a server: plans, the pure schedule state machine,
+//!   the signed protocol, the watcher's store, service, HTTP routes and daemon, and the
+//!   journalist's client.
 //! - `cli` (in the binary's library half): turns arguments into library calls, and errors into
 //!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
 //!
-//! The watcher daemon, alerts and release bundles are built on top of this (see `docs/`).
+//! Alerts and release bundles are built on top of this (see `docs/`).
 
 pub mod cli;
 pub mod crypto;
