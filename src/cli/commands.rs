@@ -87,6 +87,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Vault(VaultCommand::Check) => check(&ctx),
         Command::Panic { yes } => panic_cmd(&ctx, yes),
         Command::Demo => demo::run(),
+        Command::Watch(super::WatchCommand::EnrolPhone { watcher }) => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::enrol_phone(&vault, watcher.as_deref())
+        }
         Command::Watch(command) => watch::watch_command(command),
         Command::Enrol { url, code } => {
             let (vault, _) = unlock(&ctx)?;

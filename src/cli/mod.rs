@@ -206,6 +206,12 @@ pub(crate) enum WatchCommand {
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
     },
+    /// (Journalist) Print a one-time link and QR code that sets up a phone for PIN check-ins
+    EnrolPhone {
+        /// Only this watcher [default: every enrolled watcher, one link each]
+        #[arg(long, value_name = "URL")]
+        watcher: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -115,6 +115,7 @@ pub(super) fn watch_command(command: WatchCommand) -> Result<()> {
             );
             Ok(())
         }
+        WatchCommand::EnrolPhone { .. } => unreachable!("needs the vault; handled by the caller"),
         WatchCommand::Actions { data } => {
             let store = Store::open(&data_dir(data)?)?;
             for action in store.queued()? {
@@ -364,4 +365,43 @@ pub(super) fn resume(vault: &Vault) -> Result<()> {
     fan_out(vault, ops::RESUME, "{}".into(), |link, status| {
         println!("{}: resumed; {}", link.url, deadline_text(status));
     })
+}
+
+pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let mut found = false;
+    for link in links.iter_mut() {
+        if only.is_some_and(|url| url.trim_end_matches('/') != link.url) {
+            continue;
+        }
+        found = true;
+        let (status, counter) =
+            client::call(link, &key, ops::PHONE_INVITE, "{}".into(), vault::now())?;
+        link.last_counter = counter;
+        let token = status
+            .phone_token
+            .ok_or_else(|| anyhow::anyhow!("{} did not answer with a phone link", link.url))?;
+        let url = format!("{}/p#enrol={token}", link.url);
+        println!("{url}");
+        if let Ok(code) = qrcode::QrCode::new(url.as_bytes()) {
+            let picture = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            eprintln!("{picture}");
+        }
+        eprintln!(
+            "open the link above on the phone (or scan the code) within 15 minutes; it works once.\n\
+             the phone then needs a PIN, and a different duress PIN for use under coercion."
+        );
+    }
+    vault.set_setting(WATCHERS, &links)?;
+    if !found {
+        bail!(UsageError(format!(
+            "not enrolled with {}",
+            only.unwrap_or("any watcher")
+        )));
+    }
+    Ok(())
 }

@@ -76,7 +76,8 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let escalation = tokio::spawn(escalate(watcher.clone(), wake.clone(), stop_rx.clone()));
     let app = super::http::router(watcher).layer(axum::Extension(wake));
     let mut stop_for_server = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         let _ = stop_for_server.changed().await;
     });
     tokio::spawn(async move {

@@ -25,6 +25,9 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .route("/health", get(health))
         .route("/v1/enrol", post(enrol))
         .route("/v1/request", post(request))
+        .route("/p", get(phone_page))
+        .route("/v1/phone/enrol", post(phone_enrol))
+        .route("/v1/phone/checkin", post(phone_checkin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -35,6 +38,61 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
 
 fn now_ms() -> i64 {
     crate::vault::now()
+}
+
+/// The phone page: one small self-contained file (HTML, CSS, a little JavaScript).
+const PHONE_PAGE: &str = include_str!("phone.html");
+
+async fn phone_page() -> Response {
+    let mut response = PHONE_PAGE.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // Everything the page needs is inline; nothing may be loaded from elsewhere.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn phone_enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Response {
+    let request: super::protocol::PhoneEnrolRequest = match parse(&body) {
+        Ok(request) => request,
+        Err(e) => return refusal(e),
+    };
+    match blocking(move || watcher.phone_enrol(&request, now_ms())).await {
+        Ok(response) => json_response(StatusCode::OK, &response, None),
+        Err(e) => refusal(e),
+    }
+}
+
+async fn phone_checkin(
+    State(watcher): State<Arc<Watcher>>,
+    axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    wake: axum::Extension<Arc<tokio::sync::Notify>>,
+    body: Bytes,
+) -> Response {
+    let request: super::protocol::PhoneCheckinRequest = match parse(&body) {
+        Ok(request) => request,
+        Err(e) => return refusal(e),
+    };
+    match blocking(move || watcher.phone_checkin(&request, from.ip(), now_ms())).await {
+        Ok(response) => {
+            wake.notify_one();
+            json_response(StatusCode::OK, &response, None)
+        }
+        Err(e) => refusal(e),
+    }
 }
 
 async fn health() -> Response {

@@ -7,6 +7,7 @@
 //! - `store`: the watcher's sled database (subjects, queued actions), invites, its key.
 //! - `service`: verifying and carrying out requests and ticks, without HTTP.
 //! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
+//! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
 //! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
 //!
 //! The watcher never imports the vault's key code: it stores only public keys and what the
@@ -15,6 +16,7 @@
 pub mod client;
 pub mod daemon;
 pub mod http;
+pub mod phone;
 pub mod plan;
 pub mod protocol;
 pub mod schedule;

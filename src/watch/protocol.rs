@@ -55,6 +55,38 @@ pub mod ops {
     pub const STATUS: &str = "status";
     pub const PAUSE: &str = "pause";
     pub const RESUME: &str = "resume";
+    /// A one-time token for enrolling a phone (answered in `phone_token`).
+    pub const PHONE_INVITE: &str = "phone-invite";
+}
+
+/// From the phone page: enrol this phone with a token from `posbon watch enrol-phone`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneEnrolRequest {
+    pub token: String,
+    /// Base64 of 32 random bytes the phone made and keeps.
+    pub device_secret: String,
+    pub pin: String,
+    pub duress_pin: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneEnrolResponse {
+    pub device_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneCheckinRequest {
+    pub device_id: String,
+    pub device_secret: String,
+    pub pin: String,
+}
+
+/// The same for the real and the duress PIN.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PhoneCheckinResponse {
+    pub name: String,
+    pub deadline_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -72,6 +104,9 @@ pub struct StatusResponse {
     pub paused_until_ms: Option<i64>,
     /// Steps fired in the current cycle: (label, due, fired).
     pub fired: Vec<(String, i64, i64)>,
+    /// Only in the answer to `phone-invite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_token: Option<String>,
 }
 
 /// A machine-readable refusal.

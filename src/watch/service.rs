@@ -2,16 +2,19 @@
 //! change the subject's state through the schedule machine, persist, answer. Synchronous and
 //! deterministic given the time, so it is tested directly and called from blocking tasks.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Mutex;
 
 use ring::signature::Ed25519KeyPair;
 use tracing::{info, warn};
 
+use super::phone::{self, Phone, PinCheck};
 use super::plan::Plan;
 use super::protocol::{
-    self, EnrolRequest, EnrolResponse, PausePayload, ProtocolError, SignedRequest, StatusResponse,
-    ops,
+    self, EnrolRequest, EnrolResponse, PausePayload, PhoneCheckinRequest, PhoneCheckinResponse,
+    PhoneEnrolRequest, PhoneEnrolResponse, ProtocolError, SignedRequest, StatusResponse, ops,
 };
 use super::schedule::{Emitted, State};
 use super::store::{Invites, Store, StoreError, Subject};
@@ -67,7 +70,16 @@ pub struct Watcher {
     invites: Invites,
     key: Ed25519KeyPair,
     public_key: Vec<u8>,
+    /// Failed phone requests without a valid device secret, per source address:
+    /// (count, window start).
+    address_failures: Mutex<HashMap<IpAddr, (u32, i64)>>,
 }
+
+/// Phone enrolment links stay valid this long.
+const PHONE_INVITE_MS: i64 = 15 * 60 * 1000;
+/// Requests without a valid device secret allowed per address per window.
+const ADDRESS_FAILURES: u32 = 20;
+const ADDRESS_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 impl Watcher {
     pub fn open(data: &Path) -> Result<Self, StoreError> {
@@ -78,6 +90,7 @@ impl Watcher {
             invites: Invites::new(data),
             key,
             public_key,
+            address_failures: Mutex::new(HashMap::new()),
         })
     }
 
@@ -130,6 +143,8 @@ impl Watcher {
             plan: None,
             state: State::default(),
             enrolled_ms: now_ms,
+            phones: Vec::new(),
+            phone_invites: Vec::new(),
         };
         self.store().commit(&subject, &[], now_ms)?;
         info!(subject = %subject.id, "enrolled");
@@ -162,9 +177,29 @@ impl Watcher {
             };
         subject.counter = request.counter;
         let mut shown: Option<StatusResponse> = None;
+        let mut phone_token = None;
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => subject.state.check_in(now_ms, duress),
             (ops::STATUS, _) => Vec::new(),
+            (ops::PHONE_INVITE, _) => {
+                let token = hex::encode(crate::crypto::random_array::<16>());
+                phone_token = Some(token.clone());
+                if duress {
+                    // A phone enrolled under coercion would belong to someone else: the link
+                    // is never stored, and the silent alert goes out.
+                    vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                    }]
+                } else {
+                    subject
+                        .phone_invites
+                        .retain(|(_, expires)| *expires > now_ms);
+                    subject
+                        .phone_invites
+                        .push((token_hash(&token), now_ms + PHONE_INVITE_MS));
+                    Vec::new()
+                }
+            }
             // Under duress, changes to the plan look accepted but change nothing, and the
             // silent alert goes out: a journalist forced to switch the watcher off cannot be.
             (ops::PLAN | ops::PAUSE | ops::RESUME, true) => {
@@ -182,7 +217,132 @@ impl Watcher {
         };
         store.commit(&subject, &emitted, now_ms)?;
         info!(subject = %subject.id, op = %request.op, "request accepted");
-        Ok(shown.unwrap_or_else(|| status_of(&subject, now_ms)))
+        let mut status = shown.unwrap_or_else(|| status_of(&subject, now_ms));
+        status.phone_token = phone_token;
+        Ok(status)
+    }
+
+    /// Enrols a phone with a one-time token from `phone-invite`.
+    pub fn phone_enrol(
+        &self,
+        request: &PhoneEnrolRequest,
+        now_ms: i64,
+    ) -> Result<PhoneEnrolResponse, Refusal> {
+        let secret = protocol::unb64(&request.device_secret)?;
+        if secret.len() != 32 {
+            return Err(Refusal::malformed("the device secret must be 32 bytes"));
+        }
+        if !phone::valid_pin(&request.pin)
+            || !phone::valid_pin(&request.duress_pin)
+            || request.pin == request.duress_pin
+        {
+            return Err(Refusal::new(
+                422,
+                "bad_pin",
+                "the PIN and the duress PIN must be two different codes of 4 to 12 digits",
+            ));
+        }
+        let hash = token_hash(&request.token);
+        let store = self.store();
+        let mut subject = store
+            .subjects()?
+            .into_iter()
+            .find(|s| {
+                s.phone_invites
+                    .iter()
+                    .any(|(h, expires)| *h == hash && *expires > now_ms)
+            })
+            .ok_or_else(|| {
+                Refusal::new(
+                    403,
+                    "bad_invite",
+                    "the link is unknown, expired or already used",
+                )
+            })?;
+        subject.phone_invites.retain(|(h, _)| *h != hash);
+        let device_id = hex::encode(crate::crypto::random_array::<16>());
+        subject.phones.push(Phone::new(
+            device_id.clone(),
+            &secret,
+            &request.pin,
+            &request.duress_pin,
+            now_ms,
+        ));
+        store.commit(&subject, &[], now_ms)?;
+        info!(subject = %subject.id, "phone enrolled");
+        Ok(PhoneEnrolResponse {
+            device_id,
+            name: subject.name,
+        })
+    }
+
+    /// A check-in from a phone: device secret plus PIN (or duress PIN, answered the same).
+    pub fn phone_checkin(
+        &self,
+        request: &PhoneCheckinRequest,
+        from: IpAddr,
+        now_ms: i64,
+    ) -> Result<PhoneCheckinResponse, Refusal> {
+        let secret = protocol::unb64(&request.device_secret).unwrap_or_default();
+        let store = self.store();
+        let owner = store.phone_owner(&request.device_id)?;
+        let found = owner.and_then(|subject| {
+            let index = subject
+                .phones
+                .iter()
+                .position(|p| p.id == request.device_id && p.secret_matches(&secret))?;
+            Some((subject, index))
+        });
+        let Some((mut subject, index)) = found else {
+            // No valid device secret: only the address is slowed down, never the device.
+            return Err(self.address_failure(from, now_ms));
+        };
+        let phone = &mut subject.phones[index];
+        if phone.locked_until_ms > now_ms {
+            return Err(too_many(phone.locked_until_ms - now_ms));
+        }
+        let duress = match phone.check_pin(&secret, &request.pin) {
+            PinCheck::Real => false,
+            PinCheck::Duress => true,
+            PinCheck::Wrong => {
+                let until = phone.record_failure(now_ms);
+                store.commit(&subject, &[], now_ms)?;
+                return Err(if until > now_ms {
+                    too_many(until - now_ms)
+                } else {
+                    Refusal::new(401, "wrong_pin", "wrong PIN")
+                });
+            }
+        };
+        phone.record_success();
+        let emitted = subject.state.check_in(now_ms, duress);
+        store.commit(&subject, &emitted, now_ms)?;
+        info!(subject = %subject.id, "phone check-in accepted");
+        let status = status_of(&subject, now_ms);
+        Ok(PhoneCheckinResponse {
+            name: status.name,
+            deadline_ms: status.deadline_ms,
+        })
+    }
+
+    fn address_failure(&self, from: IpAddr, now_ms: i64) -> Refusal {
+        let mut failures = self
+            .address_failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if failures.len() > 100_000 {
+            failures.retain(|_, (_, start)| now_ms - *start < ADDRESS_WINDOW_MS);
+        }
+        let entry = failures.entry(from).or_insert((0, now_ms));
+        if now_ms - entry.1 >= ADDRESS_WINDOW_MS {
+            *entry = (0, now_ms);
+        }
+        entry.0 += 1;
+        if entry.0 > ADDRESS_FAILURES {
+            too_many(entry.1 + ADDRESS_WINDOW_MS - now_ms)
+        } else {
+            Refusal::new(401, "unknown_device", "this phone is not enrolled")
+        }
     }
 
     /// Fires every step that is due at `now_ms`; returns the earliest next wake-up.
@@ -257,6 +417,21 @@ fn apply_change(
     }
 }
 
+fn token_hash(token: &str) -> String {
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        token.trim().as_bytes(),
+    ))
+}
+
+fn too_many(wait_ms: i64) -> Refusal {
+    Refusal::new(
+        429,
+        "too_many_attempts",
+        format!("too many attempts; wait {} s", (wait_ms + 999) / 1000),
+    )
+}
+
 fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
     let deadline_ms = subject
         .plan
@@ -284,5 +459,6 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
                 (label, f.due_ms, f.fired_ms)
             })
             .collect(),
+        phone_token: None,
     }
 }

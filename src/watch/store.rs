@@ -54,6 +54,11 @@ pub struct Subject {
     pub plan: Option<Plan>,
     pub state: State,
     pub enrolled_ms: i64,
+    #[serde(default)]
+    pub phones: Vec<super::phone::Phone>,
+    /// SHA-256 (hex) of one-time phone enrolment tokens, with their expiry.
+    #[serde(default)]
+    pub phone_invites: Vec<(String, i64)>,
 }
 
 /// One action the escalation produced, waiting to be carried out (alert delivery drains it).
@@ -75,6 +80,8 @@ pub struct Store {
     db: sled::Db,
     subjects: sled::Tree,
     queue: sled::Tree,
+    /// Phone device id → subject id.
+    phones: sled::Tree,
 }
 
 fn io(path: &Path, source: std::io::Error) -> StoreError {
@@ -116,10 +123,12 @@ impl Store {
             })?;
         let subjects = db.open_tree("subjects")?;
         let queue = db.open_tree("queue")?;
+        let phones = db.open_tree("phones")?;
         Ok(Store {
             db,
             subjects,
             queue,
+            phones,
         })
     }
 
@@ -159,9 +168,12 @@ impl Store {
             })
             .collect::<Result<_, _>>()?;
         let record = json(subject);
-        (&self.subjects, &self.queue)
-            .transaction(|(subjects, queue)| {
+        (&self.subjects, &self.queue, &self.phones)
+            .transaction(|(subjects, queue, phones)| {
                 subjects.insert(subject.id.as_bytes(), record.as_slice())?;
+                for phone in &subject.phones {
+                    phones.insert(phone.id.as_bytes(), subject.id.as_bytes())?;
+                }
                 for (seq, entry) in &queued {
                     queue.insert(&seq.to_be_bytes(), entry.as_slice())?;
                 }
@@ -172,6 +184,14 @@ impl Store {
             })?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// The subject a phone belongs to.
+    pub fn phone_owner(&self, device_id: &str) -> Result<Option<Subject>, StoreError> {
+        match self.phones.get(device_id.as_bytes())? {
+            Some(subject) => self.subject(&String::from_utf8_lossy(&subject)),
+            None => Ok(None),
+        }
     }
 
     /// Every queued action, oldest first.
