@@ -1,0 +1,45 @@
+// Drives the phone page like a journalist would: open the enrolment link, choose the PINs,
+// check in with the PIN, then with the duress PIN, then read the page in Tajik.
+// Usage: node phone.mjs ENROL_LINK SCREENSHOT_DIR  -> prints one JSON object of what it saw.
+import { chromium } from "playwright-core";
+
+const [link, shots] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const seen = {};
+try {
+  const page = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 640 } });
+  await page.goto(link);
+  await page.fill("#p1", "2468");
+  await page.fill("#p2", "2468");
+  await page.fill("#p3", "1357");
+  await page.click("#enrol-button");
+  await page.waitForSelector("#msg.ok");
+  seen.enrolled = await page.textContent("#msg");
+  seen.url_after_enrol = page.url();
+
+  // Clears the message first, so each answer is read fresh.
+  const checkIn = async (pin) => {
+    await page.evaluate(() => { document.querySelector("#msg").textContent = ""; });
+    await page.fill("#pin", pin);
+    await page.click("#checkin-button");
+    await page.waitForFunction(() => document.querySelector("#msg").textContent !== "");
+    return page.textContent("#msg");
+  };
+  seen.real = await checkIn("2468");
+  await page.screenshot({ path: `${shots}/phone-checkin.png` });
+  seen.duress = await checkIn("1357");
+  seen.wrong = await checkIn("0000");
+
+  await page.click("[data-lang=tg]");
+  seen.tajik_button = await page.textContent("#checkin-button");
+  seen.tajik_message = await page.textContent("#msg");
+  await page.screenshot({ path: `${shots}/phone-tajik.png` });
+  seen.page_bytes = (await page.content()).length;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen));

@@ -1,0 +1,68 @@
+//! The phone page in a real browser: Debian's headless Chromium, driven by playwright-core
+//! (`tests/browser/`, installed by `.ci/run` with `npm ci`). Enrols, checks in with the PIN and
+//! with the duress PIN, and checks what the page showed and what the watcher recorded.
+
+mod common;
+
+use std::process::Command;
+
+use common::watcher::{Daemon, action_labels, actions, invite};
+use common::*;
+
+#[test]
+fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
+    let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists()
+            && std::path::Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Chromium and playwright-core: apt-get install chromium; (cd tests/browser && npm ci)"
+    );
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "1h"], "");
+    let link = v.ok(&["watch", "enrol-phone"], "").trim().to_string();
+
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let out = Command::new("node")
+        .arg(browser_dir.join("phone.mjs"))
+        .arg(&link)
+        .arg(shots)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        seen["enrolled"],
+        "This phone is set up. Check in with your PIN."
+    );
+    assert!(
+        !seen["url_after_enrol"].as_str().unwrap().contains("enrol="),
+        "the token leaves the address bar"
+    );
+    let real = seen["real"].as_str().unwrap();
+    assert!(real.starts_with("Checked in. Next deadline:"), "{real}");
+    let duress = seen["duress"].as_str().unwrap();
+    let prefix = |text: &str| text.split(':').next().unwrap().to_string();
+    assert_eq!(
+        prefix(duress),
+        prefix(real),
+        "the duress PIN shows the same page"
+    );
+    assert_eq!(duress.len(), real.len(), "{duress} / {real}");
+    assert_eq!(seen["wrong"], "Wrong PIN.");
+    assert_eq!(seen["tajik_button"], "Қайд кардан");
+    assert_eq!(
+        seen["tajik_message"], "Рамзи PIN нодуруст аст.",
+        "messages follow the language too"
+    );
+
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    assert_eq!(
+        action_labels(&actions(&data)),
+        vec!["duress"],
+        "the watcher recorded the duress check-in"
+    );
+}
