@@ -276,3 +276,51 @@ fn the_health_endpoint_reveals_nothing_about_subjects() {
         .unwrap();
     assert_eq!(body, "{\"status\":\"ok\"}");
 }
+
+#[test]
+fn an_operator_can_set_a_plan_in_the_config_file() {
+    let (v, daemon) = enrolled();
+    let data = daemon.data.clone();
+    let port = daemon.port();
+    assert!(daemon.stop());
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = {data:?}\nlisten = \"127.0.0.1:{port}\"\n\n[[plan]]\nsubject = \"Nilufar\"\nwindow = [\"09:00-11:00\"]\ntz = \"Asia/Dushanbe\"\ngrace = \"2h\"\nsteps = [\"tier1:0s\", \"release:4h\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut child = posbon()
+        .args(["watch", "serve", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
+    let status = v.run(&["status"], "");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        stdout(&status)
+            .contains("plan: daily 09:00-11:00 Asia/Dushanbe, grace 2h, steps tier1:0s release:4h"),
+        "{}{}",
+        stdout(&status),
+        stderr(&status)
+    );
+
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nfrobnicate = 1\n").unwrap();
+    let out = posbon()
+        .args(["watch", "serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}

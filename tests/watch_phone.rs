@@ -103,6 +103,15 @@ fn a_phone_checks_in_with_its_pin_and_the_duress_pin_answers_the_same() {
         duress.as_object().unwrap().keys().collect::<Vec<_>>()
     );
 
+    let log = daemon.log();
+    assert!(log.contains("phone check-in accepted"), "{log}");
+    for secret in ["2468", "1357", SECRET, token.as_str(), device.as_str()] {
+        assert!(!log.contains(secret), "the log holds a secret: {secret}");
+    }
+    assert!(
+        !log.contains("duress"),
+        "the log does not say which PIN was used"
+    );
     let data = daemon.data.clone();
     assert!(daemon.stop());
     assert_eq!(action_labels(&actions(&data)), vec!["duress"]);

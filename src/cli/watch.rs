@@ -11,7 +11,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::vault::{self, Mode, Vault};
 use crate::watch::client::{self, ClientError, Link};
 use crate::watch::daemon::{self, ServeOptions};
-use crate::watch::plan::{self, Action, Plan, PlanError, Schedule, Step};
+use crate::watch::plan::{self, PlanError, PlanSpec};
 use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
 use crate::watch::store::{Invites, Store};
 
@@ -52,9 +52,46 @@ impl DeviceKeys {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct Config {
     data: Option<PathBuf>,
     listen: Option<std::net::SocketAddr>,
+    /// Plans set by the operator, applied at start to the subject of that name.
+    #[serde(default)]
+    plan: Vec<ConfigPlan>,
+}
+
+/// A `[[plan]]` table: the subject's name and a plan as in [`PlanSpec`]. (Written out rather
+/// than flattened: serde cannot combine `flatten` with `deny_unknown_fields`.)
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigPlan {
+    subject: String,
+    every: Option<String>,
+    #[serde(default)]
+    window: Vec<String>,
+    tz: Option<String>,
+    grace: String,
+    #[serde(default)]
+    remind_before: Vec<String>,
+    #[serde(default)]
+    steps: Vec<String>,
+}
+
+impl ConfigPlan {
+    fn spec(self) -> (String, PlanSpec) {
+        (
+            self.subject,
+            PlanSpec {
+                every: self.every,
+                window: self.window,
+                tz: self.tz,
+                grace: self.grace,
+                remind_before: self.remind_before,
+                steps: self.steps,
+            },
+        )
+    }
 }
 
 fn default_data_dir() -> Result<PathBuf> {
@@ -91,11 +128,25 @@ pub(super) fn watch_command(command: WatchCommand) -> Result<()> {
             let listen = listen
                 .or(config.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+            let plans = config
+                .plan
+                .into_iter()
+                .map(|p| {
+                    let (subject, spec) = p.spec();
+                    Ok((subject, spec.build()?))
+                })
+                .collect::<Result<Vec<_>, PlanError>>()
+                .map_err(|e| UsageError(format!("a plan in the config: {e}")))?;
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_max_level(tracing::Level::INFO)
                 .init();
-            daemon::serve(ServeOptions { data, listen })?;
+            daemon::serve(ServeOptions {
+                data,
+                listen,
+                plans,
+            })?;
             Ok(())
         }
         WatchCommand::Invite { name, data } => {
@@ -283,24 +334,6 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
     })
 }
 
-fn parse_steps(texts: &[String], grace_ms: i64) -> Result<Vec<Step>, PlanError> {
-    if texts.is_empty() {
-        return Ok(Plan::default_steps(grace_ms));
-    }
-    texts
-        .iter()
-        .map(|text| {
-            let (action, delay) = text.split_once(':').ok_or_else(|| {
-                PlanError(format!("{text:?} is not ACTION:DELAY (like tier1:2h)"))
-            })?;
-            Ok(Step {
-                action: Action::parse(action)?,
-                after_ms: plan::parse_duration(delay)?,
-            })
-        })
-        .collect()
-}
-
 pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
     let PlanCommand::Set {
         every,
@@ -310,29 +343,15 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
         remind_before,
         steps,
     } = command;
-    let grace_ms = plan::parse_duration(&grace)?;
-    let schedule = match every {
-        Some(every) => Schedule::Every {
-            every_ms: plan::parse_duration(&every)?,
-        },
-        None => Schedule::Daily {
-            windows: windows
-                .iter()
-                .map(|w| plan::parse_window(w))
-                .collect::<Result<_, _>>()?,
-            tz: tz.unwrap_or_default(),
-        },
-    };
-    let plan = Plan {
-        schedule,
-        grace_ms,
-        reminders_ms: remind_before
-            .iter()
-            .map(|r| plan::parse_duration(r))
-            .collect::<Result<_, _>>()?,
-        steps: parse_steps(&steps, grace_ms)?,
-    };
-    plan.validate()?;
+    let plan = PlanSpec {
+        every,
+        window: windows,
+        tz,
+        grace,
+        remind_before,
+        steps,
+    }
+    .build()?;
     let description = plan.describe();
     fan_out(
         vault,

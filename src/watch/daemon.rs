@@ -20,6 +20,8 @@ use super::service::Watcher;
 pub struct ServeOptions {
     pub data: PathBuf,
     pub listen: SocketAddr,
+    /// Plans from the operator's config: (subject name, plan).
+    pub plans: Vec<(String, super::plan::Plan)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,10 +48,19 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
 
 async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let data = options.data.clone();
+    let plans = options.plans;
     let watcher = Arc::new(
-        tokio::task::spawn_blocking(move || Watcher::open(&data))
-            .await
-            .expect("open task")?,
+        tokio::task::spawn_blocking(move || -> Result<Watcher, ServeError> {
+            let watcher = Watcher::open(&data)?;
+            for (name, plan) in plans {
+                if !watcher.set_plan_by_name(&name, plan, crate::vault::now())? {
+                    tracing::warn!(%name, "the config names a plan for a subject that is not enrolled");
+                }
+            }
+            Ok(watcher)
+        })
+        .await
+        .expect("open task")?,
     );
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

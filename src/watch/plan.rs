@@ -82,6 +82,75 @@ pub struct Plan {
 #[error("{0}")]
 pub struct PlanError(pub String);
 
+/// A plan as people write it, on the command line or in the watcher's TOML config (as text):
+/// `every = "1d"` or `window = ["09:00-11:00"]` with `tz`, `grace = "2h"`,
+/// `remind_before = ["30m"]`, `steps = ["remind:0s", "tier1:2h", "tier2:4h", "release:6h"]`.
+#[derive(Debug, Clone, Default)]
+pub struct PlanSpec {
+    pub every: Option<String>,
+    pub window: Vec<String>,
+    pub tz: Option<String>,
+    pub grace: String,
+    pub remind_before: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+impl PlanSpec {
+    /// Parses and validates; steps default to [`Plan::default_steps`].
+    pub fn build(&self) -> Result<Plan, PlanError> {
+        let grace_ms = parse_duration(&self.grace)?;
+        let schedule = match (&self.every, self.window.is_empty()) {
+            (Some(every), true) => Schedule::Every {
+                every_ms: parse_duration(every)?,
+            },
+            (None, false) => Schedule::Daily {
+                windows: self
+                    .window
+                    .iter()
+                    .map(|w| parse_window(w))
+                    .collect::<Result<_, _>>()?,
+                tz: self
+                    .tz
+                    .clone()
+                    .ok_or_else(|| PlanError("daily windows need a time zone (tz)".into()))?,
+            },
+            _ => {
+                return Err(PlanError(
+                    "give either an interval (every) or daily windows, not both".into(),
+                ));
+            }
+        };
+        let steps = if self.steps.is_empty() {
+            Plan::default_steps(grace_ms)
+        } else {
+            self.steps
+                .iter()
+                .map(|text| {
+                    let (action, delay) = text.split_once(':').ok_or_else(|| {
+                        PlanError(format!("{text:?} is not ACTION:DELAY (like tier1:2h)"))
+                    })?;
+                    Ok(Step {
+                        action: Action::parse(action)?,
+                        after_ms: parse_duration(delay)?,
+                    })
+                })
+                .collect::<Result<_, PlanError>>()?
+        };
+        let plan = Plan {
+            schedule,
+            grace_ms,
+            reminders_ms: self
+                .remind_before
+                .iter()
+                .map(|r| parse_duration(r))
+                .collect::<Result<_, _>>()?,
+            steps,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+}
+
 /// Parses `10s`, `90m`, `2h`, `1d`, `1h30m` into milliseconds.
 pub fn parse_duration(text: &str) -> Result<i64, PlanError> {
     let bad = || {

@@ -375,6 +375,33 @@ impl Watcher {
         Ok(next_wake)
     }
 
+    /// Sets the plan of the subject called `name` (from the operator's config), if its plan
+    /// differs. Returns false when no subject has that name.
+    pub fn set_plan_by_name(
+        &self,
+        name: &str,
+        plan: Plan,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let store = self.store();
+        let mut found = false;
+        for mut subject in store.subjects()?.into_iter().filter(|s| s.name == name) {
+            found = true;
+            if subject.plan.as_ref() == Some(&plan) {
+                continue;
+            }
+            if subject.plan.is_none() {
+                subject.state = State::starting(now_ms);
+            } else {
+                subject.state.plan_changed(now_ms);
+            }
+            subject.plan = Some(plan.clone());
+            store.commit(&subject, &[], now_ms)?;
+            info!(subject = %subject.id, "plan set from the config");
+        }
+        Ok(found)
+    }
+
     pub fn queued(&self) -> Result<Vec<super::store::QueuedAction>, StoreError> {
         self.store().queued()
     }
