@@ -79,7 +79,6 @@ async fn phone_enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Respon
 async fn phone_checkin(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<std::net::SocketAddr>,
-    wake: axum::Extension<Arc<tokio::sync::Notify>>,
     body: Bytes,
 ) -> Response {
     let request: super::protocol::PhoneCheckinRequest = match parse(&body) {
@@ -87,10 +86,7 @@ async fn phone_checkin(
         Err(e) => return refusal(e),
     };
     match blocking(move || watcher.phone_checkin(&request, from.ip(), now_ms())).await {
-        Ok(response) => {
-            wake.notify_one();
-            json_response(StatusCode::OK, &response, None)
-        }
+        Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }
 }
@@ -166,11 +162,18 @@ async fn request(
         Err(e) => return refusal(e),
     };
     let sig = request.sig.clone();
+    // Only these can bring a deadline earlier; a check-in only ever moves it later.
+    let changes_schedule = matches!(
+        request.op.as_str(),
+        super::protocol::ops::PLAN | super::protocol::ops::PAUSE | super::protocol::ops::RESUME
+    );
     let w = watcher.clone();
     match blocking(move || w.handle(&request, now_ms())).await {
         Ok(status) => {
-            // The schedule may have changed: let the escalation loop look again.
-            wake.notify_one();
+            if changes_schedule {
+                // Let the escalation loop look again.
+                wake.notify_one();
+            }
             let bytes = serde_json::to_vec(&status).expect("serialises");
             let signature = watcher.sign_response(&sig, &bytes);
             json_response(StatusCode::OK, &status, Some(signature))

@@ -67,6 +67,7 @@ impl From<ProtocolError> for Refusal {
 /// The watcher's state shared by every task.
 pub struct Watcher {
     store: Mutex<Store>,
+    flusher: super::store::Flusher,
     invites: Invites,
     key: Ed25519KeyPair,
     public_key: Vec<u8>,
@@ -85,8 +86,10 @@ impl Watcher {
     pub fn open(data: &Path) -> Result<Self, StoreError> {
         let key = super::store::watcher_key(data)?;
         let public_key = protocol::public_key(&key);
+        let store = Store::open(data)?;
         Ok(Watcher {
-            store: Mutex::new(Store::open(data)?),
+            flusher: store.flusher(),
+            store: Mutex::new(store),
             invites: Invites::new(data),
             key,
             public_key,
@@ -147,6 +150,7 @@ impl Watcher {
             phone_invites: Vec::new(),
         };
         self.store().commit(&subject, &[], now_ms)?;
+        self.flusher.flush()?;
         info!(subject = %subject.id, "enrolled");
         Ok(EnrolResponse {
             subject: subject.id,
@@ -216,6 +220,8 @@ impl Watcher {
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
         store.commit(&subject, &emitted, now_ms)?;
+        drop(store);
+        self.flusher.flush()?;
         info!(subject = %subject.id, op = %request.op, "request accepted");
         let mut status = shown.unwrap_or_else(|| status_of(&subject, now_ms));
         status.phone_token = phone_token;
@@ -269,6 +275,8 @@ impl Watcher {
             now_ms,
         ));
         store.commit(&subject, &[], now_ms)?;
+        drop(store);
+        self.flusher.flush()?;
         info!(subject = %subject.id, "phone enrolled");
         Ok(PhoneEnrolResponse {
             device_id,
@@ -307,6 +315,8 @@ impl Watcher {
             PinCheck::Wrong => {
                 let until = phone.record_failure(now_ms);
                 store.commit(&subject, &[], now_ms)?;
+                drop(store);
+                self.flusher.flush()?;
                 return Err(if until > now_ms {
                     too_many(until - now_ms)
                 } else {
@@ -317,6 +327,8 @@ impl Watcher {
         phone.record_success();
         let emitted = subject.state.check_in(now_ms, duress);
         store.commit(&subject, &emitted, now_ms)?;
+        drop(store);
+        self.flusher.flush()?;
         info!(subject = %subject.id, "phone check-in accepted");
         let status = status_of(&subject, now_ms);
         Ok(PhoneCheckinResponse {
@@ -349,6 +361,7 @@ impl Watcher {
     pub fn tick(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
         let store = self.store();
         let mut next_wake: Option<i64> = None;
+        let mut fired_any = false;
         for mut subject in store.subjects()? {
             let Some(plan) = subject.plan.clone() else {
                 continue;
@@ -361,7 +374,9 @@ impl Watcher {
                 }
             };
             if !emitted.is_empty() {
-                store.commit(&subject, &emitted, now_ms)?;
+                // The queue records when each action was really stored, for the record.
+                store.commit(&subject, &emitted, crate::vault::now())?;
+                fired_any = true;
                 for action in &emitted {
                     info!(subject = %subject.id, ?action, "escalation step fired");
                 }
@@ -371,6 +386,11 @@ impl Watcher {
             {
                 next_wake = Some(next_wake.map_or(wake, |n: i64| n.min(wake)));
             }
+        }
+        drop(store);
+        // One fsync for every step of this tick; nothing acts on a queued action before it.
+        if fired_any {
+            self.flusher.flush()?;
         }
         Ok(next_wake)
     }
@@ -397,6 +417,7 @@ impl Watcher {
             }
             subject.plan = Some(plan.clone());
             store.commit(&subject, &[], now_ms)?;
+            store.flush()?;
             info!(subject = %subject.id, "plan set from the config");
         }
         Ok(found)

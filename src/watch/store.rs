@@ -147,7 +147,7 @@ impl Store {
             .transpose()
     }
 
-    /// Stores `subject` and queues `actions`, atomically and durably.
+    /// Stores `subject` and queues `actions`, atomically; durable after the next [`Store::flush`].
     pub fn commit(
         &self,
         subject: &Subject,
@@ -182,8 +182,19 @@ impl Store {
             .map_err(|e: sled::transaction::TransactionError<()>| {
                 StoreError::Db(format!("{e:?}"))
             })?;
+        Ok(())
+    }
+
+    /// Waits until everything committed so far is on disk. Called outside the watcher's lock,
+    /// so that requests arriving together share one fsync (group commit).
+    pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// A group-commit handle for flushing without holding the store.
+    pub fn flusher(&self) -> Flusher {
+        Flusher::new(self.db.clone())
     }
 
     /// The subject a phone belongs to.
@@ -201,6 +212,66 @@ impl Store {
             .values()
             .map(|v| parse(&v?, "queue"))
             .collect()
+    }
+}
+
+/// Group commit: makes everything committed before a call durable, with at most one fsync in
+/// flight; callers that arrive while one runs share the next. Usable from any thread.
+#[derive(Clone)]
+pub struct Flusher(std::sync::Arc<GroupCommit>);
+
+pub struct GroupCommit {
+    db: sled::Db,
+    state: std::sync::Mutex<Tickets>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Tickets {
+    /// The next ticket to hand out; a ticket marks "everything committed before this call".
+    next: u64,
+    /// Every ticket below this is on disk.
+    durable: u64,
+    flushing: bool,
+}
+
+impl Flusher {
+    fn new(db: sled::Db) -> Self {
+        Flusher(std::sync::Arc::new(GroupCommit {
+            db,
+            state: std::sync::Mutex::new(Tickets::default()),
+            done: std::sync::Condvar::new(),
+        }))
+    }
+
+    /// Returns once everything committed before this call is on disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let gc = &self.0;
+        let lock = || gc.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tickets = lock();
+        let mine = tickets.next;
+        tickets.next += 1;
+        loop {
+            if tickets.durable > mine {
+                return Ok(());
+            }
+            if tickets.flushing {
+                tickets = gc.done.wait(tickets).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            // Lead a flush covering every ticket handed out so far.
+            tickets.flushing = true;
+            let target = tickets.next;
+            drop(tickets);
+            let result = gc.db.flush();
+            tickets = lock();
+            tickets.flushing = false;
+            if result.is_ok() {
+                tickets.durable = tickets.durable.max(target);
+            }
+            gc.done.notify_all();
+            result?;
+        }
     }
 }
 

@@ -1,0 +1,284 @@
+//! The watcher under load, on loopback, against the real daemon binary (release build):
+//! signed check-ins per second, latency at a fixed rate, memory idle and with 10,000
+//! subjects, start-up time, and how late steps fire when 10,000 fall due in the same second.
+//! Run with `cargo bench --bench watcher`; prints Markdown tables. The load generator shares
+//! the machine's two cores with the daemon, so throughput is a floor, not a ceiling.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use posbon::watch::plan::{Action, Plan, Schedule, Step};
+use posbon::watch::protocol::{self, SignedRequest, ops};
+use posbon::watch::schedule::State;
+use posbon::watch::store::{Store, Subject};
+use ring::signature::Ed25519KeyPair;
+
+const SUBJECTS: usize = 10_000;
+
+fn now_ms() -> i64 {
+    posbon::vault::now()
+}
+
+/// Writes `count` subjects with `plan` straight into a watcher's store; returns their keys.
+fn populate(
+    data: &Path,
+    count: usize,
+    plan: &Plan,
+    state: &State,
+) -> Vec<(String, Ed25519KeyPair)> {
+    let store = Store::open(data).expect("store");
+    let rng = ring::rand::SystemRandom::new();
+    let keys = (0..count)
+        .map(|i| {
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+            let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+            let subject = Subject {
+                id: format!("{i:032x}"),
+                name: format!("subject {i}"),
+                device_key: protocol::public_key(&key),
+                duress_key: vec![0u8; 32],
+                counter: 0,
+                plan: Some(plan.clone()),
+                state: state.clone(),
+                enrolled_ms: now_ms(),
+                phones: Vec::new(),
+                phone_invites: Vec::new(),
+            };
+            store.commit(&subject, &[], now_ms()).expect("commit");
+            (subject.id, key)
+        })
+        .collect();
+    store.flush().expect("flush");
+    keys
+}
+
+struct Daemon {
+    child: Child,
+    url: String,
+    started_in: Duration,
+}
+
+impl Daemon {
+    fn start(data: &Path) -> Daemon {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_posbon"))
+            .args(["watch", "serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("daemon");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        Daemon {
+            child,
+            url,
+            started_in: started.elapsed(),
+        }
+    }
+
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        kib / 1024.0
+    }
+
+    fn stop(mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn every_day() -> Plan {
+    Plan {
+        schedule: Schedule::Every {
+            every_ms: 86_400_000,
+        },
+        grace_ms: 3_600_000,
+        reminders_ms: vec![],
+        steps: Plan::default_steps(3_600_000),
+    }
+}
+
+/// Pre-signed check-ins, spread over the subjects so that two in flight never share one.
+fn signed_checkins(keys: &[(String, Ed25519KeyPair)], count: usize, round: u64) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|j| {
+            let (id, key) = &keys[j % keys.len()];
+            let counter = round * 1_000_000 + (j / keys.len()) as u64 + 1;
+            let request: SignedRequest =
+                protocol::sign_request(key, id, ops::CHECKIN, now_ms(), counter, "{}".into());
+            serde_json::to_vec(&request).unwrap()
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let temp = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+
+    // Idle memory, no subjects.
+    let idle_dir = temp.path().join("idle");
+    let idle = Daemon::start(&idle_dir);
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_rss = idle.rss_mib();
+    idle.stop();
+
+    // 10,000 subjects: start-up, memory, throughput, latency.
+    let data = temp.path().join("loaded");
+    let keys = populate(&data, SUBJECTS, &every_day(), &State::starting(now_ms()));
+    let daemon = Daemon::start(&data);
+    std::thread::sleep(Duration::from_millis(500));
+    let loaded_rss = daemon.rss_mib();
+    let url = Arc::new(format!("{}/v1/request", daemon.url));
+
+    let total = 20_000;
+    let bodies = signed_checkins(&keys, total, 1);
+    let concurrency = 64;
+    let started = Instant::now();
+    let accepted = runtime.block_on(async {
+        let queue = Arc::new(tokio::sync::Mutex::new(bodies.into_iter()));
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (queue, client, url) = (queue.clone(), client.clone(), url.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ok = 0usize;
+                loop {
+                    let Some(body) = queue.lock().await.next() else {
+                        break;
+                    };
+                    let response = client
+                        .post(url.as_str())
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await;
+                    if response.is_ok_and(|r| r.status().is_success()) {
+                        ok += 1;
+                    }
+                }
+                ok
+            }));
+        }
+        let mut ok = 0;
+        for task in tasks {
+            ok += task.await.unwrap();
+        }
+        ok
+    });
+    let elapsed = started.elapsed();
+    let throughput = accepted as f64 / elapsed.as_secs_f64();
+
+    // Latency at a fixed rate.
+    let rate = 1_000;
+    let seconds = 5;
+    let bodies = signed_checkins(&keys, rate * seconds, 2);
+    let mut latencies = runtime.block_on(async {
+        let mut tasks = Vec::new();
+        let start = tokio::time::Instant::now();
+        for (i, body) in bodies.into_iter().enumerate() {
+            tokio::time::sleep_until(start + Duration::from_micros((i * 1_000_000 / rate) as u64))
+                .await;
+            let (client, url) = (client.clone(), url.clone());
+            tasks.push(tokio::spawn(async move {
+                let sent = Instant::now();
+                let ok = client
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                (ok, sent.elapsed())
+            }));
+        }
+        let mut out = Vec::new();
+        for task in tasks {
+            let (ok, latency) = task.await.unwrap();
+            assert!(ok, "a check-in at {rate}/s was refused");
+            out.push(latency);
+        }
+        out
+    });
+    latencies.sort();
+    let startup = daemon.started_in;
+    daemon.stop();
+
+    // 10,000 deadlines due in the same second.
+    let lateness_dir = temp.path().join("due");
+    let due_at = now_ms() + 6_000;
+    let plan = Plan {
+        schedule: Schedule::Every { every_ms: 1_000 },
+        grace_ms: 0,
+        reminders_ms: vec![],
+        steps: vec![Step {
+            action: Action::AlertTier(1),
+            after_ms: 0,
+        }],
+    };
+    let state = State::starting(due_at - 1_000);
+    populate(&lateness_dir, SUBJECTS, &plan, &state);
+    let daemon = Daemon::start(&lateness_dir);
+    let wait = (due_at + 4_000 - now_ms()).max(0) as u64;
+    std::thread::sleep(Duration::from_millis(wait));
+    daemon.stop();
+    let queued = Store::open(&lateness_dir).unwrap().queued().unwrap();
+    assert_eq!(queued.len(), SUBJECTS, "every due step fired");
+    let mut late: Vec<Duration> = queued
+        .iter()
+        .map(|q| match q.emitted {
+            posbon::watch::schedule::Emitted::Step { due_ms, .. } => {
+                Duration::from_millis((q.queued_ms - due_ms).max(0) as u64)
+            }
+            _ => unreachable!("only steps were due"),
+        })
+        .collect();
+    late.sort();
+
+    println!("| watcher, loopback, 2 cores shared with the load generator | result | goal |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| signed check-ins accepted per second ({concurrency} connections, {total} requests, {SUBJECTS} subjects) | {throughput:.0}/s | > 10,000/s |"
+    );
+    println!(
+        "| latency at {rate} check-ins/s for {seconds} s: p50 / p99 / p99.9 | {:.1} / {:.1} / {:.1} ms | p99 reported |",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999)
+    );
+    println!("| memory, idle, no subjects (RSS) | {idle_rss:.1} MiB | < 20 MiB |");
+    println!("| memory with {SUBJECTS} subjects, after start (RSS) | {loaded_rss:.1} MiB | - |");
+    println!(
+        "| start-up with {SUBJECTS} subjects (to listening) | {:.0} ms | - |",
+        startup.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| lateness of {SUBJECTS} steps due in the same second: p50 / p99 / max | {:.0} / {:.0} / {:.0} ms | p99 < 1000 ms |",
+        percentile(&late, 0.50),
+        percentile(&late, 0.99),
+        percentile(&late, 1.0)
+    );
+}
