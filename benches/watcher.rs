@@ -124,6 +124,50 @@ fn signed_checkins(keys: &[(String, Ed25519KeyPair)], count: usize, round: u64) 
         .collect()
 }
 
+/// Accepted check-ins per second under wrk, or None when wrk is not installed.
+fn wrk_throughput(base: &str, keys: &[(String, Ed25519KeyPair)], dir: &Path) -> Option<f64> {
+    Command::new("wrk").arg("--version").output().ok()?;
+    let bodies = signed_checkins(keys, 150_000, 3);
+    let file = dir.join("bodies.jsonl");
+    let mut text = Vec::new();
+    for body in bodies {
+        text.extend_from_slice(&body);
+        text.push(b'\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/checkins.lua");
+    let out = Command::new("wrk")
+        .args(["-t1", "-c64", "-d5s", "-s"])
+        .arg(script)
+        .arg(base)
+        .env("POSBON_BODIES", &file)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number_after = |label: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<f64>().ok()))
+    };
+    let total = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())?;
+    let seconds = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split("requests in ").nth(1))
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|n| n.parse::<f64>().ok())?;
+    let refused = number_after("Non-2xx").unwrap_or(0.0);
+    assert!(
+        total < 150_000.0,
+        "wrk ran out of distinct requests; replays would count"
+    );
+    Some((total - refused) / seconds)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[index].as_secs_f64() * 1000.0
@@ -192,10 +236,14 @@ fn main() {
     let elapsed = started.elapsed();
     let throughput = accepted as f64 / elapsed.as_secs_f64();
 
+    // The same with wrk (C, one thread, 64 connections): a load generator far cheaper than
+    // the daemon, so the daemon gets most of both cores.
+    let wrk_rate = wrk_throughput(&daemon.url, &keys, temp.path());
+
     // Latency at a fixed rate.
     let rate = 1_000;
     let seconds = 5;
-    let bodies = signed_checkins(&keys, rate * seconds, 2);
+    let bodies = signed_checkins(&keys, rate * seconds, 4);
     let mut latencies = runtime.block_on(async {
         let mut tasks = Vec::new();
         let start = tokio::time::Instant::now();
@@ -263,6 +311,12 @@ fn main() {
     println!(
         "| signed check-ins accepted per second ({concurrency} connections, {total} requests, {SUBJECTS} subjects) | {throughput:.0}/s | > 10,000/s |"
     );
+    match wrk_rate {
+        Some(rate) => println!(
+            "| the same under wrk (1 thread, 64 connections, 5 s) | {rate:.0}/s | > 10,000/s |"
+        ),
+        None => println!("| the same under wrk | wrk not installed (apt-get install wrk) | - |"),
+    }
     println!(
         "| latency at {rate} check-ins/s for {seconds} s: p50 / p99 / p99.9 | {:.1} / {:.1} / {:.1} ms | p99 reported |",
         percentile(&latencies, 0.50),

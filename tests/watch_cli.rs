@@ -51,6 +51,10 @@ fn enrol_set_a_plan_check_in_and_see_the_status() {
         "{status}"
     );
     assert!(!status.contains("last check-in: never"), "{status}");
+    assert_eq!(
+        v.ok(&["watch", "status"], "").lines().next(),
+        status.lines().next()
+    );
 
     // The invite was used up.
     let again = v.run(&["enrol", &daemon.url, "00000-00000-00000-00000"], "");

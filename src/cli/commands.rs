@@ -87,6 +87,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Vault(VaultCommand::Check) => check(&ctx),
         Command::Panic { yes } => panic_cmd(&ctx, yes),
         Command::Demo => demo::run(),
+        Command::Watch(super::WatchCommand::Status) => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::status(&vault)
+        }
         Command::Watch(super::WatchCommand::EnrolPhone { watcher }) => {
             let (vault, _) = unlock(&ctx)?;
             watch::enrol_phone(&vault, watcher.as_deref())

@@ -206,6 +206,8 @@ pub(crate) enum WatchCommand {
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
     },
+    /// (Journalist) The same as `posbon status`: each watcher's view of your check-ins
+    Status,
     /// (Journalist) Print a one-time link and QR code that sets up a phone for PIN check-ins
     EnrolPhone {
         /// Only this watcher [default: every enrolled watcher, one link each]

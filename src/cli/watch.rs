@@ -166,7 +166,9 @@ pub(super) fn watch_command(command: WatchCommand) -> Result<()> {
             );
             Ok(())
         }
-        WatchCommand::EnrolPhone { .. } => unreachable!("needs the vault; handled by the caller"),
+        WatchCommand::EnrolPhone { .. } | WatchCommand::Status => {
+            unreachable!("journalist commands need the vault; the caller handles them")
+        }
         WatchCommand::Actions { data } => {
             let store = Store::open(&data_dir(data)?)?;
             for action in store.queued()? {

@@ -186,6 +186,12 @@ pub fn check_request(
     last_counter: u64,
     now_ms: i64,
 ) -> Result<(), ProtocolError> {
+    verify_request(request, public_key)?;
+    check_freshness(request, last_counter, now_ms)
+}
+
+/// The signature part of [`check_request`] (the costly part, done outside any lock).
+pub fn verify_request(request: &SignedRequest, public_key: &[u8]) -> Result<(), ProtocolError> {
     let message = request_bytes(
         &request.subject,
         &request.op,
@@ -193,7 +199,15 @@ pub fn check_request(
         request.counter,
         &request.payload,
     );
-    verify(public_key, &message, &request.sig)?;
+    verify(public_key, &message, &request.sig)
+}
+
+/// The time and counter part of [`check_request`].
+pub fn check_freshness(
+    request: &SignedRequest,
+    last_counter: u64,
+    now_ms: i64,
+) -> Result<(), ProtocolError> {
     if (request.ts_ms - now_ms).abs() > MAX_SKEW_MS {
         return Err(ProtocolError::StaleTimestamp);
     }

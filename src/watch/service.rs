@@ -162,23 +162,33 @@ impl Watcher {
 
     /// Verifies and carries out a signed request.
     pub fn handle(&self, request: &SignedRequest, now_ms: i64) -> Result<StatusResponse, Refusal> {
-        let store = self.store();
-        let mut subject = store.subject(&request.subject)?.ok_or_else(|| {
+        let unknown = || {
             Refusal::new(
                 404,
                 "unknown_subject",
                 "this watcher does not know that subject",
             )
-        })?;
-        let duress =
-            match protocol::check_request(request, &subject.device_key, subject.counter, now_ms) {
-                Ok(()) => false,
-                Err(ProtocolError::BadSignature) => {
-                    protocol::check_request(request, &subject.duress_key, subject.counter, now_ms)?;
-                    true
-                }
-                Err(other) => return Err(other.into()),
-            };
+        };
+        // Keys never change once enrolled: read them, then verify the signature (the costly
+        // step) without holding the store, so requests verify on every core at once.
+        let (device_key, duress_key) = {
+            let subject = self
+                .store()
+                .subject(&request.subject)?
+                .ok_or_else(unknown)?;
+            (subject.device_key, subject.duress_key)
+        };
+        let duress = match protocol::verify_request(request, &device_key) {
+            Ok(()) => false,
+            Err(ProtocolError::BadSignature) => {
+                protocol::verify_request(request, &duress_key)?;
+                true
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let store = self.store();
+        let mut subject = store.subject(&request.subject)?.ok_or_else(unknown)?;
+        protocol::check_freshness(request, subject.counter, now_ms)?;
         subject.counter = request.counter;
         let mut shown: Option<StatusResponse> = None;
         let mut phone_token = None;
