@@ -288,14 +288,7 @@ fn restoring_into_a_new_vault_reads_a_passphrase_descriptor_once() {
     let file = fs::File::open(&restored.pass_file).unwrap();
     let fd = file.as_raw_fd();
     let mut command = restored.command();
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        command.pre_exec(move || {
-            let flags = libc::fcntl(fd, libc::F_GETFD);
-            libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
-            Ok(())
-        });
-    }
+    inherit_fd(&mut command, fd);
     command.args([
         "--passphrase-fd",
         &fd.to_string(),

@@ -146,14 +146,7 @@ fn passphrase_can_come_from_a_file_descriptor() {
     let fd = file.as_raw_fd();
     // Let the child inherit the descriptor under the same number.
     let mut command = v.command();
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        command.pre_exec(move || {
-            let flags = libc::fcntl(fd, libc::F_GETFD);
-            libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
-            Ok(())
-        });
-    }
+    inherit_fd(&mut command, fd);
     command.args(["--passphrase-fd", &fd.to_string(), "list"]);
     let out = feed(command, b"");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -368,16 +361,7 @@ fn recovery_key_opens_the_vault_and_can_be_removed() {
 fn duress_passphrase_opens_a_decoy_and_leaves_a_warning_for_the_real_owner() {
     let v = TestVault::new();
     let real = v.add_draft("the real investigation", "names of sources");
-    let duress = v.secret_file("duress", "my duress words");
-    v.ok(
-        &[
-            "duress",
-            "set",
-            "--duress-passphrase-file",
-            duress.to_str().unwrap(),
-        ],
-        "",
-    );
+    let duress = v.set_duress("my duress words");
 
     let decoy_list = v.run_with_pass(&duress, &["list"], "");
     assert!(decoy_list.status.success(), "{}", stderr(&decoy_list));
@@ -508,16 +492,7 @@ fn nothing_readable_at_rest() {
     let mut command = v.command();
     command.args(["capture", "note", "--title", &markers[6]]);
     feed(command, markers[7].as_bytes());
-    let duress = v.secret_file("duress", "duress words");
-    v.ok(
-        &[
-            "duress",
-            "set",
-            "--duress-passphrase-file",
-            duress.to_str().unwrap(),
-        ],
-        "",
-    );
+    v.set_duress("duress words");
     v.ok(&["recovery", "add"], "");
     v.ok(&["list"], ""); // imports the capture
 

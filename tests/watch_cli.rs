@@ -67,25 +67,7 @@ fn enrol_set_a_plan_check_in_and_see_the_status() {
 fn a_missed_check_in_climbs_the_ladder_on_time_and_once() {
     let (v, daemon) = enrolled();
     let started = vault_now();
-    v.ok(
-        &[
-            "plan",
-            "set",
-            "--every",
-            "1s",
-            "--grace",
-            "1s",
-            "--step",
-            "remind:0s",
-            "--step",
-            "tier1:1s",
-            "--step",
-            "tier2:2s",
-            "--step",
-            "release:3s",
-        ],
-        "",
-    );
+    v.ok(&FAST_LADDER, "");
     wait_until("the release step", Duration::from_secs(20), || {
         v.ok(&["status"], "").contains("fired: release")
     });
@@ -96,7 +78,7 @@ fn a_missed_check_in_climbs_the_ladder_on_time_and_once() {
         action_labels(&queued),
         vec!["remind", "tier1", "tier2", "release"]
     );
-    for (action, offset_s) in queued.iter().zip([2, 3, 4, 5]) {
+    for (action, offset_s) in queued.iter().zip([1, 2, 3, 4]) {
         let due = action["emitted"]["due_ms"].as_i64().unwrap();
         let fired = action["queued_ms"].as_i64().unwrap();
         assert!(
@@ -171,16 +153,7 @@ fn what_fell_due_while_the_watcher_was_down_fires_at_once_after_restart() {
 fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert() {
     let (v, daemon) = enrolled();
     v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
-    let duress = v.secret_file("duress", "the duress words");
-    v.ok(
-        &[
-            "duress",
-            "set",
-            "--duress-passphrase-file",
-            duress.to_str().unwrap(),
-        ],
-        "",
-    );
+    let duress = v.set_duress("the duress words");
 
     let real = v.ok(&["checkin"], "");
     let forced = v.run_with_pass(&duress, &["checkin"], "");

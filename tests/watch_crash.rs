@@ -34,25 +34,7 @@ fn killing_the_watcher_at_random_moments_fires_each_step_exactly_once() {
     let daemon = Daemon::start_on(&data, port);
     let code = invite(&data, "Subject");
     v.ok(&["enrol", &daemon.url, &code], "");
-    v.ok(
-        &[
-            "plan",
-            "set",
-            "--every",
-            "1s",
-            "--grace",
-            "0s",
-            "--step",
-            "remind:0s",
-            "--step",
-            "tier1:1s",
-            "--step",
-            "tier2:2s",
-            "--step",
-            "release:3s",
-        ],
-        "",
-    );
+    v.ok(&FAST_LADDER, "");
     let started = Instant::now();
     let mut daemon = Some(daemon);
     let mut kills = 0;

@@ -98,6 +98,21 @@ impl TestVault {
         stdout(&out)
     }
 
+    /// Sets a duress passphrase and returns the file holding it.
+    pub fn set_duress(&self, words: &str) -> PathBuf {
+        let file = self.secret_file("duress", words);
+        self.ok(
+            &[
+                "duress",
+                "set",
+                "--duress-passphrase-file",
+                file.to_str().unwrap(),
+            ],
+            "",
+        );
+        file
+    }
+
     pub fn add_draft(&self, title: &str, body: &str) -> String {
         self.ok(&["add", "draft", "--title", title], body)
             .trim()
@@ -175,3 +190,35 @@ pub fn go_age() -> Command {
     );
     Command::new("age")
 }
+
+/// Lets the child inherit descriptor `fd` under the same number (for `--passphrase-fd`).
+pub fn inherit_fd(command: &mut Command, fd: i32) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe fcntl calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            Ok(())
+        });
+    }
+}
+
+/// `plan set` arguments for a whole ladder within seconds: every 1 s, no grace, then remind,
+/// tier 1, tier 2 and release one second apart.
+pub const FAST_LADDER: [&str; 14] = [
+    "plan",
+    "set",
+    "--every",
+    "1s",
+    "--grace",
+    "0s",
+    "--step",
+    "remind:0s",
+    "--step",
+    "tier1:1s",
+    "--step",
+    "tier2:2s",
+    "--step",
+    "release:3s",
+];
