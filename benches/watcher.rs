@@ -46,6 +46,7 @@ fn populate(
                 enrolled_ms: now_ms(),
                 phones: Vec::new(),
                 phone_invites: Vec::new(),
+                duress_view: None,
             };
             store.commit(&subject, &[], now_ms()).expect("commit");
             (subject.id, key)

@@ -185,3 +185,40 @@ fn a_response_not_signed_by_the_enrolled_watcher_is_not_trusted() {
         "{result:?}"
     );
 }
+
+#[test]
+fn a_plan_with_impossible_windows_is_refused_and_does_not_stop_the_watcher() {
+    let mut s = setup();
+    let bad = r#"{"schedule":{"kind":"daily","windows":[{"start_min":1500,"end_min":1600}],"tz":"Asia/Dushanbe"},"grace_ms":0,"steps":[{"action":"release","after_ms":0}]}"#;
+    let result = client::call(&s.link, &s.device, ops::PLAN, bad.into(), now_ms());
+    assert!(
+        matches!(&result, Err(client::ClientError::Refused { code, .. }) if code == "bad_plan"),
+        "{result:?}"
+    );
+    let inverted = r#"{"schedule":{"kind":"daily","windows":[{"start_min":600,"end_min":540}],"tz":"Asia/Dushanbe"},"grace_ms":0,"steps":[{"action":"release","after_ms":0}]}"#;
+    let result = client::call(&s.link, &s.device, ops::PLAN, inverted.into(), now_ms());
+    assert!(
+        matches!(result, Err(client::ClientError::Refused { .. })),
+        "{result:?}"
+    );
+    // Still answering, plan unchanged.
+    assert!(
+        s.call(ops::STATUS, "{}")
+            .plan
+            .unwrap()
+            .starts_with("every 1h")
+    );
+}
+
+#[test]
+fn a_timestamp_at_the_edge_of_the_integers_is_refused_not_a_crash() {
+    let s = setup();
+    let request = s.signed(
+        ops::CHECKIN,
+        i64::MIN + now_ms(),
+        (now_ms() as u64 + 300_000) * 1000,
+    );
+    assert_eq!(s.send(&request), (401, "stale_timestamp".to_string()));
+    let request = s.signed(ops::CHECKIN, i64::MAX, (now_ms() as u64 + 300_000) * 1000);
+    assert_eq!(s.send(&request), (401, "stale_timestamp".to_string()));
+}

@@ -172,6 +172,13 @@ fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert(
     );
     let status = v.ok(&["status"], "");
     assert!(!status.contains("paused"), "{status}");
+    // Looked at again with the duress passphrase, it still seems paused.
+    let again = v.run_with_pass(&duress, &["status"], "");
+    assert!(
+        stdout(&again).contains("paused until"),
+        "{}",
+        stdout(&again)
+    );
 
     let data = daemon.data.clone();
     assert!(daemon.stop());
@@ -300,4 +307,31 @@ fn an_operator_can_set_a_plan_in_the_config_file() {
         .output()
         .unwrap();
     assert_eq!(code(&out), 2, "{}", stderr(&out));
+}
+
+#[test]
+fn changing_the_plan_is_a_sign_of_life_and_never_fires_the_ladder_at_once() {
+    let (v, daemon) = enrolled();
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("tier 1", Duration::from_secs(15), || {
+        v.ok(&["status"], "").contains("fired: tier1")
+    });
+    // The journalist, alive, changes the plan: an all-clear, and a fresh deadline ahead.
+    let out = v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    assert!(out.contains("next deadline"), "{out}");
+    let status = v.ok(&["status"], "");
+    assert!(!status.contains("fired:"), "{status}");
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    let labels = action_labels(&actions(&data));
+    assert_eq!(
+        labels.last().map(String::as_str),
+        Some("all-clear"),
+        "{labels:?}"
+    );
 }

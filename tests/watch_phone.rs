@@ -173,3 +173,23 @@ fn bad_phone_enrolments_are_refused_clearly() {
     // The token was not used up by the refusals.
     enrol_phone(&daemon, &token);
 }
+
+#[test]
+fn a_phone_set_up_under_duress_only_ever_raises_the_silent_alarm() {
+    let (v, daemon, _) = with_phone_link();
+    let duress = v.set_duress("the duress words");
+    // Forced to set up the coercer's phone, from the decoy vault.
+    let out = v.run_with_pass(&duress, &["watch", "enrol-phone"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().rsplit('=').next().unwrap().to_string();
+    let device = enrol_phone(&daemon, &token);
+    let (status, body) = checkin(&daemon, &device, SECRET, "2468");
+    assert_eq!(status, 200, "the coercer sees it work: {body}");
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    assert_eq!(
+        action_labels(&actions(&data)),
+        vec!["duress", "duress"],
+        "the link and the check-in"
+    );
+}

@@ -65,12 +65,16 @@ async fn phone_page() -> Response {
     response
 }
 
-async fn phone_enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Response {
+async fn phone_enrol(
+    State(watcher): State<Arc<Watcher>>,
+    axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    body: Bytes,
+) -> Response {
     let request: super::protocol::PhoneEnrolRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
-    match blocking(move || watcher.phone_enrol(&request, now_ms())).await {
+    match blocking(move || watcher.phone_enrol(&request, from.ip(), now_ms())).await {
         Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }
@@ -132,7 +136,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, Refusal> {
     tokio::task::spawn_blocking(work)
         .await
-        .unwrap_or_else(|_| Err(Refusal::malformed("internal error")))
+        .unwrap_or_else(|_| Err(Refusal::unavailable()))
 }
 
 async fn enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Response {

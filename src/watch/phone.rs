@@ -27,6 +27,9 @@ pub struct Phone {
     #[serde(default)]
     pub locked_until_ms: i64,
     pub enrolled_ms: i64,
+    /// Set up from a link made under duress: both of its PINs raise the silent alarm.
+    #[serde(default)]
+    pub duress_only: bool,
 }
 
 /// What a PIN turned out to be.
@@ -65,6 +68,7 @@ impl Phone {
             failures: 0,
             locked_until_ms: 0,
             enrolled_ms: now_ms,
+            duress_only: false,
         }
     }
 
@@ -77,6 +81,7 @@ impl Phone {
         let real = constant_time_eq(&verifier(secret, "pin", pin), &self.pin_verifier);
         let duress = constant_time_eq(&verifier(secret, "duress", pin), &self.duress_verifier);
         match (real, duress) {
+            (true, _) if self.duress_only => PinCheck::Duress,
             (true, _) => PinCheck::Real,
             (false, true) => PinCheck::Duress,
             _ => PinCheck::Wrong,

@@ -261,6 +261,15 @@ impl Plan {
                         "a daily schedule needs at least one window".into(),
                     ));
                 }
+                // Plans also arrive over the wire, not only through parse_window.
+                if windows
+                    .iter()
+                    .any(|w| w.start_min >= w.end_min || w.end_min >= 24 * 60)
+                {
+                    return Err(PlanError(
+                        "a window must end after it starts, within the same day".into(),
+                    ));
+                }
                 jiff::tz::TimeZone::get(tz).map_err(|_| {
                     PlanError(format!(
                         "{tz:?} is not a known time zone (like Asia/Dushanbe)"

@@ -208,7 +208,7 @@ pub fn check_freshness(
     last_counter: u64,
     now_ms: i64,
 ) -> Result<(), ProtocolError> {
-    if (request.ts_ms - now_ms).abs() > MAX_SKEW_MS {
+    if request.ts_ms.abs_diff(now_ms) > MAX_SKEW_MS as u64 {
         return Err(ProtocolError::StaleTimestamp);
     }
     if request.counter <= last_counter {

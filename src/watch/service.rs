@@ -17,7 +17,7 @@ use super::protocol::{
     PhoneEnrolRequest, PhoneEnrolResponse, ProtocolError, SignedRequest, StatusResponse, ops,
 };
 use super::schedule::{Emitted, State};
-use super::store::{Invites, Store, StoreError, Subject};
+use super::store::{DuressView, Invites, PhoneInvite, Store, StoreError, Subject};
 
 /// A refusal, with a stable code for clients and an HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,16 +40,21 @@ impl Refusal {
     pub fn malformed(message: impl Into<String>) -> Self {
         Refusal::new(400, "malformed", message)
     }
+
+    /// The watcher failed inside (storage, a bug): the request may be retried.
+    pub fn unavailable() -> Self {
+        Refusal::new(
+            503,
+            "unavailable",
+            "the watcher cannot handle this right now; try again",
+        )
+    }
 }
 
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         warn!(error = %e, "storage failure");
-        Refusal::new(
-            503,
-            "unavailable",
-            "the watcher cannot store this right now; try again",
-        )
+        Refusal::unavailable()
     }
 }
 
@@ -81,6 +86,8 @@ const PHONE_INVITE_MS: i64 = 15 * 60 * 1000;
 /// Requests without a valid device secret allowed per address per window.
 const ADDRESS_FAILURES: u32 = 20;
 const ADDRESS_WINDOW_MS: i64 = 10 * 60 * 1000;
+/// Addresses tracked at most (a few MiB).
+const ADDRESS_TABLE: usize = 100_000;
 
 impl Watcher {
     pub fn open(data: &Path) -> Result<Self, StoreError> {
@@ -130,7 +137,10 @@ impl Watcher {
             &protocol::enrol_bytes(&request.code),
             &request.proof,
         )?;
-        let invite = self.invites.take(&request.code)?.ok_or_else(|| {
+        // Under the store lock from first look to removal, so a code enrols exactly once; it
+        // is removed only once the subject is on disk, so a failure does not burn it.
+        let store = self.store();
+        let invite = self.invites.peek(&request.code)?.ok_or_else(|| {
             Refusal::new(
                 403,
                 "bad_invite",
@@ -148,9 +158,12 @@ impl Watcher {
             enrolled_ms: now_ms,
             phones: Vec::new(),
             phone_invites: Vec::new(),
+            duress_view: None,
         };
-        self.store().commit(&subject, &[], now_ms)?;
-        self.flusher.flush()?;
+        store.commit(&subject, &[], now_ms)?;
+        store.flush()?;
+        self.invites.remove(&request.code)?;
+        drop(store);
         info!(subject = %subject.id, "enrolled");
         Ok(EnrolResponse {
             subject: subject.id,
@@ -190,7 +203,6 @@ impl Watcher {
         let mut subject = store.subject(&request.subject)?.ok_or_else(unknown)?;
         protocol::check_freshness(request, subject.counter, now_ms)?;
         subject.counter = request.counter;
-        let mut shown: Option<StatusResponse> = None;
         let mut phone_token = None;
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => subject.state.check_in(now_ms, duress),
@@ -198,28 +210,35 @@ impl Watcher {
             (ops::PHONE_INVITE, _) => {
                 let token = hex::encode(crate::crypto::random_array::<16>());
                 phone_token = Some(token.clone());
+                subject
+                    .phone_invites
+                    .retain(|invite| invite.expires_ms > now_ms);
+                // Under coercion the link works as usual, but the phone it sets up only ever
+                // raises the silent alarm, whatever PIN is typed on it.
+                subject.phone_invites.push(PhoneInvite {
+                    hash: token_hash(&token),
+                    expires_ms: now_ms + PHONE_INVITE_MS,
+                    duress,
+                });
                 if duress {
-                    // A phone enrolled under coercion would belong to someone else: the link
-                    // is never stored, and the silent alert goes out.
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
                     }]
                 } else {
-                    subject
-                        .phone_invites
-                        .retain(|(_, expires)| *expires > now_ms);
-                    subject
-                        .phone_invites
-                        .push((token_hash(&token), now_ms + PHONE_INVITE_MS));
                     Vec::new()
                 }
             }
             // Under duress, changes to the plan look accepted but change nothing, and the
             // silent alert goes out: a journalist forced to switch the watcher off cannot be.
+            // What the coercer asked for is remembered and shown to the duress key from then
+            // on, so a later look does not give the game away.
             (ops::PLAN | ops::PAUSE | ops::RESUME, true) => {
-                let mut pretend = subject.clone();
+                let mut pretend = subject.with_duress_view();
                 apply_change(&mut pretend, &request.op, &request.payload, now_ms)?;
-                shown = Some(status_of(&pretend, now_ms));
+                subject.duress_view = Some(DuressView {
+                    plan: pretend.plan.clone(),
+                    paused_until_ms: pretend.state.paused_until_ms,
+                });
                 vec![Emitted::Duress {
                     cycle: subject.state.cycle,
                 }]
@@ -233,7 +252,12 @@ impl Watcher {
         drop(store);
         self.flusher.flush()?;
         info!(subject = %subject.id, op = %request.op, "request accepted");
-        let mut status = shown.unwrap_or_else(|| status_of(&subject, now_ms));
+        let shown = if duress {
+            subject.with_duress_view()
+        } else {
+            subject
+        };
+        let mut status = status_of(&shown, now_ms);
         status.phone_token = phone_token;
         Ok(status)
     }
@@ -242,8 +266,11 @@ impl Watcher {
     pub fn phone_enrol(
         &self,
         request: &PhoneEnrolRequest,
+        from: IpAddr,
         now_ms: i64,
     ) -> Result<PhoneEnrolResponse, Refusal> {
+        // Every attempt counts against the address before any work under the store lock.
+        self.count_address(from, now_ms)?;
         let secret = protocol::unb64(&request.device_secret)?;
         if secret.len() != 32 {
             return Err(Refusal::malformed("the device secret must be 32 bytes"));
@@ -266,7 +293,7 @@ impl Watcher {
             .find(|s| {
                 s.phone_invites
                     .iter()
-                    .any(|(h, expires)| *h == hash && *expires > now_ms)
+                    .any(|i| i.hash == hash && i.expires_ms > now_ms)
             })
             .ok_or_else(|| {
                 Refusal::new(
@@ -275,15 +302,21 @@ impl Watcher {
                     "the link is unknown, expired or already used",
                 )
             })?;
-        subject.phone_invites.retain(|(h, _)| *h != hash);
+        let duress_only = subject
+            .phone_invites
+            .iter()
+            .any(|i| i.hash == hash && i.duress);
+        subject.phone_invites.retain(|i| i.hash != hash);
         let device_id = hex::encode(crate::crypto::random_array::<16>());
-        subject.phones.push(Phone::new(
+        let mut phone = Phone::new(
             device_id.clone(),
             &secret,
             &request.pin,
             &request.duress_pin,
             now_ms,
-        ));
+        );
+        phone.duress_only = duress_only;
+        subject.phones.push(phone);
         store.commit(&subject, &[], now_ms)?;
         drop(store);
         self.flusher.flush()?;
@@ -313,7 +346,10 @@ impl Watcher {
         });
         let Some((mut subject, index)) = found else {
             // No valid device secret: only the address is slowed down, never the device.
-            return Err(self.address_failure(from, now_ms));
+            drop(store);
+            return Err(self.count_address(from, now_ms).err().unwrap_or_else(|| {
+                Refusal::new(401, "unknown_device", "this phone is not enrolled")
+            }));
         };
         let phone = &mut subject.phones[index];
         if phone.locked_until_ms > now_ms {
@@ -347,23 +383,38 @@ impl Watcher {
         })
     }
 
-    fn address_failure(&self, from: IpAddr, now_ms: i64) -> Refusal {
+    /// Counts one unauthenticated attempt from `from` (an IPv6 address by its /64, the unit a
+    /// single attacker controls); refuses past the limit. While the table is full (a flood of
+    /// addresses), unauthenticated attempts are refused outright: phones with a valid device
+    /// secret never get here, so the journalist is not affected.
+    fn count_address(&self, from: IpAddr, now_ms: i64) -> Result<(), Refusal> {
+        let key = match from {
+            IpAddr::V6(v6) => {
+                let mut octets = v6.octets();
+                octets[8..].fill(0);
+                IpAddr::V6(octets.into())
+            }
+            v4 => v4,
+        };
         let mut failures = self
             .address_failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if failures.len() > 100_000 {
+        if failures.len() >= ADDRESS_TABLE && !failures.contains_key(&key) {
             failures.retain(|_, (_, start)| now_ms - *start < ADDRESS_WINDOW_MS);
+            if failures.len() >= ADDRESS_TABLE {
+                return Err(too_many(ADDRESS_WINDOW_MS));
+            }
         }
-        let entry = failures.entry(from).or_insert((0, now_ms));
+        let entry = failures.entry(key).or_insert((0, now_ms));
         if now_ms - entry.1 >= ADDRESS_WINDOW_MS {
             *entry = (0, now_ms);
         }
         entry.0 += 1;
         if entry.0 > ADDRESS_FAILURES {
-            too_many(entry.1 + ADDRESS_WINDOW_MS - now_ms)
+            Err(too_many(entry.1 + ADDRESS_WINDOW_MS - now_ms))
         } else {
-            Refusal::new(401, "unknown_device", "this phone is not enrolled")
+            Ok(())
         }
     }
 
@@ -405,8 +456,8 @@ impl Watcher {
         Ok(next_wake)
     }
 
-    /// Sets the plan of the subject called `name` (from the operator's config), if its plan
-    /// differs. Returns false when no subject has that name.
+    /// Sets the plan of the subject called `name` (from the operator's config) when that
+    /// subject has none yet. Returns false when no subject has that name.
     pub fn set_plan_by_name(
         &self,
         name: &str,
@@ -417,14 +468,17 @@ impl Watcher {
         let mut found = false;
         for mut subject in store.subjects()?.into_iter().filter(|s| s.name == name) {
             found = true;
-            if subject.plan.as_ref() == Some(&plan) {
-                continue;
+            match &subject.plan {
+                None => {}
+                Some(own) if *own == plan => continue,
+                Some(_) => {
+                    // The journalist's own plan wins: an operator's file must not quietly
+                    // loosen (or tighten) what the journalist chose.
+                    warn!(subject = %subject.id, "has its own plan; the config's plan is not applied");
+                    continue;
+                }
             }
-            if subject.plan.is_none() {
-                subject.state = State::starting(now_ms);
-            } else {
-                subject.state.plan_changed(now_ms);
-            }
+            subject.state = State::starting(now_ms);
             subject.plan = Some(plan.clone());
             store.commit(&subject, &[], now_ms)?;
             store.flush()?;
@@ -451,13 +505,17 @@ fn apply_change(
                 .map_err(|e| Refusal::malformed(format!("the plan is malformed: {e}")))?;
             plan.validate()
                 .map_err(|e| Refusal::new(422, "bad_plan", e.to_string()))?;
-            if subject.plan.is_none() {
+            // A signed plan change from the journalist is a sign of life: a new cycle starts
+            // now, so a shorter plan never fires the ladder at once for a journalist who is
+            // right there changing it.
+            let emitted = if subject.plan.is_none() {
                 subject.state = State::starting(now_ms);
+                Vec::new()
             } else {
-                subject.state.plan_changed(now_ms);
-            }
+                subject.state.check_in(now_ms, false)
+            };
             subject.plan = Some(plan);
-            Ok(Vec::new())
+            Ok(emitted)
         }
         ops::PAUSE => {
             let pause: PausePayload = serde_json::from_str(payload)

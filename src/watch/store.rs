@@ -56,9 +56,40 @@ pub struct Subject {
     pub enrolled_ms: i64,
     #[serde(default)]
     pub phones: Vec<super::phone::Phone>,
-    /// SHA-256 (hex) of one-time phone enrolment tokens, with their expiry.
+    /// One-time phone enrolment links not used yet.
     #[serde(default)]
-    pub phone_invites: Vec<(String, i64)>,
+    pub phone_invites: Vec<PhoneInvite>,
+    /// What requests signed with the duress key asked to change (and were told happened).
+    #[serde(default)]
+    pub duress_view: Option<DuressView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneInvite {
+    /// SHA-256 (hex) of the token.
+    pub hash: String,
+    pub expires_ms: i64,
+    /// Made by a duress request: the phone it sets up only raises silent alarms.
+    pub duress: bool,
+}
+
+/// The plan and pause a coerced client was told it set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DuressView {
+    pub plan: Option<Plan>,
+    pub paused_until_ms: Option<i64>,
+}
+
+impl Subject {
+    /// The subject as requests signed with the duress key must see it.
+    pub fn with_duress_view(&self) -> Subject {
+        let mut shown = self.clone();
+        if let Some(view) = &self.duress_view {
+            shown.plan = view.plan.clone();
+            shown.state.paused_until_ms = view.paused_until_ms;
+        }
+        shown
+    }
 }
 
 /// One action the escalation produced, waiting to be carried out (alert delivery drains it).
@@ -352,17 +383,23 @@ impl Invites {
         Ok(code)
     }
 
-    /// Takes the invite for `code` (it can be used once).
-    pub fn take(&self, code: &str) -> Result<Option<Invite>, StoreError> {
+    /// The invite for `code`, if it exists (and was not used).
+    pub fn peek(&self, code: &str) -> Result<Option<Invite>, StoreError> {
         let path = self.dir.join(code_hash(code));
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(&path, e)),
-        };
-        let invite = parse(&bytes, "invite")?;
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(parse(&bytes, "invite")?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&path, e)),
+        }
+    }
+
+    /// Uses up the invite for `code`, durably: a used code never comes back after a crash.
+    pub fn remove(&self, code: &str) -> Result<(), StoreError> {
+        let path = self.dir.join(code_hash(code));
         fs::remove_file(&path).map_err(|e| io(&path, e))?;
-        Ok(Some(invite))
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(&self.dir, e))
     }
 }
 

@@ -324,3 +324,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_window_straddling_the_skipped_hour_never_has_a_deadline_in_the_past() {
+    // 02:30-03:15 in Berlin on 2026-03-29: 02:30 does not exist and moves to 03:30.
+    let schedule = daily(&[(2 * 60 + 30, 3 * 60 + 15)], "Europe/Berlin");
+    let start = ms("2026-03-29T01:20:00Z"); // 03:20 local, just after the gap
+    let deadline = deadline_after(&schedule, ms("2026-03-28T12:00:00Z")).unwrap();
+    assert!(
+        deadline >= ms("2026-03-29T01:30:00Z"),
+        "closes when it opens at the earliest"
+    );
+    assert!(deadline_after(&schedule, start).unwrap() > start);
+}
+
+#[test]
+fn an_impossible_window_is_an_error_not_a_panic() {
+    let schedule = daily(&[(1500, 1600)], "Asia/Dushanbe");
+    assert!(deadline_after(&schedule, 0).is_err());
+    let plan = Plan {
+        schedule,
+        grace_ms: 0,
+        reminders_ms: vec![],
+        steps: Plan::default_steps(1_000),
+    };
+    assert!(plan.validate().is_err());
+}
