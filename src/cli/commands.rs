@@ -144,6 +144,9 @@ fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     };
     let vault =
         result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+    if vault.mode() == vault::Mode::Duress {
+        watch::silent_alarm(&vault);
+    }
     for notice in vault.notices() {
         eprintln!("posbon: {notice}");
     }

@@ -426,3 +426,38 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
     }
     Ok(())
 }
+
+/// Called whenever the vault was opened with the duress passphrase: tells every watcher, at
+/// once and without a word on the screen. Failures stay silent too (the watchers still see the
+/// next check-in, pause or plan change from the decoy as duress).
+pub(super) fn silent_alarm(vault: &Vault) {
+    let (Ok(Some(keys)), Ok(Some(mut links))) = (
+        vault.setting::<DeviceKeys>(DEVICE_KEYS),
+        vault.setting::<Vec<Link>>(WATCHERS),
+    ) else {
+        return;
+    };
+    let Ok(key) = DeviceKeys::pair(&keys.device) else {
+        return;
+    };
+    let now = vault::now();
+    let counters: Vec<Option<u64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = links
+            .iter()
+            .map(|link| {
+                let key = &key;
+                scope.spawn(move || client::alarm(link, key, now).ok())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    for (link, counter) in links.iter_mut().zip(counters) {
+        if let Some(counter) = counter {
+            link.last_counter = counter;
+        }
+    }
+    let _ = vault.set_setting(WATCHERS, &links);
+}

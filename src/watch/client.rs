@@ -44,9 +44,16 @@ pub enum ClientError {
     Malformed { url: String, reason: String },
 }
 
+/// The silent alarm must not hang a coerced command for long.
+const ALARM_TIMEOUT: Duration = Duration::from_secs(4);
+
 fn http() -> reqwest::blocking::Client {
+    http_with(TIMEOUT)
+}
+
+fn http_with(timeout: Duration) -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
-        .timeout(TIMEOUT)
+        .timeout(timeout)
         .build()
         .expect("an HTTP client with default TLS roots builds")
 }
@@ -57,7 +64,16 @@ fn endpoint(base: &str, path: &str) -> String {
 
 /// Posts `body` and returns (signature header, body bytes), or the watcher's refusal.
 fn post(url: &str, path: &str, body: Vec<u8>) -> Result<(Option<String>, Vec<u8>), ClientError> {
-    let response = http()
+    post_with(http(), url, path, body)
+}
+
+fn post_with(
+    client: reqwest::blocking::Client,
+    url: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<(Option<String>, Vec<u8>), ClientError> {
+    let response = client
         .post(endpoint(url, path))
         .header("content-type", "application/json")
         .body(body)
@@ -184,4 +200,25 @@ pub fn call(
         reason: e.to_string(),
     })?;
     Ok((status, counter))
+}
+
+/// Raises the silent alarm with one watcher, quickly; returns the counter used. The answer is
+/// not needed: the caller says nothing either way.
+pub fn alarm(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> Result<u64, ClientError> {
+    let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
+    let request = protocol::sign_request(
+        key,
+        &link.subject,
+        protocol::ops::ALARM,
+        now_ms,
+        counter,
+        "{}".into(),
+    );
+    post_with(
+        http_with(ALARM_TIMEOUT),
+        &link.url,
+        "/v1/request",
+        serde_json::to_vec(&request).expect("serialises"),
+    )?;
+    Ok(counter)
 }

@@ -57,6 +57,9 @@ pub mod ops {
     pub const RESUME: &str = "resume";
     /// A one-time token for enrolling a phone (answered in `phone_token`).
     pub const PHONE_INVITE: &str = "phone-invite";
+    /// Raise the silent alarm now, without a check-in (sent when the vault is opened with the
+    /// duress passphrase).
+    pub const ALARM: &str = "alarm";
 }
 
 /// From the phone page: enrol this phone with a token from `posbon watch enrol-phone`.

@@ -207,6 +207,9 @@ impl Watcher {
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => subject.state.check_in(now_ms, duress),
             (ops::STATUS, _) => Vec::new(),
+            (ops::ALARM, _) => vec![Emitted::Duress {
+                cycle: subject.state.cycle,
+            }],
             (ops::PHONE_INVITE, _) => {
                 let token = hex::encode(crate::crypto::random_array::<16>());
                 phone_token = Some(token.clone());
