@@ -229,3 +229,49 @@ fn kill_9_during_a_passphrase_change_never_locks_the_journalist_out() {
         current = if opens.contains(&next) { next } else { current };
     }
 }
+
+#[test]
+fn kill_9_during_extract_leaves_the_whole_file_or_nothing() {
+    let v = TestVault::new();
+    let mut rng = Rng::seeded();
+    let id = v.add_draft("big scan", "");
+    let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 241) as u8).collect();
+    let file = v.path("scan.bin");
+    std::fs::write(&file, &data).unwrap();
+    v.ok(&["attach", &id, file.to_str().unwrap()], "");
+    let out_dir = v.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("scan.bin");
+    let mut killed = 0;
+    for _ in 0..15 {
+        let _ = std::fs::remove_file(&out);
+        let mut command = v.command();
+        command.arg("--passphrase-file").arg(&v.pass_file).args([
+            "extract",
+            &id,
+            "scan.bin",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let mut child = spawn(command);
+        std::thread::sleep(Duration::from_millis(rng.below(150)));
+        if child.try_wait().unwrap().is_none() {
+            kill_9(&mut child);
+            killed += 1;
+        } else {
+            child.wait().unwrap();
+        }
+        let entries: Vec<_> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        match entries.as_slice() {
+            [] => {}
+            [only] if *only == out => {
+                assert!(std::fs::read(&out).unwrap() == data, "a partial file")
+            }
+            other => panic!("left behind: {other:?}"),
+        }
+    }
+    assert!(killed > 3, "too few kills landed: {killed}");
+}

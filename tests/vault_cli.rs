@@ -637,11 +637,7 @@ fn tampered_or_missing_attachment_is_named() {
     let leftovers: Vec<_> = fs::read_dir(v.temp.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(".posbon-extract")
-        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".posbon"))
         .collect();
     assert!(leftovers.is_empty());
     let check = v.run(&["vault", "check"], "");

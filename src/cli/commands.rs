@@ -1,15 +1,13 @@
 //! One function per command: read what it needs, call the library, print the result.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, BufRead, IsTerminal, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use zeroize::Zeroizing;
 
-use crate::crypto;
 use crate::secret::Passphrase;
 use crate::vault::backup::{self, Opener, Seal};
 use crate::vault::keyslots::KdfParams;
@@ -18,7 +16,7 @@ use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, capture};
 use super::passphrase::{self, Source};
 use super::{
     AddKind, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand, EditArgs,
-    RecoveryCommand, UsageError, VaultCommand, demo, editor, watch,
+    RecoveryCommand, UsageError, VaultCommand, demo, editor, output, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -511,47 +509,10 @@ fn extract(ctx: &Session, id: &str, name: &str, out: &Path) -> Result<()> {
         vault.extract(&id, name, &mut lock)?;
         return Ok(lock.flush()?);
     }
-    // Write beside the target and rename, so a failed or tampered attachment never leaves a
-    // half-written file under the name the user asked for.
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = parent.join(format!(
-        ".posbon-extract-{}",
-        hex::encode(crypto::random_array::<8>())
-    ));
-    let result = (|| -> Result<()> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)
-            .with_context(|| format!("cannot write {}", temp.display()))?;
-        let mut writer = io::BufWriter::with_capacity(1 << 20, file);
-        vault.extract(&id, name, &mut writer)?;
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))?;
-        sync_parent(out)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result?;
+    // Whole or not at all: a tampered attachment or a kill never leaves partial plaintext.
+    output::write_whole(out, |writer| Ok(vault.extract(&id, name, writer)?))?;
     eprintln!("wrote {}", out.display());
     Ok(())
-}
-
-/// Makes a rename durable: the directory entry is on disk once its directory is synced.
-fn sync_parent(path: &Path) -> Result<()> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::File::open(parent)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync {}", parent.display()))
 }
 
 fn passwd(ctx: &Session, new_file: Option<PathBuf>) -> Result<()> {
@@ -675,23 +636,8 @@ fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Seal::Recipients(parsed)
             };
-            let temp = out.with_extension("partial");
-            let result = (|| -> Result<backup::Summary> {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&temp)
-                    .with_context(|| format!("cannot write {}", temp.display()))?;
-                let summary = backup::export(&vault, seal, &mut &file)?;
-                file.sync_all()?;
-                fs::rename(&temp, &out)?;
-                sync_parent(&out)?;
-                Ok(summary)
-            })();
-            if result.is_err() {
-                let _ = fs::remove_file(&temp);
-            }
+            let result =
+                output::write_whole(&out, |writer| Ok(backup::export(&vault, seal, writer)?));
             let summary = result?;
             eprintln!(
                 "wrote {}: {} record(s), {} attachment(s)",

@@ -8,6 +8,7 @@
 mod commands;
 mod demo;
 mod editor;
+mod output;
 mod passphrase;
 mod watch;
 
