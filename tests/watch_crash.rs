@@ -39,7 +39,7 @@ fn killing_the_watcher_at_random_moments_fires_each_step_exactly_once() {
     let mut daemon = Some(daemon);
     let mut kills = 0;
     while started.elapsed() < Duration::from_secs(6) {
-        std::thread::sleep(jitter(kills, 600));
+        std::thread::sleep(jitter(kills, 300));
         daemon.take().unwrap().kill_9();
         kills += 1;
         daemon = Some(Daemon::start_on(&data, port));
