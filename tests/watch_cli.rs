@@ -179,12 +179,19 @@ fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert(
         "{}",
         stdout(&again)
     );
+    // And a coerced check-in ends the pretended pause, as a real one would.
+    let after = v.run_with_pass(&duress, &["checkin"], "");
+    assert!(
+        stdout(&after).contains("checked in; next deadline"),
+        "{}",
+        stdout(&after)
+    );
 
     let data = daemon.data.clone();
     assert!(daemon.stop());
     // Each opening with the duress passphrase (check-in, pause, status) raised the alarm at
     // once; the coerced check-in and pause raised it again.
-    assert_eq!(action_labels(&actions(&data)), vec!["duress"; 5]);
+    assert_eq!(action_labels(&actions(&data)), vec!["duress"; 7]);
 }
 
 #[test]

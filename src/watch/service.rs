@@ -205,7 +205,13 @@ impl Watcher {
         subject.counter = request.counter;
         let mut phone_token = None;
         let emitted = match (request.op.as_str(), duress) {
-            (ops::CHECKIN, _) => subject.state.check_in(now_ms, duress),
+            (ops::CHECKIN, _) => {
+                if duress && let Some(view) = &mut subject.duress_view {
+                    // A check-in ends a pause, in the pretended view as in the real one.
+                    view.paused_until_ms = None;
+                }
+                subject.state.check_in(now_ms, duress)
+            }
             (ops::STATUS, _) => Vec::new(),
             (ops::ALARM, _) => vec![Emitted::Duress {
                 cycle: subject.state.cycle,
