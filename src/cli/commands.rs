@@ -16,7 +16,7 @@ use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, capture};
 use super::passphrase::{self, Source};
 use super::{
     AddKind, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand, EditArgs,
-    RecoveryCommand, UsageError, VaultCommand, demo, editor, output, watch,
+    RecoveryCommand, UsageError, VaultCommand, WatchCommand, demo, editor, output, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -85,15 +85,21 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Vault(VaultCommand::Check) => check(&ctx),
         Command::Panic { yes } => panic_cmd(&ctx, yes),
         Command::Demo => demo::run(),
-        Command::Watch(super::WatchCommand::Status) => {
+        Command::Watch(WatchCommand::Serve {
+            data,
+            listen,
+            config,
+        }) => watch::serve(data, listen, config),
+        Command::Watch(WatchCommand::Invite { name, data }) => watch::invite(&name, data),
+        Command::Watch(WatchCommand::Actions { data }) => watch::actions(data),
+        Command::Watch(WatchCommand::Status) => {
             let (vault, _) = unlock(&ctx)?;
             watch::status(&vault)
         }
-        Command::Watch(super::WatchCommand::EnrolPhone { watcher }) => {
+        Command::Watch(WatchCommand::EnrolPhone { watcher }) => {
             let (vault, _) = unlock(&ctx)?;
             watch::enrol_phone(&vault, watcher.as_deref())
         }
-        Command::Watch(command) => watch::watch_command(command),
         Command::Enrol { url, code } => {
             let (vault, _) = unlock(&ctx)?;
             watch::enrol(&vault, &url, &code)

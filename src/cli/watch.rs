@@ -16,7 +16,7 @@ use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
 use crate::watch::store::{Invites, Store};
 
 use super::commands::time_text;
-use super::{PlanCommand, UsageError, WatchCommand};
+use super::{PlanCommand, UsageError};
 
 const DEVICE_KEYS: &str = "device-keys";
 const WATCHERS: &str = "watchers";
@@ -105,78 +105,75 @@ fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
     data.map_or_else(default_data_dir, Ok)
 }
 
-pub(super) fn watch_command(command: WatchCommand) -> Result<()> {
-    match command {
-        WatchCommand::Serve {
-            data,
-            listen,
-            config,
-        } => {
-            let config: Config = match &config {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    toml::from_str(&text)
-                        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
-                }
-                None => Config::default(),
-            };
-            let data = match data.or(config.data) {
-                Some(dir) => dir,
-                None => default_data_dir()?,
-            };
-            let listen = listen
-                .or(config.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
-            let plans = config
-                .plan
-                .into_iter()
-                .map(|p| {
-                    let (subject, spec) = p.spec();
-                    Ok((subject, spec.build()?))
-                })
-                .collect::<Result<Vec<_>, PlanError>>()
-                .map_err(|e| UsageError(format!("a plan in the config: {e}")))?;
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_max_level(tracing::Level::INFO)
-                .init();
-            daemon::serve(ServeOptions {
-                data,
-                listen,
-                plans,
-            })?;
-            Ok(())
+/// `posbon watch serve`.
+pub(super) fn serve(
+    data: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    config: Option<PathBuf>,
+) -> Result<()> {
+    let config: Config = match &config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))?
         }
-        WatchCommand::Invite { name, data } => {
-            if name.trim().is_empty() {
-                bail!(UsageError("the name must not be empty".into()));
-            }
-            let data = data_dir(data)?;
-            // Creates the watcher's key now if this is a new data directory, so the
-            // fingerprint is known before the daemon first runs.
-            let key = crate::watch::store::watcher_key(&data)?;
-            let code = Invites::new(&data).create(&name, vault::now())?;
-            println!("{code}");
-            eprintln!(
-                "give this one-time code to {name}; they run: posbon enrol URL {code}\n\
-                 this watcher's fingerprint (they should see the same): {}",
-                protocol::fingerprint(&protocol::public_key(&key))
-            );
-            Ok(())
-        }
-        WatchCommand::EnrolPhone { .. } | WatchCommand::Status => {
-            unreachable!("journalist commands need the vault; the caller handles them")
-        }
-        WatchCommand::Actions { data } => {
-            let store = Store::open(&data_dir(data)?)?;
-            for action in store.queued()? {
-                println!("{}", serde_json::to_string(&action)?);
-            }
-            Ok(())
-        }
+        None => Config::default(),
+    };
+    let data = match data.or(config.data) {
+        Some(dir) => dir,
+        None => default_data_dir()?,
+    };
+    let listen = listen
+        .or(config.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+    let plans = config
+        .plan
+        .into_iter()
+        .map(|p| {
+            let (subject, spec) = p.spec();
+            Ok((subject, spec.build()?))
+        })
+        .collect::<Result<Vec<_>, PlanError>>()
+        .map_err(|e| UsageError(format!("a plan in the config: {e}")))?;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    daemon::serve(ServeOptions {
+        data,
+        listen,
+        plans,
+    })?;
+    Ok(())
+}
+
+/// `posbon watch invite`.
+pub(super) fn invite(name: &str, data: Option<PathBuf>) -> Result<()> {
+    if name.trim().is_empty() {
+        bail!(UsageError("the name must not be empty".into()));
     }
+    let data = data_dir(data)?;
+    // Creates the watcher's key now if this is a new data directory, so the fingerprint is
+    // known before the daemon first runs.
+    let key = crate::watch::store::watcher_key(&data)?;
+    let code = Invites::new(&data).create(name, vault::now())?;
+    println!("{code}");
+    eprintln!(
+        "give this one-time code to {name}; they run: posbon enrol URL {code}\n\
+         this watcher's fingerprint (they should see the same): {}",
+        protocol::fingerprint(&protocol::public_key(&key))
+    );
+    Ok(())
+}
+
+/// `posbon watch actions`.
+pub(super) fn actions(data: Option<PathBuf>) -> Result<()> {
+    let store = Store::open(&data_dir(data)?)?;
+    for action in store.queued()? {
+        println!("{}", serde_json::to_string(&action)?);
+    }
+    Ok(())
 }
 
 fn links(vault: &Vault) -> Result<Vec<Link>> {
