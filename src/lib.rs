@@ -11,6 +11,8 @@
 //!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,
 //!     recovery key, duress passphrase); overwritten in place so `panic` is a crypto-erase.
 //!   - `vault::record`: records (sources, drafts, case notes) and their sealed form.
+//!   - `vault::slots` / `vault::meta`: slot changes that are safe to interrupt; sealed
+//!     per-view metadata and settings.
 //!   - `vault::store`: every `sled` call, flushed before a write is reported done.
 //!   - `vault::blob`: attachments streamed in 64 KiB AES-256-GCM STREAM chunks.
 //!   - `vault::capture`: write-only adds (and duress events) sealed with `age` to the vault.

@@ -10,6 +10,9 @@
 //! lock       held while a process has the vault open
 //! ```
 //!
+//! This file opens and creates vaults and holds the record, attachment, integrity and inbox
+//! operations; `slots` changes key slots, `meta` seals small per-view values.
+//!
 //! Opening with the passphrase or the recovery key gives the real vault; opening with the
 //! duress passphrase gives a decoy vault stored alongside it, and leaves a sealed event in the
 //! inbox that only the real vault can read (the hook for the watcher's silent alert). Each key
@@ -21,7 +24,9 @@ pub mod capture;
 pub mod error;
 pub mod identity;
 pub mod keyslots;
+mod meta;
 pub mod record;
+mod slots;
 pub mod store;
 
 use std::fs::{self, File, OpenOptions};
@@ -35,8 +40,10 @@ use crate::crypto;
 use crate::secret::{Key32, Passphrase};
 
 pub use error::{Result, VaultError};
-use keyslots::{KdfParams, KeySlots, SLOT_COUNT, SlotKind};
+use keyslots::{KdfParams, KeySlots, SlotKind};
+use meta::{get_meta, get_meta_json, put_meta, put_meta_json};
 pub use record::{Attachment, Kind, Record, RecordId};
+use slots::{SlotTable, random_slot_index};
 use store::Store;
 
 const KEYSLOTS_FILE: &str = "keyslots";
@@ -97,12 +104,6 @@ impl Space {
             blobs: dir.join(BLOBS_DIR).join(crypto::keyed_name(key, "blobs")),
         }
     }
-}
-
-/// The slots this vault key knows about; any other slot is free (random bytes).
-#[derive(Serialize, Deserialize, Default)]
-struct SlotTable {
-    used: Vec<(usize, SlotKind)>,
 }
 
 /// The result of `Vault::check`.
@@ -608,221 +609,6 @@ impl Vault {
         Ok(report)
     }
 
-    // ----- key slots -----
-
-    fn read_slots(&self) -> Result<KeySlots> {
-        KeySlots::read(&self.slots_path)
-    }
-
-    fn slot_table(&self) -> Result<SlotTable> {
-        Ok(get_meta_json(&self.store, &self.space, &self.key, "slots")?.unwrap_or_default())
-    }
-
-    fn save_slot_table(&self, table: &SlotTable) -> Result<()> {
-        put_meta_json(&self.store, &self.space, &self.key, "slots", table)
-    }
-
-    fn free_slot(&self, table: &SlotTable) -> Result<usize> {
-        let used: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
-        if used.len() >= SLOT_COUNT {
-            return Err(VaultError::NoFreeSlot);
-        }
-        Ok(random_slot_index(&used))
-    }
-
-    /// Locks the key-slot file for a change whose key-encryption key was derived with
-    /// `salt_seen`; refuses if the salt changed meanwhile (a `panic` ran).
-    fn lock_slots(&self, salt_seen: &[u8]) -> Result<keyslots::LockedSlots> {
-        let locked = keyslots::LockedSlots::open(&self.slots_path)?;
-        if locked.slots.salt() != salt_seen {
-            return Err(VaultError::Invalid(
-                "the vault's keys changed while this command ran (was `posbon panic` used?); nothing was changed".into(),
-            ));
-        }
-        Ok(locked)
-    }
-
-    /// Puts `key` wrapped under `kek` into a free slot of `kind`, then retires the slots of
-    /// that kind it replaces. The order keeps every step safe to interrupt: the table names
-    /// the new slot before it is written, and the old slots leave the table only after they
-    /// are overwritten, so the table never misses a live slot and no live slot is lost.
-    fn replace_slots(
-        &self,
-        kind: SlotKind,
-        kek: &Key32,
-        salt_seen: &[u8],
-        key: &Key32,
-    ) -> Result<()> {
-        let mut locked = self.lock_slots(salt_seen)?;
-        let mut table = self.slot_table()?;
-        let previous = slot_indices(&table, kind);
-        let index = self.free_slot(&table)?;
-        table.used.push((index, kind));
-        self.save_slot_table(&table)?;
-        locked.slots.set_slot(index, kek, kind, key);
-        locked.write()?;
-        if !previous.is_empty() {
-            for old in &previous {
-                locked.slots.erase_slot(*old);
-            }
-            locked.write()?;
-            table.used.retain(|(i, _)| !previous.contains(i));
-            self.save_slot_table(&table)?;
-        }
-        Ok(())
-    }
-
-    /// Replaces the passphrase. The data is not re-encrypted: only the key slot changes.
-    ///
-    /// Under duress this changes the duress passphrase in place, exactly as the real change
-    /// would look: the person who forced the unlock sees a vault that behaves normally.
-    pub fn change_passphrase(&mut self, new: &Passphrase) -> Result<()> {
-        if new.is_empty() {
-            return Err(VaultError::Invalid("the new passphrase is empty".into()));
-        }
-        let slots = self.read_slots()?;
-        let kek = slots.passphrase_kek(new)?;
-        if slots
-            .open_with(&kek)
-            .is_some_and(|(index, _, _)| index != self.unlocked_slot)
-        {
-            return Err(VaultError::Invalid(
-                "that passphrase is already in use for this vault; choose another".into(),
-            ));
-        }
-        match self.mode {
-            Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, slots.salt(), &self.key),
-            Mode::Duress => {
-                let mut locked = self.lock_slots(slots.salt())?;
-                locked
-                    .slots
-                    .set_slot(self.unlocked_slot, &kek, SlotKind::Duress, &self.key);
-                locked.write()
-            }
-        }
-    }
-
-    /// Adds a recovery key (replacing any earlier one) and returns it, to be shown once,
-    /// with its public age recipient.
-    pub fn add_recovery_key(&mut self) -> Result<(Passphrase, String)> {
-        self.require_real()?;
-        let (text, identity) = identity::generate();
-        let slots = self.read_slots()?;
-        let kek = slots.recovery_kek(text.expose());
-        self.replace_slots(SlotKind::Recovery, &kek, slots.salt(), &self.key)?;
-        Ok((text, identity.to_public().to_string()))
-    }
-
-    /// Sets (or replaces) the duress passphrase. Opening with it shows the decoy vault.
-    pub fn set_duress(&mut self, duress: &Passphrase) -> Result<()> {
-        self.require_real()?;
-        if duress.is_empty() {
-            return Err(VaultError::Invalid("the duress passphrase is empty".into()));
-        }
-        let slots = self.read_slots()?;
-        let kek = slots.passphrase_kek(duress)?;
-        if let Some((_, SlotKind::Passphrase | SlotKind::Recovery, _)) = slots.open_with(&kek) {
-            return Err(VaultError::Invalid(
-                "the duress passphrase must differ from the real passphrase".into(),
-            ));
-        }
-        // Keep the same decoy contents when only the duress passphrase changes.
-        let decoy_key = match get_meta(&self.store, &self.space, &self.key, "decoy-key")? {
-            Some(bytes) => Key32::from_slice(bytes.expose())
-                .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?,
-            None => {
-                let key = crypto::random_key();
-                put_meta(
-                    &self.store,
-                    &self.space,
-                    &self.key,
-                    "decoy-key",
-                    key.expose(),
-                )?;
-                key
-            }
-        };
-        self.replace_slots(SlotKind::Duress, &kek, slots.salt(), &decoy_key)
-    }
-
-    /// Removes the duress passphrase. The decoy records stay, unreachable until a new one is set.
-    pub fn remove_duress(&mut self) -> Result<bool> {
-        self.remove_slots_of(SlotKind::Duress)
-    }
-
-    /// Removes the recovery key.
-    pub fn remove_recovery_key(&mut self) -> Result<bool> {
-        self.remove_slots_of(SlotKind::Recovery)
-    }
-
-    fn remove_slots_of(&mut self, kind: SlotKind) -> Result<bool> {
-        self.require_real()?;
-        let mut table = self.slot_table()?;
-        let indices = slot_indices(&table, kind);
-        if indices.is_empty() {
-            return Ok(false);
-        }
-        let mut locked = keyslots::LockedSlots::open(&self.slots_path)?;
-        for index in &indices {
-            locked.slots.erase_slot(*index);
-        }
-        locked.write()?;
-        table.used.retain(|(_, k)| *k != kind);
-        self.save_slot_table(&table)?;
-        Ok(true)
-    }
-
-    /// Which optional slots are set: (recovery key, duress passphrase). A duress session
-    /// answers like a vault that has neither.
-    pub fn slot_summary(&self) -> Result<(bool, bool)> {
-        if self.mode == Mode::Duress {
-            return Ok((false, false));
-        }
-        let table = self.slot_table()?;
-        Ok((
-            !slot_indices(&table, SlotKind::Recovery).is_empty(),
-            !slot_indices(&table, SlotKind::Duress).is_empty(),
-        ))
-    }
-
-    // ----- settings for other parts of posbon (the watcher client) -----
-
-    /// A sealed setting of this view of the vault (real or decoy), such as the watcher links.
-    pub fn setting<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<Option<T>> {
-        get_meta_json(&self.store, &self.space, &self.key, &setting_label(name))
-    }
-
-    pub fn set_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
-        put_meta_json(
-            &self.store,
-            &self.space,
-            &self.key,
-            &setting_label(name),
-            value,
-        )
-    }
-
-    /// Writes a setting into the decoy view, so that the decoy behaves like the real vault
-    /// (for example, it checks in with the watchers, with the duress key). Returns false when
-    /// no duress passphrase was ever set.
-    pub fn set_decoy_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<bool> {
-        self.require_real()?;
-        let Some(bytes) = get_meta(&self.store, &self.space, &self.key, "decoy-key")? else {
-            return Ok(false);
-        };
-        let decoy_key = Key32::from_slice(bytes.expose())
-            .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
-        let decoy_space = Space::for_key(&self.dir, &decoy_key);
-        put_meta_json(
-            &self.store,
-            &decoy_space,
-            &decoy_key,
-            &setting_label(name),
-            value,
-        )?;
-        Ok(true)
-    }
-
     // ----- write-only captures and events -----
 
     /// Events recorded for the journalist (such as a duress unlock), oldest first.
@@ -901,22 +687,6 @@ impl Vault {
     }
 }
 
-fn slot_indices(table: &SlotTable, kind: SlotKind) -> Vec<usize> {
-    table
-        .used
-        .iter()
-        .filter(|(_, k)| *k == kind)
-        .map(|(i, _)| *i)
-        .collect()
-}
-
-/// A random free slot index, so that the position of a slot says nothing about its kind.
-fn random_slot_index(used: &[usize]) -> usize {
-    let free: Vec<usize> = (0..SLOT_COUNT).filter(|i| !used.contains(i)).collect();
-    let pick = crypto::random_array::<1>()[0] as usize % free.len();
-    free[pick]
-}
-
 pub(crate) fn validate_attachment_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 255
@@ -929,61 +699,4 @@ pub(crate) fn validate_attachment_name(name: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn setting_label(name: &str) -> String {
-    format!("setting/{name}")
-}
-
-fn meta_aad(label: &str) -> Vec<u8> {
-    format!("posbon/v1/meta/{label}").into_bytes()
-}
-
-fn put_meta(store: &Store, space: &Space, key: &Key32, label: &str, value: &[u8]) -> Result<()> {
-    let padded = crypto::pad(value, 256);
-    let sealed = crypto::seal(key, &meta_aad(label), padded.expose());
-    store.put(&space.meta, label.as_bytes(), &sealed)
-}
-
-fn get_meta(
-    store: &Store,
-    space: &Space,
-    key: &Key32,
-    label: &str,
-) -> Result<Option<crate::secret::SecretBytes>> {
-    let Some(sealed) = store.get(&space.meta, label.as_bytes())? else {
-        return Ok(None);
-    };
-    let damaged =
-        || VaultError::Damaged(format!("the vault's {label} entry does not authenticate"));
-    let padded = crypto::open(key, &meta_aad(label), &sealed).map_err(|_| damaged())?;
-    let value = crypto::unpad(padded.expose()).ok_or_else(damaged)?;
-    Ok(Some(crate::secret::SecretBytes::new(value.to_vec())))
-}
-
-fn put_meta_json<T: Serialize>(
-    store: &Store,
-    space: &Space,
-    key: &Key32,
-    label: &str,
-    value: &T,
-) -> Result<()> {
-    let json = zeroize::Zeroizing::new(
-        serde_json::to_vec(value).map_err(|e| VaultError::Invalid(e.to_string()))?,
-    );
-    put_meta(store, space, key, label, &json)
-}
-
-fn get_meta_json<T: for<'de> Deserialize<'de>>(
-    store: &Store,
-    space: &Space,
-    key: &Key32,
-    label: &str,
-) -> Result<Option<T>> {
-    match get_meta(store, space, key, label)? {
-        None => Ok(None),
-        Some(bytes) => serde_json::from_slice(bytes.expose())
-            .map(Some)
-            .map_err(|_| VaultError::Damaged(format!("the vault's {label} entry is malformed"))),
-    }
 }

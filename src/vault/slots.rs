@@ -1,0 +1,212 @@
+//! Key-slot management of an open vault: changing the passphrase, the recovery key and the
+//! duress passphrase, each as a safe-to-interrupt sequence over the key-slot file and the
+//! sealed table of which slots are in use.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto;
+use crate::secret::{Key32, Passphrase};
+
+use super::error::{Result, VaultError};
+use super::keyslots::{self, KeySlots, SLOT_COUNT, SlotKind};
+use super::meta::{get_meta, get_meta_json, put_meta, put_meta_json};
+use super::{Mode, Vault, identity};
+
+/// The slots this vault key knows about; any other slot is free (random bytes).
+#[derive(Serialize, Deserialize, Default)]
+pub(super) struct SlotTable {
+    pub(super) used: Vec<(usize, SlotKind)>,
+}
+
+impl Vault {
+    fn read_slots(&self) -> Result<KeySlots> {
+        KeySlots::read(&self.slots_path)
+    }
+
+    fn slot_table(&self) -> Result<SlotTable> {
+        Ok(get_meta_json(&self.store, &self.space, &self.key, "slots")?.unwrap_or_default())
+    }
+
+    fn save_slot_table(&self, table: &SlotTable) -> Result<()> {
+        put_meta_json(&self.store, &self.space, &self.key, "slots", table)
+    }
+
+    fn free_slot(&self, table: &SlotTable) -> Result<usize> {
+        let used: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        if used.len() >= SLOT_COUNT {
+            return Err(VaultError::NoFreeSlot);
+        }
+        Ok(random_slot_index(&used))
+    }
+
+    /// Locks the key-slot file for a change whose key-encryption key was derived with
+    /// `salt_seen`; refuses if the salt changed meanwhile (a `panic` ran).
+    fn lock_slots(&self, salt_seen: &[u8]) -> Result<keyslots::LockedSlots> {
+        let locked = keyslots::LockedSlots::open(&self.slots_path)?;
+        if locked.slots.salt() != salt_seen {
+            return Err(VaultError::Invalid(
+                "the vault's keys changed while this command ran (was `posbon panic` used?); nothing was changed".into(),
+            ));
+        }
+        Ok(locked)
+    }
+
+    /// Puts `key` wrapped under `kek` into a free slot of `kind`, then retires the slots of
+    /// that kind it replaces. The order keeps every step safe to interrupt: the table names
+    /// the new slot before it is written, and the old slots leave the table only after they
+    /// are overwritten, so the table never misses a live slot and no live slot is lost.
+    fn replace_slots(
+        &self,
+        kind: SlotKind,
+        kek: &Key32,
+        salt_seen: &[u8],
+        key: &Key32,
+    ) -> Result<()> {
+        let mut locked = self.lock_slots(salt_seen)?;
+        let mut table = self.slot_table()?;
+        let previous = slot_indices(&table, kind);
+        let index = self.free_slot(&table)?;
+        table.used.push((index, kind));
+        self.save_slot_table(&table)?;
+        locked.slots.set_slot(index, kek, kind, key);
+        locked.write()?;
+        if !previous.is_empty() {
+            for old in &previous {
+                locked.slots.erase_slot(*old);
+            }
+            locked.write()?;
+            table.used.retain(|(i, _)| !previous.contains(i));
+            self.save_slot_table(&table)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the passphrase. The data is not re-encrypted: only the key slot changes.
+    ///
+    /// Under duress this changes the duress passphrase in place, exactly as the real change
+    /// would look: the person who forced the unlock sees a vault that behaves normally.
+    pub fn change_passphrase(&mut self, new: &Passphrase) -> Result<()> {
+        if new.is_empty() {
+            return Err(VaultError::Invalid("the new passphrase is empty".into()));
+        }
+        let slots = self.read_slots()?;
+        let kek = slots.passphrase_kek(new)?;
+        if slots
+            .open_with(&kek)
+            .is_some_and(|(index, _, _)| index != self.unlocked_slot)
+        {
+            return Err(VaultError::Invalid(
+                "that passphrase is already in use for this vault; choose another".into(),
+            ));
+        }
+        match self.mode {
+            Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, slots.salt(), &self.key),
+            Mode::Duress => {
+                let mut locked = self.lock_slots(slots.salt())?;
+                locked
+                    .slots
+                    .set_slot(self.unlocked_slot, &kek, SlotKind::Duress, &self.key);
+                locked.write()
+            }
+        }
+    }
+
+    /// Adds a recovery key (replacing any earlier one) and returns it, to be shown once,
+    /// with its public age recipient.
+    pub fn add_recovery_key(&mut self) -> Result<(Passphrase, String)> {
+        self.require_real()?;
+        let (text, identity) = identity::generate();
+        let slots = self.read_slots()?;
+        let kek = slots.recovery_kek(text.expose());
+        self.replace_slots(SlotKind::Recovery, &kek, slots.salt(), &self.key)?;
+        Ok((text, identity.to_public().to_string()))
+    }
+
+    /// Sets (or replaces) the duress passphrase. Opening with it shows the decoy vault.
+    pub fn set_duress(&mut self, duress: &Passphrase) -> Result<()> {
+        self.require_real()?;
+        if duress.is_empty() {
+            return Err(VaultError::Invalid("the duress passphrase is empty".into()));
+        }
+        let slots = self.read_slots()?;
+        let kek = slots.passphrase_kek(duress)?;
+        if let Some((_, SlotKind::Passphrase | SlotKind::Recovery, _)) = slots.open_with(&kek) {
+            return Err(VaultError::Invalid(
+                "the duress passphrase must differ from the real passphrase".into(),
+            ));
+        }
+        // Keep the same decoy contents when only the duress passphrase changes.
+        let decoy_key = match get_meta(&self.store, &self.space, &self.key, "decoy-key")? {
+            Some(bytes) => Key32::from_slice(bytes.expose())
+                .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?,
+            None => {
+                let key = crypto::random_key();
+                put_meta(
+                    &self.store,
+                    &self.space,
+                    &self.key,
+                    "decoy-key",
+                    key.expose(),
+                )?;
+                key
+            }
+        };
+        self.replace_slots(SlotKind::Duress, &kek, slots.salt(), &decoy_key)
+    }
+
+    /// Removes the duress passphrase. The decoy records stay, unreachable until a new one is set.
+    pub fn remove_duress(&mut self) -> Result<bool> {
+        self.remove_slots_of(SlotKind::Duress)
+    }
+
+    /// Removes the recovery key.
+    pub fn remove_recovery_key(&mut self) -> Result<bool> {
+        self.remove_slots_of(SlotKind::Recovery)
+    }
+
+    fn remove_slots_of(&mut self, kind: SlotKind) -> Result<bool> {
+        self.require_real()?;
+        let mut table = self.slot_table()?;
+        let indices = slot_indices(&table, kind);
+        if indices.is_empty() {
+            return Ok(false);
+        }
+        let mut locked = keyslots::LockedSlots::open(&self.slots_path)?;
+        for index in &indices {
+            locked.slots.erase_slot(*index);
+        }
+        locked.write()?;
+        table.used.retain(|(_, k)| *k != kind);
+        self.save_slot_table(&table)?;
+        Ok(true)
+    }
+
+    /// Which optional slots are set: (recovery key, duress passphrase). A duress session
+    /// answers like a vault that has neither.
+    pub fn slot_summary(&self) -> Result<(bool, bool)> {
+        if self.mode == Mode::Duress {
+            return Ok((false, false));
+        }
+        let table = self.slot_table()?;
+        Ok((
+            !slot_indices(&table, SlotKind::Recovery).is_empty(),
+            !slot_indices(&table, SlotKind::Duress).is_empty(),
+        ))
+    }
+}
+
+fn slot_indices(table: &SlotTable, kind: SlotKind) -> Vec<usize> {
+    table
+        .used
+        .iter()
+        .filter(|(_, k)| *k == kind)
+        .map(|(i, _)| *i)
+        .collect()
+}
+
+/// A random free slot index, so that the position of a slot says nothing about its kind.
+pub(super) fn random_slot_index(used: &[usize]) -> usize {
+    let free: Vec<usize> = (0..SLOT_COUNT).filter(|i| !used.contains(i)).collect();
+    let pick = crypto::random_array::<1>()[0] as usize % free.len();
+    free[pick]
+}
