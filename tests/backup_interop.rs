@@ -38,6 +38,23 @@ fn populated() -> (TestVault, String, Vec<u8>, std::path::PathBuf, String) {
     (v, draft, data, key_file, recipient)
 }
 
+/// Exports a backup of `v` encrypted to `recipient`; returns its path.
+fn export_to(v: &TestVault, recipient: &str) -> std::path::PathBuf {
+    let backup = v.path("backup.age");
+    v.ok(
+        &[
+            "backup",
+            "export",
+            "--out",
+            backup.to_str().unwrap(),
+            "--to",
+            recipient,
+        ],
+        "",
+    );
+    backup
+}
+
 /// The public recipient of an identity file, computed by the Go age tools.
 fn recipient_of(key_file: &std::path::Path) -> String {
     let out = std::process::Command::new("age-keygen")
@@ -52,18 +69,7 @@ fn recipient_of(key_file: &std::path::Path) -> String {
 #[test]
 fn backup_to_a_recipient_opens_with_go_age_and_restores_with_posbon() {
     let (v, draft, data, key_file, recipient) = populated();
-    let backup = v.path("backup.age");
-    v.ok(
-        &[
-            "backup",
-            "export",
-            "--out",
-            backup.to_str().unwrap(),
-            "--to",
-            &recipient,
-        ],
-        "",
-    );
+    let backup = export_to(&v, &recipient);
 
     // The Go age CLI decrypts it with the recovery key.
     let out = go_age()
@@ -143,18 +149,7 @@ fn backup_to_a_recipient_opens_with_go_age_and_restores_with_posbon() {
 #[test]
 fn a_backup_sealed_by_go_age_verifies_with_posbon() {
     let (v, _, _, key_file, recipient) = populated();
-    let backup = v.path("backup.age");
-    v.ok(
-        &[
-            "backup",
-            "export",
-            "--out",
-            backup.to_str().unwrap(),
-            "--to",
-            &recipient,
-        ],
-        "",
-    );
+    let backup = export_to(&v, &recipient);
     let plain = go_age()
         .arg("-d")
         .arg("-i")
@@ -222,18 +217,7 @@ fn passphrase_backup_round_trips_and_a_wrong_passphrase_is_refused() {
 #[test]
 fn tampered_or_truncated_backups_are_refused() {
     let (v, _, _, key_file, recipient) = populated();
-    let backup = v.path("backup.age");
-    v.ok(
-        &[
-            "backup",
-            "export",
-            "--out",
-            backup.to_str().unwrap(),
-            "--to",
-            &recipient,
-        ],
-        "",
-    );
+    let backup = export_to(&v, &recipient);
     let original = fs::read(&backup).unwrap();
     let key = key_file.to_str().unwrap();
 

@@ -29,6 +29,19 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Sets a plan of one second with tier 1 at once, and waits until tier 1 has fired.
+fn wait_for_tier_one(v: &TestVault) {
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("tier 1", Duration::from_secs(15), || {
+        v.ok(&["status"], "").contains("fired: tier1")
+    });
+}
+
 #[test]
 fn enrol_set_a_plan_check_in_and_see_the_status() {
     let (v, daemon) = enrolled();
@@ -100,15 +113,7 @@ fn vault_now() -> i64 {
 #[test]
 fn checking_in_after_an_alert_sends_the_all_clear() {
     let (v, daemon) = enrolled();
-    v.ok(
-        &[
-            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
-        ],
-        "",
-    );
-    wait_until("tier 1", Duration::from_secs(15), || {
-        v.ok(&["status"], "").contains("fired: tier1")
-    });
+    wait_for_tier_one(&v);
     v.ok(&["checkin"], "");
     let data = daemon.data.clone();
     assert!(daemon.stop());
@@ -321,15 +326,7 @@ fn an_operator_can_set_a_plan_in_the_config_file() {
 #[test]
 fn changing_the_plan_is_a_sign_of_life_and_never_fires_the_ladder_at_once() {
     let (v, daemon) = enrolled();
-    v.ok(
-        &[
-            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
-        ],
-        "",
-    );
-    wait_until("tier 1", Duration::from_secs(15), || {
-        v.ok(&["status"], "").contains("fired: tier1")
-    });
+    wait_for_tier_one(&v);
     // The journalist, alive, changes the plan: an all-clear, and a fresh deadline ahead.
     let out = v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
     assert!(out.contains("next deadline"), "{out}");
