@@ -47,6 +47,9 @@ fn populate(
                 phones: Vec::new(),
                 phone_invites: Vec::new(),
                 duress_view: None,
+                directory: Default::default(),
+                last_alert: None,
+                duress_cycle: None,
             };
             store.commit(&subject, &[], now_ms()).expect("commit");
             (subject.id, key)

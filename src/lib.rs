@@ -23,8 +23,12 @@
 //! - `cli` (in the binary's library half): turns arguments into library calls, and errors into
 //!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
 //!
-//! Alerts and release bundles are built on top of this (see `docs/`).
+//! - [`alert`]: the signed, localised alert that contacts receive and lawyers verify, and its
+//!   templates in Tajik, Russian and English.
+//!
+//! Release bundles are built on top of this (see `docs/`).
 
+pub mod alert;
 pub mod cli;
 pub mod crypto;
 pub mod secret;

@@ -15,8 +15,9 @@ use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, capture};
 
 use super::passphrase::{self, Source};
 use super::{
-    AddKind, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand, EditArgs,
-    RecoveryCommand, UsageError, VaultCommand, WatchCommand, demo, editor, output, watch,
+    AddKind, AlertCommand, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand,
+    EditArgs, RecoveryCommand, UsageError, VaultCommand, WatchCommand, contacts, demo, editor,
+    output, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -89,7 +90,21 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             data,
             listen,
             config,
-        }) => watch::serve(data, listen, config),
+            smtp,
+            public_url,
+        }) => watch::serve(data, listen, config, smtp, public_url),
+        Command::Watch(WatchCommand::Outbox {
+            data,
+            give_up,
+            json,
+        }) => watch::outbox(data, give_up.as_deref(), json),
+        Command::Alert(AlertCommand::Verify { watcher, file }) => {
+            contacts::verify(&watcher, file.as_deref())
+        }
+        Command::Contact(command) => {
+            let (vault, _) = unlock(&ctx)?;
+            contacts::run(&vault, command)
+        }
         Command::Watch(WatchCommand::Invite { name, data }) => watch::invite(&name, data),
         Command::Watch(WatchCommand::Actions { data }) => watch::actions(data),
         Command::Watch(WatchCommand::Status) => {

@@ -3,9 +3,10 @@
 //! Exit codes (stable, documented in `docs/cli.md`): 0 success, 1 other failure, 2 usage
 //! error, 3 wrong passphrase, 4 damaged or tampered data, 5 no vault, 6 vault in use,
 //! 7 vault made by a newer posbon, 8 a watcher could not be reached, 9 a watcher refused
-//! (or answered without a valid signature).
+//! (or answered without a valid signature), 10 an alert is not genuine.
 
 mod commands;
+mod contacts;
 mod demo;
 mod editor;
 mod output;
@@ -41,6 +42,7 @@ pub mod exit {
     pub const NEWER_FORMAT: u8 = 7;
     pub const UNREACHABLE: u8 = 8;
     pub const REFUSED: u8 = 9;
+    pub const NOT_GENUINE: u8 = 10;
 }
 
 #[derive(Parser)]
@@ -179,6 +181,77 @@ enum Command {
     },
     /// End a pause on every watcher
     Resume,
+    /// Who your alerts go to: kept in the vault and sent to every watcher
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// For lawyers and contacts: check that an alert is genuine
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ContactCommand {
+    /// Add (or replace) a contact, with one or more channels
+    Add(Box<ContactAddArgs>),
+    /// List your contacts and instructions
+    List,
+    /// Remove a contact
+    Remove { name: String },
+    /// Send a marked test alert through each channel (of NAME, or of everyone) and report
+    Test { name: Option<String> },
+    /// Set the instructions your contacts receive with an alert (from FILE, or stdin)
+    Instructions {
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Send the contacts kept in the vault to every watcher again
+    Sync,
+}
+
+#[derive(Args)]
+pub(crate) struct ContactAddArgs {
+    pub name: String,
+    /// The language their alerts are written in
+    #[arg(long, value_parser = ["tg", "ru", "en"])]
+    pub lang: String,
+    /// The tier they are in (repeatable): 1 editor, 2 lawyers and NANSMIT, ...; 0 is yourself
+    /// (reminders only)
+    #[arg(long = "tier", required = true)]
+    pub tiers: Vec<u8>,
+    /// Their role, shown to the others (editor, lawyer, NANSMIT duty officer, family)
+    #[arg(long, default_value = "")]
+    pub role: String,
+    /// The time zone their alerts show times in [default: the plan's, or UTC]
+    #[arg(long)]
+    pub tz: Option<String>,
+    #[arg(long, value_name = "ADDR")]
+    pub email: Vec<String>,
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
+    /// A Telegram chat id or @channel (the watcher's bot must be able to write there)
+    #[arg(long, value_name = "CHAT", allow_hyphen_values = true)]
+    pub telegram: Vec<String>,
+    /// A phone number like +992..., reached through the watcher's Signal gateway
+    #[arg(long, value_name = "NUMBER")]
+    pub signal: Vec<String>,
+    /// An ntfy topic URL like https://ntfy.sh/your-topic
+    #[arg(long, value_name = "URL")]
+    pub ntfy: Vec<String>,
+    /// A Matrix room id like !abc:matrix.org (the watcher's account must be in it)
+    #[arg(long, value_name = "ROOM")]
+    pub matrix: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AlertCommand {
+    /// Check an alert (the e-mail as received, the chat message, or the webhook JSON) from FILE
+    /// or stdin; exit 0 only if it is genuine and unaltered
+    Verify {
+        /// The watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b) or its public key
+        #[arg(long)]
+        watcher: String,
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,9 +264,28 @@ pub(crate) enum WatchCommand {
         /// Address to listen on [default: 127.0.0.1:8470]
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
-        /// A TOML file with `data` and `listen` (command-line options win)
+        /// A TOML file with `data`, `listen`, channels and plans (command-line options win)
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// The SMTP relay for e-mail alerts: smtp://HOST:PORT (plain, a local relay),
+        /// smtp://HOST:587?tls=required (STARTTLS) or smtps://HOST:465
+        #[arg(long, value_name = "URL")]
+        smtp: Option<String>,
+        /// This watcher's address as contacts reach it, for acknowledgement links
+        /// [default: http://LISTEN]
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Show the alert outbox: pending, failing (and why), and the latest delivered
+    Outbox {
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Stop retrying this delivery (its key, from the listing); it is kept as given up
+        #[arg(long, value_name = "KEY")]
+        give_up: Option<String>,
+        /// One JSON object per line instead of a table
+        #[arg(long)]
+        json: bool,
     },
     /// Print a one-time enrolment code for a new journalist (works with the daemon running or not)
     Invite {
@@ -394,6 +486,18 @@ enum VaultCommand {
 
 fn exit_code(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<UsageError>().is_some() {
+        return exit::USAGE;
+    }
+    if error
+        .downcast_ref::<crate::alert::message::VerifyError>()
+        .is_some()
+    {
+        return exit::NOT_GENUINE;
+    }
+    if error
+        .downcast_ref::<crate::watch::contacts::ContactError>()
+        .is_some()
+    {
         return exit::USAGE;
     }
     if let Some(e) = error.downcast_ref::<crate::watch::client::ClientError>() {

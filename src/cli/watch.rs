@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::vault::{self, Mode, Vault};
+use crate::watch::channels::{ChannelConfig, SignalConfig, SmtpConfig, TokenApi};
 use crate::watch::client::{self, ClientError, Link};
-use crate::watch::daemon::{self, ServeOptions};
+use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
+use crate::watch::outbox::RetryPolicy;
 use crate::watch::plan::{self, PlanError, PlanSpec};
 use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
 use crate::watch::store::{Invites, Store};
@@ -56,9 +58,201 @@ impl DeviceKeys {
 struct Config {
     data: Option<PathBuf>,
     listen: Option<std::net::SocketAddr>,
+    /// Where contacts reach this watcher, for acknowledgement links.
+    public_url: Option<String>,
     /// Plans set by the operator, applied at start to the subject of that name.
     #[serde(default)]
     plan: Vec<ConfigPlan>,
+    smtp: Option<ConfigSmtp>,
+    telegram: Option<ConfigTokenApi>,
+    signal: Option<ConfigSignal>,
+    ntfy: Option<ConfigNtfy>,
+    matrix: Option<ConfigTokenApi>,
+    webhook: Option<ConfigWebhook>,
+    #[serde(default)]
+    delivery: ConfigDelivery,
+}
+
+/// Secrets are named by file, so the config itself can be shown and kept in version control.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigSmtp {
+    url: String,
+    from: Option<String>,
+    username: Option<String>,
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigTokenApi {
+    /// The API's base: Telegram's is https://api.telegram.org; Matrix's is the homeserver.
+    url: Option<String>,
+    token_file: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigSignal {
+    gateway: String,
+    number: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigNtfy {
+    token_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigWebhook {
+    key_file: PathBuf,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigDelivery {
+    /// The first wait after a failed attempt (it doubles each time) [default: 2s].
+    retry_first: Option<String>,
+    /// The longest wait between attempts [default: 15m].
+    retry_max: Option<String>,
+    /// How long one attempt may take [default: 20s].
+    timeout: Option<String>,
+}
+
+/// Reads a secret from a file (its first line, or all of it for keys), never echoing it.
+fn secret_file(path: &std::path::Path) -> Result<zeroize::Zeroizing<String>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the secret file {}", path.display()))?,
+    );
+    let secret = zeroize::Zeroizing::new(text.trim().to_string());
+    if secret.is_empty() {
+        bail!(UsageError(format!(
+            "the secret file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(secret)
+}
+
+/// The webhook key: from the config's file, or `DATA/webhook.key`, made on first use.
+fn webhook_key(
+    config: Option<&ConfigWebhook>,
+    data: &std::path::Path,
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let path = match config {
+        Some(c) => c.key_file.clone(),
+        None => {
+            let path = data.join("webhook.key");
+            if !path.exists() {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::create_dir_all(data)
+                    .with_context(|| format!("cannot create {}", data.display()))?;
+                let key = zeroize::Zeroizing::new(hex::encode(crate::crypto::random_array::<32>()));
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                file.write_all(key.as_bytes())
+                    .and_then(|_| file.sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            path
+        }
+    };
+    let text = secret_file(&path)?;
+    Ok(zeroize::Zeroizing::new(text.as_bytes().to_vec()))
+}
+
+fn channel_config(
+    config: &Config,
+    smtp_url: Option<String>,
+    data: &std::path::Path,
+) -> Result<ChannelConfig> {
+    let duration = |text: &Option<String>, default: i64| -> Result<i64> {
+        Ok(match text {
+            Some(t) => {
+                plan::parse_duration(t).map_err(|e| UsageError(format!("[delivery]: {e}")))?
+            }
+            None => default,
+        })
+    };
+    let timeout_ms = duration(&config.delivery.timeout, 20_000)?;
+    let smtp = match (smtp_url, config.smtp.as_ref()) {
+        (None, None) => None,
+        (url, section) => Some(SmtpConfig {
+            url: url
+                .or_else(|| section.map(|s| s.url.clone()))
+                .expect("one of the two is there"),
+            from: section
+                .and_then(|s| s.from.clone())
+                .unwrap_or_else(|| "posbon watcher <posbon@localhost>".into()),
+            username: section.and_then(|s| s.username.clone()),
+            password: section
+                .and_then(|s| s.password_file.as_deref())
+                .map(secret_file)
+                .transpose()?,
+        }),
+    };
+    let token_api = |section: &Option<ConfigTokenApi>,
+                     default: Option<&str>,
+                     what: &str|
+     -> Result<Option<TokenApi>> {
+        section
+            .as_ref()
+            .map(|s| {
+                Ok(TokenApi {
+                    base: s
+                        .url
+                        .clone()
+                        .or_else(|| default.map(str::to_string))
+                        .ok_or_else(|| UsageError(format!("[{what}] needs a url")))?,
+                    token: secret_file(&s.token_file)?,
+                })
+            })
+            .transpose()
+    };
+    Ok(ChannelConfig {
+        smtp,
+        telegram: token_api(
+            &config.telegram,
+            Some("https://api.telegram.org"),
+            "telegram",
+        )?,
+        signal: config.signal.as_ref().map(|s| SignalConfig {
+            gateway: s.gateway.clone(),
+            number: s.number.clone(),
+        }),
+        ntfy_token: config
+            .ntfy
+            .as_ref()
+            .and_then(|n| n.token_file.as_deref())
+            .map(secret_file)
+            .transpose()?,
+        matrix: token_api(&config.matrix, None, "matrix")?,
+        webhook_key: webhook_key(config.webhook.as_ref(), data)?,
+        timeout: std::time::Duration::from_millis(timeout_ms.max(1_000) as u64),
+    })
+}
+
+fn retry_policy(config: &Config) -> Result<RetryPolicy> {
+    let default = RetryPolicy::default();
+    let read = |text: &Option<String>, default: i64| -> Result<i64> {
+        Ok(match text {
+            Some(t) => {
+                plan::parse_duration(t).map_err(|e| UsageError(format!("[delivery]: {e}")))?
+            }
+            None => default,
+        })
+    };
+    let first_ms = read(&config.delivery.retry_first, default.first_ms)?.max(1_000);
+    let max_ms = read(&config.delivery.retry_max, default.max_ms)?.max(first_ms);
+    Ok(RetryPolicy { first_ms, max_ms })
 }
 
 /// A `[[plan]]` table: the subject's name and a plan as in [`PlanSpec`]. (Written out rather
@@ -110,6 +304,8 @@ pub(super) fn serve(
     data: Option<PathBuf>,
     listen: Option<std::net::SocketAddr>,
     config: Option<PathBuf>,
+    smtp: Option<String>,
+    public_url: Option<String>,
 ) -> Result<()> {
     let config: Config = match &config {
         Some(path) => {
@@ -119,10 +315,13 @@ pub(super) fn serve(
         }
         None => Config::default(),
     };
-    let data = match data.or(config.data) {
+    let data = match data.or(config.data.clone()) {
         Some(dir) => dir,
         None => default_data_dir()?,
     };
+    let channels = channel_config(&config, smtp, &data)?;
+    let retry = retry_policy(&config)?;
+    let public_url = public_url.or(config.public_url.clone());
     let listen = listen
         .or(config.listen)
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
@@ -144,6 +343,9 @@ pub(super) fn serve(
         data,
         listen,
         plans,
+        channels,
+        public_url,
+        retry,
     })?;
     Ok(())
 }
@@ -174,6 +376,122 @@ pub(super) fn actions(data: Option<PathBuf>) -> Result<()> {
         println!("{}", serde_json::to_string(&action)?);
     }
     Ok(())
+}
+
+/// `posbon watch outbox`: from the database when the daemon is stopped, else from the
+/// report the daemon keeps in `DATA/outbox.json`.
+pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -> Result<()> {
+    let data = data_dir(data)?;
+    let open = Store::open(&data);
+    if let Some(key) = give_up {
+        match &open {
+            Ok(_) => {
+                drop(open);
+                let watcher = crate::watch::service::Watcher::open(&data)?;
+                if !watcher.give_up(key, vault::now())? {
+                    bail!(UsageError(format!(
+                        "no pending delivery has the key {key:?}"
+                    )));
+                }
+                eprintln!("gave up on {key}; it stays in the outbox's history");
+            }
+            Err(crate::watch::store::StoreError::InUse) => {
+                let dir = data.join("give-up");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                if key.contains('/') || key.starts_with('.') {
+                    bail!(UsageError(format!("{key:?} is not a delivery key")));
+                }
+                std::fs::write(dir.join(key), b"")
+                    .with_context(|| format!("cannot write to {}", dir.display()))?;
+                eprintln!("asked the running watcher to give up on {key}");
+            }
+            Err(_) => {
+                open?;
+            }
+        }
+        return Ok(());
+    }
+    let report = match open {
+        Ok(store) => OutboxReport {
+            written_ms: vault::now(),
+            pending: store.pending()?.iter().map(DeliverySummary::of).collect(),
+            settled: store
+                .delivered(daemon::REPORT_SETTLED)?
+                .iter()
+                .map(DeliverySummary::of)
+                .collect(),
+        },
+        Err(crate::watch::store::StoreError::InUse) => {
+            let path = data.join("outbox.json");
+            let bytes = std::fs::read(&path).with_context(|| {
+                format!(
+                    "the watcher is running but {} cannot be read",
+                    path.display()
+                )
+            })?;
+            let report: OutboxReport = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is damaged", path.display()))?;
+            eprintln!(
+                "(the watcher is running; as of {})",
+                time_text(report.written_ms)
+            );
+            report
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let lines = report
+        .pending
+        .iter()
+        .filter(|d| d.state == "failing")
+        .chain(report.pending.iter().filter(|d| d.state == "pending"))
+        .chain(report.settled.iter());
+    for d in lines {
+        if json {
+            println!("{}", serde_json::to_string(d)?);
+            continue;
+        }
+        let when = match (&d.settled_ms, &d.next_attempt_ms) {
+            (Some(at), _) => time_text(*at),
+            (None, Some(next)) => format!("next try {}", time_text(*next)),
+            _ => String::new(),
+        };
+        println!(
+            "{:<9} {}  {} {}  attempts {}  {}{}",
+            d.state,
+            d.key,
+            d.contact,
+            d.channel,
+            d.attempts,
+            when,
+            d.last_error
+                .as_deref()
+                .filter(|_| d.state != "delivered")
+                .map(|e| format!("  last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    if !json {
+        let failing = report
+            .pending
+            .iter()
+            .filter(|d| d.state == "failing")
+            .count();
+        eprintln!(
+            "{} pending ({failing} failing), {} settled shown",
+            report.pending.len(),
+            report.settled.len()
+        );
+    }
+    Ok(())
+}
+
+/// Whether the vault is enrolled with at least one watcher.
+pub(super) fn enrolled(vault: &Vault) -> Result<bool> {
+    Ok(!vault
+        .setting::<Vec<Link>>(WATCHERS)?
+        .unwrap_or_default()
+        .is_empty())
 }
 
 fn links(vault: &Vault) -> Result<Vec<Link>> {
@@ -243,6 +561,23 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     links.push(link.clone());
     vault.set_setting(WATCHERS, &links)?;
     sync_decoy(vault)?;
+    let directory = super::contacts::directory(vault)?;
+    if !directory.contacts.is_empty() || !directory.instructions.is_empty() {
+        // The new watcher must know whom to alert from the start.
+        let mut link = link.clone();
+        let key = DeviceKeys::pair(&keys.device)?;
+        let (_, counter) = client::call(
+            &link,
+            &key,
+            ops::CONTACTS,
+            serde_json::to_string(&directory)?,
+            vault::now(),
+        )?;
+        link.last_counter = counter;
+        links.retain(|l| l.url != link.url);
+        links.push(link);
+        vault.set_setting(WATCHERS, &links)?;
+    }
     println!("{}", link.fingerprint);
     eprintln!(
         "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
@@ -252,7 +587,7 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
 }
 
 /// Sends one operation to every watcher at once; prints a line per watcher; fails if any failed.
-fn fan_out(
+pub(super) fn fan_out(
     vault: &Vault,
     op: &str,
     payload: String,

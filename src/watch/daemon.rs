@@ -1,5 +1,10 @@
-//! `posbon watch serve`: the tokio runtime, the HTTP listener, the escalation loop, and
-//! graceful shutdown on SIGTERM or Ctrl-C.
+//! `posbon watch serve`: the tokio runtime, the HTTP listener, the escalation loop, the
+//! delivery loop, and graceful shutdown on SIGTERM or Ctrl-C.
+//!
+//! The delivery loop sends whatever in the outbox is due, several at once, records each
+//! attempt durably, and sleeps until the next retry or until new alerts arrive. It also
+//! writes `DATA/outbox.json` (what `posbon watch outbox` shows while the daemon runs) and
+//! carries out `DATA/give-up/KEY` requests.
 //!
 //! The escalation loop sleeps until the earliest moment a step falls due (at most a minute),
 //! or until a request changes a schedule. Every step is persisted together with its queued
@@ -15,6 +20,8 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tracing::{error, info};
 
+use super::channels::{ChannelConfig, Sender};
+use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::service::Watcher;
 
 pub struct ServeOptions {
@@ -22,6 +29,10 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// Plans from the operator's config: (subject name, plan).
     pub plans: Vec<(String, super::plan::Plan)>,
+    pub channels: ChannelConfig,
+    /// Where contacts reach this watcher [default: http://LISTEN].
+    pub public_url: Option<String>,
+    pub retry: RetryPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +47,8 @@ pub enum ServeError {
     },
     #[error("the runtime failed: {0}")]
     Runtime(#[from] std::io::Error),
+    #[error("the alert channels: {0}")]
+    Channels(#[from] super::channels::SendError),
 }
 
 /// Runs the watcher in the foreground until SIGTERM or Ctrl-C.
@@ -49,9 +62,11 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
 async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let data = options.data.clone();
     let plans = options.plans;
+    let retry = options.retry;
+    let sender = Arc::new(Sender::new(options.channels)?);
     let watcher = Arc::new(
         tokio::task::spawn_blocking(move || -> Result<Watcher, ServeError> {
-            let watcher = Watcher::open(&data)?;
+            let watcher = Watcher::open_with(&data, retry)?;
             for (name, plan) in plans {
                 if !watcher.set_plan_by_name(&name, plan, crate::vault::now())? {
                     tracing::warn!(%name, "the config names a plan for a subject that is not enrolled");
@@ -69,6 +84,12 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr()?;
+    watcher.set_public_url(
+        &options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+    );
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "posbon watcher listening on http://{addr}");
@@ -85,7 +106,15 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let wake = Arc::new(Notify::new());
     let escalation = tokio::spawn(escalate(watcher.clone(), wake.clone(), stop_rx.clone()));
-    let app = super::http::router(watcher).layer(axum::Extension(wake));
+    let delivery = tokio::spawn(deliver(
+        watcher.clone(),
+        sender.clone(),
+        options.data.clone(),
+        stop_rx.clone(),
+    ));
+    let app = super::http::router(watcher)
+        .layer(axum::Extension(wake))
+        .layer(axum::Extension(sender));
     let mut stop_for_server = stop_rx.clone();
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
@@ -98,6 +127,7 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     });
     server.await?;
     let _ = escalation.await;
+    let _ = delivery.await;
     Ok(())
 }
 
@@ -132,5 +162,204 @@ async fn escalate(watcher: Arc<Watcher>, wake: Arc<Notify>, mut stop: watch::Rec
             _ = wake.notified() => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Deliveries in flight at most; the rest wait for the next round.
+const MAX_IN_FLIGHT: usize = 64;
+/// `outbox.json` is rewritten at most this often.
+const REPORT_EVERY_MS: i64 = 500;
+
+async fn deliver(
+    watcher: Arc<Watcher>,
+    sender: Arc<Sender>,
+    data: PathBuf,
+    mut stop: watch::Receiver<bool>,
+) {
+    let busy = Arc::new(std::sync::Mutex::new(
+        std::collections::HashSet::<String>::new(),
+    ));
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut last_report = 0i64;
+    let mut dirty = true;
+    loop {
+        let w = watcher.clone();
+        let dir = data.clone();
+        let taken = busy.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let now = crate::vault::now();
+        let round = tokio::task::spawn_blocking(move || {
+            give_up_requests(&w, &dir);
+            w.due_deliveries(now, &taken)
+        })
+        .await;
+        let next = match round {
+            Ok(Ok((due, next))) => {
+                for delivery in due {
+                    if in_flight.len() >= MAX_IN_FLIGHT {
+                        break;
+                    }
+                    busy.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(delivery.key.clone());
+                    in_flight.spawn(attempt(
+                        watcher.clone(),
+                        sender.clone(),
+                        busy.clone(),
+                        delivery,
+                    ));
+                    dirty = true;
+                }
+                next
+            }
+            Ok(Err(e)) => {
+                error!(error = %e, "the outbox could not be read");
+                Some(crate::vault::now() + 1_000)
+            }
+            Err(_) => Some(crate::vault::now() + 1_000),
+        };
+        let now = crate::vault::now();
+        if dirty && now - last_report >= REPORT_EVERY_MS {
+            let w = watcher.clone();
+            let dir = data.clone();
+            let _ = tokio::task::spawn_blocking(move || write_report(&w, &dir)).await;
+            last_report = now;
+            dirty = false;
+        }
+        // Look again at the next retry, for give-up requests, and for a pending report.
+        let sleep_ms = next
+            .map_or(1_000, |at| at - crate::vault::now())
+            .clamp(0, if dirty { REPORT_EVERY_MS } else { 1_000 });
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(sleep_ms as u64)) => {}
+            _ = watcher.outbox_ready.notified() => { dirty = true; }
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => { dirty = true; }
+            _ = stop.changed() => {
+                // Attempts under way get a moment to finish and be recorded.
+                let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                    while in_flight.join_next().await.is_some() {}
+                })
+                .await;
+                let w = watcher.clone();
+                let _ = tokio::task::spawn_blocking(move || write_report(&w, &data)).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn attempt(
+    watcher: Arc<Watcher>,
+    sender: Arc<Sender>,
+    busy: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    delivery: Delivery,
+) {
+    let outcome = sender.send(&delivery).await;
+    let key = delivery.key.clone();
+    let recorded = tokio::task::spawn_blocking(move || {
+        watcher.record_attempt(&key, outcome.err().map(|e| e.0), crate::vault::now())
+    })
+    .await;
+    if let Ok(Err(e)) = recorded {
+        // Not recorded: it stays pending and is tried again (the receiver drops the repeat).
+        error!(error = %e, "a delivery attempt could not be recorded");
+    }
+    busy.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&delivery.key);
+}
+
+/// Carries out `DATA/give-up/KEY` files left by `posbon watch outbox --give-up`.
+fn give_up_requests(watcher: &Watcher, data: &std::path::Path) {
+    let dir = data.join("give-up");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let key = entry.file_name().to_string_lossy().to_string();
+        match watcher.give_up(&key, crate::vault::now()) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(entry.path());
+            }
+            Err(e) => error!(error = %e, "a give-up request could not be carried out"),
+        }
+    }
+}
+
+/// One line of the outbox report: everything but the alert's text.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct DeliverySummary {
+    pub key: String,
+    pub alert_id: String,
+    pub contact: String,
+    pub channel: String,
+    pub title: String,
+    pub state: String,
+    pub created_ms: i64,
+    pub settled_ms: Option<i64>,
+    pub attempts: u32,
+    pub next_attempt_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl DeliverySummary {
+    pub fn of(delivery: &Delivery) -> Self {
+        let (state, settled_ms) = match delivery.state {
+            DeliveryState::Pending if delivery.attempts == 0 => ("pending", None),
+            DeliveryState::Pending => ("failing", None),
+            DeliveryState::Delivered { at_ms } => ("delivered", Some(at_ms)),
+            DeliveryState::GivenUp { at_ms } => ("given-up", Some(at_ms)),
+        };
+        DeliverySummary {
+            key: delivery.key.clone(),
+            alert_id: delivery.alert_id.clone(),
+            contact: delivery.contact.clone(),
+            channel: delivery.channel.describe(),
+            title: delivery.title.clone(),
+            state: state.into(),
+            created_ms: delivery.created_ms,
+            settled_ms,
+            attempts: delivery.attempts,
+            next_attempt_ms: delivery.is_pending().then_some(delivery.next_attempt_ms),
+            last_error: delivery.last_error().map(str::to_string),
+        }
+    }
+}
+
+/// What `outbox.json` holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct OutboxReport {
+    pub written_ms: i64,
+    pub pending: Vec<DeliverySummary>,
+    /// The latest settled deliveries, newest first.
+    pub settled: Vec<DeliverySummary>,
+}
+
+/// How many settled deliveries the report lists.
+pub const REPORT_SETTLED: usize = 200;
+
+fn write_report(watcher: &Watcher, data: &std::path::Path) {
+    let Ok((pending, settled)) = watcher.outbox(REPORT_SETTLED) else {
+        return;
+    };
+    let report = OutboxReport {
+        written_ms: crate::vault::now(),
+        pending: pending.iter().map(DeliverySummary::of).collect(),
+        settled: settled.iter().map(DeliverySummary::of).collect(),
+    };
+    let path = data.join("outbox.json");
+    let temp = data.join("outbox.json.tmp");
+    let written = (|| -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(&serde_json::to_vec(&report).unwrap_or_default())?;
+        std::fs::rename(&temp, &path)
+    })();
+    if let Err(e) = written {
+        error!(error = %e, "outbox.json could not be written");
     }
 }

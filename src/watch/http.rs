@@ -13,8 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
+use super::channels::Sender;
+use super::contacts::Lang;
+use super::protocol::TestResult;
 use super::protocol::{ErrorBody, SIGNATURE_HEADER, SignedRequest};
-use super::service::{Refusal, Watcher};
+use super::service::{Handled, Refusal, Watcher};
 
 /// Larger bodies are refused before they are read: requests are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -28,6 +31,7 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .route("/p", get(phone_page))
         .route("/v1/phone/enrol", post(phone_enrol))
         .route("/v1/phone/checkin", post(phone_checkin))
+        .route("/a/{token}", get(ack_page).post(ack_confirm))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -159,6 +163,7 @@ async fn enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Response {
 async fn request(
     State(watcher): State<Arc<Watcher>>,
     wake: axum::Extension<Arc<tokio::sync::Notify>>,
+    sender: axum::Extension<Arc<Sender>>,
     body: Bytes,
 ) -> Response {
     let request: SignedRequest = match parse(&body) {
@@ -173,10 +178,13 @@ async fn request(
     );
     let w = watcher.clone();
     match blocking(move || w.handle(&request, now_ms())).await {
-        Ok(status) => {
+        Ok(Handled { mut status, tests }) => {
             if changes_schedule {
                 // Let the escalation loop look again.
                 wake.notify_one();
+            }
+            if !tests.is_empty() {
+                status.test_results = Some(send_tests(&sender, tests).await);
             }
             let bytes = serde_json::to_vec(&status).expect("serialises");
             let signature = watcher.sign_response(&sig, &bytes);
@@ -184,4 +192,124 @@ async fn request(
         }
         Err(e) => refusal(e),
     }
+}
+
+/// Test alerts go straight out, not through the outbox: the journalist waits for the answer.
+async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -> Vec<TestResult> {
+    let mut attempts = tokio::task::JoinSet::new();
+    for (index, delivery) in tests.into_iter().enumerate() {
+        let sender = sender.clone();
+        attempts.spawn(async move {
+            let outcome = sender.send(&delivery).await;
+            (
+                index,
+                TestResult {
+                    contact: delivery.contact.clone(),
+                    channel: delivery.channel.describe(),
+                    accepted: outcome.is_ok(),
+                    error: outcome.err().map(|e| e.0),
+                },
+            )
+        });
+    }
+    let mut results: Vec<(usize, TestResult)> = attempts.join_all().await;
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The page behind an acknowledgement link. Opening it confirms nothing (link previews and
+/// mail scanners open links); the button does.
+async fn ack_page(
+    State(watcher): State<Arc<Watcher>>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let w = watcher.clone();
+    let t = token.clone();
+    let (found, lang) = match blocking(move || Ok((w.peek_ack(&t), w.ack_lang(&t)))).await {
+        Ok(pair) => pair,
+        Err(e) => return refusal(e),
+    };
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return refusal(e),
+    };
+    let render = |key: &str| {
+        crate::alert::text::render(
+            lang,
+            key,
+            &[("name", &found.name), ("alert", &found.alert_id)],
+        )
+    };
+    let body = if found.already {
+        format!("<p>{}</p>", html_escape(&render("ack_page_done")))
+    } else {
+        format!(
+            "<p>{}</p><form method=\"post\"><button type=\"submit\">{}</button></form>",
+            html_escape(&render("ack_page_text")),
+            html_escape(&render("ack_page_button"))
+        )
+    };
+    ack_html(lang, &render("ack_page_title"), &body)
+}
+
+async fn ack_confirm(
+    State(watcher): State<Arc<Watcher>>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let w = watcher.clone();
+    let t = token.clone();
+    let lang = {
+        let w = watcher.clone();
+        let t = token.clone();
+        blocking(move || Ok(w.ack_lang(&t)))
+            .await
+            .unwrap_or(Lang::En)
+    };
+    match blocking(move || w.acknowledge(&t, now_ms())).await {
+        Ok(found) => {
+            let text = crate::alert::text::render(
+                lang,
+                "ack_page_done",
+                &[("name", &found.name), ("alert", &found.alert_id)],
+            );
+            let title = crate::alert::text::render(lang, "ack_page_title", &[]);
+            ack_html(lang, &title, &format!("<p>{}</p>", html_escape(&text)))
+        }
+        Err(e) => refusal(e),
+    }
+}
+
+fn ack_html(lang: Lang, title: &str, body: &str) -> Response {
+    let page = format!(
+        "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>body{{font:18px sans-serif;margin:2em auto;max-width:30em;padding:0 1em}}button{{font-size:1.2em;padding:.6em 1.2em}}</style><h1>{}</h1>{}</html>",
+        lang.code(),
+        html_escape(title),
+        html_escape(title),
+        body
+    );
+    let mut response = page.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

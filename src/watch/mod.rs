@@ -9,13 +9,22 @@
 //! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
 //! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
+//! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
+//!   instructions.
+//! - `dispatch`: turning fired steps into signed alerts for each contact, in the outbox.
+//! - `outbox`: delivery records and the retry policy; `channels`: sending one delivery over
+//!   SMTP, Telegram, Signal, ntfy, Matrix or a webhook.
 //!
 //! The watcher never imports the vault's key code: it stores only public keys and what the
 //! journalist chose to tell it.
 
+pub mod channels;
 pub mod client;
+pub mod contacts;
 pub mod daemon;
+pub mod dispatch;
 pub mod http;
+pub mod outbox;
 pub mod phone;
 pub mod plan;
 pub mod protocol;

@@ -60,6 +60,29 @@ pub mod ops {
     /// Raise the silent alarm now, without a check-in (sent when the vault is opened with the
     /// duress passphrase).
     pub const ALARM: &str = "alarm";
+    /// Replace the contacts and instructions (payload: the whole directory).
+    pub const CONTACTS: &str = "contacts";
+    /// Send a marked test alert through each channel of one contact, or all (answered in
+    /// `test_results`).
+    pub const TEST_ALERT: &str = "test-alert";
+}
+
+/// The payload of `test-alert`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TestPayload {
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+/// How one channel took a test alert.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TestResult {
+    pub contact: String,
+    /// `email:lawyer@example.org`.
+    pub channel: String,
+    pub accepted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// From the phone page: enrol this phone with a token from `posbon watch enrol-phone`.
@@ -110,6 +133,9 @@ pub struct StatusResponse {
     /// Only in the answer to `phone-invite`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_token: Option<String>,
+    /// Only in the answer to `test-alert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_results: Option<Vec<TestResult>>,
 }
 
 /// A machine-readable refusal.

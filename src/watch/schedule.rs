@@ -244,6 +244,9 @@ impl State {
         self.paused_until_ms = None;
         let mut emitted = self.restart(now_ms);
         if duress {
+            // A coerced check-in is no sign that all is well: the contacts alerted so far
+            // must not be told the danger is over.
+            emitted.retain(|e| !matches!(e, Emitted::AllClear { .. }));
             emitted.push(Emitted::Duress { cycle: self.cycle });
         }
         emitted

@@ -10,6 +10,9 @@ use std::sync::Mutex;
 use ring::signature::Ed25519KeyPair;
 use tracing::{info, warn};
 
+use super::contacts::Directory;
+use super::dispatch::{Dispatcher, token_hash};
+use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::phone::{self, Phone, PinCheck};
 use super::plan::Plan;
 use super::protocol::{
@@ -17,7 +20,7 @@ use super::protocol::{
     PhoneEnrolRequest, PhoneEnrolResponse, ProtocolError, SignedRequest, StatusResponse, ops,
 };
 use super::schedule::{Emitted, State};
-use super::store::{DuressView, Invites, PhoneInvite, Store, StoreError, Subject};
+use super::store::{DuressView, Invites, Outgoing, PhoneInvite, Store, StoreError, Subject};
 
 /// A refusal, with a stable code for clients and an HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +82,27 @@ pub struct Watcher {
     /// Failed phone requests without a valid device secret, per source address:
     /// (count, window start).
     address_failures: Mutex<HashMap<IpAddr, (u32, i64)>>,
+    /// The watcher's address as contacts reach it, for acknowledgement links.
+    public_url: Mutex<String>,
+    retry: RetryPolicy,
+    /// Woken whenever something new is in the outbox.
+    pub outbox_ready: tokio::sync::Notify,
+}
+
+/// A request carried out, and the test alerts it asks to send (for `test-alert`).
+pub struct Handled {
+    pub status: StatusResponse,
+    pub tests: Vec<Delivery>,
+}
+
+/// What an acknowledgement link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledged {
+    pub name: String,
+    pub alert_id: String,
+    pub contact: String,
+    /// It was acknowledged before (by this same link); nothing new was sent.
+    pub already: bool,
 }
 
 /// Phone enrolment links stay valid this long.
@@ -91,6 +115,10 @@ const ADDRESS_TABLE: usize = 100_000;
 
 impl Watcher {
     pub fn open(data: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data, RetryPolicy::default())
+    }
+
+    pub fn open_with(data: &Path, retry: RetryPolicy) -> Result<Self, StoreError> {
         let key = super::store::watcher_key(data)?;
         let public_key = protocol::public_key(&key);
         let store = Store::open(data)?;
@@ -101,7 +129,49 @@ impl Watcher {
             key,
             public_key,
             address_failures: Mutex::new(HashMap::new()),
+            public_url: Mutex::new("http://127.0.0.1:8470".into()),
+            retry,
+            outbox_ready: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Where contacts reach this watcher (acknowledgement links point there).
+    pub fn set_public_url(&self, url: &str) {
+        *self.public_url.lock().unwrap_or_else(|p| p.into_inner()) =
+            url.trim_end_matches('/').to_string();
+    }
+
+    fn dispatcher(&self) -> Dispatcher<'_> {
+        Dispatcher {
+            key: &self.key,
+            public_key: protocol::b64(&self.public_key),
+            fingerprint: self.fingerprint(),
+            public_url: self
+                .public_url
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+
+    /// Commits a change with the alerts for what it emitted, and wakes the sender.
+    fn commit_emitting(
+        &self,
+        store: &Store,
+        subject: &mut Subject,
+        emitted: &[Emitted],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let outgoing = if emitted.is_empty() {
+            Outgoing::default()
+        } else {
+            self.dispatcher().expand(subject, emitted, now_ms)
+        };
+        store.commit_with(subject, emitted, &outgoing, now_ms)?;
+        if !outgoing.deliveries.is_empty() {
+            self.outbox_ready.notify_one();
+        }
+        Ok(())
     }
 
     pub fn fingerprint(&self) -> String {
@@ -159,6 +229,9 @@ impl Watcher {
             phones: Vec::new(),
             phone_invites: Vec::new(),
             duress_view: None,
+            directory: Directory::default(),
+            last_alert: None,
+            duress_cycle: None,
         };
         store.commit(&subject, &[], now_ms)?;
         store.flush()?;
@@ -174,7 +247,7 @@ impl Watcher {
     }
 
     /// Verifies and carries out a signed request.
-    pub fn handle(&self, request: &SignedRequest, now_ms: i64) -> Result<StatusResponse, Refusal> {
+    pub fn handle(&self, request: &SignedRequest, now_ms: i64) -> Result<Handled, Refusal> {
         let unknown = || {
             Refusal::new(
                 404,
@@ -204,13 +277,55 @@ impl Watcher {
         protocol::check_freshness(request, subject.counter, now_ms)?;
         subject.counter = request.counter;
         let mut phone_token = None;
+        let mut tests = Vec::new();
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => {
                 if duress && let Some(view) = &mut subject.duress_view {
                     // A check-in ends a pause, in the pretended view as in the real one.
                     view.paused_until_ms = None;
                 }
-                subject.state.check_in(now_ms, duress)
+                let emitted = subject.state.check_in(now_ms, duress);
+                if duress {
+                    subject.duress_cycle = Some(subject.state.cycle);
+                }
+                emitted
+            }
+            (ops::TEST_ALERT, _) => {
+                let wanted: protocol::TestPayload = serde_json::from_str(&request.payload)
+                    .map_err(|e| {
+                        Refusal::malformed(format!("the test request is malformed: {e}"))
+                    })?;
+                let shown = if duress {
+                    subject.with_duress_view()
+                } else {
+                    subject.clone()
+                };
+                let contacts: Vec<_> = shown
+                    .directory
+                    .contacts
+                    .iter()
+                    .filter(|c| {
+                        wanted
+                            .contact
+                            .as_deref()
+                            .is_none_or(|n| c.name.eq_ignore_ascii_case(n.trim()))
+                    })
+                    .collect();
+                if contacts.is_empty() {
+                    return Err(Refusal::new(
+                        404,
+                        "unknown_contact",
+                        "this watcher has no such contact for you (run `posbon contact add` first)",
+                    ));
+                }
+                tests = self.dispatcher().tests(&shown, &contacts, now_ms);
+                if duress {
+                    vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                    }]
+                } else {
+                    Vec::new()
+                }
             }
             (ops::STATUS, _) => Vec::new(),
             (ops::ALARM, _) => vec![Emitted::Duress {
@@ -241,23 +356,24 @@ impl Watcher {
             // silent alert goes out: a journalist forced to switch the watcher off cannot be.
             // What the coercer asked for is remembered and shown to the duress key from then
             // on, so a later look does not give the game away.
-            (ops::PLAN | ops::PAUSE | ops::RESUME, true) => {
+            (ops::PLAN | ops::PAUSE | ops::RESUME | ops::CONTACTS, true) => {
                 let mut pretend = subject.with_duress_view();
                 apply_change(&mut pretend, &request.op, &request.payload, now_ms)?;
                 subject.duress_view = Some(DuressView {
                     plan: pretend.plan.clone(),
                     paused_until_ms: pretend.state.paused_until_ms,
+                    directory: Some(pretend.directory.clone()),
                 });
                 vec![Emitted::Duress {
                     cycle: subject.state.cycle,
                 }]
             }
-            (ops::PLAN | ops::PAUSE | ops::RESUME, false) => {
+            (ops::PLAN | ops::PAUSE | ops::RESUME | ops::CONTACTS, false) => {
                 apply_change(&mut subject, &request.op, &request.payload, now_ms)?
             }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
-        store.commit(&subject, &emitted, now_ms)?;
+        self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flusher.flush()?;
         info!(subject = %subject.id, op = %request.op, "request accepted");
@@ -268,7 +384,7 @@ impl Watcher {
         };
         let mut status = status_of(&shown, now_ms);
         status.phone_token = phone_token;
-        Ok(status)
+        Ok(Handled { status, tests })
     }
 
     /// Enrols a phone with a one-time token from `phone-invite`.
@@ -381,7 +497,10 @@ impl Watcher {
         };
         phone.record_success();
         let emitted = subject.state.check_in(now_ms, duress);
-        store.commit(&subject, &emitted, now_ms)?;
+        if duress {
+            subject.duress_cycle = Some(subject.state.cycle);
+        }
+        self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flusher.flush()?;
         info!(subject = %subject.id, "phone check-in accepted");
@@ -445,7 +564,7 @@ impl Watcher {
             };
             if !emitted.is_empty() {
                 // The queue records when each action was really stored, for the record.
-                store.commit(&subject, &emitted, crate::vault::now())?;
+                self.commit_emitting(&store, &mut subject, &emitted, crate::vault::now())?;
                 fired_any = true;
                 for action in &emitted {
                     info!(subject = %subject.id, ?action, "escalation step fired");
@@ -499,6 +618,134 @@ impl Watcher {
     pub fn queued(&self) -> Result<Vec<super::store::QueuedAction>, StoreError> {
         self.store().queued()
     }
+
+    /// Pending deliveries whose next attempt is due at `now_ms` (skipping `busy` ones), and
+    /// the earliest later attempt.
+    pub fn due_deliveries(
+        &self,
+        now_ms: i64,
+        busy: &std::collections::HashSet<String>,
+    ) -> Result<(Vec<Delivery>, Option<i64>), StoreError> {
+        let pending = self.store().pending()?;
+        let mut due = Vec::new();
+        let mut next: Option<i64> = None;
+        for delivery in pending {
+            if busy.contains(&delivery.key) {
+                continue;
+            }
+            if delivery.next_attempt_ms <= now_ms {
+                due.push(delivery);
+            } else {
+                next = Some(next.map_or(delivery.next_attempt_ms, |n| {
+                    n.min(delivery.next_attempt_ms)
+                }));
+            }
+        }
+        due.sort_by_key(|d| d.next_attempt_ms);
+        Ok((due, next))
+    }
+
+    /// Records one attempt at a delivery; durable when this returns.
+    pub fn record_attempt(
+        &self,
+        key: &str,
+        error: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let unit = f64::from(u32::from_be_bytes(crate::crypto::random_array::<4>()))
+            / (f64::from(u32::MAX) + 1.0);
+        {
+            let store = self.store();
+            let Some(mut delivery) = store.pending_delivery(key)? else {
+                return Ok(());
+            };
+            match &error {
+                None => {
+                    info!(delivery = %key, channel = delivery.channel.kind(), "alert delivered")
+                }
+                Some(e) => {
+                    warn!(delivery = %key, channel = delivery.channel.kind(), error = %e, "delivery failed; will retry")
+                }
+            }
+            delivery.record(now_ms, error, &self.retry, unit);
+            store.update_delivery(&delivery)?;
+        }
+        self.flusher.flush()
+    }
+
+    /// An operator gives up on a pending delivery; it is kept, marked as given up.
+    pub fn give_up(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let store = self.store();
+        let Some(mut delivery) = store.pending_delivery(key)? else {
+            return Ok(false);
+        };
+        delivery.state = DeliveryState::GivenUp { at_ms: now_ms };
+        store.update_delivery(&delivery)?;
+        store.flush()?;
+        warn!(delivery = %key, "the operator gave up on this delivery");
+        Ok(true)
+    }
+
+    /// Pending deliveries, and the latest settled ones.
+    pub fn outbox(&self, settled: usize) -> Result<(Vec<Delivery>, Vec<Delivery>), StoreError> {
+        let store = self.store();
+        Ok((store.pending()?, store.delivered(settled)?))
+    }
+
+    /// An acknowledgement link was confirmed: records it once and tells the others.
+    pub fn acknowledge(&self, token: &str, now_ms: i64) -> Result<Acknowledged, Refusal> {
+        let hash = token_hash(token);
+        let store = self.store();
+        let unknown = || Refusal::new(404, "unknown_link", "this link is unknown");
+        let mut entry = store.ack(&hash)?.ok_or_else(unknown)?;
+        let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+        let mut answer = Acknowledged {
+            name: subject.name.clone(),
+            alert_id: entry.alert_id.clone(),
+            contact: entry.contact.clone(),
+            already: entry.acked_ms.is_some(),
+        };
+        if answer.already {
+            return Ok(answer);
+        }
+        entry.acked_ms = Some(now_ms);
+        let outgoing = self.dispatcher().ack_notices(&subject, &entry, now_ms);
+        store.commit_ack(&hash, &entry, &outgoing)?;
+        drop(store);
+        self.flusher.flush()?;
+        self.outbox_ready.notify_one();
+        info!(subject = %subject.id, alert = %entry.alert_id, "alert acknowledged");
+        answer.already = false;
+        Ok(answer)
+    }
+
+    /// What an acknowledgement link is about, without confirming it (for its page).
+    pub fn peek_ack(&self, token: &str) -> Result<Acknowledged, Refusal> {
+        let store = self.store();
+        let unknown = || Refusal::new(404, "unknown_link", "this link is unknown");
+        let entry = store.ack(&token_hash(token))?.ok_or_else(unknown)?;
+        let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+        Ok(Acknowledged {
+            name: subject.name,
+            alert_id: entry.alert_id,
+            contact: entry.contact,
+            already: entry.acked_ms.is_some(),
+        })
+    }
+
+    /// The language of the contact an acknowledgement link was made for.
+    pub fn ack_lang(&self, token: &str) -> super::contacts::Lang {
+        let store = self.store();
+        store
+            .ack(&token_hash(token))
+            .ok()
+            .flatten()
+            .and_then(|entry| {
+                let subject = store.subject(&entry.subject).ok()??;
+                subject.directory.find(&entry.contact).map(|c| c.lang)
+            })
+            .unwrap_or(super::contacts::Lang::En)
+    }
 }
 
 /// Applies a plan, pause or resume request to `subject`; returns what it emitted.
@@ -526,6 +773,15 @@ fn apply_change(
             subject.plan = Some(plan);
             Ok(emitted)
         }
+        ops::CONTACTS => {
+            let directory: Directory = serde_json::from_str(payload)
+                .map_err(|e| Refusal::malformed(format!("the contacts are malformed: {e}")))?;
+            directory
+                .validate()
+                .map_err(|e| Refusal::new(422, "bad_contacts", e.to_string()))?;
+            subject.directory = directory;
+            Ok(Vec::new())
+        }
         ops::PAUSE => {
             let pause: PausePayload = serde_json::from_str(payload)
                 .map_err(|e| Refusal::malformed(format!("the pause is malformed: {e}")))?;
@@ -540,13 +796,6 @@ fn apply_change(
         }
         _ => Ok(subject.state.resume(now_ms)),
     }
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(ring::digest::digest(
-        &ring::digest::SHA256,
-        token.trim().as_bytes(),
-    ))
 }
 
 fn too_many(wait_ms: i64) -> Refusal {
@@ -585,5 +834,6 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             })
             .collect(),
         phone_token: None,
+        test_results: None,
     }
 }

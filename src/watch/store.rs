@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
 
+use super::contacts::Directory;
+use super::outbox::{Delivery, DeliveryState};
 use super::plan::Plan;
 use super::schedule::{Emitted, State};
 
@@ -62,6 +64,15 @@ pub struct Subject {
     /// What requests signed with the duress key asked to change (and were told happened).
     #[serde(default)]
     pub duress_view: Option<DuressView>,
+    /// Who the alerts go to, and the journalist's instructions to them.
+    #[serde(default)]
+    pub directory: Directory,
+    /// The id of the last ladder alert sent, which an all-clear refers to.
+    #[serde(default)]
+    pub last_alert: Option<String>,
+    /// The cycle that a duress check-in started, so its alerts can say so.
+    #[serde(default)]
+    pub duress_cycle: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +89,8 @@ pub struct PhoneInvite {
 pub struct DuressView {
     pub plan: Option<Plan>,
     pub paused_until_ms: Option<i64>,
+    #[serde(default)]
+    pub directory: Option<Directory>,
 }
 
 impl Subject {
@@ -87,6 +100,7 @@ impl Subject {
         if let Some(view) = &self.duress_view {
             shown.plan = view.plan.clone();
             shown.state.paused_until_ms = view.paused_until_ms;
+            shown.directory = view.directory.clone().unwrap_or_default();
         }
         shown
     }
@@ -101,6 +115,36 @@ pub struct QueuedAction {
     pub queued_ms: i64,
 }
 
+/// An acknowledgement link of one contact for one alert (stored under the token's hash).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AckEntry {
+    pub subject: String,
+    pub alert_id: String,
+    pub contact: String,
+    /// The other contacts who received the same alert: they are told of the acknowledgement.
+    pub others: Vec<String>,
+    pub acked_ms: Option<i64>,
+}
+
+/// What a change sends out, committed together with it.
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    pub deliveries: Vec<Delivery>,
+    /// (token hash, entry).
+    pub acks: Vec<(String, AckEntry)>,
+}
+
+impl Outgoing {
+    pub fn is_empty(&self) -> bool {
+        self.deliveries.is_empty() && self.acks.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Outgoing) {
+        self.deliveries.extend(other.deliveries);
+        self.acks.extend(other.acks);
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Invite {
     pub name: String,
@@ -113,6 +157,12 @@ pub struct Store {
     queue: sled::Tree,
     /// Phone device id → subject id.
     phones: sled::Tree,
+    /// Deliveries not yet accepted, by delivery key.
+    outbox: sled::Tree,
+    /// Deliveries accepted, or given up by an operator, by delivery key.
+    delivered: sled::Tree,
+    /// Acknowledgement links, by the token's SHA-256 (hex).
+    acks: sled::Tree,
 }
 
 fn io(path: &Path, source: std::io::Error) -> StoreError {
@@ -155,11 +205,17 @@ impl Store {
         let subjects = db.open_tree("subjects")?;
         let queue = db.open_tree("queue")?;
         let phones = db.open_tree("phones")?;
+        let outbox = db.open_tree("outbox")?;
+        let delivered = db.open_tree("delivered")?;
+        let acks = db.open_tree("acks")?;
         Ok(Store {
             db,
             subjects,
             queue,
             phones,
+            outbox,
+            delivered,
+            acks,
         })
     }
 
@@ -185,6 +241,18 @@ impl Store {
         actions: &[Emitted],
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        self.commit_with(subject, actions, &Outgoing::default(), now_ms)
+    }
+
+    /// [`Store::commit`], and the deliveries and acknowledgement links the change sends out,
+    /// in the same transaction: a step is fired exactly when its alerts are in the outbox.
+    pub fn commit_with(
+        &self,
+        subject: &Subject,
+        actions: &[Emitted],
+        outgoing: &Outgoing,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         use sled::Transactional;
         let record = json(subject);
         // The common case (a check-in with nothing to queue) is one insert, atomic by itself;
@@ -196,7 +264,7 @@ impl Store {
             .collect::<Result<Vec<bool>, _>>()?
             .into_iter()
             .all(|present| present);
-        if actions.is_empty() && mappings_present {
+        if actions.is_empty() && outgoing.is_empty() && mappings_present {
             self.subjects.insert(subject.id.as_bytes(), record)?;
             return Ok(());
         }
@@ -212,14 +280,36 @@ impl Store {
                 Ok((self.db.generate_id()?, json(&entry)))
             })
             .collect::<Result<_, _>>()?;
-        (&self.subjects, &self.queue, &self.phones)
-            .transaction(|(subjects, queue, phones)| {
+        let deliveries: Vec<(&str, Vec<u8>)> = outgoing
+            .deliveries
+            .iter()
+            .map(|d| (d.key.as_str(), json(d)))
+            .collect();
+        let acks: Vec<(&str, Vec<u8>)> = outgoing
+            .acks
+            .iter()
+            .map(|(hash, entry)| (hash.as_str(), json(entry)))
+            .collect();
+        (
+            &self.subjects,
+            &self.queue,
+            &self.phones,
+            &self.outbox,
+            &self.acks,
+        )
+            .transaction(|(subjects, queue, phones, outbox, ack_tree)| {
                 subjects.insert(subject.id.as_bytes(), record.as_slice())?;
                 for phone in &subject.phones {
                     phones.insert(phone.id.as_bytes(), subject.id.as_bytes())?;
                 }
                 for (seq, entry) in &queued {
                     queue.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                }
+                for (key, delivery) in &deliveries {
+                    outbox.insert(key.as_bytes(), delivery.as_slice())?;
+                }
+                for (hash, entry) in &acks {
+                    ack_tree.insert(hash.as_bytes(), entry.as_slice())?;
                 }
                 Ok(())
             })
@@ -247,6 +337,111 @@ impl Store {
             Some(subject) => self.subject(&String::from_utf8_lossy(&subject)),
             None => Ok(None),
         }
+    }
+
+    /// Every delivery not yet accepted.
+    pub fn pending(&self) -> Result<Vec<Delivery>, StoreError> {
+        self.outbox
+            .iter()
+            .values()
+            .map(|v| parse(&v?, "outbox"))
+            .collect()
+    }
+
+    /// Deliveries accepted or given up, newest first, at most `limit`.
+    pub fn delivered(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let mut all: Vec<Delivery> = self
+            .delivered
+            .iter()
+            .values()
+            .map(|v| parse(&v?, "delivered"))
+            .collect::<Result<_, _>>()?;
+        let when = |d: &Delivery| match d.state {
+            DeliveryState::Delivered { at_ms } | DeliveryState::GivenUp { at_ms } => at_ms,
+            DeliveryState::Pending => d.created_ms,
+        };
+        all.sort_by_key(|d| std::cmp::Reverse(when(d)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    pub fn delivered_count(&self) -> usize {
+        self.delivered.len()
+    }
+
+    /// Stores a pending delivery's new state; moves it out of the outbox once it is settled.
+    pub fn update_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let key = delivery.key.as_bytes();
+        let record = json(delivery);
+        if delivery.is_pending() {
+            // Only while it is still in the outbox: an operator may have given up meanwhile.
+            self.outbox
+                .transaction(|outbox| {
+                    if outbox.get(key)?.is_some() {
+                        outbox.insert(key, record.as_slice())?;
+                    }
+                    Ok(())
+                })
+                .map_err(|e: sled::transaction::TransactionError<()>| {
+                    StoreError::Db(format!("{e:?}"))
+                })?;
+            return Ok(());
+        }
+        (&self.outbox, &self.delivered)
+            .transaction(|(outbox, delivered)| {
+                if outbox.remove(key)?.is_some() {
+                    delivered.insert(key, record.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| {
+                StoreError::Db(format!("{e:?}"))
+            })?;
+        Ok(())
+    }
+
+    /// The pending delivery with this key.
+    pub fn pending_delivery(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
+        self.outbox
+            .get(key.as_bytes())?
+            .map(|v| parse(&v, "outbox"))
+            .transpose()
+    }
+
+    pub fn ack(&self, hash: &str) -> Result<Option<AckEntry>, StoreError> {
+        self.acks
+            .get(hash.as_bytes())?
+            .map(|v| parse(&v, "ack"))
+            .transpose()
+    }
+
+    /// Marks an acknowledgement and queues the notices to the others, atomically.
+    pub fn commit_ack(
+        &self,
+        hash: &str,
+        entry: &AckEntry,
+        outgoing: &Outgoing,
+    ) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let record = json(entry);
+        let deliveries: Vec<(&str, Vec<u8>)> = outgoing
+            .deliveries
+            .iter()
+            .map(|d| (d.key.as_str(), json(d)))
+            .collect();
+        (&self.acks, &self.outbox)
+            .transaction(|(acks, outbox)| {
+                acks.insert(hash.as_bytes(), record.as_slice())?;
+                for (key, delivery) in &deliveries {
+                    outbox.insert(key.as_bytes(), delivery.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| {
+                StoreError::Db(format!("{e:?}"))
+            })?;
+        Ok(())
     }
 
     /// Every queued action, oldest first.

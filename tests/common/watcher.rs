@@ -15,6 +15,11 @@ pub struct Daemon {
 impl Daemon {
     /// Starts a watcher with its data in `data`, on a free port (or `port` if given).
     pub fn start_on(data: &Path, port: u16) -> Daemon {
+        Self::start_with(data, port, &[])
+    }
+
+    /// Starts a watcher with extra arguments to `watch serve` (`--config`, `--smtp`).
+    pub fn start_with(data: &Path, port: u16, extra: &[&str]) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -24,6 +29,7 @@ impl Daemon {
             .args(["watch", "serve", "--data"])
             .arg(data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

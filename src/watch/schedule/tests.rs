@@ -209,6 +209,25 @@ fn a_duress_check_in_raises_a_silent_alert_and_otherwise_looks_normal() {
     );
 }
 
+#[test]
+fn a_duress_check_in_after_alerts_sends_no_all_clear() {
+    let plan = every(10 * S, 5 * S);
+    let mut state = State::starting(0);
+    let fired = state.fire_due(&plan, 60 * S).unwrap();
+    assert!(fired.iter().any(|e| matches!(
+        e,
+        Emitted::Step {
+            action: Action::AlertTier(1),
+            ..
+        }
+    )));
+    let cycle = state.cycle;
+    assert_eq!(
+        state.check_in(61 * S, true),
+        vec![Emitted::Duress { cycle: cycle + 1 }]
+    );
+}
+
 fn ms(text: &str) -> i64 {
     text.parse::<jiff::Timestamp>().unwrap().as_millisecond()
 }

@@ -1,0 +1,314 @@
+//! Which sentences make up each kind of alert, in the reader's language and time zone. Pure:
+//! the watcher gathers the facts (times, the plan's next step, the journalist's instructions)
+//! and this module only writes them out, so every kind is tested without a clock or a server.
+
+use crate::watch::contacts::Lang;
+use crate::watch::plan::Action;
+
+use super::text::render;
+
+/// What every alert about one journalist, to one reader, shares.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    /// The journalist, as the watcher knows them.
+    pub name: &'a str,
+    pub lang: Lang,
+    /// The reader's time zone (an IANA name); falls back to UTC if unknown.
+    pub tz: &'a str,
+    /// The watcher's fingerprint, for the "check it" line.
+    pub fingerprint: &'a str,
+    /// The journalist's instructions to their contacts.
+    pub instructions: &'a str,
+}
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// A step of the ladder (an alert to a tier, or the release) fell due.
+    Step {
+        action: Action,
+        deadline_ms: i64,
+        last_checkin_ms: Option<i64>,
+        cycle_start_ms: i64,
+        /// A duress check-in happened in this cycle.
+        duress_seen: bool,
+        /// The next step of the ladder and when it falls due.
+        next: Option<(Action, i64)>,
+        ack_url: Option<&'a str>,
+    },
+    /// A reminder to the journalist, before the deadline or after missing it.
+    Reminder { deadline_ms: i64, missed: bool },
+    /// A duress code was used.
+    Duress {
+        at_ms: i64,
+        ack_url: Option<&'a str>,
+    },
+    /// The journalist checked in after alerts went out.
+    AllClear { at_ms: i64, alert: &'a str },
+    /// A contact took an alert on.
+    Ack {
+        contact: &'a str,
+        role: &'a str,
+        at_ms: i64,
+        alert: &'a str,
+    },
+    /// A test of the channels.
+    Test,
+}
+
+/// `(local, tz, utc)` texts of a moment for `reader`.
+fn times(reader: &Reader, ms: i64) -> (String, String, String) {
+    let zone = jiff::tz::TimeZone::get(reader.tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz_name = if zone == jiff::tz::TimeZone::UTC {
+        "UTC".to_string()
+    } else {
+        reader.tz.to_string()
+    };
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => (
+            t.to_zoned_datetime(zone)
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string(),
+            tz_name,
+            t.strftime("%Y-%m-%d %H:%M").to_string(),
+        ),
+        Err(_) => (ms.to_string(), tz_name, ms.to_string()),
+    }
+}
+
+/// The localised name of a step.
+pub fn step_name(lang: Lang, action: Action) -> String {
+    match action {
+        Action::AlertTier(n) => render(lang, "step_tier", &[("tier", &n.to_string())]),
+        Action::Release => render(lang, "step_release", &[]),
+        Action::RemindJournalist => render(lang, "step_remind", &[]),
+    }
+}
+
+/// The title and body of an alert.
+pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
+    let lang = reader.lang;
+    let name = reader.name;
+    let at = |key: &str, ms: i64, extra: &[(&str, &str)]| {
+        let (local, tz, utc) = times(reader, ms);
+        let mut args: Vec<(&str, &str)> = vec![
+            ("local", &local),
+            ("tz", &tz),
+            ("utc", &utc),
+            ("name", name),
+        ];
+        args.extend_from_slice(extra);
+        render(lang, key, &args)
+    };
+    let plain = |key: &str, extra: &[(&str, &str)]| {
+        let mut args: Vec<(&str, &str)> = vec![("name", name)];
+        args.extend_from_slice(extra);
+        render(lang, key, &args)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let title;
+    match event {
+        Event::Step {
+            action,
+            deadline_ms,
+            last_checkin_ms,
+            cycle_start_ms,
+            duress_seen,
+            next,
+            ack_url,
+        } => {
+            let step = step_name(lang, *action);
+            title = match action {
+                Action::Release => plain("title_release", &[]),
+                _ => plain("title_step", &[("step", &step)]),
+            };
+            lines.push(plain("missed", &[]));
+            lines.push(match last_checkin_ms {
+                Some(ms) => at("last_checkin", *ms, &[]),
+                None => at("no_checkin_yet", *cycle_start_ms, &[]),
+            });
+            lines.push(at("deadline", *deadline_ms, &[]));
+            lines.push(match action {
+                Action::AlertTier(n) => plain(
+                    "this_step_tier",
+                    &[("step", &step), ("tier", &n.to_string())],
+                ),
+                _ => plain("this_step_release", &[]),
+            });
+            if *duress_seen {
+                lines.push(plain("duress_seen", &[]));
+            }
+            push_instructions(reader, &mut lines);
+            lines.push(match next {
+                Some((action, ms)) => at("next_step", *ms, &[("step", &step_name(lang, *action))]),
+                None => plain("last_step", &[]),
+            });
+            if let Some(url) = ack_url {
+                lines.push(plain("ack_link", &[("url", url)]));
+            }
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::Reminder {
+            deadline_ms,
+            missed,
+        } => {
+            if *missed {
+                title = plain("title_missed_reminder", &[]);
+                lines.push(at("missed_reminder", *deadline_ms, &[]));
+            } else {
+                title = at("title_reminder", *deadline_ms, &[]);
+                lines.push(at("reminder", *deadline_ms, &[]));
+            }
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::Duress { at_ms, ack_url } => {
+            title = plain("title_duress", &[]);
+            lines.push(at("duress", *at_ms, &[]));
+            push_instructions(reader, &mut lines);
+            if let Some(url) = ack_url {
+                lines.push(plain("ack_link", &[("url", url)]));
+            }
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::AllClear { at_ms, alert } => {
+            title = plain("title_all_clear", &[]);
+            lines.push(at("all_clear", *at_ms, &[("alert", alert)]));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::Ack {
+            contact,
+            role,
+            at_ms,
+            alert,
+        } => {
+            title = plain("title_ack", &[("contact", contact)]);
+            lines.push(at(
+                "ack",
+                *at_ms,
+                &[("contact", contact), ("role", role), ("alert", alert)],
+            ));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::Test => {
+            title = plain("title_test", &[]);
+            lines.push(plain("test", &[]));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+    }
+    (title, lines.join("\n\n"))
+}
+
+fn push_instructions(reader: &Reader, lines: &mut Vec<String>) {
+    let instructions = reader.instructions.trim();
+    if instructions.is_empty() {
+        lines.push(render(reader.lang, "no_instructions", &[]));
+    } else {
+        lines.push(format!(
+            "{}\n{}",
+            render(reader.lang, "instructions", &[]),
+            instructions
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOV_25_0600_UTC: i64 = 1_795_586_400_000;
+
+    fn reader(lang: Lang) -> Reader<'static> {
+        Reader {
+            name: "Rustam",
+            lang,
+            tz: "Asia/Dushanbe",
+            fingerprint: "1a2b-3c4d-5e6f-7a8b",
+            instructions: "Call Dilnoza: +992 900 00 00 00. Case 12/2026.",
+        }
+    }
+
+    fn every_event() -> Vec<Event<'static>> {
+        vec![
+            Event::Step {
+                action: Action::AlertTier(1),
+                deadline_ms: NOV_25_0600_UTC,
+                last_checkin_ms: Some(NOV_25_0600_UTC - 86_400_000),
+                cycle_start_ms: NOV_25_0600_UTC - 86_400_000,
+                duress_seen: true,
+                next: Some((Action::AlertTier(2), NOV_25_0600_UTC + 7_200_000)),
+                ack_url: Some("https://watcher.example/a/tok"),
+            },
+            Event::Step {
+                action: Action::Release,
+                deadline_ms: NOV_25_0600_UTC,
+                last_checkin_ms: None,
+                cycle_start_ms: NOV_25_0600_UTC - 86_400_000,
+                duress_seen: false,
+                next: None,
+                ack_url: None,
+            },
+            Event::Reminder {
+                deadline_ms: NOV_25_0600_UTC,
+                missed: false,
+            },
+            Event::Reminder {
+                deadline_ms: NOV_25_0600_UTC,
+                missed: true,
+            },
+            Event::Duress {
+                at_ms: NOV_25_0600_UTC,
+                ack_url: Some("https://watcher.example/a/tok"),
+            },
+            Event::AllClear {
+                at_ms: NOV_25_0600_UTC,
+                alert: "abc",
+            },
+            Event::Ack {
+                contact: "Dilnoza",
+                role: "lawyer",
+                at_ms: NOV_25_0600_UTC,
+                alert: "abc",
+            },
+            Event::Test,
+        ]
+    }
+
+    #[test]
+    fn every_kind_renders_fully_in_every_language() {
+        for lang in Lang::ALL {
+            for event in every_event() {
+                let (title, body) = compose(&reader(lang), &event);
+                for text in [&title, &body] {
+                    assert!(
+                        !text.contains('{') && !text.contains('}'),
+                        "{lang:?} {event:?}: unfilled placeholder in {text}"
+                    );
+                }
+                assert!(!title.contains('\n'));
+                assert!(body.contains("1a2b-3c4d-5e6f-7a8b"), "{lang:?} {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_tier_alert_says_who_when_what_next_and_how_to_check() {
+        let (title, body) = compose(&reader(Lang::En), &every_event()[0]);
+        assert!(title.contains("Rustam") && title.contains("tier 1"));
+        // 06:00 UTC is 11:00 in Dushanbe (UTC+5); both are shown.
+        assert!(body.contains("2026-11-25 11:00 (Asia/Dushanbe), 2026-11-25 06:00 UTC"));
+        assert!(body.contains("Case 12/2026"));
+        assert!(body.contains("duress"));
+        assert!(body.contains("tier 2"));
+        assert!(body.contains("https://watcher.example/a/tok"));
+        let (_, russian) = compose(&reader(Lang::Ru), &every_event()[0]);
+        assert!(russian.contains("Rustam") && russian.contains("11:00"));
+    }
+
+    #[test]
+    fn an_unknown_time_zone_falls_back_to_utc() {
+        let mut r = reader(Lang::En);
+        r.tz = "Nowhere/Special";
+        let (_, body) = compose(&r, &every_event()[2]);
+        assert!(body.contains("06:00 (UTC)"));
+    }
+}

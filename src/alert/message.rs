@@ -1,0 +1,443 @@
+//! The signed alert. Its *text form* is what people read and what the watcher signs:
+//!
+//! ```text
+//! POSBON ALERT v1
+//! id: 3f0c9a1e5b7d2486
+//! step: tier1
+//! subject: Rustam Nazarov
+//! issued: 2026-11-25T06:00:00Z
+//! lang: ru
+//! watcher: 1a2b-3c4d-5e6f-7a8b
+//! key: <the watcher's Ed25519 public key, base64>
+//! title: <the localised title>
+//!
+//! <the localised body>
+//! -----BEGIN POSBON SIGNATURE-----
+//! <Ed25519 signature, base64>
+//! -----END POSBON SIGNATURE-----
+//! ```
+//!
+//! The signature covers `"posbon/v1/alert\n"` followed by everything from `POSBON ALERT v1` to
+//! the end of the body, with line ends as `\n` and trailing white space at the very end
+//! removed: what a mail or chat client may do to a message on the way changes nothing, while
+//! any change to a word does. The JSON form (webhooks) carries the same text and signature.
+//! Verification takes either form, or an e-mail as received (MIME, any transfer encoding).
+
+use ring::signature::Ed25519KeyPair;
+use serde::{Deserialize, Serialize};
+
+use crate::watch::contacts::Lang;
+use crate::watch::protocol;
+
+const MAGIC: &str = "POSBON ALERT v1";
+const BEGIN: &str = "-----BEGIN POSBON SIGNATURE-----";
+const END: &str = "-----END POSBON SIGNATURE-----";
+const CONTEXT: &str = "posbon/v1/alert\n";
+
+/// The facts of an alert that the header carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub id: String,
+    /// `remind`, `tier1`..`tier9`, `release`, `duress`, `all-clear`, `ack`, `test`.
+    pub step: String,
+    pub subject: String,
+    pub issued_ms: i64,
+    pub lang: Lang,
+    pub watcher_key: String,
+    pub title: String,
+}
+
+/// A signed alert, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedAlert {
+    /// The signed text (header and body).
+    pub text: String,
+    /// Base64 Ed25519 signature.
+    pub signature: String,
+}
+
+/// The JSON a webhook receives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlertJson {
+    pub v: u32,
+    pub id: String,
+    pub subject: String,
+    pub step: String,
+    pub lang: String,
+    pub title: String,
+    pub issued_ms: i64,
+    pub watcher_key: String,
+    pub fingerprint: String,
+    /// The signed text form.
+    pub text: String,
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("no posbon alert was found in the input")]
+    NotFound,
+    #[error("the alert is damaged: {0}")]
+    Malformed(String),
+    #[error(
+        "the alert was signed by watcher {found}, not by {expected}: it did not come from the watcher you named"
+    )]
+    WrongWatcher { expected: String, found: String },
+    #[error("the signature does not match: the alert was altered or forged")]
+    BadSignature,
+    #[error("the JSON fields do not match the signed text ({0}): the alert was altered")]
+    Mismatch(&'static str),
+}
+
+/// One-line header values: a value with a line break would let a name forge a header line.
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn normalise(text: &str) -> String {
+    text.replace("\r\n", "\n").trim_end().to_string()
+}
+
+fn signed_bytes(text: &str) -> Vec<u8> {
+    let mut bytes = CONTEXT.as_bytes().to_vec();
+    bytes.extend_from_slice(normalise(text).as_bytes());
+    bytes
+}
+
+fn utc_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// An alert id: the first 16 bytes of SHA-256 over its parts, in hex. The same parts (the
+/// journalist's device key, the missed deadline, the step) give the same id on every watcher
+/// and every retry, so that recipients can drop duplicates.
+pub fn alert_id(parts: &[&[u8]]) -> String {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(b"posbon/v1/alert-id");
+    for part in parts {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part);
+    }
+    hex::encode(&context.finish().as_ref()[..16])
+}
+
+impl SignedAlert {
+    /// Writes the text form of `header` and `body` and signs it with the watcher's key.
+    pub fn sign(header: &Header, body: &str, key: &Ed25519KeyPair) -> Self {
+        let text = normalise(&format!(
+            "{MAGIC}\nid: {}\nstep: {}\nsubject: {}\nissued: {}\nlang: {}\nwatcher: {}\nkey: {}\ntitle: {}\n\n{}",
+            one_line(&header.id),
+            one_line(&header.step),
+            one_line(&header.subject),
+            utc_text(header.issued_ms),
+            header.lang.code(),
+            protocol::fingerprint(&protocol::unb64(&header.watcher_key).unwrap_or_default()),
+            one_line(&header.watcher_key),
+            one_line(&header.title),
+            body.replace("\r\n", "\n"),
+        ));
+        let signature = protocol::b64(key.sign(&signed_bytes(&text)).as_ref());
+        SignedAlert { text, signature }
+    }
+
+    /// The text form with its signature block, as sent by e-mail and chat.
+    pub fn armored(&self) -> String {
+        format!("{}\n\n{BEGIN}\n{}\n{END}\n", self.text, self.signature)
+    }
+
+    pub fn header(&self) -> Result<Header, VerifyError> {
+        parse_header(&self.text)
+    }
+
+    pub fn json(&self) -> AlertJson {
+        let header = self.header().expect("an alert we signed has a header");
+        AlertJson {
+            v: 1,
+            fingerprint: protocol::fingerprint(
+                &protocol::unb64(&header.watcher_key).unwrap_or_default(),
+            ),
+            id: header.id,
+            subject: header.subject,
+            step: header.step,
+            lang: header.lang.code().into(),
+            title: header.title,
+            issued_ms: header.issued_ms,
+            watcher_key: header.watcher_key,
+            text: self.text.clone(),
+            signature: self.signature.clone(),
+        }
+    }
+}
+
+fn parse_header(text: &str) -> Result<Header, VerifyError> {
+    let text = normalise(text);
+    let mut lines = text.lines();
+    if lines.next() != Some(MAGIC) {
+        return Err(VerifyError::NotFound);
+    }
+    let mut fields = std::collections::HashMap::new();
+    for line in lines.by_ref() {
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(": ")
+            .ok_or_else(|| VerifyError::Malformed(format!("the header line {line:?}")))?;
+        if fields.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(VerifyError::Malformed(format!("{name} appears twice")));
+        }
+    }
+    let mut take = |name: &str| {
+        fields
+            .remove(name)
+            .ok_or_else(|| VerifyError::Malformed(format!("no {name} in the header")))
+    };
+    let issued = take("issued")?;
+    let issued_ms = issued
+        .parse::<jiff::Timestamp>()
+        .map_err(|_| VerifyError::Malformed(format!("the time {issued:?}")))?
+        .as_millisecond();
+    let lang = Lang::parse(&take("lang")?).map_err(|e| VerifyError::Malformed(e.0))?;
+    let header = Header {
+        id: take("id")?,
+        step: take("step")?,
+        subject: take("subject")?,
+        issued_ms,
+        lang,
+        watcher_key: take("key")?,
+        title: take("title")?,
+    };
+    let fingerprint = take("watcher")?;
+    let key = protocol::unb64(&header.watcher_key)
+        .map_err(|_| VerifyError::Malformed("the watcher key".into()))?;
+    if key.len() != 32 || protocol::fingerprint(&key) != fingerprint {
+        return Err(VerifyError::Malformed(
+            "the watcher line does not match the key".into(),
+        ));
+    }
+    Ok(header)
+}
+
+/// Finds the first armored alert in `text` (a message body, pasted text).
+fn unarmor(text: &str) -> Result<SignedAlert, VerifyError> {
+    let text = text.replace("\r\n", "\n");
+    let start = text
+        .match_indices(MAGIC)
+        .map(|(i, _)| i)
+        .find(|i| *i == 0 || text.as_bytes()[i - 1] == b'\n')
+        .ok_or(VerifyError::NotFound)?;
+    let rest = &text[start..];
+    let begin = rest
+        .find(&format!("\n{BEGIN}\n"))
+        .ok_or_else(|| VerifyError::Malformed("the signature block is missing".into()))?;
+    let after = &rest[begin + BEGIN.len() + 2..];
+    let end = after
+        .find(END)
+        .ok_or_else(|| VerifyError::Malformed("the signature block is not closed".into()))?;
+    let signature: String = after[..end].split_whitespace().collect();
+    Ok(SignedAlert {
+        text: normalise(&rest[..begin]),
+        signature,
+    })
+}
+
+/// How a watcher is named to [`verify`]: its short fingerprint or its whole public key.
+pub fn matches_watcher(expected: &str, watcher_key: &str) -> bool {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let key = protocol::unb64(watcher_key).unwrap_or_default();
+    let expected_clean = clean(expected);
+    expected_clean == clean(&protocol::fingerprint(&key)) || expected.trim() == watcher_key.trim()
+}
+
+/// Checks an alert as received (JSON, an e-mail, or text holding the armored alert) against
+/// the watcher named by `watcher` (fingerprint or public key). Returns its header.
+pub fn verify(input: &[u8], watcher: &str) -> Result<Header, VerifyError> {
+    let text = String::from_utf8_lossy(input);
+    let trimmed = text.trim_start();
+    let (alert, json) = if trimmed.starts_with('{') {
+        let json: AlertJson = serde_json::from_str(trimmed)
+            .map_err(|e| VerifyError::Malformed(format!("the JSON: {e}")))?;
+        (
+            SignedAlert {
+                text: json.text.clone(),
+                signature: json.signature.clone(),
+            },
+            Some(json),
+        )
+    } else if looks_like_email(trimmed) {
+        let message = mail_parser::MessageParser::default()
+            .parse(input)
+            .ok_or_else(|| VerifyError::Malformed("the e-mail cannot be read".into()))?;
+        let body = message
+            .body_text(0)
+            .ok_or_else(|| VerifyError::Malformed("the e-mail has no text part".into()))?;
+        (unarmor(&body)?, None)
+    } else {
+        (unarmor(&text)?, None)
+    };
+    let header = parse_header(&alert.text)?;
+    if !matches_watcher(watcher, &header.watcher_key) {
+        return Err(VerifyError::WrongWatcher {
+            expected: watcher.trim().to_string(),
+            found: protocol::fingerprint(&protocol::unb64(&header.watcher_key).unwrap_or_default()),
+        });
+    }
+    let key = protocol::unb64(&header.watcher_key)
+        .map_err(|_| VerifyError::Malformed("the watcher key".into()))?;
+    protocol::verify(&key, &signed_bytes(&alert.text), &alert.signature)
+        .map_err(|_| VerifyError::BadSignature)?;
+    if let Some(json) = json {
+        // The signed text is what counts; fields beside it must not say anything else.
+        let checks: [(&'static str, bool); 5] = [
+            ("id", json.id == header.id),
+            ("subject", json.subject == header.subject),
+            ("step", json.step == header.step),
+            ("lang", json.lang == header.lang.code()),
+            ("issued_ms", json.issued_ms == header.issued_ms),
+        ];
+        if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
+            return Err(VerifyError::Mismatch(field));
+        }
+    }
+    Ok(header)
+}
+
+fn looks_like_email(text: &str) -> bool {
+    let head: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).collect();
+    !text.starts_with(MAGIC)
+        && head.iter().any(|l| {
+            let lower = l.to_ascii_lowercase();
+            lower.starts_with("from:")
+                || lower.starts_with("content-type:")
+                || lower.starts_with("mime-version:")
+                || lower.starts_with("received:")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Ed25519KeyPair {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
+    }
+
+    fn alert(key: &Ed25519KeyPair) -> SignedAlert {
+        let header = Header {
+            id: alert_id(&[b"device", b"1", b"tier1"]),
+            step: "tier1".into(),
+            subject: "Рустам Назаров".into(),
+            issued_ms: 1_764_000_000_000,
+            lang: Lang::Ru,
+            watcher_key: protocol::b64(&protocol::public_key(key)),
+            title: "posbon ТРЕВОГА".into(),
+        };
+        SignedAlert::sign(&header, "Рустам не отметился.\nПозвоните адвокату.", key)
+    }
+
+    fn fingerprint(key: &Ed25519KeyPair) -> String {
+        protocol::fingerprint(&protocol::public_key(key))
+    }
+
+    #[test]
+    fn every_form_verifies_and_names_its_facts() {
+        let key = key();
+        let signed = alert(&key);
+        let fp = fingerprint(&key);
+        let armored = signed.armored();
+        let header = verify(armored.as_bytes(), &fp).unwrap();
+        assert_eq!(header.subject, "Рустам Назаров");
+        assert_eq!(header.step, "tier1");
+        // As a chat client or a mail body may pass it on: CRLF, quoted, with text around.
+        let mangled = format!(
+            "Fwd:\r\n\r\n{}\r\n\r\n-- \r\nsent from my phone",
+            armored.replace('\n', "\r\n")
+        );
+        verify(mangled.as_bytes(), &fp).unwrap();
+        let json = serde_json::to_vec(&signed.json()).unwrap();
+        verify(&json, &fp).unwrap();
+        // The whole public key names the watcher as well as its fingerprint.
+        verify(
+            armored.as_bytes(),
+            &protocol::b64(&protocol::public_key(&key)),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn any_change_is_refused() {
+        let key = key();
+        let signed = alert(&key);
+        let fp = fingerprint(&key);
+        let armored = signed.armored();
+        for (from, to) in [
+            ("Позвоните", "Не звоните"),
+            ("step: tier1", "step: tier2"),
+            ("Назаров", "Назарову"),
+            ("\nПозвоните", "\n\nПозвоните"),
+        ] {
+            let altered = armored.replacen(from, to, 1);
+            assert_ne!(altered, armored);
+            assert_eq!(
+                verify(altered.as_bytes(), &fp),
+                Err(VerifyError::BadSignature),
+                "{from} -> {to}"
+            );
+        }
+        let mut json = signed.json();
+        json.subject = "Someone else".into();
+        assert_eq!(
+            verify(&serde_json::to_vec(&json).unwrap(), &fp),
+            Err(VerifyError::Mismatch("subject"))
+        );
+        // Signed by another watcher: refused even though its own signature is fine.
+        let other = key_and_alert();
+        assert!(matches!(
+            verify(other.armored().as_bytes(), &fp),
+            Err(VerifyError::WrongWatcher { .. })
+        ));
+        assert_eq!(verify(b"hello", &fp), Err(VerifyError::NotFound));
+        let cut = &armored[..armored.len() - 40];
+        assert!(verify(cut.as_bytes(), &fp).is_err());
+    }
+
+    fn key_and_alert() -> SignedAlert {
+        alert(&key())
+    }
+
+    #[test]
+    fn a_name_cannot_forge_a_header_line() {
+        let key = key();
+        let header = Header {
+            id: "x".into(),
+            step: "test".into(),
+            subject: "A\nstep: release".into(),
+            issued_ms: 0,
+            lang: Lang::En,
+            watcher_key: protocol::b64(&protocol::public_key(&key)),
+            title: "t".into(),
+        };
+        let signed = SignedAlert::sign(&header, "body", &key);
+        let parsed = verify(signed.armored().as_bytes(), &fingerprint(&key)).unwrap();
+        assert_eq!(parsed.step, "test");
+        assert_eq!(parsed.subject, "A step: release");
+    }
+
+    #[test]
+    fn ids_depend_on_every_part_and_on_the_boundaries() {
+        assert_eq!(alert_id(&[b"a", b"b"]), alert_id(&[b"a", b"b"]));
+        assert_ne!(alert_id(&[b"a", b"b"]), alert_id(&[b"ab", b""]));
+        assert_eq!(alert_id(&[b"a"]).len(), 32);
+    }
+}

@@ -1,0 +1,337 @@
+//! Who a subject's alerts go to: contacts with a role, a language, the tiers they belong to and
+//! the channels that reach them, plus the journalist's instructions to them, written in advance.
+//! Plain data with validation; the journalist keeps the list in the vault and sends it to each
+//! watcher as a signed `contacts` request.
+//!
+//! Tier 0 is the journalist themself: it receives the reminders and nothing else (never a
+//! duress alert: the journalist's own phone may be in the coercer's hands).
+
+use serde::{Deserialize, Serialize};
+
+/// The languages alerts are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Tajik (Cyrillic).
+    Tg,
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Tg, Lang::Ru, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Tg => "tg",
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ContactError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "tg" => Ok(Lang::Tg),
+            "ru" => Ok(Lang::Ru),
+            "en" => Ok(Lang::En),
+            other => Err(ContactError(format!(
+                "{other:?} is not a language posbon writes (tg, ru, en)"
+            ))),
+        }
+    }
+}
+
+/// One way of reaching a contact. The watcher's operator configures the servers and secrets
+/// (SMTP relay, bot token); a contact names only the address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "to", rename_all = "lowercase")]
+pub enum Channel {
+    Email(String),
+    /// A URL that receives the alert as JSON, with an HMAC header.
+    Webhook(String),
+    /// A Telegram chat id (or @channel).
+    Telegram(String),
+    /// A phone number, through the operator's signal-cli REST gateway.
+    Signal(String),
+    /// An ntfy topic URL (`https://ntfy.sh/topic`).
+    Ntfy(String),
+    /// A Matrix room id (`!room:server`).
+    Matrix(String),
+}
+
+impl Channel {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Email(_) => "email",
+            Channel::Webhook(_) => "webhook",
+            Channel::Telegram(_) => "telegram",
+            Channel::Signal(_) => "signal",
+            Channel::Ntfy(_) => "ntfy",
+            Channel::Matrix(_) => "matrix",
+        }
+    }
+
+    pub fn address(&self) -> &str {
+        match self {
+            Channel::Email(a)
+            | Channel::Webhook(a)
+            | Channel::Telegram(a)
+            | Channel::Signal(a)
+            | Channel::Ntfy(a)
+            | Channel::Matrix(a) => a,
+        }
+    }
+
+    /// `email:lawyer@example.org`, for listings.
+    pub fn describe(&self) -> String {
+        format!("{}:{}", self.kind(), self.address())
+    }
+
+    fn validate(&self) -> Result<(), ContactError> {
+        let address = self.address();
+        let bad = |why: &str| ContactError(format!("{}: {why}", self.describe()));
+        if address.is_empty() || address.len() > 512 || address.chars().any(char::is_control) {
+            return Err(bad(
+                "the address is empty, too long or has control characters",
+            ));
+        }
+        match self {
+            Channel::Email(a) => {
+                a.parse::<lettre::Address>()
+                    .map_err(|_| bad("not an e-mail address"))?;
+            }
+            Channel::Webhook(url) | Channel::Ntfy(url) => {
+                let parsed = reqwest::Url::parse(url).map_err(|_| bad("not a URL"))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                    return Err(bad("must be an http:// or https:// URL"));
+                }
+                if matches!(self, Channel::Ntfy(_)) && parsed.path().trim_matches('/').is_empty() {
+                    return Err(bad("must name a topic, like https://ntfy.sh/my-topic"));
+                }
+            }
+            Channel::Telegram(chat) => {
+                let ok = chat.strip_prefix('@').map_or_else(
+                    || {
+                        let digits = chat.strip_prefix('-').unwrap_or(chat);
+                        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+                    },
+                    |name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                );
+                if !ok {
+                    return Err(bad("a Telegram chat is a number or @name"));
+                }
+            }
+            Channel::Signal(number) => {
+                let digits = number.strip_prefix('+').unwrap_or("");
+                if digits.len() < 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(bad("a Signal number is written +992..."));
+                }
+            }
+            Channel::Matrix(room) => {
+                if !room.starts_with('!') || !room.contains(':') {
+                    return Err(bad("a Matrix room id looks like !abc123:example.org"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    /// Free text: editor, lawyer, NANSMIT duty officer, family.
+    #[serde(default)]
+    pub role: String,
+    pub lang: Lang,
+    pub tiers: Vec<u8>,
+    pub channels: Vec<Channel>,
+    /// The time zone times are shown in, besides UTC [default: the plan's, or UTC].
+    #[serde(default)]
+    pub tz: Option<String>,
+}
+
+impl Contact {
+    pub fn in_tier(&self, tier: u8) -> bool {
+        self.tiers.contains(&tier)
+    }
+
+    /// Is this the journalist themself (tier 0)?
+    pub fn is_journalist(&self) -> bool {
+        self.tiers == [0]
+    }
+}
+
+/// Everything a watcher needs to alert on a subject's behalf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub contacts: Vec<Contact>,
+    /// The journalist's own words to their contacts: who to call, the lawyer on record, the
+    /// case number, medical needs.
+    #[serde(default)]
+    pub instructions: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ContactError(pub String);
+
+pub const MAX_CONTACTS: usize = 50;
+pub const MAX_CHANNELS: usize = 8;
+/// Keeps an alert within one Telegram message (4,096 characters).
+pub const MAX_INSTRUCTIONS: usize = 2_000;
+
+impl Directory {
+    pub fn validate(&self) -> Result<(), ContactError> {
+        if self.contacts.len() > MAX_CONTACTS {
+            return Err(ContactError(format!(
+                "at most {MAX_CONTACTS} contacts per journalist"
+            )));
+        }
+        if self.instructions.chars().count() > MAX_INSTRUCTIONS {
+            return Err(ContactError(format!(
+                "the instructions are longer than {MAX_INSTRUCTIONS} characters"
+            )));
+        }
+        if self
+            .instructions
+            .chars()
+            .any(|c| c.is_control() && c != '\n')
+        {
+            return Err(ContactError(
+                "the instructions have control characters".into(),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for contact in &self.contacts {
+            let name = contact.name.trim();
+            if name.is_empty()
+                || name.chars().count() > 100
+                || contact.role.chars().count() > 100
+                || contact
+                    .name
+                    .chars()
+                    .chain(contact.role.chars())
+                    .any(char::is_control)
+            {
+                return Err(ContactError(format!(
+                    "{:?}: a name (and role) of 1 to 100 characters, on one line",
+                    contact.name
+                )));
+            }
+            if !names.insert(name.to_lowercase()) {
+                return Err(ContactError(format!("two contacts are called {name:?}")));
+            }
+            if contact.tiers.is_empty() || contact.tiers.iter().any(|t| *t > 9) {
+                return Err(ContactError(format!(
+                    "{name}: give one or more tiers from 1 to 9 (0 is the journalist)"
+                )));
+            }
+            if contact.tiers.contains(&0) && contact.tiers.len() > 1 {
+                return Err(ContactError(format!(
+                    "{name}: tier 0 is the journalist themself and cannot be combined with others"
+                )));
+            }
+            if contact.channels.is_empty() || contact.channels.len() > MAX_CHANNELS {
+                return Err(ContactError(format!(
+                    "{name}: give 1 to {MAX_CHANNELS} channels (--email, --webhook, --telegram, --signal, --ntfy, --matrix)"
+                )));
+            }
+            for channel in &contact.channels {
+                channel
+                    .validate()
+                    .map_err(|e| ContactError(format!("{name}: {e}")))?;
+            }
+            if let Some(tz) = &contact.tz {
+                jiff::tz::TimeZone::get(tz).map_err(|_| {
+                    ContactError(format!(
+                        "{name}: {tz:?} is not a known time zone (like Asia/Dushanbe)"
+                    ))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn find(&self, name: &str) -> Option<&Contact> {
+        let wanted = name.trim().to_lowercase();
+        self.contacts
+            .iter()
+            .find(|c| c.name.trim().to_lowercase() == wanted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(channels: Vec<Channel>) -> Contact {
+        Contact {
+            name: "Dilnoza".into(),
+            role: "lawyer".into(),
+            lang: Lang::Tg,
+            tiers: vec![2],
+            channels,
+            tz: Some("Asia/Dushanbe".into()),
+        }
+    }
+
+    #[test]
+    fn every_channel_kind_is_checked() {
+        let good = [
+            Channel::Email("d@example.org".into()),
+            Channel::Webhook("https://hooks.example.org/x".into()),
+            Channel::Telegram("-100123".into()),
+            Channel::Telegram("@nansmit_duty".into()),
+            Channel::Signal("+992900000000".into()),
+            Channel::Ntfy("https://ntfy.sh/posbon-x".into()),
+            Channel::Matrix("!abc:matrix.org".into()),
+        ];
+        for channel in good {
+            let dir = Directory {
+                contacts: vec![contact(vec![channel.clone()])],
+                instructions: String::new(),
+            };
+            dir.validate()
+                .unwrap_or_else(|e| panic!("{channel:?}: {e}"));
+        }
+        let bad = [
+            Channel::Email("not an address".into()),
+            Channel::Webhook("ftp://x/y".into()),
+            Channel::Webhook("file:///etc/passwd".into()),
+            Channel::Telegram("12a".into()),
+            Channel::Signal("992900".into()),
+            Channel::Ntfy("https://ntfy.sh/".into()),
+            Channel::Matrix("#alias:server".into()),
+            Channel::Email("a@b.org\r\nBcc: x@y.org".into()),
+        ];
+        for channel in bad {
+            let dir = Directory {
+                contacts: vec![contact(vec![channel.clone()])],
+                instructions: String::new(),
+            };
+            assert!(dir.validate().is_err(), "{channel:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn directories_are_bounded_and_unambiguous() {
+        let one = contact(vec![Channel::Email("d@example.org".into())]);
+        let mut dir = Directory {
+            contacts: vec![one.clone(), one.clone()],
+            instructions: String::new(),
+        };
+        assert!(dir.validate().unwrap_err().0.contains("two contacts"));
+        dir.contacts.pop();
+        dir.contacts[0].tiers = vec![0, 1];
+        assert!(dir.validate().is_err());
+        dir.contacts[0].tiers = vec![10];
+        assert!(dir.validate().is_err());
+        dir.contacts[0].tiers = vec![1, 2];
+        dir.instructions = "x".repeat(MAX_INSTRUCTIONS + 1);
+        assert!(dir.validate().is_err());
+        dir.instructions = "Call Dilnoza first.\nCase 12/2026.".into();
+        dir.validate().unwrap();
+        assert_eq!(dir.find("dilnoza").unwrap().name, "Dilnoza");
+    }
+}

@@ -1,0 +1,358 @@
+//! From what the schedule emitted to signed alerts in the outbox: who receives each event (by
+//! tier), in which language and time zone, under which id, with which acknowledgement link.
+//! Runs inside the change that fired the step, so the facts (last check-in, the next step) are
+//! those of that moment, and the alerts are committed in the same transaction.
+//!
+//! Alert ids come from the journalist's device key, the missed deadline and the step, never
+//! from anything local to this watcher, so that the same missed deadline gives the same id on
+//! every watcher the journalist is enrolled with.
+
+use ring::signature::Ed25519KeyPair;
+
+use super::contacts::{Channel, Contact};
+use super::outbox::{Delivery, DeliveryState};
+use super::plan::{Action, Schedule};
+use super::schedule::Emitted;
+use super::store::{AckEntry, Outgoing, Subject};
+use crate::alert::compose::{self, Event, Reader};
+use crate::alert::message::{Header, SignedAlert, alert_id};
+
+/// What signing and linking need from the watcher.
+pub struct Dispatcher<'a> {
+    pub key: &'a Ed25519KeyPair,
+    /// The watcher's public key, base64.
+    pub public_key: String,
+    pub fingerprint: String,
+    /// The watcher's address as contacts reach it (for acknowledgement links).
+    pub public_url: String,
+}
+
+/// Who receives an event.
+fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
+    let contacts = subject.directory.contacts.iter();
+    match emitted {
+        Emitted::Step {
+            action: Action::RemindJournalist,
+            ..
+        } => contacts.filter(|c| c.is_journalist()).collect(),
+        Emitted::Step {
+            action: Action::AlertTier(n),
+            ..
+        } => contacts.filter(|c| c.in_tier(*n)).collect(),
+        // Never to tier 0: the journalist's own phone may be in the coercer's hands.
+        Emitted::Step {
+            action: Action::Release,
+            ..
+        }
+        | Emitted::Duress { .. } => contacts.filter(|c| !c.is_journalist()).collect(),
+        Emitted::AllClear { tiers, .. } => contacts
+            .filter(|c| tiers.iter().any(|t| c.in_tier(*t)))
+            .collect(),
+    }
+}
+
+/// The time zone a contact reads times in.
+fn reader_tz(subject: &Subject, contact: &Contact) -> String {
+    contact
+        .tz
+        .clone()
+        .unwrap_or_else(|| match subject.plan.as_ref().map(|p| &p.schedule) {
+            Some(Schedule::Daily { tz, .. }) => tz.clone(),
+            _ => "UTC".into(),
+        })
+}
+
+/// The ladder's step after `action` (reminders aside), and when it falls due.
+fn next_step(subject: &Subject, action: Action, deadline_ms: i64) -> Option<(Action, i64)> {
+    let plan = subject.plan.as_ref()?;
+    let missed = deadline_ms.saturating_add(plan.grace_ms);
+    let this = plan.steps.iter().find(|s| s.action == action)?;
+    plan.steps
+        .iter()
+        .filter(|s| s.action != Action::RemindJournalist && s.after_ms > this.after_ms)
+        .min_by_key(|s| s.after_ms)
+        .map(|s| (s.action, missed.saturating_add(s.after_ms)))
+}
+
+fn ack_token() -> String {
+    hex::encode(crate::crypto::random_array::<16>())
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        token.trim().as_bytes(),
+    ))
+}
+
+impl Dispatcher<'_> {
+    /// The alerts for everything in `emitted`. Sets `subject.last_alert` for ladder alerts.
+    pub fn expand(&self, subject: &mut Subject, emitted: &[Emitted], now_ms: i64) -> Outgoing {
+        let mut outgoing = Outgoing::default();
+        for event in emitted {
+            let id = self.id_for(subject, event, now_ms);
+            let to = recipients(subject, event);
+            if to.is_empty() {
+                tracing::warn!(subject = %subject.id, alert = %id, "no contact to send this alert to");
+            }
+            let with_ack = matches!(
+                event,
+                Emitted::Step {
+                    action: Action::AlertTier(_) | Action::Release,
+                    ..
+                } | Emitted::Duress { .. }
+            );
+            let names: Vec<String> = to.iter().map(|c| c.name.clone()).collect();
+            let mut index = 0;
+            for contact in &to {
+                let token = with_ack.then(ack_token);
+                let ack_url = token
+                    .as_ref()
+                    .map(|t| format!("{}/a/{t}", self.public_url.trim_end_matches('/')));
+                let tz = reader_tz(subject, contact);
+                let reader = Reader {
+                    name: &subject.name,
+                    lang: contact.lang,
+                    tz: &tz,
+                    fingerprint: &self.fingerprint,
+                    instructions: &subject.directory.instructions,
+                };
+                let (step, composed) = match event {
+                    Emitted::Step {
+                        action: Action::RemindJournalist,
+                        due_ms,
+                        deadline_ms,
+                        ..
+                    } => (
+                        "remind".to_string(),
+                        Event::Reminder {
+                            deadline_ms: *deadline_ms,
+                            missed: due_ms >= deadline_ms,
+                        },
+                    ),
+                    Emitted::Step {
+                        action,
+                        cycle,
+                        deadline_ms,
+                        ..
+                    } => (
+                        action.label(),
+                        Event::Step {
+                            action: *action,
+                            deadline_ms: *deadline_ms,
+                            last_checkin_ms: subject.state.last_checkin_ms,
+                            cycle_start_ms: subject.state.cycle_start_ms,
+                            duress_seen: subject.duress_cycle == Some(*cycle),
+                            next: next_step(subject, *action, *deadline_ms),
+                            ack_url: ack_url.as_deref(),
+                        },
+                    ),
+                    Emitted::Duress { .. } => (
+                        "duress".to_string(),
+                        Event::Duress {
+                            at_ms: now_ms,
+                            ack_url: ack_url.as_deref(),
+                        },
+                    ),
+                    Emitted::AllClear { .. } => (
+                        "all-clear".to_string(),
+                        Event::AllClear {
+                            at_ms: now_ms,
+                            alert: subject.last_alert.as_deref().unwrap_or("-"),
+                        },
+                    ),
+                };
+                let (title, body) = compose::compose(&reader, &composed);
+                let alert = self.sign(&id, &step, subject, contact, &title, &body, now_ms);
+                for channel in &contact.channels {
+                    outgoing.deliveries.push(self.delivery(
+                        &id,
+                        index,
+                        subject,
+                        contact,
+                        channel,
+                        &title,
+                        &alert,
+                        ack_url.clone(),
+                        now_ms,
+                    ));
+                    index += 1;
+                }
+                if let Some(token) = token {
+                    outgoing.acks.push((
+                        token_hash(&token),
+                        AckEntry {
+                            subject: subject.id.clone(),
+                            alert_id: id.clone(),
+                            contact: contact.name.clone(),
+                            others: names
+                                .iter()
+                                .filter(|n| **n != contact.name)
+                                .cloned()
+                                .collect(),
+                            acked_ms: None,
+                        },
+                    ));
+                }
+            }
+            if let Emitted::Step {
+                action: Action::AlertTier(_) | Action::Release,
+                ..
+            } = event
+            {
+                subject.last_alert = Some(id);
+            }
+        }
+        outgoing
+    }
+
+    /// The notices telling the others that `entry.contact` took the alert on.
+    pub fn ack_notices(&self, subject: &Subject, entry: &AckEntry, now_ms: i64) -> Outgoing {
+        let mut outgoing = Outgoing::default();
+        let acker = subject.directory.find(&entry.contact);
+        let role = acker.map(|c| c.role.as_str()).unwrap_or("");
+        let id = alert_id(&[b"ack", entry.alert_id.as_bytes(), entry.contact.as_bytes()]);
+        let mut index = 0;
+        for contact in entry
+            .others
+            .iter()
+            .filter_map(|name| subject.directory.find(name))
+        {
+            let tz = reader_tz(subject, contact);
+            let reader = Reader {
+                name: &subject.name,
+                lang: contact.lang,
+                tz: &tz,
+                fingerprint: &self.fingerprint,
+                instructions: &subject.directory.instructions,
+            };
+            let (title, body) = compose::compose(
+                &reader,
+                &Event::Ack {
+                    contact: &entry.contact,
+                    role,
+                    at_ms: now_ms,
+                    alert: &entry.alert_id,
+                },
+            );
+            let alert = self.sign(&id, "ack", subject, contact, &title, &body, now_ms);
+            for channel in &contact.channels {
+                outgoing.deliveries.push(self.delivery(
+                    &id, index, subject, contact, channel, &title, &alert, None, now_ms,
+                ));
+                index += 1;
+            }
+        }
+        outgoing
+    }
+
+    /// A clearly marked test alert for each channel of `contacts`.
+    pub fn tests(&self, subject: &Subject, contacts: &[&Contact], now_ms: i64) -> Vec<Delivery> {
+        let id = hex::encode(crate::crypto::random_array::<16>());
+        let mut out = Vec::new();
+        let mut index = 0;
+        for contact in contacts {
+            let tz = reader_tz(subject, contact);
+            let reader = Reader {
+                name: &subject.name,
+                lang: contact.lang,
+                tz: &tz,
+                fingerprint: &self.fingerprint,
+                instructions: "",
+            };
+            let (title, body) = compose::compose(&reader, &Event::Test);
+            let alert = self.sign(&id, "test", subject, contact, &title, &body, now_ms);
+            for channel in &contact.channels {
+                out.push(self.delivery(
+                    &id, index, subject, contact, channel, &title, &alert, None, now_ms,
+                ));
+                index += 1;
+            }
+        }
+        out
+    }
+
+    fn id_for(&self, subject: &Subject, event: &Emitted, now_ms: i64) -> String {
+        let device = subject.device_key.as_slice();
+        match event {
+            Emitted::Step {
+                action,
+                deadline_ms,
+                due_ms,
+                ..
+            } => alert_id(&[
+                device,
+                &deadline_ms.to_be_bytes(),
+                action.label().as_bytes(),
+                // Reminders differ by how long before the deadline they fall.
+                &if *action == Action::RemindJournalist {
+                    due_ms.to_be_bytes()
+                } else {
+                    [0; 8]
+                },
+            ]),
+            Emitted::Duress { .. } => alert_id(&[device, b"duress", &now_ms.to_be_bytes()]),
+            Emitted::AllClear { .. } => alert_id(&[
+                device,
+                b"all-clear",
+                subject.last_alert.as_deref().unwrap_or("").as_bytes(),
+            ]),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sign(
+        &self,
+        id: &str,
+        step: &str,
+        subject: &Subject,
+        contact: &Contact,
+        title: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> SignedAlert {
+        SignedAlert::sign(
+            &Header {
+                id: id.to_string(),
+                step: step.to_string(),
+                subject: subject.name.clone(),
+                issued_ms: now_ms,
+                lang: contact.lang,
+                watcher_key: self.public_key.clone(),
+                title: title.to_string(),
+            },
+            body,
+            self.key,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn delivery(
+        &self,
+        id: &str,
+        index: usize,
+        subject: &Subject,
+        contact: &Contact,
+        channel: &Channel,
+        title: &str,
+        alert: &SignedAlert,
+        ack_url: Option<String>,
+        now_ms: i64,
+    ) -> Delivery {
+        Delivery {
+            key: format!("{id}.{index}"),
+            alert_id: id.to_string(),
+            subject: subject.id.clone(),
+            contact: contact.name.clone(),
+            channel: channel.clone(),
+            title: title.to_string(),
+            alert: alert.clone(),
+            ack_url,
+            created_ms: now_ms,
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_ms: now_ms,
+            history: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The outbox's records and policy: one delivery per (alert, contact, channel), written before
+//! any attempt and kept, with every attempt's outcome, until the channel accepts it or an
+//! operator gives up on it. Pure: the store persists these, `channels` carries them out, and
+//! the retry schedule is computed here from the attempt count and a random draw.
+
+use serde::{Deserialize, Serialize};
+
+use super::contacts::Channel;
+use crate::alert::message::SignedAlert;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered {
+        at_ms: i64,
+    },
+    /// An operator gave up on it (`posbon watch outbox --give-up`).
+    GivenUp {
+        at_ms: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub at_ms: i64,
+    /// Why it failed; `None` when the channel accepted it.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `ALERT-ID.N`: unique, and the same on every retry (an idempotency key for receivers).
+    pub key: String,
+    pub alert_id: String,
+    pub subject: String,
+    pub contact: String,
+    pub channel: Channel,
+    pub title: String,
+    pub alert: SignedAlert,
+    /// The acknowledgement link, for channels that show it apart from the text.
+    #[serde(default)]
+    pub ack_url: Option<String>,
+    pub created_ms: i64,
+    pub state: DeliveryState,
+    /// Attempts so far (the history keeps only the last few).
+    pub attempts: u32,
+    pub next_attempt_ms: i64,
+    pub history: Vec<Attempt>,
+}
+
+/// How many attempts the history keeps; the count keeps counting.
+const HISTORY: usize = 20;
+
+/// When to try again after failures.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub first_ms: i64,
+    pub max_ms: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_ms: 2_000,
+            max_ms: 15 * 60_000,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after `attempts` failed attempts: doubling from `first_ms` up to `max_ms`,
+    /// then spread by a random factor in [0.75, 1.25) (`unit` in [0, 1)), so that many
+    /// alerts failing together do not all come back at the same moment.
+    pub fn delay_ms(&self, attempts: u32, unit: f64) -> i64 {
+        let doublings = attempts.saturating_sub(1).min(30);
+        let base = self
+            .first_ms
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_ms);
+        let factor = 0.75 + 0.5 * unit.clamp(0.0, 1.0);
+        ((base as f64) * factor) as i64
+    }
+}
+
+impl Delivery {
+    /// Records an attempt's outcome and schedules the next one if it failed.
+    pub fn record(&mut self, at_ms: i64, error: Option<String>, policy: &RetryPolicy, unit: f64) {
+        self.attempts += 1;
+        match &error {
+            None => self.state = DeliveryState::Delivered { at_ms },
+            Some(_) => {
+                self.next_attempt_ms = at_ms + policy.delay_ms(self.attempts, unit);
+            }
+        }
+        self.history.push(Attempt { at_ms, error });
+        if self.history.len() > HISTORY {
+            self.history.remove(0);
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.state == DeliveryState::Pending
+    }
+
+    /// The last failure, if the last attempt failed.
+    pub fn last_error(&self) -> Option<&str> {
+        self.history.last().and_then(|a| a.error.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_with_jitter_up_to_a_ceiling() {
+        let policy = RetryPolicy {
+            first_ms: 1_000,
+            max_ms: 60_000,
+        };
+        assert_eq!(policy.delay_ms(1, 0.5), 1_000);
+        assert_eq!(policy.delay_ms(2, 0.5), 2_000);
+        assert_eq!(policy.delay_ms(5, 0.5), 16_000);
+        assert_eq!(policy.delay_ms(40, 0.5), 60_000);
+        assert_eq!(policy.delay_ms(3, 0.0), 3_000);
+        assert_eq!(policy.delay_ms(3, 0.999_999), 4_999);
+    }
+
+    #[test]
+    fn a_failure_keeps_it_pending_and_a_success_ends_it() {
+        let mut delivery = Delivery {
+            key: "a.0".into(),
+            alert_id: "a".into(),
+            subject: "s".into(),
+            contact: "c".into(),
+            channel: Channel::Email("c@example.org".into()),
+            title: "t".into(),
+            alert: SignedAlert {
+                text: String::new(),
+                signature: String::new(),
+            },
+            ack_url: None,
+            created_ms: 0,
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_ms: 0,
+            history: vec![],
+        };
+        let policy = RetryPolicy::default();
+        for n in 0..30 {
+            delivery.record(n * 1_000, Some("refused".into()), &policy, 0.5);
+            assert!(delivery.is_pending());
+            assert!(delivery.next_attempt_ms > n * 1_000);
+        }
+        assert_eq!(delivery.history.len(), HISTORY);
+        assert_eq!(delivery.last_error(), Some("refused"));
+        delivery.record(99_000, None, &policy, 0.5);
+        assert_eq!(delivery.state, DeliveryState::Delivered { at_ms: 99_000 });
+        assert_eq!(delivery.attempts, 31);
+    }
+}

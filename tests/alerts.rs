@@ -1,0 +1,704 @@
+//! Alerts end to end: the real watcher, the real CLI, a real SMTP server (aiosmtpd) and an
+//! HTTP receiver standing in for Telegram, Signal, Matrix, ntfy and webhooks. Every alert that
+//! arrives is checked with `posbon alert verify`, as a lawyer would.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::receivers::{Received, Receiver, SmtpSink};
+use common::watcher::{Daemon, invite};
+use common::*;
+
+const BOT_TOKEN: &str = "123456:SECRET-bot-token-never-logged";
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A journalist's vault enrolled with a watcher whose channels all lead to `hub` and `smtp`.
+struct World {
+    v: TestVault,
+    daemon: Daemon,
+    hub: Receiver,
+    smtp: SmtpSink,
+}
+
+fn world() -> World {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let smtp = SmtpSink::start(&v.path("mail"));
+    let token = v.secret_file("bot-token", BOT_TOKEN);
+    let matrix_token = v.secret_file("matrix-token", "syt_matrix_secret");
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[telegram]
+url = "{hub}/telegram"
+token_file = "{token}"
+
+[signal]
+gateway = "{hub}/signal"
+number = "+992900000001"
+
+[matrix]
+url = "{hub}/matrix"
+token_file = "{matrix_token}"
+
+[delivery]
+retry_first = "1s"
+retry_max = "2s"
+timeout = "2s"
+"#,
+            hub = hub.url(),
+            token = token.display(),
+            matrix_token = matrix_token.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap(), "--smtp", &smtp.url()],
+    );
+    let code = invite(&daemon.data, "Rustam Nazarov");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    World {
+        v,
+        daemon,
+        hub,
+        smtp,
+    }
+}
+
+/// The alert text a hub request carries, by channel.
+fn text_of(r: &Received) -> String {
+    let json = r.json();
+    for field in ["text", "message", "body"] {
+        if let Some(text) = json[field].as_str() {
+            return text.to_string();
+        }
+    }
+    panic!("no alert text in {r:?}")
+}
+
+/// `posbon alert verify` on `input`; returns (exit code, stdout, stderr).
+fn verify(dir: &Path, input: &[u8], watcher: &str) -> (i32, String, String) {
+    let file = dir.join(format!("alert-{}", std::process::id()));
+    std::fs::write(&file, input).unwrap();
+    let out = posbon()
+        .args(["alert", "verify", "--watcher", watcher])
+        .arg(&file)
+        .output()
+        .unwrap();
+    (code(&out), stdout(&out), stderr(&out))
+}
+
+fn field(verified: &str, name: &str) -> String {
+    verified
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name} in {verified}"))
+        .to_string()
+}
+
+fn step_of(r: &Received) -> String {
+    if let Some(step) = r.json()["step"].as_str() {
+        return step.to_string();
+    }
+    text_of(r)
+        .lines()
+        .find_map(|l| l.strip_prefix("step: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The decoded text of an e-mail as received (any transfer encoding).
+fn mail_text(mail: &[u8]) -> String {
+    mail_parser::MessageParser::default()
+        .parse(mail)
+        .and_then(|m| m.body_text(0).map(|t| t.to_string()))
+        .unwrap_or_default()
+}
+
+fn mail_step(mail: &[u8]) -> String {
+    mail_text(mail)
+        .lines()
+        .find_map(|l| l.strip_prefix("step: "))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_follows() {
+    let w = world();
+    let hub = w.hub.url();
+    // Contacts are kept in the vault and sent to the watcher with each change.
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--role",
+            "lawyer",
+            "--tz",
+            "Asia/Dushanbe",
+            "--email",
+            "dilnoza@example.org",
+            "--telegram",
+            "-100123",
+            "--webhook",
+            &format!("{hub}/hook/dilnoza"),
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--role",
+            "NANSMIT",
+            "--signal",
+            "+992900000002",
+            "--matrix",
+            "!duty:example.org",
+            "--ntfy",
+            &format!("{hub}/pavel-topic"),
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Sam",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--tier",
+            "2",
+            "--role",
+            "editor",
+            "--email",
+            "editor@example.org",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Me",
+            "--lang",
+            "en",
+            "--tier",
+            "0",
+            "--webhook",
+            &format!("{hub}/hook/me"),
+        ],
+        "",
+    );
+    w.v.ok(
+        &["contact", "instructions"],
+        "Call Dilnoza first. Case 12/2026, Sino district court. Insulin twice a day.",
+    );
+    let listed = w.v.ok(&["contact", "list"], "");
+    assert!(
+        listed.contains("Dilnoza\tlawyer\ttg\ttier 1\temail:dilnoza@example.org webhook:")
+            && listed.contains(" telegram:-100123"),
+        "{listed}"
+    );
+    assert!(listed.contains("Insulin"), "{listed}");
+
+    w.v.ok(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "2s",
+            "--grace",
+            "0s",
+            "--step",
+            "remind:0s",
+            "--step",
+            "tier1:0s",
+            "--step",
+            "tier2:1s",
+        ],
+        "",
+    );
+    // Then silence.
+    let received = |prefix: &str, step: &str| -> Vec<Received> {
+        w.hub
+            .received()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix) && step_of(r) == step)
+            .collect()
+    };
+    let mails = |step: &str| -> Vec<Vec<u8>> {
+        SmtpSink::messages(&w.smtp.dir)
+            .into_iter()
+            .filter(|m| mail_step(m) == step)
+            .collect()
+    };
+    wait_until(
+        "tier 1 and tier 2 on every channel",
+        Duration::from_secs(30),
+        || {
+            received("/telegram", "tier1").len() == 1
+                && received("/hook/dilnoza", "tier1").len() == 1
+                && received("/signal", "tier2").len() == 1
+                && received("/matrix", "tier2").len() == 1
+                && received("/", "tier2").iter().any(|r| r.path == "/")
+                && mails("tier1").len() == 2
+                && mails("tier2").len() == 1
+                && received("/hook/me", "remind").len() == 1
+        },
+    );
+
+    // Every alert, on every channel, is genuine for the watcher's fingerprint.
+    let fp = &w.daemon.fingerprint;
+    let dir = w.v.temp.path();
+    let mut ids = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for mail in mails("tier1").iter().chain(mails("tier2").iter()) {
+        let (status, out, err) = verify(dir, mail, fp);
+        assert_eq!(status, 0, "an e-mail as received: {err}");
+        ids.entry(field(&out, "step"))
+            .or_default()
+            .push(field(&out, "id"));
+    }
+    for r in w.hub.received() {
+        let input = if r.path.starts_with("/hook") {
+            r.body.clone()
+        } else {
+            text_of(&r).into_bytes()
+        };
+        let (status, out, err) = verify(dir, &input, fp);
+        assert_eq!(status, 0, "{}: {err}", r.path);
+        assert!(out.starts_with("GENUINE"), "{out}");
+        ids.entry(field(&out, "step"))
+            .or_default()
+            .push(field(&out, "id"));
+    }
+    // One id per missed deadline and step, whatever the channel or contact.
+    for (step, list) in &ids {
+        assert!(list.windows(2).all(|p| p[0] == p[1]), "{step}: {list:?}");
+    }
+
+    // In the reader's language and time zone, with the journalist's instructions.
+    let telegram = &received("/telegram", "tier1")[0];
+    assert!(
+        telegram.path.contains(BOT_TOKEN),
+        "the bot API is called with the token"
+    );
+    let tajik = text_of(telegram);
+    assert!(
+        tajik.contains("lang: tg") && tajik.contains("Rustam Nazarov"),
+        "{tajik}"
+    );
+    assert!(tajik.chars().any(|c| "ғӣқӯҳҷ".contains(c)), "{tajik}");
+    assert!(
+        tajik.contains("(Asia/Dushanbe)") && tajik.contains("Insulin"),
+        "{tajik}"
+    );
+    assert!(
+        tajik.contains("/a/"),
+        "a tier alert carries an acknowledgement link"
+    );
+    let russian = text_of(&received("/signal", "tier2")[0]);
+    assert!(
+        russian.contains("lang: ru") && russian.contains("Sino"),
+        "{russian}"
+    );
+    assert!(
+        russian.chars().filter(|c| ('а'..='я').contains(c)).count() > 100,
+        "{russian}"
+    );
+    let signal = received("/signal", "tier2")[0].json();
+    assert_eq!(signal["recipients"][0], "+992900000002");
+    assert_eq!(signal["number"], "+992900000001");
+    let matrix = &received("/matrix", "tier2")[0];
+    assert_eq!(matrix.method, "PUT");
+    assert!(
+        matrix.path.contains("/_matrix/client/v3/rooms/")
+            && matrix.path.contains("/send/m.room.message/")
+    );
+    assert_eq!(matrix.headers["authorization"], "Bearer syt_matrix_secret");
+    let english = mails("tier1")
+        .iter()
+        .map(|m| mail_text(m))
+        .find(|t| t.contains("lang: en"))
+        .expect("Sam's e-mail");
+    assert!(
+        english.contains("Rustam Nazarov has not checked in"),
+        "{english}"
+    );
+    assert!(english.contains("step \"tier 2\" follows"), "{english}");
+    let reminder = text_of(&received("/hook/me", "remind")[0]);
+    assert!(reminder.contains("Check in now"), "{reminder}");
+
+    // Webhooks carry an HMAC under the watcher's webhook key.
+    let key = std::fs::read_to_string(w.daemon.data.join("webhook.key")).unwrap();
+    let hook = &received("/hook/dilnoza", "tier1")[0];
+    assert!(posbon::watch::channels::webhook_hmac_matches(
+        key.trim().as_bytes(),
+        &hook.body,
+        &hook.headers["x-posbon-hmac"]
+    ));
+    let json = hook.json();
+    for name in ["id", "subject", "step", "lang", "text", "signature"] {
+        assert!(json[name].is_string(), "{name} in {json}");
+    }
+    assert!(!posbon::watch::channels::webhook_hmac_matches(
+        b"another key",
+        &hook.body,
+        &hook.headers["x-posbon-hmac"]
+    ));
+
+    // The journalist is back: everyone alerted hears the all-clear, in their language.
+    w.v.ok(&["checkin"], "");
+    wait_until(
+        "the all-clear on every channel",
+        Duration::from_secs(20),
+        || {
+            received("/telegram", "all-clear").len() == 1
+                && received("/signal", "all-clear").len() == 1
+                && received("/hook/dilnoza", "all-clear").len() == 1
+                && mails("all-clear").len() == 2
+        },
+    );
+    assert!(
+        received("/hook/me", "all-clear").is_empty(),
+        "tier 0 was never alerted"
+    );
+    let clear = text_of(&received("/hook/dilnoza", "all-clear")[0]);
+    let tier2_id = &ids["tier2"][0];
+    assert!(
+        clear.contains(tier2_id.as_str()),
+        "the all-clear names the alert it ends: {clear}"
+    );
+    w.v.ok(&["pause", "--for", "1h"], "");
+
+    // The outbox, read while the daemon runs, shows every delivery as delivered.
+    let outbox = posbon()
+        .args(["watch", "outbox", "--json", "--data"])
+        .arg(&w.daemon.data)
+        .output()
+        .unwrap();
+    assert!(outbox.status.success(), "{}", stderr(&outbox));
+    let lines: Vec<serde_json::Value> = stdout(&outbox)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 14, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["state"] != "delivered")
+            .all(|l| l["state"] == "pending" && l["title"].as_str().unwrap().contains("posbon")),
+        "{lines:?}"
+    );
+    assert!(
+        !w.daemon.log().contains(BOT_TOKEN),
+        "the bot token never reaches the log"
+    );
+    assert!(
+        !w.daemon.log().contains("Insulin"),
+        "nor do the instructions"
+    );
+}
+
+#[test]
+fn an_acknowledgement_is_recorded_once_and_told_to_the_others_of_the_tier() {
+    let w = world();
+    let hub = w.hub.url();
+    for name in ["Dilnoza", "Farhod"] {
+        w.v.ok(
+            &[
+                "contact",
+                "add",
+                name,
+                "--lang",
+                "ru",
+                "--tier",
+                "1",
+                "--role",
+                "lawyer",
+                "--webhook",
+                &format!("{hub}/hook/{name}"),
+            ],
+            "",
+        );
+    }
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    let at = |name: &str, step: &str| -> Vec<Received> {
+        w.hub
+            .received()
+            .into_iter()
+            .filter(|r| r.path == format!("/hook/{name}") && step_of(r) == step)
+            .collect()
+    };
+    wait_until("tier 1 at both", Duration::from_secs(20), || {
+        !at("Dilnoza", "tier1").is_empty() && !at("Farhod", "tier1").is_empty()
+    });
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let alert = at("Dilnoza", "tier1")[0].json();
+    let link = alert["ack_url"].as_str().unwrap().to_string();
+    assert!(link.starts_with(&w.daemon.url), "{link}");
+    let http = reqwest::blocking::Client::new();
+
+    // Opening the link (as a link preview would) confirms nothing.
+    let page = http.get(&link).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("<form method=\"post\"") && html.contains("lang=\"ru\""),
+        "{html}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(at("Farhod", "ack").is_empty());
+
+    let confirmed = http.post(&link).send().unwrap();
+    assert_eq!(confirmed.status(), 200);
+    wait_until("the others are told", Duration::from_secs(20), || {
+        at("Farhod", "ack").len() == 1
+    });
+    let notice = text_of(&at("Farhod", "ack")[0]);
+    assert!(
+        notice.contains("Dilnoza") && notice.contains(alert["id"].as_str().unwrap()),
+        "{notice}"
+    );
+    let (status, _, err) = verify(
+        w.v.temp.path(),
+        &at("Farhod", "ack")[0].body,
+        &w.daemon.fingerprint,
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(
+        at("Dilnoza", "ack").is_empty(),
+        "the one who took it on is not told"
+    );
+
+    // A second confirmation sends nothing more; an unknown link is refused.
+    assert_eq!(http.post(&link).send().unwrap().status(), 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(at("Farhod", "ack").len(), 1);
+    let forged = format!("{}/a/{}", w.daemon.url, "0".repeat(32));
+    assert_eq!(http.post(&forged).send().unwrap().status(), 404);
+}
+
+#[test]
+fn contact_test_reports_each_channel_and_sends_a_marked_genuine_test() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let invite_code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &invite_code], "");
+    // Saved in the vault and sent to the watcher.
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "tg",
+            "--tier",
+            "2",
+            "--webhook",
+            &format!("{}/hook", hub.url()),
+            "--telegram",
+            "@dilnoza_law",
+        ],
+        "",
+    );
+    let out = v.run(&["contact", "test"], "");
+    assert_eq!(code(&out), 1, "a channel failed: {}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains(&format!("Dilnoza webhook:{}/hook: accepted", hub.url())),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("telegram:@dilnoza_law: FAILED: this watcher has no Telegram bot configured"),
+        "{report}"
+    );
+    let test = &hub.received()[0];
+    let (status, verified, err) = verify(v.temp.path(), &test.body, &daemon.fingerprint);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(field(&verified, "step"), "test");
+    assert!(text_of(test).contains("lang: tg"));
+
+    // Mistakes are refused before anything is saved.
+    for bad in [
+        vec!["--email", "not-an-address"],
+        vec!["--webhook", "file:///etc/passwd"],
+        vec!["--signal", "12345"],
+        vec![],
+    ] {
+        let mut args = vec!["contact", "add", "X", "--lang", "ru", "--tier", "1"];
+        args.extend(bad.iter());
+        let out = v.run(&args, "");
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+    }
+    let out = v.run(&["contact", "test", "Nobody"], "");
+    assert_eq!(code(&out), 2);
+    v.ok(&["contact", "remove", "Dilnoza"], "");
+    assert!(!v.ok(&["contact", "list"], "").contains("Dilnoza"));
+}
+
+#[test]
+fn alert_verify_refuses_an_altered_alert_and_the_wrong_watcher() {
+    let w = world();
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Sam",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--email",
+            "sam@example.org",
+            "--webhook",
+            &format!("{}/hook", w.hub.url()),
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert", Duration::from_secs(20), || {
+        !SmtpSink::messages(&w.smtp.dir).is_empty() && !w.hub.received().is_empty()
+    });
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let dir = w.v.temp.path();
+    let fp = &w.daemon.fingerprint;
+    let mail = SmtpSink::messages(&w.smtp.dir).remove(0);
+    assert_eq!(verify(dir, &mail, fp).0, 0);
+
+    // The same alert, re-sent as a plain e-mail with one word changed.
+    let text = mail_text(&mail);
+    let altered = format!(
+        "From: someone@example.org\r\nSubject: fwd\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
+        text.replacen("has not checked in", "has now checked in", 1)
+    );
+    assert!(altered.contains("has now checked in"));
+    let unaltered = format!(
+        "From: someone@example.org\r\nSubject: fwd\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}"
+    );
+    assert_eq!(
+        verify(dir, unaltered.as_bytes(), fp).0,
+        0,
+        "a forwarded copy still verifies"
+    );
+    let (status, _, err) = verify(dir, altered.as_bytes(), fp);
+    assert_eq!(status, 10, "{err}");
+    assert!(
+        err.contains("NOT GENUINE") && err.contains("altered or forged"),
+        "{err}"
+    );
+
+    let (status, _, err) = verify(dir, &mail, "0000-1111-2222-3333");
+    assert_eq!(status, 10);
+    assert!(err.contains("not by 0000-1111-2222-3333"), "{err}");
+
+    let mut json = w.hub.received()[0].json();
+    json["subject"] = "Someone else".into();
+    let (status, _, err) = verify(dir, json.to_string().as_bytes(), fp);
+    assert_eq!(status, 10, "{err}");
+    let (status, _, err) = verify(dir, b"Dear colleague, all is well.", fp);
+    assert_eq!(status, 10);
+    assert!(err.contains("no posbon alert"), "{err}");
+}
+
+#[test]
+fn a_duress_check_in_alerts_the_contacts_but_never_the_journalists_own_channel() {
+    let w = world();
+    let hub = w.hub.url();
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Me",
+            "--lang",
+            "tg",
+            "--tier",
+            "0",
+            "--webhook",
+            &format!("{hub}/hook/me"),
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Ed",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--webhook",
+            &format!("{hub}/hook/ed"),
+        ],
+        "",
+    );
+    w.v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    let duress = w.v.set_duress("a quiet river at dawn");
+    let out = w.v.run_with_pass(&duress, &["checkin"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let at = |path: &str| -> Vec<Received> {
+        w.hub
+            .received()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    };
+    wait_until("the duress alert", Duration::from_secs(20), || {
+        at("/hook/ed").iter().any(|r| step_of(r) == "duress")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        at("/hook/me").is_empty(),
+        "nothing goes to the journalist's own phone"
+    );
+    let alert = at("/hook/ed")
+        .into_iter()
+        .find(|r| step_of(r) == "duress")
+        .unwrap();
+    assert!(
+        text_of(&alert).contains("duress code"),
+        "{}",
+        text_of(&alert)
+    );
+    let (status, _, err) = verify(w.v.temp.path(), &alert.body, &w.daemon.fingerprint);
+    assert_eq!(status, 0, "{err}");
+}

@@ -1,0 +1,217 @@
+//! Stand-ins for the far side of alert channels, on loopback: a real SMTP server (Python's
+//! aiosmtpd from Debian, in `tests/receivers/smtp_sink.py`) and an HTTP receiver that plays
+//! Telegram, Signal's gateway, ntfy, Matrix and webhooks, and can refuse, fail, hang, or be
+//! down until told to come up.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl SmtpSink {
+    /// Starts aiosmtpd on `port`, writing each message to a file in `dir`; the first
+    /// `refuse_first` messages get a temporary failure.
+    pub fn start_on(port: u16, dir: &Path, refuse_first: u32) -> SmtpSink {
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/receivers/smtp_sink.py"
+            ))
+            .arg(port.to_string())
+            .arg(dir)
+            .args(["--refuse-first", &refuse_first.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd (apt-get install python3-aiosmtpd)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        SmtpSink {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn start(dir: &Path) -> SmtpSink {
+        Self::start_on(free_port(), dir, 0)
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received, as received (RFC 5322 bytes), oldest first.
+    pub fn messages(dir: &Path) -> Vec<Vec<u8>> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Accept,
+    /// Answer with this status and record nothing.
+    Status(u16),
+    /// Never answer (until the client gives up).
+    Hang,
+}
+
+/// An HTTP server on loopback that records what it accepts.
+pub struct Receiver {
+    pub port: u16,
+    got: Arc<Mutex<Vec<Received>>>,
+    mode: Arc<Mutex<Mode>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Receiver {
+    /// Listening at once.
+    pub fn start() -> Receiver {
+        let mut receiver = Self::down();
+        receiver.come_up();
+        receiver
+    }
+
+    /// A port chosen, nothing listening on it yet (see [`Receiver::come_up`]).
+    pub fn down() -> Receiver {
+        Receiver {
+            port: free_port(),
+            got: Arc::default(),
+            mode: Arc::new(Mutex::new(Mode::Accept)),
+            runtime: None,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Everything accepted so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+
+    pub fn come_up(&mut self) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let got = self.got.clone();
+        let mode = self.mode.clone();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", self.port)))
+            .expect("the receiver's port is free");
+        runtime.spawn(async move {
+            let app = axum::Router::new().fallback(
+                move |method: axum::http::Method,
+                      uri: axum::http::Uri,
+                      headers: axum::http::HeaderMap,
+                      body: axum::body::Bytes| {
+                    let got = got.clone();
+                    let mode = mode.clone();
+                    async move {
+                        let current = *mode.lock().unwrap();
+                        match current {
+                            Mode::Accept => {
+                                got.lock().unwrap().push(Received {
+                                    method: method.to_string(),
+                                    path: uri.path().to_string(),
+                                    headers: headers
+                                        .iter()
+                                        .map(|(k, v)| {
+                                            (
+                                                k.as_str().to_string(),
+                                                String::from_utf8_lossy(v.as_bytes()).to_string(),
+                                            )
+                                        })
+                                        .collect(),
+                                    body: body.to_vec(),
+                                });
+                                (axum::http::StatusCode::OK, "{\"ok\":true}")
+                            }
+                            Mode::Status(code) => (
+                                axum::http::StatusCode::from_u16(code).unwrap(),
+                                "{\"ok\":false}",
+                            ),
+                            Mode::Hang => {
+                                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+                                (axum::http::StatusCode::OK, "{\"ok\":true}")
+                            }
+                        }
+                    }
+                },
+            );
+            let _ = axum::serve(listener, app).await;
+        });
+        self.runtime = Some(runtime);
+    }
+
+    /// Stops listening (what was received stays readable).
+    pub fn go_down(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.go_down();
+    }
+}
