@@ -105,6 +105,9 @@ pub enum Mode {
     Status(u16),
     /// Never answer (until the client gives up).
     Hang,
+    /// Accept after this many milliseconds (the request is recorded even if the sender
+    /// has gone away meanwhile, as a real server would have acted on it).
+    Delay(u64),
 }
 
 /// An HTTP server on loopback that records what it accepts.
@@ -166,9 +169,13 @@ impl Receiver {
                     let got = got.clone();
                     let mode = mode.clone();
                     async move {
-                        let current = *mode.lock().unwrap();
+                        let mut current = *mode.lock().unwrap();
+                        if let Mode::Delay(ms) = current {
+                            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                            current = Mode::Accept;
+                        }
                         match current {
-                            Mode::Accept => {
+                            Mode::Accept | Mode::Delay(_) => {
                                 got.lock().unwrap().push(Received {
                                     method: method.to_string(),
                                     path: uri.path().to_string(),

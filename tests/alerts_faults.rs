@@ -1,0 +1,321 @@
+//! Alert delivery under faults: channels that refuse, fail, hang or are down at first, and a
+//! watcher killed with SIGKILL in the middle of sending. Faults may delay an alert; none may
+//! lose one, and after dropping repeats by id each arrives exactly once.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use common::receivers::{Mode, Receiver, SmtpSink, free_port};
+use common::watcher::{Daemon, action_labels, actions, invite};
+use common::*;
+
+const BOT_TOKEN: &str = "987654:ANOTHER-secret-token";
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `posbon watch outbox --json`, one object per delivery.
+fn outbox(data: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = posbon()
+        .args(["watch", "outbox", "--json", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn refusals_errors_timeouts_and_dead_servers_delay_alerts_but_lose_none() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    hub.set_mode(Mode::Status(500));
+    let telegram = Receiver::start();
+    telegram.set_mode(Mode::Hang);
+    let mut ntfy = Receiver::down();
+    let smtp_port = free_port();
+    let token = v.secret_file("bot-token", BOT_TOKEN);
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[telegram]\nurl = \"{}\"\ntoken_file = \"{}\"\n\n[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"1s\"\n",
+            telegram.url(),
+            token.display(),
+            hub.url()
+        ),
+    )
+    .unwrap();
+    let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap(), "--smtp", &smtp_url],
+    );
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--email",
+            "dilnoza@example.org",
+            "--telegram",
+            "42",
+            "--webhook",
+            &format!("{}/hook", hub.url()),
+            "--signal",
+            "+992900000002",
+            "--ntfy",
+            &format!("{}/topic", ntfy.url()),
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+
+    // Every channel fails, each for its own reason, and keeps being retried.
+    wait_until(
+        "five failing deliveries, each tried twice",
+        Duration::from_secs(40),
+        || {
+            let lines = outbox(&daemon.data);
+            lines.len() == 5
+                && lines
+                    .iter()
+                    .all(|l| l["state"] == "failing" && l["attempts"].as_u64() >= Some(2))
+        },
+    );
+    let reasons: BTreeMap<String, String> = outbox(&daemon.data)
+        .iter()
+        .map(|l| {
+            (
+                l["channel"]
+                    .as_str()
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                l["last_error"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons["webhook"], "refused with HTTP 500");
+    assert_eq!(reasons["signal"], "refused with HTTP 500");
+    assert_eq!(reasons["telegram"], "timed out");
+    assert_eq!(reasons["ntfy"], "cannot connect");
+    assert!(reasons["email"].starts_with("SMTP:"), "{reasons:?}");
+    let table = posbon()
+        .args(["watch", "outbox", "--data"])
+        .arg(&daemon.data)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&table).contains("last error: refused with HTTP 500"),
+        "{}",
+        stdout(&table)
+    );
+
+    // The channels come back (the SMTP server refuses once more on its first message).
+    hub.set_mode(Mode::Accept);
+    telegram.set_mode(Mode::Accept);
+    ntfy.come_up();
+    let mail_dir = v.path("mail");
+    let _smtp = SmtpSink::start_on(smtp_port, &mail_dir, 1);
+    wait_until("every channel delivered", Duration::from_secs(40), || {
+        outbox(&daemon.data)
+            .iter()
+            .all(|l| l["state"] == "delivered")
+    });
+    let ids: BTreeSet<String> = hub
+        .received()
+        .iter()
+        .chain(telegram.received().iter())
+        .chain(ntfy.received().iter())
+        .map(|r| {
+            let json = r.json();
+            let text = ["text", "message"]
+                .iter()
+                .find_map(|f| json[f].as_str().map(str::to_string))
+                .unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("id: ").map(str::to_string))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one alert: {ids:?}");
+    assert_eq!(hub.received().len(), 2, "webhook and Signal, once each");
+    assert_eq!(telegram.received().len(), 1);
+    assert_eq!(ntfy.received().len(), 1);
+    assert_eq!(SmtpSink::messages(&mail_dir).len(), 1);
+    let log = daemon.log();
+    assert!(log.contains("delivery failed; will retry"), "{log}");
+    assert!(
+        !log.contains(BOT_TOKEN),
+        "the bot token is never logged, even in errors"
+    );
+}
+
+/// A small deterministic generator, so a failing run can be repeated from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn sigkill_in_the_middle_of_sending_loses_no_alert() {
+    const CONTACTS: usize = 10;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    let mut rng = Rng(seed);
+    let v = TestVault::new();
+    // Slow to answer, so that kills land while deliveries are in flight.
+    let hub = Receiver::start();
+    hub.set_mode(Mode::Delay(300));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        "[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"3s\"\n",
+    )
+    .unwrap();
+    let data = v.path("watcher");
+    let port = free_port();
+    let args = ["--config", config.to_str().unwrap()];
+    let mut daemon = Daemon::start_with(&data, port, &args);
+    let code = invite(&data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    for i in 0..CONTACTS {
+        v.ok(
+            &[
+                "contact",
+                "add",
+                &format!("Contact {i}"),
+                "--lang",
+                ["tg", "ru", "en"][i % 3],
+                "--tier",
+                "1",
+                "--tier",
+                "2",
+                "--webhook",
+                &format!("{}/hook/{i}", hub.url()),
+            ],
+            "",
+        );
+    }
+    v.ok(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "1s",
+            "--grace",
+            "0s",
+            "--step",
+            "tier1:0s",
+            "--step",
+            "tier2:2s",
+            "--step",
+            "release:4s",
+        ],
+        "",
+    );
+    let started = Instant::now();
+    let mut kills = 0;
+    while started.elapsed() < Duration::from_secs(9) {
+        std::thread::sleep(Duration::from_millis(250 + rng.below(600)));
+        daemon.kill_9();
+        kills += 1;
+        daemon = Daemon::start_with(&data, port, &args);
+    }
+    eprintln!("{kills} kills");
+
+    // Every step reaches every contact; repeats carry the same delivery key and are dropped.
+    let steps = ["tier1", "tier2", "release"];
+    let arrived = || -> BTreeMap<String, BTreeSet<String>> {
+        let mut by_step = BTreeMap::<String, BTreeSet<String>>::new();
+        for r in hub.received() {
+            let json = r.json();
+            by_step
+                .entry(json["step"].as_str().unwrap().to_string())
+                .or_default()
+                .insert(json["delivery"].as_str().unwrap().to_string());
+        }
+        by_step
+    };
+    wait_until(
+        "every step at every contact",
+        Duration::from_secs(60),
+        || {
+            let by_step = arrived();
+            steps
+                .iter()
+                .all(|s| by_step.get(*s).map_or(0, BTreeSet::len) == CONTACTS)
+        },
+    );
+    let received = hub.received();
+    let distinct: BTreeSet<String> = received
+        .iter()
+        .map(|r| r.json()["delivery"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(distinct.len(), CONTACTS * steps.len());
+    let per_step_ids: BTreeMap<String, BTreeSet<String>> =
+        received.iter().fold(BTreeMap::new(), |mut map, r| {
+            let json = r.json();
+            map.entry(json["step"].as_str().unwrap().to_string())
+                .or_insert_with(BTreeSet::new)
+                .insert(json["id"].as_str().unwrap().to_string());
+            map
+        });
+    for step in steps {
+        assert_eq!(per_step_ids[step].len(), 1, "{step}: one alert id");
+    }
+    eprintln!(
+        "{} requests for {} deliveries ({} repeats after kills, dropped by key)",
+        received.len(),
+        distinct.len(),
+        received.len() - distinct.len()
+    );
+    wait_until("the outbox settles", Duration::from_secs(30), || {
+        outbox(&data).iter().all(|l| l["state"] == "delivered")
+    });
+    assert!(daemon.stop());
+    // Each step fired exactly once across every restart.
+    let labels = action_labels(&actions(&data));
+    for step in steps {
+        assert_eq!(
+            labels.iter().filter(|l| l.as_str() == step).count(),
+            1,
+            "{labels:?}"
+        );
+    }
+}
