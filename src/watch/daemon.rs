@@ -176,37 +176,55 @@ async fn deliver(
     data: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
-    let busy = Arc::new(std::sync::Mutex::new(
-        std::collections::HashSet::<String>::new(),
-    ));
-    let mut in_flight = tokio::task::JoinSet::new();
+    // Attempts report here; the loop records them in batches (one transaction, one fsync).
+    let (done_tx, mut done_rx) =
+        tokio::sync::mpsc::unbounded_channel::<(String, Option<String>, i64)>();
+    let mut busy = std::collections::HashSet::<String>::new();
+    let mut finished: Vec<(String, Option<String>, i64)> = Vec::new();
     let mut last_report = 0i64;
     let mut dirty = true;
     loop {
+        while let Ok(outcome) = done_rx.try_recv() {
+            finished.push(outcome);
+        }
+        if !finished.is_empty() {
+            let batch = std::mem::take(&mut finished);
+            let keys: Vec<String> = batch.iter().map(|(k, _, _)| k.clone()).collect();
+            let w = watcher.clone();
+            match tokio::task::spawn_blocking(move || w.record_attempts(batch)).await {
+                Ok(Ok(())) => {}
+                // Not recorded: they stay pending and are tried again (receivers drop repeats).
+                Ok(Err(e)) => error!(error = %e, "delivery attempts could not be recorded"),
+                Err(_) => error!("delivery attempts could not be recorded"),
+            }
+            for key in keys {
+                busy.remove(&key);
+            }
+            dirty = true;
+        }
         let w = watcher.clone();
         let dir = data.clone();
-        let taken = busy.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let taken = busy.clone();
+        let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
         let now = crate::vault::now();
         let round = tokio::task::spawn_blocking(move || {
             give_up_requests(&w, &dir);
-            w.due_deliveries(now, &taken)
+            w.due_deliveries(now, &taken, room)
         })
         .await;
         let next = match round {
             Ok(Ok((due, next))) => {
                 for delivery in due {
-                    if in_flight.len() >= MAX_IN_FLIGHT {
-                        break;
-                    }
-                    busy.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(delivery.key.clone());
-                    in_flight.spawn(attempt(
-                        watcher.clone(),
-                        sender.clone(),
-                        busy.clone(),
-                        delivery,
-                    ));
+                    busy.insert(delivery.key.clone());
+                    let (sender, done) = (sender.clone(), done_tx.clone());
+                    tokio::spawn(async move {
+                        let outcome = sender.send(&delivery).await;
+                        let _ = done.send((
+                            delivery.key,
+                            outcome.err().map(|e| e.0),
+                            crate::vault::now(),
+                        ));
+                    });
                     dirty = true;
                 }
                 next
@@ -232,40 +250,33 @@ async fn deliver(
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(sleep_ms as u64)) => {}
             _ = watcher.outbox_ready.notified() => { dirty = true; }
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => { dirty = true; }
+            Some(outcome) = done_rx.recv() => { finished.push(outcome); }
             _ = stop.changed() => {
                 // Attempts under way get a moment to finish and be recorded.
                 let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                    while in_flight.join_next().await.is_some() {}
+                    while !busy.is_empty() {
+                        match done_rx.recv().await {
+                            Some(outcome) => {
+                                busy.remove(&outcome.0);
+                                finished.push(outcome);
+                            }
+                            None => break,
+                        }
+                    }
                 })
                 .await;
                 let w = watcher.clone();
-                let _ = tokio::task::spawn_blocking(move || write_report(&w, &data)).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = w.record_attempts(finished) {
+                        error!(error = %e, "delivery attempts could not be recorded");
+                    }
+                    write_report(&w, &data);
+                })
+                .await;
                 return;
             }
         }
     }
-}
-
-async fn attempt(
-    watcher: Arc<Watcher>,
-    sender: Arc<Sender>,
-    busy: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-    delivery: Delivery,
-) {
-    let outcome = sender.send(&delivery).await;
-    let key = delivery.key.clone();
-    let recorded = tokio::task::spawn_blocking(move || {
-        watcher.record_attempt(&key, outcome.err().map(|e| e.0), crate::vault::now())
-    })
-    .await;
-    if let Ok(Err(e)) = recorded {
-        // Not recorded: it stays pending and is tried again (the receiver drops the repeat).
-        error!(error = %e, "a delivery attempt could not be recorded");
-    }
-    busy.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&delivery.key);
 }
 
 /// Carries out `DATA/give-up/KEY` files left by `posbon watch outbox --give-up`.

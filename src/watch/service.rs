@@ -87,6 +87,12 @@ pub struct Watcher {
     retry: RetryPolicy,
     /// Woken whenever something new is in the outbox.
     pub outbox_ready: tokio::sync::Notify,
+    /// The pending deliveries by next attempt: (when, key). Mirrors the outbox tree, so the
+    /// delivery loop finds what is due without reading every pending delivery each round.
+    retry_index: Mutex<std::collections::BTreeSet<(i64, String)>>,
+    /// Deliveries committed but not yet known to be on disk: they join the index (and may
+    /// be sent) only after the flush, so nothing is sent for a step a crash could undo.
+    staged: Mutex<Vec<(i64, String)>>,
 }
 
 /// A request carried out, and the test alerts it asks to send (for `test-alert`).
@@ -122,7 +128,14 @@ impl Watcher {
         let key = super::store::watcher_key(data)?;
         let public_key = protocol::public_key(&key);
         let store = Store::open(data)?;
+        let retry_index = store
+            .pending()?
+            .into_iter()
+            .map(|d| (d.next_attempt_ms, d.key))
+            .collect();
         Ok(Watcher {
+            retry_index: Mutex::new(retry_index),
+            staged: Mutex::new(Vec::new()),
             flusher: store.flusher(),
             store: Mutex::new(store),
             invites: Invites::new(data),
@@ -168,10 +181,51 @@ impl Watcher {
             self.dispatcher().expand(subject, emitted, now_ms)
         };
         store.commit_with(subject, emitted, &outgoing, now_ms)?;
-        if !outgoing.deliveries.is_empty() {
+        self.staged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(
+                outgoing
+                    .deliveries
+                    .iter()
+                    .map(|d| (d.next_attempt_ms, d.key.clone())),
+            );
+        Ok(())
+    }
+
+    /// Flushes, then lets the sender see what was staged before the flush.
+    fn flush_and_publish(&self) -> Result<(), StoreError> {
+        let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Err(e) = self.flusher.flush() {
+            // Not known to be durable: keep them staged for the next successful flush.
+            self.staged
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(staged);
+            return Err(e);
+        }
+        if !staged.is_empty() {
+            self.retry_index().extend(staged);
             self.outbox_ready.notify_one();
         }
         Ok(())
+    }
+
+    fn retry_index(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<(i64, String)>> {
+        self.retry_index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds newly committed deliveries to the index and wakes the sender.
+    fn index_new(&self, outgoing: &Outgoing) {
+        if outgoing.deliveries.is_empty() {
+            return;
+        }
+        let mut index = self.retry_index();
+        for d in &outgoing.deliveries {
+            index.insert((d.next_attempt_ms, d.key.clone()));
+        }
+        drop(index);
+        self.outbox_ready.notify_one();
     }
 
     pub fn fingerprint(&self) -> String {
@@ -375,7 +429,7 @@ impl Watcher {
         };
         self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
-        self.flusher.flush()?;
+        self.flush_and_publish()?;
         info!(subject = %subject.id, op = %request.op, "request accepted");
         let shown = if duress {
             subject.with_duress_view()
@@ -502,7 +556,7 @@ impl Watcher {
         }
         self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
-        self.flusher.flush()?;
+        self.flush_and_publish()?;
         info!(subject = %subject.id, "phone check-in accepted");
         let status = status_of(&subject, now_ms);
         Ok(PhoneCheckinResponse {
@@ -579,7 +633,7 @@ impl Watcher {
         drop(store);
         // One fsync for every step of this tick; nothing acts on a queued action before it.
         if fired_any {
-            self.flusher.flush()?;
+            self.flush_and_publish()?;
         }
         Ok(next_wake)
     }
@@ -619,29 +673,32 @@ impl Watcher {
         self.store().queued()
     }
 
-    /// Pending deliveries whose next attempt is due at `now_ms` (skipping `busy` ones), and
-    /// the earliest later attempt.
+    /// Up to `limit` pending deliveries whose next attempt is due at `now_ms` (skipping
+    /// `busy` ones), and the earliest later attempt.
     pub fn due_deliveries(
         &self,
         now_ms: i64,
         busy: &std::collections::HashSet<String>,
+        limit: usize,
     ) -> Result<(Vec<Delivery>, Option<i64>), StoreError> {
-        let pending = self.store().pending()?;
-        let mut due = Vec::new();
-        let mut next: Option<i64> = None;
-        for delivery in pending {
-            if busy.contains(&delivery.key) {
-                continue;
+        let mut keys = Vec::new();
+        let mut next = None;
+        for (at, key) in self.retry_index().iter() {
+            if *at > now_ms {
+                next = Some(*at);
+                break;
             }
-            if delivery.next_attempt_ms <= now_ms {
-                due.push(delivery);
-            } else {
-                next = Some(next.map_or(delivery.next_attempt_ms, |n| {
-                    n.min(delivery.next_attempt_ms)
-                }));
+            if keys.len() < limit && !busy.contains(key) {
+                keys.push(key.clone());
             }
         }
-        due.sort_by_key(|d| d.next_attempt_ms);
+        let store = self.store();
+        let mut due = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(delivery) = store.pending_delivery(&key)? {
+                due.push(delivery);
+            }
+        }
         Ok((due, next))
     }
 
@@ -652,23 +709,50 @@ impl Watcher {
         error: Option<String>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let unit = f64::from(u32::from_be_bytes(crate::crypto::random_array::<4>()))
-            / (f64::from(u32::MAX) + 1.0);
+        self.record_attempts(vec![(key.to_string(), error, now_ms)])
+    }
+
+    /// Records attempts (key, error, when) in one transaction and one fsync; durable when
+    /// this returns.
+    pub fn record_attempts(
+        &self,
+        attempts: Vec<(String, Option<String>, i64)>,
+    ) -> Result<(), StoreError> {
         {
             let store = self.store();
-            let Some(mut delivery) = store.pending_delivery(key)? else {
-                return Ok(());
-            };
-            match &error {
-                None => {
-                    info!(delivery = %key, channel = delivery.channel.kind(), "alert delivered")
+            let mut updated = Vec::with_capacity(attempts.len());
+            let mut moves = Vec::with_capacity(attempts.len());
+            for (key, error, at_ms) in attempts {
+                let Some(mut delivery) = store.pending_delivery(&key)? else {
+                    continue;
+                };
+                match &error {
+                    None => {
+                        info!(delivery = %key, channel = delivery.channel.kind(), "alert delivered")
+                    }
+                    Some(e) => {
+                        warn!(delivery = %key, channel = delivery.channel.kind(), error = %e, "delivery failed; will retry")
+                    }
                 }
-                Some(e) => {
-                    warn!(delivery = %key, channel = delivery.channel.kind(), error = %e, "delivery failed; will retry")
+                let unit = f64::from(u32::from_be_bytes(crate::crypto::random_array::<4>()))
+                    / (f64::from(u32::MAX) + 1.0);
+                let before = delivery.next_attempt_ms;
+                delivery.record(at_ms, error, &self.retry, unit);
+                moves.push((
+                    before,
+                    delivery.is_pending().then_some(delivery.next_attempt_ms),
+                    key,
+                ));
+                updated.push(delivery);
+            }
+            store.update_deliveries(&updated)?;
+            let mut index = self.retry_index();
+            for (before, after, key) in moves {
+                index.remove(&(before, key.clone()));
+                if let Some(after) = after {
+                    index.insert((after, key));
                 }
             }
-            delivery.record(now_ms, error, &self.retry, unit);
-            store.update_delivery(&delivery)?;
         }
         self.flusher.flush()
     }
@@ -681,6 +765,8 @@ impl Watcher {
         };
         delivery.state = DeliveryState::GivenUp { at_ms: now_ms };
         store.update_delivery(&delivery)?;
+        self.retry_index()
+            .remove(&(delivery.next_attempt_ms, key.to_string()));
         store.flush()?;
         warn!(delivery = %key, "the operator gave up on this delivery");
         Ok(true)
@@ -713,7 +799,7 @@ impl Watcher {
         store.commit_ack(&hash, &entry, &outgoing)?;
         drop(store);
         self.flusher.flush()?;
-        self.outbox_ready.notify_one();
+        self.index_new(&outgoing);
         info!(subject = %subject.id, alert = %entry.alert_id, "alert acknowledged");
         answer.already = false;
         Ok(answer)

@@ -371,27 +371,27 @@ impl Store {
 
     /// Stores a pending delivery's new state; moves it out of the outbox once it is settled.
     pub fn update_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.update_deliveries(std::slice::from_ref(delivery))
+    }
+
+    /// [`Store::update_delivery`] for many, in one transaction. A delivery no longer in the
+    /// outbox (an operator gave up on it meanwhile) is left as it is.
+    pub fn update_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
         use sled::Transactional;
-        let key = delivery.key.as_bytes();
-        let record = json(delivery);
-        if delivery.is_pending() {
-            // Only while it is still in the outbox: an operator may have given up meanwhile.
-            self.outbox
-                .transaction(|outbox| {
-                    if outbox.get(key)?.is_some() {
-                        outbox.insert(key, record.as_slice())?;
-                    }
-                    Ok(())
-                })
-                .map_err(|e: sled::transaction::TransactionError<()>| {
-                    StoreError::Db(format!("{e:?}"))
-                })?;
-            return Ok(());
-        }
+        let records: Vec<(&[u8], Vec<u8>, bool)> = deliveries
+            .iter()
+            .map(|d| (d.key.as_bytes(), json(d), d.is_pending()))
+            .collect();
         (&self.outbox, &self.delivered)
             .transaction(|(outbox, delivered)| {
-                if outbox.remove(key)?.is_some() {
-                    delivered.insert(key, record.as_slice())?;
+                for (key, record, pending) in &records {
+                    if *pending {
+                        if outbox.get(key)?.is_some() {
+                            outbox.insert(*key, record.as_slice())?;
+                        }
+                    } else if outbox.remove(*key)?.is_some() {
+                        delivered.insert(*key, record.as_slice())?;
+                    }
                 }
                 Ok(())
             })
