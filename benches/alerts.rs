@@ -85,6 +85,7 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
                 instructions: "Call the lawyer on record; case 12/2026.".into(),
             },
             last_alert: None,
+            alerted: Vec::new(),
             duress_cycle: None,
         };
         store.commit(&subject, &[], start).unwrap();

@@ -49,6 +49,7 @@ fn populate(
                 duress_view: None,
                 directory: Default::default(),
                 last_alert: None,
+                alerted: Vec::new(),
                 duress_cycle: None,
             };
             store.commit(&subject, &[], now_ms()).expect("commit");

@@ -56,6 +56,7 @@ token_file = "{matrix_token}"
 retry_first = "1s"
 retry_max = "2s"
 timeout = "2s"
+allow_private_addresses = true
 "#,
             hub = hub.url(),
             token = token.display(),
@@ -389,11 +390,18 @@ fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_fol
         received("/hook/me", "all-clear").is_empty(),
         "tier 0 was never alerted"
     );
+    // Each all-clear names the alerts that contact received, and no other.
     let clear = text_of(&received("/hook/dilnoza", "all-clear")[0]);
-    let tier2_id = &ids["tier2"][0];
+    assert!(clear.contains(ids["tier1"][0].as_str()), "{clear}");
+    assert!(!clear.contains(ids["tier2"][0].as_str()), "{clear}");
+    let sams = mails("all-clear")
+        .iter()
+        .map(|m| mail_text(m))
+        .find(|t| t.contains("lang: en"))
+        .expect("Sam's all-clear");
     assert!(
-        clear.contains(tier2_id.as_str()),
-        "the all-clear names the alert it ends: {clear}"
+        sams.contains(ids["tier1"][0].as_str()) && sams.contains(ids["tier2"][0].as_str()),
+        "{sams}"
     );
     w.v.ok(&["pause", "--for", "1h"], "");
 
@@ -514,7 +522,13 @@ fn an_acknowledgement_is_recorded_once_and_told_to_the_others_of_the_tier() {
 fn contact_test_reports_each_channel_and_sends_a_marked_genuine_test() {
     let v = TestVault::new();
     let hub = Receiver::start();
-    let daemon = Daemon::start(&v.path("watcher"));
+    let config = v.path("watcher.toml");
+    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
     let invite_code = invite(&daemon.data, "Rustam");
     v.ok(&["enrol", &daemon.url, &invite_code], "");
     // Saved in the vault and sent to the watcher.
@@ -550,7 +564,21 @@ fn contact_test_reports_each_channel_and_sends_a_marked_genuine_test() {
     let (status, verified, err) = verify(v.temp.path(), &test.body, &daemon.fingerprint);
     assert_eq!(status, 0, "{err}");
     assert_eq!(field(&verified, "step"), "test");
+    assert!(
+        verified.contains("only this text is authenticated")
+            && verified.contains("POSBON ALERT v1"),
+        "{verified}"
+    );
     assert!(text_of(test).contains("lang: tg"));
+    // Tests go out at once to addresses the client chose, so they are rationed.
+    let again = v.run(&["contact", "test"], "");
+    assert_eq!(code(&again), 9, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("too_many_attempts"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(hub.received().len(), 1);
 
     // Mistakes are refused before anything is saved.
     for bad in [
@@ -701,4 +729,65 @@ fn a_duress_check_in_alerts_the_contacts_but_never_the_journalists_own_channel()
     );
     let (status, _, err) = verify(w.v.temp.path(), &alert.body, &w.daemon.fingerprint);
     assert_eq!(status, 0, "{err}");
+
+    // Whoever holds the decoy learns nothing of the real contacts, and reaches none of them.
+    let before = w.hub.received().len();
+    let listed = w.v.run_with_pass(&duress, &["contact", "list"], "");
+    assert!(!stdout(&listed).contains("Ed"), "{}", stdout(&listed));
+    let tested = w.v.run_with_pass(&duress, &["contact", "test"], "");
+    assert_ne!(code(&tested), 0);
+    assert!(!stdout(&tested).contains("Ed") && !stderr(&tested).contains("hook/ed"));
+    wait_until("the alarm of that unlock", Duration::from_secs(20), || {
+        w.hub.received().len() > before
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        w.hub
+            .received()
+            .iter()
+            .all(|r| step_of(r) == "duress" && r.path == "/hook/ed"),
+        "only duress alerts, only to the real contact"
+    );
+}
+
+#[test]
+fn journalists_urls_cannot_reach_the_watchers_own_network_by_default() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    let port = hub.port;
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Probe",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--webhook",
+            &format!("http://127.0.0.1:{port}/hook"),
+            "--webhook",
+            &format!("http://localhost:{port}/hook"),
+            "--ntfy",
+            &format!("http://[::1]:{port}/topic"),
+        ],
+        "",
+    );
+    let out = v.run(&["contact", "test"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout(&out);
+    assert_eq!(
+        report
+            .matches("FAILED: refused: the address is loopback or private")
+            .count(),
+        3,
+        "{report}"
+    );
+    assert!(
+        hub.received().is_empty(),
+        "nothing reached the local receiver"
+    );
 }

@@ -49,10 +49,11 @@ fn refusals_errors_timeouts_and_dead_servers_delay_alerts_but_lose_none() {
     std::fs::write(
         &config,
         format!(
-            "[telegram]\nurl = \"{}\"\ntoken_file = \"{}\"\n\n[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"1s\"\n",
+            "[telegram]\nurl = \"{}\"\ntoken_file = \"{}\"\n\n[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[ntfy]\nurl = \"https://ntfy.example.org\"\ntoken_file = \"{}\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"1s\"\nallow_private_addresses = true\n",
             telegram.url(),
             token.display(),
-            hub.url()
+            hub.url(),
+            token.display()
         ),
     )
     .unwrap();
@@ -167,6 +168,10 @@ fn refusals_errors_timeouts_and_dead_servers_delay_alerts_but_lose_none() {
     assert_eq!(hub.received().len(), 2, "webhook and Signal, once each");
     assert_eq!(telegram.received().len(), 1);
     assert_eq!(ntfy.received().len(), 1);
+    assert!(
+        !ntfy.received()[0].headers.contains_key("authorization"),
+        "the operator's ntfy token goes to the operator's ntfy server only"
+    );
     assert_eq!(SmtpSink::messages(&mail_dir).len(), 1);
     let log = daemon.log();
     assert!(log.contains("delivery failed; will retry"), "{log}");
@@ -205,7 +210,7 @@ fn sigkill_in_the_middle_of_sending_loses_no_alert() {
     let config = v.path("watcher.toml");
     std::fs::write(
         &config,
-        "[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"3s\"\n",
+        "[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"3s\"\nallow_private_addresses = true\n",
     )
     .unwrap();
     let data = v.path("watcher");

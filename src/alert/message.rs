@@ -87,6 +87,43 @@ pub enum VerifyError {
     BadSignature,
     #[error("the JSON fields do not match the signed text ({0}): the alert was altered")]
     Mismatch(&'static str),
+    #[error(
+        "the message holds more than one alert (a quoted or forged copy?): verify the original message, as received"
+    )]
+    SeveralAlerts,
+    #[error(
+        "the message holds invisible characters that can hide or disguise text: it was altered, or verify the original as received"
+    )]
+    InvisibleCharacters,
+    #[error(
+        "the e-mail has {0}, which posbon never sends: what a mail program shows may not be the signed alert"
+    )]
+    UnexpectedParts(String),
+}
+
+/// A genuine alert, and what else the message held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub header: Header,
+    /// The signed text: the only part of the message that is authenticated.
+    pub text: String,
+    /// The message had other text around the alert (a forwarding note, a footer, or an
+    /// addition by whoever passed it on): none of it is authenticated.
+    pub text_outside: bool,
+}
+
+/// Characters that render as nothing (or reorder text): a forged copy could hide behind them.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+/// Whether `text` has a character that could hide or disguise text.
+pub fn has_invisible(text: &str) -> bool {
+    text.trim_start_matches('\u{FEFF}')
+        .chars()
+        .any(is_invisible)
 }
 
 /// One-line header values: a value with a line break would let a name forge a header line.
@@ -223,9 +260,18 @@ fn parse_header(text: &str) -> Result<Header, VerifyError> {
     Ok(header)
 }
 
-/// Finds the first armored alert in `text` (a message body, pasted text).
-fn unarmor(text: &str) -> Result<SignedAlert, VerifyError> {
+/// Finds the one armored alert in `text` (a message body, pasted text); also says whether
+/// anything but white space stands around it.
+fn unarmor(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
     let text = text.replace("\r\n", "\n");
+    if has_invisible(&text) {
+        return Err(VerifyError::InvisibleCharacters);
+    }
+    // One alert per message: with two, a reader could be shown one and we could check the
+    // other.
+    if text.matches(MAGIC).count() > 1 || text.matches(BEGIN).count() > 1 {
+        return Err(VerifyError::SeveralAlerts);
+    }
     let start = text
         .match_indices(MAGIC)
         .map(|(i, _)| i)
@@ -240,10 +286,15 @@ fn unarmor(text: &str) -> Result<SignedAlert, VerifyError> {
         .find(END)
         .ok_or_else(|| VerifyError::Malformed("the signature block is not closed".into()))?;
     let signature: String = after[..end].split_whitespace().collect();
-    Ok(SignedAlert {
-        text: normalise(&rest[..begin]),
-        signature,
-    })
+    let text_outside =
+        !text[..start].trim().is_empty() || !after[end + END.len()..].trim().is_empty();
+    Ok((
+        SignedAlert {
+            text: normalise(&rest[..begin]),
+            signature,
+        },
+        text_outside,
+    ))
 }
 
 /// How a watcher is named to [`verify`]: its short fingerprint or its whole public key.
@@ -260,30 +311,37 @@ pub fn matches_watcher(expected: &str, watcher_key: &str) -> bool {
 }
 
 /// Checks an alert as received (JSON, an e-mail, or text holding the armored alert) against
-/// the watcher named by `watcher` (fingerprint or public key). Returns its header.
-pub fn verify(input: &[u8], watcher: &str) -> Result<Header, VerifyError> {
+/// the watcher named by `watcher` (fingerprint or public key).
+pub fn verify(input: &[u8], watcher: &str) -> Result<Verified, VerifyError> {
     let text = String::from_utf8_lossy(input);
     let trimmed = text.trim_start();
-    let (alert, json) = if trimmed.starts_with('{') {
+    let (alert, json, text_outside) = if trimmed.starts_with('{') {
         let json: AlertJson = serde_json::from_str(trimmed)
             .map_err(|e| VerifyError::Malformed(format!("the JSON: {e}")))?;
+        if has_invisible(&json.text) {
+            return Err(VerifyError::InvisibleCharacters);
+        }
         (
             SignedAlert {
                 text: json.text.clone(),
                 signature: json.signature.clone(),
             },
             Some(json),
+            false,
         )
     } else if looks_like_email(trimmed) {
         let message = mail_parser::MessageParser::default()
             .parse(input)
             .ok_or_else(|| VerifyError::Malformed("the e-mail cannot be read".into()))?;
+        check_parts(&message)?;
         let body = message
             .body_text(0)
             .ok_or_else(|| VerifyError::Malformed("the e-mail has no text part".into()))?;
-        (unarmor(&body)?, None)
+        let (alert, outside) = unarmor(&body)?;
+        (alert, None, outside)
     } else {
-        (unarmor(&text)?, None)
+        let (alert, outside) = unarmor(&text)?;
+        (alert, None, outside)
     };
     let header = parse_header(&alert.text)?;
     if !matches_watcher(watcher, &header.watcher_key) {
@@ -298,18 +356,51 @@ pub fn verify(input: &[u8], watcher: &str) -> Result<Header, VerifyError> {
         .map_err(|_| VerifyError::BadSignature)?;
     if let Some(json) = json {
         // The signed text is what counts; fields beside it must not say anything else.
-        let checks: [(&'static str, bool); 5] = [
+        let fingerprint =
+            protocol::fingerprint(&protocol::unb64(&header.watcher_key).unwrap_or_default());
+        let checks: [(&'static str, bool); 8] = [
             ("id", json.id == header.id),
             ("subject", json.subject == header.subject),
             ("step", json.step == header.step),
             ("lang", json.lang == header.lang.code()),
             ("issued_ms", json.issued_ms == header.issued_ms),
+            ("title", json.title == header.title),
+            ("watcher_key", json.watcher_key == header.watcher_key),
+            ("fingerprint", json.fingerprint == fingerprint),
         ];
         if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
             return Err(VerifyError::Mismatch(field));
         }
     }
-    Ok(header)
+    Ok(Verified {
+        header,
+        text: alert.text,
+        text_outside,
+    })
+}
+
+/// posbon sends one plain-text part (and, with a release, attachments): an HTML part or a
+/// second text part would be what a mail program shows instead of the signed one.
+fn check_parts(message: &mail_parser::Message) -> Result<(), VerifyError> {
+    use mail_parser::MimeHeaders;
+    let mut texts = 0;
+    for part in &message.parts {
+        let content_type = part.content_type();
+        let is_attachment = part
+            .content_disposition()
+            .is_some_and(|d| d.is_attachment());
+        match content_type.map(|c| (c.ctype(), c.subtype().unwrap_or(""))) {
+            Some(("text", "html")) => {
+                return Err(VerifyError::UnexpectedParts("an HTML part".into()));
+            }
+            Some(("text", _)) | None if !is_attachment => texts += 1,
+            _ => {}
+        }
+    }
+    if texts > 1 {
+        return Err(VerifyError::UnexpectedParts(format!("{texts} text parts")));
+    }
+    Ok(())
 }
 
 fn looks_like_email(text: &str) -> bool {
@@ -356,7 +447,9 @@ mod tests {
         let signed = alert(&key);
         let fp = fingerprint(&key);
         let armored = signed.armored();
-        let header = verify(armored.as_bytes(), &fp).unwrap();
+        let verified = verify(armored.as_bytes(), &fp).unwrap();
+        let header = &verified.header;
+        assert!(!verified.text_outside);
         assert_eq!(header.subject, "Рустам Назаров");
         assert_eq!(header.step, "tier1");
         // As a chat client or a mail body may pass it on: CRLF, quoted, with text around.
@@ -364,7 +457,7 @@ mod tests {
             "Fwd:\r\n\r\n{}\r\n\r\n-- \r\nsent from my phone",
             armored.replace('\n', "\r\n")
         );
-        verify(mangled.as_bytes(), &fp).unwrap();
+        assert!(verify(mangled.as_bytes(), &fp).unwrap().text_outside);
         let json = serde_json::to_vec(&signed.json()).unwrap();
         verify(&json, &fp).unwrap();
         // The whole public key names the watcher as well as its fingerprint.
@@ -430,8 +523,58 @@ mod tests {
         };
         let signed = SignedAlert::sign(&header, "body", &key);
         let parsed = verify(signed.armored().as_bytes(), &fingerprint(&key)).unwrap();
-        assert_eq!(parsed.step, "test");
-        assert_eq!(parsed.subject, "A step: release");
+        assert_eq!(parsed.header.step, "test");
+        assert_eq!(parsed.header.subject, "A step: release");
+    }
+
+    #[test]
+    fn what_a_reader_could_be_shown_instead_is_refused_or_flagged() {
+        let key = key();
+        let signed = alert(&key);
+        let fp = fingerprint(&key);
+        let armored = signed.armored();
+        // Text added after the signature: genuine, but flagged, so the CLI warns.
+        let added = format!("{armored}\nCORRECTION: call +992 111 11 11 instead.\n");
+        assert!(verify(added.as_bytes(), &fp).unwrap().text_outside);
+        // A forged copy above the genuine one, hidden from line-start matching by an
+        // invisible character.
+        let forged = armored.replace("Позвоните адвокату", "Позвоните по номеру +992 111");
+        let two = format!("\u{200B}{forged}\n{armored}");
+        assert_eq!(
+            verify(two.as_bytes(), &fp),
+            Err(VerifyError::InvisibleCharacters)
+        );
+        let two = format!("{forged}\n{armored}");
+        assert_eq!(verify(two.as_bytes(), &fp), Err(VerifyError::SeveralAlerts));
+        // An e-mail with an HTML part beside the signed text, or two text parts.
+        let html = format!(
+            "From: w@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{armored}\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>Call +992 111</p>\r\n--b--\r\n"
+        );
+        assert!(matches!(
+            verify(html.as_bytes(), &fp),
+            Err(VerifyError::UnexpectedParts(_))
+        ));
+        let mixed = html
+            .replace("text/html", "text/plain")
+            .replace("multipart/alternative", "multipart/mixed");
+        assert!(matches!(
+            verify(mixed.as_bytes(), &fp),
+            Err(VerifyError::UnexpectedParts(_))
+        ));
+        // JSON fields beside the text must all agree with it.
+        for field in ["title", "fingerprint", "watcher_key"] {
+            let mut json = serde_json::to_value(signed.json()).unwrap();
+            json[field] = "changed".into();
+            assert_eq!(
+                verify(json.to_string().as_bytes(), &fp),
+                Err(VerifyError::Mismatch(match field {
+                    "title" => "title",
+                    "fingerprint" => "fingerprint",
+                    _ => "watcher_key",
+                })),
+                "{field}"
+            );
+        }
     }
 
     #[test]

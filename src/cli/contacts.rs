@@ -199,8 +199,9 @@ pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
                 .context("cannot read the alert from stdin")?;
         }
     }
-    let header = crate::alert::message::verify(&input, watcher)
+    let verified = crate::alert::message::verify(&input, watcher)
         .context("NOT GENUINE: do not act on this alert before confirming it by phone")?;
+    let header = &verified.header;
     println!("GENUINE: signed by watcher {}", watcher.trim());
     println!("id: {}", header.id);
     println!("subject: {}", header.subject);
@@ -212,5 +213,13 @@ pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
             .unwrap_or_default()
     );
     println!("title: {}", header.title);
+    if verified.text_outside {
+        eprintln!(
+            "posbon: WARNING: the message also holds text outside the signed alert (a forwarding note, a footer, or an addition): none of it is authenticated. Act only on the text printed below."
+        );
+    }
+    println!("----- the signed alert: only this text is authenticated -----");
+    println!("{}", verified.text);
+    println!("----- end of the signed alert -----");
     Ok(())
 }

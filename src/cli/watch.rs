@@ -101,7 +101,9 @@ struct ConfigSignal {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigNtfy {
-    token_file: Option<PathBuf>,
+    /// The ntfy server the token is for (it is sent to no other).
+    url: String,
+    token_file: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +121,9 @@ struct ConfigDelivery {
     retry_max: Option<String>,
     /// How long one attempt may take [default: 20s].
     timeout: Option<String>,
+    /// Let webhook and ntfy URLs reach loopback and private addresses [default: false].
+    #[serde(default)]
+    allow_private_addresses: bool,
 }
 
 /// Reads a secret from a file (its first line, or all of it for keys), never echoing it.
@@ -228,12 +233,17 @@ fn channel_config(
             gateway: s.gateway.clone(),
             number: s.number.clone(),
         }),
-        ntfy_token: config
+        ntfy: config
             .ntfy
             .as_ref()
-            .and_then(|n| n.token_file.as_deref())
-            .map(secret_file)
+            .map(|n| -> Result<TokenApi> {
+                Ok(TokenApi {
+                    base: n.url.clone(),
+                    token: secret_file(&n.token_file)?,
+                })
+            })
             .transpose()?,
+        allow_private_addresses: config.delivery.allow_private_addresses,
         matrix: token_api(&config.matrix, None, "matrix")?,
         webhook_key: webhook_key(config.webhook.as_ref(), data)?,
         timeout: std::time::Duration::from_millis(timeout_ms.max(1_000) as u64),

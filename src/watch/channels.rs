@@ -19,8 +19,12 @@ pub struct ChannelConfig {
     pub smtp: Option<SmtpConfig>,
     pub telegram: Option<TokenApi>,
     pub signal: Option<SignalConfig>,
-    pub ntfy_token: Option<Zeroizing<String>>,
+    /// The ntfy server the operator has a token for; the token goes to that server only.
+    pub ntfy: Option<TokenApi>,
     pub matrix: Option<TokenApi>,
+    /// Let journalists' webhook and ntfy URLs reach loopback and private networks (tests, or
+    /// a receiver on the operator's own network). Off by default: see `PublicOnly`.
+    pub allow_private_addresses: bool,
     /// The key of the `X-Posbon-Hmac` header on webhooks.
     pub webhook_key: Zeroizing<Vec<u8>>,
     pub timeout: Duration,
@@ -55,13 +59,80 @@ pub struct SendError(pub String);
 /// Sends deliveries; cheap to share between tasks.
 pub struct Sender {
     config: ChannelConfig,
+    /// For the operator's own services (Telegram, the Signal gateway, Matrix).
     http: reqwest::Client,
+    /// For URLs a journalist chose (webhooks, ntfy topics): public addresses only, unless
+    /// the operator allows private ones.
+    outside: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+const NOT_PUBLIC: &str = "posbon: not a public address";
+
+/// Is `ip` an address on the public Internet (not loopback, private, link-local, shared,
+/// multicast, unspecified or documentation)?
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+        }
+    }
+}
+
+/// A resolver that drops every address that is not public, so that a URL chosen by a
+/// journalist (or a coercer holding their keys) cannot reach services on the watcher's own
+/// host or network, however its name resolves (the check is on what is connected to).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(NOT_PUBLIC.into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// Error texts never carry a URL (a bot token may be in it) nor a body from the far side.
 fn http_error(e: reqwest::Error) -> SendError {
     let e = e.without_url();
+    let mut source = std::error::Error::source(&e);
+    while let Some(inner) = source {
+        if inner.to_string().contains(NOT_PUBLIC) {
+            return SendError(PRIVATE_REFUSED.into());
+        }
+        source = inner.source();
+    }
     let kind = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
@@ -84,13 +155,23 @@ fn status_error(status: reqwest::StatusCode) -> SendError {
 
 impl Sender {
     pub fn new(config: ChannelConfig) -> Result<Self, SendError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            // A redirect could carry a bot token to another host.
-            .redirect(reqwest::redirect::Policy::none())
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout)
+                // A redirect could carry a token to another host, or lead to a private one.
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let http = builder()
             .build()
             .map_err(|e| SendError(format!("the HTTP client: {e}")))?;
+        let outside = if config.allow_private_addresses {
+            builder()
+        } else {
+            builder().dns_resolver(std::sync::Arc::new(PublicOnly))
+        }
+        .build()
+        .map_err(|e| SendError(format!("the HTTP client: {e}")))?;
         let smtp = match &config.smtp {
             Some(smtp) => {
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
@@ -108,7 +189,29 @@ impl Sender {
             }
             None => None,
         };
-        Ok(Sender { config, http, smtp })
+        Ok(Sender {
+            config,
+            http,
+            outside,
+            smtp,
+        })
+    }
+
+    /// Refuses a journalist's URL whose host is a literal private address (names are
+    /// checked by the resolver, at connection time).
+    fn check_outside(&self, url: &reqwest::Url) -> Result<(), SendError> {
+        if self.config.allow_private_addresses {
+            return Ok(());
+        }
+        let host = url
+            .host_str()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) if !is_public(ip) => Err(SendError(PRIVATE_REFUSED.into())),
+            _ => Ok(()),
+        }
     }
 
     /// One attempt; `Ok` means the far side accepted it.
@@ -165,6 +268,7 @@ impl Sender {
             Channel::Ntfy(topic_url) => {
                 let url = reqwest::Url::parse(topic_url)
                     .map_err(|_| SendError("the ntfy URL is not valid".into()))?;
+                self.check_outside(&url)?;
                 let topic = url.path().trim_matches('/').to_string();
                 let mut server = url.clone();
                 server.set_path("/");
@@ -174,9 +278,13 @@ impl Sender {
                     "message": text,
                     "priority": 5,
                 });
-                let mut request = self.http.post(server).json(&body);
-                if let Some(token) = &self.config.ntfy_token {
-                    request = request.bearer_auth(token.as_str());
+                // The operator's token goes to the operator's ntfy server only.
+                let token = self.config.ntfy.as_ref().filter(|ntfy| {
+                    reqwest::Url::parse(&ntfy.base).is_ok_and(|base| base.origin() == url.origin())
+                });
+                let mut request = self.outside.post(server).json(&body);
+                if let Some(ntfy) = token {
+                    request = request.bearer_auth(ntfy.token.as_str());
                 }
                 self.expect_success(request).await
             }
@@ -226,6 +334,9 @@ impl Sender {
     }
 
     async fn webhook(&self, delivery: &Delivery, url: &str) -> Result<(), SendError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|_| SendError("the webhook URL is not valid".into()))?;
+        self.check_outside(&parsed)?;
         let mut json = serde_json::to_value(delivery.alert.json())
             .map_err(|e| SendError(format!("the alert: {e}")))?;
         json["ack_url"] = delivery
@@ -237,8 +348,8 @@ impl Sender {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.config.webhook_key);
         let tag = ring::hmac::sign(&key, &body);
         self.expect_success(
-            self.http
-                .post(url)
+            self.outside
+                .post(parsed)
                 .header("content-type", "application/json")
                 .header(WEBHOOK_HMAC_HEADER, format!("sha256={}", hex::encode(tag)))
                 .header("x-posbon-alert-id", &delivery.alert_id)
@@ -279,6 +390,8 @@ impl Sender {
     }
 }
 
+const PRIVATE_REFUSED: &str = "refused: the address is loopback or private, and this watcher sends only to public addresses ([delivery] allow_private_addresses)";
+
 /// The header carrying `sha256=HEX`, the HMAC-SHA256 of a webhook's body under the watcher's
 /// webhook key.
 pub const WEBHOOK_HMAC_HEADER: &str = "x-posbon-hmac";
@@ -297,4 +410,43 @@ pub fn webhook_hmac_matches(key: &[u8], body: &[u8], header: &str) -> bool {
         &tag,
     )
     .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_count_as_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["1.1.1.1", "185.23.4.5", "2a00:1450:4001::1"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn webhook_hmacs_check_the_body_and_the_key() {
+        let key = b"k";
+        let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), b"body");
+        let header = format!("sha256={}", hex::encode(tag));
+        assert!(webhook_hmac_matches(key, b"body", &header));
+        assert!(!webhook_hmac_matches(key, b"bodY", &header));
+        assert!(!webhook_hmac_matches(b"other", b"body", &header));
+        assert!(!webhook_hmac_matches(key, b"body", "md5=00"));
+    }
 }

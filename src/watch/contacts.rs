@@ -197,9 +197,20 @@ impl Directory {
             .instructions
             .chars()
             .any(|c| c.is_control() && c != '\n')
+            || crate::alert::message::has_invisible(&self.instructions)
         {
             return Err(ContactError(
-                "the instructions have control characters".into(),
+                "the instructions have control or invisible characters".into(),
+            ));
+        }
+        // These lines delimit a signed alert; inside one they would make it unverifiable.
+        if self
+            .instructions
+            .lines()
+            .any(|l| l.contains("POSBON ALERT") || l.contains("POSBON SIGNATURE"))
+        {
+            return Err(ContactError(
+                "the instructions may not contain posbon's alert markers".into(),
             ));
         }
         let mut names = std::collections::HashSet::new();
@@ -213,6 +224,8 @@ impl Directory {
                     .chars()
                     .chain(contact.role.chars())
                     .any(char::is_control)
+                || crate::alert::message::has_invisible(&contact.name)
+                || crate::alert::message::has_invisible(&contact.role)
             {
                 return Err(ContactError(format!(
                     "{:?}: a name (and role) of 1 to 100 characters, on one line",
@@ -329,6 +342,10 @@ mod tests {
         assert!(dir.validate().is_err());
         dir.contacts[0].tiers = vec![1, 2];
         dir.instructions = "x".repeat(MAX_INSTRUCTIONS + 1);
+        assert!(dir.validate().is_err());
+        dir.instructions = "ok\n-----BEGIN POSBON SIGNATURE-----".into();
+        assert!(dir.validate().is_err());
+        dir.instructions = "call\u{200B} me".into();
         assert!(dir.validate().is_err());
         dir.instructions = "Call Dilnoza first.\nCase 12/2026.".into();
         dir.validate().unwrap();

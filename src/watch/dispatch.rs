@@ -45,8 +45,9 @@ fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
             ..
         }
         | Emitted::Duress { .. } => contacts.filter(|c| !c.is_journalist()).collect(),
-        Emitted::AllClear { tiers, .. } => contacts
-            .filter(|c| tiers.iter().any(|t| c.in_tier(*t)))
+        // Everyone who received a ladder alert, whatever their tier is now.
+        Emitted::AllClear { .. } => contacts
+            .filter(|c| subject.alerted.iter().any(|(name, _)| *name == c.name))
             .collect(),
     }
 }
@@ -117,6 +118,7 @@ impl Dispatcher<'_> {
                     fingerprint: &self.fingerprint,
                     instructions: &subject.directory.instructions,
                 };
+                let cleared: String;
                 let (step, composed) = match event {
                     Emitted::Step {
                         action: Action::RemindJournalist,
@@ -154,13 +156,22 @@ impl Dispatcher<'_> {
                             ack_url: ack_url.as_deref(),
                         },
                     ),
-                    Emitted::AllClear { .. } => (
-                        "all-clear".to_string(),
-                        Event::AllClear {
-                            at_ms: now_ms,
-                            alert: subject.last_alert.as_deref().unwrap_or("-"),
-                        },
-                    ),
+                    Emitted::AllClear { .. } => {
+                        cleared = subject
+                            .alerted
+                            .iter()
+                            .filter(|(name, _)| *name == contact.name)
+                            .map(|(_, id)| id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        (
+                            "all-clear".to_string(),
+                            Event::AllClear {
+                                at_ms: now_ms,
+                                alert: &cleared,
+                            },
+                        )
+                    }
                 };
                 let (title, body) = compose::compose(&reader, &composed);
                 let alert = self.sign(&id, &step, subject, contact, &title, &body, now_ms);
@@ -195,12 +206,18 @@ impl Dispatcher<'_> {
                     ));
                 }
             }
-            if let Emitted::Step {
-                action: Action::AlertTier(_) | Action::Release,
-                ..
-            } = event
-            {
-                subject.last_alert = Some(id);
+            match event {
+                Emitted::Step {
+                    action: Action::AlertTier(_) | Action::Release,
+                    ..
+                } => {
+                    subject
+                        .alerted
+                        .extend(names.iter().map(|name| (name.clone(), id.clone())));
+                    subject.last_alert = Some(id);
+                }
+                Emitted::AllClear { .. } => subject.alerted.clear(),
+                _ => {}
             }
         }
         outgoing
@@ -291,12 +308,19 @@ impl Dispatcher<'_> {
                     [0; 8]
                 },
             ]),
-            Emitted::Duress { .. } => alert_id(&[device, b"duress", &now_ms.to_be_bytes()]),
-            Emitted::AllClear { .. } => alert_id(&[
-                device,
-                b"all-clear",
-                subject.last_alert.as_deref().unwrap_or("").as_bytes(),
-            ]),
+            // The moment of the journalist's request: the same on every watcher. (A phone's
+            // duress PIN reaches one watcher only; its moment is that watcher's.)
+            Emitted::Duress { at_ms, .. } => {
+                let at = if *at_ms == 0 { now_ms } else { *at_ms };
+                alert_id(&[device, b"duress", &at.to_be_bytes()])
+            }
+            Emitted::AllClear { .. } => {
+                let mut ids: Vec<&str> =
+                    subject.alerted.iter().map(|(_, id)| id.as_str()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                alert_id(&[device, b"all-clear", ids.join(",").as_bytes()])
+            }
         }
     }
 

@@ -22,6 +22,8 @@ use super::service::{Handled, Refusal, Watcher};
 /// Larger bodies are refused before they are read: requests are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Test alerts must be answered within the request's time limit.
+const TEST_TIMEOUT: Duration = Duration::from_secs(7);
 
 pub fn router(watcher: Arc<Watcher>) -> Router {
     Router::new()
@@ -200,7 +202,14 @@ async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -
     for (index, delivery) in tests.into_iter().enumerate() {
         let sender = sender.clone();
         attempts.spawn(async move {
-            let outcome = sender.send(&delivery).await;
+            // Within the request's own time limit, so the journalist always gets the report.
+            let outcome = match tokio::time::timeout(TEST_TIMEOUT, sender.send(&delivery)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(super::channels::SendError(format!(
+                    "no answer within {} s",
+                    TEST_TIMEOUT.as_secs()
+                ))),
+            };
             (
                 index,
                 TestResult {

@@ -55,8 +55,13 @@ pub enum Emitted {
     },
     /// The journalist is back after alerts went out: tell the tiers that were alerted.
     AllClear { tiers: Vec<u8>, cycle: u64 },
-    /// A check-in with the duress PIN or key: a silent alert, at once.
-    Duress { cycle: u64 },
+    /// A check-in with the duress PIN or key: a silent alert, at once. `at_ms` is the moment
+    /// the journalist's request names (the same on every watcher), for the alert's id.
+    Duress {
+        cycle: u64,
+        #[serde(default)]
+        at_ms: i64,
+    },
 }
 
 /// What the machine says about one moment.
@@ -247,7 +252,10 @@ impl State {
             // A coerced check-in is no sign that all is well: the contacts alerted so far
             // must not be told the danger is over.
             emitted.retain(|e| !matches!(e, Emitted::AllClear { .. }));
-            emitted.push(Emitted::Duress { cycle: self.cycle });
+            emitted.push(Emitted::Duress {
+                cycle: self.cycle,
+                at_ms: now_ms,
+            });
         }
         emitted
     }

@@ -93,7 +93,13 @@ pub struct Watcher {
     /// Deliveries committed but not yet known to be on disk: they join the index (and may
     /// be sent) only after the flush, so nothing is sent for a step a crash could undo.
     staged: Mutex<Vec<(i64, String)>>,
+    /// When each subject last asked for test alerts: tests go out at once, to addresses the
+    /// client chose, so they are rationed.
+    last_test: Mutex<HashMap<String, i64>>,
 }
+
+/// A subject may ask for test alerts this often.
+const TEST_EVERY_MS: i64 = 10_000;
 
 /// A request carried out, and the test alerts it asks to send (for `test-alert`).
 pub struct Handled {
@@ -136,6 +142,7 @@ impl Watcher {
         Ok(Watcher {
             retry_index: Mutex::new(retry_index),
             staged: Mutex::new(Vec::new()),
+            last_test: Mutex::new(HashMap::new()),
             flusher: store.flusher(),
             store: Mutex::new(store),
             invites: Invites::new(data),
@@ -181,15 +188,7 @@ impl Watcher {
             self.dispatcher().expand(subject, emitted, now_ms)
         };
         store.commit_with(subject, emitted, &outgoing, now_ms)?;
-        self.staged
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(
-                outgoing
-                    .deliveries
-                    .iter()
-                    .map(|d| (d.next_attempt_ms, d.key.clone())),
-            );
+        self.stage(&outgoing);
         Ok(())
     }
 
@@ -215,17 +214,17 @@ impl Watcher {
         self.retry_index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds newly committed deliveries to the index and wakes the sender.
-    fn index_new(&self, outgoing: &Outgoing) {
-        if outgoing.deliveries.is_empty() {
-            return;
-        }
-        let mut index = self.retry_index();
-        for d in &outgoing.deliveries {
-            index.insert((d.next_attempt_ms, d.key.clone()));
-        }
-        drop(index);
-        self.outbox_ready.notify_one();
+    /// Remembers deliveries just committed; they join the index after the next flush.
+    fn stage(&self, outgoing: &Outgoing) {
+        self.staged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(
+                outgoing
+                    .deliveries
+                    .iter()
+                    .map(|d| (d.next_attempt_ms, d.key.clone())),
+            );
     }
 
     pub fn fingerprint(&self) -> String {
@@ -285,6 +284,7 @@ impl Watcher {
             duress_view: None,
             directory: Directory::default(),
             last_alert: None,
+            alerted: Vec::new(),
             duress_cycle: None,
         };
         store.commit(&subject, &[], now_ms)?;
@@ -330,6 +330,11 @@ impl Watcher {
         let mut subject = store.subject(&request.subject)?.ok_or_else(unknown)?;
         protocol::check_freshness(request, subject.counter, now_ms)?;
         subject.counter = request.counter;
+        // Changes take effect at the moment the journalist's signed request names, not when
+        // this watcher received it: every watcher then computes the same deadlines, and the
+        // same missed deadline gives the same alert id everywhere. Never before the current
+        // cycle began, so a delayed request cannot move a deadline earlier.
+        let at_ms = request.ts_ms.max(subject.state.cycle_start_ms);
         let mut phone_token = None;
         let mut tests = Vec::new();
         let emitted = match (request.op.as_str(), duress) {
@@ -338,13 +343,22 @@ impl Watcher {
                     // A check-in ends a pause, in the pretended view as in the real one.
                     view.paused_until_ms = None;
                 }
-                let emitted = subject.state.check_in(now_ms, duress);
+                let emitted = subject.state.check_in(at_ms, duress);
                 if duress {
                     subject.duress_cycle = Some(subject.state.cycle);
                 }
                 emitted
             }
             (ops::TEST_ALERT, _) => {
+                {
+                    let mut last = self.last_test.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(at) = last.get(&subject.id)
+                        && now_ms - at < TEST_EVERY_MS
+                    {
+                        return Err(too_many(TEST_EVERY_MS - (now_ms - at)));
+                    }
+                    last.insert(subject.id.clone(), now_ms);
+                }
                 let wanted: protocol::TestPayload = serde_json::from_str(&request.payload)
                     .map_err(|e| {
                         Refusal::malformed(format!("the test request is malformed: {e}"))
@@ -362,7 +376,7 @@ impl Watcher {
                         wanted
                             .contact
                             .as_deref()
-                            .is_none_or(|n| c.name.eq_ignore_ascii_case(n.trim()))
+                            .is_none_or(|n| c.name.trim().to_lowercase() == n.trim().to_lowercase())
                     })
                     .collect();
                 if contacts.is_empty() {
@@ -376,6 +390,7 @@ impl Watcher {
                 if duress {
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
+                        at_ms,
                     }]
                 } else {
                     Vec::new()
@@ -384,6 +399,7 @@ impl Watcher {
             (ops::STATUS, _) => Vec::new(),
             (ops::ALARM, _) => vec![Emitted::Duress {
                 cycle: subject.state.cycle,
+                at_ms,
             }],
             (ops::PHONE_INVITE, _) => {
                 let token = hex::encode(crate::crypto::random_array::<16>());
@@ -401,6 +417,7 @@ impl Watcher {
                 if duress {
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
+                        at_ms,
                     }]
                 } else {
                     Vec::new()
@@ -412,7 +429,7 @@ impl Watcher {
             // on, so a later look does not give the game away.
             (ops::PLAN | ops::PAUSE | ops::RESUME | ops::CONTACTS, true) => {
                 let mut pretend = subject.with_duress_view();
-                apply_change(&mut pretend, &request.op, &request.payload, now_ms)?;
+                apply_change(&mut pretend, &request.op, &request.payload, at_ms)?;
                 subject.duress_view = Some(DuressView {
                     plan: pretend.plan.clone(),
                     paused_until_ms: pretend.state.paused_until_ms,
@@ -420,10 +437,11 @@ impl Watcher {
                 });
                 vec![Emitted::Duress {
                     cycle: subject.state.cycle,
+                    at_ms,
                 }]
             }
             (ops::PLAN | ops::PAUSE | ops::RESUME | ops::CONTACTS, false) => {
-                apply_change(&mut subject, &request.op, &request.payload, now_ms)?
+                apply_change(&mut subject, &request.op, &request.payload, at_ms)?
             }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
@@ -605,6 +623,7 @@ impl Watcher {
         let store = self.store();
         let mut next_wake: Option<i64> = None;
         let mut fired_any = false;
+        let mut failure = None;
         for mut subject in store.subjects()? {
             let Some(plan) = subject.plan.clone() else {
                 continue;
@@ -618,7 +637,13 @@ impl Watcher {
             };
             if !emitted.is_empty() {
                 // The queue records when each action was really stored, for the record.
-                self.commit_emitting(&store, &mut subject, &emitted, crate::vault::now())?;
+                if let Err(e) =
+                    self.commit_emitting(&store, &mut subject, &emitted, crate::vault::now())
+                {
+                    // Stop here, but let what was already committed go out (below).
+                    failure = Some(e);
+                    break;
+                }
                 fired_any = true;
                 for action in &emitted {
                     info!(subject = %subject.id, ?action, "escalation step fired");
@@ -635,7 +660,10 @@ impl Watcher {
         if fired_any {
             self.flush_and_publish()?;
         }
-        Ok(next_wake)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(next_wake),
+        }
     }
 
     /// Sets the plan of the subject called `name` (from the operator's config) when that
@@ -772,10 +800,11 @@ impl Watcher {
         Ok(true)
     }
 
-    /// Pending deliveries, and the latest settled ones.
+    /// Pending deliveries (at most 1,000), and the latest settled ones; read without holding
+    /// the watcher's lock, so a report never holds up check-ins.
     pub fn outbox(&self, settled: usize) -> Result<(Vec<Delivery>, Vec<Delivery>), StoreError> {
-        let store = self.store();
-        Ok((store.pending()?, store.delivered(settled)?))
+        let view = self.store().outbox_view();
+        Ok((view.pending(1_000)?, view.delivered(settled)?))
     }
 
     /// An acknowledgement link was confirmed: records it once and tells the others.
@@ -797,9 +826,9 @@ impl Watcher {
         entry.acked_ms = Some(now_ms);
         let outgoing = self.dispatcher().ack_notices(&subject, &entry, now_ms);
         store.commit_ack(&hash, &entry, &outgoing)?;
+        self.stage(&outgoing);
         drop(store);
-        self.flusher.flush()?;
-        self.index_new(&outgoing);
+        self.flush_and_publish()?;
         info!(subject = %subject.id, alert = %entry.alert_id, "alert acknowledged");
         answer.already = false;
         Ok(answer)

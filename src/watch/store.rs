@@ -67,9 +67,13 @@ pub struct Subject {
     /// Who the alerts go to, and the journalist's instructions to them.
     #[serde(default)]
     pub directory: Directory,
-    /// The id of the last ladder alert sent, which an all-clear refers to.
+    /// The id of the last ladder alert sent.
     #[serde(default)]
     pub last_alert: Option<String>,
+    /// (contact, alert id) of every ladder alert sent since the last all-clear: who must
+    /// hear the all-clear, and which alerts it ends for them.
+    #[serde(default)]
+    pub alerted: Vec<(String, String)>,
     /// The cycle that a duress check-in started, so its alerts can say so.
     #[serde(default)]
     pub duress_cycle: Option<u64>,
@@ -94,9 +98,12 @@ pub struct DuressView {
 }
 
 impl Subject {
-    /// The subject as requests signed with the duress key must see it.
+    /// The subject as requests signed with the duress key must see it. The contacts are
+    /// never the real ones: the decoy vault starts with none, and a coercer must learn
+    /// nothing of who would be alerted.
     pub fn with_duress_view(&self) -> Subject {
         let mut shown = self.clone();
+        shown.directory = Directory::default();
         if let Some(view) = &self.duress_view {
             shown.plan = view.plan.clone();
             shown.state.paused_until_ms = view.paused_until_ms;
@@ -159,7 +166,8 @@ pub struct Store {
     phones: sled::Tree,
     /// Deliveries not yet accepted, by delivery key.
     outbox: sled::Tree,
-    /// Deliveries accepted, or given up by an operator, by delivery key.
+    /// Deliveries accepted, or given up by an operator, by (when, delivery key): the latest
+    /// are read from the end without reading the rest.
     delivered: sled::Tree,
     /// Acknowledgement links, by the token's SHA-256 (hex).
     acks: sled::Tree,
@@ -341,28 +349,21 @@ impl Store {
 
     /// Every delivery not yet accepted.
     pub fn pending(&self) -> Result<Vec<Delivery>, StoreError> {
-        self.outbox
-            .iter()
-            .values()
-            .map(|v| parse(&v?, "outbox"))
-            .collect()
+        self.outbox_view().pending(usize::MAX)
     }
 
     /// Deliveries accepted or given up, newest first, at most `limit`.
     pub fn delivered(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let mut all: Vec<Delivery> = self
-            .delivered
-            .iter()
-            .values()
-            .map(|v| parse(&v?, "delivered"))
-            .collect::<Result<_, _>>()?;
-        let when = |d: &Delivery| match d.state {
-            DeliveryState::Delivered { at_ms } | DeliveryState::GivenUp { at_ms } => at_ms,
-            DeliveryState::Pending => d.created_ms,
-        };
-        all.sort_by_key(|d| std::cmp::Reverse(when(d)));
-        all.truncate(limit);
-        Ok(all)
+        self.outbox_view().delivered(limit)
+    }
+
+    /// A handle for reading the outbox without holding the watcher's lock (sled trees are
+    /// safe to read from any thread).
+    pub fn outbox_view(&self) -> OutboxView {
+        OutboxView {
+            outbox: self.outbox.clone(),
+            delivered: self.delivered.clone(),
+        }
     }
 
     pub fn delivered_count(&self) -> usize {
@@ -378,19 +379,32 @@ impl Store {
     /// outbox (an operator gave up on it meanwhile) is left as it is.
     pub fn update_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
         use sled::Transactional;
-        let records: Vec<(&[u8], Vec<u8>, bool)> = deliveries
+        // (outbox key, record, still pending, key in `delivered`)
+        type Row<'a> = (&'a [u8], Vec<u8>, bool, Vec<u8>);
+        let records: Vec<Row> = deliveries
             .iter()
-            .map(|d| (d.key.as_bytes(), json(d), d.is_pending()))
+            .map(|d| {
+                let settled_ms = match d.state {
+                    DeliveryState::Delivered { at_ms } | DeliveryState::GivenUp { at_ms } => at_ms,
+                    DeliveryState::Pending => 0,
+                };
+                (
+                    d.key.as_bytes(),
+                    json(d),
+                    d.is_pending(),
+                    settled_key(d.key.as_bytes(), settled_ms),
+                )
+            })
             .collect();
         (&self.outbox, &self.delivered)
             .transaction(|(outbox, delivered)| {
-                for (key, record, pending) in &records {
+                for (key, record, pending, settled) in &records {
                     if *pending {
                         if outbox.get(key)?.is_some() {
                             outbox.insert(*key, record.as_slice())?;
                         }
                     } else if outbox.remove(*key)?.is_some() {
-                        delivered.insert(*key, record.as_slice())?;
+                        delivered.insert(settled.as_slice(), record.as_slice())?;
                     }
                 }
                 Ok(())
@@ -452,6 +466,41 @@ impl Store {
             .map(|v| parse(&v?, "queue"))
             .collect()
     }
+}
+
+/// The outbox, read-only, apart from the watcher's lock.
+pub struct OutboxView {
+    outbox: sled::Tree,
+    delivered: sled::Tree,
+}
+
+impl OutboxView {
+    /// Pending deliveries, at most `limit`.
+    pub fn pending(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.outbox
+            .iter()
+            .values()
+            .take(limit)
+            .map(|v| parse(&v?, "outbox"))
+            .collect()
+    }
+
+    /// Settled deliveries, newest first, at most `limit`.
+    pub fn delivered(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.delivered
+            .iter()
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| parse(&v?, "delivered"))
+            .collect()
+    }
+}
+
+fn settled_key(key: &[u8], at_ms: i64) -> Vec<u8> {
+    let mut out = (at_ms.max(0) as u64).to_be_bytes().to_vec();
+    out.extend_from_slice(key);
+    out
 }
 
 /// Group commit: makes everything committed before a call durable, with at most one fsync in

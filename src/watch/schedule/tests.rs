@@ -201,7 +201,10 @@ fn a_duress_check_in_raises_a_silent_alert_and_otherwise_looks_normal() {
     assert!(normal.check_in(3 * S, false).is_empty());
     assert_eq!(
         duress.check_in(3 * S, true),
-        vec![Emitted::Duress { cycle: 2 }]
+        vec![Emitted::Duress {
+            cycle: 2,
+            at_ms: 3 * S
+        }]
     );
     assert_eq!(
         normal.outlook(&plan, 4 * S).unwrap(),
@@ -224,7 +227,10 @@ fn a_duress_check_in_after_alerts_sends_no_all_clear() {
     let cycle = state.cycle;
     assert_eq!(
         state.check_in(61 * S, true),
-        vec![Emitted::Duress { cycle: cycle + 1 }]
+        vec![Emitted::Duress {
+            cycle: cycle + 1,
+            at_ms: 61 * S
+        }]
     );
 }
 
