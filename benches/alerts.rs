@@ -53,6 +53,7 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
         schedule: Schedule::Every {
             every_ms: due_ms - start,
         },
+        release_on_duress: false,
         grace_ms: 0,
         reminders_ms: vec![],
         steps: vec![Step {
@@ -81,11 +82,13 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
                     tiers: vec![1],
                     channels: vec![Channel::Webhook(format!("{hook}/hook/{i}"))],
                     tz: Some("Asia/Dushanbe".into()),
+                    age_recipients: vec![],
                 }],
                 instructions: "Call the lawyer on record; case 12/2026.".into(),
             },
             last_alert: None,
             alerted: Vec::new(),
+            bundles: Vec::new(),
             duress_cycle: None,
         };
         store.commit(&subject, &[], start).unwrap();

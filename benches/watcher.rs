@@ -50,6 +50,7 @@ fn populate(
                 directory: Default::default(),
                 last_alert: None,
                 alerted: Vec::new(),
+                bundles: Vec::new(),
                 duress_cycle: None,
             };
             store.commit(&subject, &[], now_ms()).expect("commit");
@@ -113,6 +114,7 @@ fn every_day() -> Plan {
         grace_ms: 3_600_000,
         reminders_ms: vec![],
         steps: Plan::default_steps(3_600_000),
+        release_on_duress: false,
     }
 }
 
@@ -285,6 +287,7 @@ fn main() {
     let due_at = now_ms() + 6_000;
     let plan = Plan {
         schedule: Schedule::Every { every_ms: 1_000 },
+        release_on_duress: false,
         grace_ms: 0,
         reminders_ms: vec![],
         steps: vec![Step {

@@ -26,11 +26,13 @@
 //! - [`alert`]: the signed, localised alert that contacts receive and lawyers verify, and its
 //!   templates in Tajik, Russian and English.
 //!
-//! Release bundles are built on top of this (see `docs/`).
+//! - [`release`]: sealed release bundles for lawyers (an `age` file holding a tar archive),
+//!   made from vault records and opened with the lawyer's own key or the standard `age` tool.
 
 pub mod alert;
 pub mod cli;
 pub mod crypto;
+pub mod release;
 pub mod secret;
 pub mod vault;
 pub mod watch;

@@ -35,6 +35,8 @@ pub enum Event<'a> {
         /// The next step of the ladder and when it falls due.
         next: Option<(Action, i64)>,
         ack_url: Option<&'a str>,
+        /// Bundles released to this reader: (name, size in bytes, download link).
+        bundles: Vec<(&'a str, u64, &'a str)>,
     },
     /// A reminder to the journalist, before the deadline or after missing it.
     Reminder { deadline_ms: i64, missed: bool },
@@ -42,6 +44,8 @@ pub enum Event<'a> {
     Duress {
         at_ms: i64,
         ack_url: Option<&'a str>,
+        /// Bundles released at once, when the plan says so.
+        bundles: Vec<(&'a str, u64, &'a str)>,
     },
     /// The journalist checked in after alerts went out.
     AllClear { at_ms: i64, alert: &'a str },
@@ -116,6 +120,7 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             duress_seen,
             next,
             ack_url,
+            bundles,
         } => {
             let step = step_name(lang, *action);
             title = match action {
@@ -139,6 +144,7 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
                 lines.push(plain("duress_seen", &[]));
             }
             push_instructions(reader, &mut lines);
+            push_bundles(reader, bundles, &mut lines);
             lines.push(match next {
                 Some((action, ms)) => at("next_step", *ms, &[("step", &step_name(lang, *action))]),
                 None => plain("last_step", &[]),
@@ -161,10 +167,15 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             }
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
-        Event::Duress { at_ms, ack_url } => {
+        Event::Duress {
+            at_ms,
+            ack_url,
+            bundles,
+        } => {
             title = plain("title_duress", &[]);
             lines.push(at("duress", *at_ms, &[]));
             push_instructions(reader, &mut lines);
+            push_bundles(reader, bundles, &mut lines);
             if let Some(url) = ack_url {
                 lines.push(plain("ack_link", &[("url", url)]));
             }
@@ -196,6 +207,21 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
         }
     }
     (title, lines.join("\n\n"))
+}
+
+fn push_bundles(reader: &Reader, bundles: &[(&str, u64, &str)], lines: &mut Vec<String>) {
+    for (name, size, url) in bundles {
+        let size = if *size >= 1024 * 1024 {
+            format!("{:.1} MiB", *size as f64 / (1024.0 * 1024.0))
+        } else {
+            format!("{} KiB", size.div_ceil(1024))
+        };
+        lines.push(render(
+            reader.lang,
+            "bundle_ready",
+            &[("bundle", name), ("size", &size), ("url", url)],
+        ));
+    }
 }
 
 fn push_instructions(reader: &Reader, lines: &mut Vec<String>) {
@@ -237,6 +263,7 @@ mod tests {
                 duress_seen: true,
                 next: Some((Action::AlertTier(2), NOV_25_0600_UTC + 7_200_000)),
                 ack_url: Some("https://watcher.example/a/tok"),
+                bundles: vec![],
             },
             Event::Step {
                 action: Action::Release,
@@ -246,6 +273,7 @@ mod tests {
                 duress_seen: false,
                 next: None,
                 ack_url: None,
+                bundles: vec![("Case 12/2026", 2_500_000, "https://watcher.example/b/tok")],
             },
             Event::Reminder {
                 deadline_ms: NOV_25_0600_UTC,
@@ -258,6 +286,7 @@ mod tests {
             Event::Duress {
                 at_ms: NOV_25_0600_UTC,
                 ack_url: Some("https://watcher.example/a/tok"),
+                bundles: vec![("Case 12/2026", 900, "https://watcher.example/b/tok")],
             },
             Event::AllClear {
                 at_ms: NOV_25_0600_UTC,

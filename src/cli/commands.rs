@@ -16,8 +16,8 @@ use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, capture};
 use super::passphrase::{self, Source};
 use super::{
     AddKind, AlertCommand, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand,
-    EditArgs, RecoveryCommand, UsageError, VaultCommand, WatchCommand, contacts, demo, editor,
-    output, watch,
+    EditArgs, RecoveryCommand, ReleaseCommand, UsageError, VaultCommand, WatchCommand, contacts,
+    demo, editor, output, release, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -100,6 +100,37 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         }) => watch::outbox(data, give_up.as_deref(), json),
         Command::Alert(AlertCommand::Verify { watcher, file }) => {
             contacts::verify(&watcher, file.as_deref())
+        }
+        Command::Open {
+            bundle,
+            identity,
+            out,
+        } => release::open(&bundle, &identity, out),
+        Command::Release(command) => {
+            let (vault, _) = unlock(&ctx)?;
+            match command {
+                ReleaseCommand::Add {
+                    records,
+                    to,
+                    name,
+                    by,
+                    include_sources,
+                    yes,
+                } => release::add(
+                    &vault,
+                    release::Choice {
+                        records: &records,
+                        to: &to,
+                        name,
+                        by,
+                        include_sources,
+                        yes,
+                    },
+                ),
+                ReleaseCommand::List => release::list(&vault),
+                ReleaseCommand::Update { id, yes } => release::update(&vault, &id, yes),
+                ReleaseCommand::Remove { id } => release::remove(&vault, &id),
+            }
         }
         Command::Contact(command) => {
             let (vault, _) = unlock(&ctx)?;

@@ -104,7 +104,7 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
                 bail!(UsageError(format!("there is no contact called {name:?}")));
             }
             let payload = serde_json::to_string(&TestPayload { contact: name })?;
-            let failed = std::cell::Cell::new(0usize);
+            let failed = std::sync::atomic::AtomicUsize::new(0);
             fan_out(vault, ops::TEST_ALERT, payload, |link, status| {
                 for result in status.test_results.iter().flatten() {
                     match &result.error {
@@ -113,7 +113,7 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
                             link.url, result.contact, result.channel
                         ),
                         error => {
-                            failed.set(failed.get() + 1);
+                            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             println!(
                                 "{}: {} {}: FAILED: {}",
                                 link.url,
@@ -125,8 +125,9 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
                     }
                 }
             })?;
-            if failed.get() > 0 {
-                bail!("{} channel(s) did not accept the test alert", failed.get());
+            let failed = failed.into_inner();
+            if failed > 0 {
+                bail!("{failed} channel(s) did not accept the test alert");
             }
             Ok(())
         }
@@ -151,6 +152,7 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
         tiers,
         channels,
         tz: args.tz,
+        age_recipients: args.age_recipients,
     };
     // Checked here too, so a mistake is reported before anything is saved.
     Directory {

@@ -11,6 +11,7 @@ mod demo;
 mod editor;
 mod output;
 mod passphrase;
+mod release;
 mod watch;
 
 use std::path::PathBuf;
@@ -187,6 +188,54 @@ enum Command {
     /// For lawyers and contacts: check that an alert is genuine
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Material sealed in advance for your lawyers, released by the watchers if you go silent
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// For lawyers: open a released bundle with your own key and write out what it holds
+    Open {
+        bundle: PathBuf,
+        /// Your age identity file (AGE-SECRET-KEY-1...) or unencrypted SSH private key
+        #[arg(short = 'i', long = "identity", value_name = "KEY")]
+        identity: PathBuf,
+        /// Where to write the contents (must not exist) [default: BUNDLE-opened]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ReleaseCommand {
+    /// Seal records (and their attachments) for contacts' own keys, and upload the bundle to
+    /// every watcher; shows what it will reveal and asks first
+    Add {
+        #[arg(required = true)]
+        records: Vec<String>,
+        /// A contact with an --age-recipient (repeatable)
+        #[arg(long = "to", required = true, value_name = "CONTACT")]
+        to: Vec<String>,
+        /// A name for the bundle, shown to the lawyers [default: the first record's title]
+        #[arg(long)]
+        name: Option<String>,
+        /// Who sealed it, as you want to be named in its manifest
+        #[arg(long)]
+        by: Option<String>,
+        /// Allow source records in the bundle (never by default)
+        #[arg(long)]
+        include_sources: bool,
+        /// Do not ask for confirmation (after reading what it will reveal)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List the bundles sealed from this vault
+    List,
+    /// Seal a bundle again from the records as they are now, and replace it everywhere
+    Update {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Remove a bundle from every watcher
+    Remove { id: String },
 }
 
 #[derive(Subcommand)]
@@ -240,6 +289,10 @@ pub(crate) struct ContactAddArgs {
     /// A Matrix room id like !abc:matrix.org (the watcher's account must be in it)
     #[arg(long, value_name = "ROOM")]
     pub matrix: Vec<String>,
+    /// Their own key for sealed material: an age recipient (age1...) or an ssh-ed25519
+    /// public key (repeatable)
+    #[arg(long = "age-recipient", value_name = "KEY")]
+    pub age_recipients: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -332,6 +385,9 @@ pub(crate) enum PlanCommand {
         /// [default: remind:0s tier1:GRACE tier2:2*GRACE release:3*GRACE]
         #[arg(long = "step")]
         steps: Vec<String>,
+        /// Also release the sealed bundles at once when a duress code is used
+        #[arg(long)]
+        release_on_duress: bool,
     },
 }
 
@@ -493,6 +549,18 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         .is_some()
     {
         return exit::NOT_GENUINE;
+    }
+    if error.downcast_ref::<watch::WatchersDisagree>().is_some() {
+        return exit::REFUSED;
+    }
+    if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {
+        use crate::release::bundle::BundleError;
+        return match e {
+            BundleError::Invalid(_) => exit::USAGE,
+            BundleError::NotForThisKey => exit::WRONG_PASSPHRASE,
+            BundleError::Damaged(_) => exit::DAMAGED,
+            _ => exit::OTHER,
+        };
     }
     if error
         .downcast_ref::<crate::watch::contacts::ContactError>()

@@ -244,6 +244,7 @@ fn channel_config(
             })
             .transpose()?,
         allow_private_addresses: config.delivery.allow_private_addresses,
+        bundle_dir: data.join("bundles"),
         matrix: token_api(&config.matrix, None, "matrix")?,
         webhook_key: webhook_key(config.webhook.as_ref(), data)?,
         timeout: std::time::Duration::from_millis(timeout_ms.max(1_000) as u64),
@@ -280,6 +281,8 @@ struct ConfigPlan {
     remind_before: Vec<String>,
     #[serde(default)]
     steps: Vec<String>,
+    #[serde(default)]
+    release_on_duress: bool,
 }
 
 impl ConfigPlan {
@@ -293,6 +296,7 @@ impl ConfigPlan {
                 grace: self.grace,
                 remind_before: self.remind_before,
                 steps: self.steps,
+                release_on_duress: self.release_on_duress,
             },
         )
     }
@@ -596,22 +600,22 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sends one operation to every watcher at once; prints a line per watcher; fails if any failed.
-pub(super) fn fan_out(
+/// Runs `call` against every watcher at once (with the device key and one shared time, so
+/// that every watcher sees the same moment); keeps each new counter; warns about each
+/// failure, and fails if any failed.
+pub(super) fn for_each_watcher(
     vault: &Vault,
-    op: &str,
-    payload: String,
-    report: impl Fn(&Link, &StatusResponse),
+    call: impl Fn(&Link, &Ed25519KeyPair, i64) -> Result<u64, ClientError> + Sync,
 ) -> Result<()> {
     let key = signing_key(vault)?;
     let mut links = links(vault)?;
     let now = vault::now();
-    let results: Vec<Result<(StatusResponse, u64), ClientError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<u64, ClientError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = links
             .iter()
             .map(|link| {
-                let (key, payload) = (&key, payload.clone());
-                scope.spawn(move || client::call(link, key, op, payload, now))
+                let (key, call) = (&key, &call);
+                scope.spawn(move || call(link, key, now))
             })
             .collect();
         handles
@@ -620,27 +624,64 @@ pub(super) fn fan_out(
             .collect()
     });
     let mut first_error = None;
+    let mut failed = 0;
     for (link, result) in links.iter_mut().zip(results) {
         match result {
-            Ok((status, counter)) => {
-                link.last_counter = counter;
-                report(link, &status);
-            }
+            Ok(counter) => link.last_counter = counter,
             Err(e) => {
                 eprintln!("posbon: WARNING: {e}");
+                failed += 1;
                 first_error.get_or_insert(e);
             }
         }
     }
     vault.set_setting(WATCHERS, &links)?;
     if let Some(e) = first_error {
-        let failed = links.len();
+        let total = links.len();
         return Err(anyhow::Error::new(e).context(format!(
-            "not every watcher answered ({failed} enrolled); the others are listed above"
+            "{failed} of {total} watchers did not answer or refused; the others are listed above"
         )));
     }
     Ok(())
 }
+
+/// Sends one operation to every watcher at once; prints a line per watcher; fails if any
+/// failed, or if the watchers disagree about the plan.
+pub(super) fn fan_out(
+    vault: &Vault,
+    op: &str,
+    payload: String,
+    report: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<()> {
+    let plans = std::sync::Mutex::new(Vec::<(String, Option<String>)>::new());
+    for_each_watcher(vault, |link, key, now| {
+        let (status, counter) = client::call(link, key, op, payload.clone(), now)?;
+        report(link, &status);
+        plans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((link.url.clone(), status.plan.clone()));
+        Ok(counter)
+    })?;
+    let plans = plans.into_inner().unwrap_or_else(|p| p.into_inner());
+    if plans.windows(2).any(|pair| pair[0].1 != pair[1].1) {
+        for (url, plan) in &plans {
+            eprintln!(
+                "posbon: WARNING: {url} has the plan: {}",
+                plan.as_deref().unwrap_or("none")
+            );
+        }
+        bail!(WatchersDisagree);
+    }
+    Ok(())
+}
+
+/// The watchers hold different plans (exit 9): one missed a change, or was tampered with.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the watchers disagree about your plan (listed above): set it again with `posbon plan set`, and ask the operator of the odd one out"
+)]
+pub struct WatchersDisagree;
 
 fn deadline_text(status: &StatusResponse) -> String {
     match (status.deadline_ms, status.paused_until_ms) {
@@ -686,6 +727,7 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
         grace,
         remind_before,
         steps,
+        release_on_duress,
     } = command;
     let plan = PlanSpec {
         every,
@@ -694,6 +736,7 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
         grace,
         remind_before,
         steps,
+        release_on_duress,
     }
     .build()?;
     let description = plan.describe();

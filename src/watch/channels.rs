@@ -25,6 +25,8 @@ pub struct ChannelConfig {
     /// Let journalists' webhook and ntfy URLs reach loopback and private networks (tests, or
     /// a receiver on the operator's own network). Off by default: see `PublicOnly`.
     pub allow_private_addresses: bool,
+    /// Where the watcher keeps bundle files (`DATA/bundles`), for e-mail attachments.
+    pub bundle_dir: std::path::PathBuf,
     /// The key of the `X-Posbon-Hmac` header on webhooks.
     pub webhook_key: Zeroizing<Vec<u8>>,
     pub timeout: Duration,
@@ -344,6 +346,7 @@ impl Sender {
             .clone()
             .map_or(serde_json::Value::Null, serde_json::Value::String);
         json["delivery"] = serde_json::Value::String(delivery.key.clone());
+        json["bundles"] = serde_json::to_value(&delivery.bundles).unwrap_or_default();
         let body = serde_json::to_vec(&json).map_err(|e| SendError(format!("the alert: {e}")))?;
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.config.webhook_key);
         let tag = ring::hmac::sign(&key, &body);
@@ -364,7 +367,40 @@ impl Sender {
                 "this watcher has no SMTP relay configured (--smtp)".into(),
             ));
         };
-        let message = Message::builder()
+        let mut attachments = Vec::new();
+        for bundle in delivery
+            .bundles
+            .iter()
+            .filter(|b| b.size <= MAX_ATTACHMENT && b.id.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            let path = self
+                .config
+                .bundle_dir
+                .join(&delivery.subject)
+                .join(format!("{}.age", bundle.id));
+            let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+                .await
+                .map_err(|_| SendError("reading a bundle failed".into()))?
+                .map_err(|e| SendError(format!("a bundle file cannot be read: {}", e.kind())))?;
+            let file_name: String = bundle
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            attachments.push(
+                lettre::message::Attachment::new(format!("{file_name}.age")).body(
+                    bytes,
+                    ContentType::parse("application/octet-stream").expect("a valid type"),
+                ),
+            );
+        }
+        let builder = Message::builder()
             .from(
                 smtp.from
                     .parse()
@@ -378,10 +414,23 @@ impl Sender {
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Posbon-Alert-Id"),
                 delivery.alert_id.clone(),
-            ))
-            .header(ContentType::TEXT_PLAIN)
-            .body(text.to_string())
-            .map_err(|e| SendError(format!("the e-mail: {e}")))?;
+            ));
+        let message = if attachments.is_empty() {
+            builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.to_string())
+        } else {
+            let mut parts = lettre::message::MultiPart::mixed().singlepart(
+                lettre::message::SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text.to_string()),
+            );
+            for attachment in attachments {
+                parts = parts.singlepart(attachment);
+            }
+            builder.multipart(parts)
+        }
+        .map_err(|e| SendError(format!("the e-mail: {e}")))?;
         transport
             .send(message)
             .await
@@ -391,6 +440,9 @@ impl Sender {
 }
 
 const PRIVATE_REFUSED: &str = "refused: the address is loopback or private, and this watcher sends only to public addresses ([delivery] allow_private_addresses)";
+
+/// Bundles up to this size are attached to e-mails; larger ones only get a download link.
+pub const MAX_ATTACHMENT: u64 = 10 * 1024 * 1024;
 
 /// The header carrying `sha256=HEX`, the HMAC-SHA256 of a webhook's body under the watcher's
 /// webhook key.

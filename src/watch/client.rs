@@ -202,6 +202,65 @@ pub fn call(
     Ok((status, counter))
 }
 
+/// Uploads a sealed bundle (`op` is `bundle-put`; `payload` describes `body`).
+pub fn put_bundle(
+    link: &Link,
+    key: &Ed25519KeyPair,
+    payload: String,
+    body: Vec<u8>,
+    now_ms: i64,
+) -> Result<(StatusResponse, u64), ClientError> {
+    let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
+    let request = protocol::sign_request(
+        key,
+        &link.subject,
+        protocol::ops::BUNDLE_PUT,
+        now_ms,
+        counter,
+        payload,
+    );
+    let header = protocol::b64(&serde_json::to_vec(&request).expect("serialises"));
+    let unreachable = |e: reqwest::Error| ClientError::Unreachable {
+        url: link.url.clone(),
+        reason: e.to_string(),
+    };
+    let response = http_with(Duration::from_secs(120))
+        .post(endpoint(&link.url, "/v1/bundle"))
+        .header(protocol::REQUEST_HEADER, header)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .map_err(unreachable)?;
+    let status = response.status();
+    let signature = response
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = response.bytes().map_err(unreachable)?.to_vec();
+    if !status.is_success() {
+        let refusal: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            error: status.as_u16().to_string(),
+            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        });
+        return Err(ClientError::Refused {
+            url: link.url.clone(),
+            code: refusal.error,
+            message: refusal.message,
+        });
+    }
+    let watcher_key = protocol::unb64(&link.watcher_key).map_err(|e| ClientError::Malformed {
+        url: link.url.clone(),
+        reason: e.to_string(),
+    })?;
+    check_signature(&link.url, &watcher_key, &request.sig, signature, &bytes)?;
+    let status = serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed {
+        url: link.url.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((status, counter))
+}
+
 /// Raises the silent alarm with one watcher, quickly; returns the counter used. The answer is
 /// not needed: the caller says nothing either way.
 pub fn alarm(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> Result<u64, ClientError> {

@@ -149,6 +149,9 @@ pub struct Contact {
     /// The time zone times are shown in, besides UTC [default: the plan's, or UTC].
     #[serde(default)]
     pub tz: Option<String>,
+    /// Their own keys for sealed release bundles: `age1...` or `ssh-ed25519 ...`.
+    #[serde(default)]
+    pub age_recipients: Vec<String>,
 }
 
 impl Contact {
@@ -255,6 +258,10 @@ impl Directory {
                     .validate()
                     .map_err(|e| ContactError(format!("{name}: {e}")))?;
             }
+            for recipient in &contact.age_recipients {
+                crate::release::bundle::parse_recipient(recipient)
+                    .map_err(|e| ContactError(format!("{name}: {e}")))?;
+            }
             if let Some(tz) = &contact.tz {
                 jiff::tz::TimeZone::get(tz).map_err(|_| {
                     ContactError(format!(
@@ -286,6 +293,7 @@ mod tests {
             tiers: vec![2],
             channels,
             tz: Some("Asia/Dushanbe".into()),
+            age_recipients: vec![],
         }
     }
 

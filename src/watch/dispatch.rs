@@ -10,10 +10,11 @@
 use ring::signature::Ed25519KeyPair;
 
 use super::contacts::{Channel, Contact};
-use super::outbox::{Delivery, DeliveryState};
+use super::outbox::{BundleRef, Delivery, DeliveryState};
 use super::plan::{Action, Schedule};
 use super::schedule::Emitted;
-use super::store::{AckEntry, Outgoing, Subject};
+use super::service::{DOWNLOAD_DAYS, DOWNLOAD_USES};
+use super::store::{AckEntry, DownloadEntry, Outgoing, Subject};
 use crate::alert::compose::{self, Event, Reader};
 use crate::alert::message::{Header, SignedAlert, alert_id};
 
@@ -118,6 +119,49 @@ impl Dispatcher<'_> {
                     fingerprint: &self.fingerprint,
                     instructions: &subject.directory.instructions,
                 };
+                // The release step hands each recipient the bundles sealed for them; a duress
+                // alert does so only when the plan says so.
+                let releases = match event {
+                    Emitted::Step {
+                        action: Action::Release,
+                        ..
+                    } => true,
+                    Emitted::Duress { .. } => {
+                        subject.plan.as_ref().is_some_and(|p| p.release_on_duress)
+                    }
+                    _ => false,
+                };
+                let mut bundles = Vec::new();
+                if releases {
+                    for bundle in subject.bundles.iter().filter(|b| {
+                        b.recipients
+                            .iter()
+                            .any(|r| r.trim().to_lowercase() == contact.name.trim().to_lowercase())
+                    }) {
+                        let token = ack_token();
+                        outgoing.downloads.push((
+                            token_hash(&token),
+                            DownloadEntry {
+                                subject: subject.id.clone(),
+                                bundle: bundle.id.clone(),
+                                contact: contact.name.clone(),
+                                uses_left: DOWNLOAD_USES,
+                                expires_ms: now_ms + DOWNLOAD_DAYS * 86_400_000,
+                            },
+                        ));
+                        bundles.push(BundleRef {
+                            id: bundle.id.clone(),
+                            name: bundle.name.clone(),
+                            size: bundle.size,
+                            sha256: bundle.sha256.clone(),
+                            url: format!("{}/b/{token}", self.public_url.trim_end_matches('/')),
+                        });
+                    }
+                }
+                let bundle_lines: Vec<(&str, u64, &str)> = bundles
+                    .iter()
+                    .map(|b| (b.name.as_str(), b.size, b.url.as_str()))
+                    .collect();
                 let cleared: String;
                 let (step, composed) = match event {
                     Emitted::Step {
@@ -147,6 +191,7 @@ impl Dispatcher<'_> {
                             duress_seen: subject.duress_cycle == Some(*cycle),
                             next: next_step(subject, *action, *deadline_ms),
                             ack_url: ack_url.as_deref(),
+                            bundles: bundle_lines.clone(),
                         },
                     ),
                     Emitted::Duress { .. } => (
@@ -154,6 +199,7 @@ impl Dispatcher<'_> {
                         Event::Duress {
                             at_ms: now_ms,
                             ack_url: ack_url.as_deref(),
+                            bundles: bundle_lines.clone(),
                         },
                     ),
                     Emitted::AllClear { .. } => {
@@ -176,7 +222,7 @@ impl Dispatcher<'_> {
                 let (title, body) = compose::compose(&reader, &composed);
                 let alert = self.sign(&id, &step, subject, contact, &title, &body, now_ms);
                 for channel in &contact.channels {
-                    outgoing.deliveries.push(self.delivery(
+                    let mut delivery = self.delivery(
                         &id,
                         index,
                         subject,
@@ -186,7 +232,9 @@ impl Dispatcher<'_> {
                         &alert,
                         ack_url.clone(),
                         now_ms,
-                    ));
+                    );
+                    delivery.bundles = bundles.clone();
+                    outgoing.deliveries.push(delivery);
                     index += 1;
                 }
                 if let Some(token) = token {
@@ -372,6 +420,7 @@ impl Dispatcher<'_> {
             title: title.to_string(),
             alert: alert.clone(),
             ack_url,
+            bundles: Vec::new(),
             created_ms: now_ms,
             state: DeliveryState::Pending,
             attempts: 0,

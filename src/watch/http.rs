@@ -34,6 +34,13 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .route("/v1/phone/enrol", post(phone_enrol))
         .route("/v1/phone/checkin", post(phone_checkin))
         .route("/a/{token}", get(ack_page).post(ack_confirm))
+        .route("/b/{token}", get(download))
+        .route(
+            "/v1/bundle",
+            post(bundle).layer(DefaultBodyLimit::max(
+                crate::release::bundle::MAX_BUNDLE as usize + 64 * 1024,
+            )),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -194,6 +201,84 @@ async fn request(
         }
         Err(e) => refusal(e),
     }
+}
+
+/// A bundle upload: the signed request in a header, the bundle as the body.
+async fn bundle(
+    State(watcher): State<Arc<Watcher>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request: SignedRequest = match headers
+        .get(super::protocol::REQUEST_HEADER)
+        .and_then(|v| protocol_b64(v.as_bytes()))
+        .and_then(|json| serde_json::from_slice(&json).ok())
+    {
+        Some(request) => request,
+        None => {
+            return refusal(Refusal::malformed(
+                "the x-posbon-request header is missing or malformed",
+            ));
+        }
+    };
+    if request.op != super::protocol::ops::BUNDLE_PUT {
+        return refusal(Refusal::malformed("only bundle-put is sent to /v1/bundle"));
+    }
+    let sig = request.sig.clone();
+    let w = watcher.clone();
+    match blocking(move || w.handle_with_body(&request, Some(&body), now_ms())).await {
+        Ok(Handled { status, .. }) => {
+            let bytes = serde_json::to_vec(&status).expect("serialises");
+            let signature = watcher.sign_response(&sig, &bytes);
+            json_response(StatusCode::OK, &status, Some(signature))
+        }
+        Err(e) => refusal(e),
+    }
+}
+
+fn protocol_b64(bytes: &[u8]) -> Option<Vec<u8>> {
+    super::protocol::unb64(std::str::from_utf8(bytes).ok()?).ok()
+}
+
+/// A released bundle, through its limited-use link.
+async fn download(
+    State(watcher): State<Arc<Watcher>>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let found = blocking(move || watcher.download(&token, now_ms())).await;
+    let (path, name) = match found {
+        Ok(found) => found,
+        Err(e) => return refusal(e),
+    };
+    // Bundles are bounded (32 MiB), so reading one whole is fine.
+    let bytes = match tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .unwrap_or_else(|_| Err(std::io::Error::other("the read task failed")))
+    {
+        Ok(bytes) => bytes,
+        Err(_) => return refusal(Refusal::unavailable()),
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    let file_name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}.age\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Test alerts go straight out, not through the outbox: the journalist waits for the answer.

@@ -41,12 +41,26 @@ pub struct Delivery {
     /// The acknowledgement link, for channels that show it apart from the text.
     #[serde(default)]
     pub ack_url: Option<String>,
+    /// Bundles released with this alert (attached to e-mails, linked everywhere).
+    #[serde(default)]
+    pub bundles: Vec<BundleRef>,
     pub created_ms: i64,
     pub state: DeliveryState,
     /// Attempts so far (the history keeps only the last few).
     pub attempts: u32,
     pub next_attempt_ms: i64,
     pub history: Vec<Attempt>,
+}
+
+/// A released bundle, as a delivery carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleRef {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The limited-use download link.
+    pub url: String,
 }
 
 /// How many attempts the history keeps; the count keeps counting.
@@ -141,6 +155,7 @@ mod tests {
                 signature: String::new(),
             },
             ack_url: None,
+            bundles: vec![],
             created_ms: 0,
             state: DeliveryState::Pending,
             attempts: 0,

@@ -76,6 +76,9 @@ pub struct Plan {
     #[serde(default)]
     pub reminders_ms: Vec<i64>,
     pub steps: Vec<Step>,
+    /// Release the sealed bundles at once on a duress check-in, not only at the release step.
+    #[serde(default)]
+    pub release_on_duress: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,6 +96,7 @@ pub struct PlanSpec {
     pub grace: String,
     pub remind_before: Vec<String>,
     pub steps: Vec<String>,
+    pub release_on_duress: bool,
 }
 
 impl PlanSpec {
@@ -145,6 +149,7 @@ impl PlanSpec {
                 .map(|r| parse_duration(r))
                 .collect::<Result<_, _>>()?,
             steps,
+            release_on_duress: self.release_on_duress,
         };
         plan.validate()?;
         Ok(plan)
@@ -326,9 +331,14 @@ impl Plan {
             .map(|s| format!("{}:{}", s.action.label(), format_duration(s.after_ms)))
             .collect();
         format!(
-            "{schedule}, grace {}, steps {}",
+            "{schedule}, grace {}, steps {}{}",
             format_duration(self.grace_ms),
-            steps.join(" ")
+            steps.join(" "),
+            if self.release_on_duress {
+                ", release on duress"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -371,6 +381,7 @@ mod tests {
             grace_ms: 0,
             reminders_ms: vec![],
             steps: Plan::default_steps(60_000),
+            release_on_duress: false,
         };
         plan.validate().unwrap();
         plan.schedule = Schedule::Daily {

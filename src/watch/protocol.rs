@@ -65,6 +65,32 @@ pub mod ops {
     /// Send a marked test alert through each channel of one contact, or all (answered in
     /// `test_results`).
     pub const TEST_ALERT: &str = "test-alert";
+    /// Store (or replace) a sealed release bundle: only through `POST /v1/bundle`, with the
+    /// bundle as the body and the signed request in the `x-posbon-request` header.
+    pub const BUNDLE_PUT: &str = "bundle-put";
+    /// Remove a bundle (payload `{"id":".."}`).
+    pub const BUNDLE_REMOVE: &str = "bundle-remove";
+}
+
+/// The header carrying a signed request (base64 of its JSON) when the body is a bundle.
+pub const REQUEST_HEADER: &str = "x-posbon-request";
+
+/// The payload of `bundle-put`: what the body is, so that it is covered by the signature.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BundlePut {
+    /// 32 hex digits, chosen by the client; the same id replaces.
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    /// SHA-256 of the body, hex.
+    pub sha256: String,
+    /// The contacts it is sealed for (by name): they receive it at the release step.
+    pub recipients: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BundleRemove {
+    pub id: String,
 }
 
 /// The payload of `test-alert`.

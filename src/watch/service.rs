@@ -96,7 +96,16 @@ pub struct Watcher {
     /// When each subject last asked for test alerts: tests go out at once, to addresses the
     /// client chose, so they are rationed.
     last_test: Mutex<HashMap<String, i64>>,
+    /// Where bundle files are kept: `DATA/bundles/SUBJECT/ID.age`.
+    bundle_dir: std::path::PathBuf,
 }
+
+/// Bundles a subject may keep on one watcher, and their total size.
+pub const MAX_BUNDLES: usize = 8;
+pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
+/// How often, and how long, a released bundle can be downloaded through its link.
+pub const DOWNLOAD_USES: u32 = 3;
+pub const DOWNLOAD_DAYS: i64 = 30;
 
 /// A subject may ask for test alerts this often.
 const TEST_EVERY_MS: i64 = 10_000;
@@ -143,6 +152,7 @@ impl Watcher {
             retry_index: Mutex::new(retry_index),
             staged: Mutex::new(Vec::new()),
             last_test: Mutex::new(HashMap::new()),
+            bundle_dir: data.join("bundles"),
             flusher: store.flusher(),
             store: Mutex::new(store),
             invites: Invites::new(data),
@@ -285,6 +295,7 @@ impl Watcher {
             directory: Directory::default(),
             last_alert: None,
             alerted: Vec::new(),
+            bundles: Vec::new(),
             duress_cycle: None,
         };
         store.commit(&subject, &[], now_ms)?;
@@ -302,6 +313,49 @@ impl Watcher {
 
     /// Verifies and carries out a signed request.
     pub fn handle(&self, request: &SignedRequest, now_ms: i64) -> Result<Handled, Refusal> {
+        self.handle_with_body(request, None, now_ms)
+    }
+
+    /// The file of a bundle.
+    pub fn bundle_path(&self, subject: &str, id: &str) -> std::path::PathBuf {
+        self.bundle_dir.join(subject).join(format!("{id}.age"))
+    }
+
+    /// Writes a bundle's file durably (before its metadata is committed).
+    fn store_bundle_file(&self, subject: &str, id: &str, body: &[u8]) -> Result<(), Refusal> {
+        use std::io::Write;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let dir = self.bundle_dir.join(subject);
+        let written = (|| -> std::io::Result<()> {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
+            let temp = dir.join(format!("{id}.tmp"));
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&temp)?;
+            file.write_all(body)?;
+            file.sync_all()?;
+            std::fs::rename(&temp, dir.join(format!("{id}.age")))?;
+            std::fs::File::open(&dir)?.sync_all()
+        })();
+        written.map_err(|e| {
+            warn!(error = %e, "a bundle could not be stored");
+            Refusal::unavailable()
+        })
+    }
+
+    /// [`Watcher::handle`], for requests that carry a body (a bundle).
+    pub fn handle_with_body(
+        &self,
+        request: &SignedRequest,
+        body: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<Handled, Refusal> {
         let unknown = || {
             Refusal::new(
                 404,
@@ -337,6 +391,7 @@ impl Watcher {
         let at_ms = request.ts_ms.max(subject.state.cycle_start_ms);
         let mut phone_token = None;
         let mut tests = Vec::new();
+        let mut removed_bundle = None;
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => {
                 if duress && let Some(view) = &mut subject.duress_view {
@@ -348,6 +403,78 @@ impl Watcher {
                     subject.duress_cycle = Some(subject.state.cycle);
                 }
                 emitted
+            }
+            (ops::BUNDLE_PUT, _) => {
+                let put: protocol::BundlePut =
+                    serde_json::from_str(&request.payload).map_err(|e| {
+                        Refusal::malformed(format!("the bundle request is malformed: {e}"))
+                    })?;
+                let body = body.ok_or_else(|| {
+                    Refusal::malformed("a bundle is sent to /v1/bundle, as the body")
+                })?;
+                let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, body));
+                if put.id.len() != 32
+                    || !put.id.chars().all(|c| c.is_ascii_hexdigit())
+                    || body.len() as u64 != put.size
+                    || digest != put.sha256
+                    || put.name.chars().count() > 100
+                    || put.name.chars().any(char::is_control)
+                {
+                    return Err(Refusal::new(
+                        422,
+                        "bad_bundle",
+                        "the bundle does not match its description (id, size, SHA-256 or name)",
+                    ));
+                }
+                if duress {
+                    // Looks stored; is not. The silent alarm goes out.
+                    vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                        at_ms,
+                    }]
+                } else {
+                    let others: Vec<&super::store::BundleMeta> =
+                        subject.bundles.iter().filter(|b| b.id != put.id).collect();
+                    if others.len() >= MAX_BUNDLES
+                        || others.iter().map(|b| b.size).sum::<u64>() + put.size > MAX_BUNDLE_BYTES
+                    {
+                        return Err(Refusal::new(
+                            422,
+                            "too_many_bundles",
+                            format!(
+                                "a journalist may keep {MAX_BUNDLES} bundles, {} MiB in all, on a watcher",
+                                MAX_BUNDLE_BYTES / (1024 * 1024)
+                            ),
+                        ));
+                    }
+                    self.store_bundle_file(&subject.id, &put.id, body)?;
+                    subject.bundles.retain(|b| b.id != put.id);
+                    subject.bundles.push(super::store::BundleMeta {
+                        id: put.id,
+                        name: put.name,
+                        size: put.size,
+                        sha256: put.sha256,
+                        recipients: put.recipients,
+                        stored_ms: now_ms,
+                    });
+                    Vec::new()
+                }
+            }
+            (ops::BUNDLE_REMOVE, _) => {
+                let remove: protocol::BundleRemove = serde_json::from_str(&request.payload)
+                    .map_err(|e| Refusal::malformed(format!("the request is malformed: {e}")))?;
+                if duress {
+                    vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                        at_ms,
+                    }]
+                } else {
+                    if subject.bundles.iter().any(|b| b.id == remove.id) {
+                        removed_bundle = Some(remove.id.clone());
+                    }
+                    subject.bundles.retain(|b| b.id != remove.id);
+                    Vec::new()
+                }
             }
             (ops::TEST_ALERT, _) => {
                 {
@@ -448,6 +575,11 @@ impl Watcher {
         self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flush_and_publish()?;
+        if let Some(id) = removed_bundle
+            && id.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            let _ = std::fs::remove_file(self.bundle_path(&subject.id, &id));
+        }
         info!(subject = %subject.id, op = %request.op, "request accepted");
         let shown = if duress {
             subject.with_duress_view()
@@ -832,6 +964,42 @@ impl Watcher {
         info!(subject = %subject.id, alert = %entry.alert_id, "alert acknowledged");
         answer.already = false;
         Ok(answer)
+    }
+
+    /// Uses a bundle download link once: returns the file and the bundle's name.
+    pub fn download(
+        &self,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<(std::path::PathBuf, String), Refusal> {
+        let hash = token_hash(token);
+        let store = self.store();
+        let unknown = || {
+            Refusal::new(
+                404,
+                "unknown_link",
+                "this link is unknown, used up or expired",
+            )
+        };
+        let mut entry = store.download(&hash)?.ok_or_else(unknown)?;
+        if entry.uses_left == 0 || entry.expires_ms <= now_ms {
+            return Err(unknown());
+        }
+        let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+        let bundle = subject
+            .bundles
+            .iter()
+            .find(|b| b.id == entry.bundle)
+            .ok_or_else(unknown)?;
+        entry.uses_left -= 1;
+        store.set_download(&hash, &entry)?;
+        drop(store);
+        self.flusher.flush()?;
+        info!(subject = %entry.subject, bundle = %entry.bundle, "a released bundle was downloaded");
+        Ok((
+            self.bundle_path(&entry.subject, &bundle.id),
+            bundle.name.clone(),
+        ))
     }
 
     /// What an acknowledgement link is about, without confirming it (for its page).

@@ -77,6 +77,30 @@ pub struct Subject {
     /// The cycle that a duress check-in started, so its alerts can say so.
     #[serde(default)]
     pub duress_cycle: Option<u64>,
+    /// Sealed release bundles held for this subject (the files are in `DATA/bundles/`).
+    #[serde(default)]
+    pub bundles: Vec<BundleMeta>,
+}
+
+/// A bundle this watcher holds (and cannot read).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BundleMeta {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub recipients: Vec<String>,
+    pub stored_ms: i64,
+}
+
+/// A download link for a released bundle (stored under the token's hash).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DownloadEntry {
+    pub subject: String,
+    pub bundle: String,
+    pub contact: String,
+    pub uses_left: u32,
+    pub expires_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,16 +163,19 @@ pub struct Outgoing {
     pub deliveries: Vec<Delivery>,
     /// (token hash, entry).
     pub acks: Vec<(String, AckEntry)>,
+    /// (token hash, entry).
+    pub downloads: Vec<(String, DownloadEntry)>,
 }
 
 impl Outgoing {
     pub fn is_empty(&self) -> bool {
-        self.deliveries.is_empty() && self.acks.is_empty()
+        self.deliveries.is_empty() && self.acks.is_empty() && self.downloads.is_empty()
     }
 
     pub fn extend(&mut self, other: Outgoing) {
         self.deliveries.extend(other.deliveries);
         self.acks.extend(other.acks);
+        self.downloads.extend(other.downloads);
     }
 }
 
@@ -171,6 +198,8 @@ pub struct Store {
     delivered: sled::Tree,
     /// Acknowledgement links, by the token's SHA-256 (hex).
     acks: sled::Tree,
+    /// Bundle download links, by the token's SHA-256 (hex).
+    downloads: sled::Tree,
 }
 
 fn io(path: &Path, source: std::io::Error) -> StoreError {
@@ -216,7 +245,9 @@ impl Store {
         let outbox = db.open_tree("outbox")?;
         let delivered = db.open_tree("delivered")?;
         let acks = db.open_tree("acks")?;
+        let downloads = db.open_tree("downloads")?;
         Ok(Store {
+            downloads,
             db,
             subjects,
             queue,
@@ -297,15 +328,23 @@ impl Store {
             .acks
             .iter()
             .map(|(hash, entry)| (hash.as_str(), json(entry)))
+            .chain(
+                outgoing
+                    .downloads
+                    .iter()
+                    .map(|(hash, entry)| (hash.as_str(), json(entry))),
+            )
             .collect();
+        let download_count = outgoing.downloads.len();
         (
             &self.subjects,
             &self.queue,
             &self.phones,
             &self.outbox,
             &self.acks,
+            &self.downloads,
         )
-            .transaction(|(subjects, queue, phones, outbox, ack_tree)| {
+            .transaction(|(subjects, queue, phones, outbox, ack_tree, downloads)| {
                 subjects.insert(subject.id.as_bytes(), record.as_slice())?;
                 for phone in &subject.phones {
                     phones.insert(phone.id.as_bytes(), subject.id.as_bytes())?;
@@ -316,8 +355,12 @@ impl Store {
                 for (key, delivery) in &deliveries {
                     outbox.insert(key.as_bytes(), delivery.as_slice())?;
                 }
-                for (hash, entry) in &acks {
+                let (ack_rows, download_rows) = acks.split_at(acks.len() - download_count);
+                for (hash, entry) in ack_rows {
                     ack_tree.insert(hash.as_bytes(), entry.as_slice())?;
+                }
+                for (hash, entry) in download_rows {
+                    downloads.insert(hash.as_bytes(), entry.as_slice())?;
                 }
                 Ok(())
             })
@@ -421,6 +464,18 @@ impl Store {
             .get(key.as_bytes())?
             .map(|v| parse(&v, "outbox"))
             .transpose()
+    }
+
+    pub fn download(&self, hash: &str) -> Result<Option<DownloadEntry>, StoreError> {
+        self.downloads
+            .get(hash.as_bytes())?
+            .map(|v| parse(&v, "download"))
+            .transpose()
+    }
+
+    pub fn set_download(&self, hash: &str, entry: &DownloadEntry) -> Result<(), StoreError> {
+        self.downloads.insert(hash.as_bytes(), json(entry))?;
+        Ok(())
     }
 
     pub fn ack(&self, hash: &str) -> Result<Option<AckEntry>, StoreError> {

@@ -14,6 +14,7 @@ fn every(every_ms: i64, grace_ms: i64) -> Plan {
         grace_ms,
         reminders_ms: vec![],
         steps: Plan::default_steps(grace_ms),
+        release_on_duress: false,
     }
 }
 
@@ -159,6 +160,7 @@ fn an_edited_plan_does_not_refire_what_already_fired() {
     state.fire_due(&plan, 20 * S).unwrap(); // remind and tier 1
     let edited = Plan {
         schedule: Schedule::Every { every_ms: 10 * S },
+        release_on_duress: false,
         grace_ms: 5 * S,
         reminders_ms: vec![],
         steps: vec![
@@ -372,6 +374,7 @@ fn an_impossible_window_is_an_error_not_a_panic() {
         grace_ms: 0,
         reminders_ms: vec![],
         steps: Plan::default_steps(1_000),
+        release_on_duress: false,
     };
     assert!(plan.validate().is_err());
 }

@@ -1,0 +1,287 @@
+//! Commands of the sealed release: sealing records for lawyers and uploading the bundle to
+//! every watcher (`release add/list/update/remove`), and the lawyer's `open`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::release::bundle::{self, Manifest};
+use crate::vault::{self, RecordId, Vault};
+use crate::watch::client;
+use crate::watch::protocol::{BundlePut, BundleRemove, ops};
+
+use super::UsageError;
+use super::contacts::directory;
+use super::watch::{fan_out, for_each_watcher};
+
+/// The vault setting listing what was sealed (the bundles themselves are not kept).
+const RELEASES: &str = "releases";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Release {
+    id: String,
+    name: String,
+    /// Record ids (hex).
+    records: Vec<String>,
+    to: Vec<String>,
+    by: String,
+    include_sources: bool,
+    sealed_ms: i64,
+    size: u64,
+    sha256: String,
+}
+
+fn releases(vault: &Vault) -> Result<Vec<Release>> {
+    Ok(vault.setting(RELEASES)?.unwrap_or_default())
+}
+
+/// What to seal, and for whom.
+pub(super) struct Choice<'a> {
+    pub records: &'a [String],
+    pub to: &'a [String],
+    pub name: Option<String>,
+    pub by: Option<String>,
+    pub include_sources: bool,
+    pub yes: bool,
+}
+
+/// `posbon release add`.
+pub(super) fn add(vault: &Vault, choice: Choice<'_>) -> Result<()> {
+    let id = hex::encode(crate::crypto::random_array::<16>());
+    seal_and_upload(vault, &id, choice)
+}
+
+/// `posbon release update ID`: seals the same records for the same people again, from
+/// what they hold now, and replaces the bundle on every watcher.
+pub(super) fn update(vault: &Vault, id: &str, yes: bool) -> Result<()> {
+    let old = find(vault, id)?;
+    seal_and_upload(
+        vault,
+        &old.id,
+        Choice {
+            records: &old.records,
+            to: &old.to,
+            name: Some(old.name.clone()),
+            by: Some(old.by.clone()),
+            include_sources: old.include_sources,
+            yes,
+        },
+    )
+}
+
+fn find(vault: &Vault, id: &str) -> Result<Release> {
+    let wanted = id.trim().to_lowercase();
+    let matches: Vec<Release> = releases(vault)?
+        .into_iter()
+        .filter(|r| r.id.starts_with(&wanted))
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.into_iter().next().expect("one")),
+        0 => bail!(UsageError(format!("no release bundle has the id {id:?}"))),
+        _ => bail!(UsageError(format!("{id:?} is ambiguous; give more digits"))),
+    }
+}
+
+fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
+    let ids: Vec<RecordId> = choice
+        .records
+        .iter()
+        .map(|r| vault.resolve(r))
+        .collect::<std::result::Result<_, _>>()?;
+    if ids.is_empty() {
+        bail!(UsageError("name at least one record to seal".into()));
+    }
+    // Sources are what a detained journalist most needs to protect: never by default.
+    let sources = bundle::sources_among(vault, &ids)?;
+    if !sources.is_empty() && !choice.include_sources {
+        bail!(UsageError(format!(
+            "these are sources, and a bundle holds none unless you say so with --include-sources: {}",
+            sources.join(", ")
+        )));
+    }
+    let dir = directory(vault)?;
+    let mut recipients = Vec::new();
+    let mut names = Vec::new();
+    for name in choice.to {
+        let contact = dir.find(name).ok_or_else(|| {
+            UsageError(format!(
+                "there is no contact called {name:?} (posbon contact add)"
+            ))
+        })?;
+        if contact.age_recipients.is_empty() {
+            bail!(UsageError(format!(
+                "{} has no key for sealed material: posbon contact add {:?} ... --age-recipient age1...",
+                contact.name, contact.name
+            )));
+        }
+        recipients.extend(contact.age_recipients.iter().cloned());
+        names.push(contact.name.clone());
+    }
+    if names.is_empty() {
+        bail!(UsageError("name at least one contact with --to".into()));
+    }
+    let planned = bundle::plan(vault, &ids)?;
+    let name = choice
+        .name
+        .unwrap_or_else(|| planned[0].1.title.chars().take(60).collect());
+    let by = choice.by.unwrap_or_else(|| "the journalist".into());
+
+    // Show exactly what the bundle will reveal, and to whom, before anything is sealed.
+    let mut preview = format!(
+        "This bundle ({name:?}) will reveal to {} if it is released:\n",
+        names.join(", ")
+    );
+    for (_, item) in &planned {
+        preview.push_str(&format!("  {}. [{}] {}\n", item.n, item.kind, item.title));
+        for file in &item.files {
+            preview.push_str(&format!("       attachment: {file}\n"));
+        }
+    }
+    if !sources.is_empty() {
+        preview.push_str(&format!(
+            "  WARNING: it names {} source(s): {}\n",
+            sources.len(),
+            sources.join(", ")
+        ));
+    }
+    eprint!("{preview}");
+    if !choice.yes {
+        confirm(if sources.is_empty() {
+            "yes"
+        } else {
+            "reveal sources"
+        })?;
+    }
+
+    let mut sealed = Vec::new();
+    let manifest = bundle::seal(
+        vault,
+        &ids,
+        &recipients,
+        &bundle::Label {
+            name: &name,
+            by: &by,
+            for_: &names,
+            sealed_ms: vault::now(),
+        },
+        &mut sealed,
+    )?;
+    let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, &sealed));
+    let put = BundlePut {
+        id: id.to_string(),
+        name: name.clone(),
+        size: sealed.len() as u64,
+        sha256: sha256.clone(),
+        recipients: names.clone(),
+    };
+    let payload = serde_json::to_string(&put)?;
+    let mut all = releases(vault)?;
+    all.retain(|r| r.id != id);
+    all.push(Release {
+        id: id.to_string(),
+        name,
+        records: ids.iter().map(|i| i.to_string()).collect(),
+        to: names,
+        by,
+        include_sources: choice.include_sources,
+        sealed_ms: manifest.sealed_ms,
+        size: sealed.len() as u64,
+        sha256,
+    });
+    // Kept first, so `release update` can seal it again if a watcher was down.
+    vault.set_setting(RELEASES, &all)?;
+    for_each_watcher(vault, |link, key, now| {
+        let (_, counter) = client::put_bundle(link, key, payload.clone(), sealed.clone(), now)?;
+        println!("{}: bundle {id} stored ({} bytes)", link.url, sealed.len());
+        Ok(counter)
+    })
+    .context("sealed, but not every watcher has the bundle: run `posbon release update ID` when they are reachable")?;
+    eprintln!(
+        "sealed {} item(s) as bundle {id}; the watchers release it at the plan's release step",
+        manifest.items.len()
+    );
+    Ok(())
+}
+
+fn confirm(word: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        bail!(UsageError(
+            "confirm on a terminal, or pass --yes after reading the list above".into()
+        ));
+    }
+    eprint!("Type {word:?} to seal and upload it: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if line.trim() != word {
+        bail!(UsageError("not confirmed; nothing was sealed".into()));
+    }
+    Ok(())
+}
+
+/// `posbon release list`.
+pub(super) fn list(vault: &Vault) -> Result<()> {
+    for r in releases(vault)? {
+        println!(
+            "{}\t{}\t{} record(s)\tfor {}\t{} bytes\tsealed {}",
+            r.id,
+            r.name,
+            r.records.len(),
+            r.to.join(", "),
+            r.size,
+            super::commands::time_text(r.sealed_ms)
+        );
+    }
+    Ok(())
+}
+
+/// `posbon release remove ID`.
+pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
+    let release = find(vault, id)?;
+    let payload = serde_json::to_string(&BundleRemove {
+        id: release.id.clone(),
+    })?;
+    fan_out(vault, ops::BUNDLE_REMOVE, payload, |link, _| {
+        println!("{}: bundle {} removed", link.url, release.id);
+    })?;
+    let mut all = releases(vault)?;
+    all.retain(|r| r.id != release.id);
+    vault.set_setting(RELEASES, &all)?;
+    Ok(())
+}
+
+/// `posbon open BUNDLE -i KEY [--out DIR]` (for lawyers; no vault needed).
+pub(super) fn open(bundle_path: &Path, key: &Path, out: Option<PathBuf>) -> Result<()> {
+    let identities = bundle::identities(key)?;
+    let out = out.unwrap_or_else(|| {
+        let stem = bundle_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "bundle".into());
+        PathBuf::from(format!("{stem}-opened"))
+    });
+    let mut file = std::fs::File::open(bundle_path)
+        .with_context(|| format!("cannot read {}", bundle_path.display()))?;
+    let manifest: Manifest = bundle::open(&mut file, &identities, &out)?;
+    println!("bundle: {}", manifest.name);
+    println!(
+        "sealed: {} by {}",
+        jiff::Timestamp::from_millisecond(manifest.sealed_ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        manifest.by
+    );
+    println!("for: {}", manifest.for_.join(", "));
+    for item in &manifest.items {
+        println!("{}. [{}] {}", item.n, item.kind, item.title);
+        println!("   {}", out.join(&item.dir).join("record.txt").display());
+        for f in &item.files {
+            println!("   {}", out.join(&item.dir).join(f).display());
+        }
+    }
+    eprintln!("written to {}", out.display());
+    Ok(())
+}

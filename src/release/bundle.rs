@@ -1,0 +1,439 @@
+//! A release bundle: chosen records and their attachments, sealed on the laptop for the
+//! lawyers' own age keys (X25519 or `ssh-ed25519`), to be released by the watchers if the
+//! journalist goes silent. The watchers hold it but cannot read it.
+//!
+//! Format: an `age` file (binary) whose plaintext is a POSIX tar archive:
+//!
+//! - `MANIFEST.txt`: what the bundle holds, for people (English and Russian headings);
+//! - `manifest.json`: the same for programs (`format: "posbon-bundle/1"`);
+//! - `NN-SLUG/record.txt`: each record as text (kind, title, fields, tags, body);
+//! - `NN-SLUG/FILE`: its attachments, under their own names.
+//!
+//! So a lawyer opens it with `posbon open BUNDLE -i KEY`, or with the standard tools:
+//! `age -d -i KEY BUNDLE | tar x`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::vault::{Kind, Record, RecordId, Vault, VaultError};
+
+pub const FORMAT: &str = "posbon-bundle/1";
+/// Bundles travel by e-mail and sit on watchers: this is the most one may hold.
+pub const MAX_BUNDLE: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("writing the bundle failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "this key cannot open the bundle (it was sealed for other keys), or it is not an age file"
+    )]
+    NotForThisKey,
+    #[error("the bundle is damaged or was altered: {0}")]
+    Damaged(String),
+}
+
+/// One item of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub n: usize,
+    /// The folder in the archive.
+    pub dir: String,
+    pub kind: String,
+    pub title: String,
+    pub created_ms: i64,
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub name: String,
+    pub sealed_ms: i64,
+    /// Who sealed it, as they chose to be named.
+    pub by: String,
+    /// The recipients it was sealed for (contact names).
+    pub for_: Vec<String>,
+    pub items: Vec<Item>,
+}
+
+/// A recipient a bundle can be sealed for: `age1...` or `ssh-ed25519 AAAA...`.
+pub fn parse_recipient(text: &str) -> Result<Box<dyn age::Recipient + Send>, BundleError> {
+    let text = text.trim();
+    if text.starts_with("age1") {
+        return text
+            .parse::<age::x25519::Recipient>()
+            .map(|r| Box::new(r) as Box<dyn age::Recipient + Send>)
+            .map_err(|e| BundleError::Invalid(format!("{text:?} is not an age recipient: {e}")));
+    }
+    if text.starts_with("ssh-ed25519 ") {
+        return text
+            .parse::<age::ssh::Recipient>()
+            .map(|r| Box::new(r) as Box<dyn age::Recipient + Send>)
+            .map_err(|_| BundleError::Invalid(format!("{text:?} is not an ssh-ed25519 key")));
+    }
+    Err(BundleError::Invalid(format!(
+        "{text:?}: a lawyer's key is an age recipient (age1...) or an ssh-ed25519 public key"
+    )))
+}
+
+/// A folder name for an item: its number and a safe form of its title.
+fn slug(n: usize, title: &str) -> String {
+    let mut out: String = title
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    out = out.chars().take(40).collect();
+    if out.is_empty() {
+        out = "item".into();
+    }
+    format!("{n:02}-{out}")
+}
+
+/// A file name that stays inside its folder.
+fn safe_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_string();
+    if cleaned.is_empty() || cleaned == "record.txt" {
+        format!("file-{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
+fn render(record: &Record) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(String::new());
+    text.push_str(&format!(
+        "{}: {}\n",
+        record.kind.title_label(),
+        record.title
+    ));
+    text.push_str(&format!("kind: {}\n", record.kind.as_str()));
+    for field in &record.fields {
+        text.push_str(&format!("{}: {}\n", field.name, field.value));
+    }
+    if !record.tags.is_empty() {
+        text.push_str(&format!("tags: {}\n", record.tags.join(", ")));
+    }
+    text.push_str(&format!(
+        "created: {}\n\n",
+        jiff::Timestamp::from_millisecond(record.created)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    ));
+    text.push_str(&record.body);
+    text.push('\n');
+    text
+}
+
+fn human_manifest(manifest: &Manifest) -> String {
+    let mut text = format!(
+        "posbon release bundle / пакет материалов posbon\n\nname / название: {}\nsealed / запечатан: {}\nby / кем: {}\nfor / для: {}\n\n",
+        manifest.name,
+        jiff::Timestamp::from_millisecond(manifest.sealed_ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        manifest.by,
+        manifest.for_.join(", ")
+    );
+    for item in &manifest.items {
+        text.push_str(&format!(
+            "{}. [{}] {}\n   folder / папка: {}/\n",
+            item.n, item.kind, item.title, item.dir
+        ));
+        for file in &item.files {
+            text.push_str(&format!("   - {file}\n"));
+        }
+    }
+    text
+}
+
+fn tar_header(path: &str, size: u64, mtime_ms: i64) -> Result<tar::Header, BundleError> {
+    let mut header = tar::Header::new_ustar();
+    header
+        .set_path(path)
+        .map_err(|e| BundleError::Invalid(format!("the name {path:?}: {e}")))?;
+    header.set_size(size);
+    header.set_mode(0o600);
+    header.set_mtime((mtime_ms.max(0) / 1000) as u64);
+    header.set_cksum();
+    Ok(header)
+}
+
+/// What a bundle of `ids` would hold, without sealing anything (for the preview).
+pub fn plan(vault: &Vault, ids: &[RecordId]) -> Result<Vec<(RecordId, Item)>, BundleError> {
+    let mut items = Vec::new();
+    let mut total: u64 = 0;
+    for (i, id) in ids.iter().enumerate() {
+        let record = vault.get(id)?;
+        let n = i + 1;
+        total += record.attachments.iter().map(|a| a.size).sum::<u64>() + record.body.len() as u64;
+        items.push((
+            *id,
+            Item {
+                n,
+                dir: slug(n, &record.title),
+                kind: record.kind.as_str().to_string(),
+                title: record.title.clone(),
+                created_ms: record.created,
+                files: record
+                    .attachments
+                    .iter()
+                    .map(|a| safe_name(&a.name))
+                    .collect(),
+            },
+        ));
+    }
+    if total > MAX_BUNDLE {
+        return Err(BundleError::Invalid(format!(
+            "these records hold {} MiB; a bundle may hold at most {} MiB (leave out large attachments)",
+            total / (1024 * 1024),
+            MAX_BUNDLE / (1024 * 1024)
+        )));
+    }
+    Ok(items)
+}
+
+/// Whether any of `ids` is a source (protected unless named and confirmed).
+pub fn sources_among(vault: &Vault, ids: &[RecordId]) -> Result<Vec<String>, BundleError> {
+    let mut titles = Vec::new();
+    for id in ids {
+        let record = vault.get(id)?;
+        if record.kind == Kind::Source {
+            titles.push(record.title.clone());
+        }
+    }
+    Ok(titles)
+}
+
+/// How a bundle is labelled in its manifest.
+pub struct Label<'a> {
+    pub name: &'a str,
+    pub by: &'a str,
+    /// The contacts it is for, by name.
+    pub for_: &'a [String],
+    pub sealed_ms: i64,
+}
+
+/// Seals the records `ids` for `recipients` into `output`; returns the manifest.
+pub fn seal(
+    vault: &Vault,
+    ids: &[RecordId],
+    recipients: &[String],
+    label: &Label<'_>,
+    output: &mut dyn Write,
+) -> Result<Manifest, BundleError> {
+    let (name, by, for_, now_ms) = (label.name, label.by, label.for_, label.sealed_ms);
+    let parsed: Vec<Box<dyn age::Recipient + Send>> = recipients
+        .iter()
+        .map(|r| parse_recipient(r))
+        .collect::<Result<_, _>>()?;
+    if parsed.is_empty() {
+        return Err(BundleError::Invalid(
+            "none of the chosen contacts has an age or SSH key (contact add --age-recipient)"
+                .into(),
+        ));
+    }
+    let planned = plan(vault, ids)?;
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        name: name.to_string(),
+        sealed_ms: now_ms,
+        by: by.to_string(),
+        for_: for_.to_vec(),
+        items: planned.iter().map(|(_, item)| item.clone()).collect(),
+    };
+    let encryptor =
+        age::Encryptor::with_recipients(parsed.iter().map(|r| r.as_ref() as &dyn age::Recipient))
+            .map_err(|e| BundleError::Invalid(format!("cannot encrypt to those keys: {e}")))?;
+    let mut sealed = encryptor.wrap_output(output)?;
+    {
+        let mut archive = tar::Builder::new(&mut sealed);
+        let human = human_manifest(&manifest);
+        archive.append(
+            &tar_header("MANIFEST.txt", human.len() as u64, now_ms)?,
+            human.as_bytes(),
+        )?;
+        let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
+        archive.append(
+            &tar_header("manifest.json", json.len() as u64, now_ms)?,
+            json.as_slice(),
+        )?;
+        for (id, item) in &planned {
+            let record = vault.get(id)?;
+            let text = render(&record);
+            archive.append(
+                &tar_header(
+                    &format!("{}/record.txt", item.dir),
+                    text.len() as u64,
+                    record.updated,
+                )?,
+                text.as_bytes(),
+            )?;
+            for (attachment, file) in record.attachments.iter().zip(&item.files) {
+                // Bundles are bounded (MAX_BUNDLE), so one attachment at a time fits in RAM;
+                // the buffer is wiped afterwards.
+                let mut bytes = Zeroizing::new(Vec::with_capacity(attachment.size as usize));
+                vault.extract(id, &attachment.name, &mut *bytes)?;
+                archive.append(
+                    &tar_header(
+                        &format!("{}/{file}", item.dir),
+                        bytes.len() as u64,
+                        attachment.added,
+                    )?,
+                    bytes.as_slice(),
+                )?;
+            }
+        }
+        archive.finish()?;
+    }
+    sealed.finish()?;
+    Ok(manifest)
+}
+
+/// Reads the identities in `key` (an age identity file, or an SSH private key).
+pub fn identities(key: &Path) -> Result<Vec<Box<dyn age::Identity>>, BundleError> {
+    let bytes = Zeroizing::new(
+        std::fs::read(key).map_err(|e| BundleError::Invalid(format!("{}: {e}", key.display())))?,
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    if text.contains("AGE-SECRET-KEY-") {
+        let file = age::IdentityFile::from_buffer(std::io::BufReader::new(bytes.as_slice()))
+            .map_err(|e| BundleError::Invalid(format!("{}: {e}", key.display())))?;
+        return file
+            .into_identities()
+            .map_err(|e| BundleError::Invalid(format!("{}: {e}", key.display())));
+    }
+    let identity = age::ssh::Identity::from_buffer(
+        std::io::BufReader::new(bytes.as_slice()),
+        Some(key.display().to_string()),
+    )
+    .map_err(|_| {
+        BundleError::Invalid(format!(
+            "{}: not an age identity file nor an SSH private key",
+            key.display()
+        ))
+    })?;
+    match identity {
+        age::ssh::Identity::Unencrypted(_) => Ok(vec![Box::new(identity)]),
+        _ => Err(BundleError::Invalid(format!(
+            "{}: a passphrase-protected or unsupported SSH key; use `age -d -i` with it, or an unencrypted copy",
+            key.display()
+        ))),
+    }
+}
+
+/// Opens a bundle with `identities` and writes its contents under `out` (which must not
+/// exist). Returns the manifest.
+pub fn open(
+    bundle: &mut dyn Read,
+    identities: &[Box<dyn age::Identity>],
+    out: &Path,
+) -> Result<Manifest, BundleError> {
+    let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(bundle))
+        .map_err(|_| BundleError::NotForThisKey)?;
+    let reader = decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(|_| BundleError::NotForThisKey)?;
+    std::fs::create_dir(out)
+        .map_err(|e| BundleError::Invalid(format!("cannot create {}: {e}", out.display())))?;
+    let mut archive = tar::Archive::new(reader);
+    let mut manifest = None;
+    for entry in archive
+        .entries()
+        .map_err(|e| BundleError::Damaged(e.to_string()))?
+    {
+        let mut entry = entry.map_err(|e| BundleError::Damaged(e.to_string()))?;
+        let path = entry
+            .path()
+            .map_err(|e| BundleError::Damaged(e.to_string()))?
+            .into_owned();
+        let target = contained(out, &path)?;
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut bytes = Zeroizing::new(Vec::new());
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| BundleError::Damaged(e.to_string()))?;
+        if path == Path::new("manifest.json") {
+            manifest = Some(
+                serde_json::from_slice::<Manifest>(&bytes)
+                    .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?,
+            );
+        }
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&target)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+    }
+    manifest.ok_or_else(|| BundleError::Damaged("it has no manifest".into()))
+}
+
+/// `out/path`, refusing anything that would leave `out` (absolute paths, `..`).
+fn contained(out: &Path, path: &Path) -> Result<PathBuf, BundleError> {
+    use std::path::Component;
+    if path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(BundleError::Damaged(format!(
+            "it names a file outside its folder: {}",
+            path.display()
+        )));
+    }
+    Ok(out.join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_inside_the_bundle() {
+        assert_eq!(
+            slug(3, "Case 12/2026: Sino court"),
+            "03-Case-12-2026-Sino-court"
+        );
+        assert_eq!(slug(1, "///"), "01-item");
+        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_name(".hidden"), "hidden");
+        assert_eq!(safe_name("record.txt"), "file-record.txt");
+        let out = Path::new("/tmp/x");
+        assert!(contained(out, Path::new("01-a/record.txt")).is_ok());
+        assert!(contained(out, Path::new("../evil")).is_err());
+        assert!(contained(out, Path::new("/etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn recipients_are_age_or_ssh_ed25519_keys() {
+        let (_, identity) = crate::vault::identity::generate();
+        parse_recipient(&identity.to_public().to_string()).unwrap();
+        assert!(parse_recipient("ssh-rsa AAAA").is_err());
+        assert!(parse_recipient("age1notvalid").is_err());
+    }
+}

@@ -1,0 +1,496 @@
+//! The sealed release, end to end, with three watchers: a journalist seals case material for
+//! two lawyers (one with an age key, one with an SSH key), enrols with three watchers, and
+//! goes silent; one watcher is killed and another frozen. The lawyers still receive signed
+//! alerts and the bundle (once per id after dropping repeats), verify the alerts, and open
+//! the bundle with `posbon open` and with the Go `age` CLI from Debian.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::receivers::{Received, Receiver, SmtpSink};
+use common::watcher::{Daemon, invite};
+use common::*;
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mail_text(mail: &[u8]) -> String {
+    mail_parser::MessageParser::default()
+        .parse(mail)
+        .and_then(|m| m.body_text(0).map(|t| t.to_string()))
+        .unwrap_or_default()
+}
+
+fn header_line(text: &str, name: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An age key pair from the Go `age-keygen`: (identity file, recipient).
+fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let path = dir.join(format!("{name}.key"));
+    let out = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .expect("age-keygen (apt-get install age)");
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    (path, recipient)
+}
+
+/// An unencrypted ed25519 SSH key from ssh-keygen: (private key file, public key line).
+fn ssh_key(dir: &Path) -> (std::path::PathBuf, String) {
+    let path = dir.join("pavel_ed25519");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "pavel", "-f"])
+        .arg(&path)
+        .output()
+        .expect("ssh-keygen");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    (path, public.trim().to_string())
+}
+
+#[test]
+fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let smtp = SmtpSink::start(&v.path("mail"));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        "[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"3s\"\nallow_private_addresses = true\n",
+    )
+    .unwrap();
+    let args = ["--config", config.to_str().unwrap(), "--smtp", &smtp.url()];
+    let watchers: Vec<Daemon> = ["nansmit", "lawfirm", "abroad"]
+        .iter()
+        .map(|name| Daemon::start_with(&v.path(name), 0, &args))
+        .collect();
+    for w in &watchers {
+        let code = invite(&w.data, "Rustam Nazarov");
+        v.ok(&["enrol", &w.url, &code], "");
+    }
+
+    // The lawyers' own keys: one age key, one SSH key.
+    let keys = v.path("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let (dilnoza_key, dilnoza_recipient) = age_key(&keys, "dilnoza");
+    let (pavel_key, pavel_public) = ssh_key(&keys);
+    let hub_url = hub.url();
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--role",
+            "lawyer",
+            "--email",
+            "dilnoza@example.org",
+            "--age-recipient",
+            &dilnoza_recipient,
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "en",
+            "--tier",
+            "2",
+            "--role",
+            "lawyer",
+            "--webhook",
+            &format!("{hub_url}/hook/pavel"),
+            "--age-recipient",
+            &pavel_public,
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Sardor",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--role",
+            "editor",
+            "--webhook",
+            &format!("{hub_url}/hook/sardor"),
+        ],
+        "",
+    );
+
+    // The vault: a case note with a scan, a draft, and a source that must stay out.
+    let note = v
+        .ok(
+            &[
+                "add",
+                "note",
+                "--case",
+                "12/2026",
+                "--court",
+                "Sino district",
+            ],
+            "Power of attorney signed 2026-11-01. Hearing 2026-12-03.",
+        )
+        .trim()
+        .to_string();
+    let scan = v.path("power-of-attorney.pdf");
+    std::fs::write(&scan, b"%PDF-1.4 power of attorney, signed").unwrap();
+    v.ok(&["attach", &note, scan.to_str().unwrap()], "");
+    let draft = v.add_draft("Road tender: what the documents show", "Draft text.");
+    let source = v
+        .ok(
+            &["add", "source", "--name", "Farhod the clerk"],
+            "met at the market",
+        )
+        .trim()
+        .to_string();
+
+    // A source is refused unless named and confirmed; nothing is uploaded.
+    let refused = v.run(
+        &["release", "add", &note, &source, "--to", "Dilnoza", "--yes"],
+        "",
+    );
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("Farhod the clerk"));
+    // Without --yes and without a terminal, nothing is sealed either.
+    let unconfirmed = v.run(&["release", "add", &note, "--to", "Dilnoza"], "");
+    assert_eq!(code(&unconfirmed), 2);
+    assert!(stderr(&unconfirmed).contains("will reveal to Dilnoza"));
+
+    let sealed = v.run(
+        &[
+            "release",
+            "add",
+            &note,
+            &draft,
+            "--to",
+            "Dilnoza",
+            "--to",
+            "Pavel",
+            "--name",
+            "Case 12-2026",
+            "--yes",
+        ],
+        "",
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let preview = stderr(&sealed);
+    assert!(
+        preview.contains("will reveal to Dilnoza, Pavel"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("attachment: power-of-attorney.pdf"),
+        "{preview}"
+    );
+    assert_eq!(
+        stdout(&sealed).matches("stored").count(),
+        3,
+        "on every watcher"
+    );
+    let listed = v.ok(&["release", "list"], "");
+    assert!(
+        listed.contains("Case 12-2026\t2 record(s)\tfor Dilnoza, Pavel"),
+        "{listed}"
+    );
+    // The watchers hold only ciphertext.
+    for w in &watchers {
+        for entry in walk(&w.data) {
+            let bytes = std::fs::read(&entry).unwrap();
+            for secret in [
+                &b"Power of attorney"[..],
+                b"power of attorney, signed",
+                b"Farhod",
+            ] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret),
+                    "{} holds plaintext",
+                    entry.display()
+                );
+            }
+        }
+    }
+
+    v.ok(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "2s",
+            "--grace",
+            "0s",
+            "--step",
+            "tier1:0s",
+            "--step",
+            "tier2:1s",
+            "--step",
+            "release:2s",
+        ],
+        "",
+    );
+    // The journalist goes silent. One watcher is seized (killed), one blocked (frozen).
+    let mut watchers = watchers.into_iter();
+    let seized = watchers.next().unwrap();
+    let blocked = watchers.next().unwrap();
+    let survivor = watchers.next().unwrap();
+    seized.kill_9();
+    unsafe { libc::kill(blocked.child.id() as i32, libc::SIGSTOP) };
+
+    let hooks = |path: &str, step: &str| -> Vec<Received> {
+        hub.received()
+            .into_iter()
+            .filter(|r| r.path == path && r.json()["step"] == step)
+            .collect()
+    };
+    let mails = |step: &str| -> Vec<Vec<u8>> {
+        SmtpSink::messages(&smtp.dir)
+            .into_iter()
+            .filter(|m| header_line(&mail_text(m), "step") == step)
+            .collect()
+    };
+    wait_until(
+        "alerts and the release from the surviving watcher",
+        Duration::from_secs(40),
+        || {
+            !hooks("/hook/sardor", "tier1").is_empty()
+                && !hooks("/hook/pavel", "release").is_empty()
+                && !mails("release").is_empty()
+        },
+    );
+    // The frozen watcher comes back and sends the same alerts: the same ids.
+    unsafe { libc::kill(blocked.child.id() as i32, libc::SIGCONT) };
+    wait_until(
+        "the blocked watcher's copies",
+        Duration::from_secs(40),
+        || hooks("/hook/pavel", "release").len() == 2 && mails("release").len() == 2,
+    );
+
+    // Per step and contact: two copies (one per live watcher), one id.
+    let mut ids: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for r in hub.received() {
+        let json = r.json();
+        ids.entry((r.path.clone(), json["step"].as_str().unwrap().to_string()))
+            .or_default()
+            .insert(json["id"].as_str().unwrap().to_string());
+    }
+    for m in SmtpSink::messages(&smtp.dir) {
+        let text = mail_text(&m);
+        ids.entry(("mail".into(), header_line(&text, "step")))
+            .or_default()
+            .insert(header_line(&text, "id"));
+    }
+    for ((path, step), set) in &ids {
+        assert_eq!(
+            set.len(),
+            1,
+            "{path} {step}: the same missed deadline has one id"
+        );
+    }
+    assert!(ids.contains_key(&("/hook/sardor".into(), "tier1".into())));
+    // The editor hears of the release step, but receives no bundle: it was not sealed for him.
+    assert!(
+        hooks("/hook/sardor", "release")
+            .iter()
+            .all(|r| r.json()["bundles"].as_array().is_some_and(|b| b.is_empty())),
+        "the editor receives no bundle"
+    );
+
+    // The alerts verify against either live watcher's fingerprint.
+    let pavel_release = &hooks("/hook/pavel", "release")[0];
+    let fingerprints = [&blocked.fingerprint, &survivor.fingerprint];
+    let dir = v.path("lawyer");
+    std::fs::create_dir(&dir).unwrap();
+    let alert_file = dir.join("alert.json");
+    std::fs::write(&alert_file, &pavel_release.body).unwrap();
+    let signer = pavel_release.json()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(fingerprints.iter().any(|f| **f == signer));
+    let out = posbon()
+        .args(["alert", "verify", "--watcher", &signer])
+        .arg(&alert_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Pavel downloads his bundle through the link, and opens it with his SSH key.
+    let bundles = pavel_release.json()["bundles"].clone();
+    assert_eq!(bundles.as_array().unwrap().len(), 1, "{bundles}");
+    let link = bundles[0]["url"].as_str().unwrap();
+    let http = reqwest::blocking::Client::new();
+    let downloaded = http.get(link).send().unwrap();
+    assert_eq!(downloaded.status(), 200);
+    let pavel_bundle = dir.join("case.age");
+    std::fs::write(&pavel_bundle, downloaded.bytes().unwrap()).unwrap();
+    let opened = posbon()
+        .args(["open"])
+        .arg(&pavel_bundle)
+        .arg("-i")
+        .arg(&pavel_key)
+        .arg("--out")
+        .arg(dir.join("pavel"))
+        .output()
+        .unwrap();
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let listing = stdout(&opened);
+    assert!(
+        listing.contains("bundle: Case 12-2026") && listing.contains("for: Dilnoza, Pavel"),
+        "{listing}"
+    );
+    let note_dir = std::fs::read_dir(dir.join("pavel"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("01-"))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(note_dir.join("power-of-attorney.pdf")).unwrap(),
+        b"%PDF-1.4 power of attorney, signed"
+    );
+    assert!(
+        std::fs::read_to_string(note_dir.join("record.txt"))
+            .unwrap()
+            .contains("Hearing 2026-12-03")
+    );
+    // The link is limited: after three uses it is refused.
+    for _ in 0..2 {
+        assert_eq!(http.get(link).send().unwrap().status(), 200);
+    }
+    assert_eq!(http.get(link).send().unwrap().status(), 404);
+
+    // Dilnoza's bundle is attached to her e-mail; the Go `age` CLI opens it with her age key.
+    let mail = mails("release").remove(0);
+    let message = mail_parser::MessageParser::default().parse(&mail).unwrap();
+    let attachment = message
+        .attachments()
+        .next()
+        .expect("the bundle is attached");
+    let dilnoza_bundle = dir.join("dilnoza.age");
+    std::fs::write(&dilnoza_bundle, attachment.contents()).unwrap();
+    let out = posbon()
+        .args(["alert", "verify", "--watcher", &signer_of(&mail)])
+        .arg({
+            let p = dir.join("mail.eml");
+            std::fs::write(&p, &mail).unwrap();
+            p
+        })
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "an e-mail with an attachment verifies: {}",
+        stderr(&out)
+    );
+    let tar = dir.join("dilnoza.tar");
+    let out = go_age()
+        .args(["-d", "-i"])
+        .arg(&dilnoza_key)
+        .arg("-o")
+        .arg(&tar)
+        .arg(&dilnoza_bundle)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "Go age: {}", stderr(&out));
+    let listed = Command::new("tar").arg("tf").arg(&tar).output().unwrap();
+    let names = stdout(&listed);
+    assert!(
+        names.contains("MANIFEST.txt") && names.contains("manifest.json"),
+        "{names}"
+    );
+    assert!(names.contains("power-of-attorney.pdf"), "{names}");
+    assert_eq!(names.matches("record.txt").count(), 2);
+    let plaintext = std::fs::read(&tar).unwrap();
+    assert!(
+        !plaintext.windows(6).any(|w| w == b"Farhod"),
+        "the source is in no bundle"
+    );
+    // Anyone else's key opens nothing.
+    let (stranger_key, _) = age_key(&keys, "stranger");
+    let wrong = posbon()
+        .args(["open"])
+        .arg(&dilnoza_bundle)
+        .arg("-i")
+        .arg(&stranger_key)
+        .arg("--out")
+        .arg(dir.join("wrong"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&wrong), 3, "{}", stderr(&wrong));
+    assert!(stderr(&wrong).contains("cannot open the bundle"));
+    drop(blocked);
+    drop(survivor);
+}
+
+fn signer_of(mail: &[u8]) -> String {
+    header_line(&mail_text(mail), "watcher")
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn watchers_that_disagree_about_the_plan_are_reported() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("a"));
+    let b = Daemon::start(&v.path("b"));
+    let code_a = invite(&a.data, "Rustam");
+    v.ok(&["enrol", &a.url, &code_a], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    // Enrolled with a second watcher after the plan was set: it has none.
+    let code_b = invite(&b.data, "Rustam");
+    v.ok(&["enrol", &b.url, &code_b], "");
+    let out = v.run(&["checkin"], "");
+    assert_eq!(code(&out), 9, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("disagree about your plan"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains(&format!("{} has the plan: none", b.url)));
+    // Setting it again brings them in line.
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    v.ok(&["checkin"], "");
+}
