@@ -1,5 +1,7 @@
-//! `posbon demo`: the vault's main features, played through in a temporary directory with a
-//! generated passphrase, printing each step. Nothing is left behind.
+//! `posbon demo`: the whole story, played through in a temporary directory, printing each
+//! step: first the vault's main features (with a generated passphrase), then the dead-man's
+//! switch with two watchers, alerts, and a sealed release (`demo_story`). Nothing is left
+//! behind.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ impl Drop for DemoDir {
     }
 }
 
-fn step(text: &str) {
+pub(super) fn step(text: &str) {
     println!("\n== {text}");
 }
 
@@ -145,6 +147,8 @@ pub fn run() -> Result<()> {
         Ok(_) => bail!("the vault still opened after panic: this is a bug"),
         Err(e) => return Err(e).context("reopening after panic"),
     }
+
+    super::demo_story::run_story(&root.0)?;
 
     step("Cleaning up");
     drop(root);

@@ -8,6 +8,7 @@
 mod commands;
 mod contacts;
 mod demo;
+mod demo_story;
 mod editor;
 mod output;
 mod passphrase;
