@@ -81,9 +81,12 @@ fn start_watcher(data: &Path, config: &Path) -> Result<Watcher> {
     })
 }
 
+/// Every alert body the inbox received, in order.
+type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
+
 /// A webhook receiver standing in for the lawyer's inbox: keeps every alert's JSON.
-fn start_inbox(runtime: &tokio::runtime::Runtime) -> Result<(String, Arc<Mutex<Vec<Vec<u8>>>>)> {
-    let inbox: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+fn start_inbox(runtime: &tokio::runtime::Runtime) -> Result<(String, Inbox)> {
+    let inbox: Inbox = Arc::default();
     let kept = inbox.clone();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let url = format!("http://{}", listener.local_addr()?);
