@@ -85,7 +85,7 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Backup(command) => backup_cmd(&ctx, command),
         Command::Vault(VaultCommand::Check) => check(&ctx),
         Command::Panic { yes } => panic_cmd(&ctx, yes),
-        Command::Demo => demo::run(),
+        Command::Demo { insecure_fast_kdf } => demo::run(insecure_fast_kdf),
         Command::Watch(WatchCommand::Serve {
             data,
             listen,

@@ -42,7 +42,12 @@ fn found_on_disk(dir: &Path, needle: &[u8]) -> Result<bool> {
     Ok(false)
 }
 
-pub fn run() -> Result<()> {
+pub fn run(insecure_fast_kdf: bool) -> Result<()> {
+    let kdf = if insecure_fast_kdf {
+        KdfParams::INSECURE_FAST
+    } else {
+        KdfParams::INTERACTIVE
+    };
     let root = DemoDir(std::env::temp_dir().join(format!(
         "posbon-demo-{}",
         hex::encode(crypto::random_array::<6>())
@@ -56,7 +61,7 @@ pub fn run() -> Result<()> {
         dir.display()
     ));
     let started = std::time::Instant::now();
-    Vault::create(&dir, &passphrase, KdfParams::INTERACTIVE)?;
+    Vault::create(&dir, &passphrase, kdf)?;
     println!("created in {:.1} s", started.elapsed().as_secs_f64());
 
     step("Unlocking and adding a source, a draft and a case note");
@@ -148,7 +153,7 @@ pub fn run() -> Result<()> {
         Err(e) => return Err(e).context("reopening after panic"),
     }
 
-    super::demo_story::run_story(&root.0)?;
+    super::demo_story::run_story(&root.0, insecure_fast_kdf)?;
 
     step("Cleaning up");
     drop(root);

@@ -105,7 +105,7 @@ fn start_inbox(runtime: &tokio::runtime::Runtime) -> Result<(String, Inbox)> {
     Ok((url, inbox))
 }
 
-pub fn run_story(root: &Path) -> Result<()> {
+pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -141,7 +141,11 @@ pub fn run_story(root: &Path) -> Result<()> {
         all.extend_from_slice(args);
         run(&all)
     };
-    with_vault(&["init"])?;
+    if insecure_fast_kdf {
+        with_vault(&["init", "--insecure-fast-kdf"])?;
+    } else {
+        with_vault(&["init"])?;
+    }
     let note = {
         let mut child = posbon()?
             .args(["--vault", &v, "--passphrase-file", &p])

@@ -159,7 +159,11 @@ enum Command {
         yes: bool,
     },
     /// Play through the vault's main features in a temporary directory
-    Demo,
+    Demo {
+        /// Cheap key derivation, for the automated test of the demo only
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
+    },
     /// Run or administer a watcher (the server side of the dead-man's switch)
     #[command(subcommand)]
     Watch(WatchCommand),
