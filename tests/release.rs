@@ -231,6 +231,8 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
                 &b"Power of attorney"[..],
                 b"power of attorney, signed",
                 b"Farhod",
+                // Nor any title: the bundle's name is what the journalist chose to show.
+                b"Road tender",
             ] {
                 assert!(
                     !bytes.windows(secret.len()).any(|w| w == secret),
@@ -318,8 +320,10 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     }
     assert!(ids.contains_key(&("/hook/sardor".into(), "tier1".into())));
     // The editor hears of the release step, but receives no bundle: it was not sealed for him.
+    let editors = hooks("/hook/sardor", "release");
+    assert!(!editors.is_empty(), "the editor hears of the release step");
     assert!(
-        hooks("/hook/sardor", "release")
+        editors
             .iter()
             .all(|r| r.json()["bundles"].as_array().is_some_and(|b| b.is_empty())),
         "the editor receives no bundle"
@@ -349,7 +353,13 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     assert_eq!(bundles.as_array().unwrap().len(), 1, "{bundles}");
     let link = bundles[0]["url"].as_str().unwrap();
     let http = reqwest::blocking::Client::new();
-    let downloaded = http.get(link).send().unwrap();
+    // Opening the link (as a link preview would) shows a page and uses nothing up.
+    for _ in 0..5 {
+        let page = http.get(link).send().unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().unwrap().contains("3 download(s) left"));
+    }
+    let downloaded = http.post(link).send().unwrap();
     assert_eq!(downloaded.status(), 200);
     let pavel_bundle = dir.join("case.age");
     std::fs::write(&pavel_bundle, downloaded.bytes().unwrap()).unwrap();
@@ -385,8 +395,9 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     );
     // The link is limited: after three uses it is refused.
     for _ in 0..2 {
-        assert_eq!(http.get(link).send().unwrap().status(), 200);
+        assert_eq!(http.post(link).send().unwrap().status(), 200);
     }
+    assert_eq!(http.post(link).send().unwrap().status(), 404);
     assert_eq!(http.get(link).send().unwrap().status(), 404);
 
     // Dilnoza's bundle is attached to her e-mail; the Go `age` CLI opens it with her age key.
@@ -476,21 +487,52 @@ fn watchers_that_disagree_about_the_plan_are_reported() {
     let v = TestVault::new();
     let a = Daemon::start(&v.path("a"));
     let b = Daemon::start(&v.path("b"));
-    let code_a = invite(&a.data, "Rustam");
-    v.ok(&["enrol", &a.url, &code_a], "");
+    for w in [&a, &b] {
+        let code = invite(&w.data, "Rustam");
+        v.ok(&["enrol", &w.url, &code], "");
+    }
     v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
-    // Enrolled with a second watcher after the plan was set: it has none.
-    let code_b = invite(&b.data, "Rustam");
-    v.ok(&["enrol", &b.url, &code_b], "");
+    // B is down while the plan changes: it keeps the old one.
+    let port = b.port();
+    let data = b.data.clone();
+    assert!(b.stop());
+    let out = v.run(&["plan", "set", "--every", "12h", "--grace", "1h"], "");
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    let b = Daemon::start_on(&data, port);
     let out = v.run(&["checkin"], "");
     assert_eq!(code(&out), 9, "{}", stderr(&out));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("disagree about your plan"),
-        "{}",
-        stderr(&out)
+        err.contains("every watcher answered, but they disagree about your plan"),
+        "{err}"
     );
-    assert!(stderr(&out).contains(&format!("{} has the plan: none", b.url)));
+    assert!(
+        err.contains(&format!("{} has the plan: every 1d", b.url)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{} has the plan: every 12h", a.url)),
+        "{err}"
+    );
     // Setting it again brings them in line.
-    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    v.ok(&["plan", "set", "--every", "12h", "--grace", "1h"], "");
     v.ok(&["checkin"], "");
+}
+
+#[test]
+fn a_watcher_enrolled_later_gets_the_plan_and_contacts() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("a"));
+    let code = invite(&a.data, "Rustam");
+    v.ok(&["enrol", &a.url, &code], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let b = Daemon::start(&v.path("b"));
+    let code = invite(&b.data, "Rustam");
+    v.ok(&["enrol", &b.url, &code], "");
+    let status = v.ok(&["status"], "");
+    assert_eq!(
+        status.matches("plan: every 1d, grace 2h").count(),
+        2,
+        "{status}"
+    );
 }

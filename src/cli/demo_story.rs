@@ -295,7 +295,11 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
     let link = release["bundles"][0]["url"]
         .as_str()
         .context("no download link")?;
-    let bytes = reqwest::blocking::get(link)?.error_for_status()?.bytes()?;
+    let bytes = reqwest::blocking::Client::new()
+        .post(link)
+        .send()?
+        .error_for_status()?
+        .bytes()?;
     let file = root.join("case.age");
     std::fs::write(&file, &bytes)?;
     let out_dir = root.join("opened");

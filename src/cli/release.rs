@@ -73,6 +73,9 @@ pub(super) fn update(vault: &Vault, id: &str, yes: bool) -> Result<()> {
 
 fn find(vault: &Vault, id: &str) -> Result<Release> {
     let wanted = id.trim().to_lowercase();
+    if wanted.len() < 4 {
+        bail!(UsageError("give at least 4 digits of the bundle id".into()));
+    }
     let matches: Vec<Release> = releases(vault)?
         .into_iter()
         .filter(|r| r.id.starts_with(&wanted))
@@ -123,9 +126,10 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
         bail!(UsageError("name at least one contact with --to".into()));
     }
     let planned = bundle::plan(vault, &ids)?;
+    // The name travels in alerts and sits on every watcher: never a record's title by default.
     let name = choice
         .name
-        .unwrap_or_else(|| planned[0].1.title.chars().take(60).collect());
+        .unwrap_or_else(|| format!("bundle {}", &id[..6]));
     let by = choice.by.unwrap_or_else(|| "the journalist".into());
 
     // Show exactly what the bundle will reveal, and to whom, before anything is sealed.
@@ -266,6 +270,34 @@ pub(super) fn open(bundle_path: &Path, key: &Path, out: Option<PathBuf>) -> Resu
     let mut file = std::fs::File::open(bundle_path)
         .with_context(|| format!("cannot read {}", bundle_path.display()))?;
     let manifest: Manifest = bundle::open(&mut file, &identities, &out)?;
+    // What a bundle says about itself is shown, never interpreted by the terminal.
+    let clean = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    let manifest = Manifest {
+        name: clean(&manifest.name),
+        by: clean(&manifest.by),
+        for_: manifest.for_.iter().map(|f| clean(f)).collect(),
+        items: manifest
+            .items
+            .into_iter()
+            .map(|mut item| {
+                item.title = clean(&item.title);
+                item.kind = clean(&item.kind);
+                item.dir = clean(&item.dir);
+                item.files = item.files.iter().map(|f| clean(f)).collect();
+                item
+            })
+            .collect(),
+        ..manifest
+    };
+    let bytes = std::fs::read(bundle_path)?;
+    println!(
+        "sha256: {}",
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes))
+    );
     println!("bundle: {}", manifest.name);
     println!(
         "sealed: {} by {}",

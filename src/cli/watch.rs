@@ -22,6 +22,8 @@ use super::{PlanCommand, UsageError};
 
 const DEVICE_KEYS: &str = "device-keys";
 const WATCHERS: &str = "watchers";
+/// The plan last set, sent to each watcher enrolled afterwards.
+const PLAN: &str = "plan";
 const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
 
 /// The journalist's two signing keys (PKCS#8, base64). In the decoy view both are the duress
@@ -575,22 +577,33 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     links.push(link.clone());
     vault.set_setting(WATCHERS, &links)?;
     sync_decoy(vault)?;
+    // The new watcher must know the plan and whom to alert from the start.
     let directory = super::contacts::directory(vault)?;
+    let plan: Option<crate::watch::plan::Plan> = vault.setting(PLAN)?;
+    let mut to_send = Vec::new();
     if !directory.contacts.is_empty() || !directory.instructions.is_empty() {
-        // The new watcher must know whom to alert from the start.
+        to_send.push((ops::CONTACTS, serde_json::to_string(&directory)?));
+    }
+    if let Some(plan) = &plan {
+        to_send.push((ops::PLAN, serde_json::to_string(plan)?));
+    }
+    if !to_send.is_empty() {
         let mut link = link.clone();
         let key = DeviceKeys::pair(&keys.device)?;
-        let (_, counter) = client::call(
-            &link,
-            &key,
-            ops::CONTACTS,
-            serde_json::to_string(&directory)?,
-            vault::now(),
-        )?;
-        link.last_counter = counter;
+        for (op, payload) in to_send {
+            let (_, counter) = client::call(&link, &key, op, payload, vault::now())?;
+            link.last_counter = counter;
+        }
         links.retain(|l| l.url != link.url);
         links.push(link);
         vault.set_setting(WATCHERS, &links)?;
+    }
+    let sealed: Vec<serde_json::Value> = vault.setting("releases")?.unwrap_or_default();
+    if !sealed.is_empty() {
+        eprintln!(
+            "posbon: this watcher has none of your {} sealed bundle(s) yet: run `posbon release update ID` for each (see `posbon release list`)",
+            sealed.len()
+        );
     }
     println!("{}", link.fingerprint);
     eprintln!(
@@ -679,7 +692,7 @@ pub(super) fn fan_out(
 /// The watchers hold different plans (exit 9): one missed a change, or was tampered with.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the watchers disagree about your plan (listed above): set it again with `posbon plan set`, and ask the operator of the odd one out"
+    "every watcher answered, but they disagree about your plan (listed above): set it again with `posbon plan set`, and ask the operator of the odd one out"
 )]
 pub struct WatchersDisagree;
 
@@ -740,6 +753,8 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
     }
     .build()?;
     let description = plan.describe();
+    // Kept in the vault, so that a watcher enrolled later gets the same plan.
+    vault.set_setting(PLAN, &plan)?;
     fan_out(
         vault,
         ops::PLAN,

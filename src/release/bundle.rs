@@ -357,13 +357,44 @@ pub fn open(
         .map_err(|_| BundleError::NotForThisKey)?;
     std::fs::create_dir(out)
         .map_err(|e| BundleError::Invalid(format!("cannot create {}: {e}", out.display())))?;
+    let result = extract(reader, out);
+    if result.is_err() {
+        // A bundle that fails half-way leaves nothing half-written behind.
+        let _ = std::fs::remove_dir_all(out);
+    }
+    result
+}
+
+/// Writes the archive's regular files under `out`, within the size a bundle may have.
+fn extract(reader: impl Read, out: &Path) -> Result<Manifest, BundleError> {
     let mut archive = tar::Archive::new(reader);
     let mut manifest = None;
+    let mut total: u64 = 0;
     for entry in archive
         .entries()
         .map_err(|e| BundleError::Damaged(e.to_string()))?
     {
         let mut entry = entry.map_err(|e| BundleError::Damaged(e.to_string()))?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        // posbon writes regular files only: links, devices and sparse files are refused.
+        if !kind.is_file() {
+            return Err(BundleError::Damaged(format!(
+                "it holds something other than plain files ({kind:?})"
+            )));
+        }
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| BundleError::Damaged(e.to_string()))?;
+        total = total.saturating_add(size);
+        if total > MAX_BUNDLE + 1024 * 1024 {
+            return Err(BundleError::Damaged(
+                "it unpacks to more than a bundle can hold".into(),
+            ));
+        }
         let path = entry
             .path()
             .map_err(|e| BundleError::Damaged(e.to_string()))?
@@ -372,23 +403,28 @@ pub fn open(
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let mut bytes = Zeroizing::new(Vec::new());
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| BundleError::Damaged(e.to_string()))?;
-        if path == Path::new("manifest.json") {
-            manifest = Some(
-                serde_json::from_slice::<Manifest>(&bytes)
-                    .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?,
-            );
-        }
         use std::os::unix::fs::OpenOptionsExt;
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&target)?;
-        file.write_all(&bytes)?;
+            .open(&target)
+            .map_err(|e| BundleError::Damaged(format!("{}: {e}", path.display())))?;
+        if path == Path::new("manifest.json") {
+            let mut bytes = Vec::new();
+            (&mut entry)
+                .take(size)
+                .read_to_end(&mut bytes)
+                .map_err(|e| BundleError::Damaged(e.to_string()))?;
+            manifest = Some(
+                serde_json::from_slice::<Manifest>(&bytes)
+                    .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?,
+            );
+            file.write_all(&bytes)?;
+        } else {
+            std::io::copy(&mut (&mut entry).take(size), &mut file)
+                .map_err(|e| BundleError::Damaged(e.to_string()))?;
+        }
         file.sync_all()?;
     }
     manifest.ok_or_else(|| BundleError::Damaged("it has no manifest".into()))
@@ -412,6 +448,72 @@ fn contained(out: &Path, path: &Path) -> Result<PathBuf, BundleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sealed_archive(
+        build: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>),
+    ) -> (Vec<u8>, Vec<Box<dyn age::Identity>>) {
+        let mut plain = Vec::new();
+        {
+            let mut archive = tar::Builder::new(&mut plain);
+            build(&mut archive);
+            archive.finish().unwrap();
+        }
+        let (_, identity) = crate::vault::identity::generate();
+        let recipient = identity.to_public();
+        let mut sealed = Vec::new();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .unwrap();
+        let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+        writer.write_all(&plain).unwrap();
+        writer.finish().unwrap();
+        (sealed, vec![Box::new(identity)])
+    }
+
+    #[test]
+    fn hostile_archives_are_refused_and_leave_nothing_behind() {
+        let temp = tempfile::tempdir().unwrap();
+        // A symbolic link pointing out of the folder.
+        let (sealed, ids) = sealed_archive(|a| {
+            let mut header = tar::Header::new_ustar();
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_path("01-x/link").unwrap();
+            header.set_link_name("/etc/passwd").unwrap();
+            header.set_size(0);
+            header.set_cksum();
+            a.append(&header, std::io::empty()).unwrap();
+        });
+        let out = temp.path().join("a");
+        assert!(matches!(
+            open(&mut sealed.as_slice(), &ids, &out),
+            Err(BundleError::Damaged(_))
+        ));
+        assert!(!out.exists());
+        // An entry claiming more than a bundle can hold.
+        let (sealed, ids) = sealed_archive(|a| {
+            let mut header = tar::Header::new_gnu();
+            header.set_path("01-x/huge").unwrap();
+            header.set_size(MAX_BUNDLE * 4);
+            header.set_cksum();
+            a.append(&header, std::io::repeat(0).take(0)).unwrap_or(());
+        });
+        let out = temp.path().join("b");
+        assert!(open(&mut sealed.as_slice(), &ids, &out).is_err());
+        assert!(!out.exists());
+        // A path leaving the folder.
+        let (sealed, ids) = sealed_archive(|a| {
+            let mut header = tar::Header::new_gnu();
+            let name = b"../escaped";
+            header.as_old_mut().name[..name.len()].copy_from_slice(name);
+            header.set_size(1);
+            header.set_cksum();
+            a.append(&header, &b"x"[..]).unwrap();
+        });
+        let out = temp.path().join("c");
+        assert!(open(&mut sealed.as_slice(), &ids, &out).is_err());
+        assert!(!temp.path().join("escaped").exists());
+        assert!(!out.exists());
+    }
 
     #[test]
     fn names_stay_inside_the_bundle() {

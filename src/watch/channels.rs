@@ -367,21 +367,27 @@ impl Sender {
                 "this watcher has no SMTP relay configured (--smtp)".into(),
             ));
         };
+        // Attachments within a total budget that common relays accept; a bundle that does
+        // not fit, or cannot be read, is left to its download link in the text.
         let mut attachments = Vec::new();
-        for bundle in delivery
-            .bundles
-            .iter()
-            .filter(|b| b.size <= MAX_ATTACHMENT && b.id.chars().all(|c| c.is_ascii_hexdigit()))
-        {
+        let mut budget = MAX_ATTACHMENT;
+        for bundle in &delivery.bundles {
+            if bundle.size > budget || !bundle.id.chars().all(|c| c.is_ascii_hexdigit()) {
+                continue;
+            }
             let path = self
                 .config
                 .bundle_dir
                 .join(&delivery.subject)
                 .join(format!("{}.age", bundle.id));
-            let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
-                .await
-                .map_err(|_| SendError("reading a bundle failed".into()))?
-                .map_err(|e| SendError(format!("a bundle file cannot be read: {}", e.kind())))?;
+            let bytes = match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+                Ok(Ok(bytes)) => bytes,
+                _ => {
+                    tracing::warn!(delivery = %delivery.key, "a bundle file cannot be read; sending its link only");
+                    continue;
+                }
+            };
+            budget -= bundle.size;
             let file_name: String = bundle
                 .name
                 .chars()
@@ -393,56 +399,65 @@ impl Sender {
                     }
                 })
                 .collect();
-            attachments.push(
-                lettre::message::Attachment::new(format!("{file_name}.age")).body(
-                    bytes,
-                    ContentType::parse("application/octet-stream").expect("a valid type"),
-                ),
-            );
+            attachments.push((format!("{file_name}.age"), bytes));
         }
-        let builder = Message::builder()
-            .from(
-                smtp.from
-                    .parse()
-                    .map_err(|_| SendError("the configured sender address is not valid".into()))?,
-            )
-            .to(to
-                .parse()
-                .map_err(|_| SendError("the contact's address is not valid".into()))?)
-            .subject(delivery.title.clone())
-            .message_id(Some(format!("<{}@posbon.invalid>", delivery.key)))
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("X-Posbon-Alert-Id"),
-                delivery.alert_id.clone(),
-            ));
-        let message = if attachments.is_empty() {
-            builder
-                .header(ContentType::TEXT_PLAIN)
-                .body(text.to_string())
-        } else {
-            let mut parts = lettre::message::MultiPart::mixed().singlepart(
-                lettre::message::SinglePart::builder()
+        let message = |with: &[(String, Vec<u8>)]| -> Result<Message, SendError> {
+            let builder =
+                Message::builder()
+                    .from(smtp.from.parse().map_err(|_| {
+                        SendError("the configured sender address is not valid".into())
+                    })?)
+                    .to(to
+                        .parse()
+                        .map_err(|_| SendError("the contact's address is not valid".into()))?)
+                    .subject(delivery.title.clone())
+                    .message_id(Some(format!("<{}@posbon.invalid>", delivery.key)))
+                    .raw_header(HeaderValue::new(
+                        HeaderName::new_from_ascii_str("X-Posbon-Alert-Id"),
+                        delivery.alert_id.clone(),
+                    ));
+            if with.is_empty() {
+                builder
                     .header(ContentType::TEXT_PLAIN)
-                    .body(text.to_string()),
-            );
-            for attachment in attachments {
-                parts = parts.singlepart(attachment);
+                    .body(text.to_string())
+            } else {
+                let mut parts = lettre::message::MultiPart::mixed().singlepart(
+                    lettre::message::SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text.to_string()),
+                );
+                for (name, bytes) in with {
+                    parts = parts.singlepart(lettre::message::Attachment::new(name.clone()).body(
+                        bytes.clone(),
+                        ContentType::parse("application/octet-stream").expect("a valid type"),
+                    ));
+                }
+                builder.multipart(parts)
             }
-            builder.multipart(parts)
+            .map_err(|e| SendError(format!("the e-mail: {e}")))
+        };
+        match transport.send(message(&attachments)?).await {
+            Ok(_) => Ok(()),
+            // A relay that refuses the message for good (too large, say) still gets the
+            // alert, with the links, rather than nothing forever.
+            Err(e) if e.is_permanent() && !attachments.is_empty() => {
+                tracing::warn!(delivery = %delivery.key, "the relay refused the attachments; sending the alert with links only");
+                transport
+                    .send(message(&[])?)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SendError(format!("SMTP: {e}")))
+            }
+            Err(e) => Err(SendError(format!("SMTP: {e}"))),
         }
-        .map_err(|e| SendError(format!("the e-mail: {e}")))?;
-        transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| SendError(format!("SMTP: {e}")))
     }
 }
 
 const PRIVATE_REFUSED: &str = "refused: the address is loopback or private, and this watcher sends only to public addresses ([delivery] allow_private_addresses)";
 
-/// Bundles up to this size are attached to e-mails; larger ones only get a download link.
-pub const MAX_ATTACHMENT: u64 = 10 * 1024 * 1024;
+/// Bundles are attached to an e-mail up to this total (about 9.5 MB once encoded, under the
+/// 10 MB limit many relays keep); the rest only get their download link.
+pub const MAX_ATTACHMENT: u64 = 7 * 1024 * 1024;
 
 /// The header carrying `sha256=HEX`, the HMAC-SHA256 of a webhook's body under the watcher's
 /// webhook key.

@@ -22,10 +22,21 @@ use super::service::{Handled, Refusal, Watcher};
 /// Larger bodies are refused before they are read: requests are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 /// Test alerts must be answered within the request's time limit.
 const TEST_TIMEOUT: Duration = Duration::from_secs(7);
 
 pub fn router(watcher: Arc<Watcher>) -> Router {
+    // Uploads get their own, longer time limit: 32 MiB over a slow link takes minutes.
+    let uploads = Router::new()
+        .route("/v1/bundle", post(bundle))
+        .layer(DefaultBodyLimit::max(
+            crate::release::bundle::MAX_BUNDLE as usize + 64 * 1024,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            UPLOAD_TIMEOUT,
+        ));
     Router::new()
         .route("/health", get(health))
         .route("/v1/enrol", post(enrol))
@@ -34,18 +45,13 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .route("/v1/phone/enrol", post(phone_enrol))
         .route("/v1/phone/checkin", post(phone_checkin))
         .route("/a/{token}", get(ack_page).post(ack_confirm))
-        .route("/b/{token}", get(download))
-        .route(
-            "/v1/bundle",
-            post(bundle).layer(DefaultBodyLimit::max(
-                crate::release::bundle::MAX_BUNDLE as usize + 64 * 1024,
-            )),
-        )
+        .route("/b/{token}", get(download_page).post(download))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .merge(uploads)
         .with_state(watcher)
 }
 
@@ -203,11 +209,14 @@ async fn request(
     }
 }
 
-/// A bundle upload: the signed request in a header, the bundle as the body.
+/// A bundle upload: the signed request in a header, the bundle as the body. The request is
+/// checked (signature, freshness, size, quota) before a byte of the body is read, so nobody
+/// without the journalist's key can make the watcher hold a large body; and only a few
+/// uploads are read at once.
 async fn bundle(
     State(watcher): State<Arc<Watcher>>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let request: SignedRequest = match headers
         .get(super::protocol::REQUEST_HEADER)
@@ -224,6 +233,25 @@ async fn bundle(
     if request.op != super::protocol::ops::BUNDLE_PUT {
         return refusal(Refusal::malformed("only bundle-put is sent to /v1/bundle"));
     }
+    let w = watcher.clone();
+    let r = request.clone();
+    let put = match blocking(move || w.admit_upload(&r, now_ms())).await {
+        Ok(put) => put,
+        Err(e) => return refusal(e),
+    };
+    let Ok(_permit) = watcher.uploads.try_acquire() else {
+        return refusal(Refusal::unavailable());
+    };
+    let body = match axum::body::to_bytes(body, put.size as usize).await {
+        Ok(body) => body,
+        Err(_) => {
+            return refusal(Refusal::new(
+                422,
+                "bad_bundle",
+                "the body is longer than declared, or was cut short",
+            ));
+        }
+    };
     let sig = request.sig.clone();
     let w = watcher.clone();
     match blocking(move || w.handle_with_body(&request, Some(&body), now_ms())).await {
@@ -240,23 +268,35 @@ fn protocol_b64(bytes: &[u8]) -> Option<Vec<u8>> {
     super::protocol::unb64(std::str::from_utf8(bytes).ok()?).ok()
 }
 
+/// The page behind a download link. Opening it uses nothing up (link previews and mail
+/// scanners open links); its button downloads.
+async fn download_page(
+    State(watcher): State<Arc<Watcher>>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let found = blocking(move || watcher.peek_download(&token, now_ms())).await;
+    match found {
+        Ok((name, left)) => ack_html(
+            Lang::En,
+            "posbon: sealed material",
+            &format!(
+                "<p>{} ({left} download(s) left). Only your own key opens it: <code>posbon open FILE -i KEY</code>, or <code>age -d -i KEY FILE &gt; material.tar</code>.</p><p>Запечатанные материалы. Открыть можно только Вашим ключом.</p><form method=\"post\"><button type=\"submit\">Download / Скачать</button></form>",
+                html_escape(&name)
+            ),
+        ),
+        Err(e) => refusal(e),
+    }
+}
+
 /// A released bundle, through its limited-use link.
 async fn download(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
     let found = blocking(move || watcher.download(&token, now_ms())).await;
-    let (path, name) = match found {
+    let (bytes, name) = match found {
         Ok(found) => found,
         Err(e) => return refusal(e),
-    };
-    // Bundles are bounded (32 MiB), so reading one whole is fine.
-    let bytes = match tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .unwrap_or_else(|_| Err(std::io::Error::other("the read task failed")))
-    {
-        Ok(bytes) => bytes,
-        Err(_) => return refusal(Refusal::unavailable()),
     };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();

@@ -32,7 +32,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         Refusal {
             status,
             code,
@@ -98,6 +98,19 @@ pub struct Watcher {
     last_test: Mutex<HashMap<String, i64>>,
     /// Where bundle files are kept: `DATA/bundles/SUBJECT/ID.age`.
     bundle_dir: std::path::PathBuf,
+    /// Bundle uploads read at once (each holds up to 32 MiB in memory).
+    pub uploads: tokio::sync::Semaphore,
+}
+
+/// A bundle file written under a temporary name, removed unless it is put in place.
+struct StagedFile(Option<std::path::PathBuf>);
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Bundles a subject may keep on one watcher, and their total size.
@@ -153,6 +166,7 @@ impl Watcher {
             staged: Mutex::new(Vec::new()),
             last_test: Mutex::new(HashMap::new()),
             bundle_dir: data.join("bundles"),
+            uploads: tokio::sync::Semaphore::new(4),
             flusher: store.flusher(),
             store: Mutex::new(store),
             invites: Invites::new(data),
@@ -321,32 +335,73 @@ impl Watcher {
         self.bundle_dir.join(subject).join(format!("{id}.age"))
     }
 
-    /// Writes a bundle's file durably (before its metadata is committed).
-    fn store_bundle_file(&self, subject: &str, id: &str, body: &[u8]) -> Result<(), Refusal> {
+    /// Writes a bundle durably under a temporary name, outside the store lock.
+    fn stage_bundle_file(&self, subject: &str, body: &[u8]) -> Result<StagedFile, Refusal> {
         use std::io::Write;
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         let dir = self.bundle_dir.join(subject);
+        let temp = dir.join(format!(
+            "{}.tmp",
+            hex::encode(crate::crypto::random_array::<8>())
+        ));
+        let mut staged = StagedFile(None);
         let written = (|| -> std::io::Result<()> {
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(&dir)?;
-            let temp = dir.join(format!("{id}.tmp"));
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .mode(0o600)
                 .open(&temp)?;
+            staged.0 = Some(temp.clone());
             file.write_all(body)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, dir.join(format!("{id}.age")))?;
-            std::fs::File::open(&dir)?.sync_all()
+            file.sync_all()
         })();
         written.map_err(|e| {
             warn!(error = %e, "a bundle could not be stored");
             Refusal::unavailable()
-        })
+        })?;
+        Ok(staged)
+    }
+
+    /// Checks an upload's signed request before its body is read: who sends it, that it is
+    /// fresh, and that the declared bundle fits. Nothing changes; the full checks follow.
+    pub fn admit_upload(
+        &self,
+        request: &SignedRequest,
+        now_ms: i64,
+    ) -> Result<protocol::BundlePut, Refusal> {
+        let put: protocol::BundlePut = serde_json::from_str(&request.payload)
+            .map_err(|e| Refusal::malformed(format!("the bundle request is malformed: {e}")))?;
+        if put.size > crate::release::bundle::MAX_BUNDLE {
+            return Err(Refusal::new(
+                413,
+                "too_large",
+                "a bundle may hold at most 32 MiB",
+            ));
+        }
+        let subject = self.store().subject(&request.subject)?.ok_or_else(|| {
+            Refusal::new(
+                404,
+                "unknown_subject",
+                "this watcher does not know that subject",
+            )
+        })?;
+        let duress = match protocol::verify_request(request, &subject.device_key) {
+            Ok(()) => false,
+            Err(ProtocolError::BadSignature) => {
+                protocol::verify_request(request, &subject.duress_key)?;
+                true
+            }
+            Err(other) => return Err(other.into()),
+        };
+        protocol::check_freshness(request, subject.counter, now_ms)?;
+        if !duress {
+            check_quota(&subject, &put)?;
+        }
+        Ok(put)
     }
 
     /// [`Watcher::handle`], for requests that carry a body (a bundle).
@@ -380,6 +435,32 @@ impl Watcher {
             }
             Err(other) => return Err(other.into()),
         };
+        // A bundle is checked and written before the store is locked: hashing and syncing
+        // 32 MiB must not hold up everyone's check-ins.
+        let mut staged_bundle = None;
+        if request.op == ops::BUNDLE_PUT {
+            let put: protocol::BundlePut = serde_json::from_str(&request.payload)
+                .map_err(|e| Refusal::malformed(format!("the bundle request is malformed: {e}")))?;
+            let body = body
+                .ok_or_else(|| Refusal::malformed("a bundle is sent to /v1/bundle, as the body"))?;
+            let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, body));
+            if put.id.len() != 32
+                || !put.id.chars().all(|c| c.is_ascii_hexdigit())
+                || body.len() as u64 != put.size
+                || digest != put.sha256
+                || put.name.chars().count() > 100
+                || put.name.chars().any(char::is_control)
+            {
+                return Err(Refusal::new(
+                    422,
+                    "bad_bundle",
+                    "the bundle does not match its description (id, size, SHA-256 or name)",
+                ));
+            }
+            if !duress {
+                staged_bundle = Some(self.stage_bundle_file(&request.subject, body)?);
+            }
+        }
         let store = self.store();
         let mut subject = store.subject(&request.subject)?.ok_or_else(unknown)?;
         protocol::check_freshness(request, subject.counter, now_ms)?;
@@ -409,23 +490,6 @@ impl Watcher {
                     serde_json::from_str(&request.payload).map_err(|e| {
                         Refusal::malformed(format!("the bundle request is malformed: {e}"))
                     })?;
-                let body = body.ok_or_else(|| {
-                    Refusal::malformed("a bundle is sent to /v1/bundle, as the body")
-                })?;
-                let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, body));
-                if put.id.len() != 32
-                    || !put.id.chars().all(|c| c.is_ascii_hexdigit())
-                    || body.len() as u64 != put.size
-                    || digest != put.sha256
-                    || put.name.chars().count() > 100
-                    || put.name.chars().any(char::is_control)
-                {
-                    return Err(Refusal::new(
-                        422,
-                        "bad_bundle",
-                        "the bundle does not match its description (id, size, SHA-256 or name)",
-                    ));
-                }
                 if duress {
                     // Looks stored; is not. The silent alarm goes out.
                     vec![Emitted::Duress {
@@ -433,21 +497,17 @@ impl Watcher {
                         at_ms,
                     }]
                 } else {
-                    let others: Vec<&super::store::BundleMeta> =
-                        subject.bundles.iter().filter(|b| b.id != put.id).collect();
-                    if others.len() >= MAX_BUNDLES
-                        || others.iter().map(|b| b.size).sum::<u64>() + put.size > MAX_BUNDLE_BYTES
-                    {
-                        return Err(Refusal::new(
-                            422,
-                            "too_many_bundles",
-                            format!(
-                                "a journalist may keep {MAX_BUNDLES} bundles, {} MiB in all, on a watcher",
-                                MAX_BUNDLE_BYTES / (1024 * 1024)
-                            ),
-                        ));
-                    }
-                    self.store_bundle_file(&subject.id, &put.id, body)?;
+                    check_quota(&subject, &put)?;
+                    let mut staged = staged_bundle.take().ok_or_else(Refusal::unavailable)?;
+                    let temp = staged.0.take().ok_or_else(Refusal::unavailable)?;
+                    let dir = self.bundle_dir.join(&subject.id);
+                    std::fs::rename(&temp, self.bundle_path(&subject.id, &put.id))
+                        .and_then(|_| std::fs::File::open(&dir)?.sync_all())
+                        .map_err(|e| {
+                            let _ = std::fs::remove_file(&temp);
+                            warn!(error = %e, "a bundle could not be put in place");
+                            Refusal::unavailable()
+                        })?;
                     subject.bundles.retain(|b| b.id != put.id);
                     subject.bundles.push(super::store::BundleMeta {
                         id: put.id,
@@ -966,13 +1026,53 @@ impl Watcher {
         Ok(answer)
     }
 
-    /// Uses a bundle download link once: returns the file and the bundle's name.
-    pub fn download(
-        &self,
-        token: &str,
-        now_ms: i64,
-    ) -> Result<(std::path::PathBuf, String), Refusal> {
+    /// Uses a bundle download link once: returns the bundle's bytes and name. A use is
+    /// counted only once the file has been read, so a failure costs the lawyer nothing.
+    pub fn download(&self, token: &str, now_ms: i64) -> Result<(Vec<u8>, String), Refusal> {
         let hash = token_hash(token);
+        let unknown = || {
+            Refusal::new(
+                404,
+                "unknown_link",
+                "this link is unknown, used up or expired",
+            )
+        };
+        let (path, name) = {
+            let store = self.store();
+            let entry = store.download(&hash)?.ok_or_else(unknown)?;
+            if entry.uses_left == 0 || entry.expires_ms <= now_ms {
+                return Err(unknown());
+            }
+            let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+            let bundle = subject
+                .bundles
+                .iter()
+                .find(|b| b.id == entry.bundle)
+                .ok_or_else(unknown)?;
+            (
+                self.bundle_path(&entry.subject, &bundle.id),
+                bundle.name.clone(),
+            )
+        };
+        let bytes = std::fs::read(&path).map_err(|e| {
+            warn!(error = %e, "a released bundle cannot be read");
+            Refusal::unavailable()
+        })?;
+        let store = self.store();
+        let mut entry = store.download(&hash)?.ok_or_else(unknown)?;
+        if entry.uses_left == 0 {
+            return Err(unknown());
+        }
+        entry.uses_left -= 1;
+        store.set_download(&hash, &entry)?;
+        drop(store);
+        self.flusher.flush()?;
+        info!(subject = %entry.subject, bundle = %entry.bundle, "a released bundle was downloaded");
+        Ok((bytes, name))
+    }
+
+    /// A download link's bundle name and uses left, without using it.
+    pub fn peek_download(&self, token: &str, now_ms: i64) -> Result<(String, u32), Refusal> {
         let store = self.store();
         let unknown = || {
             Refusal::new(
@@ -981,7 +1081,7 @@ impl Watcher {
                 "this link is unknown, used up or expired",
             )
         };
-        let mut entry = store.download(&hash)?.ok_or_else(unknown)?;
+        let entry = store.download(&token_hash(token))?.ok_or_else(unknown)?;
         if entry.uses_left == 0 || entry.expires_ms <= now_ms {
             return Err(unknown());
         }
@@ -991,15 +1091,7 @@ impl Watcher {
             .iter()
             .find(|b| b.id == entry.bundle)
             .ok_or_else(unknown)?;
-        entry.uses_left -= 1;
-        store.set_download(&hash, &entry)?;
-        drop(store);
-        self.flusher.flush()?;
-        info!(subject = %entry.subject, bundle = %entry.bundle, "a released bundle was downloaded");
-        Ok((
-            self.bundle_path(&entry.subject, &bundle.id),
-            bundle.name.clone(),
-        ))
+        Ok((bundle.name.clone(), entry.uses_left))
     }
 
     /// What an acknowledgement link is about, without confirming it (for its page).
@@ -1079,6 +1171,25 @@ fn apply_change(
         }
         _ => Ok(subject.state.resume(now_ms)),
     }
+}
+
+/// A journalist's bundles on one watcher are bounded in number and size.
+fn check_quota(subject: &Subject, put: &protocol::BundlePut) -> Result<(), Refusal> {
+    let others: Vec<&super::store::BundleMeta> =
+        subject.bundles.iter().filter(|b| b.id != put.id).collect();
+    if others.len() >= MAX_BUNDLES
+        || others.iter().map(|b| b.size).sum::<u64>() + put.size > MAX_BUNDLE_BYTES
+    {
+        return Err(Refusal::new(
+            422,
+            "too_many_bundles",
+            format!(
+                "a journalist may keep {MAX_BUNDLES} bundles, {} MiB in all, on a watcher",
+                MAX_BUNDLE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn too_many(wait_ms: i64) -> Refusal {

@@ -128,6 +128,11 @@ impl Subject {
     pub fn with_duress_view(&self) -> Subject {
         let mut shown = self.clone();
         shown.directory = Directory::default();
+        // Whether bundles exist, or go out on duress, is nothing a coercer may learn.
+        shown.bundles.clear();
+        if let Some(plan) = &mut shown.plan {
+            plan.release_on_duress = false;
+        }
         if let Some(view) = &self.duress_view {
             shown.plan = view.plan.clone();
             shown.state.paused_until_ms = view.paused_until_ms;
