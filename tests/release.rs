@@ -536,3 +536,97 @@ fn a_watcher_enrolled_later_gets_the_plan_and_contacts() {
         "{status}"
     );
 }
+
+/// The bundle files a watcher holds, with their contents.
+fn bundle_files(data: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    walk(&data.join("bundles"))
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
+    let v = TestVault::new();
+    let w = Daemon::start(&v.path("w"));
+    let code = invite(&w.data, "Rustam");
+    v.ok(&["enrol", &w.url, &code], "");
+    let (_, recipient) = age_key(&v.temp.path().to_path_buf(), "lawyer");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    let note = v.add_draft("Statement", "first version");
+    v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
+    let id = v
+        .ok(&["release", "list"], "")
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        v.ok(&["release", "list"], "")
+            .contains(&format!("bundle {}", &id[..6]))
+    );
+    let first = bundle_files(&w.data);
+    assert_eq!(first.len(), 1);
+
+    // Edited, then sealed again: the watcher's copy is replaced, not added to.
+    v.ok(&["edit", &note, "--stdin-body"], "second version");
+    v.ok(&["release", "update", &id[..8], "--yes"], "");
+    let second = bundle_files(&w.data);
+    assert_eq!(second.len(), 1);
+    assert_eq!(first[0].0, second[0].0);
+    assert_ne!(first[0].1, second[0].1);
+
+    // Under the duress passphrase, an upload looks stored and stores nothing.
+    let duress = v.set_duress("a quiet river at dawn");
+    let decoy_note =
+        stdout(&v.run_with_pass(&duress, &["add", "draft", "--title", "Shopping"], "milk"))
+            .trim()
+            .to_string();
+    let added = v.run_with_pass(
+        &duress,
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    let out = v.run_with_pass(
+        &duress,
+        &["release", "add", &decoy_note, "--to", "Dilnoza", "--yes"],
+        "",
+    );
+    assert!(out.status.success(), "it looks stored: {}", stderr(&out));
+    assert_eq!(bundle_files(&w.data), second, "nothing was stored");
+
+    v.ok(&["release", "remove", &id[..8]], "");
+    assert!(bundle_files(&w.data).is_empty(), "the file is gone");
+    assert!(v.ok(&["release", "list"], "").is_empty());
+}
