@@ -554,7 +554,7 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     let w = Daemon::start(&v.path("w"));
     let code = invite(&w.data, "Rustam");
     v.ok(&["enrol", &w.url, &code], "");
-    let (_, recipient) = age_key(&v.temp.path().to_path_buf(), "lawyer");
+    let (_, recipient) = age_key(v.temp.path(), "lawyer");
     v.ok(
         &[
             "contact",
