@@ -1,0 +1,28 @@
+//! What people type into `plan set` and the watcher's TOML config: durations, windows, steps.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use posbon::watch::plan::{Action, PlanSpec, parse_duration, parse_window};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = parse_duration(text);
+    let _ = parse_window(text);
+    let _ = Action::parse(text);
+    let mut parts = text.split('|');
+    let spec = PlanSpec {
+        every: parts.next().map(str::to_string),
+        window: Vec::new(),
+        tz: None,
+        grace: parts.next().unwrap_or("0s").to_string(),
+        remind_before: parts
+            .next()
+            .map(|r| vec![r.to_string()])
+            .unwrap_or_default(),
+        steps: parts.map(str::to_string).collect(),
+        release_on_duress: false,
+    };
+    let _ = spec.build();
+});
