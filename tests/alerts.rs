@@ -5,21 +5,13 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::receivers::{Received, Receiver, SmtpSink};
 use common::watcher::{Daemon, invite};
 use common::*;
 
 const BOT_TOKEN: &str = "123456:SECRET-bot-token-never-logged";
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// A journalist's vault enrolled with a watcher whose channels all lead to `hub` and `smtp`.
 struct World {
@@ -119,14 +111,6 @@ fn step_of(r: &Received) -> String {
         .find_map(|l| l.strip_prefix("step: "))
         .unwrap_or_default()
         .to_string()
-}
-
-/// The decoded text of an e-mail as received (any transfer encoding).
-fn mail_text(mail: &[u8]) -> String {
-    mail_parser::MessageParser::default()
-        .parse(mail)
-        .and_then(|m| m.body_text(0).map(|t| t.to_string()))
-        .unwrap_or_default()
 }
 
 fn mail_step(mail: &[u8]) -> String {

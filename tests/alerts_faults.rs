@@ -13,14 +13,6 @@ use common::*;
 
 const BOT_TOKEN: &str = "987654:ANOTHER-secret-token";
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// `posbon watch outbox --json`, one object per delivery.
 fn outbox(data: &std::path::Path) -> Vec<serde_json::Value> {
     let out = posbon()

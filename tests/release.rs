@@ -9,26 +9,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::receivers::{Received, Receiver, SmtpSink};
 use common::watcher::{Daemon, invite};
 use common::*;
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn mail_text(mail: &[u8]) -> String {
-    mail_parser::MessageParser::default()
-        .parse(mail)
-        .and_then(|m| m.body_text(0).map(|t| t.to_string()))
-        .unwrap_or_default()
-}
 
 fn header_line(text: &str, name: &str) -> String {
     text.lines()

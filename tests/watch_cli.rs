@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::watcher::{Daemon, action_labels, actions, invite};
 use common::*;
@@ -19,14 +19,6 @@ fn enrolled() -> (TestVault, Daemon) {
         "the client sees the watcher's key"
     );
     (v, daemon)
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Sets a plan of one second with tier 1 at once, and waits until tier 1 has fired.

@@ -73,28 +73,33 @@ fn post_with(
     path: &str,
     body: Vec<u8>,
 ) -> Result<(Option<String>, Vec<u8>), ClientError> {
-    let response = client
-        .post(endpoint(url, path))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .map_err(|e| ClientError::Unreachable {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
+    send(
+        url,
+        client
+            .post(endpoint(url, path))
+            .header("content-type", "application/json")
+            .body(body),
+    )
+}
+
+/// Sends a request to the watcher at `url`; returns (signature header, body bytes), or the
+/// watcher's refusal.
+fn send(
+    url: &str,
+    request: reqwest::blocking::RequestBuilder,
+) -> Result<(Option<String>, Vec<u8>), ClientError> {
+    let unreachable = |e: reqwest::Error| ClientError::Unreachable {
+        url: url.to_string(),
+        reason: e.to_string(),
+    };
+    let response = request.send().map_err(unreachable)?;
     let status = response.status();
     let signature = response
         .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let bytes = response
-        .bytes()
-        .map_err(|e| ClientError::Unreachable {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?
-        .to_vec();
+    let bytes = response.bytes().map_err(unreachable)?.to_vec();
     if !status.is_success() {
         let refusal: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
             error: status.as_u16().to_string(),
@@ -220,35 +225,14 @@ pub fn put_bundle(
         payload,
     );
     let header = protocol::b64(&serde_json::to_vec(&request).expect("serialises"));
-    let unreachable = |e: reqwest::Error| ClientError::Unreachable {
-        url: link.url.clone(),
-        reason: e.to_string(),
-    };
-    let response = http_with(Duration::from_secs(120))
-        .post(endpoint(&link.url, "/v1/bundle"))
-        .header(protocol::REQUEST_HEADER, header)
-        .header("content-type", "application/octet-stream")
-        .body(body)
-        .send()
-        .map_err(unreachable)?;
-    let status = response.status();
-    let signature = response
-        .headers()
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let bytes = response.bytes().map_err(unreachable)?.to_vec();
-    if !status.is_success() {
-        let refusal: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
-            error: status.as_u16().to_string(),
-            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-        });
-        return Err(ClientError::Refused {
-            url: link.url.clone(),
-            code: refusal.error,
-            message: refusal.message,
-        });
-    }
+    let (signature, bytes) = send(
+        &link.url,
+        http_with(Duration::from_secs(600))
+            .post(endpoint(&link.url, "/v1/bundle"))
+            .header(protocol::REQUEST_HEADER, header)
+            .header("content-type", "application/octet-stream")
+            .body(body),
+    )?;
     let watcher_key = protocol::unb64(&link.watcher_key).map_err(|e| ClientError::Malformed {
         url: link.url.clone(),
         reason: e.to_string(),

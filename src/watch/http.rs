@@ -63,18 +63,24 @@ fn now_ms() -> i64 {
 const PHONE_PAGE: &str = include_str!("phone.html");
 
 async fn phone_page() -> Response {
-    let mut response = PHONE_PAGE.into_response();
+    // Everything the page needs is inline; nothing may be loaded from elsewhere.
+    html_page(
+        PHONE_PAGE.to_string(),
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+    )
+}
+
+/// An HTML page that loads nothing from elsewhere, leaks no referrer and is never cached.
+fn html_page(page: String, policy: &'static str) -> Response {
+    let mut response = page.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    // Everything the page needs is inline; nothing may be loaded from elsewhere.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static(policy),
     );
     headers.insert(
         header::REFERRER_POLICY,
@@ -421,24 +427,10 @@ fn ack_html(lang: Lang, title: &str, body: &str) -> Response {
         html_escape(title),
         body
     );
-    let mut response = page.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    html_page(
+        page,
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    )
 }
 
 fn html_escape(text: &str) -> String {

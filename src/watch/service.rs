@@ -389,14 +389,7 @@ impl Watcher {
                 "this watcher does not know that subject",
             )
         })?;
-        let duress = match protocol::verify_request(request, &subject.device_key) {
-            Ok(()) => false,
-            Err(ProtocolError::BadSignature) => {
-                protocol::verify_request(request, &subject.duress_key)?;
-                true
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let duress = duress_signed(request, &subject.device_key, &subject.duress_key)?;
         protocol::check_freshness(request, subject.counter, now_ms)?;
         if !duress {
             check_quota(&subject, &put)?;
@@ -427,14 +420,7 @@ impl Watcher {
                 .ok_or_else(unknown)?;
             (subject.device_key, subject.duress_key)
         };
-        let duress = match protocol::verify_request(request, &device_key) {
-            Ok(()) => false,
-            Err(ProtocolError::BadSignature) => {
-                protocol::verify_request(request, &duress_key)?;
-                true
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let duress = duress_signed(request, &device_key, &duress_key)?;
         // A bundle is checked and written before the store is locked: hashing and syncing
         // 32 MiB must not hold up everyone's check-ins.
         let mut staged_bundle = None;
@@ -1170,6 +1156,23 @@ fn apply_change(
             Ok(subject.state.pause(now_ms, pause.until_ms))
         }
         _ => Ok(subject.state.resume(now_ms)),
+    }
+}
+
+/// Whether `request` is signed with the duress key (`false`: the device key); refused when
+/// signed by neither.
+fn duress_signed(
+    request: &SignedRequest,
+    device_key: &[u8],
+    duress_key: &[u8],
+) -> Result<bool, Refusal> {
+    match protocol::verify_request(request, device_key) {
+        Ok(()) => Ok(false),
+        Err(ProtocolError::BadSignature) => {
+            protocol::verify_request(request, duress_key)?;
+            Ok(true)
+        }
+        Err(other) => Err(other.into()),
     }
 }
 

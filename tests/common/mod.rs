@@ -223,3 +223,20 @@ pub const FAST_LADDER: [&str; 14] = [
     "--step",
     "release:3s",
 ];
+
+/// Waits (polling every 100 ms) until `done`, failing the test after `limit`.
+pub fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The decoded text of an e-mail as received (any transfer encoding).
+pub fn mail_text(mail: &[u8]) -> String {
+    mail_parser::MessageParser::default()
+        .parse(mail)
+        .and_then(|m| m.body_text(0).map(|t| t.to_string()))
+        .unwrap_or_default()
+}
