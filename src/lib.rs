@@ -7,6 +7,7 @@
 //!   zeroized on drop, redacted in `Debug`, locked in RAM; and process hardening (no core dumps).
 //! - [`crypto`]: the shared primitives over `ring`: OS randomness, one AEAD seal/open, HKDF,
 //!   Padmé length padding. No file formats.
+//! - [`disk`]: free-space checks before the databases are opened or written.
 //! - [`vault`]: the local encrypted store on the journalist's laptop.
 //!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,
 //!     recovery key, duress passphrase); overwritten in place so `panic` is a crypto-erase.
@@ -32,6 +33,7 @@
 pub mod alert;
 pub mod cli;
 pub mod crypto;
+pub mod disk;
 pub mod release;
 pub mod secret;
 pub mod vault;

@@ -3,7 +3,7 @@
 //! Exit codes (stable, documented in `docs/cli.md`): 0 success, 1 other failure, 2 usage
 //! error, 3 wrong passphrase, 4 damaged or tampered data, 5 no vault, 6 vault in use,
 //! 7 vault made by a newer posbon, 8 a watcher could not be reached, 9 a watcher refused
-//! (or answered without a valid signature), 10 an alert is not genuine.
+//! (or answered without a valid signature), 10 an alert is not genuine, 11 the disk is full.
 
 mod commands;
 mod contacts;
@@ -45,6 +45,7 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 8;
     pub const REFUSED: u8 = 9;
     pub const NOT_GENUINE: u8 = 10;
+    pub const DISK_FULL: u8 = 11;
 }
 
 #[derive(Parser)]
@@ -554,6 +555,15 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         .is_some()
     {
         return exit::NOT_GENUINE;
+    }
+    if matches!(
+        error.downcast_ref::<VaultError>(),
+        Some(VaultError::DiskFull(_))
+    ) || matches!(
+        error.downcast_ref::<crate::watch::store::StoreError>(),
+        Some(crate::watch::store::StoreError::DiskFull(_))
+    ) {
+        return exit::DISK_FULL;
     }
     if error.downcast_ref::<watch::WatchersDisagree>().is_some() {
         return exit::REFUSED;

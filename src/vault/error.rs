@@ -74,6 +74,9 @@ pub enum VaultError {
 
     #[error("the vault's database failed: {0}")]
     Store(String),
+
+    #[error(transparent)]
+    DiskFull(#[from] crate::disk::DiskFull),
 }
 
 impl VaultError {

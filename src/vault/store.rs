@@ -12,6 +12,7 @@ use super::error::{Result, VaultError};
 
 pub struct Store {
     db: sled::Db,
+    path: std::path::PathBuf,
 }
 
 fn store_error(error: sled::Error) -> VaultError {
@@ -37,13 +38,17 @@ fn guarded<T>(what: &str, call: impl FnOnce() -> sled::Result<T>) -> Result<T> {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
+        crate::disk::ensure_room(path, crate::disk::TO_OPEN)?;
         let config = sled::Config::new()
             .path(path)
             .cache_capacity(64 * 1024 * 1024)
             // We flush after every write ourselves; no timer needed.
             .flush_every_ms(None);
         let db = guarded("opening", || config.open())?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            path: path.to_path_buf(),
+        })
     }
 
     fn tree(&self, name: &str) -> Result<sled::Tree> {
@@ -56,6 +61,7 @@ impl Store {
 
     /// Stores `value` under `key` and returns once it is on disk.
     pub fn put(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?;
         let tree = self.tree(tree)?;
         guarded("writing", || tree.insert(key, value))?;
         self.flush()
@@ -68,6 +74,7 @@ impl Store {
 
     /// Removes `key` and returns once the removal is on disk.
     pub fn remove(&self, tree: &str, key: &[u8]) -> Result<()> {
+        crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?;
         let tree = self.tree(tree)?;
         guarded("removing", || tree.remove(key))?;
         self.flush()

@@ -35,6 +35,8 @@ pub enum StoreError {
         "the watcher's data directory is in use by another process (is `posbon watch serve` running?)"
     )]
     InUse,
+    #[error(transparent)]
+    DiskFull(#[from] crate::disk::DiskFull),
 }
 
 impl From<sled::Error> for StoreError {
@@ -205,6 +207,8 @@ pub struct Store {
     acks: sled::Tree,
     /// Bundle download links, by the token's SHA-256 (hex).
     downloads: sled::Tree,
+    /// The database directory, for free-space checks before writing.
+    path: PathBuf,
 }
 
 fn io(path: &Path, source: std::io::Error) -> StoreError {
@@ -229,6 +233,7 @@ impl Store {
             .mode(0o700)
             .create(data)
             .map_err(|e| io(data, e))?;
+        crate::disk::ensure_room(&data.join("db"), crate::disk::TO_OPEN)?;
         let db = sled::Config::new()
             .path(data.join("db"))
             .flush_every_ms(None)
@@ -252,6 +257,7 @@ impl Store {
         let acks = db.open_tree("acks")?;
         let downloads = db.open_tree("downloads")?;
         Ok(Store {
+            path: data.join("db"),
             downloads,
             db,
             subjects,
@@ -298,6 +304,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         use sled::Transactional;
+        self.room()?;
         let record = json(subject);
         // The common case (a check-in with nothing to queue) is one insert, atomic by itself;
         // sled transactions cost more than the rest of a check-in together.
@@ -375,6 +382,11 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses to write when the disk is nearly full: sled does not survive running out.
+    fn room(&self) -> Result<(), StoreError> {
+        Ok(crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?)
+    }
+
     /// Waits until everything committed so far is on disk. Called outside the watcher's lock,
     /// so that requests arriving together share one fsync (group commit).
     pub fn flush(&self) -> Result<(), StoreError> {
@@ -427,6 +439,7 @@ impl Store {
     /// outbox (an operator gave up on it meanwhile) is left as it is.
     pub fn update_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
         use sled::Transactional;
+        self.room()?;
         // (outbox key, record, still pending, key in `delivered`)
         type Row<'a> = (&'a [u8], Vec<u8>, bool, Vec<u8>);
         let records: Vec<Row> = deliveries
@@ -479,6 +492,7 @@ impl Store {
     }
 
     pub fn set_download(&self, hash: &str, entry: &DownloadEntry) -> Result<(), StoreError> {
+        self.room()?;
         self.downloads.insert(hash.as_bytes(), json(entry))?;
         Ok(())
     }
@@ -498,6 +512,7 @@ impl Store {
         outgoing: &Outgoing,
     ) -> Result<(), StoreError> {
         use sled::Transactional;
+        self.room()?;
         let record = json(entry);
         let deliveries: Vec<(&str, Vec<u8>)> = outgoing
             .deliveries
