@@ -33,6 +33,7 @@ pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
     }
     // SAFETY: statvfs returned 0, so the struct is initialised.
     let stats = unsafe { stats.assume_init() };
+    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
     Ok((stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64))
 }
 
