@@ -247,38 +247,43 @@ fn main() {
     // the daemon, so the daemon gets most of both cores.
     let wrk_rate = wrk_throughput(&daemon.url, &keys, temp.path());
 
-    // Latency at a fixed rate.
-    let rate = 1_000;
-    let seconds = 5;
-    let bodies = signed_checkins(&keys, rate * seconds, 4);
-    let mut latencies = runtime.block_on(async {
-        let mut tasks = Vec::new();
-        let start = tokio::time::Instant::now();
-        for (i, body) in bodies.into_iter().enumerate() {
-            tokio::time::sleep_until(start + Duration::from_micros((i * 1_000_000 / rate) as u64))
+    // Latency at fixed rates.
+    let seconds = 3;
+    let mut by_rate = Vec::new();
+    for (round, rate) in [500usize, 1_000, 2_000, 5_000].into_iter().enumerate() {
+        let bodies = signed_checkins(&keys, rate * seconds, 4 + round as u64);
+        let mut latencies = runtime.block_on(async {
+            let mut tasks = Vec::new();
+            let start = tokio::time::Instant::now();
+            for (i, body) in bodies.into_iter().enumerate() {
+                tokio::time::sleep_until(
+                    start + Duration::from_micros((i * 1_000_000 / rate) as u64),
+                )
                 .await;
-            let (client, url) = (client.clone(), url.clone());
-            tasks.push(tokio::spawn(async move {
-                let sent = Instant::now();
-                let ok = client
-                    .post(url.as_str())
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                (ok, sent.elapsed())
-            }));
-        }
-        let mut out = Vec::new();
-        for task in tasks {
-            let (ok, latency) = task.await.unwrap();
-            assert!(ok, "a check-in at {rate}/s was refused");
-            out.push(latency);
-        }
-        out
-    });
-    latencies.sort();
+                let (client, url) = (client.clone(), url.clone());
+                tasks.push(tokio::spawn(async move {
+                    let sent = Instant::now();
+                    let ok = client
+                        .post(url.as_str())
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    (ok, sent.elapsed())
+                }));
+            }
+            let mut out = Vec::new();
+            for task in tasks {
+                let (ok, latency) = task.await.unwrap();
+                assert!(ok, "a check-in at {rate}/s was refused");
+                out.push(latency);
+            }
+            out
+        });
+        latencies.sort();
+        by_rate.push((rate, latencies));
+    }
     let startup = daemon.started_in;
     daemon.stop();
 
@@ -314,6 +319,34 @@ fn main() {
         .collect();
     late.sort();
 
+    // 100,000 subjects: memory and start-up, and a check-in's latency at that size.
+    let big_dir = temp.path().join("big");
+    let big_keys = populate(&big_dir, 100_000, &every_day(), &State::starting(now_ms()));
+    let big = Daemon::start(&big_dir);
+    std::thread::sleep(Duration::from_millis(500));
+    let big_rss = big.rss_mib();
+    let big_startup = big.started_in;
+    let big_url = format!("{}/v1/request", big.url);
+    let bodies = signed_checkins(&big_keys, 200, 9);
+    let mut big_latencies: Vec<Duration> = runtime.block_on(async {
+        let mut out = Vec::new();
+        for body in bodies {
+            let sent = Instant::now();
+            let ok = client
+                .post(big_url.as_str())
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            assert!(ok, "a check-in with 100,000 subjects was refused");
+            out.push(sent.elapsed());
+        }
+        out
+    });
+    big_latencies.sort();
+    big.stop();
+
     println!("| watcher, loopback, 2 cores shared with the load generator | result | goal |");
     println!("| --- | --- | --- |");
     println!(
@@ -325,17 +358,26 @@ fn main() {
         ),
         None => println!("| the same under wrk | wrk not installed (apt-get install wrk) | - |"),
     }
-    println!(
-        "| latency at {rate} check-ins/s for {seconds} s: p50 / p99 / p99.9 | {:.1} / {:.1} / {:.1} ms | p99 reported |",
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 0.999)
-    );
+    for (rate, latencies) in &by_rate {
+        println!(
+            "| latency at {rate} check-ins/s for {seconds} s: p50 / p99 / p99.9 | {:.1} / {:.1} / {:.1} ms | p99 reported |",
+            percentile(latencies, 0.50),
+            percentile(latencies, 0.99),
+            percentile(latencies, 0.999)
+        );
+    }
     println!("| memory, idle, no subjects (RSS) | {idle_rss:.1} MiB | < 20 MiB |");
     println!("| memory with {SUBJECTS} subjects, after start (RSS) | {loaded_rss:.1} MiB | - |");
     println!(
         "| start-up with {SUBJECTS} subjects (to listening) | {:.0} ms | - |",
         startup.as_secs_f64() * 1000.0
+    );
+    println!("| memory with 100,000 subjects, after start (RSS) | {big_rss:.1} MiB | reported |");
+    println!(
+        "| start-up with 100,000 subjects / one check-in's latency there, p50 / p99 | {:.0} ms / {:.1} / {:.1} ms | reported |",
+        big_startup.as_secs_f64() * 1000.0,
+        percentile(&big_latencies, 0.5),
+        percentile(&big_latencies, 0.99)
     );
     println!(
         "| lateness of {SUBJECTS} steps due in the same second: p50 / p99 / max | {:.0} / {:.0} / {:.0} ms | p99 < 1000 ms |",
