@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-20}"
 export RUSTC_BOOTSTRAP=1
-targets=(signed_request alert_verify plan_and_contacts duration_and_window bundle_open)
+targets=(signed_request alert_verify plan_and_contacts duration_and_window bundle_open vault_files watcher_config)
 cargo fuzz build -O
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"

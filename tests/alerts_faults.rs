@@ -186,7 +186,7 @@ impl Rng {
 }
 
 #[test]
-fn sigkill_in_the_middle_of_sending_loses_no_alert() {
+fn sigkill_in_the_middle_of_sending_to_a_flapping_receiver_loses_no_alert() {
     const CONTACTS: usize = 10;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -248,13 +248,24 @@ fn sigkill_in_the_middle_of_sending_loses_no_alert() {
     );
     let started = Instant::now();
     let mut kills = 0;
+    let mut refusing = 0;
     while started.elapsed() < Duration::from_secs(9) {
         std::thread::sleep(Duration::from_millis(250 + rng.below(600)));
         daemon.kill_9();
         kills += 1;
+        // The receiver flaps too: slow, failing, or quick, at random.
+        match rng.below(3) {
+            0 => hub.set_mode(Mode::Delay(300)),
+            1 => {
+                hub.set_mode(Mode::Status(503));
+                refusing += 1;
+            }
+            _ => hub.set_mode(Mode::Delay(20)),
+        }
         daemon = Daemon::start_with(&data, port, &args);
     }
-    eprintln!("{kills} kills");
+    hub.set_mode(Mode::Delay(20));
+    eprintln!("{kills} kills, the receiver refusing in {refusing} of them");
 
     // Every step reaches every contact; repeats carry the same delivery key and are dropped.
     let steps = ["tier1", "tier2", "release"];

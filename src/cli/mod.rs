@@ -22,6 +22,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::vault::{Kind, VaultError};
 
+pub use watch::check_config as check_watcher_config;
+
 /// A mistake in how posbon was called (exit code 2).
 #[derive(Debug)]
 pub struct UsageError(pub String);

@@ -315,6 +315,17 @@ fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
     data.map_or_else(default_data_dir, Ok)
 }
 
+/// Parses a watcher config as `watch serve` does, without touching files or the network:
+/// the TOML, the plans in it, and the durations of `[delivery]` (for the fuzzer and tests).
+pub fn check_config(text: &str) -> Result<()> {
+    let config: Config = toml::from_str(text).map_err(|e| UsageError(e.to_string()))?;
+    retry_policy(&config)?;
+    for plan in config.plan {
+        plan.spec().1.build()?;
+    }
+    Ok(())
+}
+
 /// `posbon watch serve`.
 pub(super) fn serve(
     data: Option<PathBuf>,
