@@ -115,9 +115,14 @@ fn outbox_run(runtime: &tokio::runtime::Runtime, count: usize) -> Run {
     // Far enough ahead for the daemon to start and settle.
     let due_ms = now_ms() + 3_000 + count as i64 / 10;
     populate(&data, count, &url, due_ms);
+    // The receiver is on loopback, which the watcher refuses unless told.
+    let config = temp.path().join("watcher.toml");
+    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_posbon"))
         .args(["watch", "serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(&data)
+        .arg("--config")
+        .arg(&config)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
