@@ -161,7 +161,7 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Play through the vault's main features in a temporary directory
+    /// Play the whole story in a temporary directory: the vault, then two watchers, alerts and a sealed release
     Demo {
         /// Cheap key derivation, for the automated test of the demo only
         #[arg(long, hide = true)]
@@ -221,7 +221,8 @@ pub(crate) enum ReleaseCommand {
         /// A contact with an --age-recipient (repeatable)
         #[arg(long = "to", required = true, value_name = "CONTACT")]
         to: Vec<String>,
-        /// A name for the bundle, shown to the lawyers [default: the first record's title]
+        /// A name for the bundle, shown to the lawyers and stored on the watchers (it is not
+        /// encrypted) [default: "bundle" and the start of its id]
         #[arg(long)]
         name: Option<String>,
         /// Who sealed it, as you want to be named in its manifest
