@@ -167,6 +167,8 @@ async fn escalate(watcher: Arc<Watcher>, wake: Arc<Notify>, mut stop: watch::Rec
 
 /// Deliveries in flight at most; the rest wait for the next round.
 const MAX_IN_FLIGHT: usize = 64;
+/// After attempts could not be recorded, wait this long before sending anything again.
+const RECORD_RETRY_MS: u64 = 5_000;
 /// `outbox.json` is rewritten at most this often.
 const REPORT_EVERY_MS: i64 = 500;
 
@@ -191,11 +193,22 @@ async fn deliver(
             let batch = std::mem::take(&mut finished);
             let keys: Vec<String> = batch.iter().map(|(k, _, _)| k.clone()).collect();
             let w = watcher.clone();
-            match tokio::task::spawn_blocking(move || w.record_attempts(batch)).await {
-                Ok(Ok(())) => {}
-                // Not recorded: they stay pending and are tried again (receivers drop repeats).
-                Ok(Err(e)) => error!(error = %e, "delivery attempts could not be recorded"),
-                Err(_) => error!("delivery attempts could not be recorded"),
+            let recorded = match tokio::task::spawn_blocking(move || w.record_attempts(batch)).await
+            {
+                Ok(Ok(())) => true,
+                Ok(Err(e)) => {
+                    error!(error = %e, "delivery attempts could not be recorded");
+                    false
+                }
+                Err(_) => {
+                    error!("delivery attempts could not be recorded");
+                    false
+                }
+            };
+            if !recorded {
+                // They stay pending and are tried again (receivers drop repeats), but not at
+                // once: with the disk full, say, resending in a tight loop would flood them.
+                tokio::time::sleep(Duration::from_millis(RECORD_RETRY_MS)).await;
             }
             for key in keys {
                 busy.remove(&key);
