@@ -88,6 +88,23 @@ pub fn token_hash(token: &str) -> String {
 }
 
 impl Dispatcher<'_> {
+    /// How `contact` reads alerts about `subject`.
+    fn reader<'r>(
+        &'r self,
+        subject: &'r Subject,
+        contact: &Contact,
+        tz: &'r str,
+        instructions: &'r str,
+    ) -> Reader<'r> {
+        Reader {
+            name: &subject.name,
+            lang: contact.lang,
+            tz,
+            fingerprint: &self.fingerprint,
+            instructions,
+        }
+    }
+
     /// The alerts for everything in `emitted`. Sets `subject.last_alert` for ladder alerts.
     pub fn expand(&self, subject: &mut Subject, emitted: &[Emitted], now_ms: i64) -> Outgoing {
         let mut outgoing = Outgoing::default();
@@ -112,13 +129,7 @@ impl Dispatcher<'_> {
                     .as_ref()
                     .map(|t| format!("{}/a/{t}", self.public_url.trim_end_matches('/')));
                 let tz = reader_tz(subject, contact);
-                let reader = Reader {
-                    name: &subject.name,
-                    lang: contact.lang,
-                    tz: &tz,
-                    fingerprint: &self.fingerprint,
-                    instructions: &subject.directory.instructions,
-                };
+                let reader = self.reader(subject, contact, &tz, &subject.directory.instructions);
                 // The release step hands each recipient the bundles sealed for them; a duress
                 // alert does so only when the plan says so.
                 let releases = match event {
@@ -284,13 +295,7 @@ impl Dispatcher<'_> {
             .filter_map(|name| subject.directory.find(name))
         {
             let tz = reader_tz(subject, contact);
-            let reader = Reader {
-                name: &subject.name,
-                lang: contact.lang,
-                tz: &tz,
-                fingerprint: &self.fingerprint,
-                instructions: &subject.directory.instructions,
-            };
+            let reader = self.reader(subject, contact, &tz, &subject.directory.instructions);
             let (title, body) = compose::compose(
                 &reader,
                 &Event::Ack {
@@ -318,13 +323,7 @@ impl Dispatcher<'_> {
         let mut index = 0;
         for contact in contacts {
             let tz = reader_tz(subject, contact);
-            let reader = Reader {
-                name: &subject.name,
-                lang: contact.lang,
-                tz: &tz,
-                fingerprint: &self.fingerprint,
-                instructions: "",
-            };
+            let reader = self.reader(subject, contact, &tz, "");
             let (title, body) = compose::compose(&reader, &Event::Test);
             let alert = self.sign(&id, "test", subject, contact, &title, &body, now_ms);
             for channel in &contact.channels {

@@ -1016,13 +1016,7 @@ impl Watcher {
     /// counted only once the file has been read, so a failure costs the lawyer nothing.
     pub fn download(&self, token: &str, now_ms: i64) -> Result<(Vec<u8>, String), Refusal> {
         let hash = token_hash(token);
-        let unknown = || {
-            Refusal::new(
-                404,
-                "unknown_link",
-                "this link is unknown, used up or expired",
-            )
-        };
+        let unknown = unknown_download;
         let (path, name) = {
             let store = self.store();
             let entry = store.download(&hash)?.ok_or_else(unknown)?;
@@ -1060,13 +1054,7 @@ impl Watcher {
     /// A download link's bundle name and uses left, without using it.
     pub fn peek_download(&self, token: &str, now_ms: i64) -> Result<(String, u32), Refusal> {
         let store = self.store();
-        let unknown = || {
-            Refusal::new(
-                404,
-                "unknown_link",
-                "this link is unknown, used up or expired",
-            )
-        };
+        let unknown = unknown_download;
         let entry = store.download(&token_hash(token))?.ok_or_else(unknown)?;
         if entry.uses_left == 0 || entry.expires_ms <= now_ms {
             return Err(unknown());
@@ -1157,6 +1145,15 @@ fn apply_change(
         }
         _ => Ok(subject.state.resume(now_ms)),
     }
+}
+
+/// A download link that is unknown, used up or expired (the three are not told apart).
+fn unknown_download() -> Refusal {
+    Refusal::new(
+        404,
+        "unknown_link",
+        "this link is unknown, used up or expired",
+    )
 }
 
 /// Whether `request` is signed with the duress key (`false`: the device key); refused when
