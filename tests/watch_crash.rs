@@ -5,18 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::receivers::free_port;
 use common::watcher::{Daemon, action_labels, actions, invite};
 use common::*;
 use posbon::watch::client;
 use posbon::watch::protocol::{self, ops};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn jitter(round: u64, spread_ms: u64) -> Duration {
     let nanos = std::time::SystemTime::now()

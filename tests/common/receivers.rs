@@ -10,13 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-/// A port that was free a moment ago.
+/// A loopback port that was free a moment ago, for a server a test starts (or restarts)
+/// later. It is drawn at random from below the kernel's ephemeral range (32768 and up on
+/// Linux), because a port from that range can be taken meanwhile by any outgoing
+/// connection, which made servers fail to start on a busy CI machine.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use ring::rand::SecureRandom;
+    let random = ring::rand::SystemRandom::new();
+    for _ in 0..1000 {
+        let mut bytes = [0u8; 2];
+        random.fill(&mut bytes).unwrap();
+        let port = 20_000 + u16::from_le_bytes(bytes) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between 20000 and 32000")
 }
 
 pub struct SmtpSink {
@@ -27,8 +36,17 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     /// Starts aiosmtpd on `port`, writing each message to a file in `dir`; the first
-    /// `refuse_first` messages get a temporary failure.
+    /// `refuse_first` messages get a temporary failure. Panics with the sink's own error
+    /// if it cannot start.
     pub fn start_on(port: u16, dir: &Path, refuse_first: u32) -> SmtpSink {
+        Self::try_start_on(port, dir, refuse_first)
+            .unwrap_or_else(|error| panic!("the SMTP sink did not start: {error}"))
+    }
+
+    fn try_start_on(port: u16, dir: &Path, refuse_first: u32) -> Result<SmtpSink, String> {
+        std::fs::create_dir_all(dir).unwrap();
+        let stderr_path = dir.with_extension(format!("smtp-sink-{port}.err"));
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut child = Command::new("/usr/bin/python3")
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -38,23 +56,36 @@ impl SmtpSink {
             .arg(dir)
             .args(["--refuse-first", &refuse_first.to_string()])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("python3 with aiosmtpd (apt-get install python3-aiosmtpd)");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
-        SmtpSink {
-            child,
-            port,
-            dir: dir.to_path_buf(),
+        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+        if line.trim() == "ready" {
+            return Ok(SmtpSink {
+                child,
+                port,
+                dir: dir.to_path_buf(),
+            });
         }
+        let _ = child.kill();
+        let _ = child.wait();
+        let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        Err(format!("port {port}: {}", said.trim()))
     }
 
+    /// Starts aiosmtpd on a free port. Another test may take the port between our
+    /// finding it free and the sink binding it, so a failed start is tried again on
+    /// another port.
     pub fn start(dir: &Path) -> SmtpSink {
-        Self::start_on(free_port(), dir, 0)
+        let mut errors = Vec::new();
+        for _ in 0..5 {
+            match Self::try_start_on(free_port(), dir, 0) {
+                Ok(sink) => return sink,
+                Err(error) => errors.push(error),
+            }
+        }
+        panic!("the SMTP sink did not start: {}", errors.join("; "))
     }
 
     pub fn url(&self) -> String {

@@ -41,7 +41,11 @@ def main():
     if len(sys.argv) > 4 and sys.argv[3] == "--refuse-first":
         refuse_first = int(sys.argv[4])
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(Sink(directory, refuse_first), hostname="127.0.0.1", port=port)
+    # A loaded CI machine (two cores, many tests at once) can take more than aiosmtpd's
+    # default 5 s to answer its own readiness probe.
+    controller = Controller(
+        Sink(directory, refuse_first), hostname="127.0.0.1", port=port, ready_timeout=60
+    )
     controller.start()
     print("ready", flush=True)
     # The controller serves from its own thread; this one only waits to be killed.
