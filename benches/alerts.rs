@@ -90,6 +90,7 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
             alerted: Vec::new(),
             bundles: Vec::new(),
             duress_cycle: None,
+            duress_alerted_ms: None,
         };
         store.commit(&subject, &[], start).unwrap();
     }

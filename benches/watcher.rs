@@ -52,6 +52,7 @@ fn populate(
                 alerted: Vec::new(),
                 bundles: Vec::new(),
                 duress_cycle: None,
+                duress_alerted_ms: None,
             };
             store.commit(&subject, &[], now_ms()).expect("commit");
             (subject.id, key)

@@ -311,6 +311,7 @@ impl Watcher {
             alerted: Vec::new(),
             bundles: Vec::new(),
             duress_cycle: None,
+            duress_alerted_ms: None,
         };
         store.commit(&subject, &[], now_ms)?;
         store.flush()?;
@@ -618,6 +619,10 @@ impl Watcher {
             }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
+        if request.op == ops::CHECKIN && !duress {
+            subject.duress_alerted_ms = None;
+        }
+        let emitted = ration_duress(&mut subject, emitted, at_ms);
         self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flush_and_publish()?;
@@ -749,7 +754,10 @@ impl Watcher {
         let emitted = subject.state.check_in(now_ms, duress);
         if duress {
             subject.duress_cycle = Some(subject.state.cycle);
+        } else {
+            subject.duress_alerted_ms = None;
         }
+        let emitted = ration_duress(&mut subject, emitted, now_ms);
         self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flush_and_publish()?;
@@ -1156,6 +1164,32 @@ fn unknown_download() -> Refusal {
     )
 }
 
+/// A silent duress alert is not sent again within this long of the last one, unless the
+/// journalist checked in for real in between.
+pub const DURESS_REPEAT_MS: i64 = 12 * 3_600_000;
+
+/// One silent alert per coercion episode. Every command run under the duress passphrase
+/// signs a request with the duress key (the unlock itself raises the alarm), so one episode
+/// would otherwise send the contacts a new "duress" alert for each command, each with its
+/// own id, when the lawyer's guide teaches that a new id is a new event. A request that
+/// falls within [`DURESS_REPEAT_MS`] of the last duress alert, with no real check-in since,
+/// raises none. Every watcher sees the same requests and decides alike.
+fn ration_duress(subject: &mut Subject, mut emitted: Vec<Emitted>, at_ms: i64) -> Vec<Emitted> {
+    emitted.retain(|event| {
+        if !matches!(event, Emitted::Duress { .. }) {
+            return true;
+        }
+        let repeat = subject
+            .duress_alerted_ms
+            .is_some_and(|last| at_ms - last < DURESS_REPEAT_MS);
+        if !repeat {
+            subject.duress_alerted_ms = Some(at_ms);
+        }
+        !repeat
+    });
+    emitted
+}
+
 /// Whether `request` is signed with the duress key (`false`: the device key); refused when
 /// signed by neither.
 fn duress_signed(
@@ -1229,5 +1263,62 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .collect(),
         phone_token: None,
         test_results: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject() -> Subject {
+        Subject {
+            id: "s".into(),
+            name: "n".into(),
+            device_key: vec![1; 32],
+            duress_key: vec![2; 32],
+            counter: 0,
+            plan: None,
+            state: super::super::schedule::State::starting(0),
+            enrolled_ms: 0,
+            phones: Vec::new(),
+            phone_invites: Vec::new(),
+            duress_view: None,
+            directory: Default::default(),
+            last_alert: None,
+            alerted: Vec::new(),
+            duress_cycle: None,
+            duress_alerted_ms: None,
+            bundles: Vec::new(),
+        }
+    }
+
+    fn duress(at_ms: i64) -> Vec<Emitted> {
+        vec![Emitted::Duress { cycle: 1, at_ms }]
+    }
+
+    #[test]
+    fn one_coercion_episode_raises_one_silent_alert() {
+        let mut s = subject();
+        let hour = 3_600_000;
+        assert_eq!(ration_duress(&mut s, duress(hour), hour), duress(hour));
+        // The commands that follow (a check-in, a pause, a look) raise nothing more.
+        for later in [hour + 1, 2 * hour, hour + DURESS_REPEAT_MS - 1] {
+            assert!(ration_duress(&mut s, duress(later), later).is_empty());
+        }
+        // Other events pass untouched.
+        let clear = vec![Emitted::AllClear {
+            tiers: vec![1],
+            cycle: 2,
+        }];
+        assert_eq!(ration_duress(&mut s, clear.clone(), 2 * hour), clear);
+        // Still coerced half a day later: the contacts hear it again.
+        let next = hour + DURESS_REPEAT_MS;
+        assert_eq!(ration_duress(&mut s, duress(next), next), duress(next));
+        // After a real check-in (which clears the mark), at once.
+        s.duress_alerted_ms = None;
+        assert_eq!(
+            ration_duress(&mut s, duress(next + 1), next + 1),
+            duress(next + 1)
+        );
     }
 }

@@ -79,6 +79,10 @@ pub struct Subject {
     /// The cycle that a duress check-in started, so its alerts can say so.
     #[serde(default)]
     pub duress_cycle: Option<u64>,
+    /// When the last silent duress alert went out (the moment its request names), so that
+    /// one coercion episode alerts once; cleared by a real check-in.
+    #[serde(default)]
+    pub duress_alerted_ms: Option<i64>,
     /// Sealed release bundles held for this subject (the files are in `DATA/bundles/`).
     #[serde(default)]
     pub bundles: Vec<BundleMeta>,
