@@ -327,3 +327,84 @@ fn sigkill_in_the_middle_of_sending_to_a_flapping_receiver_loses_no_alert() {
         );
     }
 }
+
+#[test]
+fn the_operator_gives_up_on_a_failing_delivery_while_the_watcher_runs() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    hub.set_mode(Mode::Status(503));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        "[delivery]\nretry_first = \"1s\"\nretry_max = \"1s\"\nallow_private_addresses = true\n",
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code_text = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code_text], "");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Ed",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--webhook",
+            &format!("{}/hook", hub.url()),
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("a failing delivery", Duration::from_secs(30), || {
+        outbox(&daemon.data).iter().any(|l| l["state"] == "failing")
+    });
+    let key = outbox(&daemon.data)
+        .into_iter()
+        .find(|l| l["state"] == "failing")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let give_up = |key: &str| {
+        posbon()
+            .args(["watch", "outbox", "--data"])
+            .arg(&daemon.data)
+            .args(["--give-up", key])
+            .output()
+            .unwrap()
+    };
+
+    // A key that names nothing pending is a mistake, said so, and nothing is asked.
+    let wrong = give_up("0123456789abcdef");
+    assert_eq!(code(&wrong), 2, "{}", stderr(&wrong));
+    assert!(stderr(&wrong).contains("no pending delivery has the key"));
+    assert!(!daemon.data.join("give-up/0123456789abcdef").exists());
+
+    // The real key: carried out by the running watcher before the command returns, and shown.
+    let done = give_up(&key);
+    assert_eq!(code(&done), 0, "{}", stderr(&done));
+    assert!(stderr(&done).contains("gave up on"), "{}", stderr(&done));
+    let line_of = |key: &str| {
+        outbox(&daemon.data)
+            .into_iter()
+            .find(|l| l["key"] == key)
+            .unwrap()
+    };
+    let given_up = line_of(&key);
+    assert_eq!(given_up["state"], "given-up");
+    // And it is not tried again (while failing, it was tried every second).
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(line_of(&key)["attempts"], given_up["attempts"]);
+    assert!(daemon.stop());
+}

@@ -423,15 +423,32 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 eprintln!("gave up on {key}; it stays in the outbox's history");
             }
             Err(crate::watch::store::StoreError::InUse) => {
+                let still_pending =
+                    |report: &OutboxReport| report.pending.iter().any(|d| d.key == key);
+                if !still_pending(&running_report(&data)?) {
+                    bail!(UsageError(format!(
+                        "no pending delivery has the key {key:?} (see `posbon watch outbox`)"
+                    )));
+                }
                 let dir = data.join("give-up");
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                if key.contains('/') || key.starts_with('.') {
-                    bail!(UsageError(format!("{key:?} is not a delivery key")));
-                }
                 std::fs::write(dir.join(key), b"")
                     .with_context(|| format!("cannot write to {}", dir.display()))?;
-                eprintln!("asked the running watcher to give up on {key}");
+                // The daemon looks at least once a second and rewrites its report at once.
+                let asked = std::time::Instant::now();
+                while asked.elapsed() < std::time::Duration::from_secs(10) {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    if !still_pending(&running_report(&data)?) {
+                        eprintln!("gave up on {key}; it stays in the outbox's history");
+                        return Ok(());
+                    }
+                }
+                bail!(
+                    "asked the running watcher to give up on {key}, but it has not done so \
+                     within 10 s; the request stays in {} until it does",
+                    dir.display()
+                );
             }
             Err(_) => {
                 open?;
@@ -450,15 +467,7 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 .collect(),
         },
         Err(crate::watch::store::StoreError::InUse) => {
-            let path = data.join("outbox.json");
-            let bytes = std::fs::read(&path).with_context(|| {
-                format!(
-                    "the watcher is running but {} cannot be read",
-                    path.display()
-                )
-            })?;
-            let report: OutboxReport = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is damaged", path.display()))?;
+            let report = running_report(&data)?;
             eprintln!(
                 "(the watcher is running; as of {})",
                 time_text(report.written_ms)
@@ -511,6 +520,18 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         );
     }
     Ok(())
+}
+
+/// The report a running watcher keeps in `DATA/outbox.json`.
+fn running_report(data: &std::path::Path) -> Result<OutboxReport> {
+    let path = data.join("outbox.json");
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "the watcher is running but {} cannot be read",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
 }
 
 /// Whether the vault is enrolled with at least one watcher.

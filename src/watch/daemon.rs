@@ -221,12 +221,13 @@ async fn deliver(
         let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
         let now = crate::vault::now();
         let round = tokio::task::spawn_blocking(move || {
-            give_up_requests(&w, &dir);
-            w.due_deliveries(now, &taken, room)
+            let given_up = give_up_requests(&w, &dir);
+            (given_up, w.due_deliveries(now, &taken, room))
         })
         .await;
         let next = match round {
-            Ok(Ok((due, next))) => {
+            Ok((given_up, Ok((due, next)))) => {
+                dirty |= given_up > 0;
                 for delivery in due {
                     busy.insert(delivery.key.clone());
                     let (sender, done) = (sender.clone(), done_tx.clone());
@@ -242,7 +243,7 @@ async fn deliver(
                 }
                 next
             }
-            Ok(Err(e)) => {
+            Ok((_, Err(e))) => {
                 error!(error = %e, "the outbox could not be read");
                 Some(crate::vault::now() + 1_000)
             }
@@ -293,20 +294,24 @@ async fn deliver(
 }
 
 /// Carries out `DATA/give-up/KEY` files left by `posbon watch outbox --give-up`.
-fn give_up_requests(watcher: &Watcher, data: &std::path::Path) {
+/// Returns how many deliveries it gave up on (the report is then rewritten at once).
+fn give_up_requests(watcher: &Watcher, data: &std::path::Path) -> usize {
     let dir = data.join("give-up");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
+        return 0;
     };
+    let mut given_up = 0;
     for entry in entries.flatten() {
         let key = entry.file_name().to_string_lossy().to_string();
         match watcher.give_up(&key, crate::vault::now()) {
-            Ok(_) => {
+            Ok(done) => {
+                given_up += usize::from(done);
                 let _ = std::fs::remove_file(entry.path());
             }
             Err(e) => error!(error = %e, "a give-up request could not be carried out"),
         }
     }
+    given_up
 }
 
 /// One line of the outbox report: everything but the alert's text.
