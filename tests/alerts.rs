@@ -621,6 +621,12 @@ fn alert_verify_refuses_an_altered_alert_and_the_wrong_watcher() {
     let fp = &w.daemon.fingerprint;
     let mail = SmtpSink::messages(&w.smtp.dir).remove(0);
     assert_eq!(verify(dir, &mail, fp).0, 0);
+    // The fingerprint without its dashes is the same fingerprint; a mistyped one is a usage
+    // error (exit 2), not a forgery (exit 10).
+    assert_eq!(verify(dir, &mail, &fp.replace('-', "")).0, 0);
+    let (status, _, err) = verify(dir, &mail, "nonsense");
+    assert_eq!(status, 2, "{err}");
+    assert!(err.contains("neither a watcher's fingerprint"), "{err}");
 
     // The same alert, re-sent as a plain e-mail with one word changed.
     let text = mail_text(&mail);

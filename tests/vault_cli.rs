@@ -393,6 +393,8 @@ fn duress_passphrase_opens_a_decoy_and_leaves_a_warning_for_the_real_owner() {
         "{}",
         stderr(&out)
     );
+    // The duress events are no captured items: nothing claims an import.
+    assert!(!stderr(&out).contains("imported"), "{}", stderr(&out));
     let status = v.ok(&["duress", "status"], "");
     assert!(status.contains("duress passphrase: set"), "{status}");
     assert_eq!(

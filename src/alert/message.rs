@@ -298,6 +298,16 @@ fn unarmor(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
 }
 
 /// How a watcher is named to [`verify`]: its short fingerprint or its whole public key.
+/// Whether `text` can name a watcher at all: a short fingerprint (16 hex digits, with or
+/// without the dashes) or a whole Ed25519 public key in base64. Anything else is a typing
+/// mistake, not a forgery, and is told apart from one.
+pub fn names_a_watcher(text: &str) -> bool {
+    let text = text.trim();
+    let hex: String = text.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    (hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        || protocol::unb64(text).is_ok_and(|key| key.len() == 32)
+}
+
 pub fn matches_watcher(expected: &str, watcher_key: &str) -> bool {
     let clean = |s: &str| -> String {
         s.chars()

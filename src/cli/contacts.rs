@@ -189,6 +189,13 @@ fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
 
 /// `posbon alert verify`.
 pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
+    if !crate::alert::message::names_a_watcher(watcher) {
+        bail!(UsageError(format!(
+            "--watcher {:?} is neither a watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b) nor its \
+             public key; take it from the watcher's operator, over the phone",
+            watcher.trim()
+        )));
+    }
     let mut input = Vec::new();
     match file {
         Some(path) if path != Path::new("-") => {

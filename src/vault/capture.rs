@@ -171,7 +171,10 @@ pub(crate) fn record_event(dir: &Path, recipient_text: &str, what: EventKind) ->
 /// How an import went.
 #[derive(Default)]
 pub(crate) struct ImportReport {
+    /// Notes and files that became records.
     pub imported: usize,
+    /// Whether any inbox file was used up (records or events).
+    pub removed_any: bool,
     /// One sentence per capture that could not be read; its file is kept.
     pub failed: Vec<String>,
 }
@@ -202,9 +205,10 @@ pub(crate) fn import_all(
         };
         let id = vault.capture_record_id(&capture_id);
         match import_one(vault, identity, &path, id) {
-            Ok(()) => {
+            Ok(imported) => {
                 fs::remove_file(&path).map_err(|e| VaultError::io(&path, e))?;
-                report.imported += 1;
+                report.removed_any = true;
+                report.imported += usize::from(imported == Imported::Record);
             }
             Err(e) => report.failed.push(format!(
                 "a captured item ({}) could not be imported and was kept: {e}",
@@ -212,7 +216,7 @@ pub(crate) fn import_all(
             )),
         }
     }
-    if report.imported > 0 {
+    if report.removed_any {
         File::open(&inbox)
             .and_then(|d| d.sync_all())
             .map_err(|e| VaultError::io(&inbox, e))?;
@@ -225,7 +229,7 @@ fn import_one(
     identity: &age::x25519::Identity,
     path: &Path,
     id: RecordId,
-) -> Result<()> {
+) -> Result<Imported> {
     let unreadable = |why: String| VaultError::Damaged(why);
     let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
     let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
@@ -258,7 +262,7 @@ fn import_one(
                 .read_to_end(&mut body)
                 .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
             if vault.get(&id).is_ok() {
-                return Ok(()); // imported before a crash; only the inbox file was left
+                return Ok(Imported::Record); // imported before a crash; only the inbox file was left
             }
             let mut record = Record::new(kind, title, created);
             record.tags = tags;
@@ -267,7 +271,8 @@ fn import_one(
                 record.tags.push("captured".into());
             }
             record.body = String::from_utf8_lossy(&body).into_owned();
-            vault.put(&id, &record)
+            vault.put(&id, &record)?;
+            Ok(Imported::Record)
         }
         Header::File {
             name,
@@ -279,7 +284,7 @@ fn import_one(
                 .as_ref()
                 .is_some_and(|r| r.attachment(&name).is_some())
             {
-                return Ok(()); // imported before a crash; only the inbox file was left
+                return Ok(Imported::Record); // imported before a crash; only the inbox file was left
             }
             if already.is_none() {
                 let mut record = Record::new(Kind::Draft, format!("captured file {name}"), created);
@@ -296,12 +301,23 @@ fn import_one(
             // Reading the padding to the end makes age authenticate the final chunk.
             io::copy(&mut reader, &mut io::sink())
                 .map_err(|e| unreadable(format!("it does not authenticate ({e})")))?;
-            Ok(())
+            Ok(Imported::Record)
         }
-        Header::Event { what, at } => vault.add_event(Event {
-            id: id.to_string(),
-            at,
-            what,
-        }),
+        Header::Event { what, at } => {
+            vault.add_event(Event {
+                id: id.to_string(),
+                at,
+                what,
+            })?;
+            Ok(Imported::Event)
+        }
     }
+}
+
+/// What a capture became: a record (counted and told to the journalist) or an event (such
+/// as a duress unlock, which has its own warning and is no "captured item").
+#[derive(PartialEq, Eq)]
+enum Imported {
+    Record,
+    Event,
 }

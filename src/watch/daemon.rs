@@ -67,9 +67,15 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let watcher = Arc::new(
         tokio::task::spawn_blocking(move || -> Result<Watcher, ServeError> {
             let watcher = Watcher::open_with(&data, retry)?;
-            for (name, plan) in plans {
+            for (index, (name, plan)) in plans.into_iter().enumerate() {
                 if !watcher.set_plan_by_name(&name, plan, crate::vault::now())? {
-                    tracing::warn!(%name, "the config names a plan for a subject that is not enrolled");
+                    // By its place in the config, never by the name: logs name subjects only
+                    // by their random ids.
+                    tracing::warn!(
+                        plan = index + 1,
+                        "[[plan]] number {} in the config names a subject that is not enrolled",
+                        index + 1
+                    );
                 }
             }
             Ok(watcher)
