@@ -106,6 +106,44 @@ fn backup_to_a_recipient_opens_with_go_age_and_restores_with_posbon() {
         "{}",
         stdout(&verify)
     );
+    // The wrong kind of key is named as such, not taken for a wrong passphrase.
+    let without_key = v.run(&["backup", "verify", backup.to_str().unwrap()], "");
+    assert_eq!(code(&without_key), 2, "{}", stderr(&without_key));
+    assert!(
+        stderr(&without_key).contains("encrypted to a key, not a passphrase"),
+        "{}",
+        stderr(&without_key)
+    );
+    let by_passphrase = v.path("by-passphrase.age");
+    v.ok(
+        &["backup", "export", "--out", by_passphrase.to_str().unwrap()],
+        "",
+    );
+    let with_key = v.run(
+        &[
+            "backup",
+            "verify",
+            by_passphrase.to_str().unwrap(),
+            "-i",
+            key_file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(code(&with_key), 2, "{}", stderr(&with_key));
+    assert!(
+        stderr(&with_key).contains("with a passphrase, not to a key"),
+        "{}",
+        stderr(&with_key)
+    );
+    // A missing file: the reason once, not twice.
+    let missing = v.run(&["backup", "verify", "/nonexistent/backup.age"], "");
+    assert_ne!(code(&missing), 0);
+    assert_eq!(
+        stderr(&missing).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&missing)
+    );
 
     let restored = TestVault::uninitialised();
     let out = restored.run(

@@ -444,6 +444,40 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         .unwrap();
     assert_eq!(code(&wrong), 3, "{}", stderr(&wrong));
     assert!(stderr(&wrong).contains("cannot open the bundle"));
+    // A key file that is not there is an I/O error (1); a folder that is already there is
+    // the user's to change (2), and is left as it was.
+    let open_into = |key: &Path, out: &Path| {
+        posbon()
+            .args(["open"])
+            .arg(&dilnoza_bundle)
+            .arg("-i")
+            .arg(key)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let no_key = open_into(&dir.join("no-such-key.txt"), &dir.join("nokey"));
+    assert_eq!(code(&no_key), 1, "{}", stderr(&no_key));
+    assert!(
+        stderr(&no_key).contains("cannot read"),
+        "{}",
+        stderr(&no_key)
+    );
+    let taken = dir.join("taken");
+    std::fs::create_dir(&taken).unwrap();
+    std::fs::write(taken.join("mine.txt"), b"the lawyer's own file").unwrap();
+    let exists = open_into(&dilnoza_key, &taken);
+    assert_eq!(code(&exists), 2, "{}", stderr(&exists));
+    assert!(
+        stderr(&exists).contains("already exists"),
+        "{}",
+        stderr(&exists)
+    );
+    assert_eq!(
+        std::fs::read(taken.join("mine.txt")).unwrap(),
+        b"the lawyer's own file"
+    );
     drop(blocked);
     drop(survivor);
 }

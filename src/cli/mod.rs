@@ -609,6 +609,22 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
+/// The error and its causes on one line. A cause that its parent already quotes at its end
+/// (`PATH: No such file` caused by `No such file`) is not said twice.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let said = cause.to_string();
+        if text.is_empty() {
+            text = said;
+        } else if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+    }
+    text
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     crate::secret::harden_process();
@@ -616,7 +632,7 @@ pub fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("posbon: {error:#}");
+            eprintln!("posbon: {}", error_text(&error));
             ExitCode::from(exit_code(&error))
         }
     }

@@ -32,6 +32,12 @@ pub enum BundleError {
     Invalid(String),
     #[error("writing the bundle failed: {0}")]
     Io(#[from] std::io::Error),
+    /// A file that could not be read (exit code 1, as any I/O error).
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        path: std::path::PathBuf,
+        reason: std::io::Error,
+    },
     #[error(
         "this key cannot open the bundle (it was sealed for other keys), or it is not an age file"
     )]
@@ -314,7 +320,10 @@ pub fn seal(
 /// Reads the identities in `key` (an age identity file, or an SSH private key).
 pub fn identities(key: &Path) -> Result<Vec<Box<dyn age::Identity>>, BundleError> {
     let bytes = Zeroizing::new(
-        std::fs::read(key).map_err(|e| BundleError::Invalid(format!("{}: {e}", key.display())))?,
+        std::fs::read(key).map_err(|reason| BundleError::Unreadable {
+            path: key.to_path_buf(),
+            reason,
+        })?,
     );
     let text = String::from_utf8_lossy(&bytes);
     if text.contains("AGE-SECRET-KEY-") {
@@ -355,8 +364,14 @@ pub fn open(
     let reader = decryptor
         .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
         .map_err(|_| BundleError::NotForThisKey)?;
-    std::fs::create_dir(out)
-        .map_err(|e| BundleError::Invalid(format!("cannot create {}: {e}", out.display())))?;
+    std::fs::create_dir(out).map_err(|e| match e.kind() {
+        // Never written into: what is there stays as it is. Choose another folder.
+        std::io::ErrorKind::AlreadyExists => BundleError::Invalid(format!(
+            "{} already exists: give a new folder with --out",
+            out.display()
+        )),
+        _ => BundleError::Io(e),
+    })?;
     let result = extract(reader, out);
     if result.is_err() {
         // A bundle that fails half-way leaves nothing half-written behind.

@@ -193,6 +193,22 @@ fn open_stream(path: &Path, opener: Opener<'_>) -> Result<BufReader<Box<dyn Read
     let input = age::armor::ArmoredReader::new(BufReader::new(file));
     let decryptor =
         age::Decryptor::new(input).map_err(|e| damaged(format!("it is not an age file ({e})")))?;
+    // Say which key the file wants when it is the other kind, rather than "wrong passphrase".
+    match (&opener, decryptor.is_scrypt()) {
+        (Opener::Passphrase(_), false) => {
+            return Err(VaultError::Invalid(format!(
+                "{} was encrypted to a key, not a passphrase: give that key's file with -i",
+                path.display()
+            )));
+        }
+        (Opener::IdentityFile(_), true) => {
+            return Err(VaultError::Invalid(format!(
+                "{} was encrypted with a passphrase, not to a key: leave out -i",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
     let reader: Box<dyn Read> = match opener {
         Opener::Passphrase(passphrase) => {
             let identity = age::scrypt::Identity::new(SecretString::from(passphrase.expose()));
