@@ -348,6 +348,22 @@ fn recovery_key_opens_the_vault_and_can_be_removed() {
         .arg("list");
     let out = feed(command, b"");
     assert!(stdout(&out).contains(&id), "{}", stderr(&out));
+    // Both typed: which was meant? Refused. A passphrase file only from the environment
+    // gives way to the recovery key named on the command line.
+    let both = v.run(
+        &["--recovery-key-file", key_file.to_str().unwrap(), "list"],
+        "",
+    );
+    assert_eq!(code(&both), 2, "{}", stderr(&both));
+    assert!(stderr(&both).contains("give one or the other"));
+    let mut command = v.command();
+    command
+        .env("POSBON_PASSPHRASE_FILE", v.path("no-such-passphrase-file"))
+        .arg("--recovery-key-file")
+        .arg(&key_file)
+        .arg("list");
+    let out = feed(command, b"");
+    assert!(stdout(&out).contains(&id), "{}", stderr(&out));
     v.ok(&["recovery", "remove"], "");
     let mut command = v.command();
     command

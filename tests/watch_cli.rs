@@ -344,3 +344,39 @@ fn changing_the_plan_is_a_sign_of_life_and_never_fires_the_ladder_at_once() {
         "{labels:?}"
     );
 }
+
+#[test]
+fn a_mistyped_watcher_directory_is_said_not_silently_made() {
+    let temp = tempfile::tempdir().unwrap();
+    let typo = temp.path().join("watcherr");
+    for command in [&["watch", "outbox"][..], &["watch", "actions"][..]] {
+        let out = posbon()
+            .args(command)
+            .arg("--data")
+            .arg(&typo)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{command:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("there is no watcher in"));
+        assert!(!typo.exists(), "{command:?} made nothing");
+    }
+    // `invite` may make the watcher (its fingerprint is needed before the first start), but
+    // says so.
+    let out = posbon()
+        .args(["watch", "invite", "Nilufar", "--data"])
+        .arg(&typo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a new one was created"),
+        "{}",
+        stderr(&out)
+    );
+    let again = posbon()
+        .args(["watch", "invite", "Rustam", "--data"])
+        .arg(&typo)
+        .output()
+        .unwrap();
+    assert!(!stderr(&again).contains("a new one was created"));
+}

@@ -625,10 +625,33 @@ fn error_text(error: &anyhow::Error) -> String {
     text
 }
 
+/// Parses the command line. A recovery key and a passphrase both given on the command line
+/// are refused (which one was meant?); a passphrase file that only comes from the
+/// environment gives way to a recovery key named explicitly: someone who lost the
+/// passphrase must not be stopped by a variable set long ago.
+fn parse_command_line() -> Cli {
+    use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if cli.recovery_key_file.is_some() {
+        let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        if typed("passphrase_file") || typed("passphrase_fd") {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--recovery-key-file unlocks instead of the passphrase: give one or the other",
+                )
+                .exit();
+        }
+        cli.passphrase_file = None;
+    }
+    cli
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     crate::secret::harden_process();
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -384,8 +384,18 @@ pub(super) fn invite(name: &str, data: Option<PathBuf>) -> Result<()> {
     }
     let data = data_dir(data)?;
     // Creates the watcher's key now if this is a new data directory, so the fingerprint is
-    // known before the daemon first runs.
+    // known before the daemon first runs. Said aloud: a mistyped --data would otherwise
+    // quietly make a second watcher that nobody runs.
+    let new_watcher = !data.join("watcher.key").exists();
     let key = crate::watch::store::watcher_key(&data)?;
+    if new_watcher {
+        eprintln!(
+            "posbon: there was no watcher in {} yet: a new one was created there (if you meant \
+             an existing watcher, check --data); start it with `posbon watch serve --data {}`",
+            data.display(),
+            data.display()
+        );
+    }
     let code = Invites::new(&data).create(name, vault::now())?;
     println!("{code}");
     eprintln!(
@@ -396,9 +406,23 @@ pub(super) fn invite(name: &str, data: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// The data directory of a watcher that exists: commands that only read or change one
+/// must not create an empty watcher where a path was mistyped.
+fn existing_data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
+    let data = data_dir(data)?;
+    if !data.join("watcher.key").exists() && !data.join("db").exists() {
+        bail!(UsageError(format!(
+            "there is no watcher in {} (check --data; a watcher is made by `posbon watch serve` \
+             or `posbon watch invite`)",
+            data.display()
+        )));
+    }
+    Ok(data)
+}
+
 /// `posbon watch actions`.
 pub(super) fn actions(data: Option<PathBuf>) -> Result<()> {
-    let store = Store::open(&data_dir(data)?)?;
+    let store = Store::open(&existing_data_dir(data)?)?;
     for action in store.queued()? {
         println!("{}", serde_json::to_string(&action)?);
     }
@@ -408,7 +432,7 @@ pub(super) fn actions(data: Option<PathBuf>) -> Result<()> {
 /// `posbon watch outbox`: from the database when the daemon is stopped, else from the
 /// report the daemon keeps in `DATA/outbox.json`.
 pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -> Result<()> {
-    let data = data_dir(data)?;
+    let data = existing_data_dir(data)?;
     let open = Store::open(&data);
     if let Some(key) = give_up {
         match &open {
