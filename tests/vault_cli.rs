@@ -258,6 +258,15 @@ fn edit_changes_title_tags_fields_and_body() {
     let bad = v.run(&["edit", &id, "--set", "court=X"], "");
     assert_eq!(code(&bad), 2);
     assert!(stderr(&bad).contains("has no field"));
+    assert!(stderr(&bad).contains("it has: contact, trust, gave"));
+    let draft = v.add_draft("a draft", "text");
+    let bad = v.run(&["edit", &draft, "--set", "x=1"], "");
+    assert_eq!(code(&bad), 2);
+    assert!(
+        stderr(&bad).contains("it has no fields"),
+        "{}",
+        stderr(&bad)
+    );
     let nothing = v.run(&["edit", &id], "");
     assert_eq!(code(&nothing), 2);
 }

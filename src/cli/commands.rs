@@ -492,10 +492,15 @@ fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
             .split_once('=')
             .ok_or_else(|| UsageError(format!("--set takes FIELD=VALUE, not {assignment:?}")))?;
         if !record.kind.field_names().contains(&field) {
+            let names = record.kind.field_names();
+            let has = if names.is_empty() {
+                "it has no fields: change its title, tags or body instead".to_string()
+            } else {
+                format!("it has: {}", names.join(", "))
+            };
             return Err(UsageError(format!(
-                "a {} has no field {field:?} (it has: {})",
-                record.kind.as_str(),
-                record.kind.field_names().join(", ")
+                "a {} has no field {field:?} ({has})",
+                record.kind.as_str()
             ))
             .into());
         }
