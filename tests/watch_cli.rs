@@ -167,8 +167,6 @@ fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert(
         "{}",
         stdout(&paused)
     );
-    let status = v.ok(&["status"], "");
-    assert!(!status.contains("paused"), "{status}");
     // Looked at again with the duress passphrase, it still seems paused.
     let again = v.run_with_pass(&duress, &["status"], "");
     assert!(
@@ -193,13 +191,18 @@ fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert(
     let labels = || action_labels(&actions(&data));
     assert_eq!(labels(), vec!["duress"]);
 
-    // Once the journalist checks in for real, the next coercion is a new episode.
+    // Nothing was really paused. And once the journalist uses the real key again (this
+    // look, a check-in, or a pause before travelling), the next coercion is a new episode.
     let daemon = Daemon::start_on(&data, port);
-    v.ok(&["checkin"], "");
+    let status = v.ok(&["status"], "");
+    assert!(!status.contains("paused"), "{status}");
     let again = v.run_with_pass(&duress, &["status"], "");
     assert!(again.status.success(), "{}", stderr(&again));
+    v.ok(&["pause", "--for", "2d"], "");
+    let third = v.run_with_pass(&duress, &["status"], "");
+    assert!(third.status.success(), "{}", stderr(&third));
     assert!(daemon.stop());
-    assert_eq!(labels(), vec!["duress", "duress"]);
+    assert_eq!(labels(), vec!["duress", "duress", "duress"]);
 }
 
 #[test]

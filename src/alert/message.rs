@@ -297,17 +297,18 @@ fn unarmor(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
     ))
 }
 
-/// How a watcher is named to [`verify`]: its short fingerprint or its whole public key.
-/// Whether `text` can name a watcher at all: a short fingerprint (16 hex digits, with or
-/// without the dashes) or a whole Ed25519 public key in base64. Anything else is a typing
-/// mistake, not a forgery, and is told apart from one.
+/// Whether `text` can name a watcher at all: a short fingerprint (16 hex digits; dashes,
+/// spaces and any other separators a phone or word processor puts in are ignored, as
+/// [`matches_watcher`] ignores them) or a whole Ed25519 public key in base64. Anything else
+/// is a typing mistake, not a forgery, and is told apart from one.
 pub fn names_a_watcher(text: &str) -> bool {
     let text = text.trim();
-    let hex: String = text.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    let hex: String = text.chars().filter(char::is_ascii_alphanumeric).collect();
     (hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()))
         || protocol::unb64(text).is_ok_and(|key| key.len() == 32)
 }
 
+/// How a watcher is named to [`verify`]: its short fingerprint or its whole public key.
 pub fn matches_watcher(expected: &str, watcher_key: &str) -> bool {
     let clean = |s: &str| -> String {
         s.chars()
@@ -584,6 +585,24 @@ mod tests {
                 })),
                 "{field}"
             );
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_is_recognised_however_it_was_pasted() {
+        for typed in [
+            "1a2b-3c4d-5e6f-7a8b",
+            "1a2b3c4d5e6f7a8b",
+            " 1A2B 3C4D 5E6F 7A8B ",
+            "1a2b\u{2013}3c4d\u{2013}5e6f\u{2013}7a8b",
+            "1a2b\u{a0}3c4d\u{a0}5e6f\u{a0}7a8b",
+        ] {
+            assert!(names_a_watcher(typed), "{typed:?}");
+        }
+        let key = protocol::b64(&[7u8; 32]);
+        assert!(names_a_watcher(&key));
+        for typo in ["nonsense", "1a2b-3c4d-5e6f", "1a2b-3c4d-5e6f-7a8g", ""] {
+            assert!(!names_a_watcher(typo), "{typo:?}");
         }
     }
 

@@ -447,9 +447,15 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 eprintln!("gave up on {key}; it stays in the outbox's history");
             }
             Err(crate::watch::store::StoreError::InUse) => {
+                if key.is_empty() || key.contains('/') || key.starts_with('.') {
+                    bail!(UsageError(format!("{key:?} is not a delivery key")));
+                }
                 let still_pending =
                     |report: &OutboxReport| report.pending.iter().any(|d| d.key == key);
-                if !still_pending(&running_report(&data)?) {
+                let report = running_report(&data)?;
+                // The report lists at most REPORT_PENDING pending deliveries; beyond that a
+                // key missing from it may still be pending, and the watcher decides.
+                if !still_pending(&report) && report.pending.len() < daemon::REPORT_PENDING {
                     bail!(UsageError(format!(
                         "no pending delivery has the key {key:?} (see `posbon watch outbox`)"
                     )));
@@ -457,21 +463,34 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 let dir = data.join("give-up");
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                std::fs::write(dir.join(key), b"")
+                let request = dir.join(key);
+                std::fs::write(&request, b"")
                     .with_context(|| format!("cannot write to {}", dir.display()))?;
-                // The daemon looks at least once a second and rewrites its report at once.
+                // The daemon looks at least once a second, removes the request when it has
+                // acted on it, and then rewrites its report at once.
                 let asked = std::time::Instant::now();
                 while asked.elapsed() < std::time::Duration::from_secs(10) {
                     std::thread::sleep(std::time::Duration::from_millis(200));
-                    if !still_pending(&running_report(&data)?) {
-                        eprintln!("gave up on {key}; it stays in the outbox's history");
-                        return Ok(());
+                    let report = running_report(&data)?;
+                    if request.exists() || still_pending(&report) {
+                        continue;
+                    }
+                    let settled = report.settled.iter().find(|d| d.key == key);
+                    match settled.map(|d| d.state.as_str()) {
+                        Some("given-up") => {
+                            eprintln!("gave up on {key}; it stays in the outbox's history");
+                            return Ok(());
+                        }
+                        Some("delivered") => {
+                            bail!("{key} was delivered before the watcher could give up on it")
+                        }
+                        // Not among the latest settled ones shown, or not yet in the report.
+                        _ => continue,
                     }
                 }
                 bail!(
-                    "asked the running watcher to give up on {key}, but it has not done so \
-                     within 10 s; the request stays in {} until it does",
-                    dir.display()
+                    "asked the running watcher to give up on {key}, but the report does not \
+                     show it given up within 10 s; see `posbon watch outbox`"
                 );
             }
             Err(_) => {

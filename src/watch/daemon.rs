@@ -371,6 +371,8 @@ pub struct OutboxReport {
 
 /// How many settled deliveries the report lists.
 pub const REPORT_SETTLED: usize = 200;
+/// Pending deliveries shown in the report, at most.
+pub const REPORT_PENDING: usize = 1_000;
 
 fn write_report(watcher: &Watcher, data: &std::path::Path) {
     let Ok((pending, settled)) = watcher.outbox(REPORT_SETTLED) else {

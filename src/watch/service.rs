@@ -619,7 +619,8 @@ impl Watcher {
             }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
-        if request.op == ops::CHECKIN && !duress {
+        if !duress {
+            // The real key is in the journalist's hands again: the episode is over.
             subject.duress_alerted_ms = None;
         }
         let emitted = ration_duress(&mut subject, emitted, at_ms);
@@ -990,7 +991,10 @@ impl Watcher {
     /// the watcher's lock, so a report never holds up check-ins.
     pub fn outbox(&self, settled: usize) -> Result<(Vec<Delivery>, Vec<Delivery>), StoreError> {
         let view = self.store().outbox_view();
-        Ok((view.pending(1_000)?, view.delivered(settled)?))
+        Ok((
+            view.pending(super::daemon::REPORT_PENDING)?,
+            view.delivered(settled)?,
+        ))
     }
 
     /// An acknowledgement link was confirmed: records it once and tells the others.
@@ -1164,24 +1168,27 @@ fn unknown_download() -> Refusal {
     )
 }
 
-/// A silent duress alert is not sent again within this long of the last one, unless the
-/// journalist checked in for real in between.
+/// A silent duress alert is not sent again within this long of the last one, unless a
+/// request signed with the real device key (or a check-in with the phone's real PIN) came
+/// in between.
 pub const DURESS_REPEAT_MS: i64 = 12 * 3_600_000;
 
 /// One silent alert per coercion episode. Every command run under the duress passphrase
 /// signs a request with the duress key (the unlock itself raises the alarm), so one episode
 /// would otherwise send the contacts a new "duress" alert for each command, each with its
 /// own id, when the lawyer's guide teaches that a new id is a new event. A request that
-/// falls within [`DURESS_REPEAT_MS`] of the last duress alert, with no real check-in since,
-/// raises none. Every watcher sees the same requests and decides alike.
+/// falls within [`DURESS_REPEAT_MS`] after the last duress alert, with no real request since,
+/// raises none. A mark far in the future (a watcher clock that ran fast, since corrected)
+/// silences nothing: only requests from the last one's moment (less the allowed clock skew)
+/// onwards count as repeats. Every watcher sees the same requests and decides alike.
 fn ration_duress(subject: &mut Subject, mut emitted: Vec<Emitted>, at_ms: i64) -> Vec<Emitted> {
     emitted.retain(|event| {
         if !matches!(event, Emitted::Duress { .. }) {
             return true;
         }
-        let repeat = subject
-            .duress_alerted_ms
-            .is_some_and(|last| at_ms - last < DURESS_REPEAT_MS);
+        let repeat = subject.duress_alerted_ms.is_some_and(|last| {
+            at_ms >= last - protocol::MAX_SKEW_MS && at_ms - last < DURESS_REPEAT_MS
+        });
         if !repeat {
             subject.duress_alerted_ms = Some(at_ms);
         }
@@ -1314,11 +1321,18 @@ mod tests {
         // Still coerced half a day later: the contacts hear it again.
         let next = hour + DURESS_REPEAT_MS;
         assert_eq!(ration_duress(&mut s, duress(next), next), duress(next));
-        // After a real check-in (which clears the mark), at once.
+        // After a real request (which clears the mark), at once.
         s.duress_alerted_ms = None;
         assert_eq!(
             ration_duress(&mut s, duress(next + 1), next + 1),
             duress(next + 1)
         );
+        // A mark days ahead (a clock that ran fast) silences nothing.
+        s.duress_alerted_ms = Some(next + 3 * 24 * hour);
+        assert_eq!(
+            ration_duress(&mut s, duress(next + 2), next + 2),
+            duress(next + 2)
+        );
+        assert_eq!(s.duress_alerted_ms, Some(next + 2));
     }
 }
