@@ -363,6 +363,13 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         listing.contains("bundle: Case 12-2026") && listing.contains("for: Dilnoza, Pavel"),
         "{listing}"
     );
+    // Signed by the journalist's sealing key, whose fingerprint she gave the lawyers.
+    let sealing = v.ok(&["release", "key"], "").trim().to_string();
+    assert_eq!(sealing.len(), 39, "128 bits in groups of four: {sealing}");
+    assert!(
+        listing.contains(&format!("signed by: {sealing}")),
+        "{listing}"
+    );
     let note_dir = std::fs::read_dir(dir.join("pavel"))
         .unwrap()
         .flatten()
@@ -478,6 +485,127 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         std::fs::read(taken.join("mine.txt")).unwrap(),
         b"the lawyer's own file"
     );
+
+    // --from: the genuine bundle, named by the fingerprint as she read it out.
+    let genuine = posbon()
+        .args(["open"])
+        .arg(&dilnoza_bundle)
+        .arg("-i")
+        .arg(&dilnoza_key)
+        .args(["--from", &sealing.to_uppercase().replace('-', " ")])
+        .arg("--out")
+        .arg(dir.join("genuine"))
+        .output()
+        .unwrap();
+    assert!(genuine.status.success(), "{}", stderr(&genuine));
+    // Anyone with Dilnoza's public key (a watcher's operator, say) can encrypt a file to it.
+    // An altered copy re-sealed with the Go age CLI: caught by the signature.
+    let forge = |tar: &Path, name: &str| -> std::path::PathBuf {
+        let forged = dir.join(name);
+        let out = go_age()
+            .args(["-r", &dilnoza_recipient, "-o"])
+            .arg(&forged)
+            .arg(tar)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        forged
+    };
+    let unpacked = dir.join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    let untar = Command::new("tar")
+        .arg("xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&unpacked)
+        .output()
+        .unwrap();
+    assert!(untar.status.success());
+    let order: Vec<String> = names.lines().map(str::to_string).collect();
+    let repack = |name: &str, skip_signature: bool| -> std::path::PathBuf {
+        let repacked = dir.join(name);
+        let out = Command::new("tar")
+            .arg("--format=ustar")
+            .arg("-cf")
+            .arg(&repacked)
+            .arg("-C")
+            .arg(&unpacked)
+            .args(
+                order
+                    .iter()
+                    .filter(|n| !(skip_signature && n.as_str() == "SIGNATURE.json")),
+            )
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        repacked
+    };
+    let note = walk(&unpacked)
+        .into_iter()
+        .find(|p| {
+            p.ends_with("record.txt") && std::fs::read_to_string(p).unwrap().contains("Hearing")
+        })
+        .unwrap();
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, text.replacen("Hearing", "No hearing", 1)).unwrap();
+    let altered = forge(&repack("altered.tar", false), "altered.age");
+    let opened = posbon()
+        .args(["open"])
+        .arg(&altered)
+        .arg("-i")
+        .arg(&dilnoza_key)
+        .arg("--out")
+        .arg(dir.join("altered"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&opened), 4, "{}", stderr(&opened));
+    assert!(
+        stderr(&opened).contains("something was changed after sealing"),
+        "{}",
+        stderr(&opened)
+    );
+    assert!(!dir.join("altered").exists(), "nothing is left of it");
+    // The same without the signature: shown as unsigned, and refused under --from.
+    let unsigned = forge(&repack("unsigned.tar", true), "unsigned.age");
+    let open_unsigned = |out: &str, from: Option<&str>| {
+        let mut command = posbon();
+        command
+            .args(["open"])
+            .arg(&unsigned)
+            .arg("-i")
+            .arg(&dilnoza_key)
+            .arg("--out")
+            .arg(dir.join(out));
+        if let Some(from) = from {
+            command.args(["--from", from]);
+        }
+        command.output().unwrap()
+    };
+    let shown = open_unsigned("unsigned", None);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains("signed by: nobody: not signed"),
+        "{}",
+        stdout(&shown)
+    );
+    let refused = open_unsigned("unsigned-from", Some(&sealing));
+    assert_eq!(code(&refused), 10, "{}", stderr(&refused));
+    assert!(!dir.join("unsigned-from").exists());
+    // And a genuine bundle under a fingerprint that is not its sealer's.
+    let other = "0000-1111-2222-3333-4444-5555-6666-7777";
+    let wrong_from = posbon()
+        .args(["open"])
+        .arg(&dilnoza_bundle)
+        .arg("-i")
+        .arg(&dilnoza_key)
+        .args(["--from", other])
+        .arg("--out")
+        .arg(dir.join("wrong-from"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&wrong_from), 10, "{}", stderr(&wrong_from));
+    assert!(stderr(&wrong_from).contains("not from the journalist you named"));
+    assert!(!dir.join("wrong-from").exists());
     drop(blocked);
     drop(survivor);
 }

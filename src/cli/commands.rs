@@ -105,7 +105,8 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             bundle,
             identity,
             out,
-        } => release::open(&bundle, &identity, out),
+            from,
+        } => release::open(&bundle, &identity, out, from.as_deref()),
         Command::Release(command) => {
             let (vault, _) = unlock(&ctx)?;
             match command {
@@ -130,6 +131,7 @@ pub(super) fn run(cli: Cli) -> Result<()> {
                 ReleaseCommand::List => release::list(&vault),
                 ReleaseCommand::Update { id, yes } => release::update(&vault, &id, yes),
                 ReleaseCommand::Remove { id } => release::remove(&vault, &id),
+                ReleaseCommand::Key => release::key(&vault),
             }
         }
         Command::Contact(command) => {

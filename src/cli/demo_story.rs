@@ -232,7 +232,10 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
         "Case 12-2026",
         "--yes",
     ])?;
-    println!("sealed and uploaded");
+    let sealing_fingerprint = with_vault(&["release", "key"])?.trim().to_string();
+    println!(
+        "sealed, signed and uploaded; her sealing fingerprint, given to the lawyer in person: {sealing_fingerprint}"
+    );
 
     step("A plan of seconds: tier 1 at the deadline, tier 2 a second later, release after two");
     with_vault(&[
@@ -303,11 +306,22 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
     let file = root.join("case.age");
     std::fs::write(&file, &bytes)?;
     let out_dir = root.join("opened");
-    let manifest = bundle::open(
+    let opened = bundle::open(
         &mut std::fs::File::open(&file)?,
         &bundle::identities(&lawyer_key)?,
         &out_dir,
     )?;
+    let bundle::Sealer::Signed { fingerprint } = &opened.sealer else {
+        bail!("the bundle is not signed");
+    };
+    anyhow::ensure!(
+        bundle::same_fingerprint(&sealing_fingerprint, fingerprint),
+        "the bundle was not sealed by the journalist"
+    );
+    println!(
+        "signed by the journalist's sealing key {fingerprint}, as she told the lawyer in person"
+    );
+    let manifest = opened.manifest;
     println!(
         "bundle {:?}, sealed for {}",
         manifest.name,

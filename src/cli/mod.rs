@@ -208,6 +208,10 @@ enum Command {
         /// Where to write the contents (must not exist) [default: BUNDLE-opened]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// The journalist's sealing fingerprint, as they gave it to you in person: refuse the
+        /// bundle (exit 10) unless they sealed it
+        #[arg(long, value_name = "FINGERPRINT")]
+        from: Option<String>,
     },
 }
 
@@ -245,6 +249,9 @@ pub(crate) enum ReleaseCommand {
     },
     /// Remove a bundle from every watcher
     Remove { id: String },
+    /// Show the fingerprint of your sealing key, which signs every bundle: give it to your
+    /// lawyers in person, so they can tell your bundles from forgeries
+    Key,
 }
 
 #[derive(Subcommand)]
@@ -576,6 +583,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         return match e {
             BundleError::Invalid(_) => exit::USAGE,
             BundleError::NotForThisKey => exit::WRONG_PASSPHRASE,
+            BundleError::WrongSealer { .. } | BundleError::Unsigned => exit::NOT_GENUINE,
             BundleError::Damaged(_) => exit::DAMAGED,
             _ => exit::OTHER,
         };

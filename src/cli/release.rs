@@ -18,6 +18,52 @@ use super::watch::{fan_out, for_each_watcher};
 
 /// The vault setting listing what was sealed (the bundles themselves are not kept).
 const RELEASES: &str = "releases";
+/// The journalist's sealing key (Ed25519, PKCS#8 in base64), made at first use.
+const SEALING_KEY: &str = "sealing-key";
+
+#[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+struct SealingKey {
+    pkcs8: String,
+}
+
+/// The vault's sealing key, made (from the OS random generator) and kept the first time.
+fn sealing_key(vault: &Vault) -> Result<ring::signature::Ed25519KeyPair> {
+    let stored: Option<SealingKey> = vault.setting(SEALING_KEY)?;
+    let stored = match stored {
+        Some(key) => key,
+        None => {
+            let pkcs8 =
+                ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+                    .map_err(|_| anyhow::anyhow!("the OS random generator failed"))?;
+            let key = SealingKey {
+                pkcs8: crate::watch::protocol::b64(pkcs8.as_ref()),
+            };
+            vault.set_setting(SEALING_KEY, &key)?;
+            key
+        }
+    };
+    let bytes = zeroize::Zeroizing::new(crate::watch::protocol::unb64(&stored.pkcs8)?);
+    ring::signature::Ed25519KeyPair::from_pkcs8(&bytes)
+        .map_err(|_| anyhow::anyhow!("the vault's sealing key is damaged"))
+}
+
+fn sealing_fingerprint_of(vault: &Vault) -> Result<String> {
+    use ring::signature::KeyPair;
+    Ok(bundle::sealing_fingerprint(
+        sealing_key(vault)?.public_key().as_ref(),
+    ))
+}
+
+/// `posbon release key`.
+pub(super) fn key(vault: &Vault) -> Result<()> {
+    println!("{}", sealing_fingerprint_of(vault)?);
+    eprintln!(
+        "your sealing fingerprint: every bundle you seal is signed with this key. Give it to \
+         each lawyer in person (read it out, or write it down), so that `posbon open --from` \
+         can tell your bundles from forgeries."
+    );
+    Ok(())
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Release {
@@ -160,6 +206,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
     }
 
     let mut sealed = Vec::new();
+    let signer = sealing_key(vault)?;
     let manifest = bundle::seal(
         vault,
         &ids,
@@ -170,6 +217,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
             for_: &names,
             sealed_ms: vault::now(),
         },
+        &signer,
         &mut sealed,
     )?;
     let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, &sealed));
@@ -203,8 +251,10 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
     })
     .context("sealed, but not every watcher has the bundle: run `posbon release update ID` when they are reachable")?;
     eprintln!(
-        "sealed {} item(s) as bundle {id}; the watchers release it at the plan's release step",
-        manifest.items.len()
+        "sealed {} item(s) as bundle {id}, signed by your sealing key {}; the watchers release \
+         it at the plan's release step",
+        manifest.items.len(),
+        sealing_fingerprint_of(vault)?
     );
     Ok(())
 }
@@ -258,7 +308,12 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
 }
 
 /// `posbon open BUNDLE -i KEY [--out DIR]` (for lawyers; no vault needed).
-pub(super) fn open(bundle_path: &Path, key: &Path, out: Option<PathBuf>) -> Result<()> {
+pub(super) fn open(
+    bundle_path: &Path,
+    key: &Path,
+    out: Option<PathBuf>,
+    from: Option<&str>,
+) -> Result<()> {
     let identities = bundle::identities(key)?;
     let out = out.unwrap_or_else(|| {
         let stem = bundle_path
@@ -269,7 +324,34 @@ pub(super) fn open(bundle_path: &Path, key: &Path, out: Option<PathBuf>) -> Resu
     });
     let mut file = std::fs::File::open(bundle_path)
         .with_context(|| format!("cannot read {}", bundle_path.display()))?;
-    let manifest: Manifest = bundle::open(&mut file, &identities, &out)?;
+    let opened = bundle::open(&mut file, &identities, &out)?;
+    let sealed_by = match (&opened.sealer, from) {
+        (bundle::Sealer::Signed { fingerprint }, Some(expected))
+            if !bundle::same_fingerprint(expected, fingerprint) =>
+        {
+            let _ = std::fs::remove_dir_all(&out);
+            return Err(bundle::BundleError::WrongSealer {
+                expected: expected.trim().to_string(),
+                found: fingerprint.clone(),
+            }
+            .into());
+        }
+        (bundle::Sealer::Signed { fingerprint }, Some(_)) => {
+            format!("{fingerprint} (the fingerprint you gave: it is theirs)")
+        }
+        (bundle::Sealer::Signed { fingerprint }, None) => format!(
+            "{fingerprint} (compare it with the sealing fingerprint the journalist gave you, \
+             or open with --from)"
+        ),
+        (bundle::Sealer::Unsigned, Some(_)) => {
+            let _ = std::fs::remove_dir_all(&out);
+            return Err(bundle::BundleError::Unsigned.into());
+        }
+        (bundle::Sealer::Unsigned, None) => {
+            "nobody: not signed (sealed by an older posbon); its origin cannot be checked".into()
+        }
+    };
+    let manifest: Manifest = opened.manifest;
     // What a bundle says about itself is shown, never interpreted by the terminal.
     let clean = |text: &str| -> String {
         text.chars()
@@ -299,6 +381,7 @@ pub(super) fn open(bundle_path: &Path, key: &Path, out: Option<PathBuf>) -> Resu
         hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes))
     );
     println!("bundle: {}", manifest.name);
+    println!("signed by: {sealed_by}");
     println!(
         "sealed: {} by {}",
         jiff::Timestamp::from_millisecond(manifest.sealed_ms)

@@ -7,10 +7,16 @@
 //! - `MANIFEST.txt`: what the bundle holds, for people (English and Russian headings);
 //! - `manifest.json`: the same for programs (`format: "posbon-bundle/1"`);
 //! - `NN-SLUG/record.txt`: each record as text (kind, title, fields, tags, body);
-//! - `NN-SLUG/FILE`: its attachments, under their own names.
+//! - `NN-SLUG/FILE`: its attachments, under their own names;
+//! - `SIGNATURE.json`, last: the journalist's *sealing key* (Ed25519, kept in the vault) and
+//!   its signature over the path, size and SHA-256 of every file before it.
 //!
 //! So a lawyer opens it with `posbon open BUNDLE -i KEY`, or with the standard tools:
-//! `age -d -i KEY BUNDLE | tar x`.
+//! `age -d -i KEY BUNDLE | tar x`. Anyone who knows a lawyer's public key can encrypt a file
+//! to it, and a watcher's operator can attach any file to an alert the watcher signs; the
+//! signature is what shows the journalist sealed this one. `posbon open` checks it and shows
+//! the sealing key's fingerprint, which the lawyer compares with the one the journalist gave
+//! them in person (`--from` makes the comparison and refuses on a mismatch).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,6 +27,10 @@ use zeroize::Zeroizing;
 use crate::vault::{Kind, Record, RecordId, Vault, VaultError};
 
 pub const FORMAT: &str = "posbon-bundle/1";
+pub const SIGNATURE_FORMAT: &str = "posbon-bundle-signature/1";
+const SIGNATURE_FILE: &str = "SIGNATURE.json";
+/// The signature file is small; anything larger is not one.
+const MAX_SIGNATURE_FILE: u64 = 16 * 1024;
 /// Bundles travel by e-mail and sit on watchers: this is the most one may hold.
 pub const MAX_BUNDLE: u64 = 32 * 1024 * 1024;
 
@@ -44,6 +54,80 @@ pub enum BundleError {
     NotForThisKey,
     #[error("the bundle is damaged or was altered: {0}")]
     Damaged(String),
+    #[error(
+        "the bundle was sealed by key {found}, not by {expected}: it is not from the journalist you named"
+    )]
+    WrongSealer { expected: String, found: String },
+    #[error(
+        "the bundle is not signed (sealed by a posbon older than this one), so --from cannot be checked"
+    )]
+    Unsigned,
+}
+
+/// `SIGNATURE.json`: who sealed the bundle, and their signature over its files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SignatureFile {
+    format: String,
+    /// The sealing key, Ed25519, base64.
+    key: String,
+    fingerprint: String,
+    /// Over [`signed_listing`] of every file before this one, base64.
+    signature: String,
+}
+
+/// Who sealed an opened bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sealer {
+    /// Signed by this sealing key (the signature checked out).
+    Signed { fingerprint: String },
+    /// No signature: sealed by an older posbon.
+    Unsigned,
+}
+
+/// An opened bundle: what it says it holds, and who sealed it.
+#[derive(Debug)]
+pub struct Opened {
+    pub manifest: Manifest,
+    pub sealer: Sealer,
+}
+
+/// A sealing key's fingerprint: 128 bits of SHA-256 of the public key, in groups of four hex
+/// digits. Longer than a watcher's, because it is compared once, in person, and must stand up
+/// to an adversary who would search for a key with the same fingerprint.
+pub fn sealing_fingerprint(public_key: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
+    hex::encode(&digest.as_ref()[..16])
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Whether `expected` (as typed: any case, any separators) is `fingerprint`.
+pub fn same_fingerprint(expected: &str, fingerprint: &str) -> bool {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let (a, b) = (clean(expected), clean(fingerprint));
+    // Fingerprints are public: no need to compare in constant time.
+    !a.is_empty() && a == b
+}
+
+/// What the signature covers: a line per file, in archive order.
+fn signed_listing(files: &[(String, u64, String)]) -> Vec<u8> {
+    let mut text = format!("{SIGNATURE_FORMAT}\n");
+    for (path, size, sha256) in files {
+        text.push_str(&format!("{sha256} {size} {path}\n"));
+    }
+    text.into_bytes()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
 /// One item of the manifest.
@@ -241,12 +325,14 @@ pub struct Label<'a> {
     pub sealed_ms: i64,
 }
 
-/// Seals the records `ids` for `recipients` into `output`; returns the manifest.
+/// Seals the records `ids` for `recipients` into `output`, signed with the journalist's
+/// sealing key `signer`; returns the manifest.
 pub fn seal(
     vault: &Vault,
     ids: &[RecordId],
     recipients: &[String],
     label: &Label<'_>,
+    signer: &ring::signature::Ed25519KeyPair,
     output: &mut dyn Write,
 ) -> Result<Manifest, BundleError> {
     let (name, by, for_, now_ms) = (label.name, label.by, label.for_, label.sealed_ms);
@@ -275,42 +361,60 @@ pub fn seal(
     let mut sealed = encryptor.wrap_output(output)?;
     {
         let mut archive = tar::Builder::new(&mut sealed);
+        // (path, size, SHA-256) of every file, for the signature at the end.
+        let mut files: Vec<(String, u64, String)> = Vec::new();
+        let mut append = |archive: &mut tar::Builder<_>,
+                          path: String,
+                          bytes: &[u8],
+                          mtime_ms: i64|
+         -> Result<(), BundleError> {
+            archive.append(&tar_header(&path, bytes.len() as u64, mtime_ms)?, bytes)?;
+            files.push((path, bytes.len() as u64, sha256_hex(bytes)));
+            Ok(())
+        };
         let human = human_manifest(&manifest);
-        archive.append(
-            &tar_header("MANIFEST.txt", human.len() as u64, now_ms)?,
+        append(
+            &mut archive,
+            "MANIFEST.txt".into(),
             human.as_bytes(),
+            now_ms,
         )?;
         let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
-        archive.append(
-            &tar_header("manifest.json", json.len() as u64, now_ms)?,
-            json.as_slice(),
-        )?;
+        append(&mut archive, "manifest.json".into(), &json, now_ms)?;
         for (id, item) in &planned {
             let record = vault.get(id)?;
             let text = render(&record);
-            archive.append(
-                &tar_header(
-                    &format!("{}/record.txt", item.dir),
-                    text.len() as u64,
-                    record.updated,
-                )?,
+            append(
+                &mut archive,
+                format!("{}/record.txt", item.dir),
                 text.as_bytes(),
+                record.updated,
             )?;
             for (attachment, file) in record.attachments.iter().zip(&item.files) {
                 // Bundles are bounded (MAX_BUNDLE), so one attachment at a time fits in RAM;
                 // the buffer is wiped afterwards.
                 let mut bytes = Zeroizing::new(Vec::with_capacity(attachment.size as usize));
                 vault.extract(id, &attachment.name, &mut *bytes)?;
-                archive.append(
-                    &tar_header(
-                        &format!("{}/{file}", item.dir),
-                        bytes.len() as u64,
-                        attachment.added,
-                    )?,
-                    bytes.as_slice(),
+                append(
+                    &mut archive,
+                    format!("{}/{file}", item.dir),
+                    &bytes,
+                    attachment.added,
                 )?;
             }
         }
+        let public_key = ring::signature::KeyPair::public_key(signer).as_ref();
+        let signature = SignatureFile {
+            format: SIGNATURE_FORMAT.into(),
+            key: crate::watch::protocol::b64(public_key),
+            fingerprint: sealing_fingerprint(public_key),
+            signature: crate::watch::protocol::b64(signer.sign(&signed_listing(&files)).as_ref()),
+        };
+        let json = serde_json::to_vec_pretty(&signature).expect("a signature serialises");
+        archive.append(
+            &tar_header(SIGNATURE_FILE, json.len() as u64, now_ms)?,
+            json.as_slice(),
+        )?;
         archive.finish()?;
     }
     sealed.finish()?;
@@ -358,7 +462,7 @@ pub fn open(
     bundle: &mut dyn Read,
     identities: &[Box<dyn age::Identity>],
     out: &Path,
-) -> Result<Manifest, BundleError> {
+) -> Result<Opened, BundleError> {
     let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(bundle))
         .map_err(|_| BundleError::NotForThisKey)?;
     let reader = decryptor
@@ -380,16 +484,65 @@ pub fn open(
     result
 }
 
+/// A file being written, and the SHA-256 of what went into it.
+struct HashingWriter<W> {
+    inner: W,
+    digest: ring::digest::Context,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.digest.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Checks `SIGNATURE.json` against the files read before it.
+fn check_signature(bytes: &[u8], files: &[(String, u64, String)]) -> Result<Sealer, BundleError> {
+    let bad = |why: &str| BundleError::Damaged(format!("{SIGNATURE_FILE}: {why}"));
+    let signature: SignatureFile =
+        serde_json::from_slice(bytes).map_err(|_| bad("it is malformed"))?;
+    if signature.format != SIGNATURE_FORMAT {
+        return Err(bad("an unknown format"));
+    }
+    let key = crate::watch::protocol::unb64(&signature.key).map_err(|_| bad("a malformed key"))?;
+    let fingerprint = sealing_fingerprint(&key);
+    if signature.fingerprint != fingerprint {
+        return Err(bad("the fingerprint is not that of the key"));
+    }
+    let sig = crate::watch::protocol::unb64(&signature.signature)
+        .map_err(|_| bad("a malformed signature"))?;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &key)
+        .verify(&signed_listing(files), &sig)
+        .map_err(|_| {
+            bad("the signature does not match the files: something was changed after sealing")
+        })?;
+    Ok(Sealer::Signed { fingerprint })
+}
+
 /// Writes the archive's regular files under `out`, within the size a bundle may have.
-fn extract(reader: impl Read, out: &Path) -> Result<Manifest, BundleError> {
+fn extract(reader: impl Read, out: &Path) -> Result<Opened, BundleError> {
     let mut archive = tar::Archive::new(reader);
     let mut manifest = None;
     let mut total: u64 = 0;
+    let mut files: Vec<(String, u64, String)> = Vec::new();
+    let mut sealer = Sealer::Unsigned;
+    let mut signed = false;
     for entry in archive
         .entries()
         .map_err(|e| BundleError::Damaged(e.to_string()))?
     {
         let mut entry = entry.map_err(|e| BundleError::Damaged(e.to_string()))?;
+        if signed {
+            return Err(BundleError::Damaged(format!(
+                "something follows {SIGNATURE_FILE}, outside what it signs"
+            )));
+        }
         let kind = entry.header().entry_type();
         if kind.is_dir() {
             continue;
@@ -425,24 +578,42 @@ fn extract(reader: impl Read, out: &Path) -> Result<Manifest, BundleError> {
             .mode(0o600)
             .open(&target)
             .map_err(|e| BundleError::Damaged(format!("{}: {e}", path.display())))?;
-        if path == Path::new("manifest.json") {
+        let name = path.to_string_lossy().into_owned();
+        if path == Path::new("manifest.json") || path == Path::new(SIGNATURE_FILE) {
+            if path == Path::new(SIGNATURE_FILE) && size > MAX_SIGNATURE_FILE {
+                return Err(BundleError::Damaged(format!(
+                    "{SIGNATURE_FILE} is too large"
+                )));
+            }
             let mut bytes = Vec::new();
             (&mut entry)
                 .take(size)
                 .read_to_end(&mut bytes)
                 .map_err(|e| BundleError::Damaged(e.to_string()))?;
-            manifest = Some(
-                serde_json::from_slice::<Manifest>(&bytes)
-                    .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?,
-            );
+            if path == Path::new(SIGNATURE_FILE) {
+                sealer = check_signature(&bytes, &files)?;
+                signed = true;
+            } else {
+                manifest = Some(
+                    serde_json::from_slice::<Manifest>(&bytes)
+                        .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?,
+                );
+                files.push((name, bytes.len() as u64, sha256_hex(&bytes)));
+            }
             file.write_all(&bytes)?;
         } else {
-            std::io::copy(&mut (&mut entry).take(size), &mut file)
+            let mut hashing = HashingWriter {
+                inner: &mut file,
+                digest: ring::digest::Context::new(&ring::digest::SHA256),
+            };
+            let copied = std::io::copy(&mut (&mut entry).take(size), &mut hashing)
                 .map_err(|e| BundleError::Damaged(e.to_string()))?;
+            files.push((name, copied, hex::encode(hashing.digest.finish())));
         }
         file.sync_all()?;
     }
-    manifest.ok_or_else(|| BundleError::Damaged("it has no manifest".into()))
+    let manifest = manifest.ok_or_else(|| BundleError::Damaged("it has no manifest".into()))?;
+    Ok(Opened { manifest, sealer })
 }
 
 /// `out/path`, refusing anything that would leave `out` (absolute paths, `..`).
@@ -527,6 +698,79 @@ mod tests {
         let out = temp.path().join("c");
         assert!(open(&mut sealed.as_slice(), &ids, &out).is_err());
         assert!(!temp.path().join("escaped").exists());
+        assert!(!out.exists());
+    }
+
+    /// A signed archive as `seal` writes it: a manifest, one file, the signature; then
+    /// whatever `after` appends.
+    fn signed_archive(
+        key: &ring::signature::Ed25519KeyPair,
+        file: &[u8],
+        after: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>),
+    ) -> (Vec<u8>, Vec<Box<dyn age::Identity>>) {
+        sealed_archive(|a| {
+            let manifest = serde_json::to_vec(&Manifest {
+                format: FORMAT.into(),
+                name: "n".into(),
+                sealed_ms: 0,
+                by: "b".into(),
+                for_: vec![],
+                items: vec![],
+            })
+            .unwrap();
+            let mut files = Vec::new();
+            for (path, bytes) in [("manifest.json", &manifest[..]), ("01-x/a.txt", file)] {
+                a.append(&tar_header(path, bytes.len() as u64, 0).unwrap(), bytes)
+                    .unwrap();
+                files.push((path.to_string(), bytes.len() as u64, sha256_hex(bytes)));
+            }
+            let public = ring::signature::KeyPair::public_key(key).as_ref();
+            let signature = serde_json::to_vec(&SignatureFile {
+                format: SIGNATURE_FORMAT.into(),
+                key: crate::watch::protocol::b64(public),
+                fingerprint: sealing_fingerprint(public),
+                signature: crate::watch::protocol::b64(key.sign(&signed_listing(&files)).as_ref()),
+            })
+            .unwrap();
+            a.append(
+                &tar_header(SIGNATURE_FILE, signature.len() as u64, 0).unwrap(),
+                &signature[..],
+            )
+            .unwrap();
+            after(a);
+        })
+    }
+
+    #[test]
+    fn the_signature_covers_every_file_and_nothing_may_follow_it() {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let key = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let fingerprint = sealing_fingerprint(ring::signature::KeyPair::public_key(&key).as_ref());
+        let temp = tempfile::tempdir().unwrap();
+        let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
+        let opened = open(&mut sealed.as_slice(), &ids, &temp.path().join("ok")).unwrap();
+        assert_eq!(
+            opened.sealer,
+            Sealer::Signed {
+                fingerprint: fingerprint.clone()
+            }
+        );
+        assert!(same_fingerprint(
+            &fingerprint.to_uppercase().replace('-', " "),
+            &fingerprint
+        ));
+        assert!(!same_fingerprint("", &fingerprint));
+        // A file slipped in after the signature, outside what it covers.
+        let (sealed, ids) = signed_archive(&key, b"case notes", |a| {
+            a.append(&tar_header("01-x/planted.txt", 1, 0).unwrap(), &b"x"[..])
+                .unwrap();
+        });
+        let out = temp.path().join("after");
+        assert!(matches!(
+            open(&mut sealed.as_slice(), &ids, &out),
+            Err(BundleError::Damaged(why)) if why.contains("follows")
+        ));
         assert!(!out.exists());
     }
 
