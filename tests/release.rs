@@ -732,6 +732,29 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     );
     let first = bundle_files(&w.data);
     assert_eq!(first.len(), 1);
+    assert!(
+        v.ok(&["release", "check"], "")
+            .contains("holds all 1 bundle(s)")
+    );
+
+    // A watcher enrolled later lacks it until the bundle is sealed again.
+    let later = Daemon::start(&v.path("later"));
+    let invite_code = invite(&later.data, "Rustam");
+    v.ok(&["enrol", &later.url, &invite_code], "");
+    let checked = v.run(&["release", "check"], "");
+    assert_eq!(common::code(&checked), 9, "{}", stderr(&checked));
+    assert!(
+        stdout(&checked).contains(&format!("lacks bundle {id}")),
+        "{}",
+        stdout(&checked)
+    );
+    v.ok(&["release", "update", &id[..8], "--yes"], "");
+    assert_eq!(
+        v.ok(&["release", "check"], "")
+            .matches("holds all 1 bundle(s)")
+            .count(),
+        2
+    );
 
     // Edited, then sealed again: the watcher's copy is replaced, not added to.
     v.ok(&["edit", &note, "--stdin-body"], "second version");
@@ -772,6 +795,10 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     );
     assert!(out.status.success(), "it looks stored: {}", stderr(&out));
     assert_eq!(bundle_files(&w.data), second, "nothing was stored");
+    // And the decoy's check does not give that away.
+    let checked = v.run_with_pass(&duress, &["release", "check"], "");
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(stdout(&checked).contains("holds all 1 bundle(s)"));
 
     v.ok(&["release", "remove", &id[..8]], "");
     assert!(bundle_files(&w.data).is_empty(), "the file is gone");

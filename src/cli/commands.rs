@@ -132,6 +132,7 @@ pub(super) fn run(cli: Cli) -> Result<()> {
                 ReleaseCommand::Update { id, yes } => release::update(&vault, &id, yes),
                 ReleaseCommand::Remove { id } => release::remove(&vault, &id),
                 ReleaseCommand::Key => release::key(&vault),
+                ReleaseCommand::Check => release::check(&vault),
             }
         }
         Command::Contact(command) => {

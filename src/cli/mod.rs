@@ -249,6 +249,9 @@ pub(crate) enum ReleaseCommand {
     },
     /// Remove a bundle from every watcher
     Remove { id: String },
+    /// Ask every watcher which bundles it holds, and report any that lacks one or holds an
+    /// old copy (exit 9)
+    Check,
     /// Show the fingerprint of your sealing key, which signs every bundle: give it to your
     /// lawyers in person, so they can tell your bundles from forgeries
     Key,
@@ -575,7 +578,9 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     ) {
         return exit::DISK_FULL;
     }
-    if error.downcast_ref::<watch::WatchersDisagree>().is_some() {
+    if error.downcast_ref::<watch::WatchersDisagree>().is_some()
+        || error.downcast_ref::<release::BundlesDiffer>().is_some()
+    {
         return exit::REFUSED;
     }
     if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {

@@ -292,6 +292,53 @@ pub(super) fn list(vault: &Vault) -> Result<()> {
     Ok(())
 }
 
+/// `posbon release check`: which watcher lacks which bundle.
+pub(super) fn check(vault: &Vault) -> Result<()> {
+    let sealed = releases(vault)?;
+    // The decoy's bundles were never stored (the watchers only pretended): it must not be
+    // told so here either.
+    let pretend = vault.mode() != vault::Mode::Real;
+    let problems = std::sync::atomic::AtomicUsize::new(0);
+    fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
+        let mut lines = Vec::new();
+        for release in &sealed {
+            let held = status.bundles.iter().find(|b| b.id == release.id);
+            match held {
+                _ if pretend => {}
+                None => lines.push(format!(
+                    "  lacks bundle {} ({}): run `posbon release update {}`",
+                    release.id, release.name, release.id
+                )),
+                Some(held) if held.sha256 != release.sha256 => lines.push(format!(
+                    "  holds another copy of bundle {} ({}): run `posbon release update {}`",
+                    release.id, release.name, release.id
+                )),
+                Some(_) => {}
+            }
+        }
+        if lines.is_empty() {
+            println!("{}: holds all {} bundle(s)", link.url, sealed.len());
+        } else {
+            problems.fetch_add(lines.len(), std::sync::atomic::Ordering::Relaxed);
+            println!("{}:", link.url);
+            for line in lines {
+                println!("{line}");
+            }
+        }
+    })?;
+    if problems.into_inner() > 0 {
+        bail!(BundlesDiffer);
+    }
+    Ok(())
+}
+
+/// Some watcher lacks a bundle or holds an old copy (exit 9, like other disagreements).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not every watcher holds every bundle as sealed (listed above): a release from that watcher would go out without it"
+)]
+pub struct BundlesDiffer;
+
 /// `posbon release remove ID`.
 pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
     let release = find(vault, id)?;

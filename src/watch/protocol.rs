@@ -162,6 +162,16 @@ pub struct StatusResponse {
     /// Only in the answer to `test-alert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_results: Option<Vec<TestResult>>,
+    /// The release bundles this watcher holds for the subject (none in the duress view).
+    #[serde(default)]
+    pub bundles: Vec<HeldBundle>,
+}
+
+/// A bundle a watcher holds, as it reports it: enough to tell a missing or stale copy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HeldBundle {
+    pub id: String,
+    pub sha256: String,
 }
 
 /// A machine-readable refusal.

@@ -1270,6 +1270,14 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .collect(),
         phone_token: None,
         test_results: None,
+        bundles: subject
+            .bundles
+            .iter()
+            .map(|b| protocol::HeldBundle {
+                id: b.id.clone(),
+                sha256: b.sha256.clone(),
+            })
+            .collect(),
     }
 }
 
