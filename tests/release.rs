@@ -584,7 +584,7 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     let shown = open_unsigned("unsigned", None);
     assert!(shown.status.success(), "{}", stderr(&shown));
     assert!(
-        stdout(&shown).contains("signed by: nobody: not signed"),
+        stdout(&shown).contains("signed by: NOBODY: this bundle is NOT SIGNED"),
         "{}",
         stdout(&shown)
     );

@@ -26,9 +26,14 @@ fuzz_target!(|data: &[u8]| {
     let temp = tempfile::tempdir().expect("a temporary directory");
     let out = temp.path().join("out");
     let identities: Vec<Box<dyn age::Identity>> = vec![Box::new(identity.clone())];
-    let _ = posbon::release::bundle::open(&mut sealed.as_slice(), &identities, &out);
+    let _ = posbon::release::bundle::open(&mut sealed.as_slice(), &identities, &out, None);
     // Also the raw bytes, as if they were the bundle itself.
-    let _ = posbon::release::bundle::open(&mut &data[..], &identities, &temp.path().join("raw"));
+    let _ = posbon::release::bundle::open(
+        &mut &data[..],
+        &identities,
+        &temp.path().join("raw"),
+        None,
+    );
     for entry in std::fs::read_dir(temp.path()).expect("readable") {
         let name = entry.expect("an entry").file_name();
         assert!(name == "out" || name == "raw", "wrote outside: {name:?}");

@@ -310,6 +310,7 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
         &mut std::fs::File::open(&file)?,
         &bundle::identities(&lawyer_key)?,
         &out_dir,
+        Some(&sealing_fingerprint),
     )?;
     let bundle::Sealer::Signed { fingerprint } = &opened.sealer else {
         bail!("the bundle is not signed");

@@ -371,18 +371,8 @@ pub(super) fn open(
     });
     let mut file = std::fs::File::open(bundle_path)
         .with_context(|| format!("cannot read {}", bundle_path.display()))?;
-    let opened = bundle::open(&mut file, &identities, &out)?;
+    let opened = bundle::open(&mut file, &identities, &out, from)?;
     let sealed_by = match (&opened.sealer, from) {
-        (bundle::Sealer::Signed { fingerprint }, Some(expected))
-            if !bundle::same_fingerprint(expected, fingerprint) =>
-        {
-            let _ = std::fs::remove_dir_all(&out);
-            return Err(bundle::BundleError::WrongSealer {
-                expected: expected.trim().to_string(),
-                found: fingerprint.clone(),
-            }
-            .into());
-        }
         (bundle::Sealer::Signed { fingerprint }, Some(_)) => {
             format!("{fingerprint} (the fingerprint you gave: it is theirs)")
         }
@@ -390,13 +380,11 @@ pub(super) fn open(
             "{fingerprint} (compare it with the sealing fingerprint the journalist gave you, \
              or open with --from)"
         ),
-        (bundle::Sealer::Unsigned, Some(_)) => {
-            let _ = std::fs::remove_dir_all(&out);
-            return Err(bundle::BundleError::Unsigned.into());
-        }
-        (bundle::Sealer::Unsigned, None) => {
-            "nobody: not signed (sealed by an older posbon); its origin cannot be checked".into()
-        }
+        // (With --from, open refused it already.)
+        (bundle::Sealer::Unsigned, _) => "NOBODY: this bundle is NOT SIGNED. Anyone who knows \
+             your public key can make such a file: do not rely on it unless the journalist \
+             confirms it (bundles sealed by a posbon older than the signature are unsigned too)"
+            .into(),
     };
     let manifest: Manifest = opened.manifest;
     // What a bundle says about itself is shown, never interpreted by the terminal.

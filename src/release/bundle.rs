@@ -458,30 +458,77 @@ pub fn identities(key: &Path) -> Result<Vec<Box<dyn age::Identity>>, BundleError
 
 /// Opens a bundle with `identities` and writes its contents under `out` (which must not
 /// exist). Returns the manifest.
+///
+/// With `from` (a sealing fingerprint as the lawyer typed it), a bundle sealed by another key,
+/// or not signed, is refused. The files are written to a hidden folder beside `out` and
+/// renamed to `out` only once everything checked out, so `out` never holds a bundle that
+/// failed a check, even if posbon is killed half-way.
 pub fn open(
     bundle: &mut dyn Read,
     identities: &[Box<dyn age::Identity>],
     out: &Path,
+    from: Option<&str>,
 ) -> Result<Opened, BundleError> {
     let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(bundle))
         .map_err(|_| BundleError::NotForThisKey)?;
     let reader = decryptor
         .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
         .map_err(|_| BundleError::NotForThisKey)?;
-    std::fs::create_dir(out).map_err(|e| match e.kind() {
-        // Never written into: what is there stays as it is. Choose another folder.
-        std::io::ErrorKind::AlreadyExists => BundleError::Invalid(format!(
+    let exists = || {
+        BundleError::Invalid(format!(
             "{} already exists: give a new folder with --out",
             out.display()
-        )),
-        _ => BundleError::Io(e),
-    })?;
-    let result = extract(reader, out);
+        ))
+    };
+    // Never written into: what is there stays as it is. Choose another folder.
+    if out.symlink_metadata().is_ok() {
+        return Err(exists());
+    }
+    let partial = partial_dir(out);
+    std::fs::create_dir(&partial)?;
+    let result = extract(reader, &partial).and_then(|opened| {
+        check_sealer(&opened.sealer, from)?;
+        // rename(2) replaces an empty directory, so `out` is claimed with mkdir first.
+        std::fs::create_dir(out).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => exists(),
+            _ => BundleError::Io(e),
+        })?;
+        std::fs::rename(&partial, out)?;
+        Ok(opened)
+    });
     if result.is_err() {
         // A bundle that fails half-way leaves nothing half-written behind.
-        let _ = std::fs::remove_dir_all(out);
+        let _ = std::fs::remove_dir_all(&partial);
     }
     result
+}
+
+/// A hidden folder beside `out`, for the files until they checked out.
+fn partial_dir(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    let suffix = hex::encode(crate::crypto::random_array::<4>());
+    out.with_file_name(format!(".{name}.partial-{suffix}"))
+}
+
+/// Refuses a bundle that `from` (as typed) does not name as its sealer.
+fn check_sealer(sealer: &Sealer, from: Option<&str>) -> Result<(), BundleError> {
+    match (sealer, from) {
+        (_, None) => Ok(()),
+        (Sealer::Signed { fingerprint }, Some(expected)) => {
+            if same_fingerprint(expected, fingerprint) {
+                Ok(())
+            } else {
+                Err(BundleError::WrongSealer {
+                    expected: expected.trim().to_string(),
+                    found: fingerprint.clone(),
+                })
+            }
+        }
+        (Sealer::Unsigned, Some(_)) => Err(BundleError::Unsigned),
+    }
 }
 
 /// A file being written, and the SHA-256 of what went into it.
@@ -567,6 +614,15 @@ fn extract(reader: impl Read, out: &Path) -> Result<Opened, BundleError> {
             .path()
             .map_err(|e| BundleError::Damaged(e.to_string()))?
             .into_owned();
+        // The signed listing has a line per file: a name with a line break (or any control
+        // character) could make several files read as one, hiding some from the signature.
+        // posbon never writes such names.
+        let Some(name) = path.to_str().filter(|n| !n.chars().any(char::is_control)) else {
+            return Err(BundleError::Damaged(
+                "a file name holds a control character or is not UTF-8".into(),
+            ));
+        };
+        let name = name.to_string();
         let target = contained(out, &path)?;
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
@@ -578,7 +634,6 @@ fn extract(reader: impl Read, out: &Path) -> Result<Opened, BundleError> {
             .mode(0o600)
             .open(&target)
             .map_err(|e| BundleError::Damaged(format!("{}: {e}", path.display())))?;
-        let name = path.to_string_lossy().into_owned();
         if path == Path::new("manifest.json") || path == Path::new(SIGNATURE_FILE) {
             if path == Path::new(SIGNATURE_FILE) && size > MAX_SIGNATURE_FILE {
                 return Err(BundleError::Damaged(format!(
@@ -671,7 +726,7 @@ mod tests {
         });
         let out = temp.path().join("a");
         assert!(matches!(
-            open(&mut sealed.as_slice(), &ids, &out),
+            open(&mut sealed.as_slice(), &ids, &out, None),
             Err(BundleError::Damaged(_))
         ));
         assert!(!out.exists());
@@ -684,7 +739,7 @@ mod tests {
             a.append(&header, std::io::repeat(0).take(0)).unwrap_or(());
         });
         let out = temp.path().join("b");
-        assert!(open(&mut sealed.as_slice(), &ids, &out).is_err());
+        assert!(open(&mut sealed.as_slice(), &ids, &out, None).is_err());
         assert!(!out.exists());
         // A path leaving the folder.
         let (sealed, ids) = sealed_archive(|a| {
@@ -696,7 +751,7 @@ mod tests {
             a.append(&header, &b"x"[..]).unwrap();
         });
         let out = temp.path().join("c");
-        assert!(open(&mut sealed.as_slice(), &ids, &out).is_err());
+        assert!(open(&mut sealed.as_slice(), &ids, &out, None).is_err());
         assert!(!temp.path().join("escaped").exists());
         assert!(!out.exists());
     }
@@ -749,7 +804,7 @@ mod tests {
         let fingerprint = sealing_fingerprint(ring::signature::KeyPair::public_key(&key).as_ref());
         let temp = tempfile::tempdir().unwrap();
         let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
-        let opened = open(&mut sealed.as_slice(), &ids, &temp.path().join("ok")).unwrap();
+        let opened = open(&mut sealed.as_slice(), &ids, &temp.path().join("ok"), None).unwrap();
         assert_eq!(
             opened.sealer,
             Sealer::Signed {
@@ -768,10 +823,56 @@ mod tests {
         });
         let out = temp.path().join("after");
         assert!(matches!(
-            open(&mut sealed.as_slice(), &ids, &out),
+            open(&mut sealed.as_slice(), &ids, &out, None),
             Err(BundleError::Damaged(why)) if why.contains("follows")
         ));
         assert!(!out.exists());
+        // A name with a line break, which could make two files read as one in the signed
+        // listing and hide the second.
+        let (sealed, ids) = sealed_archive(|a| {
+            let mut header = tar::Header::new_gnu();
+            let name = b"01-x/b.txt\nfeed 1 01-x/c.txt";
+            header.as_old_mut().name[..name.len()].copy_from_slice(name);
+            header.set_size(1);
+            header.set_cksum();
+            a.append(&header, &b"x"[..]).unwrap();
+        });
+        let out = temp.path().join("newline");
+        assert!(matches!(
+            open(&mut sealed.as_slice(), &ids, &out, None),
+            Err(BundleError::Damaged(why)) if why.contains("control character")
+        ));
+        // --from: another sealer, or none, is refused and leaves nothing at all behind.
+        let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
+        let out = temp.path().join("other");
+        assert!(matches!(
+            open(&mut sealed.as_slice(), &ids, &out, Some("0000-1111")),
+            Err(BundleError::WrongSealer { .. })
+        ));
+        let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
+        let mut right = open(
+            &mut sealed.as_slice(),
+            &ids,
+            &temp.path().join("right"),
+            Some(&fingerprint),
+        );
+        assert!(right.is_ok());
+        let (unsigned, ids) = sealed_archive(|a| {
+            let manifest = br#"{"format":"posbon-bundle/1","name":"n","sealed_ms":0,"by":"b","for_":[],"items":[]}"#;
+            a.append(
+                &tar_header("manifest.json", manifest.len() as u64, 0).unwrap(),
+                &manifest[..],
+            )
+            .unwrap();
+        });
+        right = open(&mut unsigned.as_slice(), &ids, &out, Some(&fingerprint));
+        assert!(matches!(right, Err(BundleError::Unsigned)));
+        let mut left: Vec<String> = std::fs::read_dir(temp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["ok", "right"], "only what opened and checked out");
     }
 
     #[test]
