@@ -247,6 +247,15 @@ fn main() {
     // The same with wrk (C, one thread, 64 connections): a load generator far cheaper than
     // the daemon, so the daemon gets most of both cores.
     let wrk_rate = wrk_throughput(&daemon.url, &keys, temp.path());
+    if std::env::var_os("POSBON_BENCH_THROUGHPUT_ONLY").is_some() {
+        // For trying a change quickly: only the two throughput figures.
+        println!(
+            "check-ins/s: reqwest {throughput:.0}, wrk {}",
+            wrk_rate.map_or("-".into(), |r| format!("{r:.0}"))
+        );
+        daemon.stop();
+        return;
+    }
 
     // Latency at fixed rates.
     let seconds = 3;
