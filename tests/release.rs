@@ -588,6 +588,7 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         "{}",
         stdout(&shown)
     );
+    assert!(stderr(&shown).contains("WARNING: this bundle is not signed"));
     let refused = open_unsigned("unsigned-from", Some(&sealing));
     assert_eq!(code(&refused), 10, "{}", stderr(&refused));
     assert!(!dir.join("unsigned-from").exists());

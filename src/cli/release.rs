@@ -386,6 +386,12 @@ pub(super) fn open(
              confirms it (bundles sealed by a posbon older than the signature are unsigned too)"
             .into(),
     };
+    if opened.sealer == bundle::Sealer::Unsigned {
+        eprintln!(
+            "posbon: WARNING: this bundle is not signed; anyone who knows your public key can \
+             make such a file"
+        );
+    }
     let manifest: Manifest = opened.manifest;
     // What a bundle says about itself is shown, never interpreted by the terminal.
     let clean = |text: &str| -> String {
