@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::receivers::{Received, Receiver, SmtpSink};
@@ -440,30 +440,12 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     );
     // Anyone else's key opens nothing.
     let (stranger_key, _) = age_key(&keys, "stranger");
-    let wrong = posbon()
-        .args(["open"])
-        .arg(&dilnoza_bundle)
-        .arg("-i")
-        .arg(&stranger_key)
-        .arg("--out")
-        .arg(dir.join("wrong"))
-        .output()
-        .unwrap();
+    let wrong = open_bundle(&dilnoza_bundle, &stranger_key, &dir.join("wrong"), None);
     assert_eq!(code(&wrong), 3, "{}", stderr(&wrong));
     assert!(stderr(&wrong).contains("cannot open the bundle"));
     // A key file that is not there is an I/O error (1); a folder that is already there is
     // the user's to change (2), and is left as it was.
-    let open_into = |key: &Path, out: &Path| {
-        posbon()
-            .args(["open"])
-            .arg(&dilnoza_bundle)
-            .arg("-i")
-            .arg(key)
-            .arg("--out")
-            .arg(out)
-            .output()
-            .unwrap()
-    };
+    let open_into = |key: &Path, out: &Path| open_bundle(&dilnoza_bundle, key, out, None);
     let no_key = open_into(&dir.join("no-such-key.txt"), &dir.join("nokey"));
     assert_eq!(code(&no_key), 1, "{}", stderr(&no_key));
     assert!(
@@ -487,16 +469,13 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     );
 
     // --from: the genuine bundle, named by the fingerprint as she read it out.
-    let genuine = posbon()
-        .args(["open"])
-        .arg(&dilnoza_bundle)
-        .arg("-i")
-        .arg(&dilnoza_key)
-        .args(["--from", &sealing.to_uppercase().replace('-', " ")])
-        .arg("--out")
-        .arg(dir.join("genuine"))
-        .output()
-        .unwrap();
+    let as_read_out = sealing.to_uppercase().replace('-', " ");
+    let genuine = open_bundle(
+        &dilnoza_bundle,
+        &dilnoza_key,
+        &dir.join("genuine"),
+        Some(&as_read_out),
+    );
     assert!(genuine.status.success(), "{}", stderr(&genuine));
     // Anyone with Dilnoza's public key (a watcher's operator, say) can encrypt a file to it.
     // An altered copy re-sealed with the Go age CLI: caught by the signature.
@@ -549,15 +528,7 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     let text = std::fs::read_to_string(&note).unwrap();
     std::fs::write(&note, text.replacen("Hearing", "No hearing", 1)).unwrap();
     let altered = forge(&repack("altered.tar", false), "altered.age");
-    let opened = posbon()
-        .args(["open"])
-        .arg(&altered)
-        .arg("-i")
-        .arg(&dilnoza_key)
-        .arg("--out")
-        .arg(dir.join("altered"))
-        .output()
-        .unwrap();
+    let opened = open_bundle(&altered, &dilnoza_key, &dir.join("altered"), None);
     assert_eq!(code(&opened), 4, "{}", stderr(&opened));
     assert!(
         stderr(&opened).contains("something was changed after sealing"),
@@ -567,20 +538,8 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     assert!(!dir.join("altered").exists(), "nothing is left of it");
     // The same without the signature: shown as unsigned, and refused under --from.
     let unsigned = forge(&repack("unsigned.tar", true), "unsigned.age");
-    let open_unsigned = |out: &str, from: Option<&str>| {
-        let mut command = posbon();
-        command
-            .args(["open"])
-            .arg(&unsigned)
-            .arg("-i")
-            .arg(&dilnoza_key)
-            .arg("--out")
-            .arg(dir.join(out));
-        if let Some(from) = from {
-            command.args(["--from", from]);
-        }
-        command.output().unwrap()
-    };
+    let open_unsigned =
+        |out: &str, from: Option<&str>| open_bundle(&unsigned, &dilnoza_key, &dir.join(out), from);
     let shown = open_unsigned("unsigned", None);
     assert!(shown.status.success(), "{}", stderr(&shown));
     assert!(
@@ -594,21 +553,33 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     assert!(!dir.join("unsigned-from").exists());
     // And a genuine bundle under a fingerprint that is not its sealer's.
     let other = "0000-1111-2222-3333-4444-5555-6666-7777";
-    let wrong_from = posbon()
-        .args(["open"])
-        .arg(&dilnoza_bundle)
-        .arg("-i")
-        .arg(&dilnoza_key)
-        .args(["--from", other])
-        .arg("--out")
-        .arg(dir.join("wrong-from"))
-        .output()
-        .unwrap();
+    let wrong_from = open_bundle(
+        &dilnoza_bundle,
+        &dilnoza_key,
+        &dir.join("wrong-from"),
+        Some(other),
+    );
     assert_eq!(code(&wrong_from), 10, "{}", stderr(&wrong_from));
     assert!(stderr(&wrong_from).contains("not from the journalist you named"));
     assert!(!dir.join("wrong-from").exists());
     drop(blocked);
     drop(survivor);
+}
+
+/// `posbon open BUNDLE -i KEY --out OUT [--from FINGERPRINT]`, as a lawyer runs it.
+fn open_bundle(bundle: &Path, key: &Path, out: &Path, from: Option<&str>) -> Output {
+    let mut command = posbon();
+    command
+        .arg("open")
+        .arg(bundle)
+        .arg("-i")
+        .arg(key)
+        .arg("--out")
+        .arg(out);
+    if let Some(from) = from {
+        command.args(["--from", from]);
+    }
+    command.output().unwrap()
 }
 
 fn signer_of(mail: &[u8]) -> String {
