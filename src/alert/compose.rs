@@ -35,8 +35,8 @@ pub enum Event<'a> {
         /// The next step of the ladder and when it falls due.
         next: Option<(Action, i64)>,
         ack_url: Option<&'a str>,
-        /// Bundles released to this reader: (name, size in bytes, download link).
-        bundles: Vec<(&'a str, u64, &'a str)>,
+        /// Bundles released to this reader: (name, size in bytes, SHA-256, download link).
+        bundles: Vec<(&'a str, u64, &'a str, &'a str)>,
     },
     /// A reminder to the journalist, before the deadline or after missing it.
     Reminder { deadline_ms: i64, missed: bool },
@@ -45,7 +45,7 @@ pub enum Event<'a> {
         at_ms: i64,
         ack_url: Option<&'a str>,
         /// Bundles released at once, when the plan says so.
-        bundles: Vec<(&'a str, u64, &'a str)>,
+        bundles: Vec<(&'a str, u64, &'a str, &'a str)>,
     },
     /// The journalist checked in after alerts went out.
     AllClear { at_ms: i64, alert: &'a str },
@@ -209,8 +209,8 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
     (title, lines.join("\n\n"))
 }
 
-fn push_bundles(reader: &Reader, bundles: &[(&str, u64, &str)], lines: &mut Vec<String>) {
-    for (name, size, url) in bundles {
+fn push_bundles(reader: &Reader, bundles: &[(&str, u64, &str, &str)], lines: &mut Vec<String>) {
+    for (name, size, sha256, url) in bundles {
         let size = if *size >= 1024 * 1024 {
             format!("{:.1} MiB", *size as f64 / (1024.0 * 1024.0))
         } else {
@@ -219,7 +219,12 @@ fn push_bundles(reader: &Reader, bundles: &[(&str, u64, &str)], lines: &mut Vec<
         lines.push(render(
             reader.lang,
             "bundle_ready",
-            &[("bundle", name), ("size", &size), ("url", url)],
+            &[
+                ("bundle", name),
+                ("size", &size),
+                ("sha256", sha256),
+                ("url", url),
+            ],
         ));
     }
 }
@@ -273,7 +278,12 @@ mod tests {
                 duress_seen: false,
                 next: None,
                 ack_url: None,
-                bundles: vec![("Case 12/2026", 2_500_000, "https://watcher.example/b/tok")],
+                bundles: vec![(
+                    "Case 12/2026",
+                    2_500_000,
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "https://watcher.example/b/tok",
+                )],
             },
             Event::Reminder {
                 deadline_ms: NOV_25_0600_UTC,
@@ -286,7 +296,12 @@ mod tests {
             Event::Duress {
                 at_ms: NOV_25_0600_UTC,
                 ack_url: Some("https://watcher.example/a/tok"),
-                bundles: vec![("Case 12/2026", 900, "https://watcher.example/b/tok")],
+                bundles: vec![(
+                    "Case 12/2026",
+                    900,
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "https://watcher.example/b/tok",
+                )],
             },
             Event::AllClear {
                 at_ms: NOV_25_0600_UTC,
@@ -315,6 +330,15 @@ mod tests {
                 }
                 assert!(!title.contains('\n'));
                 assert!(body.contains("1a2b-3c4d-5e6f-7a8b"), "{lang:?} {event:?}");
+                // A released bundle's SHA-256 is in the signed text, for the lawyer to
+                // compare with what posbon open prints.
+                let releases = matches!(&event, Event::Step { bundles, .. } | Event::Duress { bundles, .. } if !bundles.is_empty());
+                if releases {
+                    assert!(
+                        body.contains("SHA-256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+                        "{lang:?} {event:?}"
+                    );
+                }
             }
         }
     }

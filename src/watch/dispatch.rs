@@ -169,9 +169,9 @@ impl Dispatcher<'_> {
                         });
                     }
                 }
-                let bundle_lines: Vec<(&str, u64, &str)> = bundles
+                let bundle_lines: Vec<(&str, u64, &str, &str)> = bundles
                     .iter()
-                    .map(|b| (b.name.as_str(), b.size, b.url.as_str()))
+                    .map(|b| (b.name.as_str(), b.size, b.sha256.as_str(), b.url.as_str()))
                     .collect();
                 let cleared: String;
                 let (step, composed) = match event {
