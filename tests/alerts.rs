@@ -790,3 +790,59 @@ fn journalists_urls_cannot_reach_the_watchers_own_network_by_default() {
         "nothing reached the local receiver"
     );
 }
+
+#[test]
+fn an_alert_too_long_for_one_telegram_message_goes_as_a_file_that_verifies() {
+    let w = world();
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--telegram",
+            "-100123",
+        ],
+        "",
+    );
+    // 2,000 characters, each two UTF-16 units: with the rest, over Telegram's 4,096.
+    w.v.ok(&["contact", "instructions"], &"🕊".repeat(2_000));
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert, as a file", Duration::from_secs(30), || {
+        w.hub
+            .received()
+            .iter()
+            .any(|r| r.path.ends_with("/sendDocument"))
+    });
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let received = w.hub.received();
+    assert!(
+        !received
+            .iter()
+            .any(|r| r.path.ends_with("/sendMessage") && step_of(r) == "tier1"),
+        "not cut into messages (the all-clear after the pause is short, and a message)"
+    );
+    let sent = received
+        .iter()
+        .find(|r| r.path.ends_with("/sendDocument"))
+        .unwrap();
+    assert!(sent.path.contains(BOT_TOKEN));
+    let body = String::from_utf8(sent.body.clone()).unwrap();
+    assert!(body.contains("name=\"caption\""), "the title as caption");
+    let file_start = body.find("filename=\"posbon-alert-").expect("a file part");
+    let content_start = file_start + body[file_start..].find("\r\n\r\n").unwrap() + 4;
+    let content_end = content_start + body[content_start..].find("\r\n--").unwrap();
+    let file = &body[content_start..content_end];
+    assert!(file.encode_utf16().count() > 4_096, "{}", file.len());
+    let (status, out, err) = verify(w.v.temp.path(), file.as_bytes(), &w.daemon.fingerprint);
+    assert_eq!(status, 0, "{err}");
+    assert!(out.contains("step: tier1"), "{out}");
+}

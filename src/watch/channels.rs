@@ -226,23 +226,39 @@ impl Sender {
                 let api = self.config.telegram.as_ref().ok_or_else(|| {
                     SendError("this watcher has no Telegram bot configured".into())
                 })?;
-                let url = format!(
-                    "{}/bot{}/sendMessage",
+                let base = format!(
+                    "{}/bot{}",
                     api.base.trim_end_matches('/'),
                     api.token.as_str()
                 );
-                let body = serde_json::json!({
-                    "chat_id": chat,
-                    "text": format!("{}\n\n{text}", delivery.title),
-                    "disable_web_page_preview": true,
-                });
-                let response = self
-                    .http
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(http_error)?;
+                let message = format!("{}\n\n{text}", delivery.title);
+                let request = if fits_telegram_message(&message) {
+                    self.http
+                        .post(format!("{base}/sendMessage"))
+                        .json(&serde_json::json!({
+                            "chat_id": chat,
+                            "text": message,
+                            "disable_web_page_preview": true,
+                        }))
+                } else {
+                    // Longer than a message may be (long instructions, several bundles):
+                    // the whole alert goes as a text file, which the lawyer saves and
+                    // verifies as it is; the caption is the title. Cutting it into several
+                    // messages would break the signature.
+                    let file = reqwest::multipart::Part::bytes(text.clone().into_bytes())
+                        .file_name(format!("posbon-alert-{}.txt", delivery.alert_id))
+                        .mime_str("text/plain; charset=utf-8")
+                        .map_err(|_| SendError("the alert file could not be made".into()))?;
+                    let caption: String = delivery.title.chars().take(TELEGRAM_CAPTION).collect();
+                    let form = reqwest::multipart::Form::new()
+                        .text("chat_id", chat.clone())
+                        .text("caption", caption)
+                        .part("document", file);
+                    self.http
+                        .post(format!("{base}/sendDocument"))
+                        .multipart(form)
+                };
+                let response = request.send().await.map_err(http_error)?;
                 let status = response.status();
                 let answer: serde_json::Value = response.json().await.unwrap_or_default();
                 if status.is_success() && answer["ok"] == serde_json::Value::Bool(true) {
@@ -479,9 +495,27 @@ pub fn webhook_hmac_matches(key: &[u8], body: &[u8], header: &str) -> bool {
     .is_ok()
 }
 
+/// Telegram refuses a message over 4,096 UTF-16 code units (and a caption over 1,024).
+const TELEGRAM_MESSAGE: usize = 4_096;
+const TELEGRAM_CAPTION: usize = 1_024;
+
+/// Whether `text` can go as one Telegram message.
+fn fits_telegram_message(text: &str) -> bool {
+    text.encode_utf16().count() <= TELEGRAM_MESSAGE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn telegram_counts_utf16_units_as_telegram_does() {
+        assert!(fits_telegram_message(&"ж".repeat(4_096)));
+        assert!(!fits_telegram_message(&"ж".repeat(4_097)));
+        // Outside the basic plane a character is two units.
+        assert!(fits_telegram_message(&"🕊".repeat(2_048)));
+        assert!(!fits_telegram_message(&"🕊".repeat(2_049)));
+    }
 
     #[test]
     fn only_public_addresses_count_as_public() {
