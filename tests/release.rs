@@ -560,6 +560,15 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         Some(other),
     );
     assert_eq!(code(&wrong_from), 10, "{}", stderr(&wrong_from));
+    // A shortened fingerprint is a typing mistake (exit 2), not another sealer.
+    let short = open_bundle(
+        &dilnoza_bundle,
+        &dilnoza_key,
+        &dir.join("short-from"),
+        Some(&sealing[..9]),
+    );
+    assert_eq!(code(&short), 2, "{}", stderr(&short));
+    assert!(stderr(&short).contains("not a whole sealing fingerprint"));
     assert!(stderr(&wrong_from).contains("not from the journalist you named"));
     assert!(!dir.join("wrong-from").exists());
     drop(blocked);
@@ -671,8 +680,8 @@ fn bundle_files(data: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     let v = TestVault::new();
     let w = Daemon::start(&v.path("w"));
-    let code = invite(&w.data, "Rustam");
-    v.ok(&["enrol", &w.url, &code], "");
+    let invite_code = invite(&w.data, "Rustam");
+    v.ok(&["enrol", &w.url, &invite_code], "");
     let (_, recipient) = age_key(v.temp.path(), "lawyer");
     v.ok(
         &[
@@ -691,6 +700,26 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
         "",
     );
     let note = v.add_draft("Statement", "first version");
+    // Tier 0 is the journalist's own channel: reminders only, so never a release.
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Me",
+            "--lang",
+            "en",
+            "--tier",
+            "0",
+            "--email",
+            "me@example.org",
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    let to_me = v.run(&["release", "add", &note, "--to", "Me", "--yes"], "");
+    assert_eq!(code(&to_me), 2, "{}", stderr(&to_me));
+    assert!(stderr(&to_me).contains("tier 0"), "{}", stderr(&to_me));
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
     let id = v
         .ok(&["release", "list"], "")
@@ -714,7 +743,7 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     let invite_code = invite(&later.data, "Rustam");
     v.ok(&["enrol", &later.url, &invite_code], "");
     let checked = v.run(&["release", "check"], "");
-    assert_eq!(common::code(&checked), 9, "{}", stderr(&checked));
+    assert_eq!(code(&checked), 9, "{}", stderr(&checked));
     assert!(
         stdout(&checked).contains(&format!("lacks bundle {id}")),
         "{}",
@@ -772,6 +801,10 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     assert!(checked.status.success(), "{}", stderr(&checked));
     assert!(stdout(&checked).contains("holds all 1 bundle(s)"));
 
+    // An id that names no bundle is like a record that is not there (1); too short, a
+    // usage error (2).
+    assert_eq!(code(&v.run(&["release", "remove", "0000ffff0000"], "")), 1);
+    assert_eq!(code(&v.run(&["release", "remove", "ff"], "")), 2);
     v.ok(&["release", "remove", &id[..8]], "");
     assert!(bundle_files(&w.data).is_empty(), "the file is gone");
     assert!(v.ok(&["release", "list"], "").is_empty());

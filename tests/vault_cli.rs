@@ -919,3 +919,26 @@ fn capturing_a_file_under_an_impossible_name_is_refused_at_once() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert_eq!(fs::read_dir(v.dir.join("inbox")).unwrap().count(), 0);
 }
+
+#[test]
+fn output_into_a_pipe_nobody_reads_ends_quietly() {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::ExitStatusExt;
+    let v = TestVault::new();
+    v.add_draft("a draft", "text");
+    // A pipe whose reading end is already closed, as after `| head -0`.
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    let write_end = unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) };
+    let mut command = v.command();
+    command
+        .arg("--passphrase-file")
+        .arg(&v.pass_file)
+        .args(["vault", "check"])
+        .stdout(std::process::Stdio::from(write_end))
+        .stderr(std::process::Stdio::piped());
+    let out = command.output().unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}

@@ -665,6 +665,20 @@ fn parse_command_line() -> Cli {
 pub fn main() -> ExitCode {
     crate::secret::harden_process();
     let cli = parse_command_line();
+    let long_running = matches!(
+        cli.command,
+        Command::Watch(WatchCommand::Serve { .. }) | Command::Demo { .. }
+    );
+    if !long_running {
+        // Like any Unix filter: `posbon release list | head -1` ends quietly when the reader
+        // has had enough, instead of a panic in println!. (Sockets are written with
+        // MSG_NOSIGNAL, so this touches pipes only; the daemon and the demo keep Rust's
+        // default, in which a closed pipe is an error to handle.)
+        // SAFETY: called before any thread is started; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

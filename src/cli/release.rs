@@ -128,7 +128,8 @@ fn find(vault: &Vault, id: &str) -> Result<Release> {
         .collect();
     match matches.len() {
         1 => Ok(matches.into_iter().next().expect("one")),
-        0 => bail!(UsageError(format!("no release bundle has the id {id:?}"))),
+        // Like a record that is not there: exit 1 (a malformed id is exit 2, above).
+        0 => bail!("no release bundle has the id {id:?} (see `posbon release list`)"),
         _ => bail!(UsageError(format!("{id:?} is ambiguous; give more digits"))),
     }
 }
@@ -159,6 +160,13 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
                 "there is no contact called {name:?} (posbon contact add)"
             ))
         })?;
+        if contact.is_journalist() {
+            bail!(UsageError(format!(
+                "{} is in tier 0 (yourself: reminders only), so a release never reaches them; \
+                 seal for contacts in tier 1 and up",
+                contact.name
+            )));
+        }
         if contact.age_recipients.is_empty() {
             bail!(UsageError(format!(
                 "{} has no key for sealed material: posbon contact add {:?} ... --age-recipient age1...",
@@ -361,6 +369,15 @@ pub(super) fn open(
     out: Option<PathBuf>,
     from: Option<&str>,
 ) -> Result<()> {
+    if let Some(from) = from
+        && !bundle::is_sealing_fingerprint(from)
+    {
+        bail!(UsageError(format!(
+            "--from {:?} is not a whole sealing fingerprint (eight groups of four, like \
+             3f2a-91c0-...): copy all of it as the journalist gave it",
+            from.trim()
+        )));
+    }
     let identities = bundle::identities(key)?;
     let out = out.unwrap_or_else(|| {
         let stem = bundle_path

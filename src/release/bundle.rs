@@ -59,7 +59,7 @@ pub enum BundleError {
     )]
     WrongSealer { expected: String, found: String },
     #[error(
-        "the bundle is not signed (sealed by a posbon older than this one), so --from cannot be checked"
+        "the bundle is not signed, so --from cannot be checked: it may be a forgery (or was sealed by a posbon older than the signature)"
     )]
     Unsigned,
 }
@@ -102,6 +102,13 @@ pub fn sealing_fingerprint(public_key: &[u8]) -> String {
         .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// Whether `text` (as typed: any case, any separators) can be a whole sealing fingerprint:
+/// 32 hex digits. A shortened one is a typing mistake, not a different sealer.
+pub fn is_sealing_fingerprint(text: &str) -> bool {
+    let hex: Vec<char> = text.chars().filter(char::is_ascii_alphanumeric).collect();
+    hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
 }
 
 /// Whether `expected` (as typed: any case, any separators) is `fingerprint`.
