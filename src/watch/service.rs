@@ -1030,21 +1030,8 @@ impl Watcher {
         let hash = token_hash(token);
         let unknown = unknown_download;
         let (path, name) = {
-            let store = self.store();
-            let entry = store.download(&hash)?.ok_or_else(unknown)?;
-            if entry.uses_left == 0 || entry.expires_ms <= now_ms {
-                return Err(unknown());
-            }
-            let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
-            let bundle = subject
-                .bundles
-                .iter()
-                .find(|b| b.id == entry.bundle)
-                .ok_or_else(unknown)?;
-            (
-                self.bundle_path(&entry.subject, &bundle.id),
-                bundle.name.clone(),
-            )
+            let (entry, bundle) = live_download(&self.store(), &hash, now_ms)?;
+            (self.bundle_path(&entry.subject, &bundle.id), bundle.name)
         };
         let bytes = std::fs::read(&path).map_err(|e| {
             warn!(error = %e, "a released bundle cannot be read");
@@ -1065,19 +1052,8 @@ impl Watcher {
 
     /// A download link's bundle name and uses left, without using it.
     pub fn peek_download(&self, token: &str, now_ms: i64) -> Result<(String, u32), Refusal> {
-        let store = self.store();
-        let unknown = unknown_download;
-        let entry = store.download(&token_hash(token))?.ok_or_else(unknown)?;
-        if entry.uses_left == 0 || entry.expires_ms <= now_ms {
-            return Err(unknown());
-        }
-        let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
-        let bundle = subject
-            .bundles
-            .iter()
-            .find(|b| b.id == entry.bundle)
-            .ok_or_else(unknown)?;
-        Ok((bundle.name.clone(), entry.uses_left))
+        let (entry, bundle) = live_download(&self.store(), &token_hash(token), now_ms)?;
+        Ok((bundle.name, entry.uses_left))
     }
 
     /// What an acknowledgement link is about, without confirming it (for its page).
@@ -1195,6 +1171,27 @@ fn ration_duress(subject: &mut Subject, mut emitted: Vec<Emitted>, at_ms: i64) -
         !repeat
     });
     emitted
+}
+
+/// The download link stored under `hash`, if it still has uses and time left, and the bundle
+/// it releases; any other case is the same "unknown link", so guesses learn nothing.
+fn live_download(
+    store: &Store,
+    hash: &str,
+    now_ms: i64,
+) -> Result<(super::store::DownloadEntry, super::store::BundleMeta), Refusal> {
+    let unknown = unknown_download;
+    let entry = store.download(hash)?.ok_or_else(unknown)?;
+    if entry.uses_left == 0 || entry.expires_ms <= now_ms {
+        return Err(unknown());
+    }
+    let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+    let bundle = subject
+        .bundles
+        .into_iter()
+        .find(|b| b.id == entry.bundle)
+        .ok_or_else(unknown)?;
+    Ok((entry, bundle))
 }
 
 /// Whether `request` is signed with the duress key (`false`: the device key); refused when
