@@ -11,21 +11,48 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 /// A loopback port that was free a moment ago, for a server a test starts (or restarts)
-/// later. It is drawn at random from below the kernel's ephemeral range (32768 and up on
-/// Linux), because a port from that range can be taken meanwhile by any outgoing
-/// connection, which made servers fail to start on a busy CI machine.
+/// later. Two things could take it meanwhile, and both are ruled out:
+/// - another test in this process: a port is handed out at most once per process;
+/// - an outgoing connection, which takes its local port from the kernel's ephemeral
+///   range (`ip_local_port_range`, 32768–60999 by default): ports are drawn from outside
+///   that range. A busy CI machine made servers fail to start before both rules.
 pub fn free_port() -> u16 {
     use ring::rand::SecureRandom;
+    static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let (ephemeral_low, ephemeral_high) = ephemeral_range();
     let random = ring::rand::SystemRandom::new();
-    for _ in 0..1000 {
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for attempt in 0..10_000 {
         let mut bytes = [0u8; 2];
         random.fill(&mut bytes).unwrap();
-        let port = 20_000 + u16::from_le_bytes(bytes) % 12_000;
+        let port = 10_000 + u16::from_le_bytes(bytes) % 55_000;
+        // Should the ephemeral range cover nearly everything, take what there is.
+        let ephemeral = attempt < 5_000 && (ephemeral_low..=ephemeral_high).contains(&port);
+        if ephemeral || handed_out.contains(&port) {
+            continue;
+        }
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed_out.push(port);
             return port;
         }
     }
-    panic!("no free loopback port between 20000 and 32000")
+    panic!(
+        "no free loopback port in 10000–65000 outside the ephemeral range \
+         {ephemeral_low}–{ephemeral_high}"
+    )
+}
+
+/// The kernel's range for outgoing connections' local ports.
+fn ephemeral_range() -> (u16, u16) {
+    let text =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut bounds = text.split_whitespace().filter_map(|n| n.parse().ok());
+    match (bounds.next(), bounds.next()) {
+        (Some(low), Some(high)) => (low, high),
+        _ => (32_768, 60_999),
+    }
 }
 
 pub struct SmtpSink {
@@ -147,6 +174,9 @@ pub struct Receiver {
     got: Arc<Mutex<Vec<Received>>>,
     mode: Arc<Mutex<Mode>>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// While down before its first start: the port, bound but not listening, so that a
+    /// connection is refused as by a server that is down, and nothing else can take it.
+    reserved: Option<tokio::net::TcpSocket>,
 }
 
 impl Receiver {
@@ -157,13 +187,22 @@ impl Receiver {
         receiver
     }
 
-    /// A port chosen, nothing listening on it yet (see [`Receiver::come_up`]).
+    /// A port chosen and held, nothing listening on it yet (see [`Receiver::come_up`]).
     pub fn down() -> Receiver {
+        let (port, reserved) = (0..20)
+            .find_map(|_| {
+                let port = free_port();
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                let bound = socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+                bound.ok().map(|()| (port, socket))
+            })
+            .expect("a loopback port to hold");
         Receiver {
-            port: free_port(),
+            port,
             got: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
             runtime: None,
+            reserved: Some(reserved),
         }
     }
 
@@ -188,9 +227,15 @@ impl Receiver {
             .unwrap();
         let got = self.got.clone();
         let mode = self.mode.clone();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", self.port)))
-            .expect("the receiver's port is free");
+        let listener = match self.reserved.take() {
+            Some(socket) => {
+                let _in_runtime = runtime.enter();
+                socket.listen(128).expect("listening on the held port")
+            }
+            None => runtime
+                .block_on(tokio::net::TcpListener::bind(("127.0.0.1", self.port)))
+                .expect("the receiver's own port is free again"),
+        };
         runtime.spawn(async move {
             let app = axum::Router::new().fallback(
                 move |method: axum::http::Method,

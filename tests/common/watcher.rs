@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
+use super::receivers::free_port;
+
 pub struct Daemon {
     pub child: Child,
     pub url: String,
@@ -20,6 +22,10 @@ impl Daemon {
 
     /// Starts a watcher with extra arguments to `watch serve` (`--config`, `--smtp`).
     pub fn start_with(data: &Path, port: u16, extra: &[&str]) -> Daemon {
+        Self::try_start_with(data, port, extra).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn try_start_with(data: &Path, port: u16, extra: &[&str]) -> Result<Daemon, String> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -36,23 +42,38 @@ impl Daemon {
             .spawn()
             .expect("the watcher starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("a first line").unwrap();
-        let url = first
-            .strip_prefix("posbon watcher listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let Some(url) = first.strip_prefix("posbon watcher listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+            return Err(format!(
+                "the watcher did not start on port {port} (first line {first:?}); its log:\n{log}"
+            ));
+        };
+        let url = url.to_string();
         let second = lines.next().unwrap().unwrap();
         let fingerprint = second.strip_prefix("fingerprint: ").unwrap().to_string();
-        Daemon {
+        Ok(Daemon {
             child,
             url,
             fingerprint,
             data: data.to_path_buf(),
-        }
+        })
     }
 
+    /// Starts a watcher on a port from [`free_port`], so that a test can restart it on
+    /// the same port without an outgoing connection having taken it meanwhile. Should
+    /// the port be taken before the watcher binds it, another is tried.
     pub fn start(data: &Path) -> Daemon {
-        Self::start_on(data, 0)
+        let mut errors = Vec::new();
+        for _ in 0..3 {
+            match Self::try_start_with(data, free_port(), &[]) {
+                Ok(daemon) => return daemon,
+                Err(error) => errors.push(error),
+            }
+        }
+        panic!("{}", errors.join("\n"))
     }
 
     pub fn port(&self) -> u16 {
