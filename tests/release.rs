@@ -749,7 +749,22 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
         "{}",
         stdout(&checked)
     );
+    // Every check-in says so too: it stands on both watchers, and exits 9 with the gap.
+    let checked_in = v.run(&["checkin"], "");
+    assert_eq!(code(&checked_in), 9, "{}", stderr(&checked_in));
+    assert_eq!(stdout(&checked_in).matches("checked in").count(), 2);
+    assert!(
+        stderr(&checked_in).contains(&format!("WARNING: {} lacks bundle {id}", later.url)),
+        "{}",
+        stderr(&checked_in)
+    );
+    assert!(
+        !stderr(&checked_in).contains(&w.url),
+        "{}",
+        stderr(&checked_in)
+    );
     v.ok(&["release", "update", &id[..8], "--yes"], "");
+    v.ok(&["checkin"], "");
     assert_eq!(
         v.ok(&["release", "check"], "")
             .matches("holds all 1 bundle(s)")
@@ -800,6 +815,13 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     let checked = v.run_with_pass(&duress, &["release", "check"], "");
     assert!(checked.status.success(), "{}", stderr(&checked));
     assert!(stdout(&checked).contains("holds all 1 bundle(s)"));
+    let checked_in = v.run_with_pass(&duress, &["checkin"], "");
+    assert!(checked_in.status.success(), "{}", stderr(&checked_in));
+    assert!(
+        !stderr(&checked_in).contains("bundle"),
+        "{}",
+        stderr(&checked_in)
+    );
 
     // An id that names no bundle is like a record that is not there (1); too short, a
     // usage error (2).

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::release::bundle::{self, Manifest};
 use crate::vault::{self, RecordId, Vault};
 use crate::watch::client;
-use crate::watch::protocol::{BundlePut, BundleRemove, ops};
+use crate::watch::protocol::{BundlePut, BundleRemove, StatusResponse, ops};
 
 use super::UsageError;
 use super::contacts::directory;
@@ -300,37 +300,55 @@ pub(super) fn list(vault: &Vault) -> Result<()> {
     Ok(())
 }
 
-/// `posbon release check`: which watcher lacks which bundle.
-pub(super) fn check(vault: &Vault) -> Result<()> {
-    let sealed = releases(vault)?;
-    // The decoy's bundles were never stored (the watchers only pretended): it must not be
-    // told so here either.
-    let pretend = vault.mode() != vault::Mode::Real;
-    let problems = std::sync::atomic::AtomicUsize::new(0);
-    fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
-        let mut lines = Vec::new();
-        for release in &sealed {
-            let held = status.bundles.iter().find(|b| b.id == release.id);
-            match held {
-                _ if pretend => {}
-                None => lines.push(format!(
-                    "  lacks bundle {} ({}): run `posbon release update {}`",
+/// The bundles sealed from this vault, to compare with what a watcher says it holds.
+pub(super) struct SealedBundles(Vec<Release>);
+
+impl SealedBundles {
+    /// Empty under the duress passphrase: the decoy's bundles were never stored (the
+    /// watchers only pretended), and it must not be told so by a comparison either.
+    pub(super) fn load(vault: &Vault) -> Result<SealedBundles> {
+        if vault.mode() != vault::Mode::Real {
+            return Ok(SealedBundles(Vec::new()));
+        }
+        Ok(SealedBundles(releases(vault)?))
+    }
+
+    /// One line per sealed bundle that the watcher which sent `status` lacks or holds in
+    /// another copy: a release from it would go out without the bundle as sealed.
+    pub(super) fn gaps(&self, status: &StatusResponse) -> Vec<String> {
+        let mut gaps = Vec::new();
+        for release in &self.0 {
+            match status.bundles.iter().find(|b| b.id == release.id) {
+                None => gaps.push(format!(
+                    "lacks bundle {} ({}): run `posbon release update {}`",
                     release.id, release.name, release.id
                 )),
-                Some(held) if held.sha256 != release.sha256 => lines.push(format!(
-                    "  holds another copy of bundle {} ({}): run `posbon release update {}`",
+                Some(held) if held.sha256 != release.sha256 => gaps.push(format!(
+                    "holds another copy of bundle {} ({}): run `posbon release update {}`",
                     release.id, release.name, release.id
                 )),
                 Some(_) => {}
             }
         }
-        if lines.is_empty() {
-            println!("{}: holds all {} bundle(s)", link.url, sealed.len());
+        gaps
+    }
+}
+
+/// `posbon release check`: which watcher lacks which bundle.
+pub(super) fn check(vault: &Vault) -> Result<()> {
+    let sealed = SealedBundles::load(vault)?;
+    // The decoy is told the count it believes it sealed.
+    let count = releases(vault)?.len();
+    let problems = std::sync::atomic::AtomicUsize::new(0);
+    fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
+        let gaps = sealed.gaps(status);
+        if gaps.is_empty() {
+            println!("{}: holds all {count} bundle(s)", link.url);
         } else {
-            problems.fetch_add(lines.len(), std::sync::atomic::Ordering::Relaxed);
+            problems.fetch_add(gaps.len(), std::sync::atomic::Ordering::Relaxed);
             println!("{}:", link.url);
-            for line in lines {
-                println!("{line}");
+            for gap in gaps {
+                println!("  {gap}");
             }
         }
     })?;

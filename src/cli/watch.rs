@@ -779,10 +779,23 @@ fn deadline_text(status: &StatusResponse) -> String {
     }
 }
 
+/// Checks in with every watcher, and says loudly if one of them would release without a
+/// bundle as sealed (the check-in itself stands; the exit code is 9, as for other
+/// disagreements), so a watcher that lost a bundle is noticed long before it matters.
 pub(super) fn checkin(vault: &Vault) -> Result<()> {
+    let sealed = super::release::SealedBundles::load(vault)?;
+    let gaps = std::sync::atomic::AtomicUsize::new(0);
     fan_out(vault, ops::CHECKIN, "{}".into(), |link, status| {
         println!("{}: checked in; {}", link.url, deadline_text(status));
-    })
+        for gap in sealed.gaps(status) {
+            gaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("posbon: WARNING: {} {gap}", link.url);
+        }
+    })?;
+    if gaps.into_inner() > 0 {
+        bail!(super::release::BundlesDiffer);
+    }
+    Ok(())
 }
 
 pub(super) fn status(vault: &Vault) -> Result<()> {
