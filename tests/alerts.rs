@@ -650,9 +650,14 @@ fn alert_verify_refuses_an_altered_alert_and_the_wrong_watcher() {
         "{err}"
     );
 
-    let (status, _, err) = verify(dir, &mail, "0000-1111-2222-3333");
+    let other = "0000-1111-2222-3333-4444-5555-6666-7777";
+    let (status, _, err) = verify(dir, &mail, other);
     assert_eq!(status, 10);
-    assert!(err.contains("not by 0000-1111-2222-3333"), "{err}");
+    assert!(err.contains(&format!("not by {other}")), "{err}");
+    // Half a fingerprint (the 64-bit form of early versions) matches nothing, even the
+    // right half: it is a usage error, never a weaker check.
+    let (status, _, err) = verify(dir, &mail, &fp[..19]);
+    assert_eq!(status, 2, "{err}");
 
     let mut json = w.hub.received()[0].json();
     json["subject"] = "Someone else".into();

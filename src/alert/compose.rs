@@ -253,7 +253,7 @@ mod tests {
             name: "Rustam",
             lang,
             tz: "Asia/Dushanbe",
-            fingerprint: "1a2b-3c4d-5e6f-7a8b",
+            fingerprint: "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d",
             instructions: "Call Dilnoza: +992 900 00 00 00. Case 12/2026.",
         }
     }
@@ -329,7 +329,10 @@ mod tests {
                     );
                 }
                 assert!(!title.contains('\n'));
-                assert!(body.contains("1a2b-3c4d-5e6f-7a8b"), "{lang:?} {event:?}");
+                assert!(
+                    body.contains("1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d"),
+                    "{lang:?} {event:?}"
+                );
                 // A released bundle's SHA-256 is in the signed text, for the lawyer to
                 // compare with what posbon open prints.
                 let releases = matches!(&event, Event::Step { bundles, .. } | Event::Duress { bundles, .. } if !bundles.is_empty());

@@ -7,7 +7,7 @@
 //! subject: Rustam Nazarov
 //! issued: 2026-11-25T06:00:00Z
 //! lang: ru
-//! watcher: 1a2b-3c4d-5e6f-7a8b
+//! watcher: 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d
 //! key: <the watcher's Ed25519 public key, base64>
 //! title: <the localised title>
 //!
@@ -297,18 +297,18 @@ fn unarmor(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
     ))
 }
 
-/// Whether `text` can name a watcher at all: a short fingerprint (16 hex digits; dashes,
+/// Whether `text` can name a watcher at all: a fingerprint (32 hex digits; dashes,
 /// spaces and any other separators a phone or word processor puts in are ignored, as
 /// [`matches_watcher`] ignores them) or a whole Ed25519 public key in base64. Anything else
 /// is a typing mistake, not a forgery, and is told apart from one.
 pub fn names_a_watcher(text: &str) -> bool {
     let text = text.trim();
     let hex: String = text.chars().filter(char::is_ascii_alphanumeric).collect();
-    (hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+    (hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
         || protocol::unb64(text).is_ok_and(|key| key.len() == 32)
 }
 
-/// How a watcher is named to [`verify`]: its short fingerprint or its whole public key.
+/// How a watcher is named to [`verify`]: its fingerprint or its whole public key.
 pub fn matches_watcher(expected: &str, watcher_key: &str) -> bool {
     let clean = |s: &str| -> String {
         s.chars()
@@ -591,17 +591,23 @@ mod tests {
     #[test]
     fn a_fingerprint_is_recognised_however_it_was_pasted() {
         for typed in [
-            "1a2b-3c4d-5e6f-7a8b",
-            "1a2b3c4d5e6f7a8b",
-            " 1A2B 3C4D 5E6F 7A8B ",
-            "1a2b\u{2013}3c4d\u{2013}5e6f\u{2013}7a8b",
-            "1a2b\u{a0}3c4d\u{a0}5e6f\u{a0}7a8b",
+            "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d",
+            "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+            " 1A2B 3C4D 5E6F 7A8B 9C0D 1E2F 3A4B 5C6D ",
+            "1a2b\u{2013}3c4d\u{2013}5e6f\u{2013}7a8b\u{2013}9c0d\u{2013}1e2f\u{2013}3a4b\u{2013}5c6d",
+            "1a2b\u{a0}3c4d\u{a0}5e6f\u{a0}7a8b\u{a0}9c0d\u{a0}1e2f\u{a0}3a4b\u{a0}5c6d",
         ] {
             assert!(names_a_watcher(typed), "{typed:?}");
         }
         let key = protocol::b64(&[7u8; 32]);
         assert!(names_a_watcher(&key));
-        for typo in ["nonsense", "1a2b-3c4d-5e6f", "1a2b-3c4d-5e6f-7a8g", ""] {
+        for typo in [
+            "nonsense",
+            // Shortened: half of one is not a weaker match, it is a mistake.
+            "1a2b-3c4d-5e6f-7a8b",
+            "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6g",
+            "",
+        ] {
             assert!(!names_a_watcher(typo), "{typo:?}");
         }
     }

@@ -191,7 +191,7 @@ fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
 pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
     if !crate::alert::message::names_a_watcher(watcher) {
         bail!(UsageError(format!(
-            "--watcher {:?} is neither a watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b) nor its \
+            "--watcher {:?} is neither a watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d) nor its \
              public key; take it from the watcher's operator, over the phone",
             watcher.trim()
         )));

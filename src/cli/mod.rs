@@ -319,7 +319,7 @@ pub(crate) enum AlertCommand {
     /// Check an alert (the e-mail as received, the chat message, or the webhook JSON) from FILE
     /// or stdin; exit 0 only if it is genuine and unaltered
     Verify {
-        /// The watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b) or its public key
+        /// The watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d) or its public key
         #[arg(long)]
         watcher: String,
         file: Option<PathBuf>,

@@ -286,11 +286,13 @@ pub fn public_key(key: &Ed25519KeyPair) -> Vec<u8> {
     key.public_key().as_ref().to_vec()
 }
 
-/// A short fingerprint of a watcher's public key, to compare over the phone:
-/// the first 8 bytes of its SHA-256, as four groups of four hex digits.
+/// The fingerprint of a watcher's public key, to compare over the phone: the first 16 bytes
+/// of its SHA-256, as eight groups of four hex digits. 128 bits, because a state-level
+/// attacker could afford the 2^64 work of matching a 64-bit one with a key of its own and
+/// then sign a false all-clear.
 pub fn fingerprint(public_key: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
-    let hex = hex::encode(&digest.as_ref()[..8]);
+    let hex = hex::encode(&digest.as_ref()[..16]);
     hex.as_bytes()
         .chunks(4)
         .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
@@ -340,10 +342,10 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_are_short_and_stable() {
+    fn fingerprints_are_128_bits_of_sha256_and_stable() {
         let fp = fingerprint(&[1u8; 32]);
-        assert_eq!(fp.len(), 19);
-        assert_eq!(fp, fingerprint(&[1u8; 32]));
+        // SHA-256 of 32 bytes of 0x01, from Python's hashlib: the first 16 bytes.
+        assert_eq!(fp, "72cd-6e84-22c4-07fb-6d09-8690-f113-0b7d");
         assert_ne!(fp, fingerprint(&[2u8; 32]));
     }
 }
