@@ -658,6 +658,7 @@ fn alert_verify_refuses_an_altered_alert_and_the_wrong_watcher() {
     // right half: it is a usage error, never a weaker check.
     let (status, _, err) = verify(dir, &mail, &fp[..19]);
     assert_eq!(status, 2, "{err}");
+    assert!(err.contains("64-bit fingerprint"), "{err}");
 
     let mut json = w.hub.received()[0].json();
     json["subject"] = "Someone else".into();

@@ -191,9 +191,11 @@ impl SignedAlert {
         parse_header(&self.text)
     }
 
-    pub fn json(&self) -> AlertJson {
-        let header = self.header().expect("an alert we signed has a header");
-        AlertJson {
+    /// The JSON form (webhooks). Fails only for a stored alert this version cannot read,
+    /// which a watcher then reports as a failing delivery rather than dying on it.
+    pub fn json(&self) -> Result<AlertJson, VerifyError> {
+        let header = self.header()?;
+        Ok(AlertJson {
             v: 1,
             fingerprint: protocol::fingerprint(
                 &protocol::unb64(&header.watcher_key).unwrap_or_default(),
@@ -207,7 +209,7 @@ impl SignedAlert {
             watcher_key: header.watcher_key,
             text: self.text.clone(),
             signature: self.signature.clone(),
-        }
+        })
     }
 }
 
@@ -252,7 +254,9 @@ fn parse_header(text: &str) -> Result<Header, VerifyError> {
     let fingerprint = take("watcher")?;
     let key = protocol::unb64(&header.watcher_key)
         .map_err(|_| VerifyError::Malformed("the watcher key".into()))?;
-    if key.len() != 32 || protocol::fingerprint(&key) != fingerprint {
+    // Alerts signed before fingerprints grew to 128 bits carry the 64-bit form; either is
+    // only derived from the key, and trust comes from matching the key (`matches_watcher`).
+    if key.len() != 32 || !protocol::is_derived_fingerprint(&fingerprint, &key) {
         return Err(VerifyError::Malformed(
             "the watcher line does not match the key".into(),
         ));
@@ -367,8 +371,7 @@ pub fn verify(input: &[u8], watcher: &str) -> Result<Verified, VerifyError> {
         .map_err(|_| VerifyError::BadSignature)?;
     if let Some(json) = json {
         // The signed text is what counts; fields beside it must not say anything else.
-        let fingerprint =
-            protocol::fingerprint(&protocol::unb64(&header.watcher_key).unwrap_or_default());
+        let key = protocol::unb64(&header.watcher_key).unwrap_or_default();
         let checks: [(&'static str, bool); 8] = [
             ("id", json.id == header.id),
             ("subject", json.subject == header.subject),
@@ -377,7 +380,10 @@ pub fn verify(input: &[u8], watcher: &str) -> Result<Verified, VerifyError> {
             ("issued_ms", json.issued_ms == header.issued_ms),
             ("title", json.title == header.title),
             ("watcher_key", json.watcher_key == header.watcher_key),
-            ("fingerprint", json.fingerprint == fingerprint),
+            (
+                "fingerprint",
+                protocol::is_derived_fingerprint(&json.fingerprint, &key),
+            ),
         ];
         if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
             return Err(VerifyError::Mismatch(field));
@@ -469,7 +475,7 @@ mod tests {
             armored.replace('\n', "\r\n")
         );
         assert!(verify(mangled.as_bytes(), &fp).unwrap().text_outside);
-        let json = serde_json::to_vec(&signed.json()).unwrap();
+        let json = serde_json::to_vec(&signed.json().unwrap()).unwrap();
         verify(&json, &fp).unwrap();
         // The whole public key names the watcher as well as its fingerprint.
         verify(
@@ -477,6 +483,46 @@ mod tests {
             &protocol::b64(&protocol::public_key(&key)),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn an_alert_signed_with_the_64_bit_watcher_line_still_verifies() {
+        // As posbon 0.1 signed them: lawyers keep such alerts, and a watcher run by another
+        // organisation may not be upgraded yet.
+        let key = key();
+        let public = protocol::public_key(&key);
+        let new_line = format!("watcher: {}", fingerprint(&key));
+        let old_line = format!("watcher: {}", protocol::legacy_fingerprint(&public));
+        let resign = |text: String| SignedAlert {
+            signature: protocol::b64(key.sign(&signed_bytes(&text)).as_ref()),
+            text,
+        };
+        let current = alert(&key);
+        assert!(current.text.contains(&new_line));
+        let old = resign(current.text.replacen(&new_line, &old_line, 1));
+        // Named by the whole fingerprint or the key, as lawyers are told to now.
+        verify(old.armored().as_bytes(), &fingerprint(&key)).unwrap();
+        verify(old.armored().as_bytes(), &protocol::b64(&public)).unwrap();
+        let mut json = old.json().unwrap();
+        verify(&serde_json::to_vec(&json).unwrap(), &fingerprint(&key)).unwrap();
+        json.fingerprint = protocol::legacy_fingerprint(&public);
+        verify(&serde_json::to_vec(&json).unwrap(), &fingerprint(&key)).unwrap();
+        // But never by the short form itself, and a line of another key is refused.
+        assert!(!names_a_watcher(&protocol::legacy_fingerprint(&public)));
+        let stranger = protocol::legacy_fingerprint(&[9u8; 32]);
+        let lying = resign(
+            current
+                .text
+                .replacen(&new_line, &format!("watcher: {stranger}"), 1),
+        );
+        assert!(matches!(
+            verify(lying.armored().as_bytes(), &fingerprint(&key)),
+            Err(VerifyError::Malformed(_))
+        ));
+        assert!(
+            lying.json().is_err(),
+            "an unreadable stored alert is an error, not a panic"
+        );
     }
 
     #[test]
@@ -499,7 +545,7 @@ mod tests {
                 "{from} -> {to}"
             );
         }
-        let mut json = signed.json();
+        let mut json = signed.json().unwrap();
         json.subject = "Someone else".into();
         assert_eq!(
             verify(&serde_json::to_vec(&json).unwrap(), &fp),
@@ -574,7 +620,7 @@ mod tests {
         ));
         // JSON fields beside the text must all agree with it.
         for field in ["title", "fingerprint", "watcher_key"] {
-            let mut json = serde_json::to_value(signed.json()).unwrap();
+            let mut json = serde_json::to_value(signed.json().unwrap()).unwrap();
             json[field] = "changed".into();
             assert_eq!(
                 verify(json.to_string().as_bytes(), &fp),

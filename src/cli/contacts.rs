@@ -189,6 +189,15 @@ fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
 
 /// `posbon alert verify`.
 pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
+    let hex_digits = watcher.chars().filter(char::is_ascii_hexdigit).count();
+    if hex_digits == 16 && watcher.chars().filter(char::is_ascii_alphanumeric).count() == 16 {
+        bail!(UsageError(format!(
+            "--watcher {:?} is a 64-bit fingerprint, the short form of posbon 0.1, which is too \
+             short to trust; ask the watcher's operator or the journalist for the whole one \
+             (32 hex digits, like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d)",
+            watcher.trim()
+        )));
+    }
     if !crate::alert::message::names_a_watcher(watcher) {
         bail!(UsageError(format!(
             "--watcher {:?} is neither a watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d) nor its \

@@ -355,8 +355,12 @@ impl Sender {
         let parsed = reqwest::Url::parse(url)
             .map_err(|_| SendError("the webhook URL is not valid".into()))?;
         self.check_outside(&parsed)?;
-        let mut json = serde_json::to_value(delivery.alert.json())
-            .map_err(|e| SendError(format!("the alert: {e}")))?;
+        let alert = delivery
+            .alert
+            .json()
+            .map_err(|e| SendError(format!("the stored alert cannot be read: {e}")))?;
+        let mut json =
+            serde_json::to_value(alert).map_err(|e| SendError(format!("the alert: {e}")))?;
         json["ack_url"] = delivery
             .ack_url
             .clone()

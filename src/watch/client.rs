@@ -164,7 +164,9 @@ pub fn enrol(
             reason: e.to_string(),
         })?;
     check_signature(url, &watcher_key, &proof, signature, &body)?;
-    if protocol::fingerprint(&watcher_key) != response.fingerprint {
+    // A watcher not yet upgraded sends the 64-bit form; either is derived from the key just
+    // checked, and the link keeps the whole one.
+    if !protocol::is_derived_fingerprint(&response.fingerprint, &watcher_key) {
         return Err(ClientError::BadResponseSignature {
             url: url.to_string(),
         });
@@ -173,7 +175,7 @@ pub fn enrol(
         url: url.trim_end_matches('/').to_string(),
         subject: response.subject,
         watcher_key: response.watcher_key,
-        fingerprint: response.fingerprint,
+        fingerprint: protocol::fingerprint(&watcher_key),
         last_counter: 0,
     })
 }

@@ -291,8 +291,25 @@ pub fn public_key(key: &Ed25519KeyPair) -> Vec<u8> {
 /// attacker could afford the 2^64 work of matching a 64-bit one with a key of its own and
 /// then sign a false all-clear.
 pub fn fingerprint(public_key: &[u8]) -> String {
+    grouped_fingerprint(public_key, 16)
+}
+
+/// The 64-bit fingerprint that posbon 0.1 wrote into alerts and enrolment answers. It is
+/// never accepted from a person as naming a watcher (that is [`fingerprint`]'s job); it is
+/// recognised only where it was derived from a key that is itself checked, so that alerts
+/// signed before the change, and watchers not yet upgraded, still verify.
+pub fn legacy_fingerprint(public_key: &[u8]) -> String {
+    grouped_fingerprint(public_key, 8)
+}
+
+/// Whether `shown` is what a posbon of either version derives from `public_key`.
+pub fn is_derived_fingerprint(shown: &str, public_key: &[u8]) -> bool {
+    shown == fingerprint(public_key) || shown == legacy_fingerprint(public_key)
+}
+
+fn grouped_fingerprint(public_key: &[u8], bytes: usize) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
-    let hex = hex::encode(&digest.as_ref()[..16]);
+    let hex = hex::encode(&digest.as_ref()[..bytes]);
     hex.as_bytes()
         .chunks(4)
         .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
@@ -346,6 +363,12 @@ mod tests {
         let fp = fingerprint(&[1u8; 32]);
         // SHA-256 of 32 bytes of 0x01, from Python's hashlib: the first 16 bytes.
         assert_eq!(fp, "72cd-6e84-22c4-07fb-6d09-8690-f113-0b7d");
+        // posbon 0.1's form is recognised only as derived from the same key.
+        assert_eq!(legacy_fingerprint(&[1u8; 32]), "72cd-6e84-22c4-07fb");
+        assert!(is_derived_fingerprint("72cd-6e84-22c4-07fb", &[1u8; 32]));
+        assert!(is_derived_fingerprint(&fp, &[1u8; 32]));
+        assert!(!is_derived_fingerprint("72cd-6e84-22c4-07fb", &[2u8; 32]));
+        assert!(!is_derived_fingerprint("72cd-6e84-22c4", &[1u8; 32]));
         assert_ne!(fp, fingerprint(&[2u8; 32]));
     }
 }
