@@ -743,15 +743,15 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     let invite_code = invite(&later.data, "Rustam");
     v.ok(&["enrol", &later.url, &invite_code], "");
     let checked = v.run(&["release", "check"], "");
-    assert_eq!(code(&checked), 9, "{}", stderr(&checked));
+    assert_eq!(code(&checked), 12, "{}", stderr(&checked));
     assert!(
         stdout(&checked).contains(&format!("lacks bundle {id}")),
         "{}",
         stdout(&checked)
     );
-    // Every check-in says so too: it stands on both watchers, and exits 9 with the gap.
+    // Every check-in says so too: it stands on both watchers, and exits 12 with the gap.
     let checked_in = v.run(&["checkin"], "");
-    assert_eq!(code(&checked_in), 9, "{}", stderr(&checked_in));
+    assert_eq!(code(&checked_in), 12, "{}", stderr(&checked_in));
     assert_eq!(stdout(&checked_in).matches("checked in").count(), 2);
     assert!(
         stderr(&checked_in).contains(&format!("WARNING: {} lacks bundle {id}", later.url)),

@@ -48,6 +48,10 @@ pub mod exit {
     pub const REFUSED: u8 = 9;
     pub const NOT_GENUINE: u8 = 10;
     pub const DISK_FULL: u8 = 11;
+    /// The command was done everywhere, but a watcher lacks a sealed bundle or holds an old
+    /// copy; apart from 9 so that a script can tell a check-in that failed from one that
+    /// stands with this warning.
+    pub const BUNDLE_MISSING: u8 = 12;
 }
 
 #[derive(Parser)]
@@ -578,10 +582,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     ) {
         return exit::DISK_FULL;
     }
-    if error.downcast_ref::<watch::WatchersDisagree>().is_some()
-        || error.downcast_ref::<release::BundlesDiffer>().is_some()
-    {
+    if error.downcast_ref::<watch::WatchersDisagree>().is_some() {
         return exit::REFUSED;
+    }
+    if error.downcast_ref::<release::BundlesDiffer>().is_some() {
+        return exit::BUNDLE_MISSING;
     }
     if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {
         use crate::release::bundle::BundleError;

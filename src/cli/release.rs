@@ -308,9 +308,13 @@ impl SealedBundles {
     /// watchers only pretended), and it must not be told so by a comparison either.
     pub(super) fn load(vault: &Vault) -> Result<SealedBundles> {
         if vault.mode() != vault::Mode::Real {
-            return Ok(SealedBundles(Vec::new()));
+            return Ok(SealedBundles::none());
         }
         Ok(SealedBundles(releases(vault)?))
+    }
+
+    pub(super) fn none() -> SealedBundles {
+        SealedBundles(Vec::new())
     }
 
     /// One line per sealed bundle that the watcher which sent `status` lacks or holds in
@@ -358,7 +362,7 @@ pub(super) fn check(vault: &Vault) -> Result<()> {
     Ok(())
 }
 
-/// Some watcher lacks a bundle or holds an old copy (exit 9, like other disagreements).
+/// Some watcher lacks a bundle or holds an old copy (exit 12).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "not every watcher holds every bundle as sealed (listed above): a release from that watcher would go out without it"

@@ -586,11 +586,18 @@ pub(super) fn enrolled(vault: &Vault) -> Result<bool> {
 }
 
 fn links(vault: &Vault) -> Result<Vec<Link>> {
-    let links: Vec<Link> = vault.setting(WATCHERS)?.unwrap_or_default();
+    let mut links: Vec<Link> = vault.setting(WATCHERS)?.unwrap_or_default();
     if links.is_empty() {
         bail!(UsageError(
             "not enrolled with any watcher: run `posbon enrol URL CODE` first".into()
         ));
+    }
+    // A link made by posbon 0.1 holds the 64-bit fingerprint, which `alert verify` no
+    // longer takes: show the whole one, derived from the key the link was checked with.
+    for link in &mut links {
+        if let Ok(key) = crate::watch::protocol::unb64(&link.watcher_key) {
+            link.fingerprint = crate::watch::protocol::fingerprint(&key);
+        }
     }
     Ok(links)
 }
@@ -780,10 +787,14 @@ fn deadline_text(status: &StatusResponse) -> String {
 }
 
 /// Checks in with every watcher, and says loudly if one of them would release without a
-/// bundle as sealed (the check-in itself stands; the exit code is 9, as for other
-/// disagreements), so a watcher that lost a bundle is noticed long before it matters.
+/// bundle as sealed (the check-in itself stands; exit 12), so a watcher that lost a bundle
+/// is noticed long before it matters.
 pub(super) fn checkin(vault: &Vault) -> Result<()> {
-    let sealed = super::release::SealedBundles::load(vault)?;
+    // Nothing may stop the check-in itself, not even an unreadable list of bundles.
+    let sealed = super::release::SealedBundles::load(vault).unwrap_or_else(|e| {
+        eprintln!("posbon: WARNING: cannot compare the watchers' bundles: {e:#}");
+        super::release::SealedBundles::none()
+    });
     let gaps = std::sync::atomic::AtomicUsize::new(0);
     fan_out(vault, ops::CHECKIN, "{}".into(), |link, status| {
         println!("{}: checked in; {}", link.url, deadline_text(status));

@@ -26,6 +26,9 @@ impl Daemon {
     }
 
     fn try_start_with(data: &Path, port: u16, extra: &[&str]) -> Result<Daemon, String> {
+        // Only what this start writes to the log counts when it fails.
+        let log_before =
+            std::fs::metadata(data.with_extension("log")).map_or(0, |m| m.len() as usize);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -47,6 +50,7 @@ impl Daemon {
             let _ = child.kill();
             let _ = child.wait();
             let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+            let log = log.get(log_before..).unwrap_or_default();
             return Err(format!(
                 "the watcher did not start on port {port} (first line {first:?}); its log:\n{log}"
             ));
@@ -64,13 +68,15 @@ impl Daemon {
 
     /// Starts a watcher on a port from [`free_port`], so that a test can restart it on
     /// the same port without an outgoing connection having taken it meanwhile. Should
-    /// the port be taken before the watcher binds it, another is tried.
+    /// another process take the port before the watcher binds it, another is tried; any
+    /// other failure fails the test at once, so a bug of the first start is not hidden.
     pub fn start(data: &Path) -> Daemon {
         let mut errors = Vec::new();
         for _ in 0..3 {
             match Self::try_start_with(data, free_port(), &[]) {
                 Ok(daemon) => return daemon,
-                Err(error) => errors.push(error),
+                Err(error) if error.contains("cannot listen on") => errors.push(error),
+                Err(error) => panic!("{error}"),
             }
         }
         panic!("{}", errors.join("\n"))
