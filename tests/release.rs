@@ -827,7 +827,35 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     // usage error (2).
     assert_eq!(code(&v.run(&["release", "remove", "0000ffff0000"], "")), 1);
     assert_eq!(code(&v.run(&["release", "remove", "ff"], "")), 2);
-    v.ok(&["release", "remove", &id[..8]], "");
+    // A removal that one watcher misses is remembered: the bundle stays withdrawn, and
+    // check-ins ask for the removal again, never for a re-upload.
+    let (later_port, later_data) = (later.port(), later.data.clone());
+    assert!(later.stop());
+    let removed = v.run(&["release", "remove", &id[..8]], "");
+    assert_eq!(code(&removed), 8, "{}", stderr(&removed));
+    assert!(
+        stderr(&removed).contains("run `posbon release remove"),
+        "{}",
+        stderr(&removed)
+    );
     assert!(bundle_files(&w.data).is_empty(), "the file is gone");
+    assert!(v.ok(&["release", "list"], "").contains("removal pending"));
+    let later = Daemon::start_on(&later_data, later_port);
+    let checked_in = v.run(&["checkin"], "");
+    assert_eq!(code(&checked_in), 12, "{}", stderr(&checked_in));
+    assert!(
+        stderr(&checked_in).contains(&format!("{} still holds bundle {id} (", later.url))
+            && stderr(&checked_in).contains("which you removed"),
+        "{}",
+        stderr(&checked_in)
+    );
+    assert!(
+        !stderr(&checked_in).contains("release update"),
+        "{}",
+        stderr(&checked_in)
+    );
+    v.ok(&["release", "remove", &id[..8]], "");
+    assert!(bundle_files(&later.data).is_empty());
     assert!(v.ok(&["release", "list"], "").is_empty());
+    v.ok(&["checkin"], "");
 }

@@ -179,7 +179,8 @@ enum Command {
     /// Set the check-in plan on every watcher you are enrolled with
     #[command(subcommand)]
     Plan(PlanCommand),
-    /// Check in with every enrolled watcher; exit 0 only if all accepted
+    /// Check in with every enrolled watcher; exit 0 only if all accepted (12: accepted, but
+    /// a watcher lacks a sealed bundle or holds an old copy)
     Checkin,
     /// Show, per watcher, the plan, last check-in, next deadline and steps fired
     Status,
@@ -253,8 +254,8 @@ pub(crate) enum ReleaseCommand {
     },
     /// Remove a bundle from every watcher
     Remove { id: String },
-    /// Ask every watcher which bundles it holds, and report any that lacks one or holds an
-    /// old copy (exit 9)
+    /// Ask every watcher which bundles it holds, and report any that lacks one, holds an old
+    /// copy, or still holds one you removed (exit 12)
     Check,
     /// Show the fingerprint of your sealing key, which signs every bundle: give it to your
     /// lawyers in person, so they can tell your bundles from forgeries

@@ -77,6 +77,10 @@ struct Release {
     sealed_ms: i64,
     size: u64,
     sha256: String,
+    /// `release remove` did not reach every watcher: the journalist withdrew this bundle,
+    /// and the watchers that still hold it are told to the journalist, never re-sent it.
+    #[serde(default)]
+    removal_pending: bool,
 }
 
 fn releases(vault: &Vault) -> Result<Vec<Release>> {
@@ -249,6 +253,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
         sealed_ms: manifest.sealed_ms,
         size: sealed.len() as u64,
         sha256,
+        removal_pending: false,
     });
     // Kept first, so `release update` can seal it again if a watcher was down.
     vault.set_setting(RELEASES, &all)?;
@@ -288,13 +293,18 @@ fn confirm(word: &str) -> Result<()> {
 pub(super) fn list(vault: &Vault) -> Result<()> {
     for r in releases(vault)? {
         println!(
-            "{}\t{}\t{} record(s)\tfor {}\t{} bytes\tsealed {}",
+            "{}\t{}\t{} record(s)\tfor {}\t{} bytes\tsealed {}{}",
             r.id,
             r.name,
             r.records.len(),
             r.to.join(", "),
             r.size,
-            super::commands::time_text(r.sealed_ms)
+            super::commands::time_text(r.sealed_ms),
+            if r.removal_pending {
+                "\tremoval pending: run `posbon release remove` again"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
@@ -322,7 +332,17 @@ impl SealedBundles {
     pub(super) fn gaps(&self, status: &StatusResponse) -> Vec<String> {
         let mut gaps = Vec::new();
         for release in &self.0 {
-            match status.bundles.iter().find(|b| b.id == release.id) {
+            let held = status.bundles.iter().find(|b| b.id == release.id);
+            if release.removal_pending {
+                if held.is_some() {
+                    gaps.push(format!(
+                        "still holds bundle {} ({}), which you removed: run `posbon release remove {}` again",
+                        release.id, release.name, release.id
+                    ));
+                }
+                continue;
+            }
+            match held {
                 None => gaps.push(format!(
                     "lacks bundle {} ({}): run `posbon release update {}`",
                     release.id, release.name, release.id
@@ -342,7 +362,10 @@ impl SealedBundles {
 pub(super) fn check(vault: &Vault) -> Result<()> {
     let sealed = SealedBundles::load(vault)?;
     // The decoy is told the count it believes it sealed.
-    let count = releases(vault)?.len();
+    let count = releases(vault)?
+        .iter()
+        .filter(|r| !r.removal_pending)
+        .count();
     let problems = std::sync::atomic::AtomicUsize::new(0);
     fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
         let gaps = sealed.gaps(status);
@@ -365,7 +388,7 @@ pub(super) fn check(vault: &Vault) -> Result<()> {
 /// Some watcher lacks a bundle or holds an old copy (exit 12).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "not every watcher holds every bundle as sealed (listed above): a release from that watcher would go out without it"
+    "not every watcher holds the bundles as you sealed them (listed above): a release from that watcher would go out without a bundle, with an old copy, or with one you removed"
 )]
 pub struct BundlesDiffer;
 
@@ -375,8 +398,22 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
     let payload = serde_json::to_string(&BundleRemove {
         id: release.id.clone(),
     })?;
+    // Remembered first: should a watcher not answer, the bundle is withdrawn all the same,
+    // and check-ins ask for the removal to be repeated rather than for a re-upload.
+    let mut all = releases(vault)?;
+    for r in all.iter_mut().filter(|r| r.id == release.id) {
+        r.removal_pending = true;
+    }
+    vault.set_setting(RELEASES, &all)?;
     fan_out(vault, ops::BUNDLE_REMOVE, payload, |link, _| {
         println!("{}: bundle {} removed", link.url, release.id);
+    })
+    .with_context(|| {
+        format!(
+            "bundle {} is withdrawn, but still on the watchers above that did not answer: \
+             run `posbon release remove {}` again when they do",
+            release.id, release.id
+        )
     })?;
     let mut all = releases(vault)?;
     all.retain(|r| r.id != release.id);
