@@ -48,7 +48,8 @@ pub enum Event<'a> {
         bundles: Vec<(&'a str, u64, &'a str, &'a str)>,
     },
     /// The journalist checked in after alerts went out.
-    AllClear { at_ms: i64, alert: &'a str },
+    /// `alerts`: the ids of the alerts this contact received, which are now over.
+    AllClear { at_ms: i64, alerts: &'a [&'a str] },
     /// A contact took an alert on.
     Ack {
         contact: &'a str,
@@ -102,7 +103,13 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             ("name", name),
         ];
         args.extend_from_slice(extra);
-        render(lang, key, &args)
+        let text = render(lang, key, &args);
+        if tz == "UTC" {
+            // The reader's zone is UTC: one time, not the same one twice.
+            text.replace(&format!("{local} (UTC), {utc} UTC"), &format!("{utc} UTC"))
+        } else {
+            text
+        }
     };
     let plain = |key: &str, extra: &[(&str, &str)]| {
         let mut args: Vec<(&str, &str)> = vec![("name", name)];
@@ -181,9 +188,15 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             }
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
-        Event::AllClear { at_ms, alert } => {
+        Event::AllClear { at_ms, alerts } => {
             title = plain("title_all_clear", &[]);
-            lines.push(at("all_clear", *at_ms, &[("alert", alert)]));
+            // Russian and Tajik inflect for the plural: one message per number.
+            let key = if alerts.len() > 1 {
+                "all_clear_many"
+            } else {
+                "all_clear"
+            };
+            lines.push(at(key, *at_ms, &[("alert", &alerts.join(", "))]));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::Ack {
@@ -305,7 +318,11 @@ mod tests {
             },
             Event::AllClear {
                 at_ms: NOV_25_0600_UTC,
-                alert: "abc",
+                alerts: &["abc"],
+            },
+            Event::AllClear {
+                at_ms: NOV_25_0600_UTC,
+                alerts: &["abc", "def"],
             },
             Event::Ack {
                 contact: "Dilnoza",
@@ -361,10 +378,39 @@ mod tests {
     }
 
     #[test]
+    fn an_all_clear_for_several_alerts_is_in_the_plural() {
+        let clear = |lang, alerts| {
+            compose(
+                &reader(lang),
+                &Event::AllClear {
+                    at_ms: NOV_25_0600_UTC,
+                    alerts,
+                },
+            )
+            .1
+        };
+        assert!(clear(Lang::Ru, &["abc"]).contains("Тревога abc снята"));
+        assert!(clear(Lang::Ru, &["abc", "def"]).contains("Тревоги abc, def сняты"));
+        assert!(clear(Lang::Tg, &["abc", "def"]).contains("Ҳушдорҳои abc, def"));
+        assert!(clear(Lang::En, &["abc", "def"]).contains("The alerts abc, def are over"));
+        assert!(clear(Lang::En, &["abc"]).contains("The alert abc is over"));
+    }
+
+    #[test]
     fn an_unknown_time_zone_falls_back_to_utc() {
         let mut r = reader(Lang::En);
         r.tz = "Nowhere/Special";
         let (_, body) = compose(&r, &every_event()[2]);
-        assert!(body.contains("06:00 (UTC)"));
+        // And a reader in UTC is shown the time once, not "06:00 (UTC), 06:00 UTC".
+        assert!(body.contains("2026-11-25 06:00 UTC"), "{body}");
+        assert!(!body.contains("(UTC)"), "{body}");
+        for lang in Lang::ALL {
+            let mut r = reader(lang);
+            r.tz = "UTC";
+            for event in every_event() {
+                let (_, body) = compose(&r, &event);
+                assert!(!body.contains("(UTC)"), "{lang:?}: {body}");
+            }
+        }
     }
 }

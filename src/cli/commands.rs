@@ -200,10 +200,29 @@ fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     if vault.mode() == vault::Mode::Duress {
         watch::silent_alarm(&vault);
     }
-    for notice in vault.notices() {
+    for notice in counted(vault.notices()) {
         eprintln!("posbon: {notice}");
     }
     Ok((vault, passphrase))
+}
+
+/// `lines` with repeats folded into one line and a count: every command run under the
+/// duress passphrase is an unlock, and four of them in a minute read better as "4 times".
+pub(super) fn counted<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
+    let mut folded: Vec<(String, usize)> = Vec::new();
+    for line in lines {
+        match folded.iter_mut().find(|(seen, _)| seen == line.as_ref()) {
+            Some((_, count)) => *count += 1,
+            None => folded.push((line.as_ref().to_string(), 1)),
+        }
+    }
+    folded
+        .into_iter()
+        .map(|(line, count)| match count {
+            1 => line,
+            n => format!("{line} ({n} times)"),
+        })
+        .collect()
 }
 
 fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
@@ -642,8 +661,13 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
                 "duress passphrase: {}",
                 if duress { "set" } else { "not set" }
             );
-            for event in vault.events()? {
-                println!("duress passphrase used: {}", time_text(event.at));
+            let uses: Vec<String> = vault
+                .events()?
+                .iter()
+                .map(|event| format!("duress passphrase used: {}", time_text(event.at)))
+                .collect();
+            for line in counted(&uses) {
+                println!("{line}");
             }
         }
     }
@@ -812,4 +836,14 @@ fn panic_cmd(ctx: &Session, yes: bool) -> Result<()> {
     vault::panic_erase(&ctx.dir)?;
     eprintln!("the vault's keys were destroyed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_lines_are_folded_with_a_count_in_first_seen_order() {
+        let lines = ["a", "b", "a", "a", "c"];
+        assert_eq!(super::counted(&lines), ["a (3 times)", "b", "c"]);
+        assert!(super::counted::<&str>(&[]).is_empty());
+    }
 }

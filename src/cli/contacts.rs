@@ -220,7 +220,11 @@ pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
     let verified = crate::alert::message::verify(&input, watcher)
         .context("NOT GENUINE: do not act on this alert before confirming it by phone")?;
     let header = &verified.header;
-    println!("GENUINE: signed by watcher {}", watcher.trim());
+    // In the one standard form, whatever was typed, to compare with what the operator said.
+    let fingerprint = crate::watch::protocol::fingerprint(
+        &crate::watch::protocol::unb64(&header.watcher_key).unwrap_or_default(),
+    );
+    println!("GENUINE: signed by watcher {fingerprint}");
     println!("id: {}", header.id);
     println!("subject: {}", header.subject);
     println!("step: {}", header.step);

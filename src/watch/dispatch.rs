@@ -173,7 +173,7 @@ impl Dispatcher<'_> {
                     .iter()
                     .map(|b| (b.name.as_str(), b.size, b.sha256.as_str(), b.url.as_str()))
                     .collect();
-                let cleared: String;
+                let cleared: Vec<&str>;
                 let (step, composed) = match event {
                     Emitted::Step {
                         action: Action::RemindJournalist,
@@ -219,13 +219,12 @@ impl Dispatcher<'_> {
                             .iter()
                             .filter(|(name, _)| *name == contact.name)
                             .map(|(_, id)| id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ");
+                            .collect::<Vec<_>>();
                         (
                             "all-clear".to_string(),
                             Event::AllClear {
                                 at_ms: now_ms,
-                                alert: &cleared,
+                                alerts: &cleared,
                             },
                         )
                     }
