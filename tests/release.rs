@@ -839,7 +839,15 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
         stderr(&removed)
     );
     assert!(bundle_files(&w.data).is_empty(), "the file is gone");
-    assert!(v.ok(&["release", "list"], "").contains("removal pending"));
+    assert!(
+        v.ok(&["release", "list"], "")
+            .trim_end()
+            .ends_with("\tremoval-pending")
+    );
+    // Sealing it again would send out what was withdrawn: refused.
+    let update = v.run(&["release", "update", &id[..8], "--yes"], "");
+    assert_eq!(code(&update), 2, "{}", stderr(&update));
+    assert!(bundle_files(&w.data).is_empty(), "nothing was sent again");
     let later = Daemon::start_on(&later_data, later_port);
     let checked_in = v.run(&["checkin"], "");
     assert_eq!(code(&checked_in), 12, "{}", stderr(&checked_in));

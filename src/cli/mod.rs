@@ -180,7 +180,7 @@ enum Command {
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Check in with every enrolled watcher; exit 0 only if all accepted (12: accepted, but
-    /// a watcher lacks a sealed bundle or holds an old copy)
+    /// a watcher lacks a sealed bundle, holds an old copy, or still holds one you removed)
     Checkin,
     /// Show, per watcher, the plan, last check-in, next deadline and steps fired
     Status,

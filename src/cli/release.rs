@@ -107,6 +107,14 @@ pub(super) fn add(vault: &Vault, choice: Choice<'_>) -> Result<()> {
 /// what they hold now, and replaces the bundle on every watcher.
 pub(super) fn update(vault: &Vault, id: &str, yes: bool) -> Result<()> {
     let old = find(vault, id)?;
+    if old.removal_pending {
+        // Sealing it again would send out what the journalist withdrew.
+        bail!(UsageError(format!(
+            "bundle {} was removed (a watcher missed the removal): finish with `posbon release \
+             remove {}`, or seal the records afresh with `posbon release add`",
+            old.id, old.id
+        )));
+    }
     seal_and_upload(
         vault,
         &old.id,
@@ -293,7 +301,7 @@ fn confirm(word: &str) -> Result<()> {
 pub(super) fn list(vault: &Vault) -> Result<()> {
     for r in releases(vault)? {
         println!(
-            "{}\t{}\t{} record(s)\tfor {}\t{} bytes\tsealed {}{}",
+            "{}\t{}\t{} record(s)\tfor {}\t{} bytes\tsealed {}\t{}",
             r.id,
             r.name,
             r.records.len(),
@@ -301,9 +309,9 @@ pub(super) fn list(vault: &Vault) -> Result<()> {
             r.size,
             super::commands::time_text(r.sealed_ms),
             if r.removal_pending {
-                "\tremoval pending: run `posbon release remove` again"
+                "removal-pending"
             } else {
-                ""
+                "active"
             }
         );
     }
@@ -385,7 +393,8 @@ pub(super) fn check(vault: &Vault) -> Result<()> {
     Ok(())
 }
 
-/// Some watcher lacks a bundle or holds an old copy (exit 12).
+/// Some watcher lacks a bundle, holds an old copy, or still holds one that was removed
+/// (exit 12).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "not every watcher holds the bundles as you sealed them (listed above): a release from that watcher would go out without a bundle, with an old copy, or with one you removed"
@@ -405,20 +414,41 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
         r.removal_pending = true;
     }
     vault.set_setting(RELEASES, &all)?;
-    fan_out(vault, ops::BUNDLE_REMOVE, payload, |link, _| {
+    let removed = fan_out(vault, ops::BUNDLE_REMOVE, payload, |link, _| {
         println!("{}: bundle {} removed", link.url, release.id);
-    })
-    .with_context(|| {
-        format!(
-            "bundle {} is withdrawn, but still on the watchers above that did not answer: \
-             run `posbon release remove {}` again when they do",
+    });
+    let forget = |vault: &Vault| -> Result<()> {
+        let mut all = releases(vault)?;
+        all.retain(|r| r.id != release.id);
+        Ok(vault.set_setting(RELEASES, &all)?)
+    };
+    match removed {
+        Ok(()) => forget(vault),
+        // Every watcher removed it; they only disagree about the plan.
+        Err(e) if e.downcast_ref::<super::watch::WatchersDisagree>().is_some() => {
+            forget(vault)?;
+            Err(e)
+        }
+        Err(e) if e.chain().any(|c| c.is::<client::ClientError>()) => Err(e.context(format!(
+            "bundle {} is withdrawn, but still on the watchers above that did not answer or \
+             refused: run `posbon release remove {}` again when they answer",
             release.id, release.id
-        )
-    })?;
-    let mut all = releases(vault)?;
-    all.retain(|r| r.id != release.id);
-    vault.set_setting(RELEASES, &all)?;
-    Ok(())
+        ))),
+        // No watcher was asked (not enrolled, say): nothing changed.
+        Err(e) if e.downcast_ref::<UsageError>().is_some() => {
+            let mut all = releases(vault)?;
+            for r in all.iter_mut().filter(|r| r.id == release.id) {
+                r.removal_pending = false;
+            }
+            vault.set_setting(RELEASES, &all)?;
+            Err(e)
+        }
+        // Anything else: whether the watchers removed it is unknown, so it stays withdrawn.
+        Err(e) => Err(e.context(format!(
+            "bundle {} is withdrawn; run `posbon release remove {}` again to finish",
+            release.id, release.id
+        ))),
+    }
 }
 
 /// `posbon open BUNDLE -i KEY [--out DIR]` (for lawyers; no vault needed).

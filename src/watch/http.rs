@@ -286,7 +286,7 @@ async fn download_page(
             Lang::En,
             "posbon: sealed material",
             &format!(
-                "<p>{} ({left} download(s) left). Only your own key opens it: <code>posbon open FILE -i KEY --from FINGERPRINT</code> (the journalist's sealing fingerprint, given to you in person), or <code>age -d -i KEY FILE &gt; material.tar</code>.</p><p>Запечатанные материалы. Открыть можно только Вашим ключом: <code>posbon open ФАЙЛ -i КЛЮЧ --from ОТПЕЧАТОК</code>.</p><p>Маводи мӯҳршуда. Онро танҳо бо калиди шахсии Шумо кушодан мумкин аст: <code>posbon open ФАЙЛ -i КАЛИД --from ИЗИ-КАЛИД</code>.</p><form method=\"post\"><button type=\"submit\">Download / Скачать / Зеркашӣ</button></form>",
+                "<p>{} ({left} download(s) left). Only your own key opens it: <code>posbon open FILE -i KEY --from FINGERPRINT</code> (the journalist's sealing fingerprint, given to you in person), or <code>age -d -i KEY FILE &gt; material.tar</code> (which does not check who sealed it).</p><p>Запечатанные материалы. Открыть можно только Вашим ключом: <code>posbon open ФАЙЛ -i КЛЮЧ --from ОТПЕЧАТОК</code> (отпечаток ключа печати, который журналист передал Вам лично).</p><p>Маводи мӯҳршуда. Онро танҳо бо калиди шахсии Шумо кушодан мумкин аст: <code>posbon open ФАЙЛ -i КАЛИД --from ИЗИ-КАЛИД</code> (изи калиди мӯҳри рӯзноманигор, ки ӯ ба Шумо шахсан додааст).</p><form method=\"post\"><button type=\"submit\">Download / Скачать / Зеркашӣ</button></form>",
                 html_escape(&name)
             ),
         ),
