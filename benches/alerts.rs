@@ -63,17 +63,8 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
     };
     for i in 0..count {
         let subject = Subject {
-            id: format!("{i:032x}"),
-            name: format!("Journalist {i}"),
-            device_key: posbon::crypto::random_array::<32>().to_vec(),
-            duress_key: vec![0u8; 32],
-            counter: 0,
             plan: Some(plan.clone()),
             state: State::starting(start),
-            enrolled_ms: start,
-            phones: Vec::new(),
-            phone_invites: Vec::new(),
-            duress_view: None,
             directory: Directory {
                 contacts: vec![Contact {
                     name: "Lawyer".into(),
@@ -86,11 +77,13 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
                 }],
                 instructions: "Call the lawyer on record; case 12/2026.".into(),
             },
-            last_alert: None,
-            alerted: Vec::new(),
-            bundles: Vec::new(),
-            duress_cycle: None,
-            duress_alerted_ms: None,
+            ..Subject::enrolled(
+                format!("{i:032x}"),
+                format!("Journalist {i}"),
+                posbon::crypto::random_array::<32>().to_vec(),
+                vec![0u8; 32],
+                start,
+            )
         };
         store.commit(&subject, &[], start).unwrap();
     }

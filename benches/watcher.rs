@@ -36,23 +36,15 @@ fn populate(
             let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
             let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
             let subject = Subject {
-                id: format!("{i:032x}"),
-                name: format!("subject {i}"),
-                device_key: protocol::public_key(&key),
-                duress_key: vec![0u8; 32],
-                counter: 0,
                 plan: Some(plan.clone()),
                 state: state.clone(),
-                enrolled_ms: now_ms(),
-                phones: Vec::new(),
-                phone_invites: Vec::new(),
-                duress_view: None,
-                directory: Default::default(),
-                last_alert: None,
-                alerted: Vec::new(),
-                bundles: Vec::new(),
-                duress_cycle: None,
-                duress_alerted_ms: None,
+                ..Subject::enrolled(
+                    format!("{i:032x}"),
+                    format!("subject {i}"),
+                    protocol::public_key(&key),
+                    vec![0u8; 32],
+                    now_ms(),
+                )
             };
             store.commit(&subject, &[], now_ms()).expect("commit");
             (subject.id, key)

@@ -294,25 +294,13 @@ impl Watcher {
                 "the enrolment code is unknown or was already used",
             )
         })?;
-        let subject = Subject {
-            id: hex::encode(crate::crypto::random_array::<16>()),
-            name: invite.name,
+        let subject = Subject::enrolled(
+            hex::encode(crate::crypto::random_array::<16>()),
+            invite.name,
             device_key,
             duress_key,
-            counter: 0,
-            plan: None,
-            state: State::default(),
-            enrolled_ms: now_ms,
-            phones: Vec::new(),
-            phone_invites: Vec::new(),
-            duress_view: None,
-            directory: Directory::default(),
-            last_alert: None,
-            alerted: Vec::new(),
-            bundles: Vec::new(),
-            duress_cycle: None,
-            duress_alerted_ms: None,
-        };
+            now_ms,
+        );
         store.commit(&subject, &[], now_ms)?;
         store.flush()?;
         self.invites.remove(&request.code)?;
@@ -1284,23 +1272,8 @@ mod tests {
 
     fn subject() -> Subject {
         Subject {
-            id: "s".into(),
-            name: "n".into(),
-            device_key: vec![1; 32],
-            duress_key: vec![2; 32],
-            counter: 0,
-            plan: None,
             state: super::super::schedule::State::starting(0),
-            enrolled_ms: 0,
-            phones: Vec::new(),
-            phone_invites: Vec::new(),
-            duress_view: None,
-            directory: Default::default(),
-            last_alert: None,
-            alerted: Vec::new(),
-            duress_cycle: None,
-            duress_alerted_ms: None,
-            bundles: Vec::new(),
+            ..Subject::enrolled("s".into(), "n".into(), vec![1; 32], vec![2; 32], 0)
         }
     }
 

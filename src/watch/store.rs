@@ -128,6 +128,36 @@ pub struct DuressView {
 }
 
 impl Subject {
+    /// A journalist just enrolled with these keys: no plan, no contacts, nothing sent yet.
+    /// The one place a subject is made, so that a new field is set in one place.
+    pub fn enrolled(
+        id: String,
+        name: String,
+        device_key: Vec<u8>,
+        duress_key: Vec<u8>,
+        enrolled_ms: i64,
+    ) -> Subject {
+        Subject {
+            id,
+            name,
+            device_key,
+            duress_key,
+            counter: 0,
+            plan: None,
+            state: State::default(),
+            enrolled_ms,
+            phones: Vec::new(),
+            phone_invites: Vec::new(),
+            duress_view: None,
+            directory: Directory::default(),
+            last_alert: None,
+            alerted: Vec::new(),
+            duress_cycle: None,
+            duress_alerted_ms: None,
+            bundles: Vec::new(),
+        }
+    }
+
     /// The subject as requests signed with the duress key must see it. The contacts are
     /// never the real ones: the decoy vault starts with none, and a coercer must learn
     /// nothing of who would be alerted.
