@@ -307,9 +307,7 @@ fn unarmor(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
 /// is a typing mistake, not a forgery, and is told apart from one.
 pub fn names_a_watcher(text: &str) -> bool {
     let text = text.trim();
-    let hex: String = text.chars().filter(char::is_ascii_alphanumeric).collect();
-    (hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
-        || protocol::unb64(text).is_ok_and(|key| key.len() == 32)
+    protocol::is_whole_fingerprint(text) || protocol::unb64(text).is_ok_and(|key| key.len() == 32)
 }
 
 /// How a watcher is named to [`verify`]: its fingerprint or its whole public key.

@@ -91,24 +91,17 @@ pub struct Opened {
     pub sealer: Sealer,
 }
 
-/// A sealing key's fingerprint: 128 bits of SHA-256 of the public key, in groups of four hex
-/// digits. Longer than a watcher's, because it is compared once, in person, and must stand up
-/// to an adversary who would search for a key with the same fingerprint.
+/// A sealing key's fingerprint: the same form as a watcher's (128 bits of SHA-256 of the
+/// public key, in groups of four hex digits), long enough to stand up to an adversary who
+/// would search for a key with the same fingerprint.
 pub fn sealing_fingerprint(public_key: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
-    hex::encode(&digest.as_ref()[..16])
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
-        .collect::<Vec<_>>()
-        .join("-")
+    crate::watch::protocol::fingerprint(public_key)
 }
 
 /// Whether `text` (as typed: any case, any separators) can be a whole sealing fingerprint:
 /// 32 hex digits. A shortened one is a typing mistake, not a different sealer.
 pub fn is_sealing_fingerprint(text: &str) -> bool {
-    let hex: Vec<char> = text.chars().filter(char::is_ascii_alphanumeric).collect();
-    hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
+    crate::watch::protocol::is_whole_fingerprint(text)
 }
 
 /// Whether `expected` (as typed: any case, any separators) is `fingerprint`.

@@ -294,6 +294,13 @@ pub fn fingerprint(public_key: &[u8]) -> String {
     grouped_fingerprint(public_key, 16)
 }
 
+/// Whether `text` (as typed: any case, any separators a phone or word processor puts in)
+/// can be a whole fingerprint of the form above: 32 hex digits.
+pub fn is_whole_fingerprint(text: &str) -> bool {
+    let hex: Vec<char> = text.chars().filter(char::is_ascii_alphanumeric).collect();
+    hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
+}
+
 /// The 64-bit fingerprint that posbon 0.1 wrote into alerts and enrolment answers. It is
 /// never accepted from a person as naming a watcher (that is [`fingerprint`]'s job); it is
 /// recognised only where it was derived from a key that is itself checked, so that alerts
