@@ -68,13 +68,21 @@ fn kill_9_during_a_long_run_of_adds_loses_no_acknowledged_record() {
             }
         });
         let stdout = child.stdout.take().unwrap();
+        let (first_line, first_line_seen) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.is_empty() {
+                    let _ = first_line.send(());
+                }
+                lines.push(line);
+            }
+            lines
         });
-        std::thread::sleep(Duration::from_millis(20 + rng.below(300)));
+        // Kill while records are being written (not only during the slow unlock, which a
+        // debug build on a busy machine can stretch past any fixed delay).
+        let _ = first_line_seen.recv_timeout(Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(rng.below(300)));
         kill_9(&mut child);
         writer.join().unwrap();
         // A line is only an acknowledgement when complete (32 hex digits).

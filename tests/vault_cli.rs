@@ -622,19 +622,31 @@ fn vault_check_names_a_tampered_record_and_the_rest_stay_readable() {
 }
 
 /// Damages one sealed record the way someone with the disk would: rewrites a byte of its
-/// ciphertext inside the database. Returns the record's id.
+/// ciphertext inside the database file (through SQLite, as any examiner could). Returns the
+/// record's id.
 fn flip_byte_of_a_record(v: &TestVault) -> String {
-    let store = posbon::vault::store::Store::open(&v.dir.join("db")).unwrap();
-    let tree = store
-        .tree_names()
+    let ids: Vec<String> = v
+        .ok(&["list"], "")
+        .lines()
+        .map(|line| line.split('\t').next().unwrap().to_string())
+        .collect();
+    let db = rusqlite::Connection::open(v.dir.join("vault.db")).unwrap();
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = db
+        .prepare("SELECT name, value FROM entry")
         .unwrap()
-        .into_iter()
-        .find(|name| name.starts_with('r'))
-        .expect("a records tree");
-    let (key, mut value) = store.entries(&tree).unwrap().remove(2);
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|(name, _)| ids.contains(&hex::encode(name)))
+        .collect();
+    let (name, mut value) = rows[2].clone();
     value[100] ^= 0x01;
-    store.put(&tree, &key, &value).unwrap();
-    hex::encode(key)
+    db.execute(
+        "UPDATE entry SET value = ?1 WHERE name = ?2",
+        rusqlite::params![value, name],
+    )
+    .unwrap();
+    hex::encode(name)
 }
 
 #[test]
@@ -740,7 +752,8 @@ fn corrupted_or_truncated_database_gives_a_clear_error_not_a_crash() {
         let mut damaged_any = false;
         for (path, bytes) in v.files() {
             let name = path.to_string_lossy();
-            if !name.contains("/db/") || bytes.len() < 64 {
+            let file = path.file_name().unwrap().to_string_lossy();
+            if !(file.starts_with("vault.db") || file == "keys") || bytes.len() < 64 {
                 continue;
             }
             match damage {
@@ -760,7 +773,7 @@ fn corrupted_or_truncated_database_gives_a_clear_error_not_a_crash() {
         let err = stderr(&out);
         assert!(!err.contains("panicked"), "{damage}: {err}");
         assert!(!err.contains(PASSPHRASE));
-        // sled may recover a prefix of its log; what it cannot recover must be reported.
+        // SQLite may still read what the damage spared; what it cannot read must be reported.
         if !out.status.success() {
             assert!(
                 [1, 4].contains(&code(&out)),
@@ -872,12 +885,12 @@ fn a_symlinked_blob_directory_is_refused_and_nothing_outside_is_deleted() {
     let file = v.path("f.bin");
     fs::write(&file, b"data").unwrap();
     v.ok(&["attach", &id, file.to_str().unwrap()], "");
+    // Every vault has a blob directory per view; take the one holding the attachment.
     let space = fs::read_dir(v.dir.join("blobs"))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|entry| entry.unwrap().path())
+        .find(|dir| fs::read_dir(dir).unwrap().next().is_some())
+        .unwrap();
     let elsewhere = v.path("thesis");
     fs::rename(&space, &elsewhere).unwrap();
     fs::write(elsewhere.join("thesis.docx"), b"not posbon's").unwrap();
@@ -893,16 +906,25 @@ fn a_damaged_capture_identity_does_not_lock_the_journalist_out() {
     let v = TestVault::new();
     let id = v.add_draft("still readable", "");
     {
-        let store = posbon::vault::store::Store::open(&v.dir.join("db")).unwrap();
-        let meta = store
-            .tree_names()
+        // Without the key an examiner cannot tell which row is the capture identity: damage
+        // every row that is not a record (metadata), as a careless or hostile edit would.
+        let db = rusqlite::Connection::open(v.dir.join("vault.db")).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = db
+            .prepare("SELECT name, value FROM entry")
             .unwrap()
-            .into_iter()
-            .find(|name| name.starts_with('m'))
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|(name, _)| hex::encode(name) != id)
+            .collect();
+        for (name, mut value) in rows {
+            value[40] ^= 1;
+            db.execute(
+                "UPDATE entry SET value = ?1 WHERE name = ?2",
+                rusqlite::params![value, name],
+            )
             .unwrap();
-        let mut value = store.get(&meta, b"identity").unwrap().unwrap();
-        value[40] ^= 1;
-        store.put(&meta, b"identity", &value).unwrap();
+        }
     }
     let mut command = v.command();
     command.args(["capture", "note", "--title", "waits"]);

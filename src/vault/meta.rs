@@ -32,12 +32,9 @@ impl Vault {
     /// no duress passphrase was ever set.
     pub fn set_decoy_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<bool> {
         self.require_real()?;
-        let Some(bytes) = get_meta(&self.store, &self.space, &self.key, "decoy-key")? else {
+        let Some((decoy_key, decoy_space)) = self.decoy()? else {
             return Ok(false);
         };
-        let decoy_key = Key32::from_slice(bytes.expose())
-            .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
-        let decoy_space = Space::for_key(&self.dir, &decoy_key);
         put_meta_json(
             &self.store,
             &decoy_space,
@@ -53,8 +50,21 @@ fn setting_label(name: &str) -> String {
     format!("setting/{name}")
 }
 
-fn meta_aad(label: &str) -> Vec<u8> {
+pub(super) fn meta_aad(label: &str) -> Vec<u8> {
     format!("posbon/v1/meta/{label}").into_bytes()
+}
+
+/// The database name of a label: keyed by the view's key, so that a raw copy of the vault
+/// does not say which settings exist (a plain `decoy-key` or `setting/watchers` would).
+pub(super) fn meta_name(key: &Key32, label: &str) -> [u8; 16] {
+    let mut name = [0u8; 16];
+    crypto::hkdf_into(
+        key.expose(),
+        b"posbon/v2/meta-name",
+        label.as_bytes(),
+        &mut name,
+    );
+    name
 }
 
 pub(super) fn put_meta(
@@ -65,8 +75,9 @@ pub(super) fn put_meta(
     value: &[u8],
 ) -> Result<()> {
     let padded = crypto::pad(value, 256);
-    let sealed = crypto::seal(key, &meta_aad(label), padded.expose());
-    store.put(&space.meta, label.as_bytes(), &sealed)
+    store.put(key, &space.meta, &meta_name(key, label), |entry_key| {
+        Ok(crypto::seal(entry_key, &meta_aad(label), padded.expose()))
+    })
 }
 
 pub(super) fn get_meta(
@@ -75,12 +86,13 @@ pub(super) fn get_meta(
     key: &Key32,
     label: &str,
 ) -> Result<Option<SecretBytes>> {
-    let Some(sealed) = store.get(&space.meta, label.as_bytes())? else {
+    let Some(entry) = store.get(key, &space.meta, &meta_name(key, label))? else {
         return Ok(None);
     };
     let damaged =
         || VaultError::Damaged(format!("the vault's {label} entry does not authenticate"));
-    let padded = crypto::open(key, &meta_aad(label), &sealed).map_err(|_| damaged())?;
+    let entry_key = entry.key.ok_or_else(damaged)?;
+    let padded = crypto::open(&entry_key, &meta_aad(label), &entry.value).map_err(|_| damaged())?;
     let value = crypto::unpad(padded.expose()).ok_or_else(damaged)?;
     Ok(Some(SecretBytes::new(value.to_vec())))
 }

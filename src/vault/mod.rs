@@ -23,8 +23,10 @@ pub mod blob;
 pub mod capture;
 pub mod error;
 pub mod identity;
+pub mod keyring;
 pub mod keyslots;
 mod meta;
+mod migrate;
 pub mod record;
 mod slots;
 pub mod store;
@@ -48,11 +50,23 @@ use store::Store;
 
 const KEYSLOTS_FILE: &str = "keyslots";
 const LOCK_FILE: &str = "lock";
-const DB_DIR: &str = "db";
+/// Where posbon 0.1 kept its sled database; migrated and removed at the first unlock.
+const LEGACY_DB_DIR: &str = migrate::LEGACY_DB_DIR;
 const BLOBS_DIR: &str = "blobs";
 pub(crate) const INBOX_DIR: &str = "inbox";
 /// The names a vault directory may contain; `init` refuses a directory holding anything else.
-const OWN_NAMES: &[&str] = &[KEYSLOTS_FILE, LOCK_FILE, DB_DIR, BLOBS_DIR, INBOX_DIR];
+const OWN_NAMES: &[&str] = &[
+    KEYSLOTS_FILE,
+    LOCK_FILE,
+    store::DB_FILE,
+    store::DB_SIDE_FILES[0],
+    store::DB_SIDE_FILES[1],
+    store::DB_SIDE_FILES[2],
+    store::KEYS_FILE,
+    LEGACY_DB_DIR,
+    BLOBS_DIR,
+    INBOX_DIR,
+];
 /// Left behind when a creation was interrupted just before the key slots were in place.
 const UNFINISHED_KEYSLOTS: &str = "keyslots.new";
 
@@ -144,7 +158,7 @@ pub fn now() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn sync_dir(path: &Path) -> Result<()> {
+pub(crate) fn sync_dir(path: &Path) -> Result<()> {
     File::open(path)
         .and_then(|d| d.sync_all())
         .map_err(|e| VaultError::io(path, e))
@@ -210,6 +224,64 @@ fn overwrite_with_noise(path: &Path) -> Result<()> {
         .map_err(|e| VaultError::io(path, e))
 }
 
+/// Opens a stored record with the key its cell gave; a missing key is tampering (or a
+/// destroyed key), named by the record.
+fn open_record(id: &RecordId, entry: &store::Entry) -> Result<Record> {
+    match &entry.key {
+        Some(key) => Record::open(key, id, &entry.value),
+        None => Err(VaultError::TamperedRecord { id: id.to_string() }),
+    }
+}
+
+/// Makes the decoy view's key and its first metadata, the same entries a real view has, and
+/// keeps the key sealed in the real view.
+fn init_decoy(store: &Store, dir: &Path, real_space: &Space, real_key: &Key32) -> Result<()> {
+    let decoy_key = crypto::random_key();
+    let decoy_space = Space::for_key(dir, &decoy_key);
+    let (decoy_identity, _) = identity::generate();
+    put_meta(
+        store,
+        &decoy_space,
+        &decoy_key,
+        "identity",
+        decoy_identity.expose().as_bytes(),
+    )?;
+    put_meta_json(
+        store,
+        &decoy_space,
+        &decoy_key,
+        "slots",
+        &SlotTable::default(),
+    )?;
+    // The decoy's own "decoy-key" leads nowhere; it is there so both views hold the same
+    // entries.
+    put_meta(
+        store,
+        &decoy_space,
+        &decoy_key,
+        "decoy-key",
+        crypto::random_key().expose(),
+    )?;
+    create_private_dir(&decoy_space.blobs)?;
+    put_meta(store, real_space, real_key, "decoy-key", decoy_key.expose())
+}
+
+/// Removes the database files of an interrupted creation or migration.
+fn remove_store_files(dir: &Path) -> Result<()> {
+    for name in [store::DB_FILE, store::KEYS_FILE]
+        .iter()
+        .chain(store::DB_SIDE_FILES)
+    {
+        let path = dir.join(name);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(VaultError::io(&path, e)),
+        }
+    }
+    Ok(())
+}
+
 /// True when `dir` holds a vault.
 pub fn exists(dir: &Path) -> bool {
     dir.join(KEYSLOTS_FILE).exists()
@@ -270,7 +342,8 @@ impl Vault {
         let _lock = take_lock(dir)?;
         // Leftovers of an interrupted creation hold nothing readable (no key slots were
         // written): start clean.
-        for leftover in [DB_DIR, BLOBS_DIR, INBOX_DIR] {
+        remove_store_files(dir)?;
+        for leftover in [LEGACY_DB_DIR, BLOBS_DIR, INBOX_DIR] {
             let path = dir.join(leftover);
             if path.exists() {
                 fs::remove_dir_all(&path).map_err(|e| VaultError::io(&path, e))?;
@@ -283,7 +356,7 @@ impl Vault {
         let slot = random_slot_index(&[]);
         slots.set_slot(slot, &kek, SlotKind::Passphrase, &vault_key);
 
-        let store = Store::open(&dir.join(DB_DIR))?;
+        let store = Store::create(dir)?;
         let space = Space::for_key(dir, &vault_key);
         put_meta(
             &store,
@@ -297,6 +370,9 @@ impl Vault {
         };
         put_meta_json(&store, &space, &vault_key, "slots", &table)?;
         create_private_dir(&space.blobs)?;
+        // Every vault has its decoy from the start, so that setting a duress passphrase
+        // later changes nothing a raw copy of the vault can show.
+        init_decoy(&store, dir, &space, &vault_key)?;
         create_private_dir(&dir.join(INBOX_DIR))?;
         drop(store);
 
@@ -332,7 +408,7 @@ impl Vault {
             SlotKind::Duress => Mode::Duress,
             SlotKind::Passphrase | SlotKind::Recovery => Mode::Real,
         };
-        let store = Store::open(&dir.join(DB_DIR))?;
+        let store = migrate::open_store(dir, &key, mode)?;
         let space = Space::for_key(dir, &key);
         if fs::symlink_metadata(&space.blobs).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(VaultError::Damaged(format!(
@@ -399,16 +475,18 @@ impl Vault {
 
     /// Stores `record` under `id` (new or replacing), durably.
     pub fn put(&self, id: &RecordId, record: &Record) -> Result<()> {
-        let sealed = record.seal(&self.key, id)?;
-        self.store.put(&self.space.records, &id.0, &sealed)
+        self.store
+            .put(&self.key, &self.space.records, &id.0, |entry_key| {
+                record.seal(entry_key, id)
+            })
     }
 
     pub fn get(&self, id: &RecordId) -> Result<Record> {
-        let sealed = self
+        let entry = self
             .store
-            .get(&self.space.records, &id.0)?
+            .get(&self.key, &self.space.records, &id.0)?
             .ok_or_else(|| VaultError::NoSuchRecord(id.to_string()))?;
-        Record::open(&self.key, id, &sealed)
+        open_record(id, &entry)
     }
 
     /// Finds the one record whose id starts with `prefix` (at least 4 hex digits).
@@ -420,7 +498,7 @@ impl Vault {
             )));
         }
         let mut found = None;
-        for key in self.store.keys(&self.space.records)? {
+        for key in self.store.names(&self.space.records)? {
             if hex::encode(&key).starts_with(&prefix) {
                 if found.is_some() {
                     return Err(VaultError::AmbiguousId(prefix));
@@ -438,7 +516,7 @@ impl Vault {
     pub fn records(&self) -> Result<Listing> {
         let mut good = Vec::new();
         let mut damaged = Vec::new();
-        for (key, sealed) in self.store.entries(&self.space.records)? {
+        for (key, entry) in self.store.entries(&self.key, &self.space.records)? {
             let Ok(raw) = <[u8; 16]>::try_from(key.as_slice()) else {
                 damaged.push(VaultError::Damaged(format!(
                     "an entry with a malformed id ({} bytes)",
@@ -447,7 +525,7 @@ impl Vault {
                 continue;
             };
             let id = RecordId(raw);
-            match Record::open(&self.key, &id, &sealed) {
+            match open_record(&id, &entry) {
                 Ok(record) => good.push((id, record)),
                 Err(e) => damaged.push(e),
             }
@@ -567,12 +645,83 @@ impl Vault {
         Ok(())
     }
 
+    /// The decoy view's key and space (the real view keeps the key sealed).
+    fn decoy(&self) -> Result<Option<(Key32, Space)>> {
+        let Some(bytes) = get_meta(&self.store, &self.space, &self.key, "decoy-key")? else {
+            return Ok(None);
+        };
+        let key = Key32::from_slice(bytes.expose())
+            .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
+        let space = Space::for_key(&self.dir, &key);
+        Ok(Some((key, space)))
+    }
+
+    /// Replaces the decoy by a fresh, empty one and destroys the old one. The new decoy is
+    /// in place before the old one goes, so a crash in between leaves only unreachable rows
+    /// (whose key is already gone), which `vault check` removes.
+    pub(crate) fn reset_decoy(&self) -> Result<()> {
+        self.require_real()?;
+        let old = self.decoy()?;
+        init_decoy(&self.store, &self.dir, &self.space, &self.key)?;
+        if let Some((_, old)) = old {
+            self.destroy_space(&old)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every row and attachment file of `space`.
+    fn destroy_space(&self, space: &Space) -> Result<()> {
+        self.store.remove_tree(&space.records)?;
+        self.store.remove_tree(&space.meta)?;
+        if fs::symlink_metadata(&space.blobs).is_ok_and(|m| m.is_dir()) {
+            fs::remove_dir_all(&space.blobs).map_err(|e| VaultError::io(&space.blobs, e))?;
+        }
+        Ok(())
+    }
+
+    /// Removes rows and attachment directories that belong to neither view (left by a
+    /// decoy reset cut short by a crash); their keys are gone already. Only the real view
+    /// knows both views, so only it can tell what is left over.
+    fn remove_unreachable(&self) -> Result<usize> {
+        if self.mode != Mode::Real {
+            return Ok(0);
+        }
+        let mut known = vec![self.space.records.clone(), self.space.meta.clone()];
+        let mut known_blobs = vec![self.space.blobs.clone()];
+        if let Some((_, decoy)) = self.decoy()? {
+            known.push(decoy.records.clone());
+            known.push(decoy.meta.clone());
+            known_blobs.push(decoy.blobs.clone());
+        }
+        let mut removed = 0;
+        for tree in self.store.trees()? {
+            if !known.contains(&tree) {
+                removed += self.store.remove_tree(&tree)?;
+            }
+        }
+        let blobs = self.dir.join(BLOBS_DIR);
+        if let Ok(entries) = fs::read_dir(&blobs) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir && !known_blobs.contains(&path) {
+                    fs::remove_dir_all(&path).map_err(|e| VaultError::io(&path, e))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     // ----- integrity -----
 
     /// Decrypts and authenticates every record and attachment; names each damaged one and
     /// removes encrypted files that no record refers to.
     pub fn check(&self) -> Result<CheckReport> {
-        let mut report = CheckReport::default();
+        let mut report = CheckReport {
+            orphans_removed: self.remove_unreachable()?,
+            ..CheckReport::default()
+        };
         let Listing { records, damaged } = self.records()?;
         report
             .damaged

@@ -9,7 +9,7 @@ use crate::secret::{Key32, Passphrase};
 
 use super::error::{Result, VaultError};
 use super::keyslots::{self, KeySlots, SLOT_COUNT, SlotKind};
-use super::meta::{get_meta, get_meta_json, put_meta, put_meta_json};
+use super::meta::{get_meta_json, put_meta_json};
 use super::{Mode, Vault, identity};
 
 /// The slots this vault key knows about; any other slot is free (random bytes).
@@ -135,28 +135,26 @@ impl Vault {
                 "the duress passphrase must differ from the real passphrase".into(),
             ));
         }
-        // Keep the same decoy contents when only the duress passphrase changes.
-        let decoy_key = match get_meta(&self.store, &self.space, &self.key, "decoy-key")? {
-            Some(bytes) => Key32::from_slice(bytes.expose())
-                .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?,
-            None => {
-                let key = crypto::random_key();
-                put_meta(
-                    &self.store,
-                    &self.space,
-                    &self.key,
-                    "decoy-key",
-                    key.expose(),
-                )?;
-                key
-            }
-        };
+        // The decoy exists from `init` (or from the migration of an older vault); its
+        // contents stay when only the duress passphrase changes.
+        if self.decoy()?.is_none() {
+            super::init_decoy(&self.store, &self.dir, &self.space, &self.key)?;
+        }
+        let (decoy_key, _) = self
+            .decoy()?
+            .ok_or_else(|| VaultError::Damaged("the decoy key is missing".into()))?;
         self.replace_slots(SlotKind::Duress, &kek, slots.salt(), &decoy_key)
     }
 
-    /// Removes the duress passphrase. The decoy records stay, unreachable until a new one is set.
+    /// Removes the duress passphrase and empties the decoy: its records, settings and
+    /// attachments are destroyed and a fresh decoy takes its place, so the vault looks as if
+    /// no duress passphrase had ever been set.
     pub fn remove_duress(&mut self) -> Result<bool> {
-        self.remove_slots_of(SlotKind::Duress)
+        let removed = self.remove_slots_of(SlotKind::Duress)?;
+        if removed {
+            self.reset_decoy()?;
+        }
+        Ok(removed)
     }
 
     /// Removes the recovery key.

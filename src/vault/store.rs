@@ -1,110 +1,432 @@
-//! All access to the vault's `sled` database goes through here, so that the storage engine can
-//! be replaced in one place.
+//! All access to the vault's database goes through here: SQLite (`vault.db`) for the sealed
+//! values, and the [`keyring`](super::keyring) for the key that sealed each one.
 //!
-//! Durability is explicit: every write returns only after `sled` has flushed it to disk, so a
-//! write reported as done survives `kill -9` and power loss (as far as the disk honours fsync).
-//! Keys are random record ids or fixed labels; values are always ciphertext made by the caller.
+//! SQLite was chosen to replace sled 0.34, which lost whole vaults to a kill during its
+//! snapshot: SQLite's crash safety is the most tested of any embedded store (its own suites
+//! crash it millions of times), and its file format is documented and stable.
+//!
+//! Durability is explicit: the database runs in WAL mode with `synchronous=FULL`, so a
+//! committed change is on disk before the call returns; the cell holding a value's key is
+//! written and synced before the value's row is committed, and the cell of a replaced or
+//! removed value is scrubbed (and synced) after. A crash anywhere in between leaves at worst
+//! an unreferenced cell, which the next open scrubs.
+//!
+//! Rows are `(tree, name, cell, value)`: the tree is a name derived from the owning view's
+//! key, the name a random record id or a keyed hash of a setting's label, the value always
+//! ciphertext made by the caller with the key this module hands it. Nothing in a row is
+//! readable without the view's key.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::crypto;
+use crate::secret::Key32;
 
 use super::error::{Result, VaultError};
+use super::keyring::Keyring;
+
+pub const DB_FILE: &str = "vault.db";
+pub const KEYS_FILE: &str = "keys";
+/// Files SQLite keeps beside the database in WAL mode.
+pub const DB_SIDE_FILES: &[&str] = &["vault.db-wal", "vault.db-shm", "vault.db-journal"];
+
+/// A stored value and the key it was sealed with. `key` is `None` when the value's cell does
+/// not open: the value was tampered with, or its key was destroyed.
+pub struct Entry {
+    pub key: Option<Key32>,
+    pub value: Vec<u8>,
+}
 
 pub struct Store {
-    db: sled::Db,
-    path: std::path::PathBuf,
+    inner: Mutex<Inner>,
+    dir: PathBuf,
 }
 
-fn store_error(error: sled::Error) -> VaultError {
-    match error {
-        sled::Error::Corruption { .. } => {
-            VaultError::Damaged("the database files are corrupt".into())
-        }
-        sled::Error::Io(io) => VaultError::Store(format!("I/O error: {io}")),
-        other => VaultError::Store(other.to_string()),
+struct Inner {
+    db: Connection,
+    keys: Keyring,
+    /// Cells no row names, kept as random bytes.
+    free: Vec<u64>,
+}
+
+fn db_error(error: rusqlite::Error) -> VaultError {
+    use rusqlite::ErrorCode;
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                VaultError::Damaged("the database file is corrupt".into())
+            }
+            ErrorCode::DiskFull => VaultError::Store("the disk is full".into()),
+            ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen => {
+                VaultError::Store(format!(
+                    "the database cannot be opened for writing: {error}"
+                ))
+            }
+            _ => VaultError::Store(error.to_string()),
+        },
+        _ => VaultError::Store(error.to_string()),
     }
 }
 
-/// Runs a database call, turning a panic inside `sled` (which it does on some corrupt files)
-/// into a "damaged" error instead of a crash with a backtrace.
-fn guarded<T>(what: &str, call: impl FnOnce() -> sled::Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(call)) {
-        Ok(result) => result.map_err(store_error),
-        Err(_) => Err(VaultError::Damaged(format!(
-            "the database files are corrupt ({what} failed)"
-        ))),
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS entry (
+        tree  TEXT    NOT NULL,
+        name  BLOB    NOT NULL,
+        cell  INTEGER NOT NULL UNIQUE,
+        value BLOB    NOT NULL,
+        PRIMARY KEY (tree, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS legacy (
+        tree  TEXT NOT NULL,
+        name  BLOB NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (tree, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS format (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+";
+
+fn connect(path: &Path, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
+    let db = Connection::open_with_flags(path, flags).map_err(db_error)?;
+    // secure_delete: freed pages are zeroed, a second line of defence behind the keyring.
+    db.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA secure_delete = ON;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(db_error)?;
+    db.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_error)?;
+    db.execute_batch(SCHEMA).map_err(db_error)?;
+    Ok(db)
 }
 
 impl Store {
-    pub fn open(path: &Path) -> Result<Self> {
-        crate::disk::ensure_room(path, crate::disk::TO_OPEN)?;
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(64 * 1024 * 1024)
-            // We flush after every write ourselves; no timer needed.
-            .flush_every_ms(None);
-        let db = guarded("opening", || config.open())?;
+    /// True when `dir` holds this store's files.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DB_FILE).exists() && dir.join(KEYS_FILE).exists()
+    }
+
+    /// Makes a new, empty store in `dir` (whose files must not exist).
+    pub fn create(dir: &Path) -> Result<Self> {
+        crate::disk::ensure_room(dir, crate::disk::TO_OPEN)?;
+        let keys = Keyring::create(&dir.join(KEYS_FILE))?;
+        let db = connect(&dir.join(DB_FILE), true)?;
+        let free = (0..keys.cells()).collect();
         Ok(Store {
-            db,
-            path: path.to_path_buf(),
+            inner: Mutex::new(Inner { db, keys, free }),
+            dir: dir.to_path_buf(),
         })
     }
 
-    fn tree(&self, name: &str) -> Result<sled::Tree> {
-        guarded("opening a tree", || self.db.open_tree(name))
+    /// Opens the store in `dir` and scrubs every cell no row names (left by a crash).
+    pub fn open(dir: &Path) -> Result<Self> {
+        crate::disk::ensure_room(dir, crate::disk::TO_OPEN)?;
+        if !Self::exists(dir) {
+            return Err(VaultError::Damaged(format!(
+                "the database ({DB_FILE} and {KEYS_FILE}) is missing from {}",
+                dir.display()
+            )));
+        }
+        let keys = Keyring::open(&dir.join(KEYS_FILE))?;
+        let db = connect(&dir.join(DB_FILE), false)?;
+        let used: HashSet<u64> = {
+            let mut statement = db.prepare("SELECT cell FROM entry").map_err(db_error)?;
+            let cells = statement
+                .query_map([], |row| row.get::<_, i64>(0))
+                .map_err(db_error)?;
+            let mut used = HashSet::new();
+            for cell in cells {
+                used.insert(cell.map_err(db_error)? as u64);
+            }
+            used
+        };
+        let free: Vec<u64> = (0..keys.cells()).filter(|c| !used.contains(c)).collect();
+        keys.scrub(&free)?;
+        Ok(Store {
+            inner: Mutex::new(Inner { db, keys, free }),
+            dir: dir.to_path_buf(),
+        })
     }
 
-    fn flush(&self) -> Result<()> {
-        guarded("flushing", || self.db.flush()).map(drop)
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the store half-changed: every change
+        // is one SQLite transaction, and cells are scrubbed at the next open.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Stores `value` under `key` and returns once it is on disk.
-    pub fn put(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?;
-        let tree = self.tree(tree)?;
-        guarded("writing", || tree.insert(key, value))?;
-        self.flush()
+    /// Stores a value under `(tree, name)`, sealed by `seal` with a fresh key that is
+    /// wrapped under `view_key`, and returns once it is on disk. The key of any value it
+    /// replaces is destroyed before this returns.
+    pub fn put(
+        &self,
+        view_key: &Key32,
+        tree: &str,
+        name: &[u8],
+        seal: impl FnOnce(&Key32) -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        crate::disk::ensure_room(&self.dir, crate::disk::TO_WRITE)?;
+        let mut inner = self.lock();
+        let cell = inner.take_free_cell()?;
+        let entry_key = crypto::random_key();
+        let stored = match inner.keys.store(cell, view_key, tree, name, &entry_key) {
+            Ok(()) => {
+                seal(&entry_key).and_then(|sealed| inner.commit_put(tree, name, cell, &sealed))
+            }
+            Err(e) => Err(e),
+        };
+        match stored {
+            Ok(replaced) => {
+                if let Some(old) = replaced {
+                    inner.keys.scrub(&[old])?;
+                    inner.free.push(old);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Best effort: the next open scrubs the cell anyway.
+                let _ = inner.keys.scrub(&[cell]);
+                inner.free.push(cell);
+                Err(e)
+            }
+        }
     }
 
-    pub fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let tree = self.tree(tree)?;
-        Ok(guarded("reading", || tree.get(key))?.map(|v| v.to_vec()))
-    }
-
-    /// Removes `key` and returns once the removal is on disk.
-    pub fn remove(&self, tree: &str, key: &[u8]) -> Result<()> {
-        crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?;
-        let tree = self.tree(tree)?;
-        guarded("removing", || tree.remove(key))?;
-        self.flush()
-    }
-
-    /// The names of every tree in the database.
-    pub fn tree_names(&self) -> Result<Vec<String>> {
-        Ok(self
+    pub fn get(&self, view_key: &Key32, tree: &str, name: &[u8]) -> Result<Option<Entry>> {
+        let inner = self.lock();
+        let row: Option<(i64, Vec<u8>)> = inner
             .db
-            .tree_names()
-            .into_iter()
-            .map(|name| String::from_utf8_lossy(&name).into_owned())
-            .collect())
+            .query_row(
+                "SELECT cell, value FROM entry WHERE tree = ?1 AND name = ?2",
+                params![tree, name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|(cell, value)| Entry {
+            key: inner.keys.load(cell as u64, view_key, tree, name),
+            value,
+        }))
     }
 
-    /// Every key in `tree`, in order.
-    pub fn keys(&self, tree: &str) -> Result<Vec<Vec<u8>>> {
-        let tree = self.tree(tree)?;
-        guarded("listing", || {
-            tree.iter().keys().map(|k| k.map(|k| k.to_vec())).collect()
-        })
+    /// Removes `(tree, name)`; once this returns, the value's key is destroyed on disk.
+    /// Returns whether there was such a value.
+    pub fn remove(&self, tree: &str, name: &[u8]) -> Result<bool> {
+        crate::disk::ensure_room(&self.dir, crate::disk::TO_WRITE)?;
+        let mut inner = self.lock();
+        let transaction = inner.db.transaction().map_err(db_error)?;
+        let cell: Option<i64> = transaction
+            .query_row(
+                "SELECT cell FROM entry WHERE tree = ?1 AND name = ?2",
+                params![tree, name],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(db_error)?;
+        let Some(cell) = cell else {
+            return Ok(false);
+        };
+        transaction
+            .execute(
+                "DELETE FROM entry WHERE tree = ?1 AND name = ?2",
+                params![tree, name],
+            )
+            .map_err(db_error)?;
+        transaction.commit().map_err(db_error)?;
+        inner.keys.scrub(&[cell as u64])?;
+        inner.free.push(cell as u64);
+        Ok(true)
     }
 
-    /// Every entry in `tree`, in key order.
-    pub fn entries(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let tree = self.tree(tree)?;
-        guarded("listing", || {
-            tree.iter()
-                .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())))
-                .collect()
-        })
+    /// Removes every value of `tree` at once, destroying their keys. Returns how many.
+    pub fn remove_tree(&self, tree: &str) -> Result<usize> {
+        let mut inner = self.lock();
+        let transaction = inner.db.transaction().map_err(db_error)?;
+        let cells = {
+            let mut statement = transaction
+                .prepare("SELECT cell FROM entry WHERE tree = ?1")
+                .map_err(db_error)?;
+            let rows = statement
+                .query_map(params![tree], |row| row.get::<_, i64>(0))
+                .map_err(db_error)?;
+            rows.map(|c| c.map(|c| c as u64))
+                .collect::<rusqlite::Result<Vec<u64>>>()
+                .map_err(db_error)?
+        };
+        transaction
+            .execute("DELETE FROM entry WHERE tree = ?1", params![tree])
+            .map_err(db_error)?;
+        transaction.commit().map_err(db_error)?;
+        inner.keys.scrub(&cells)?;
+        inner.free.extend(&cells);
+        Ok(cells.len())
+    }
+
+    /// The names in `tree`, in order.
+    pub fn names(&self, tree: &str) -> Result<Vec<Vec<u8>>> {
+        let inner = self.lock();
+        let mut statement = inner
+            .db
+            .prepare("SELECT name FROM entry WHERE tree = ?1 ORDER BY name")
+            .map_err(db_error)?;
+        let rows = statement
+            .query_map(params![tree], |row| row.get::<_, Vec<u8>>(0))
+            .map_err(db_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+    }
+
+    /// Every value in `tree` with its key, in name order.
+    pub fn entries(&self, view_key: &Key32, tree: &str) -> Result<Vec<(Vec<u8>, Entry)>> {
+        let inner = self.lock();
+        let mut statement = inner
+            .db
+            .prepare("SELECT name, cell, value FROM entry WHERE tree = ?1 ORDER BY name")
+            .map_err(db_error)?;
+        let rows = statement
+            .query_map(params![tree], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .map_err(db_error)?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let (name, cell, value) = row.map_err(db_error)?;
+            let key = inner.keys.load(cell as u64, view_key, tree, &name);
+            entries.push((name, Entry { key, value }));
+        }
+        Ok(entries)
+    }
+
+    /// Every tree that has at least one value.
+    pub fn trees(&self) -> Result<Vec<String>> {
+        let inner = self.lock();
+        let mut statement = inner
+            .db
+            .prepare("SELECT DISTINCT tree FROM entry ORDER BY tree")
+            .map_err(db_error)?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(db_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+    }
+
+    /// Keeps a value of posbon 0.1 that the view doing the migration could not read (it
+    /// belongs to another view), as it was, until its owner opens the vault.
+    pub fn put_legacy(&self, tree: &str, name: &[u8], value: &[u8]) -> Result<()> {
+        self.lock()
+            .db
+            .execute(
+                "INSERT OR REPLACE INTO legacy (tree, name, value) VALUES (?1, ?2, ?3)",
+                params![tree, name, value],
+            )
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    /// The kept 0.1 values of `tree`.
+    pub fn legacy_entries(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let inner = self.lock();
+        let mut statement = inner
+            .db
+            .prepare("SELECT name, value FROM legacy WHERE tree = ?1 ORDER BY name")
+            .map_err(db_error)?;
+        let rows = statement
+            .query_map(params![tree], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(db_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+    }
+
+    pub fn remove_legacy(&self, tree: &str, name: &[u8]) -> Result<()> {
+        self.lock()
+            .db
+            .execute(
+                "DELETE FROM legacy WHERE tree = ?1 AND name = ?2",
+                params![tree, name],
+            )
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    /// A note about the store itself (such as "migrated from"), never anything secret.
+    pub fn format_note(&self, key: &str) -> Result<Option<String>> {
+        self.lock()
+            .db
+            .query_row(
+                "SELECT value FROM format WHERE key = ?1",
+                params![key],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(db_error)
+    }
+
+    pub fn set_format_note(&self, key: &str, value: &str) -> Result<()> {
+        self.lock()
+            .db
+            .execute(
+                "INSERT OR REPLACE INTO format (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .map(drop)
+            .map_err(db_error)
+    }
+}
+
+impl Inner {
+    /// A random free cell (so a cell's position says nothing about when it was written),
+    /// growing the keyring when none is left.
+    fn take_free_cell(&mut self) -> Result<u64> {
+        if self.free.is_empty() {
+            let first = self.keys.cells();
+            self.keys.grow()?;
+            self.free.extend(first..self.keys.cells());
+        }
+        let bytes = crypto::random_array::<8>();
+        let pick = (u64::from_be_bytes(bytes) % self.free.len() as u64) as usize;
+        Ok(self.free.swap_remove(pick))
+    }
+
+    /// Commits the row, returning the cell of the value it replaced.
+    fn commit_put(
+        &mut self,
+        tree: &str,
+        name: &[u8],
+        cell: u64,
+        sealed: &[u8],
+    ) -> Result<Option<u64>> {
+        let transaction = self.db.transaction().map_err(db_error)?;
+        let old: Option<i64> = transaction
+            .query_row(
+                "SELECT cell FROM entry WHERE tree = ?1 AND name = ?2",
+                params![tree, name],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(db_error)?;
+        transaction
+            .execute(
+                "INSERT OR REPLACE INTO entry (tree, name, cell, value) VALUES (?1, ?2, ?3, ?4)",
+                params![tree, name, cell as i64, sealed],
+            )
+            .map_err(db_error)?;
+        transaction.commit().map_err(db_error)?;
+        Ok(old.map(|c| c as u64))
     }
 }
