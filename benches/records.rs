@@ -1,6 +1,8 @@
 //! Record operations at scale, through the library: adding 10,000 records (each flushed to
-//! disk), listing and searching them after unlock, and the unlock itself (Argon2id at the
-//! interactive cost). Run with `cargo bench --bench records`; prints a Markdown table.
+//! disk), listing and searching them after unlock, opening the vault that holds them, editing
+//! and deleting (each deletion destroys the record's key on disk), and the unlock itself
+//! (Argon2id at the interactive cost). Run with `cargo bench --bench records`, on tmpfs for
+//! the data paths (`TMPDIR=/dev/shm`); prints a Markdown table.
 
 use std::time::{Duration, Instant};
 
@@ -60,6 +62,39 @@ fn main() {
             })
             .collect(),
     );
+    let ids: Vec<_> = vault
+        .records()
+        .expect("list")
+        .records
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let edits = 1000;
+    let started = Instant::now();
+    for id in ids.iter().take(edits) {
+        let mut record = vault.get(id).expect("get");
+        record.title.push_str(" (edited)");
+        vault.put(id, &record).expect("put");
+    }
+    let edit_total = started.elapsed();
+    drop(vault);
+
+    let reopen = median(
+        (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                drop(Vault::open(&dir, Unlock::Passphrase(&passphrase)).expect("open"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+    let vault = Vault::open(&dir, Unlock::Passphrase(&passphrase)).expect("open");
+    let deletions = 1000;
+    let started = Instant::now();
+    for id in ids.iter().rev().take(deletions) {
+        vault.remove(id).expect("remove");
+    }
+    let remove_total = started.elapsed();
     drop(vault);
 
     let slow_dir = temp.path().join("interactive");
@@ -88,6 +123,20 @@ fn main() {
     println!(
         "| search {RECORDS} records after unlock (median of 7) | {} | < 100 ms |",
         ms(search)
+    );
+    println!(
+        "| edit {edits} records, each flushed (old version's key destroyed) | {} total, {:.2} ms each | - |",
+        ms(edit_total),
+        edit_total.as_secs_f64() * 1000.0 / edits as f64
+    );
+    println!(
+        "| delete {deletions} records, each flushed (key destroyed) | {} total, {:.2} ms each | - |",
+        ms(remove_total),
+        remove_total.as_secs_f64() * 1000.0 / deletions as f64
+    );
+    println!(
+        "| open the vault holding {RECORDS} records, fast KDF (median of 7) | {} | - |",
+        ms(reopen)
     );
     println!(
         "| unlock, Argon2id {} MiB x {} passes (median of 3) | {} | about 1 s |",

@@ -14,7 +14,10 @@
 //!   - `vault::record`: records (sources, drafts, case notes) and their sealed form.
 //!   - `vault::slots` / `vault::meta`: slot changes that are safe to interrupt; sealed
 //!     per-view metadata and settings.
-//!   - `vault::store`: every `sled` call, flushed before a write is reported done.
+//!   - `vault::store`: every SQLite call, committed before a write is reported done.
+//!   - `vault::keyring`: one key per stored value, in cells overwritten in place, so that a
+//!     deleted value can no longer be decrypted by anyone.
+//!   - `vault::migrate`: moves a posbon 0.1 (sled) vault into the store at its first unlock.
 //!   - `vault::blob`: attachments streamed in 64 KiB AES-256-GCM STREAM chunks.
 //!   - `vault::capture`: write-only adds (and duress events) sealed with `age` to the vault.
 //!   - `vault::backup`: whole-vault backups as `age` files.

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! keyslots   the vault key wrapped by 8 equal-looking slots (see `keyslots`)
-//! db/        sled database: sealed records and sealed metadata under random ids
+//! vault.db   SQLite database: sealed records and sealed metadata under random or keyed names
+//! keys       one key cell per sealed value, overwritten in place on deletion (see `keyring`)
 //! blobs/     encrypted attachment files (see `blob`)
 //! inbox/     write-only captures, age-encrypted to the vault's capture recipient
 //! lock       held while a process has the vault open
