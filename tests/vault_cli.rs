@@ -751,7 +751,6 @@ fn corrupted_or_truncated_database_gives_a_clear_error_not_a_crash() {
         }
         let mut damaged_any = false;
         for (path, bytes) in v.files() {
-            let name = path.to_string_lossy();
             let file = path.file_name().unwrap().to_string_lossy();
             if !(file.starts_with("vault.db") || file == "keys") || bytes.len() < 64 {
                 continue;

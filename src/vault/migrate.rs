@@ -73,9 +73,8 @@ fn open_sled(legacy: &Path) -> Result<sled::Db> {
             sled::Config::new().path(legacy).flush_every_ms(None).open()
         }))
     };
-    match open() {
-        Ok(Ok(db)) => return Ok(db),
-        Ok(Err(_)) | Err(_) => {}
+    if let Ok(Ok(db)) = open() {
+        return Ok(db);
     }
     let entries = fs::read_dir(legacy).map_err(|e| VaultError::io(legacy, e))?;
     for entry in entries.flatten() {
