@@ -188,9 +188,22 @@ fn a_deleted_source_cannot_be_decrypted_with_any_key_the_passphrases_yield() {
     assert!(decoy.status.success(), "{}", stderr(&decoy));
     v.ok(&["list"], ""); // the real view imports the duress event
 
-    // Positive control: from the raw files, with the passphrase, the examiner reads them.
+    // Positive control: from the raw files, with the passphrase, the examiner reads them,
+    // and the copies taken now open with what it has: the test can fail.
     let markers = [marker, "QX7-old-title-Farhod", "QX7-old-body-Dushanbe"];
-    let before = examine(&v, &s, &markers, &[]);
+    let old_source = snapshot(&v, &id, "old-source");
+    let old_draft = snapshot(&v, &edited, "old-draft");
+    let old = std::fs::read(&old_source).unwrap();
+    assert!(old.len() >= 540, "{}", old.len());
+    let before = examine(
+        &v,
+        &s,
+        &markers,
+        &[
+            ("--old", old_source.as_os_str()),
+            ("--old", old_draft.as_os_str()),
+        ],
+    );
     assert_every_secret_opens(&before);
     let source = record(&before, &id).expect("the examiner reads the source");
     assert!(source.to_string().contains(marker), "{source}");
@@ -200,27 +213,13 @@ fn a_deleted_source_cannot_be_decrypted_with_any_key_the_passphrases_yield() {
             .any(|f| f["where"].as_str().unwrap().starts_with("row ")),
         "{before:#}"
     );
-    let old_source = snapshot(&v, &id, "old-source");
-    let old_draft = snapshot(&v, &edited, "old-draft");
-    let old = std::fs::read(&old_source).unwrap();
-    assert!(old.len() >= 540, "{}", old.len());
-    // The snapshot opens with what the examiner has now: the test can fail.
-    let control = examine(
-        &v,
-        &s,
-        &markers,
-        &[
-            ("--old", old_source.as_os_str()),
-            ("--old", old_draft.as_os_str()),
-        ],
-    );
     assert!(
-        control["old"]
+        before["old"]
             .as_array()
             .unwrap()
             .iter()
             .all(|o| !o["opened"].as_array().unwrap().is_empty()),
-        "{control:#}"
+        "{before:#}"
     );
 
     // `rm` and `edit` return: nothing of the old versions comes back.
@@ -565,5 +564,21 @@ fn a_vault_with_a_duress_passphrase_has_the_same_shape_as_one_without() {
     let m = rows_of(&sa, "m");
     if m.windows(2).any(|w| w[0] != w[1]) {
         eprintln!("FINDING: in A the metadata trees have {m:?} rows");
+    }
+    // C once the decoy holds a record (as a believable decoy must): the docs say a records
+    // tree appears with its first record, so this is reported, not asserted.
+    let duress = c.secret_file("duress", "umbrella sideways pelican");
+    let out = c.run_with_pass(&duress, &["add", "draft", "--title", "Recipes"], "plov");
+    assert!(out.status.success(), "{}", stderr(&out));
+    c.ok(&["list"], "");
+    let sd = shape(&c);
+    if tree_kinds(&sa) != tree_kinds(&sd) || rows_of(&sa, "m") != rows_of(&sd, "m") {
+        eprintln!(
+            "FINDING: a decoy with a record shows: trees {:?} vs A {:?}; metadata rows {:?} vs A {:?}",
+            tree_kinds(&sd),
+            tree_kinds(&sa),
+            rows_of(&sd, "m"),
+            rows_of(&sa, "m")
+        );
     }
 }
