@@ -56,7 +56,7 @@ pub(super) fn meta_aad(label: &str) -> Vec<u8> {
 
 /// The database name of a label: keyed by the view's key, so that a raw copy of the vault
 /// does not say which settings exist (a plain `decoy-key` or `setting/watchers` would).
-pub(super) fn meta_name(key: &Key32, label: &str) -> [u8; 16] {
+pub(crate) fn meta_name(key: &Key32, label: &str) -> [u8; 16] {
     let mut name = [0u8; 16];
     crypto::hkdf_into(
         key.expose(),

@@ -52,6 +52,7 @@ pub(super) fn open_store(dir: &Path, key: &Key32, mode: Mode) -> Result<Store> {
     super::remove_store_files(dir)?;
     let store = Store::create(dir)?;
     copy_from_sled(&legacy, &store, dir, key, mode)?;
+    give_all_views_their_shape(&store, dir, key, mode)?;
     store.set_format_note(MIGRATED_NOTE, "posbon 0.1 (sled)")?;
     super::sync_dir(dir)?;
     remove_legacy(&legacy)?;
@@ -197,6 +198,20 @@ fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32, mode: M
             in_store.min(copied) + kept_in_store.min(kept),
             copied + kept
         )));
+    }
+    Ok(())
+}
+
+/// Gives the migrated views the entries a vault made by `init` has.
+fn give_all_views_their_shape(store: &Store, dir: &Path, key: &Key32, mode: Mode) -> Result<()> {
+    let own = Space::for_key(dir, key);
+    super::give_uniform_shape(store, &own, key)?;
+    if mode == Mode::Real
+        && let Some(bytes) = get_meta(store, &own, key, "decoy-key")?
+    {
+        let decoy_key = Key32::from_slice(bytes.expose())
+            .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
+        super::give_uniform_shape(store, &Space::for_key(dir, &decoy_key), &decoy_key)?;
     }
     Ok(())
 }

@@ -263,8 +263,36 @@ fn init_decoy(store: &Store, dir: &Path, real_space: &Space, real_key: &Key32) -
         "decoy-key",
         crypto::random_key().expose(),
     )?;
+    give_uniform_shape(store, &decoy_space, &decoy_key)?;
     create_private_dir(&decoy_space.blobs)?;
     put_meta(store, real_space, real_key, "decoy-key", decoy_key.expose())
+}
+
+/// The name of a view's placeholder record: keyed, so it looks like any record id.
+fn placeholder_name(key: &Key32) -> [u8; 16] {
+    meta::meta_name(key, "records-placeholder")
+}
+
+/// Gives a view the entries every view has from the start, whatever is later used: an
+/// event log and a placeholder in its records tree. Without them, the first duress use (which
+/// writes the real view's event log) or the decoy's first record would show in a raw copy
+/// as a new row or a new tree. Does nothing where they exist.
+fn give_uniform_shape(store: &Store, space: &Space, key: &Key32) -> Result<()> {
+    if get_meta(store, space, key, "events")?.is_none() {
+        put_meta_json(store, space, key, "events", &Vec::<Event>::new())?;
+    }
+    let placeholder = placeholder_name(key);
+    if store.get(key, &space.records, &placeholder)?.is_none() {
+        store.put(key, &space.records, &placeholder, |entry_key| {
+            let padded = crypto::pad(&[], record::MIN_SEALED_PLAINTEXT);
+            Ok(crypto::seal(
+                entry_key,
+                b"posbon/v2/placeholder",
+                padded.expose(),
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// Removes the database files of an interrupted creation or migration.
@@ -370,6 +398,7 @@ impl Vault {
             used: vec![(slot, SlotKind::Passphrase)],
         };
         put_meta_json(&store, &space, &vault_key, "slots", &table)?;
+        give_uniform_shape(&store, &space, &vault_key)?;
         create_private_dir(&space.blobs)?;
         // Every vault has its decoy from the start, so that setting a duress passphrase
         // later changes nothing a raw copy of the vault can show.
@@ -499,7 +528,11 @@ impl Vault {
             )));
         }
         let mut found = None;
+        let placeholder = placeholder_name(&self.key);
         for key in self.store.names(&self.space.records)? {
+            if key == placeholder {
+                continue;
+            }
             if hex::encode(&key).starts_with(&prefix) {
                 if found.is_some() {
                     return Err(VaultError::AmbiguousId(prefix));
@@ -517,7 +550,11 @@ impl Vault {
     pub fn records(&self) -> Result<Listing> {
         let mut good = Vec::new();
         let mut damaged = Vec::new();
+        let placeholder = placeholder_name(&self.key);
         for (key, entry) in self.store.entries(&self.key, &self.space.records)? {
+            if key == placeholder {
+                continue;
+            }
             let Ok(raw) = <[u8; 16]>::try_from(key.as_slice()) else {
                 damaged.push(VaultError::Damaged(format!(
                     "an entry with a malformed id ({} bytes)",

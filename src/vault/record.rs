@@ -15,7 +15,7 @@ use crate::secret::{Key32, SecretBytes};
 use super::error::{Result, VaultError};
 
 /// Sealed records are padded to at least this many bytes, so short notes all look alike.
-const MIN_SEALED_PLAINTEXT: usize = 512;
+pub(crate) const MIN_SEALED_PLAINTEXT: usize = 512;
 
 /// The kind of a record. Stored inside the ciphertext, so the number of sources is not visible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
