@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto;
+use crate::fsprotect;
 use crate::secret::{Key32, Passphrase};
 
 pub use error::{Result, VaultError};
@@ -267,6 +268,7 @@ impl Vault {
                 )));
             }
         }
+        fsprotect::prepare_private_dir(dir); // cow-fs: chattr +C before any file is made in it
         let _lock = take_lock(dir)?;
         // Leftovers of an interrupted creation hold nothing readable (no key slots were
         // written): start clean.
@@ -357,6 +359,7 @@ impl Vault {
                     .into(),
             );
         }
+        vault.notices.extend(keyslots::after_unlock(dir)); // cow-fs: v1 -> v2, CoW warning
         match mode {
             Mode::Duress => {
                 // The silent hook: a sealed event only the real vault can read. The watcher's
