@@ -307,6 +307,7 @@ impl Vault {
         let _ = fs::remove_file(&temp);
         slots.write_new(&temp)?;
         fs::rename(&temp, dir.join(KEYSLOTS_FILE)).map_err(|e| VaultError::io(dir, e))?;
+        fsprotect::flatten_tree(dir).map_err(|e| VaultError::io(dir, e))?; // cow-fs
         sync_dir(dir)
     }
 
@@ -476,7 +477,7 @@ impl Vault {
         self.store.remove(&self.space.records, &id.0)?;
         if let Ok(record) = record {
             for attachment in &record.attachments {
-                let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &attachment.blob));
+                let _ = blob::remove_blob(&self.space.blobs, &attachment.blob); // cow-fs: shred
             }
         }
         Ok(())
@@ -505,7 +506,7 @@ impl Vault {
         });
         record.updated = now();
         if let Err(e) = self.put(id, &record) {
-            let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &written.blob_id));
+            let _ = blob::remove_blob(&self.space.blobs, &written.blob_id); // cow-fs: shred
             return Err(e);
         }
         Ok(written.size)
@@ -566,7 +567,7 @@ impl Vault {
         let removed = record.attachments.remove(position);
         record.updated = now();
         self.put(id, &record)?;
-        let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &removed.blob));
+        let _ = blob::remove_blob(&self.space.blobs, &removed.blob); // cow-fs: shred
         Ok(())
     }
 
@@ -604,10 +605,11 @@ impl Vault {
                 let blob_named = stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit());
                 let regular = entry.file_type().is_ok_and(|t| t.is_file());
                 let orphan = name.ends_with(".tmp") || !referenced.contains(&name);
-                if blob_named && regular && orphan && fs::remove_file(entry.path()).is_ok() {
+                if blob_named && regular && orphan && fsprotect::shred(&entry.path()).is_ok() {
                     report.orphans_removed += 1;
                 }
             }
+            let _ = fsprotect::flatten_times(&self.space.blobs); // cow-fs: listing set its atime
         }
         Ok(report)
     }
