@@ -57,6 +57,9 @@ pub const V1_FILE_LEN: usize = SLOTS_END + CHECKSUM_LEN;
 /// Length of a version 2 file: twice a 4 KiB page, so never stored inline by btrfs (which
 /// inlines only files smaller than a page, and by default up to 2048 bytes).
 pub const FILE_LEN: usize = 8192;
+// Larger than a page even on 4 KiB-page machines with room to spare; a smaller file could be
+// stored inline again.
+const _: () = assert!(FILE_LEN >= 2 * 4096 && FILE_LEN > V1_FILE_LEN);
 
 /// What a slot unlocks, stored inside the slot's ciphertext.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -520,7 +523,6 @@ mod tests {
         let slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
         assert_eq!(slots.version(), 2);
         assert_eq!(slots.bytes.len(), FILE_LEN);
-        assert!(FILE_LEN >= 2 * 4096);
         // Random padding (so compression cannot shrink the file back to an inline size).
         let other = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
         let padding = SLOTS_END..FILE_LEN - CHECKSUM_LEN;
