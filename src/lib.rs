@@ -8,6 +8,7 @@
 //! - [`crypto`]: the shared primitives over `ring`: OS randomness, one AEAD seal/open, HKDF,
 //!   Padmé length padding. No file formats.
 //! - [`disk`]: free-space checks before the databases are opened or written.
+//! - [`fsprotect`]: copy-on-write detection and `chattr +C`, shredding, and constant file times.
 //! - [`vault`]: the local encrypted store on the journalist's laptop.
 //!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,
 //!     recovery key, duress passphrase); overwritten in place so `panic` is a crypto-erase.
@@ -37,6 +38,7 @@ pub mod alert;
 pub mod cli;
 pub mod crypto;
 pub mod disk;
+pub mod fsprotect;
 pub mod release;
 pub mod secret;
 pub mod vault;

@@ -245,6 +245,9 @@ fn create(ctx: &Session, passphrase: &Passphrase, insecure_fast_kdf: bool) -> Re
     Vault::create(&ctx.dir, passphrase, kdf)
         .with_context(|| format!("cannot create a vault at {}", ctx.dir.display()))?;
     eprintln!("created a vault at {}", ctx.dir.display());
+    if let Some(warning) = vault::keyslots::erasure_warning(&ctx.dir) {
+        eprintln!("posbon: {warning}");
+    }
     Ok(())
 }
 

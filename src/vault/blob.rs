@@ -7,6 +7,10 @@
 //! or the stream cut short without detection. Chunks are sealed on every core in batches.
 //! The file is padded (Padmé) with keyed pseudo-random bytes, so its size shows only a
 //! rounded size of the attachment. Layout in `docs/format.md`.
+//!
+//! Blob files and their directories carry the constant time of [`fsprotect::FLAT_TIME`], so
+//! they do not tell when an attachment was added, and removed blobs are overwritten first
+//! ([`remove_blob`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::crypto::{self, TAG_LEN};
+use crate::fsprotect;
 use crate::secret::Key32;
 
 pub const CHUNK_LEN: usize = 64 * 1024;
@@ -168,6 +173,7 @@ pub fn write_blob(dir: &Path, input: &mut dyn Read) -> io::Result<WrittenBlob> {
             }
         }
         write_padding(&mut file, &cipher, &aad, ciphertext_len(size))?;
+        fsprotect::flatten_file_times(&file)?;
         file.sync_all()?;
         Ok(size)
     })();
@@ -175,11 +181,16 @@ pub fn write_blob(dir: &Path, input: &mut dyn Read) -> io::Result<WrittenBlob> {
     let size = match result {
         Ok(size) => size,
         Err(e) => {
-            let _ = fs::remove_file(&temp_path);
+            let _ = fsprotect::shred(&temp_path);
             return Err(e);
         }
     };
     fs::rename(&temp_path, dir.join(&blob_id))?;
+    // The rename changed the directory's times; its parent's too when `dir` was just made.
+    fsprotect::flatten_times(dir)?;
+    if let Some(parent) = dir.parent() {
+        fsprotect::flatten_times(parent)?;
+    }
     File::open(dir)?.sync_all()?;
     Ok(WrittenBlob { blob_id, key, size })
 }
@@ -223,6 +234,13 @@ pub fn blob_path(dir: &Path, blob_id: &str) -> PathBuf {
     dir.join(blob_id)
 }
 
+/// Removes a blob that no record needs any more, overwriting it with random bytes first
+/// (see [`fsprotect::shred`] for what that can and cannot promise). Its key, in an older
+/// version of the sealed record, may survive in the database; the ciphertext it opened does not.
+pub fn remove_blob(dir: &Path, blob_id: &str) -> io::Result<()> {
+    fsprotect::shred(&blob_path(dir, blob_id))
+}
+
 /// Decrypts a blob of `size` plaintext bytes into `output`, checking every chunk before any
 /// of its bytes are written out.
 pub fn read_blob(
@@ -232,7 +250,9 @@ pub fn read_blob(
     size: u64,
     output: &mut dyn Write,
 ) -> Result<(), BlobError> {
-    let mut file = match File::open(blob_path(dir, blob_id)) {
+    let path = blob_path(dir, blob_id);
+    // Without touching the access time: reading an attachment leaves no date behind.
+    let mut file = match fsprotect::open_quietly(&path, OpenOptions::new().read(true), 0) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(BlobError::Missing),
         Err(e) => return Err(e.into()),
@@ -330,6 +350,31 @@ mod tests {
         ] {
             round_trip(len);
         }
+    }
+
+    #[test]
+    fn blob_files_carry_the_constant_time_and_removal_shreds_them() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = dir.path().join("space");
+        let w = write_blob(&blobs, &mut &[1u8; 5000][..]).unwrap();
+        let path = blob_path(&blobs, &w.blob_id);
+        for p in [&path, &blobs, &dir.path().to_path_buf()] {
+            assert_eq!(fs::metadata(p).unwrap().mtime(), fsprotect::FLAT_TIME);
+        }
+        verify_blob(&blobs, &w.blob_id, &w.key, w.size).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().atime(), fsprotect::FLAT_TIME);
+
+        let witness = dir.path().join("witness");
+        fs::hard_link(&path, &witness).unwrap();
+        let before = fs::read(&witness).unwrap();
+        remove_blob(&blobs, &w.blob_id).unwrap();
+        assert!(matches!(
+            verify_blob(&blobs, &w.blob_id, &w.key, w.size),
+            Err(BlobError::Missing)
+        ));
+        assert_ne!(fs::read(&witness).unwrap(), before);
+        assert_eq!(fs::metadata(&blobs).unwrap().mtime(), fsprotect::FLAT_TIME);
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!
 //! Inbox file plaintext: one JSON header line, the payload, then zero padding (Padmé), so the
 //! file's size shows only a rounded size of what was captured.
+//!
+//! Inbox files and the inbox carry the constant time of [`fsprotect::FLAT_TIME`], so they do
+//! not tell when something was captured or when the duress passphrase was used, and imported
+//! files are overwritten before they are removed ([`fsprotect::shred`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -18,6 +22,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto;
+use crate::fsprotect;
 
 use super::error::{Result, VaultError};
 use super::keyslots::KeySlots;
@@ -99,15 +104,19 @@ fn write_capture(
             &mut writer,
         )?;
         let file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+        fsprotect::flatten_file_times(&file)?;
         file.sync_all()
     })();
     if let Err(e) = result {
-        let _ = fs::remove_file(&temp);
+        let _ = fsprotect::shred(&temp);
         return Err(VaultError::io(&temp, e));
     }
     let final_path = inbox.join(format!("{id}.age"));
     fs::rename(&temp, &final_path).map_err(|e| VaultError::io(&final_path, e))?;
-    File::open(&inbox)
+    // The rename set the inbox's times (and the vault directory's, had the inbox been missing).
+    fsprotect::flatten_times(&inbox)
+        .and_then(|()| fsprotect::flatten_times(dir))
+        .and_then(|()| File::open(&inbox))
         .and_then(|d| d.sync_all())
         .map_err(|e| VaultError::io(&inbox, e))?;
     Ok(id)
@@ -206,7 +215,7 @@ pub(crate) fn import_all(
         let id = vault.capture_record_id(&capture_id);
         match import_one(vault, identity, &path, id) {
             Ok(imported) => {
-                fs::remove_file(&path).map_err(|e| VaultError::io(&path, e))?;
+                fsprotect::shred(&path).map_err(|e| VaultError::io(&path, e))?;
                 report.removed_any = true;
                 report.imported += usize::from(imported == Imported::Record);
             }
@@ -216,6 +225,8 @@ pub(crate) fn import_all(
             )),
         }
     }
+    // Listing the inbox set its access time: the moment of this unlock.
+    fsprotect::flatten_times(&inbox).map_err(|e| VaultError::io(&inbox, e))?;
     if report.removed_any {
         File::open(&inbox)
             .and_then(|d| d.sync_all())
@@ -231,7 +242,8 @@ fn import_one(
     id: RecordId,
 ) -> Result<Imported> {
     let unreadable = |why: String| VaultError::Damaged(why);
-    let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
+    let file = fsprotect::open_quietly(path, OpenOptions::new().read(true), 0)
+        .map_err(|e| VaultError::io(path, e))?;
     let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
         .map_err(|e| unreadable(format!("not an age file ({e})")))?;
     let reader = decryptor

@@ -1,13 +1,13 @@
 //! The key-slot file: the vault key, wrapped by a fixed number of equal-looking slots.
 //!
-//! The file is small, fixed-size, and overwritten in place (never replaced by rename), so that
+//! The file is fixed-size and overwritten in place (never replaced by rename), so that
 //! destroying a slot really overwrites the bytes that held it: that is what makes `panic` a
 //! crypto-erase. Layout (all integers big-endian; see `docs/format.md`):
 //!
 //! ```text
 //! offset size
 //!      0    8  magic "POSBONVK"
-//!      8    2  format version (1)
+//!      8    2  format version (2; version 1 files are still read)
 //!     10    1  KDF algorithm (1 = Argon2id v1.3)
 //!     11    1  reserved, zero
 //!     12    4  KDF memory cost, KiB
@@ -16,8 +16,15 @@
 //!     24   32  KDF salt, random
 //!     56   62  the vault's capture recipient, an `age1...` string (write-only adds)
 //!    118  608  8 slots of 76 bytes: nonce(12) || ChaCha20-Poly1305(kind || key || zeros)(48+16)
-//!    726   32  SHA-256 of bytes 0..726, to tell accidental damage from a wrong passphrase
+//!    726 7434  version 2 only: random padding
+//!  len-32   32  SHA-256 of everything before it, to tell accidental damage from a wrong passphrase
 //! ```
+//!
+//! Version 2 (8192 bytes) differs from version 1 (758 bytes) only by the padding. A file
+//! that small is stored inside btrfs's metadata, which is copy-on-write whatever the file's
+//! attributes say, so every rewrite left an old copy of the slots on the disk (issue 11); at
+//! 8 KiB the file has its own data blocks, overwritten in place under `chattr +C`. The padding
+//! is random so that transparent compression cannot shrink the file back to an inline size.
 //!
 //! Unused slots hold random bytes; without a key they cannot be told from used ones, so the
 //! file does not reveal whether a duress passphrase or a recovery key exists.
@@ -29,12 +36,13 @@ use std::path::Path;
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::crypto::{self, AuthFailed};
+use crate::fsprotect;
 use crate::secret::{Key32, Passphrase};
 
 use super::error::{Result, VaultError};
 
 pub const MAGIC: &[u8; 8] = b"POSBONVK";
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 pub const SLOT_COUNT: usize = 8;
 const SLOT_PLAINTEXT_LEN: usize = 48;
 pub const SLOT_LEN: usize = SLOT_PLAINTEXT_LEN + crypto::SEAL_OVERHEAD;
@@ -42,8 +50,16 @@ const RECIPIENT_LEN: usize = 62;
 const SALT_OFFSET: usize = 24;
 const RECIPIENT_OFFSET: usize = 56;
 const SLOTS_OFFSET: usize = RECIPIENT_OFFSET + RECIPIENT_LEN;
-const CHECKSUM_OFFSET: usize = SLOTS_OFFSET + SLOT_COUNT * SLOT_LEN;
-pub const FILE_LEN: usize = CHECKSUM_OFFSET + 32;
+const SLOTS_END: usize = SLOTS_OFFSET + SLOT_COUNT * SLOT_LEN;
+const CHECKSUM_LEN: usize = 32;
+/// Length of a version 1 file: the fields and the checksum, nothing else.
+pub const V1_FILE_LEN: usize = SLOTS_END + CHECKSUM_LEN;
+/// Length of a version 2 file: twice a 4 KiB page, so never stored inline by btrfs (which
+/// inlines only files smaller than a page, and by default up to 2048 bytes).
+pub const FILE_LEN: usize = 8192;
+// Larger than a page even on 4 KiB-page machines with room to spare; a smaller file could be
+// stored inline again.
+const _: () = assert!(FILE_LEN >= 2 * 4096 && FILE_LEN > V1_FILE_LEN);
 
 /// What a slot unlocks, stored inside the slot's ciphertext.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,7 +130,8 @@ impl KdfParams {
 
 /// The parsed key-slot file.
 pub struct KeySlots {
-    bytes: Box<[u8; FILE_LEN]>,
+    /// The whole file: `V1_FILE_LEN` or `FILE_LEN` bytes, the checksum in the last 32.
+    bytes: Vec<u8>,
     /// False when the checksum did not match: the slots are still tried (a torn write may
     /// have spared the one that matters), but a failure is then reported as damage.
     checksum_ok: bool,
@@ -131,13 +148,12 @@ pub struct LockedSlots {
 impl LockedSlots {
     /// Opens and locks the file (waiting for another holder, who keeps it only milliseconds).
     pub fn open(path: &Path) -> Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .map_err(|e| VaultError::io(path, e))?;
+        let mut file = fsprotect::open_quietly(
+            path,
+            OpenOptions::new().read(true).write(true),
+            libc::O_NOFOLLOW,
+        )
+        .map_err(|e| VaultError::io(path, e))?;
         file.lock().map_err(|e| VaultError::io(path, e))?;
         let mut data = Vec::with_capacity(FILE_LEN);
         file.read_to_end(&mut data)
@@ -150,15 +166,57 @@ impl LockedSlots {
         })
     }
 
-    /// Writes the slots back in place and waits until they are on disk.
+    /// Writes the slots back in place and waits until they are on disk. The file's times are
+    /// set to the constant first, so they do not tell when the slots last changed.
     pub fn write(&mut self) -> Result<()> {
         let path = &self.path;
         self.file
             .seek(SeekFrom::Start(0))
             .and_then(|_| self.file.write_all(&self.slots.bytes[..]))
+            .and_then(|_| fsprotect::flatten_file_times(&self.file))
             .and_then(|_| self.file.sync_all())
             .map_err(|e| VaultError::io(path, e))
     }
+}
+
+/// Rewrites a version 1 key-slot file as version 2, in place and under the lock, after an
+/// unlock. Done at the first unlock rather than at the next slot change, which may never
+/// come: every rewrite of a version 1 file on btrfs leaves another old copy of the slots.
+/// A file whose checksum failed is left alone, so that damage is not sealed in as valid.
+///
+/// Returns a notice for the journalist when the rewrite failed; the vault still opens, and
+/// the rewrite is tried again at the next unlock.
+pub fn upgrade_in_place(path: &Path) -> Option<String> {
+    let upgrade = || -> Result<()> {
+        let mut locked = LockedSlots::open(path)?;
+        if locked.slots.version() >= FORMAT_VERSION || !locked.slots.checksum_ok() {
+            return Ok(());
+        }
+        locked.slots.upgrade();
+        locked.write()
+    };
+    upgrade().err().map(|e| {
+        format!(
+            "the key-slot file could not be rewritten in the current format ({e}); posbon will try again at the next unlock"
+        )
+    })
+}
+
+/// What an unlock of the vault in `dir` does to its key-slot file, as notices for the
+/// journalist: a version 1 file is rewritten as version 2 ([`upgrade_in_place`]), and a
+/// vault on a filesystem that keeps old copies is warned about ([`erasure_warning`]).
+pub fn after_unlock(dir: &Path) -> Vec<String> {
+    let path = dir.join(super::KEYSLOTS_FILE);
+    upgrade_in_place(&path)
+        .into_iter()
+        .chain(erasure_warning(dir))
+        .collect()
+}
+
+/// The warning for the journalist when the vault in `dir` is on a filesystem where `panic`
+/// cannot promise to destroy the key slots (see [`fsprotect::erasure_warning`]).
+pub fn erasure_warning(dir: &Path) -> Option<String> {
+    fsprotect::erasure_warning(&dir.join(super::KEYSLOTS_FILE))
 }
 
 impl KeySlots {
@@ -169,7 +227,7 @@ impl KeySlots {
                 "capture recipient has an unexpected form".into(),
             ));
         }
-        let mut bytes = Box::new([0u8; FILE_LEN]);
+        let mut bytes = vec![0u8; FILE_LEN];
         bytes[..8].copy_from_slice(MAGIC);
         bytes[8..10].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
         bytes[10] = 1;
@@ -178,7 +236,8 @@ impl KeySlots {
         bytes[20..24].copy_from_slice(&kdf.lanes.to_be_bytes());
         crypto::fill_random(&mut bytes[SALT_OFFSET..SALT_OFFSET + 32]);
         bytes[RECIPIENT_OFFSET..SLOTS_OFFSET].copy_from_slice(capture_recipient.as_bytes());
-        crypto::fill_random(&mut bytes[SLOTS_OFFSET..CHECKSUM_OFFSET]);
+        // The slots and the padding after them: random.
+        crypto::fill_random(&mut bytes[SLOTS_OFFSET..FILE_LEN - CHECKSUM_LEN]);
         let mut slots = KeySlots {
             bytes,
             checksum_ok: true,
@@ -203,19 +262,20 @@ impl KeySlots {
                 supported: FORMAT_VERSION,
             });
         }
-        let bytes: [u8; FILE_LEN] = data.try_into().map_err(|_| {
-            VaultError::Damaged(format!(
-                "{} has {} bytes, expected {FILE_LEN} (truncated?)",
+        let expected_len = if version >= 2 { FILE_LEN } else { V1_FILE_LEN };
+        if data.len() != expected_len {
+            return Err(VaultError::Damaged(format!(
+                "{} has {} bytes, expected {expected_len} (truncated?)",
                 path.display(),
                 data.len()
-            ))
-        })?;
+            )));
+        }
         let mut slots = KeySlots {
-            bytes: Box::new(bytes),
+            bytes: data.to_vec(),
             checksum_ok: true,
         };
-        let expected = ring::digest::digest(&ring::digest::SHA256, &slots.bytes[..CHECKSUM_OFFSET]);
-        slots.checksum_ok = expected.as_ref() == &slots.bytes[CHECKSUM_OFFSET..];
+        let (body, sum) = slots.bytes.split_at(slots.checksum_offset());
+        slots.checksum_ok = ring::digest::digest(&ring::digest::SHA256, body).as_ref() == sum;
         if slots.bytes[10] != 1 {
             return Err(VaultError::Damaged("unknown KDF algorithm".into()));
         }
@@ -225,7 +285,7 @@ impl KeySlots {
 
     pub fn read(path: &Path) -> Result<Self> {
         let mut data = Vec::with_capacity(FILE_LEN);
-        File::open(path)
+        fsprotect::open_quietly(path, OpenOptions::new().read(true), 0)
             .and_then(|mut f| f.read_to_end(&mut data))
             .map_err(|e| VaultError::io(path, e))?;
         Self::parse(path, &data)
@@ -239,8 +299,32 @@ impl KeySlots {
             .open(path)
             .map_err(|e| VaultError::io(path, e))?;
         file.write_all(&self.bytes[..])
+            .and_then(|_| fsprotect::flatten_file_times(&file))
             .and_then(|_| file.sync_all())
             .map_err(|e| VaultError::io(path, e))
+    }
+
+    /// The format version the file was read or made with.
+    pub fn version(&self) -> u16 {
+        u16::from_be_bytes([self.bytes[8], self.bytes[9]])
+    }
+
+    /// Turns a version 1 file into version 2: the same fields and slots, then random padding.
+    fn upgrade(&mut self) {
+        if self.version() >= 2 {
+            return;
+        }
+        let mut bytes = vec![0u8; FILE_LEN];
+        bytes[..SLOTS_END].copy_from_slice(&self.bytes[..SLOTS_END]);
+        bytes[8..10].copy_from_slice(&2u16.to_be_bytes());
+        crypto::fill_random(&mut bytes[SLOTS_END..FILE_LEN - CHECKSUM_LEN]);
+        self.bytes = bytes;
+        self.update_checksum();
+    }
+
+    /// Where the checksum starts: the last 32 bytes, in both versions.
+    fn checksum_offset(&self) -> usize {
+        self.bytes.len() - CHECKSUM_LEN
     }
 
     /// Whether the checksum matched when the file was read.
@@ -257,8 +341,9 @@ impl KeySlots {
     }
 
     fn update_checksum(&mut self) {
-        let sum = ring::digest::digest(&ring::digest::SHA256, &self.bytes[..CHECKSUM_OFFSET]);
-        self.bytes[CHECKSUM_OFFSET..].copy_from_slice(sum.as_ref());
+        let at = self.checksum_offset();
+        let sum = ring::digest::digest(&ring::digest::SHA256, &self.bytes[..at]);
+        self.bytes[at..].copy_from_slice(sum.as_ref());
     }
 
     pub fn kdf(&self) -> KdfParams {
@@ -344,10 +429,11 @@ impl KeySlots {
         self.update_checksum();
     }
 
-    /// Overwrites the salt and every slot with random bytes (panic).
+    /// Overwrites the salt and every slot (and the padding) with random bytes (panic).
     pub fn erase_all(&mut self) {
         crypto::fill_random(&mut self.bytes[SALT_OFFSET..SALT_OFFSET + 32]);
-        crypto::fill_random(&mut self.bytes[SLOTS_OFFSET..CHECKSUM_OFFSET]);
+        let end = self.checksum_offset();
+        crypto::fill_random(&mut self.bytes[SLOTS_OFFSET..end]);
         self.update_checksum();
     }
 }
@@ -415,10 +501,82 @@ mod tests {
             Err(VaultError::Damaged(_))
         ));
         let mut newer = slots.bytes.to_vec();
-        newer[9] = 2;
+        newer[9] = 3;
         assert!(matches!(
             KeySlots::parse(Path::new("k"), &newer),
-            Err(VaultError::NewerFormat { found: 2, .. })
+            Err(VaultError::NewerFormat { found: 3, .. })
         ));
+    }
+
+    /// A version 1 file as posbon wrote it before version 2: the same fields and slots, the
+    /// checksum right after the slots.
+    fn as_version_1(slots: &KeySlots) -> Vec<u8> {
+        let mut v1 = slots.bytes[..SLOTS_END].to_vec();
+        v1[8..10].copy_from_slice(&1u16.to_be_bytes());
+        let sum = ring::digest::digest(&ring::digest::SHA256, &v1);
+        v1.extend_from_slice(sum.as_ref());
+        v1
+    }
+
+    #[test]
+    fn new_files_are_version_2_and_too_large_to_be_stored_inline() {
+        let slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        assert_eq!(slots.version(), 2);
+        assert_eq!(slots.bytes.len(), FILE_LEN);
+        // Random padding (so compression cannot shrink the file back to an inline size).
+        let other = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        let padding = SLOTS_END..FILE_LEN - CHECKSUM_LEN;
+        let same = slots.bytes[padding.clone()]
+            .iter()
+            .zip(&other.bytes[padding.clone()])
+            .filter(|(a, b)| a == b)
+            .count();
+        assert!(same < padding.len() / 50, "{same} equal padding bytes");
+    }
+
+    #[test]
+    fn version_1_files_still_open_and_upgrade_to_version_2_with_every_slot() {
+        let mut slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        let key = crypto::random_key();
+        let kek = slots.passphrase_kek(&Passphrase::new("p".into())).unwrap();
+        slots.set_slot(3, &kek, SlotKind::Passphrase, &key);
+        let v1 = as_version_1(&slots);
+        assert_eq!(v1.len(), V1_FILE_LEN);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyslots");
+        std::fs::write(&path, &v1).unwrap();
+        let read = KeySlots::read(&path).unwrap();
+        assert!(read.checksum_ok());
+        assert_eq!(read.version(), 1);
+        let (index, _, opened) = read.open_with(&kek).unwrap();
+        assert_eq!((index, opened.expose()), (3, key.expose()));
+
+        assert_eq!(upgrade_in_place(&path), None);
+        let upgraded = KeySlots::read(&path).unwrap();
+        assert!(upgraded.checksum_ok());
+        assert_eq!(upgraded.version(), 2);
+        assert_eq!(upgraded.bytes.len(), FILE_LEN);
+        assert_eq!(upgraded.salt(), read.salt());
+        assert_eq!(&upgraded.bytes[..8], MAGIC);
+        assert_eq!(&upgraded.bytes[10..SLOTS_END], &read.bytes[10..SLOTS_END]);
+        let (_, _, opened) = upgraded.open_with(&kek).unwrap();
+        assert_eq!(opened.expose(), key.expose());
+        // Upgrading again changes nothing.
+        let before = std::fs::read(&path).unwrap();
+        assert_eq!(upgrade_in_place(&path), None);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_damaged_version_1_file_is_not_upgraded() {
+        let slots = KeySlots::new(KdfParams::INSECURE_FAST, &recipient()).unwrap();
+        let mut v1 = as_version_1(&slots);
+        v1[300] ^= 1;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyslots");
+        std::fs::write(&path, &v1).unwrap();
+        assert_eq!(upgrade_in_place(&path), None);
+        assert_eq!(std::fs::read(&path).unwrap(), v1);
     }
 }

@@ -14,9 +14,7 @@
 //! passphrase keeps the real view's values as they were (table `legacy`) until the real
 //! passphrase opens it and converts them.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -250,7 +248,7 @@ fn remove_legacy(legacy: &Path) -> Result<()> {
             if kind.is_dir() {
                 stack.push(path);
             } else if kind.is_file() {
-                overwrite(&path)?;
+                crate::fsprotect::shred(&path).map_err(|e| VaultError::io(&path, e))?;
             }
         }
     }
@@ -259,23 +257,4 @@ fn remove_legacy(legacy: &Path) -> Result<()> {
         super::sync_dir(parent)?;
     }
     Ok(())
-}
-
-fn overwrite(path: &Path) -> Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| VaultError::io(path, e))?;
-    let len = file.metadata().map_err(|e| VaultError::io(path, e))?.len();
-    let mut left = len;
-    let mut block = vec![0u8; 64 * 1024];
-    while left > 0 {
-        let n = left.min(block.len() as u64) as usize;
-        crypto::fill_random(&mut block[..n]);
-        file.write_all(&block[..n])
-            .map_err(|e| VaultError::io(path, e))?;
-        left -= n as u64;
-    }
-    file.sync_all().map_err(|e| VaultError::io(path, e))
 }

@@ -40,6 +40,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto;
+use crate::fsprotect;
 use crate::secret::{Key32, Passphrase};
 
 pub use error::{Result, VaultError};
@@ -368,6 +369,7 @@ impl Vault {
                 )));
             }
         }
+        fsprotect::prepare_private_dir(dir);
         let _lock = take_lock(dir)?;
         // Leftovers of an interrupted creation hold nothing readable (no key slots were
         // written): start clean.
@@ -411,6 +413,7 @@ impl Vault {
         let _ = fs::remove_file(&temp);
         slots.write_new(&temp)?;
         fs::rename(&temp, dir.join(KEYSLOTS_FILE)).map_err(|e| VaultError::io(dir, e))?;
+        fsprotect::flatten_tree(dir).map_err(|e| VaultError::io(dir, e))?;
         sync_dir(dir)
     }
 
@@ -463,6 +466,7 @@ impl Vault {
                     .into(),
             );
         }
+        vault.notices.extend(keyslots::after_unlock(dir));
         match mode {
             Mode::Duress => {
                 // The silent hook: a sealed event only the real vault can read. The watcher's
@@ -589,7 +593,7 @@ impl Vault {
         self.store.remove(&self.space.records, &id.0)?;
         if let Ok(record) = record {
             for attachment in &record.attachments {
-                let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &attachment.blob));
+                let _ = blob::remove_blob(&self.space.blobs, &attachment.blob);
             }
         }
         Ok(())
@@ -618,7 +622,7 @@ impl Vault {
         });
         record.updated = now();
         if let Err(e) = self.put(id, &record) {
-            let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &written.blob_id));
+            let _ = blob::remove_blob(&self.space.blobs, &written.blob_id);
             return Err(e);
         }
         Ok(written.size)
@@ -679,7 +683,7 @@ impl Vault {
         let removed = record.attachments.remove(position);
         record.updated = now();
         self.put(id, &record)?;
-        let _ = fs::remove_file(blob::blob_path(&self.space.blobs, &removed.blob));
+        let _ = blob::remove_blob(&self.space.blobs, &removed.blob);
         Ok(())
     }
 
@@ -712,6 +716,14 @@ impl Vault {
         self.store.remove_tree(&space.records)?;
         self.store.remove_tree(&space.meta)?;
         if fs::symlink_metadata(&space.blobs).is_ok_and(|m| m.is_dir()) {
+            let entries =
+                fs::read_dir(&space.blobs).map_err(|e| VaultError::io(&space.blobs, e))?;
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_file()) {
+                    let path = entry.path();
+                    fsprotect::shred(&path).map_err(|e| VaultError::io(&path, e))?;
+                }
+            }
             fs::remove_dir_all(&space.blobs).map_err(|e| VaultError::io(&space.blobs, e))?;
         }
         Ok(())
@@ -788,10 +800,11 @@ impl Vault {
                 let blob_named = stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit());
                 let regular = entry.file_type().is_ok_and(|t| t.is_file());
                 let orphan = name.ends_with(".tmp") || !referenced.contains(&name);
-                if blob_named && regular && orphan && fs::remove_file(entry.path()).is_ok() {
+                if blob_named && regular && orphan && fsprotect::shred(&entry.path()).is_ok() {
                     report.orphans_removed += 1;
                 }
             }
+            let _ = fsprotect::flatten_times(&self.space.blobs);
         }
         Ok(report)
     }

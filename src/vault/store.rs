@@ -33,6 +33,8 @@ pub const KEYS_FILE: &str = "keys";
 /// Files SQLite keeps beside the database in WAL mode.
 pub const DB_SIDE_FILES: &[&str] = &["vault.db-wal", "vault.db-shm", "vault.db-journal"];
 
+const CLOSED: &str = "the database is closed";
+
 /// A stored value and the key it was sealed with. `key` is `None` when the value's cell does
 /// not open: the value was tampered with, or its key was destroyed.
 pub struct Entry {
@@ -41,7 +43,8 @@ pub struct Entry {
 }
 
 pub struct Store {
-    inner: Mutex<Inner>,
+    /// `None` only while the store is being dropped.
+    inner: Mutex<Option<Inner>>,
     dir: PathBuf,
 }
 
@@ -126,7 +129,7 @@ impl Store {
         let db = connect(&dir.join(DB_FILE), true)?;
         let free = (0..keys.cells()).collect();
         Ok(Store {
-            inner: Mutex::new(Inner { db, keys, free }),
+            inner: Mutex::new(Some(Inner { db, keys, free })),
             dir: dir.to_path_buf(),
         })
     }
@@ -156,17 +159,26 @@ impl Store {
         let free: Vec<u64> = (0..keys.cells()).filter(|c| !used.contains(c)).collect();
         keys.scrub(&free)?;
         Ok(Store {
-            inner: Mutex::new(Inner { db, keys, free }),
+            inner: Mutex::new(Some(Inner { db, keys, free })),
             dir: dir.to_path_buf(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Option<Inner>> {
         // A panic while holding the lock cannot leave the store half-changed: every change
         // is one SQLite transaction, and cells are scrubbed at the next open.
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sets the times of the store's files to the constant that says nothing (see
+    /// `fsprotect`), after a write changed them.
+    fn flatten_times(&self) {
+        for name in [DB_FILE, KEYS_FILE].iter().chain(DB_SIDE_FILES) {
+            let _ = crate::fsprotect::flatten_times(&self.dir.join(name));
+        }
+        let _ = crate::fsprotect::flatten_times(&self.dir);
     }
 
     /// Stores a value under `(tree, name)`, sealed by `seal` with a fresh key that is
@@ -180,7 +192,8 @@ impl Store {
         seal: impl FnOnce(&Key32) -> Result<Vec<u8>>,
     ) -> Result<()> {
         crate::disk::ensure_room(&self.dir, crate::disk::TO_WRITE)?;
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = guard.as_mut().ok_or(VaultError::Store(CLOSED.into()))?;
         let cell = inner.take_free_cell()?;
         let entry_key = crypto::random_key();
         let stored = match inner.keys.store(cell, view_key, tree, name, &entry_key) {
@@ -195,6 +208,8 @@ impl Store {
                     inner.keys.scrub(&[old])?;
                     inner.free.push(old);
                 }
+                drop(guard);
+                self.flatten_times();
                 Ok(())
             }
             Err(e) => {
@@ -207,7 +222,8 @@ impl Store {
     }
 
     pub fn get(&self, view_key: &Key32, tree: &str, name: &[u8]) -> Result<Option<Entry>> {
-        let inner = self.lock();
+        let guard = self.lock();
+        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
         let row: Option<(i64, Vec<u8>)> = inner
             .db
             .query_row(
@@ -227,7 +243,8 @@ impl Store {
     /// Returns whether there was such a value.
     pub fn remove(&self, tree: &str, name: &[u8]) -> Result<bool> {
         crate::disk::ensure_room(&self.dir, crate::disk::TO_WRITE)?;
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = guard.as_mut().ok_or(VaultError::Store(CLOSED.into()))?;
         let transaction = inner.db.transaction().map_err(db_error)?;
         let cell: Option<i64> = transaction
             .query_row(
@@ -249,12 +266,15 @@ impl Store {
         transaction.commit().map_err(db_error)?;
         inner.keys.scrub(&[cell as u64])?;
         inner.free.push(cell as u64);
+        drop(guard);
+        self.flatten_times();
         Ok(true)
     }
 
     /// Removes every value of `tree` at once, destroying their keys. Returns how many.
     pub fn remove_tree(&self, tree: &str) -> Result<usize> {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = guard.as_mut().ok_or(VaultError::Store(CLOSED.into()))?;
         let transaction = inner.db.transaction().map_err(db_error)?;
         let cells = {
             let mut statement = transaction
@@ -273,12 +293,15 @@ impl Store {
         transaction.commit().map_err(db_error)?;
         inner.keys.scrub(&cells)?;
         inner.free.extend(&cells);
+        drop(guard);
+        self.flatten_times();
         Ok(cells.len())
     }
 
     /// The names in `tree`, in order.
     pub fn names(&self, tree: &str) -> Result<Vec<Vec<u8>>> {
-        let inner = self.lock();
+        let guard = self.lock();
+        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
         let mut statement = inner
             .db
             .prepare("SELECT name FROM entry WHERE tree = ?1 ORDER BY name")
@@ -291,7 +314,8 @@ impl Store {
 
     /// Every value in `tree` with its key, in name order.
     pub fn entries(&self, view_key: &Key32, tree: &str) -> Result<Vec<(Vec<u8>, Entry)>> {
-        let inner = self.lock();
+        let guard = self.lock();
+        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
         let mut statement = inner
             .db
             .prepare("SELECT name, cell, value FROM entry WHERE tree = ?1 ORDER BY name")
@@ -316,7 +340,8 @@ impl Store {
 
     /// Every tree that has at least one value.
     pub fn trees(&self) -> Result<Vec<String>> {
-        let inner = self.lock();
+        let guard = self.lock();
+        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
         let mut statement = inner
             .db
             .prepare("SELECT DISTINCT tree FROM entry ORDER BY tree")
@@ -330,7 +355,10 @@ impl Store {
     /// Keeps a value of posbon 0.1 that the view doing the migration could not read (it
     /// belongs to another view), as it was, until its owner opens the vault.
     pub fn put_legacy(&self, tree: &str, name: &[u8], value: &[u8]) -> Result<()> {
-        self.lock()
+        let guard = self.lock();
+        guard
+            .as_ref()
+            .ok_or(VaultError::Store(CLOSED.into()))?
             .db
             .execute(
                 "INSERT OR REPLACE INTO legacy (tree, name, value) VALUES (?1, ?2, ?3)",
@@ -342,7 +370,8 @@ impl Store {
 
     /// The kept 0.1 values of `tree`.
     pub fn legacy_entries(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let inner = self.lock();
+        let guard = self.lock();
+        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
         let mut statement = inner
             .db
             .prepare("SELECT name, value FROM legacy WHERE tree = ?1 ORDER BY name")
@@ -354,7 +383,10 @@ impl Store {
     }
 
     pub fn remove_legacy(&self, tree: &str, name: &[u8]) -> Result<()> {
-        self.lock()
+        let guard = self.lock();
+        guard
+            .as_ref()
+            .ok_or(VaultError::Store(CLOSED.into()))?
             .db
             .execute(
                 "DELETE FROM legacy WHERE tree = ?1 AND name = ?2",
@@ -366,7 +398,10 @@ impl Store {
 
     /// A note about the store itself (such as "migrated from"), never anything secret.
     pub fn format_note(&self, key: &str) -> Result<Option<String>> {
-        self.lock()
+        let guard = self.lock();
+        guard
+            .as_ref()
+            .ok_or(VaultError::Store(CLOSED.into()))?
             .db
             .query_row(
                 "SELECT value FROM format WHERE key = ?1",
@@ -378,7 +413,10 @@ impl Store {
     }
 
     pub fn set_format_note(&self, key: &str, value: &str) -> Result<()> {
-        self.lock()
+        let guard = self.lock();
+        guard
+            .as_ref()
+            .ok_or(VaultError::Store(CLOSED.into()))?
             .db
             .execute(
                 "INSERT OR REPLACE INTO format (key, value) VALUES (?1, ?2)",
@@ -386,6 +424,20 @@ impl Store {
             )
             .map(drop)
             .map_err(db_error)
+    }
+}
+
+impl Drop for Store {
+    /// Closes the database first (SQLite checkpoints its log and removes it then), so that
+    /// the times flattened afterwards are the last ones the files get.
+    fn drop(&mut self) {
+        let inner = self
+            .inner
+            .get_mut()
+            .map(Option::take)
+            .unwrap_or_else(|poisoned| poisoned.into_inner().take());
+        drop(inner);
+        self.flatten_times();
     }
 }
 
