@@ -17,7 +17,7 @@ use super::passphrase::{self, Source};
 use super::{
     AddKind, AlertCommand, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand,
     EditArgs, RecoveryCommand, ReleaseCommand, UsageError, VaultCommand, WatchCommand, contacts,
-    demo, editor, output, release, watch,
+    demo, editor, fields, output, release, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -282,48 +282,91 @@ fn clean_tags(tags: &[String]) -> Vec<String> {
 }
 
 fn add(ctx: &Session, kind: AddKind) -> Result<()> {
-    let now = vault::now();
-    let (mut record, body_args, fields) = match kind {
+    let (kind, title, options, fields_file, body_args) = match kind {
         AddKind::Source {
             name,
             contact,
             trust,
             gave,
+            fields_file,
             body,
         } => (
-            Record::new(Kind::Source, name, now),
-            body,
+            Kind::Source,
+            name,
             vec![("contact", contact), ("trust", trust), ("gave", gave)],
+            fields_file,
+            body,
         ),
-        AddKind::Draft { title, body } => (Record::new(Kind::Draft, title, now), body, vec![]),
+        AddKind::Draft {
+            title,
+            fields_file,
+            body,
+        } => (Kind::Draft, title, vec![], fields_file, body),
         AddKind::Note {
             case,
             court,
             lawyer,
             dates,
+            fields_file,
             body,
         } => (
-            Record::new(Kind::Note, case, now),
-            body,
+            Kind::Note,
+            case,
             vec![("court", court), ("lawyer", lawyer), ("dates", dates)],
+            fields_file,
+            body,
         ),
     };
-    if record.title.trim().is_empty() {
-        return Err(UsageError(format!(
-            "the {} must not be empty",
-            record.kind.title_label()
-        ))
-        .into());
-    }
-    for (field, value) in fields {
-        if let Some(value) = value {
-            record.set_field(field, &value);
+    let body_on_stdin = !body_args.editor && body_args.body_file.is_none();
+    // The title and fields: from options (as scripts have always given them), from a file or
+    // stdin, or asked for after the unlock (so that a wrong passphrase costs no typing).
+    let given = match (title, fields_file) {
+        (Some(title), _) => {
+            let fields = options
+                .into_iter()
+                .filter_map(|(field, value)| value.map(|v| (field, Zeroizing::new(v))))
+                .collect();
+            Some(fields::RecordFields {
+                title: Some(Zeroizing::new(title)),
+                fields,
+                ..Default::default()
+            })
         }
-    }
-    record.tags = clean_tags(&body_args.tags);
-    // Unlock first, so that a wrong passphrase does not cost the journalist a typed body.
+        (None, Some(path)) => Some(fields::RecordFields::from_file(
+            kind,
+            &path,
+            true,
+            body_on_stdin,
+        )?),
+        (None, None) if fields::can_ask() => None,
+        (None, None) => bail!(UsageError(format!(
+            "{} needs its {label}: give it in --fields-file FILE (\"-\" for stdin: the fields, an \
+             empty line, then the body), or run in a terminal to be asked; --{label} works too, \
+             but other users can see it and your shell keeps it in its history",
+            fields::Schema::record(kind).what,
+            label = kind.title_label(),
+        ))),
+    };
     let (vault, _) = unlock(ctx)?;
-    record.body = read_body(&body_args, "")?.to_string();
+    let given = match given {
+        Some(given) => given,
+        None => fields::RecordFields::ask(kind)?,
+    };
+    let title = given.title.as_deref().map(String::as_str).unwrap_or("");
+    if title.trim().is_empty() {
+        return Err(UsageError(format!("the {} must not be empty", kind.title_label())).into());
+    }
+    let mut record = Record::new(kind, title.to_string(), vault::now());
+    for (field, value) in &given.fields {
+        record.set_field(field, value);
+    }
+    let mut tags = body_args.tags.clone();
+    tags.extend(given.tags.iter().flatten().cloned());
+    record.tags = clean_tags(&tags);
+    record.body = match &given.body {
+        Some(body) => body.to_string(),
+        None => read_body(&body_args, "")?.to_string(),
+    };
     let id = vault.add(&record)?;
     println!("{id}");
     Ok(())
@@ -501,6 +544,21 @@ fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
     let id = vault.resolve(&args.id)?;
     let mut record = vault.get(&id)?;
     let mut changed = false;
+    let mut stdin_body = None;
+    if let Some(path) = &args.fields_file {
+        let given = fields::RecordFields::from_file(record.kind, path, false, args.stdin_body)?;
+        if let Some(title) = &given.title {
+            record.title = title.to_string();
+        }
+        for (field, value) in &given.fields {
+            record.set_field(field, value);
+        }
+        if let Some(tags) = &given.tags {
+            record.tags = clean_tags(tags);
+        }
+        stdin_body = given.body;
+        changed = true;
+    }
     if let Some(title) = args.title {
         if title.trim().is_empty() {
             return Err(UsageError("the title must not be empty".into()).into());
@@ -537,14 +595,18 @@ fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
         body_file: args.body_file,
         editor: args.editor,
     };
-    if args.stdin_body || body_args.body_file.is_some() || body_args.editor {
+    if let Some(body) = stdin_body {
+        record.body = body.to_string();
+        changed = true;
+    } else if args.stdin_body || body_args.body_file.is_some() || body_args.editor {
         let initial = Zeroizing::new(record.body.clone());
         record.body = read_body(&body_args, &initial)?.to_string();
         changed = true;
     }
     if !changed {
         return Err(UsageError(
-            "nothing to change: give --title, --tag, --set, --stdin-body, --body-file or --editor"
+            "nothing to change: give --fields-file, --title, --tag, --set, --stdin-body, \
+             --body-file or --editor"
                 .into(),
         )
         .into());

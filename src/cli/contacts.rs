@@ -11,6 +11,7 @@ use crate::vault::Vault;
 use crate::watch::contacts::{Channel, Contact, Directory, Lang};
 use crate::watch::protocol::{TestPayload, ops};
 
+use super::fields::{self, Entry, FieldsError, Schema};
 use super::watch::{enrolled, fan_out};
 use super::{ContactAddArgs, ContactCommand, UsageError};
 
@@ -24,7 +25,23 @@ pub(super) fn directory(vault: &Vault) -> Result<Directory> {
 pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
     match command {
         ContactCommand::Add(args) => {
-            let contact = contact_from(*args)?;
+            let args = match (&args.name, &args.fields_file) {
+                (Some(_), _) => *args,
+                (None, Some(path)) => {
+                    let text = fields::read_source(path)?;
+                    let entries = fields::parse(&text, &Schema::contact(), 1)?;
+                    args_from(entries, true)?
+                }
+                (None, None) if fields::can_ask() => ask_contact()?,
+                (None, None) => bail!(UsageError(
+                    "a contact needs a name, language, tier and a way to reach them: give them in \
+                     --fields-file FILE (\"-\" for stdin), or run in a terminal to be asked; the \
+                     options work too, but other users can see them and your shell keeps them \
+                     in its history"
+                        .into()
+                )),
+            };
+            let contact = contact_from(args)?;
             let mut dir = directory(vault)?;
             let replaced = dir.find(&contact.name).is_some();
             dir.contacts
@@ -62,7 +79,7 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             }
             if dir.contacts.is_empty() {
                 eprintln!(
-                    "no contacts yet: add one with `posbon contact add NAME --lang ru --tier 1 --email ADDR`"
+                    "no contacts yet: add one with `posbon contact add`, which asks for each detail"
                 );
             }
             if !dir.instructions.is_empty() {
@@ -146,9 +163,9 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
     tiers.sort_unstable();
     tiers.dedup();
     let contact = Contact {
-        name: args.name.trim().to_string(),
-        role: args.role.trim().to_string(),
-        lang: Lang::parse(&args.lang)?,
+        name: args.name.unwrap_or_default().trim().to_string(),
+        role: args.role.unwrap_or_default().trim().to_string(),
+        lang: Lang::parse(args.lang.as_deref().unwrap_or_default())?,
         tiers,
         channels,
         tz: args.tz,
@@ -161,6 +178,136 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
     }
     .validate()?;
     Ok(contact)
+}
+
+/// A contact's options from `field: value` lines. `whole`: the lines must give the name,
+/// language and tier (a file does; at the terminal those were asked for one by one).
+fn args_from(entries: Vec<Entry>, whole: bool) -> Result<ContactAddArgs, FieldsError> {
+    let mut args = ContactAddArgs {
+        name: None,
+        lang: None,
+        tiers: vec![],
+        role: None,
+        tz: None,
+        email: vec![],
+        webhook: vec![],
+        telegram: vec![],
+        signal: vec![],
+        ntfy: vec![],
+        matrix: vec![],
+        age_recipients: vec![],
+        fields_file: None,
+    };
+    for entry in entries {
+        let value = entry.value.to_string();
+        match entry.field {
+            "name" => args.name = Some(value),
+            "lang" => args.lang = Some(value),
+            "role" => args.role = Some(value),
+            "tz" if value.is_empty() => {}
+            "tz" => args.tz = Some(value),
+            "tier" => args.tiers.extend(fields::tiers(&entry)?),
+            _ if value.is_empty() => {
+                return Err(FieldsError::Empty {
+                    line: entry.line,
+                    field: entry.field,
+                });
+            }
+            "email" => args.email.push(value),
+            "webhook" => args.webhook.push(value),
+            "telegram" => args.telegram.push(value),
+            "signal" => args.signal.push(value),
+            "ntfy" => args.ntfy.push(value),
+            "matrix" => args.matrix.push(value),
+            _ => args.age_recipients.push(value),
+        }
+    }
+    if whole {
+        let missing = |field| FieldsError::Missing {
+            field,
+            what: "a contact",
+        };
+        if args.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            return Err(missing("name"));
+        }
+        if args.lang.is_none() {
+            return Err(missing("lang"));
+        }
+        if args.tiers.is_empty() {
+            return Err(missing("tier"));
+        }
+    }
+    Ok(args)
+}
+
+/// Asks for a contact on the terminal, one question at a time; a wrong answer is asked again.
+fn ask_contact() -> Result<ContactAddArgs> {
+    let stopped = || anyhow::anyhow!("stopped before the contact was complete; nothing was saved");
+    eprintln!("The contact is asked for here, so that it stays out of your shell's history.");
+    let name = loop {
+        let typed = fields::ask("Name: ")?.ok_or_else(stopped)?;
+        if !typed.trim().is_empty() {
+            break typed.trim().to_string();
+        }
+    };
+    let lang = loop {
+        let typed = fields::ask("Language of their alerts (tg, ru, en): ")?.ok_or_else(stopped)?;
+        match Lang::parse(&typed) {
+            Ok(lang) => break lang.code().to_string(),
+            Err(e) => eprintln!("{e}"),
+        }
+    };
+    let tiers = loop {
+        let typed =
+            fields::ask("Tier (1 editor, 2 lawyers, ...; several with commas; 0 is yourself): ")?
+                .ok_or_else(stopped)?;
+        let entry = Entry {
+            field: "tier",
+            value: typed,
+            line: 1,
+        };
+        match fields::tiers(&entry) {
+            Ok(tiers) if !tiers.is_empty() => break tiers,
+            _ => eprintln!("a tier is a number from 0 to 9"),
+        }
+    };
+    let role =
+        fields::ask("Role (editor, lawyer, family, ...; Enter to skip): ")?.ok_or_else(stopped)?;
+    let tz = fields::ask("Time zone (like Asia/Dushanbe; Enter for your plan's): ")?
+        .ok_or_else(stopped)?;
+    let ways = Schema {
+        what: "a way to reach them",
+        single: vec![],
+        repeated: Schema::contact().repeated[1..].to_vec(),
+    };
+    eprintln!(
+        "How to reach them, and their keys for sealed material, one a line as KIND: VALUE \
+         ({}); an empty line ends:",
+        ways.repeated.join(", ")
+    );
+    let mut entries = Vec::new();
+    loop {
+        let Some(typed) = fields::ask("  ")? else {
+            break;
+        };
+        if typed.trim().is_empty() {
+            break;
+        }
+        match fields::parse(&typed, &ways, 1) {
+            Ok(parsed) => entries.extend(parsed),
+            Err(_) => eprintln!(
+                "not KIND: VALUE with KIND one of {}; type it again",
+                ways.repeated.join(", ")
+            ),
+        }
+    }
+    let mut args = args_from(entries, false)?;
+    args.name = Some(name);
+    args.lang = Some(lang);
+    args.tiers = tiers;
+    args.role = Some(role.to_string());
+    args.tz = Some(tz.trim().to_string()).filter(|tz| !tz.is_empty());
+    Ok(args)
 }
 
 /// Saves the directory in the vault first (nothing is lost if a watcher is down), then sends

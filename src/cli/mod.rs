@@ -10,6 +10,7 @@ mod contacts;
 mod demo;
 mod demo_story;
 mod editor;
+mod fields;
 mod output;
 mod passphrase;
 mod release;
@@ -283,40 +284,52 @@ pub(crate) enum ContactCommand {
 
 #[derive(Args)]
 pub(crate) struct ContactAddArgs {
-    pub name: String,
+    /// Their name. Without it, the contact is read from --fields-file, or asked for on the
+    /// terminal: options are seen by other users and kept in your shell's history
+    #[arg(requires_all = ["lang", "tiers"])]
+    pub name: Option<String>,
     /// The language their alerts are written in
-    #[arg(long, value_parser = ["tg", "ru", "en"])]
-    pub lang: String,
+    #[arg(long, value_parser = ["tg", "ru", "en"], requires = "name")]
+    pub lang: Option<String>,
     /// The tier they are in (repeatable): 1 editor, 2 lawyers and NANSMIT, ...; 0 is yourself
     /// (reminders only)
-    #[arg(long = "tier", required = true)]
+    #[arg(long = "tier", requires = "name")]
     pub tiers: Vec<u8>,
     /// Their role, shown to the others (editor, lawyer, NANSMIT duty officer, family)
-    #[arg(long, default_value = "")]
-    pub role: String,
+    #[arg(long, requires = "name")]
+    pub role: Option<String>,
     /// The time zone their alerts show times in [default: the plan's, or UTC]
-    #[arg(long)]
+    #[arg(long, requires = "name")]
     pub tz: Option<String>,
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", requires = "name")]
     pub email: Vec<String>,
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "name")]
     pub webhook: Vec<String>,
     /// A Telegram chat id or @channel (the watcher's bot must be able to write there)
-    #[arg(long, value_name = "CHAT", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "CHAT",
+        allow_hyphen_values = true,
+        requires = "name"
+    )]
     pub telegram: Vec<String>,
     /// A phone number like +992..., reached through the watcher's Signal gateway
-    #[arg(long, value_name = "NUMBER")]
+    #[arg(long, value_name = "NUMBER", requires = "name")]
     pub signal: Vec<String>,
     /// An ntfy topic URL like https://ntfy.sh/your-topic
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "name")]
     pub ntfy: Vec<String>,
     /// A Matrix room id like !abc:matrix.org (the watcher's account must be in it)
-    #[arg(long, value_name = "ROOM")]
+    #[arg(long, value_name = "ROOM", requires = "name")]
     pub matrix: Vec<String>,
     /// Their own key for sealed material: an age recipient (age1...) or an ssh-ed25519
     /// public key (repeatable)
-    #[arg(long = "age-recipient", value_name = "KEY")]
+    #[arg(long = "age-recipient", value_name = "KEY", requires = "name")]
     pub age_recipients: Vec<String>,
+    /// Read the whole contact from FILE ("-" for stdin), one `field: value` a line: name,
+    /// lang, tier, role, tz, email, webhook, telegram, signal, ntfy, matrix, age-recipient
+    #[arg(long, value_name = "FILE", conflicts_with = "name")]
+    pub fields_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -428,38 +441,60 @@ struct BodyArgs {
     editor: bool,
 }
 
+/// Where an `add` may take its title and fields from instead of options, which other users
+/// can read while posbon runs and the shell keeps in its history.
+const FIELDS_FILE_HELP: &str = "Read the title and fields from FILE (\"-\" for stdin: the fields, \
+an empty line, then the body), one `field: value` a line";
+
 #[derive(Subcommand)]
 enum AddKind {
-    /// A source: who they are, how to reach them, how far to trust them, what they gave
+    /// A source: who they are, how to reach them, how far to trust them, what they gave.
+    /// Without --name, the name and fields are asked for on the terminal (or read from
+    /// --fields-file), so that they stay out of the shell's history
     Source {
+        /// Their name (other users can see options, and the shell keeps them in its history)
         #[arg(long)]
-        name: String,
-        #[arg(long)]
+        name: Option<String>,
+        /// How to reach them
+        #[arg(long, requires = "name")]
         contact: Option<String>,
-        #[arg(long)]
+        /// How far to trust them, and why
+        #[arg(long, requires = "name")]
         trust: Option<String>,
-        #[arg(long)]
+        /// What they gave you
+        #[arg(long, requires = "name")]
         gave: Option<String>,
+        #[arg(long, value_name = "FILE", conflicts_with = "name", help = FIELDS_FILE_HELP)]
+        fields_file: Option<PathBuf>,
         #[command(flatten)]
         body: BodyArgs,
     },
-    /// A draft: title and body
+    /// A draft: title and body. Without --title, the title is asked for on the terminal (or
+    /// read from --fields-file)
     Draft {
+        /// The title (other users can see options, and the shell keeps them in its history)
         #[arg(long)]
-        title: String,
+        title: Option<String>,
+        #[arg(long, value_name = "FILE", conflicts_with = "title", help = FIELDS_FILE_HELP)]
+        fields_file: Option<PathBuf>,
         #[command(flatten)]
         body: BodyArgs,
     },
-    /// A case note: case number, court, lawyer, dates, body
+    /// A case note: case number, court, lawyer, dates, body. Without --case, they are asked
+    /// for on the terminal (or read from --fields-file)
     Note {
+        /// The case number (other users can see options, and the shell keeps them in its
+        /// history)
         #[arg(long = "case")]
-        case: String,
-        #[arg(long)]
+        case: Option<String>,
+        #[arg(long, requires = "case")]
         court: Option<String>,
-        #[arg(long)]
+        #[arg(long, requires = "case")]
         lawyer: Option<String>,
-        #[arg(long)]
+        #[arg(long, requires = "case")]
         dates: Option<String>,
+        #[arg(long, value_name = "FILE", conflicts_with = "case", help = FIELDS_FILE_HELP)]
+        fields_file: Option<PathBuf>,
         #[command(flatten)]
         body: BodyArgs,
     },
@@ -478,6 +513,11 @@ struct EditArgs {
     /// note: court, lawyer, dates)
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     fields: Vec<String>,
+    /// Read a new title, fields and tags from FILE ("-" for stdin: the fields, then with
+    /// --stdin-body an empty line and the body), one `field: value` a line; an empty value
+    /// clears a field. Unlike --title and --set, kept out of the shell's history
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["title", "fields", "tags"])]
+    fields_file: Option<PathBuf>,
     /// Replace the body with stdin
     #[arg(long, conflicts_with_all = ["body_file", "editor"])]
     stdin_body: bool,
@@ -565,7 +605,9 @@ enum VaultCommand {
 }
 
 fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<UsageError>().is_some() {
+    if error.downcast_ref::<UsageError>().is_some()
+        || error.downcast_ref::<fields::FieldsError>().is_some()
+    {
         return exit::USAGE;
     }
     if error
