@@ -269,7 +269,7 @@ pub struct Store {
     /// The database file, for free-space checks before writing.
     path: PathBuf,
     /// The flock that keeps a second process out; released when the store is dropped (or
-    /// the process dies, however it dies).
+    /// the process dies, however it dies). The last field, so it outlives the connections.
     _lock: File,
 }
 
@@ -331,13 +331,16 @@ fn connect(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     Ok(conn)
 }
 
-/// Creates the tables if they are missing; refuses a schema newer than this code knows.
+/// Creates the tables in a new database; refuses a schema newer than this code knows.
 fn create_schema(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Damaged(format!(
             "the database was written by a newer posbon (schema {version}); upgrade posbon"
         )));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
     }
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     for table in TABLES {
