@@ -42,7 +42,7 @@ pub enum StoreError {
     #[error("the watcher's database failed: {0}")]
     Db(String),
     #[error(
-        "cannot import the posbon 0.1 store in {path}: {reason}; it was left as it was, and the import is tried again at the next start"
+        "cannot import the posbon 0.1 store in {path}: {reason} (its entries were left as they were)"
     )]
     Import { path: PathBuf, reason: String },
     #[error("the watcher's data is damaged: {0}")]
@@ -975,6 +975,23 @@ mod tests {
         let refused = Store::open(&data).err().unwrap();
         assert!(matches!(refused, StoreError::Import { .. }), "{refused}");
         assert!(data.join("db/db").exists());
+    }
+
+    #[test]
+    fn an_old_store_beside_a_store_in_use_is_refused_before_anything_is_renamed() {
+        let temp = tempfile::tempdir().unwrap();
+        let data = temp.path().join("watcher");
+        let subject = Subject::enrolled("s1".into(), "N".into(), vec![1], vec![2], 5);
+        Store::open(&data)
+            .unwrap()
+            .commit(&subject, &[], 6)
+            .unwrap();
+        copy_dir(&fixture().join("data/db"), &data.join("db"));
+        let refused = Store::open(&data).err().unwrap();
+        assert!(matches!(refused, StoreError::Import { .. }), "{refused}");
+        assert!(data.join("db/db").exists() && !data.join("db.importing").exists());
+        fs::remove_dir_all(data.join("db")).unwrap();
+        assert_eq!(Store::open(&data).unwrap().subjects().unwrap().len(), 1);
     }
 
     #[test]

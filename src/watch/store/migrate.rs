@@ -55,6 +55,9 @@ pub(super) fn import_sled(data: &Path, conn: &Connection) -> Result<(), StoreErr
                 ),
             });
         }
+        if !tables_empty(conn)? {
+            return Err(newer_store_beside(&old));
+        }
         // Read while sled holds its own lock, so a posbon 0.1 daemon still running on this
         // directory is noticed (InUse) before anything is renamed under it.
         entries = Some(read_sled(&old)?);
@@ -82,16 +85,8 @@ fn copy(importing: &Path, conn: &Connection, entries: &Entries) -> Result<(), St
     };
     crate::disk::ensure_room(importing, crate::disk::TO_WRITE)?;
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    for table in TABLES {
-        let rows: i64 = tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-            row.get(0)
-        })?;
-        if rows > 0 {
-            return Err(failed(format!(
-                "{} already holds a newer store; move one of the two out of the data directory",
-                super::DATABASE_FILE
-            )));
-        }
+    if !tables_empty(&tx)? {
+        return Err(newer_store_beside(importing));
     }
     let mut total = 0;
     for (table, rows) in entries {
@@ -136,6 +131,32 @@ fn copy(importing: &Path, conn: &Connection, entries: &Entries) -> Result<(), St
         "imported the posbon 0.1 watcher store into SQLite"
     );
     Ok(())
+}
+
+/// Whether the SQLite store holds nothing yet (an import never adds to a store in use).
+fn tables_empty(conn: &Connection) -> Result<bool, StoreError> {
+    for table in TABLES {
+        let any: bool = conn.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM {table})"),
+            [],
+            |row| row.get(0),
+        )?;
+        if any {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn newer_store_beside(old: &Path) -> StoreError {
+    StoreError::Import {
+        path: old.to_path_buf(),
+        reason: format!(
+            "{} beside it already holds a store in use; move one of the two out of the data \
+             directory",
+            super::DATABASE_FILE
+        ),
+    }
 }
 
 /// Every entry of the sled store in `dir`. sled is closed again when this returns.
