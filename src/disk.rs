@@ -1,6 +1,8 @@
-//! Free space, checked before the databases are opened or written. `sled` does not survive
-//! running out of disk (a write that fails half-way can leave its log unreadable), so posbon
-//! refuses to write below a margin, with a clear error, instead of finding out.
+//! Free space, checked before the databases are opened or written. The vault's `sled` store
+//! does not survive running out of disk (a write that fails half-way can leave its log
+//! unreadable), so posbon refuses to write below a margin, with a clear error, instead of
+//! finding out. The watcher's SQLite store would roll back a transaction that does not fit;
+//! it is checked the same way, so that a full disk gives the same clear error everywhere.
 
 use std::path::Path;
 

@@ -410,7 +410,9 @@ pub(super) fn invite(name: &str, data: Option<PathBuf>) -> Result<()> {
 /// must not create an empty watcher where a path was mistyped.
 fn existing_data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
     let data = data_dir(data)?;
-    if !data.join("watcher.key").exists() && !data.join("db").exists() {
+    let store = data.join(crate::watch::store::DATABASE_FILE);
+    // `db` is where posbon 0.1 kept the store.
+    if !data.join("watcher.key").exists() && !store.exists() && !data.join("db").exists() {
         bail!(UsageError(format!(
             "there is no watcher in {} (check --data; a watcher is made by `posbon watch serve` \
              or `posbon watch invite`)",

@@ -4,7 +4,8 @@
 //! - `plan`: what a subject's plan says (schedule, grace, reminders, ladder), parsed and checked.
 //! - `schedule`: the pure state machine over (plan, state, now).
 //! - `protocol`: the signed request/response format shared by client and watcher.
-//! - `store`: the watcher's sled database (subjects, queued actions), invites, its key.
+//! - `store`: the watcher's SQLite database (subjects, queued actions, outbox) and the one-time
+//!   import of a posbon 0.1 (sled) store; invites; its key.
 //! - `service`: verifying and carrying out requests and ticks, without HTTP.
 //! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.

@@ -256,7 +256,8 @@ impl Watcher {
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        // A panic while holding the lock leaves the store as sled left it: still consistent.
+        // A panic while holding the lock drops the open transaction, which rolls it back: the
+        // store stays consistent.
         self.store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -1,17 +1,29 @@
 //! The watcher's durable state: subjects (keys, counters, plans, schedule state), the queue of
-//! actions the escalation produced, one-time invites, and the watcher's own signing key.
+//! actions the escalation produced, the outbox, one-time invites, and the watcher's own
+//! signing key.
 //!
-//! Subjects and queue live in one `sled` database and change together in one transaction, so
-//! a step is marked fired exactly when its action is queued: after a crash it is neither lost
-//! nor repeated. Every change is flushed to disk before it is acknowledged. Invites are small
-//! files, so that `posbon watch invite` works while the daemon holds the database.
+//! Subjects, queue and outbox live in one SQLite database (`DATA/store.sqlite`, write-ahead
+//! log, `synchronous=FULL`) and change together in one transaction, so a step is marked fired
+//! exactly when its action is queued: after a crash it is neither lost nor repeated. A commit
+//! is on disk when it returns, so every change is durable before it is acknowledged. One
+//! process at a time has the store open (an flock on `DATA/lock`); the others are told it is
+//! in use. Invites are small files, so that `posbon watch invite` works while the daemon
+//! holds the database.
+//!
+//! posbon 0.1 kept this state in sled (`DATA/db/`); [`Store::open`] imports such a store
+//! once (see `migrate`), because sled can lose a whole database to a crash at the wrong
+//! moment.
+
+mod migrate;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ring::signature::Ed25519KeyPair;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::contacts::Directory;
@@ -29,6 +41,10 @@ pub enum StoreError {
     },
     #[error("the watcher's database failed: {0}")]
     Db(String),
+    #[error(
+        "cannot import the posbon 0.1 store in {path}: {reason} (its entries were left as they were)"
+    )]
+    Import { path: PathBuf, reason: String },
     #[error("the watcher's data is damaged: {0}")]
     Damaged(String),
     #[error(
@@ -39,8 +55,8 @@ pub enum StoreError {
     DiskFull(#[from] crate::disk::DiskFull),
 }
 
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
         StoreError::Db(e.to_string())
     }
 }
@@ -226,23 +242,35 @@ pub struct Invite {
     pub created_ms: i64,
 }
 
+/// Where the store lives in the data directory.
+pub const DATABASE_FILE: &str = "store.sqlite";
+/// Held (flock) by the one process that has the store open.
+const LOCK_FILE: &str = "lock";
+
+/// The tables, one per kind of record, each `(key BLOB PRIMARY KEY, value BLOB)`. The names
+/// and the bytes in them are those of posbon 0.1's sled trees, so importing one is a copy.
+const TABLES: [&str; 7] = [
+    "subjects",  // subject id → Subject (JSON)
+    "queue",     // sequence number (u64, big-endian) → QueuedAction
+    "phones",    // phone device id → subject id
+    "outbox",    // delivery key → Delivery not yet accepted
+    "delivered", // (when settled, big-endian ms; delivery key) → Delivery accepted or given up
+    "acks",      // SHA-256 (hex) of an acknowledgement token → AckEntry
+    "downloads", // SHA-256 (hex) of a download token → DownloadEntry
+];
+
+/// The schema this code writes; `PRAGMA user_version` holds it.
+const SCHEMA_VERSION: i64 = 1;
+
 pub struct Store {
-    db: sled::Db,
-    subjects: sled::Tree,
-    queue: sled::Tree,
-    /// Phone device id → subject id.
-    phones: sled::Tree,
-    /// Deliveries not yet accepted, by delivery key.
-    outbox: sled::Tree,
-    /// Deliveries accepted, or given up by an operator, by (when, delivery key): the latest
-    /// are read from the end without reading the rest.
-    delivered: sled::Tree,
-    /// Acknowledgement links, by the token's SHA-256 (hex).
-    acks: sled::Tree,
-    /// Bundle download links, by the token's SHA-256 (hex).
-    downloads: sled::Tree,
-    /// The database directory, for free-space checks before writing.
+    conn: rusqlite::Connection,
+    /// A second connection, for reading the outbox apart from the watcher's lock.
+    reader: Arc<Mutex<rusqlite::Connection>>,
+    /// The database file, for free-space checks before writing.
     path: PathBuf,
+    /// The flock that keeps a second process out; released when the store is dropped (or
+    /// the process dies, however it dies). The last field, so it outlives the connections.
+    _lock: File,
 }
 
 fn io(path: &Path, source: std::io::Error) -> StoreError {
@@ -260,65 +288,133 @@ fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, St
     serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged(format!("a {what} entry: {e}")))
 }
 
+/// Takes the data directory's lock without waiting: a second process gets [`StoreError::InUse`].
+fn lock(data: &Path) -> Result<File, StoreError> {
+    use std::os::fd::AsRawFd;
+    let path = data.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| io(&path, e))?;
+    // SAFETY: flock on a descriptor this function owns; no memory is involved.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let error = std::io::Error::last_os_error();
+        return Err(match error.kind() {
+            std::io::ErrorKind::WouldBlock => StoreError::InUse,
+            _ => io(&path, error),
+        });
+    }
+    Ok(file)
+}
+
+/// Opens a connection with the settings every use of the database needs.
+fn connect(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open(path)?;
+    // Another connection of this process may be writing (the outbox reader waits for it).
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL: a commit appends to one file, and readers do not wait for the writer.
+    // synchronous=FULL: the WAL is fsynced at every commit, so a commit is durable when it
+    // returns, even on power loss. secure_delete: what is deleted is overwritten, not left in
+    // free pages. No foreign keys: tables refer to each other only through record contents.
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Db(format!(
+            "{} cannot use a write-ahead log (journal mode {mode})",
+            path.display()
+        )));
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;")?;
+    Ok(conn)
+}
+
+/// Creates the tables in a new database; refuses a schema newer than this code knows.
+fn create_schema(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Damaged(format!(
+            "the database was written by a newer posbon (schema {version}); upgrade posbon"
+        )));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    for table in TABLES {
+        tx.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} \
+             (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;"
+        ))?;
+    }
+    tx.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS meta \
+         (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+         PRAGMA user_version = {SCHEMA_VERSION};"
+    ))?;
+    tx.commit()?;
+    Ok(())
+}
+
 impl Store {
+    /// Opens (or creates) the store in the data directory `data`, importing a posbon 0.1
+    /// store (sled, in `DATA/db/`) first if one is there.
     pub fn open(data: &Path) -> Result<Self, StoreError> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(data)
             .map_err(|e| io(data, e))?;
-        crate::disk::ensure_room(&data.join("db"), crate::disk::TO_OPEN)?;
-        let db = sled::Config::new()
-            .path(data.join("db"))
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io_error)
-                    if io_error.kind() == std::io::ErrorKind::WouldBlock =>
-                {
-                    StoreError::InUse
-                }
-                sled::Error::Io(ref io_error) if io_error.to_string().contains("lock") => {
-                    StoreError::InUse
-                }
-                other => other.into(),
-            })?;
-        let subjects = db.open_tree("subjects")?;
-        let queue = db.open_tree("queue")?;
-        let phones = db.open_tree("phones")?;
-        let outbox = db.open_tree("outbox")?;
-        let delivered = db.open_tree("delivered")?;
-        let acks = db.open_tree("acks")?;
-        let downloads = db.open_tree("downloads")?;
+        let path = data.join(DATABASE_FILE);
+        crate::disk::ensure_room(&path, crate::disk::TO_OPEN)?;
+        let lock = lock(data)?;
+        // Made here so that it is private from the start: SQLite gives its WAL and shared
+        // memory files the mode of the database file.
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        let conn = connect(&path)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        create_schema(&conn)?;
+        migrate::import_sled(data, &conn)?;
+        let reader = connect(&path)?;
+        reader.execute_batch("PRAGMA query_only=ON;")?;
         Ok(Store {
-            path: data.join("db"),
-            downloads,
-            db,
-            subjects,
-            queue,
-            phones,
-            outbox,
-            delivered,
-            acks,
+            conn,
+            reader: Arc::new(Mutex::new(reader)),
+            path,
+            _lock: lock,
         })
     }
 
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT value FROM {table} WHERE key = ?1"))?
+            .query_row([key], |row| row.get(0))
+            .optional()?)
+    }
+
     pub fn subjects(&self) -> Result<Vec<Subject>, StoreError> {
-        self.subjects
+        values(&self.conn, "SELECT value FROM subjects ORDER BY key", [])?
             .iter()
-            .values()
-            .map(|v| parse(&v?, "subject"))
+            .map(|v| parse(v, "subject"))
             .collect()
     }
 
     pub fn subject(&self, id: &str) -> Result<Option<Subject>, StoreError> {
-        self.subjects
-            .get(id.as_bytes())?
+        self.get("subjects", id.as_bytes())?
             .map(|v| parse(&v, "subject"))
             .transpose()
     }
 
-    /// Stores `subject` and queues `actions`, atomically; durable after the next [`Store::flush`].
+    /// Stores `subject` and queues `actions`, atomically and durably.
     pub fn commit(
         &self,
         subject: &Subject,
@@ -337,105 +433,67 @@ impl Store {
         outgoing: &Outgoing,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        use sled::Transactional;
         self.room()?;
-        let record = json(subject);
-        // The common case (a check-in with nothing to queue) is one insert, atomic by itself;
-        // sled transactions cost more than the rest of a check-in together.
-        let mappings_present = subject
-            .phones
-            .iter()
-            .map(|p| self.phones.contains_key(p.id.as_bytes()))
-            .collect::<Result<Vec<bool>, _>>()?
-            .into_iter()
-            .all(|present| present);
-        if actions.is_empty() && outgoing.is_empty() && mappings_present {
-            self.subjects.insert(subject.id.as_bytes(), record)?;
-            return Ok(());
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        put(&tx, "subjects", subject.id.as_bytes(), &json(subject))?;
+        for phone in &subject.phones {
+            put(&tx, "phones", phone.id.as_bytes(), subject.id.as_bytes())?;
         }
-        let queued: Vec<(u64, Vec<u8>)> = actions
-            .iter()
-            .map(|emitted| -> Result<_, StoreError> {
+        if !actions.is_empty() {
+            // Sequence numbers only grow, so the queue reads oldest first.
+            let last: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT key FROM queue ORDER BY key DESC LIMIT 1")?
+                .query_row([], |row| row.get(0))
+                .optional()?;
+            let first = match last {
+                Some(key) => sequence(&key)?.checked_add(1).ok_or_else(|| {
+                    StoreError::Damaged("the queue's sequence numbers ran out".into())
+                })?,
+                None => 0,
+            };
+            for (seq, emitted) in (first..).zip(actions) {
                 let entry = QueuedAction {
                     subject: subject.id.clone(),
                     name: subject.name.clone(),
                     emitted: emitted.clone(),
                     queued_ms: now_ms,
                 };
-                Ok((self.db.generate_id()?, json(&entry)))
-            })
-            .collect::<Result<_, _>>()?;
-        let deliveries: Vec<(&str, Vec<u8>)> = outgoing
-            .deliveries
-            .iter()
-            .map(|d| (d.key.as_str(), json(d)))
-            .collect();
-        let acks: Vec<(&str, Vec<u8>)> = outgoing
-            .acks
-            .iter()
-            .map(|(hash, entry)| (hash.as_str(), json(entry)))
-            .chain(
-                outgoing
-                    .downloads
-                    .iter()
-                    .map(|(hash, entry)| (hash.as_str(), json(entry))),
-            )
-            .collect();
-        let download_count = outgoing.downloads.len();
-        (
-            &self.subjects,
-            &self.queue,
-            &self.phones,
-            &self.outbox,
-            &self.acks,
-            &self.downloads,
-        )
-            .transaction(|(subjects, queue, phones, outbox, ack_tree, downloads)| {
-                subjects.insert(subject.id.as_bytes(), record.as_slice())?;
-                for phone in &subject.phones {
-                    phones.insert(phone.id.as_bytes(), subject.id.as_bytes())?;
-                }
-                for (seq, entry) in &queued {
-                    queue.insert(&seq.to_be_bytes(), entry.as_slice())?;
-                }
-                for (key, delivery) in &deliveries {
-                    outbox.insert(key.as_bytes(), delivery.as_slice())?;
-                }
-                let (ack_rows, download_rows) = acks.split_at(acks.len() - download_count);
-                for (hash, entry) in ack_rows {
-                    ack_tree.insert(hash.as_bytes(), entry.as_slice())?;
-                }
-                for (hash, entry) in download_rows {
-                    downloads.insert(hash.as_bytes(), entry.as_slice())?;
-                }
-                Ok(())
-            })
-            .map_err(|e: sled::transaction::TransactionError<()>| {
-                StoreError::Db(format!("{e:?}"))
-            })?;
+                put(&tx, "queue", &seq.to_be_bytes(), &json(&entry))?;
+            }
+        }
+        for delivery in &outgoing.deliveries {
+            put(&tx, "outbox", delivery.key.as_bytes(), &json(delivery))?;
+        }
+        for (hash, entry) in &outgoing.acks {
+            put(&tx, "acks", hash.as_bytes(), &json(entry))?;
+        }
+        for (hash, entry) in &outgoing.downloads {
+            put(&tx, "downloads", hash.as_bytes(), &json(entry))?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
-    /// Refuses to write when the disk is nearly full: sled does not survive running out.
+    /// Refuses to write when the disk is nearly full, with an error that says so, before a
+    /// request is half carried out.
     fn room(&self) -> Result<(), StoreError> {
         Ok(crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?)
     }
 
-    /// Waits until everything committed so far is on disk. Called outside the watcher's lock,
-    /// so that requests arriving together share one fsync (group commit).
+    /// Everything committed so far is on disk: each commit is (synchronous=FULL). Kept so
+    /// that callers still mark where they rely on durability.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
         Ok(())
     }
 
-    /// A group-commit handle for flushing without holding the store.
+    /// A handle for the same, usable without holding the store.
     pub fn flusher(&self) -> Flusher {
-        Flusher::new(self.db.clone())
+        Flusher(())
     }
 
     /// The subject a phone belongs to.
     pub fn phone_owner(&self, device_id: &str) -> Result<Option<Subject>, StoreError> {
-        match self.phones.get(device_id.as_bytes())? {
+        match self.get("phones", device_id.as_bytes())? {
             Some(subject) => self.subject(&String::from_utf8_lossy(&subject)),
             None => Ok(None),
         }
@@ -443,25 +501,20 @@ impl Store {
 
     /// Every delivery not yet accepted.
     pub fn pending(&self) -> Result<Vec<Delivery>, StoreError> {
-        self.outbox_view().pending(usize::MAX)
+        pending(&self.conn, usize::MAX)
     }
 
     /// Deliveries accepted or given up, newest first, at most `limit`.
     pub fn delivered(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        self.outbox_view().delivered(limit)
+        delivered(&self.conn, limit)
     }
 
-    /// A handle for reading the outbox without holding the watcher's lock (sled trees are
-    /// safe to read from any thread).
+    /// A handle for reading the outbox without holding the watcher's lock (it has its own
+    /// connection, and sees what was committed).
     pub fn outbox_view(&self) -> OutboxView {
         OutboxView {
-            outbox: self.outbox.clone(),
-            delivered: self.delivered.clone(),
+            reader: Arc::clone(&self.reader),
         }
-    }
-
-    pub fn delivered_count(&self) -> usize {
-        self.delivered.len()
     }
 
     /// Stores a pending delivery's new state; moves it out of the outbox once it is settled.
@@ -472,68 +525,50 @@ impl Store {
     /// [`Store::update_delivery`] for many, in one transaction. A delivery no longer in the
     /// outbox (an operator gave up on it meanwhile) is left as it is.
     pub fn update_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
-        use sled::Transactional;
         self.room()?;
-        // (outbox key, record, still pending, key in `delivered`)
-        type Row<'a> = (&'a [u8], Vec<u8>, bool, Vec<u8>);
-        let records: Vec<Row> = deliveries
-            .iter()
-            .map(|d| {
-                let settled_ms = match d.state {
-                    DeliveryState::Delivered { at_ms } | DeliveryState::GivenUp { at_ms } => at_ms,
-                    DeliveryState::Pending => 0,
-                };
-                (
-                    d.key.as_bytes(),
-                    json(d),
-                    d.is_pending(),
-                    settled_key(d.key.as_bytes(), settled_ms),
-                )
-            })
-            .collect();
-        (&self.outbox, &self.delivered)
-            .transaction(|(outbox, delivered)| {
-                for (key, record, pending, settled) in &records {
-                    if *pending {
-                        if outbox.get(key)?.is_some() {
-                            outbox.insert(*key, record.as_slice())?;
-                        }
-                    } else if outbox.remove(*key)?.is_some() {
-                        delivered.insert(settled.as_slice(), record.as_slice())?;
-                    }
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        for d in deliveries {
+            let key = d.key.as_bytes();
+            let record = json(d);
+            let settled_ms = match d.state {
+                DeliveryState::Delivered { at_ms } | DeliveryState::GivenUp { at_ms } => at_ms,
+                DeliveryState::Pending => {
+                    tx.prepare_cached("UPDATE outbox SET value = ?2 WHERE key = ?1")?
+                        .execute(params![key, record])?;
+                    continue;
                 }
-                Ok(())
-            })
-            .map_err(|e: sled::transaction::TransactionError<()>| {
-                StoreError::Db(format!("{e:?}"))
-            })?;
+            };
+            let removed = tx
+                .prepare_cached("DELETE FROM outbox WHERE key = ?1")?
+                .execute([key])?;
+            if removed > 0 {
+                put(&tx, "delivered", &settled_key(key, settled_ms), &record)?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
     /// The pending delivery with this key.
     pub fn pending_delivery(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
-        self.outbox
-            .get(key.as_bytes())?
+        self.get("outbox", key.as_bytes())?
             .map(|v| parse(&v, "outbox"))
             .transpose()
     }
 
     pub fn download(&self, hash: &str) -> Result<Option<DownloadEntry>, StoreError> {
-        self.downloads
-            .get(hash.as_bytes())?
+        self.get("downloads", hash.as_bytes())?
             .map(|v| parse(&v, "download"))
             .transpose()
     }
 
     pub fn set_download(&self, hash: &str, entry: &DownloadEntry) -> Result<(), StoreError> {
         self.room()?;
-        self.downloads.insert(hash.as_bytes(), json(entry))?;
-        Ok(())
+        put(&self.conn, "downloads", hash.as_bytes(), &json(entry))
     }
 
     pub fn ack(&self, hash: &str) -> Result<Option<AckEntry>, StoreError> {
-        self.acks
-            .get(hash.as_bytes())?
+        self.get("acks", hash.as_bytes())?
             .map(|v| parse(&v, "ack"))
             .transpose()
     }
@@ -545,64 +580,106 @@ impl Store {
         entry: &AckEntry,
         outgoing: &Outgoing,
     ) -> Result<(), StoreError> {
-        use sled::Transactional;
         self.room()?;
-        let record = json(entry);
-        let deliveries: Vec<(&str, Vec<u8>)> = outgoing
-            .deliveries
-            .iter()
-            .map(|d| (d.key.as_str(), json(d)))
-            .collect();
-        (&self.acks, &self.outbox)
-            .transaction(|(acks, outbox)| {
-                acks.insert(hash.as_bytes(), record.as_slice())?;
-                for (key, delivery) in &deliveries {
-                    outbox.insert(key.as_bytes(), delivery.as_slice())?;
-                }
-                Ok(())
-            })
-            .map_err(|e: sled::transaction::TransactionError<()>| {
-                StoreError::Db(format!("{e:?}"))
-            })?;
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        put(&tx, "acks", hash.as_bytes(), &json(entry))?;
+        for delivery in &outgoing.deliveries {
+            put(&tx, "outbox", delivery.key.as_bytes(), &json(delivery))?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
     /// Every queued action, oldest first.
     pub fn queued(&self) -> Result<Vec<QueuedAction>, StoreError> {
-        self.queue
+        values(&self.conn, "SELECT value FROM queue ORDER BY key", [])?
             .iter()
-            .values()
-            .map(|v| parse(&v?, "queue"))
+            .map(|v| parse(v, "queue"))
             .collect()
     }
+}
+
+/// Inserts or replaces one entry (the keys are always bound as BLOBs, as imported from sled).
+fn put(
+    conn: &rusqlite::Connection,
+    table: &str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {table} (key, value) VALUES (?1, ?2)"
+    ))?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+/// The `value` column of every row `sql` selects.
+fn values(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params, |row| row.get::<_, Vec<u8>>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A queue key back to its sequence number.
+fn sequence(key: &[u8]) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = key
+        .try_into()
+        .map_err(|_| StoreError::Damaged("a queue key is not 8 bytes".into()))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// SQLite takes a signed limit; `usize::MAX` means all.
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn pending(conn: &rusqlite::Connection, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    values(
+        conn,
+        "SELECT value FROM outbox ORDER BY key LIMIT ?1",
+        [sql_limit(limit)],
+    )?
+    .iter()
+    .map(|v| parse(v, "outbox"))
+    .collect()
+}
+
+fn delivered(conn: &rusqlite::Connection, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    // Keys start with the time settled, so the latest are read from the end of the index
+    // without reading the rest.
+    values(
+        conn,
+        "SELECT value FROM delivered ORDER BY key DESC LIMIT ?1",
+        [sql_limit(limit)],
+    )?
+    .iter()
+    .map(|v| parse(v, "delivered"))
+    .collect()
 }
 
 /// The outbox, read-only, apart from the watcher's lock.
 pub struct OutboxView {
-    outbox: sled::Tree,
-    delivered: sled::Tree,
+    reader: Arc<Mutex<rusqlite::Connection>>,
 }
 
 impl OutboxView {
+    fn reader(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        // Reads leave nothing half-done behind a panic.
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Pending deliveries, at most `limit`.
     pub fn pending(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        self.outbox
-            .iter()
-            .values()
-            .take(limit)
-            .map(|v| parse(&v?, "outbox"))
-            .collect()
+        pending(&self.reader(), limit)
     }
 
     /// Settled deliveries, newest first, at most `limit`.
     pub fn delivered(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        self.delivered
-            .iter()
-            .values()
-            .rev()
-            .take(limit)
-            .map(|v| parse(&v?, "delivered"))
-            .collect()
+        delivered(&self.reader(), limit)
     }
 }
 
@@ -612,63 +689,17 @@ fn settled_key(key: &[u8], at_ms: i64) -> Vec<u8> {
     out
 }
 
-/// Group commit: makes everything committed before a call durable, with at most one fsync in
-/// flight; callers that arrive while one runs share the next. Usable from any thread.
+/// Makes everything committed before a call durable, from any thread, without the store.
+/// With SQLite at synchronous=FULL every commit already is, so there is nothing left to do;
+/// the handle stays so that the places that rely on durability say so (and a group commit
+/// can come back here without touching them).
 #[derive(Clone)]
-pub struct Flusher(std::sync::Arc<GroupCommit>);
-
-pub struct GroupCommit {
-    db: sled::Db,
-    state: std::sync::Mutex<Tickets>,
-    done: std::sync::Condvar,
-}
-
-#[derive(Default)]
-struct Tickets {
-    /// The next ticket to hand out; a ticket marks "everything committed before this call".
-    next: u64,
-    /// Every ticket below this is on disk.
-    durable: u64,
-    flushing: bool,
-}
+pub struct Flusher(());
 
 impl Flusher {
-    fn new(db: sled::Db) -> Self {
-        Flusher(std::sync::Arc::new(GroupCommit {
-            db,
-            state: std::sync::Mutex::new(Tickets::default()),
-            done: std::sync::Condvar::new(),
-        }))
-    }
-
     /// Returns once everything committed before this call is on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        let gc = &self.0;
-        let lock = || gc.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut tickets = lock();
-        let mine = tickets.next;
-        tickets.next += 1;
-        loop {
-            if tickets.durable > mine {
-                return Ok(());
-            }
-            if tickets.flushing {
-                tickets = gc.done.wait(tickets).unwrap_or_else(|p| p.into_inner());
-                continue;
-            }
-            // Lead a flush covering every ticket handed out so far.
-            tickets.flushing = true;
-            let target = tickets.next;
-            drop(tickets);
-            let result = gc.db.flush();
-            tickets = lock();
-            tickets.flushing = false;
-            if result.is_ok() {
-                tickets.durable = tickets.durable.max(target);
-            }
-            gc.done.notify_all();
-            result?;
-        }
+        Ok(())
     }
 }
 
@@ -794,4 +825,200 @@ pub fn watcher_key(data: &Path) -> Result<Ed25519KeyPair, StoreError> {
     let bytes = zeroize::Zeroizing::new(fs::read(&path).map_err(|e| io(&path, e))?);
     Ed25519KeyPair::from_pkcs8(&bytes)
         .map_err(|_| StoreError::Damaged(format!("{} is not an Ed25519 key", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::plan::Action;
+
+    /// A copy of a real posbon 0.1 watcher data directory (tests/fixtures/watcher-0.1).
+    fn old_watcher() -> (tempfile::TempDir, PathBuf) {
+        let temp = tempfile::tempdir().unwrap();
+        let data = temp.path().join("watcher");
+        copy_dir(&fixture().join("data"), &data);
+        (temp, data)
+    }
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/watcher-0.1")
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+
+    fn expected() -> serde_json::Value {
+        serde_json::from_slice(&fs::read(fixture().join("expected.json")).unwrap()).unwrap()
+    }
+
+    /// What the store holds, in the fixture's `expected.json` form.
+    fn contents(store: &Store) -> serde_json::Value {
+        serde_json::json!({
+            "subjects": store.subjects().unwrap(),
+            "queued": store.queued().unwrap(),
+            "pending": store.pending().unwrap(),
+            "delivered": store.delivered(usize::MAX).unwrap(),
+        })
+    }
+
+    fn step(cycle: u64) -> Emitted {
+        Emitted::Step {
+            action: Action::AlertTier(1),
+            cycle,
+            due_ms: 1,
+            deadline_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_second_open_is_refused_while_the_store_is_open() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Store::open(temp.path()).unwrap();
+        assert!(matches!(Store::open(temp.path()), Err(StoreError::InUse)));
+        drop(store);
+        Store::open(temp.path()).unwrap();
+    }
+
+    #[test]
+    fn a_commit_is_there_after_reopening_with_the_queue_oldest_first() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut subject = Subject::enrolled("s1".into(), "N".into(), vec![1], vec![2], 5);
+        {
+            let store = Store::open(temp.path()).unwrap();
+            subject.counter = 7;
+            store.commit(&subject, &[step(1), step(2)], 10).unwrap();
+            subject.counter = 8;
+            store.commit(&subject, &[step(3)], 11).unwrap();
+        }
+        let store = Store::open(temp.path()).unwrap();
+        assert_eq!(store.subject("s1").unwrap().unwrap().counter, 8);
+        assert!(store.subject("s2").unwrap().is_none());
+        let cycles: Vec<_> = store
+            .queued()
+            .unwrap()
+            .into_iter()
+            .map(|a| match a.emitted {
+                Emitted::Step { cycle, .. } => cycle,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(cycles, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_settled_delivery_leaves_the_outbox_and_a_late_update_does_not_bring_it_back() {
+        let (_temp, data) = old_watcher();
+        let store = Store::open(&data).unwrap();
+        let mut pending = store.pending().unwrap();
+        assert_eq!(pending.len(), 2);
+        let mut first = pending.remove(0);
+        first.state = DeliveryState::Delivered { at_ms: 100 };
+        store.update_delivery(&first).unwrap();
+        let view = store.outbox_view();
+        assert_eq!(view.pending(10).unwrap().len(), 1);
+        assert_eq!(view.delivered(10).unwrap(), vec![first.clone()]);
+        // Settled already: a late update does not bring it back.
+        first.state = DeliveryState::Pending;
+        store.update_delivery(&first).unwrap();
+        assert_eq!(store.pending().unwrap().len(), 1);
+        assert_eq!(store.pending_delivery(&first.key).unwrap(), None);
+    }
+
+    #[test]
+    fn a_0_1_store_is_imported_byte_for_byte_and_its_directory_removed() {
+        let (_temp, data) = old_watcher();
+        let store = Store::open(&data).unwrap();
+        assert_eq!(contents(&store), expected());
+        assert!(!data.join("db").exists());
+        assert!(!data.join("db.importing").exists());
+        drop(store);
+        let store = Store::open(&data).unwrap();
+        assert_eq!(contents(&store), expected());
+    }
+
+    #[test]
+    fn an_import_killed_before_its_commit_is_done_again() {
+        let (_temp, data) = old_watcher();
+        // The state right after the rename, before the copy committed.
+        fs::rename(data.join("db"), data.join("db.importing")).unwrap();
+        let store = Store::open(&data).unwrap();
+        assert_eq!(contents(&store), expected());
+        assert!(!data.join("db.importing").exists());
+    }
+
+    #[test]
+    fn an_import_killed_after_its_commit_only_removes_the_old_directory() {
+        let (_temp, data) = old_watcher();
+        drop(Store::open(&data).unwrap());
+        // The state right after the commit, before the removal: a second copy would double
+        // the queue.
+        copy_dir(&fixture().join("data/db"), &data.join("db.importing"));
+        let store = Store::open(&data).unwrap();
+        assert_eq!(contents(&store), expected());
+        assert!(!data.join("db.importing").exists());
+    }
+
+    #[test]
+    fn an_old_store_put_back_beside_an_imported_one_is_refused_not_deleted() {
+        let (_temp, data) = old_watcher();
+        drop(Store::open(&data).unwrap());
+        copy_dir(&fixture().join("data/db"), &data.join("db"));
+        let refused = Store::open(&data).err().unwrap();
+        assert!(matches!(refused, StoreError::Import { .. }), "{refused}");
+        assert!(data.join("db/db").exists());
+    }
+
+    #[test]
+    fn an_old_store_beside_a_store_in_use_is_refused_before_anything_is_renamed() {
+        let temp = tempfile::tempdir().unwrap();
+        let data = temp.path().join("watcher");
+        let subject = Subject::enrolled("s1".into(), "N".into(), vec![1], vec![2], 5);
+        Store::open(&data)
+            .unwrap()
+            .commit(&subject, &[], 6)
+            .unwrap();
+        copy_dir(&fixture().join("data/db"), &data.join("db"));
+        let refused = Store::open(&data).err().unwrap();
+        assert!(matches!(refused, StoreError::Import { .. }), "{refused}");
+        assert!(data.join("db/db").exists() && !data.join("db.importing").exists());
+        fs::remove_dir_all(data.join("db")).unwrap();
+        assert_eq!(Store::open(&data).unwrap().subjects().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_unfinished_sled_snapshot_is_moved_aside_and_the_import_goes_on() {
+        let (_temp, data) = old_watcher();
+        let unfinished = "snap.FFFFFFFFFFFFFFFF.generating";
+        fs::write(data.join("db").join(unfinished), b"half a snapshot").unwrap();
+        // The sled bug this works around: with that file, sled refuses its own store.
+        let probe = tempfile::tempdir().unwrap();
+        copy_dir(&data.join("db"), probe.path());
+        assert!(sled::Config::new().path(probe.path()).open().is_err());
+        let store = Store::open(&data).unwrap();
+        assert_eq!(contents(&store), expected());
+    }
+
+    #[test]
+    fn a_0_1_daemon_still_running_keeps_its_store() {
+        let (_temp, data) = old_watcher();
+        let running = sled::Config::new()
+            .path(data.join("db"))
+            .flush_every_ms(None)
+            .open()
+            .unwrap();
+        assert!(matches!(Store::open(&data), Err(StoreError::InUse)));
+        assert!(data.join("db/db").exists());
+        drop(running);
+        let store = Store::open(&data).unwrap();
+        assert_eq!(contents(&store), expected());
+    }
 }
