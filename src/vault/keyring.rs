@@ -149,9 +149,16 @@ impl Keyring {
         self.file
             .read_exact_at(&mut bytes, cell * CELL_LEN as u64)
             .ok()?;
-        let key =
-            crypto::open(view_key, &cell_aad(cell, tree, name), &bytes[..WRAPPED_LEN]).ok()?;
-        Key32::from_slice(key.expose())
+        unwrap_cell(&bytes, cell, view_key, tree, name)
+    }
+
+    /// Every cell at once, for reading many entries (a listing) with one read.
+    pub fn snapshot(&self) -> Result<Cells> {
+        let mut bytes = vec![0u8; self.cells as usize * CELL_LEN];
+        self.file
+            .read_exact_at(&mut bytes, 0)
+            .map_err(|e| self.io(e))?;
+        Ok(Cells(bytes))
     }
 
     /// Overwrites each of `cells` with random bytes, in place, and returns once that is on
@@ -179,6 +186,27 @@ impl Keyring {
         }
         self.sync()
     }
+}
+
+/// A copy of the cell file, read at once (the wrapped keys in it are still sealed).
+pub struct Cells(Vec<u8>);
+
+impl Cells {
+    pub fn load(&self, cell: u64, view_key: &Key32, tree: &str, name: &[u8]) -> Option<Key32> {
+        let start = usize::try_from(cell).ok()?.checked_mul(CELL_LEN)?;
+        let bytes = self.0.get(start..start + CELL_LEN)?;
+        unwrap_cell(bytes, cell, view_key, tree, name)
+    }
+}
+
+fn unwrap_cell(
+    bytes: &[u8],
+    cell: u64,
+    view_key: &Key32,
+    tree: &str,
+    name: &[u8],
+) -> Option<Key32> {
+    crypto::open_key(view_key, &cell_aad(cell, tree, name), &bytes[..WRAPPED_LEN])
 }
 
 #[cfg(test)]

@@ -759,6 +759,8 @@ impl Vault {
                     removed += 1;
                 }
             }
+            // Listing the directory set its access time.
+            let _ = fsprotect::flatten_times(&blobs);
         }
         Ok(removed)
     }

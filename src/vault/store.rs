@@ -329,10 +329,11 @@ impl Store {
                 ))
             })
             .map_err(db_error)?;
+        let cells = inner.keys.snapshot()?;
         let mut entries = Vec::new();
         for row in rows {
             let (name, cell, value) = row.map_err(db_error)?;
-            let key = inner.keys.load(cell as u64, view_key, tree, &name);
+            let key = cells.load(cell as u64, view_key, tree, &name);
             entries.push((name, Entry { key, value }));
         }
         Ok(entries)
