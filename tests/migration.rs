@@ -160,3 +160,23 @@ fn killing_the_migration_again_and_again_loses_nothing() {
     eprintln!("killed mid-migration {killed_mid_way} times");
     assert_everything_is_there(&v);
 }
+
+#[test]
+fn a_planted_old_database_beside_a_current_vault_erases_nothing() {
+    let v = TestVault::new();
+    let id = v.add_draft("must survive", "body");
+    // Someone with the disk puts a posbon 0.1 database (a real one) into the vault.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-0.1/db");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&fixture)
+        .arg(v.dir.join("db"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = v.run(&["list"], "");
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(stderr(&out).contains("Move"), "{}", stderr(&out));
+    std::fs::remove_dir_all(v.dir.join("db")).unwrap();
+    assert!(v.ok(&["show", &id], "").contains("must survive"));
+}

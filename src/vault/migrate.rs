@@ -29,6 +29,9 @@ use super::{Mode, Space};
 
 pub(super) const LEGACY_DB_DIR: &str = "db";
 const MIGRATED_NOTE: &str = "migrated-from";
+/// Written first into a store the migration builds: such a store may be discarded and
+/// built again if the migration is cut short.
+const MIGRATING_NOTE: &str = "migrating-from";
 
 /// Opens the vault's store, migrating a posbon 0.1 database first if there is one.
 pub(super) fn open_store(dir: &Path, key: &Key32, mode: Mode) -> Result<Store> {
@@ -46,9 +49,21 @@ pub(super) fn open_store(dir: &Path, key: &Key32, mode: Mode) -> Result<Store> {
             remove_legacy(&legacy)?;
             return Ok(store);
         }
+        // Only a store this migration started, or one still empty (a kill right after it
+        // was made), may be discarded: anything else holds the journalist's data, and a
+        // `db/` directory planted beside it must not be a way to erase it.
+        if store.format_note(MIGRATING_NOTE)?.is_none() && !store.is_empty()? {
+            return Err(VaultError::Damaged(format!(
+                "an old posbon 0.1 database ({}) lies beside this vault's current store, which \
+                 was not made from it; nothing was changed. Move {} out of the vault directory",
+                legacy.display(),
+                legacy.display()
+            )));
+        }
     }
     super::remove_store_files(dir)?;
     let store = Store::create(dir)?;
+    store.set_format_note(MIGRATING_NOTE, "posbon 0.1 (sled)")?;
     copy_from_sled(&legacy, &store, dir, key, mode)?;
     give_all_views_their_shape(&store, dir, key, mode)?;
     store.set_format_note(MIGRATED_NOTE, "posbon 0.1 (sled)")?;

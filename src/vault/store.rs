@@ -397,6 +397,21 @@ impl Store {
             .map_err(db_error)
     }
 
+    /// True when no value of any view is stored (not even a kept 0.1 value).
+    pub fn is_empty(&self) -> Result<bool> {
+        let guard = self.lock();
+        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
+        let rows: i64 = inner
+            .db
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM entry) + (SELECT COUNT(*) FROM legacy)",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(db_error)?;
+        Ok(rows == 0)
+    }
+
     /// A note about the store itself (such as "migrated from"), never anything secret.
     pub fn format_note(&self, key: &str) -> Result<Option<String>> {
         let guard = self.lock();
