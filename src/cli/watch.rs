@@ -12,6 +12,7 @@ use crate::vault::{self, Mode, Vault};
 use crate::watch::channels::{ChannelConfig, SignalConfig, SmtpConfig, TokenApi};
 use crate::watch::client::{self, ClientError, Link};
 use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
+use crate::watch::listener::ConnectionLimits;
 use crate::watch::outbox::RetryPolicy;
 use crate::watch::plan::{self, PlanError, PlanSpec};
 use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
@@ -73,6 +74,19 @@ struct Config {
     webhook: Option<ConfigWebhook>,
     #[serde(default)]
     delivery: ConfigDelivery,
+    #[serde(default)]
+    connections: ConfigConnections,
+}
+
+/// `[connections]`: caps on open connections; both are lowered at start if the open-file
+/// limit is too small for them.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigConnections {
+    /// Open connections at most [default: 512].
+    total: Option<usize>,
+    /// Open connections from one address (IPv6: one /64) at most [default: 32].
+    per_address: Option<usize>,
 }
 
 /// Secrets are named by file, so the config itself can be shown and kept in version control.
@@ -348,6 +362,19 @@ pub(super) fn serve(
     };
     let channels = channel_config(&config, smtp, &data)?;
     let retry = retry_policy(&config)?;
+    let default = ConnectionLimits::default();
+    let connections = ConnectionLimits {
+        total: config.connections.total.unwrap_or(default.total),
+        per_address: config
+            .connections
+            .per_address
+            .unwrap_or(default.per_address),
+    };
+    if connections.total == 0 || connections.per_address == 0 {
+        bail!(UsageError(
+            "[connections]: total and per_address must be at least 1".into()
+        ));
+    }
     let public_url = public_url.or(config.public_url.clone());
     let listen = listen
         .or(config.listen)
@@ -373,6 +400,7 @@ pub(super) fn serve(
         channels,
         public_url,
         retry,
+        connections,
     })?;
     Ok(())
 }

@@ -21,6 +21,7 @@ use tokio::sync::{Notify, watch};
 use tracing::{error, info};
 
 use super::channels::{ChannelConfig, Sender};
+use super::listener::{self, ConnectionLimits};
 use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::service::Watcher;
 
@@ -33,6 +34,8 @@ pub struct ServeOptions {
     /// Where contacts reach this watcher [default: http://LISTEN].
     pub public_url: Option<String>,
     pub retry: RetryPolicy,
+    /// Caps on open connections, lowered at start to fit the open-file limit.
+    pub connections: ConnectionLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,10 +59,38 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(options))
+    let result = runtime.block_on(run(options));
+    // A database call still running must not hold the exit up for long.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 async fn run(options: ServeOptions) -> Result<(), ServeError> {
+    // Before anything opens files, so the database and the listener see the raised limit.
+    let connections = match listener::raise_open_files() {
+        Ok(files) => {
+            let fitted = listener::fit_to_open_files(options.connections, files.soft);
+            info!(
+                open_files = files.soft,
+                hard_limit = files.hard,
+                connections = fitted.total,
+                per_address = fitted.per_address,
+                "connection caps"
+            );
+            if fitted.total < options.connections.total {
+                tracing::warn!(
+                    wanted = options.connections.total,
+                    connections = fitted.total,
+                    "the open-file limit lowered the connection cap (raise LimitNOFILE)"
+                );
+            }
+            fitted
+        }
+        Err(e) => {
+            error!(error = %e, "the open-file limit could not be read");
+            listener::fit_to_open_files(options.connections, 1_024)
+        }
+    };
     let data = options.data.clone();
     let plans = options.plans;
     let retry = options.retry;
@@ -121,17 +152,12 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let app = super::http::router(watcher)
         .layer(axum::Extension(wake))
         .layer(axum::Extension(sender));
-    let mut stop_for_server = stop_rx.clone();
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        let _ = stop_for_server.changed().await;
-    });
     tokio::spawn(async move {
         shutdown_signal().await;
         info!("shutting down");
         let _ = stop_tx.send(true);
     });
-    server.await?;
+    listener::serve(listener, app, connections, stop_rx).await;
     let _ = escalation.await;
     let _ = delivery.await;
     Ok(())

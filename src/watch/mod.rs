@@ -8,6 +8,8 @@
 //!   import of a posbon 0.1 (sled) store; invites; its key.
 //! - `service`: verifying and carrying out requests and ticks, without HTTP.
 //! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
+//! - `listener`: accepting connections under caps and deadlines, so slow or idle clients
+//!   cannot crowd out check-ins.
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
 //! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
 //! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
@@ -25,6 +27,7 @@ pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
 pub mod http;
+pub mod listener;
 pub mod outbox;
 pub mod phone;
 pub mod plan;

@@ -22,10 +22,22 @@ impl Daemon {
 
     /// Starts a watcher with extra arguments to `watch serve` (`--config`, `--smtp`).
     pub fn start_with(data: &Path, port: u16, extra: &[&str]) -> Daemon {
-        Self::try_start_with(data, port, extra).unwrap_or_else(|error| panic!("{error}"))
+        Self::try_start_with(data, port, extra, None).unwrap_or_else(|error| panic!("{error}"))
     }
 
-    fn try_start_with(data: &Path, port: u16, extra: &[&str]) -> Result<Daemon, String> {
+    /// Starts a watcher whose open-file limit (soft and hard) is `open_files`, as a service
+    /// manager would set it, on a free port.
+    pub fn start_with_open_files(data: &Path, open_files: u64) -> Daemon {
+        Self::try_start_with(data, free_port(), &[], Some(open_files))
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn try_start_with(
+        data: &Path,
+        port: u16,
+        extra: &[&str],
+        open_files: Option<u64>,
+    ) -> Result<Daemon, String> {
         // Only what this start writes to the log counts when it fails.
         let log_before =
             std::fs::metadata(data.with_extension("log")).map_or(0, |m| m.len() as usize);
@@ -34,7 +46,24 @@ impl Daemon {
             .append(true)
             .open(data.with_extension("log"))
             .unwrap();
-        let mut child = super::posbon()
+        let mut command = super::posbon();
+        if let Some(limit) = open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit runs between fork and exec; it allocates nothing.
+            unsafe {
+                command.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .args(["watch", "serve", "--data"])
             .arg(data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -73,7 +102,7 @@ impl Daemon {
     pub fn start(data: &Path) -> Daemon {
         let mut errors = Vec::new();
         for _ in 0..3 {
-            match Self::try_start_with(data, free_port(), &[]) {
+            match Self::try_start_with(data, free_port(), &[], None) {
                 Ok(daemon) => return daemon,
                 Err(error) if error.contains("cannot listen on") => errors.push(error),
                 Err(error) => panic!("{error}"),
