@@ -129,8 +129,8 @@ pub fn weak_pin(pin: &str) -> bool {
     }
     let step = (d[1] - d[0]).rem_euclid(10);
     let progression = d.windows(2).all(|w| (w[1] - w[0]).rem_euclid(10) == step);
-    let repeated =
-        (1..d.len()).any(|p| d.len() % p == 0 && d.iter().zip(&d[p..]).all(|(a, b)| a == b));
+    let repeated = (1..d.len())
+        .any(|p| d.len().is_multiple_of(p) && d.iter().zip(&d[p..]).all(|(a, b)| a == b));
     progression || repeated || COMMON.contains(&pin) || date_like(&d)
 }
 
