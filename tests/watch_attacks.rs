@@ -1,5 +1,6 @@
 //! Hostile requests against the real watcher: each is refused with its own code, and nothing
 //! changes (the subject's state, as seen by a later genuine status request, is the same).
+//! Among them, PIN guessing by whoever holds the journalist's phone, as a coercer would run it.
 
 mod common;
 
@@ -221,4 +222,159 @@ fn a_timestamp_at_the_edge_of_the_integers_is_refused_not_a_crash() {
     assert_eq!(s.send(&request), (401, "stale_timestamp".to_string()));
     let request = s.signed(ops::CHECKIN, i64::MAX, (now_ms() as u64 + 300_000) * 1000);
     assert_eq!(s.send(&request), (401, "stale_timestamp".to_string()));
+}
+
+const PHONE_SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const PIN: &str = "285071";
+const DURESS: &str = "930462";
+
+impl Setup {
+    /// Sets up the journalist's phone through the page's API; returns its device id.
+    fn phone(&mut self) -> String {
+        let token = self.call(ops::PHONE_INVITE, "{}").phone_token.unwrap();
+        let (status, body) = self.phone_post(
+            "/v1/phone/enrol",
+            serde_json::json!({"token": token, "device_secret": PHONE_SECRET, "pin": PIN, "duress_pin": DURESS}),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["device_id"].as_str().unwrap().to_string()
+    }
+
+    /// What the phone's page sends when a PIN is typed on it.
+    fn type_pin(&self, device: &str, pin: &str) -> (u16, serde_json::Value) {
+        self.phone_post(
+            "/v1/phone/checkin",
+            serde_json::json!({"device_id": device, "device_secret": PHONE_SECRET, "pin": pin}),
+        )
+    }
+
+    fn phone_post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{}{path}", self.daemon.url))
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap())
+    }
+}
+
+/// Types a wrong guess; when told to wait, waits as long as the answer says. Returns the
+/// answer's status and its wait.
+fn guess(s: &Setup, device: &str, pin: &str) -> (u16, Option<u64>) {
+    let (status, body) = s.type_pin(device, pin);
+    let wait = body["wait_s"].as_u64();
+    assert_eq!(
+        status == 429,
+        wait.is_some(),
+        "a 429 carries its wait: {body}"
+    );
+    if let Some(wait) = wait {
+        std::thread::sleep(std::time::Duration::from_secs(wait));
+    }
+    (status, wait)
+}
+
+#[test]
+fn the_duress_pin_between_guesses_buys_no_free_guesses_and_the_lock_refuses_the_real_pin_alike() {
+    let mut s = setup();
+    let device = s.phone();
+    // The coercer was given the duress PIN and types it between guesses, which used to
+    // reset the wait: the whole 4-digit space took about 15 seconds.
+    let mut waits = Vec::new();
+    for wrong in ["000001", "000002", "000003", "000004"] {
+        let (status, body) = s.type_pin(&device, DURESS);
+        assert_eq!(status, 200, "the duress PIN works as usual: {body}");
+        waits.push(guess(&s, &device, wrong));
+    }
+    assert_eq!(
+        waits,
+        vec![(401, None), (401, None), (429, Some(1)), (429, Some(2))],
+        "the back-off grows anyway"
+    );
+    let (status, _) = s.type_pin(&device, DURESS);
+    assert_eq!(status, 200);
+    // The 5th wrong guess: locked, with a wait of 4 s.
+    let (status, locked) = s.type_pin(&device, "000005");
+    assert_eq!(
+        (status, locked["wait_s"].as_u64()),
+        (429, Some(4)),
+        "{locked}"
+    );
+
+    // While locked, the real PIN gets the answer a wrong one gets, and counts no check-in.
+    let before = s.call(ops::STATUS, "{}");
+    let (real_status, real) = s.type_pin(&device, PIN);
+    let (wrong_status, wrong) = s.type_pin(&device, "000006");
+    let (duress_status, duress) = s.type_pin(&device, DURESS);
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    for (status, body) in [(real_status, &real), (duress_status, &duress)] {
+        assert_eq!(status, wrong_status);
+        assert_eq!(body["error"], wrong["error"]);
+        assert_eq!(keys(body), keys(&wrong));
+        let (a, b) = (
+            body["wait_s"].as_i64().unwrap(),
+            wrong["wait_s"].as_i64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1 && a > 0, "{body} {wrong}");
+    }
+    let after = s.call(ops::STATUS, "{}");
+    assert_eq!(
+        after.last_checkin_ms, before.last_checkin_ms,
+        "no check-in counted"
+    );
+    assert_eq!(after.deadline_ms, before.deadline_ms);
+
+    // The journalist's laptop checks in all the same: signed requests know no PIN lock.
+    let laptop = s.call(ops::CHECKIN, "{}");
+    assert!(laptop.last_checkin_ms > before.last_checkin_ms);
+
+    // One silent alarm for the whole episode: the duress PIN raised it, and the run of
+    // guesses (its own alarm at the 5th) belongs to the same episode.
+    let data = s.daemon.data.clone();
+    assert!(s.daemon.stop());
+    assert_eq!(
+        common::watcher::action_labels(&common::watcher::actions(&data)),
+        vec!["duress"]
+    );
+}
+
+#[test]
+fn a_run_of_wrong_pins_on_the_phone_raises_the_silent_alarm_once() {
+    let mut s = setup();
+    let device = s.phone();
+    let before = s.call(ops::STATUS, "{}");
+    // Whoever took the phone does not know the duress PIN: guesses, waiting as told.
+    let answers: Vec<_> = ["000001", "000002", "000003", "000004", "000005"]
+        .iter()
+        .map(|pin| guess(&s, &device, pin))
+        .collect();
+    let expected = vec![
+        (401, None),
+        (401, None),
+        (429, Some(1)),
+        (429, Some(2)),
+        (429, Some(4)),
+    ];
+    assert_eq!(answers, expected);
+    let (status, sixth) = s.type_pin(&device, "000006");
+    assert_eq!(
+        (status, sixth["wait_s"].as_u64()),
+        (429, Some(8)),
+        "{sixth}"
+    );
+    assert_eq!(
+        s.call(ops::STATUS, "{}").last_checkin_ms,
+        before.last_checkin_ms,
+        "wrong PINs change nothing the journalist sees"
+    );
+    let data = s.daemon.data.clone();
+    let log = s.daemon.log();
+    assert!(!log.contains("duress"), "the log does not say why: {log}");
+    assert!(s.daemon.stop());
+    assert_eq!(
+        common::watcher::action_labels(&common::watcher::actions(&data)),
+        vec!["duress"],
+        "the 5th wrong PIN raised the alarm, the 6th not again"
+    );
 }

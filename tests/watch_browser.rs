@@ -52,10 +52,14 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     );
     assert_eq!(duress.len(), real.len(), "{duress} / {real}");
     assert_eq!(seen["wrong"], "Wrong PIN.");
+    assert_eq!(
+        seen["locked"], "Too many attempts. Try again in 1 s.",
+        "the page shows the wait the watcher sent"
+    );
     assert_eq!(seen["tajik_button"], "Қайд кардан");
     assert_eq!(
-        seen["tajik_message"], "Рамзи PIN нодуруст аст.",
-        "messages follow the language too"
+        seen["tajik_message"], "Кӯшишҳо аз ҳад зиёданд. Пас аз 1 сония боз кӯшиш кунед.",
+        "messages follow the language too, the wait with them"
     );
 
     let data = daemon.data.clone();

@@ -41,12 +41,14 @@ fn with_phone_link() -> (TestVault, Daemon, String) {
 }
 
 const SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const PIN: &str = "285071";
+const DURESS: &str = "930462";
 
 fn enrol_phone(daemon: &Daemon, token: &str) -> String {
     let (status, body) = post(
         daemon,
         "/v1/phone/enrol",
-        json!({"token": token, "device_secret": SECRET, "pin": "2468", "duress_pin": "1357"}),
+        json!({"token": token, "device_secret": SECRET, "pin": PIN, "duress_pin": DURESS}),
     );
     assert_eq!(status, 200, "{body}");
     body["device_id"].as_str().unwrap().to_string()
@@ -88,14 +90,14 @@ fn a_phone_checks_in_with_its_pin_and_the_duress_pin_answers_the_same() {
     let (status, body) = post(
         &daemon,
         "/v1/phone/enrol",
-        json!({"token": token, "device_secret": SECRET, "pin": "2468", "duress_pin": "1357"}),
+        json!({"token": token, "device_secret": SECRET, "pin": PIN, "duress_pin": DURESS}),
     );
     assert_eq!((status, body["error"].as_str()), (403, Some("bad_invite")));
 
-    let (status, real) = checkin(&daemon, &device, SECRET, "2468");
+    let (status, real) = checkin(&daemon, &device, SECRET, PIN);
     assert_eq!(status, 200, "{real}");
     assert!(real["deadline_ms"].as_i64().is_some());
-    let (status, duress) = checkin(&daemon, &device, SECRET, "1357");
+    let (status, duress) = checkin(&daemon, &device, SECRET, DURESS);
     assert_eq!(status, 200);
     assert_eq!(real["name"], duress["name"]);
     assert_eq!(
@@ -105,7 +107,7 @@ fn a_phone_checks_in_with_its_pin_and_the_duress_pin_answers_the_same() {
 
     let log = daemon.log();
     assert!(log.contains("phone check-in accepted"), "{log}");
-    for secret in ["2468", "1357", SECRET, token.as_str(), device.as_str()] {
+    for secret in [PIN, DURESS, SECRET, token.as_str(), device.as_str()] {
         assert!(!log.contains(secret), "the log holds a secret: {secret}");
     }
     assert!(
@@ -125,7 +127,7 @@ fn wrong_pins_back_off_but_guessing_without_the_phone_cannot_lock_it_out() {
     let wrong_secret = "BBECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let mut codes = Vec::new();
     for _ in 0..25 {
-        codes.push(checkin(&daemon, &device, wrong_secret, "0000").0);
+        codes.push(checkin(&daemon, &device, wrong_secret, "000000").0);
     }
     assert_eq!(codes[0], 401);
     assert_eq!(
@@ -134,29 +136,44 @@ fn wrong_pins_back_off_but_guessing_without_the_phone_cannot_lock_it_out() {
         "the guessing address is slowed down"
     );
     // The journalist's phone (same loopback address here) still checks in at once.
-    let (status, body) = checkin(&daemon, &device, SECRET, "2468");
+    let (status, body) = checkin(&daemon, &device, SECRET, PIN);
     assert_eq!(status, 200, "{body}");
 
     // With the phone itself, wrong PINs back off after three.
     for _ in 0..3 {
-        let (status, body) = checkin(&daemon, &device, SECRET, "0000");
+        let (status, body) = checkin(&daemon, &device, SECRET, "000000");
         assert!(status == 401 || status == 429, "{body}");
     }
-    let (status, body) = checkin(&daemon, &device, SECRET, "2468");
+    let (status, body) = checkin(&daemon, &device, SECRET, PIN);
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("too_many_attempts")),
         "{body}"
     );
+    assert_eq!(
+        body["wait_s"], 1,
+        "the answer says how long to wait: {body}"
+    );
     std::thread::sleep(std::time::Duration::from_millis(1_100));
-    let (status, _) = checkin(&daemon, &device, SECRET, "2468");
+    let (status, _) = checkin(&daemon, &device, SECRET, PIN);
     assert_eq!(status, 200, "after the wait the right PIN works");
 }
 
 #[test]
 fn bad_phone_enrolments_are_refused_clearly() {
     let (_v, daemon, token) = with_phone_link();
-    for (pin, duress) in [("12", "3456"), ("2468", "2468"), ("abcd", "1357")] {
+    // Too short (4 digits are refused for new phones), the same twice, not digits, two
+    // lengths; then codes a coercer tries first, as either PIN.
+    for (pin, duress, code) in [
+        ("12", "3456", "bad_pin"),
+        ("2468", "1357", "bad_pin"),
+        (PIN, PIN, "bad_pin"),
+        ("abcdef", DURESS, "bad_pin"),
+        (PIN, "9304621", "bad_pin"),
+        ("123456", DURESS, "weak_pin"),
+        (PIN, "111111", "weak_pin"),
+        ("010190", DURESS, "weak_pin"),
+    ] {
         let (status, body) = post(
             &daemon,
             "/v1/phone/enrol",
@@ -164,9 +181,10 @@ fn bad_phone_enrolments_are_refused_clearly() {
         );
         assert_eq!(
             (status, body["error"].as_str()),
-            (422, Some("bad_pin")),
+            (422, Some(code)),
             "{pin} {duress}"
         );
+        assert!(body["message"].as_str().unwrap().len() > 20, "{body}");
     }
     let (status, _) = post(&daemon, "/v1/phone/enrol", json!({"token": token}));
     assert_eq!(status, 400);
@@ -183,7 +201,7 @@ fn a_phone_set_up_under_duress_only_ever_raises_the_silent_alarm() {
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().rsplit('=').next().unwrap().to_string();
     let device = enrol_phone(&daemon, &token);
-    let (status, body) = checkin(&daemon, &device, SECRET, "2468");
+    let (status, body) = checkin(&daemon, &device, SECRET, PIN);
     assert_eq!(status, 200, "the coercer sees it work: {body}");
     let data = daemon.data.clone();
     let port = daemon.port();
@@ -197,7 +215,7 @@ fn a_phone_set_up_under_duress_only_ever_raises_the_silent_alarm() {
     // PIN that would be the real one on a phone set up freely.
     let daemon = Daemon::start_on(&data, port);
     v.ok(&["checkin"], "");
-    let (status, _) = checkin(&daemon, &device, SECRET, "2468");
+    let (status, _) = checkin(&daemon, &device, SECRET, PIN);
     assert_eq!(status, 200);
     assert!(daemon.stop());
     assert_eq!(action_labels(&actions(&data)), vec!["duress", "duress"]);

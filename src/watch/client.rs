@@ -104,6 +104,7 @@ fn send(
         let refusal: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
             error: status.as_u16().to_string(),
             message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            wait_s: None,
         });
         return Err(ClientError::Refused {
             url: url.to_string(),

@@ -146,8 +146,17 @@ fn refusal(refusal: Refusal) -> Response {
     let body = ErrorBody {
         error: refusal.code.to_string(),
         message: refusal.message,
+        wait_s: refusal.wait_s,
     };
-    json_response(status, &body, None)
+    let mut response = json_response(status, &body, None);
+    // The standard header too, for clients other than our page.
+    if let Some(wait) = refusal
+        .wait_s
+        .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, wait);
+    }
+    response
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Refusal> {

@@ -11,6 +11,21 @@
 //! device secret (the phone itself) can trigger the per-device back-off, so an attacker
 //! elsewhere cannot lock the journalist's own phone out; and requests with a valid device
 //! secret never count against an address, so a shared mobile-network address cannot either.
+//!
+//! No right PIN lowers the count of wrong ones: a coercer who was given the duress PIN could
+//! otherwise type it between two guesses and never wait (the whole 4-digit space in seconds),
+//! and the real PIN must not either, or the two would differ in what they store. Wrong PINs
+//! are forgiven slowly instead, one per [`DECAY_MS`] without a wrong one, and the
+//! [`ALARM_AT`]th wrong PIN still counted raises the silent alarm, once per run of guesses.
+//!
+//! The numbers. Whoever holds the phone gets 3 guesses at once, then waits 1 s, 2 s, ... up to
+//! an hour: 15 guesses in the first 68 minutes, then one an hour, so at most about 38 on the
+//! first day and 24 a day after (forgiveness never helps them: it needs 6 hours without a
+//! guess, and a guess an hour is faster). Against 6 digits less the refused ones (about
+//! 913,000 left) that is over 50 years for even odds; against an old 4-digit PIN, about 200
+//! days. The alarm goes out at the 5th guess, minutes in. Guessing slowly enough to escape
+//! the alarm means one guess per 6 hours, 4 a day. A journalist who mistypes twice waits not
+//! at all, and the two are forgotten 12 hours later; a third mistake in a row costs 1 second.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +42,13 @@ pub struct Phone {
     #[serde(default)]
     pub locked_until_ms: i64,
     pub enrolled_ms: i64,
+    /// When the count of wrong PINs last went up or was last forgiven one: forgiveness counts
+    /// from here. 0 on phones stored before it was kept (see [`Phone::forgive`]).
+    #[serde(default)]
+    pub decay_from_ms: i64,
+    /// This run of wrong PINs has raised its silent alarm; cleared once all are forgiven.
+    #[serde(default)]
+    pub alarmed: bool,
     /// Set up from a link made under duress: both of its PINs raise the silent alarm.
     #[serde(default)]
     pub duress_only: bool,
@@ -53,9 +75,82 @@ pub fn verifier(secret: &[u8], label: &str, pin: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// 4 to 12 digits.
-pub fn valid_pin(pin: &str) -> bool {
-    (4..=12).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit())
+/// One wrong PIN is forgiven per this long without a wrong PIN (numbers in the module docs).
+pub const DECAY_MS: i64 = 6 * 3_600_000;
+/// The wrong PIN, counted and not yet forgiven, that raises the silent alarm.
+pub const ALARM_AT: u32 = 5;
+/// New PINs are at least this long; phones set up with 4 digits before keep working.
+pub const MIN_PIN: usize = 6;
+const MAX_PIN: usize = 12;
+
+/// Why a pair of PINs for a new phone is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    #[error("the PIN and the duress PIN must be 6 to 12 digits, the same length, and different")]
+    Format,
+    #[error(
+        "this PIN is among the first a coercer tries (a repeated, sequential, common or date-like code); choose another"
+    )]
+    Weak,
+}
+
+/// Checks the PIN and duress PIN chosen for a new phone. The same length, so that the
+/// length typed (seen over a shoulder, or counted on a screen) does not tell them apart.
+pub fn check_new_pins(pin: &str, duress_pin: &str) -> Result<(), PinError> {
+    let digits =
+        |p: &str| (MIN_PIN..=MAX_PIN).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(pin) || !digits(duress_pin) || pin.len() != duress_pin.len() || pin == duress_pin {
+        return Err(PinError::Format);
+    }
+    if weak_pin(pin) || weak_pin(duress_pin) {
+        return Err(PinError::Weak);
+    }
+    Ok(())
+}
+
+/// Codes people pick most and a coercer tries first (from published PIN studies), beyond
+/// what the rules in [`weak_pin`] catch.
+const COMMON: &[&str] = &[
+    "112233", "123321", "147258", "147852", "159357", "159753", "789456", "123654", "111222",
+    "102030", "100200", "998877", "11223344", "12344321",
+];
+
+/// A PIN a coercer tries first: one digit stepping by a constant (000000, 123456, 654321,
+/// 135791), a shorter block repeated (123123, 121212), a common code, or a date (DDMMYY,
+/// MMDDYY, YYMMDD; with 8 digits DDMMYYYY, MMDDYYYY, YYYYMMDD), since the coercer holds the
+/// journalist's papers and their family's birthdays. Refuses about 9% of 6-digit codes.
+pub fn weak_pin(pin: &str) -> bool {
+    let d: Vec<i32> = pin
+        .bytes()
+        .map(|b| i32::from(b) - i32::from(b'0'))
+        .collect();
+    if d.len() < 2 {
+        return true;
+    }
+    let step = (d[1] - d[0]).rem_euclid(10);
+    let progression = d.windows(2).all(|w| (w[1] - w[0]).rem_euclid(10) == step);
+    let repeated = (1..d.len())
+        .any(|p| d.len().is_multiple_of(p) && d.iter().zip(&d[p..]).all(|(a, b)| a == b));
+    progression || repeated || COMMON.contains(&pin) || date_like(&d)
+}
+
+fn date_like(d: &[i32]) -> bool {
+    let n = |r: std::ops::Range<usize>| d[r].iter().fold(0, |acc, x| acc * 10 + x);
+    let day_month = |day: i32, month: i32| (1..=31).contains(&day) && (1..=12).contains(&month);
+    let year = |y: i32| (1900..=2099).contains(&y);
+    match d.len() {
+        6 => {
+            day_month(n(0..2), n(2..4))
+                || day_month(n(2..4), n(0..2))
+                || day_month(n(4..6), n(2..4))
+        }
+        8 => {
+            (day_month(n(0..2), n(2..4)) && year(n(4..8)))
+                || (day_month(n(2..4), n(0..2)) && year(n(4..8)))
+                || (year(n(0..4)) && day_month(n(6..8), n(4..6)))
+        }
+        _ => false,
+    }
 }
 
 impl Phone {
@@ -68,6 +163,8 @@ impl Phone {
             failures: 0,
             locked_until_ms: 0,
             enrolled_ms: now_ms,
+            decay_from_ms: now_ms,
+            alarmed: false,
             duress_only: false,
         }
     }
@@ -88,16 +185,36 @@ impl Phone {
         }
     }
 
-    /// Records a wrong PIN and returns until when the device must wait.
-    pub fn record_failure(&mut self, now_ms: i64) -> i64 {
-        self.failures = self.failures.saturating_add(1);
-        self.locked_until_ms = now_ms + lockout_ms(self.failures);
-        self.locked_until_ms
+    /// Forgives one wrong PIN per [`DECAY_MS`] since the count last changed. Called before
+    /// every PIN is looked at. A run of guesses ends when all are forgiven: the next run may
+    /// raise the alarm again.
+    pub fn forgive(&mut self, now_ms: i64) {
+        if self.decay_from_ms == 0 {
+            // Stored before forgiveness was counted: start from the end of the last wait,
+            // which is never before the last wrong PIN, so nothing is forgiven early.
+            self.decay_from_ms = self.locked_until_ms.max(self.enrolled_ms);
+        }
+        let periods = (now_ms - self.decay_from_ms).max(0) / DECAY_MS;
+        if periods > 0 {
+            let forgiven = u32::try_from(periods).unwrap_or(u32::MAX);
+            self.failures = self.failures.saturating_sub(forgiven);
+            // Partial progress towards the next one is kept.
+            self.decay_from_ms += periods * DECAY_MS;
+        }
+        if self.failures == 0 {
+            self.alarmed = false;
+        }
     }
 
-    pub fn record_success(&mut self) {
-        self.failures = 0;
-        self.locked_until_ms = 0;
+    /// Records a wrong PIN. Returns until when the device must wait, and whether this one
+    /// raises the silent alarm (the [`ALARM_AT`]th counted, once per run).
+    pub fn record_failure(&mut self, now_ms: i64) -> (i64, bool) {
+        self.failures = self.failures.saturating_add(1);
+        self.decay_from_ms = now_ms;
+        self.locked_until_ms = now_ms + lockout_ms(self.failures);
+        let alarm = self.failures >= ALARM_AT && !self.alarmed;
+        self.alarmed |= alarm;
+        (self.locked_until_ms, alarm)
     }
 }
 
@@ -133,9 +250,180 @@ mod tests {
         assert_eq!(lockout_ms(40), 3_600_000);
     }
 
+    const HOUR: i64 = 3_600_000;
+
+    fn phone() -> Phone {
+        Phone::new("p".into(), &[7u8; 32], "2468", "1357", 0)
+    }
+
     #[test]
-    fn pins_are_four_to_twelve_digits() {
-        assert!(valid_pin("0000") && valid_pin("123456789012"));
-        assert!(!valid_pin("123") && !valid_pin("12a4") && !valid_pin("1234567890123"));
+    fn no_right_pin_lowers_the_count_only_time_without_wrong_pins_does() {
+        let mut p = phone();
+        let mut clock = 0;
+        for _ in 0..4 {
+            clock += 1_000;
+            p.forgive(clock);
+            p.record_failure(clock);
+        }
+        assert_eq!(p.failures, 4);
+        // Nothing here but forgive() is called on a right PIN: the count stays.
+        p.forgive(clock + DECAY_MS - 1);
+        assert_eq!(p.failures, 4, "not one forgiven before 6 hours");
+        p.forgive(clock + DECAY_MS);
+        assert_eq!(p.failures, 3);
+        // Partial progress is kept: 1.5 periods more forgive one, 2 periods two.
+        p.forgive(clock + DECAY_MS + DECAY_MS * 3 / 2);
+        assert_eq!(p.failures, 2);
+        p.forgive(clock + 3 * DECAY_MS);
+        assert_eq!(p.failures, 1);
+        p.forgive(clock + 100 * DECAY_MS);
+        assert_eq!(p.failures, 0);
+    }
+
+    #[test]
+    fn a_wrong_pin_restarts_the_forgiveness_clock() {
+        let mut p = phone();
+        p.record_failure(0);
+        p.record_failure(DECAY_MS - HOUR);
+        p.forgive(DECAY_MS + HOUR);
+        assert_eq!(
+            p.failures, 2,
+            "6 hours since the count last went up have not passed"
+        );
+        p.forgive(2 * DECAY_MS - HOUR);
+        assert_eq!(p.failures, 1);
+    }
+
+    #[test]
+    fn a_journalist_who_mistypes_twice_waits_not_at_all_and_is_forgiven_in_twelve_hours() {
+        let mut p = phone();
+        assert_eq!(p.record_failure(HOUR), (HOUR, false));
+        assert_eq!(p.record_failure(HOUR + 5_000), (HOUR + 5_000, false));
+        p.forgive(HOUR + 5_000 + 2 * DECAY_MS);
+        assert_eq!(p.failures, 0);
+        // Twice a day, every day, never builds up.
+        let mut clock = 0;
+        for _ in 0..30 {
+            clock += 24 * HOUR;
+            for _ in 0..2 {
+                p.forgive(clock);
+                p.record_failure(clock);
+            }
+        }
+        assert!(p.failures <= 2, "{}", p.failures);
+        assert!(!p.alarmed);
+    }
+
+    #[test]
+    fn the_fifth_wrong_pin_raises_the_alarm_once_per_run_of_guesses() {
+        let mut p = phone();
+        let alarms: Vec<bool> = (0..20)
+            .map(|i| {
+                p.forgive(i * HOUR);
+                p.record_failure(i * HOUR).1
+            })
+            .collect();
+        assert_eq!(alarms.iter().position(|a| *a), Some(4));
+        assert_eq!(alarms.iter().filter(|a| **a).count(), 1);
+        // All forgiven (20 x 6 hours of quiet): the next run alarms again.
+        let quiet = 20 * HOUR + 20 * DECAY_MS;
+        p.forgive(quiet);
+        assert_eq!((p.failures, p.alarmed), (0, false));
+        let again: Vec<bool> = (1..=5).map(|i| p.record_failure(quiet + i).1).collect();
+        assert_eq!(again, vec![false, false, false, false, true]);
+    }
+
+    #[test]
+    fn an_attacker_holding_the_phone_makes_at_most_about_38_guesses_the_first_day_and_24_after() {
+        // Guesses as soon as allowed, for 10 days, and counts them.
+        let mut p = phone();
+        let (mut clock, mut per_day) = (0i64, vec![0u32; 10]);
+        while clock < 10 * 24 * HOUR {
+            p.forgive(clock);
+            per_day[(clock / (24 * HOUR)) as usize] += 1;
+            clock = p.record_failure(clock).0.max(clock + 1);
+        }
+        assert!(per_day[0] <= 38, "{per_day:?}");
+        assert!(per_day[1..].iter().all(|n| *n <= 25), "{per_day:?}");
+        // Waiting for forgiveness instead is slower: one guess per 6 hours, 4 a day.
+        let mut slow = phone();
+        for i in 0..40 {
+            slow.forgive(i * DECAY_MS);
+            assert!(
+                !slow.record_failure(i * DECAY_MS).1,
+                "guessing that slowly raises no alarm"
+            );
+        }
+    }
+
+    #[test]
+    fn a_phone_stored_before_forgiveness_was_counted_forgives_nothing_early() {
+        let mut p = phone();
+        p.failures = 9;
+        p.locked_until_ms = 50 * HOUR;
+        p.decay_from_ms = 0;
+        p.forgive(50 * HOUR + DECAY_MS - 1);
+        assert_eq!(p.failures, 9);
+        p.forgive(50 * HOUR + DECAY_MS);
+        assert_eq!(p.failures, 8);
+    }
+
+    #[test]
+    fn new_pins_are_six_to_twelve_digits_of_one_length_and_two_different_codes() {
+        assert_eq!(check_new_pins("285071", "930462"), Ok(()));
+        assert_eq!(check_new_pins("285071946203", "930462817354"), Ok(()));
+        for (pin, duress) in [
+            ("2468", "1357"),
+            ("28507", "93046"),
+            ("285071", "2850719"),
+            ("285071", "285071"),
+            ("28507a", "930462"),
+            ("2850719462031", "9304628173541"),
+        ] {
+            assert_eq!(
+                check_new_pins(pin, duress),
+                Err(PinError::Format),
+                "{pin} {duress}"
+            );
+        }
+    }
+
+    #[test]
+    fn pins_a_coercer_tries_first_are_refused() {
+        for weak in [
+            "123456",
+            "000000",
+            "111111",
+            "123123",
+            "654321",
+            "135791",
+            "890123",
+            "121212",
+            "112233",
+            "159753",
+            "010190",
+            "311299",
+            "123101",
+            "25121987",
+            "19870521",
+            "999999999999",
+        ] {
+            assert!(weak_pin(weak), "{weak}");
+            let other = &"930462817354"[..weak.len()];
+            assert_eq!(check_new_pins(weak, other), Err(PinError::Weak), "{weak}");
+            assert_eq!(check_new_pins(other, weak), Err(PinError::Weak), "{weak}");
+        }
+        for fine in ["285071", "930462", "739405", "28507194", "285071946203"] {
+            assert!(!weak_pin(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn the_rules_refuse_a_small_share_of_six_digit_pins() {
+        let weak = (0..1_000_000)
+            .filter(|n| weak_pin(&format!("{n:06}")))
+            .count();
+        // About 87,000 (9%): enough left that the numbers in the module docs hold.
+        assert!((50_000..100_000).contains(&weak), "{weak}");
     }
 }

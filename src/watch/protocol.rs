@@ -179,6 +179,9 @@ pub struct HeldBundle {
 pub struct ErrorBody {
     pub error: String,
     pub message: String,
+    /// With 429: seconds to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_s: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

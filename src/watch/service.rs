@@ -29,6 +29,8 @@ pub struct Refusal {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait before trying again (429 only), for clients to show.
+    pub wait_s: Option<i64>,
 }
 
 impl Refusal {
@@ -37,6 +39,7 @@ impl Refusal {
             status,
             code,
             message: message.into(),
+            wait_s: None,
         }
     }
 
@@ -645,16 +648,14 @@ impl Watcher {
         if secret.len() != 32 {
             return Err(Refusal::malformed("the device secret must be 32 bytes"));
         }
-        if !phone::valid_pin(&request.pin)
-            || !phone::valid_pin(&request.duress_pin)
-            || request.pin == request.duress_pin
-        {
-            return Err(Refusal::new(
-                422,
-                "bad_pin",
-                "the PIN and the duress PIN must be two different codes of 4 to 12 digits",
-            ));
-        }
+        // Checked here, not only on the page: the page is the phone's, the rule is ours.
+        phone::check_new_pins(&request.pin, &request.duress_pin).map_err(|e| {
+            let code = match e {
+                phone::PinError::Format => "bad_pin",
+                phone::PinError::Weak => "weak_pin",
+            };
+            Refusal::new(422, code, e.to_string())
+        })?;
         let hash = token_hash(&request.token);
         let store = self.store();
         let mut subject = store
@@ -722,17 +723,35 @@ impl Watcher {
             }));
         };
         let phone = &mut subject.phones[index];
+        phone.forgive(now_ms);
         if phone.locked_until_ms > now_ms {
+            // The PIN is not even looked at: the right one gets the same answer as a wrong
+            // one, or the lock would tell a guesser when they had found it. The journalist
+            // still checks in from the laptop (signed requests know no PIN and no lock).
             return Err(too_many(phone.locked_until_ms - now_ms));
         }
         let duress = match phone.check_pin(&secret, &request.pin) {
             PinCheck::Real => false,
             PinCheck::Duress => true,
             PinCheck::Wrong => {
-                let until = phone.record_failure(now_ms);
-                store.commit(&subject, &[], now_ms)?;
-                drop(store);
-                self.flusher.flush()?;
+                let (until, alarm) = phone.record_failure(now_ms);
+                if alarm {
+                    // A run of wrong PINs on the journalist's own phone is someone else
+                    // guessing: the same silent alert as the duress PIN, rationed alike.
+                    let emitted = vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                        at_ms: now_ms,
+                    }];
+                    subject.duress_cycle = Some(subject.state.cycle);
+                    let emitted = ration_duress(&mut subject, emitted, now_ms);
+                    self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
+                    drop(store);
+                    self.flush_and_publish()?;
+                } else {
+                    store.commit(&subject, &[], now_ms)?;
+                    drop(store);
+                    self.flusher.flush()?;
+                }
                 return Err(if until > now_ms {
                     too_many(until - now_ms)
                 } else {
@@ -740,7 +759,8 @@ impl Watcher {
                 });
             }
         };
-        phone.record_success();
+        // No right PIN, real or duress, lowers the count of wrong ones (see `phone`): both
+        // store the same (the forgiveness above), and the duress PIN buys no free guesses.
         let emitted = subject.state.check_in(now_ms, duress);
         if duress {
             subject.duress_cycle = Some(subject.state.cycle);
@@ -1220,11 +1240,15 @@ fn check_quota(subject: &Subject, put: &protocol::BundlePut) -> Result<(), Refus
 }
 
 fn too_many(wait_ms: i64) -> Refusal {
-    Refusal::new(
-        429,
-        "too_many_attempts",
-        format!("too many attempts; wait {} s", (wait_ms + 999) / 1000),
-    )
+    let wait_s = (wait_ms + 999) / 1000;
+    Refusal {
+        wait_s: Some(wait_s),
+        ..Refusal::new(
+            429,
+            "too_many_attempts",
+            format!("too many attempts; wait {wait_s} s"),
+        )
+    }
 }
 
 fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {

@@ -1,5 +1,6 @@
 // Drives the phone page like a journalist would: open the enrolment link, choose the PINs,
-// check in with the PIN, then with the duress PIN, then read the page in Tajik.
+// check in with the PIN, then with the duress PIN, then wrong PINs until it must wait, then read
+// the page in Tajik.
 // Usage: node phone.mjs ENROL_LINK SCREENSHOT_DIR  -> prints one JSON object of what it saw.
 import { chromium } from "playwright-core";
 
@@ -13,9 +14,9 @@ const seen = {};
 try {
   const page = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 640 } });
   await page.goto(link);
-  await page.fill("#p1", "2468");
-  await page.fill("#p2", "2468");
-  await page.fill("#p3", "1357");
+  await page.fill("#p1", "285071");
+  await page.fill("#p2", "285071");
+  await page.fill("#p3", "930462");
   await page.click("#enrol-button");
   await page.waitForSelector("#msg.ok");
   seen.enrolled = await page.textContent("#msg");
@@ -29,10 +30,13 @@ try {
     await page.waitForFunction(() => document.querySelector("#msg").textContent !== "");
     return page.textContent("#msg");
   };
-  seen.real = await checkIn("2468");
+  seen.real = await checkIn("285071");
   await page.screenshot({ path: `${shots}/phone-checkin.png` });
-  seen.duress = await checkIn("1357");
-  seen.wrong = await checkIn("0000");
+  seen.duress = await checkIn("930462");
+  seen.wrong = await checkIn("000000");
+  // Two more wrong: the third waits, and the page says how long.
+  await checkIn("000001");
+  seen.locked = await checkIn("000002");
 
   await page.click("[data-lang=tg]");
   seen.tajik_button = await page.textContent("#checkin-button");
