@@ -104,11 +104,15 @@ def first_line(path):
 class Slots:
     def __init__(self, vault):
         raw = read(os.path.join(vault, "keyslots"))
-        if len(raw) != 758 or raw[:8] != b"POSBONVK":
+        if raw[:8] != b"POSBONVK" or len(raw) < 10:
             raise SystemExit("not a key-slot file")
         (self.version,) = struct.unpack(">H", raw[8:10])
-        if self.version > 1:
+        if self.version > 2:
             raise SystemExit("made by a newer posbon")
+        # Version 1: 758 bytes; version 2: 8192 (random padding before the checksum). The
+        # checksum is the last 32 bytes and covers everything before it.
+        if len(raw) != {1: 758, 2: 8192}[self.version]:
+            raise SystemExit("not a key-slot file")
         self.kdf = raw[10]
         self.memory, self.passes, self.lanes = struct.unpack(">III", raw[12:24])
         if self.memory > 4 * 1024 * 1024 or self.passes > 64 or self.lanes > 16:
@@ -116,7 +120,7 @@ class Slots:
         self.salt = raw[24:56]
         self.recipient = raw[56:118].rstrip(b"\0").decode("ascii", "replace")
         self.slots = [raw[118 + 76 * i : 118 + 76 * (i + 1)] for i in range(8)]
-        self.checksum_ok = hashlib.sha256(raw[:726]).digest() == raw[726:758]
+        self.checksum_ok = hashlib.sha256(raw[:-32]).digest() == raw[-32:]
 
     def kek(self, kind, secret):
         if kind == "recovery":
