@@ -7,10 +7,10 @@
 mod common;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::watcher::{Daemon, invite};
+use common::watcher::{Daemon, connect_from, invite, runtime};
 use posbon::watch::client::{self, Link};
 use posbon::watch::listener::{HEADER_TIMEOUT, SHUTDOWN_GRACE};
 use posbon::watch::protocol::ops;
@@ -51,26 +51,6 @@ fn check_in(link: &mut Link, device: &Ed25519KeyPair) -> Duration {
 
 fn address(daemon: &Daemon) -> SocketAddr {
     daemon.url.strip_prefix("http://").unwrap().parse().unwrap()
-}
-
-/// A connection to the watcher from the loopback address `127.0.0.{last}`.
-fn connect_from(runtime: &tokio::runtime::Runtime, last: u8, to: SocketAddr) -> TcpStream {
-    let stream = runtime.block_on(async {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket
-            .bind(SocketAddr::new(Ipv4Addr::new(127, 0, 0, last).into(), 0))
-            .unwrap();
-        socket.connect(to).await.unwrap().into_std().unwrap()
-    });
-    stream.set_nonblocking(false).unwrap();
-    stream
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Whether the watcher has closed this connection (anything it said before is read first).

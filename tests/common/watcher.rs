@@ -186,3 +186,30 @@ pub fn action_labels(actions: &[serde_json::Value]) -> Vec<String> {
         })
         .collect()
 }
+
+/// A connection to the watcher from the loopback address `127.0.0.{last}`.
+pub fn connect_from(
+    runtime: &tokio::runtime::Runtime,
+    last: u8,
+    to: std::net::SocketAddr,
+) -> std::net::TcpStream {
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(std::net::SocketAddr::new(
+                std::net::Ipv4Addr::new(127, 0, 0, last).into(),
+                0,
+            ))
+            .unwrap();
+        socket.connect(to).await.unwrap().into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
