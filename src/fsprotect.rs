@@ -280,6 +280,10 @@ pub fn erasure_warning(file: &Path) -> Option<String> {
 /// Overwriting is best effort: when it fails (say, a full copy-on-write disk, where even an
 /// overwrite needs new space) the file is still removed. An error means the file could not
 /// be removed. A symbolic link or anything but a regular file is refused and left alone.
+///
+/// The file is first renamed to `NAME.shred` (atomic): a kill during the overwrite then
+/// leaves a file under that name, never a half-overwritten file under its own name that a
+/// reader would take for damaged data. [`finish_shredding`] completes such leftovers.
 pub fn shred(path: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if !meta.file_type().is_file() {
@@ -288,6 +292,16 @@ pub fn shred(path: &Path) -> io::Result<()> {
             format!("{} is not a regular file; not removed", path.display()),
         ));
     }
+    let path = &if path.extension().is_some_and(|x| x == SHRED_SUFFIX) {
+        path.to_path_buf()
+    } else {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".");
+        name.push(SHRED_SUFFIX);
+        let hidden = path.with_file_name(name);
+        fs::rename(path, &hidden)?;
+        hidden
+    };
     // Best effort by design (see above): removal must not depend on it.
     let _ = overwrite_with_noise(path);
     fs::remove_file(path)?;
@@ -296,6 +310,23 @@ pub fn shred(path: &Path) -> io::Result<()> {
         File::open(parent)?.sync_all()?;
     }
     Ok(())
+}
+
+const SHRED_SUFFIX: &str = "shred";
+
+/// Shreds every `*.shred` file in `dir`: what a [`shred`] cut short by a crash left behind.
+/// Returns how many.
+pub fn finish_shredding(dir: &Path) -> io::Result<usize> {
+    let mut done = 0;
+    for entry in fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        let leftover = path.extension().is_some_and(|x| x == SHRED_SUFFIX)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if leftover && shred(&path).is_ok() {
+            done += 1;
+        }
+    }
+    Ok(done)
 }
 
 fn overwrite_with_noise(path: &Path) -> io::Result<()> {

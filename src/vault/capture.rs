@@ -195,6 +195,8 @@ pub(crate) fn import_all(
 ) -> Result<ImportReport> {
     let inbox = vault.dir().join(INBOX_DIR);
     let mut report = ImportReport::default();
+    // Captures imported before a crash that stopped their shredding half-way.
+    let _ = fsprotect::finish_shredding(&inbox);
     let Ok(entries) = fs::read_dir(&inbox) else {
         return Ok(report);
     };

@@ -759,6 +759,12 @@ impl Vault {
                     removed += 1;
                 }
             }
+            // Blobs whose shredding a crash cut short.
+            for dir in &known_blobs {
+                if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+                    removed += fsprotect::finish_shredding(dir).unwrap_or(0);
+                }
+            }
             // Listing the directory set its access time.
             let _ = fsprotect::flatten_times(&blobs);
         }

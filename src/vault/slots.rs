@@ -91,13 +91,21 @@ impl Vault {
         }
         let slots = self.read_slots()?;
         let kek = slots.passphrase_kek(new)?;
-        if slots
-            .open_with(&kek)
-            .is_some_and(|(index, _, _)| index != self.unlocked_slot)
+        if let Some((index, kind, key)) = slots.open_with(&kek)
+            && index != self.unlocked_slot
         {
-            return Err(VaultError::Invalid(
-                "that passphrase is already in use for this vault; choose another".into(),
-            ));
+            // The same change, cut short by a crash after the new slot was written: the
+            // journalist who runs it again must be able to finish it.
+            let interrupted_change = self.mode == Mode::Real
+                && kind == SlotKind::Passphrase
+                && crate::secret::constant_time_eq(key.expose(), self.key.expose())
+                && slot_indices(&self.slot_table()?, SlotKind::Passphrase).contains(&index);
+            if !interrupted_change {
+                return Err(VaultError::Invalid(
+                    "that passphrase is already in use for this vault; choose another".into(),
+                ));
+            }
+            return self.keep_only_passphrase_slot(index, slots.salt());
         }
         match self.mode {
             Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, slots.salt(), &self.key),
@@ -109,6 +117,23 @@ impl Vault {
                 locked.write()
             }
         }
+    }
+
+    /// Retires every passphrase slot but `keep` (overwritten first, then dropped from the
+    /// table, as in [`Self::replace_slots`]).
+    fn keep_only_passphrase_slot(&self, keep: usize, salt_seen: &[u8]) -> Result<()> {
+        let mut locked = self.lock_slots(salt_seen)?;
+        let mut table = self.slot_table()?;
+        let retired: Vec<usize> = slot_indices(&table, SlotKind::Passphrase)
+            .into_iter()
+            .filter(|index| *index != keep)
+            .collect();
+        for index in &retired {
+            locked.slots.erase_slot(*index);
+        }
+        locked.write()?;
+        table.used.retain(|(index, _)| !retired.contains(index));
+        self.save_slot_table(&table)
     }
 
     /// Adds a recovery key (replacing any earlier one) and returns it, to be shown once,
