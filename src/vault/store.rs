@@ -298,18 +298,30 @@ impl Store {
         Ok(cells.len())
     }
 
-    /// The names in `tree`, in order.
-    pub fn names(&self, tree: &str) -> Result<Vec<Vec<u8>>> {
+    /// Runs `call` on the open database; the one place that turns its errors into ours.
+    fn with_db<T>(&self, call: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let guard = self.lock();
         let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
-        let mut statement = inner
-            .db
-            .prepare("SELECT name FROM entry WHERE tree = ?1 ORDER BY name")
-            .map_err(db_error)?;
-        let rows = statement
-            .query_map(params![tree], |row| row.get::<_, Vec<u8>>(0))
-            .map_err(db_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+        call(&inner.db).map_err(db_error)
+    }
+
+    /// Every row `sql` selects with `args`, each made by `row`.
+    fn select<T>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        self.with_db(|db| db.prepare(sql)?.query_map(args, row)?.collect())
+    }
+
+    /// The names in `tree`, in order.
+    pub fn names(&self, tree: &str) -> Result<Vec<Vec<u8>>> {
+        self.select(
+            "SELECT name FROM entry WHERE tree = ?1 ORDER BY name",
+            params![tree],
+            |row| row.get(0),
+        )
     }
 
     /// Every value in `tree` with its key, in name order.
@@ -341,105 +353,74 @@ impl Store {
 
     /// Every tree that has at least one value.
     pub fn trees(&self) -> Result<Vec<String>> {
-        let guard = self.lock();
-        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
-        let mut statement = inner
-            .db
-            .prepare("SELECT DISTINCT tree FROM entry ORDER BY tree")
-            .map_err(db_error)?;
-        let rows = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(db_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+        self.select("SELECT DISTINCT tree FROM entry ORDER BY tree", [], |row| {
+            row.get(0)
+        })
     }
 
     /// Keeps a value of posbon 0.1 that the view doing the migration could not read (it
     /// belongs to another view), as it was, until its owner opens the vault.
     pub fn put_legacy(&self, tree: &str, name: &[u8], value: &[u8]) -> Result<()> {
-        let guard = self.lock();
-        guard
-            .as_ref()
-            .ok_or(VaultError::Store(CLOSED.into()))?
-            .db
-            .execute(
+        self.with_db(|db| {
+            db.execute(
                 "INSERT OR REPLACE INTO legacy (tree, name, value) VALUES (?1, ?2, ?3)",
                 params![tree, name, value],
             )
             .map(drop)
-            .map_err(db_error)
+        })
     }
 
     /// The kept 0.1 values of `tree`.
     pub fn legacy_entries(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let guard = self.lock();
-        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
-        let mut statement = inner
-            .db
-            .prepare("SELECT name, value FROM legacy WHERE tree = ?1 ORDER BY name")
-            .map_err(db_error)?;
-        let rows = statement
-            .query_map(params![tree], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(db_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+        self.select(
+            "SELECT name, value FROM legacy WHERE tree = ?1 ORDER BY name",
+            params![tree],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
     }
 
     pub fn remove_legacy(&self, tree: &str, name: &[u8]) -> Result<()> {
-        let guard = self.lock();
-        guard
-            .as_ref()
-            .ok_or(VaultError::Store(CLOSED.into()))?
-            .db
-            .execute(
+        self.with_db(|db| {
+            db.execute(
                 "DELETE FROM legacy WHERE tree = ?1 AND name = ?2",
                 params![tree, name],
             )
             .map(drop)
-            .map_err(db_error)
+        })
     }
 
     /// True when no value of any view is stored (not even a kept 0.1 value).
     pub fn is_empty(&self) -> Result<bool> {
-        let guard = self.lock();
-        let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
-        let rows: i64 = inner
-            .db
-            .query_row(
+        let rows: i64 = self.with_db(|db| {
+            db.query_row(
                 "SELECT (SELECT COUNT(*) FROM entry) + (SELECT COUNT(*) FROM legacy)",
                 [],
                 |row| row.get(0),
             )
-            .map_err(db_error)?;
+        })?;
         Ok(rows == 0)
     }
 
     /// A note about the store itself (such as "migrated from"), never anything secret.
     pub fn format_note(&self, key: &str) -> Result<Option<String>> {
-        let guard = self.lock();
-        guard
-            .as_ref()
-            .ok_or(VaultError::Store(CLOSED.into()))?
-            .db
-            .query_row(
+        self.with_db(|db| {
+            db.query_row(
                 "SELECT value FROM format WHERE key = ?1",
                 params![key],
                 |row| row.get(0),
             )
             .optional()
-            .map_err(db_error)
+        })
     }
 
     pub fn set_format_note(&self, key: &str, value: &str) -> Result<()> {
-        let guard = self.lock();
-        guard
-            .as_ref()
-            .ok_or(VaultError::Store(CLOSED.into()))?
-            .db
-            .execute(
+        self.with_db(|db| {
+            db.execute(
                 "INSERT OR REPLACE INTO format (key, value) VALUES (?1, ?2)",
                 params![key, value],
             )
             .map(drop)
-            .map_err(db_error)
+        })
     }
 }
 
