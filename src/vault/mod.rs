@@ -763,6 +763,7 @@ impl Vault {
             for dir in &known_blobs {
                 if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
                     removed += fsprotect::finish_shredding(dir).unwrap_or(0);
+                    let _ = fsprotect::flatten_times(dir);
                 }
             }
             // Listing the directory set its access time.
