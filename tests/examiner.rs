@@ -550,7 +550,7 @@ fn a_vault_with_a_duress_passphrase_has_the_same_shape_as_one_without() {
             rows_of(other, "r"),
             "records of A and {name}"
         );
-        // Both views get their event log and a placeholder record at `init`, so neither a
+        // Both views get their event log and a chaff record at `init`, so neither a
         // duress use nor the decoy's first record adds a row or a tree of its own.
         assert_eq!(
             rows_of(&sa, "m"),

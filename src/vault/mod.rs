@@ -269,28 +269,24 @@ fn init_decoy(store: &Store, dir: &Path, real_space: &Space, real_key: &Key32) -
     put_meta(store, real_space, real_key, "decoy-key", decoy_key.expose())
 }
 
-/// The name of a view's placeholder record: keyed, so it looks like any record id.
-fn placeholder_name(key: &Key32) -> [u8; 16] {
-    meta::meta_name(key, "records-placeholder")
+/// The name of a view's chaff record: keyed, so it looks like any record id.
+fn chaff_name(key: &Key32) -> [u8; 16] {
+    meta::meta_name(key, "records-chaff")
 }
 
 /// Gives a view the entries every view has from the start, whatever is later used: an
-/// event log and a placeholder in its records tree. Without them, the first duress use (which
+/// event log and a chaff row in its records tree. Without them, the first duress use (which
 /// writes the real view's event log) or the decoy's first record would show in a raw copy
 /// as a new row or a new tree. Does nothing where they exist.
 fn give_uniform_shape(store: &Store, space: &Space, key: &Key32) -> Result<()> {
     if get_meta(store, space, key, "events")?.is_none() {
         put_meta_json(store, space, key, "events", &Vec::<Event>::new())?;
     }
-    let placeholder = placeholder_name(key);
-    if store.get(key, &space.records, &placeholder)?.is_none() {
-        store.put(key, &space.records, &placeholder, |entry_key| {
+    let chaff = chaff_name(key);
+    if store.get(key, &space.records, &chaff)?.is_none() {
+        store.put(key, &space.records, &chaff, |entry_key| {
             let padded = crypto::pad(&[], record::MIN_SEALED_PLAINTEXT);
-            Ok(crypto::seal(
-                entry_key,
-                b"posbon/v2/placeholder",
-                padded.expose(),
-            ))
+            Ok(crypto::seal(entry_key, b"posbon/v2/chaff", padded.expose()))
         })?;
     }
     Ok(())
@@ -532,9 +528,9 @@ impl Vault {
             )));
         }
         let mut found = None;
-        let placeholder = placeholder_name(&self.key);
+        let chaff = chaff_name(&self.key);
         for key in self.store.names(&self.space.records)? {
-            if key == placeholder {
+            if key == chaff {
                 continue;
             }
             if hex::encode(&key).starts_with(&prefix) {
@@ -554,9 +550,9 @@ impl Vault {
     pub fn records(&self) -> Result<Listing> {
         let mut good = Vec::new();
         let mut damaged = Vec::new();
-        let placeholder = placeholder_name(&self.key);
+        let chaff = chaff_name(&self.key);
         for (key, entry) in self.store.entries(&self.key, &self.space.records)? {
-            if key == placeholder {
+            if key == chaff {
                 continue;
             }
             let Ok(raw) = <[u8; 16]>::try_from(key.as_slice()) else {

@@ -267,7 +267,7 @@ def unlock(args):
             for vk in views:
                 combos.add((t, n, vk))
         for vk in list(views):
-            for i in extra_ids + [meta_name(vk, "records-placeholder")]:
+            for i in extra_ids + [meta_name(vk, "records-chaff")]:
                 combos.add(("r" + space(vk, "records"), i, vk))
             for label in LABELS + args.label:
                 combos.add(("m" + space(vk, "meta"), meta_name(vk, label), vk))
@@ -345,7 +345,7 @@ def unlock(args):
     ids = {n for _t, n, _c, _v in rows} | set(extra_ids)
     aads = [b"posbon/v1/record/" + i for i in sorted(ids)] + [
         b"posbon/v1/meta/" + l.encode() for l in LABELS + args.label
-    ] + [b"posbon/v2/placeholder"]
+    ] + [b"posbon/v2/chaff"]
     ciphers = [(ChaCha20Poly1305(k), d) for k, d in every.items()]
 
     def try_all(sealed, where):
