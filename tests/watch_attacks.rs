@@ -138,9 +138,11 @@ fn forged_stale_future_and_misdirected_requests_are_refused() {
         (401, "stale_timestamp".to_string())
     );
 
+    // A subject the watcher does not know gets the answer a forgery for a known one gets:
+    // a stranger cannot enumerate who a watcher serves.
     let mut unknown = s.signed(ops::CHECKIN, now_ms(), counter);
     unknown.subject = "00".repeat(16);
-    assert_eq!(s.send(&unknown), (404, "unknown_subject".to_string()));
+    assert_eq!(s.send(&unknown), (401, "bad_signature".to_string()));
 
     let after = s.call(ops::STATUS, "{}");
     assert_eq!(

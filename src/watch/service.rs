@@ -375,13 +375,9 @@ impl Watcher {
                 "a bundle may hold at most 32 MiB",
             ));
         }
-        let subject = self.store().subject(&request.subject)?.ok_or_else(|| {
-            Refusal::new(
-                404,
-                "unknown_subject",
-                "this watcher does not know that subject",
-            )
-        })?;
+        let Some(subject) = self.store().subject(&request.subject)? else {
+            return Err(refuse_unknown_subject(request));
+        };
         let duress = duress_signed(request, &subject.device_key, &subject.duress_key)?;
         protocol::check_freshness(request, subject.counter, now_ms)?;
         if !duress {
@@ -397,20 +393,12 @@ impl Watcher {
         body: Option<&[u8]>,
         now_ms: i64,
     ) -> Result<Handled, Refusal> {
-        let unknown = || {
-            Refusal::new(
-                404,
-                "unknown_subject",
-                "this watcher does not know that subject",
-            )
-        };
         // Keys never change once enrolled: read them, then verify the signature (the costly
         // step) without holding the store, so requests verify on every core at once.
         let (device_key, duress_key) = {
-            let subject = self
-                .store()
-                .subject(&request.subject)?
-                .ok_or_else(unknown)?;
+            let Some(subject) = self.store().subject(&request.subject)? else {
+                return Err(refuse_unknown_subject(request));
+            };
             (subject.device_key, subject.duress_key)
         };
         let duress = duress_signed(request, &device_key, &duress_key)?;
@@ -441,7 +429,9 @@ impl Watcher {
             }
         }
         let store = self.store();
-        let mut subject = store.subject(&request.subject)?.ok_or_else(unknown)?;
+        let mut subject = store
+            .subject(&request.subject)?
+            .ok_or_else(|| refuse_unknown_subject(request))?;
         protocol::check_freshness(request, subject.counter, now_ms)?;
         subject.counter = request.counter;
         // Changes take effect at the moment the journalist's signed request names, not when
@@ -1205,6 +1195,33 @@ fn live_download(
 
 /// Whether `request` is signed with the duress key (`false`: the device key); refused when
 /// signed by neither.
+/// The answer to a request for a subject this watcher does not know: the same as to a
+/// known subject's request with a wrong signature, after the same two verifications, so
+/// that a stranger cannot learn which subjects a watcher serves from the answer or its time.
+fn refuse_unknown_subject(request: &SignedRequest) -> Refusal {
+    static ABSENT_KEYS: std::sync::OnceLock<[Vec<u8>; 2]> = std::sync::OnceLock::new();
+    let keys = ABSENT_KEYS.get_or_init(|| {
+        let random = ring::rand::SystemRandom::new();
+        let key = || {
+            Ed25519KeyPair::generate_pkcs8(&random)
+                .ok()
+                .and_then(|pkcs8| Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).ok())
+                .map(|pair| {
+                    ring::signature::KeyPair::public_key(&pair)
+                        .as_ref()
+                        .to_vec()
+                })
+                .unwrap_or_else(|| vec![0; 32])
+        };
+        [key(), key()]
+    });
+    match duress_signed(request, &keys[0], &keys[1]) {
+        Err(refusal) => refusal,
+        // Signed by a key nobody has: cannot happen; answer as to a forgery all the same.
+        Ok(_) => ProtocolError::BadSignature.into(),
+    }
+}
+
 fn duress_signed(
     request: &SignedRequest,
     device_key: &[u8],
