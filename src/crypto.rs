@@ -84,20 +84,26 @@ pub fn open(key: &Key32, aad: &[u8], sealed: &[u8]) -> Result<SecretBytes, AuthF
     Ok(SecretBytes::new(std::mem::take(&mut *buffer)))
 }
 
-/// Opens a sealed 32-byte key (as [`seal`] made it) straight into a [`Key32`], without the
-/// intermediate buffer [`open`] allocates: listing a vault unwraps one key per record.
-pub fn open_key(key: &Key32, aad: &[u8], sealed: &[u8]) -> Option<Key32> {
+/// Opens a sealed 32-byte key (as [`seal`] made it) straight into `out`, an existing locked
+/// key, without the intermediate buffers [`open`] allocates: listing a vault unwraps one key
+/// per record. Returns false (and leaves `out` unchanged) when it does not open.
+pub fn open_key_into(key: &Key32, aad: &[u8], sealed: &[u8], out: &mut Key32) -> bool {
     if sealed.len() != 32 + SEAL_OVERHEAD {
-        return None;
+        return false;
     }
     let (nonce_bytes, body) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce_bytes).ok()?;
+    let Ok(nonce) = Nonce::try_assume_unique_for_key(nonce_bytes) else {
+        return false;
+    };
     let mut buffer = zeroize::Zeroizing::new([0u8; 48]);
     buffer.copy_from_slice(body);
-    let plain = chacha_key(key)
-        .open_in_place(nonce, Aad::from(aad), &mut buffer[..])
-        .ok()?;
-    Key32::from_slice(plain)
+    match chacha_key(key).open_in_place(nonce, Aad::from(aad), &mut buffer[..]) {
+        Ok(plain) => {
+            out.expose_mut().copy_from_slice(plain);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 struct OutputLen(usize);

@@ -68,6 +68,12 @@ impl Key32 {
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// Lets a key be written in place: one locked buffer reused for many short-lived keys
+    /// (the per-record keys of a listing) instead of a locked allocation for each.
+    pub(crate) fn expose_mut(&mut self) -> &mut [u8; 32] {
+        &mut self.0
+    }
 }
 
 impl Drop for Key32 {

@@ -149,7 +149,8 @@ impl Keyring {
         self.file
             .read_exact_at(&mut bytes, cell * CELL_LEN as u64)
             .ok()?;
-        unwrap_cell(&bytes, cell, view_key, tree, name)
+        let mut key = Key32::from_bytes([0; 32]);
+        unwrap_cell(&bytes, cell, view_key, tree, name, &mut key).then_some(key)
     }
 
     /// Every cell at once, for reading many entries (a listing) with one read.
@@ -192,10 +193,25 @@ impl Keyring {
 pub struct Cells(Vec<u8>);
 
 impl Cells {
-    pub fn load(&self, cell: u64, view_key: &Key32, tree: &str, name: &[u8]) -> Option<Key32> {
-        let start = usize::try_from(cell).ok()?.checked_mul(CELL_LEN)?;
-        let bytes = self.0.get(start..start + CELL_LEN)?;
-        unwrap_cell(bytes, cell, view_key, tree, name)
+    /// Unwraps the key in `cell` into `out`; false if it does not open for this entry.
+    pub fn load_into(
+        &self,
+        cell: u64,
+        view_key: &Key32,
+        tree: &str,
+        name: &[u8],
+        out: &mut Key32,
+    ) -> bool {
+        let Some(start) = usize::try_from(cell)
+            .ok()
+            .and_then(|c| c.checked_mul(CELL_LEN))
+        else {
+            return false;
+        };
+        match self.0.get(start..start + CELL_LEN) {
+            Some(bytes) => unwrap_cell(bytes, cell, view_key, tree, name, out),
+            None => false,
+        }
     }
 }
 
@@ -205,8 +221,14 @@ fn unwrap_cell(
     view_key: &Key32,
     tree: &str,
     name: &[u8],
-) -> Option<Key32> {
-    crypto::open_key(view_key, &cell_aad(cell, tree, name), &bytes[..WRAPPED_LEN])
+    out: &mut Key32,
+) -> bool {
+    crypto::open_key_into(
+        view_key,
+        &cell_aad(cell, tree, name),
+        &bytes[..WRAPPED_LEN],
+        out,
+    )
 }
 
 #[cfg(test)]

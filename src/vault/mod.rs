@@ -551,23 +551,28 @@ impl Vault {
         let mut good = Vec::new();
         let mut damaged = Vec::new();
         let chaff = chaff_name(&self.key);
-        for (key, entry) in self.store.entries(&self.key, &self.space.records)? {
-            if key == chaff {
-                continue;
-            }
-            let Ok(raw) = <[u8; 16]>::try_from(key.as_slice()) else {
-                damaged.push(VaultError::Damaged(format!(
-                    "an entry with a malformed id ({} bytes)",
-                    key.len()
-                )));
-                continue;
-            };
-            let id = RecordId(raw);
-            match open_record(&id, &entry) {
-                Ok(record) => good.push((id, record)),
-                Err(e) => damaged.push(e),
-            }
-        }
+        self.store
+            .for_each_entry(&self.key, &self.space.records, |name, key, value| {
+                if name == chaff {
+                    return;
+                }
+                let Ok(raw) = <[u8; 16]>::try_from(name) else {
+                    damaged.push(VaultError::Damaged(format!(
+                        "an entry with a malformed id ({} bytes)",
+                        name.len()
+                    )));
+                    return;
+                };
+                let id = RecordId(raw);
+                let opened = match key {
+                    Some(key) => Record::open(key, &id, value),
+                    None => Err(VaultError::TamperedRecord { id: id.to_string() }),
+                };
+                match opened {
+                    Ok(record) => good.push((id, record)),
+                    Err(e) => damaged.push(e),
+                }
+            })?;
         good.sort_by_key(|(id, r)| (r.created, *id));
         Ok(Listing {
             records: good,

@@ -324,31 +324,37 @@ impl Store {
         )
     }
 
-    /// Every value in `tree` with its key, in name order.
-    pub fn entries(&self, view_key: &Key32, tree: &str) -> Result<Vec<(Vec<u8>, Entry)>> {
+    /// Calls `each` with every value in `tree`, in name order, and the key its cell gives
+    /// (`None` when the cell does not open). The key is one locked buffer, reused.
+    pub fn for_each_entry(
+        &self,
+        view_key: &Key32,
+        tree: &str,
+        mut each: impl FnMut(&[u8], Option<&Key32>, &[u8]),
+    ) -> Result<()> {
         let guard = self.lock();
         let inner = guard.as_ref().ok_or(VaultError::Store(CLOSED.into()))?;
+        let cells = inner.keys.snapshot()?;
         let mut statement = inner
             .db
             .prepare("SELECT name, cell, value FROM entry WHERE tree = ?1 ORDER BY name")
             .map_err(db_error)?;
-        let rows = statement
-            .query_map(params![tree], |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                ))
-            })
-            .map_err(db_error)?;
-        let cells = inner.keys.snapshot()?;
-        let mut entries = Vec::new();
-        for row in rows {
-            let (name, cell, value) = row.map_err(db_error)?;
-            let key = cells.load(cell as u64, view_key, tree, &name);
-            entries.push((name, Entry { key, value }));
+        let mut rows = statement.query(params![tree]).map_err(db_error)?;
+        let mut key = Key32::from_bytes([0; 32]);
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let name = row
+                .get_ref(0)
+                .and_then(|v| Ok(v.as_blob()?))
+                .map_err(db_error)?;
+            let cell: i64 = row.get(1).map_err(db_error)?;
+            let value = row
+                .get_ref(2)
+                .and_then(|v| Ok(v.as_blob()?))
+                .map_err(db_error)?;
+            let opened = cells.load_into(cell as u64, view_key, tree, name, &mut key);
+            each(name, opened.then_some(&key), value);
         }
-        Ok(entries)
+        Ok(())
     }
 
     /// Every tree that has at least one value.
