@@ -118,8 +118,10 @@ fn huge_headers_and_big_unauthenticated_uploads_are_refused_cheaply() {
         .collect();
     for handle in handles {
         let status = handle.join().unwrap();
+        // Refused as a forgery (an unknown subject is answered like one), or the connection
+        // closed before the body was read.
         assert!(
-            status == 404 || status == 0,
+            status == 401 || status == 0,
             "an unknown subject is refused (or the connection closed): {status}"
         );
     }
