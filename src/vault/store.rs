@@ -246,15 +246,7 @@ impl Store {
         let mut guard = self.lock();
         let inner = guard.as_mut().ok_or(VaultError::Store(CLOSED.into()))?;
         let transaction = inner.db.transaction().map_err(db_error)?;
-        let cell: Option<i64> = transaction
-            .query_row(
-                "SELECT cell FROM entry WHERE tree = ?1 AND name = ?2",
-                params![tree, name],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(db_error)?;
-        let Some(cell) = cell else {
+        let Some(cell) = cell_of(&transaction, tree, name)? else {
             return Ok(false);
         };
         transaction
@@ -264,8 +256,8 @@ impl Store {
             )
             .map_err(db_error)?;
         transaction.commit().map_err(db_error)?;
-        inner.keys.scrub(&[cell as u64])?;
-        inner.free.push(cell as u64);
+        inner.keys.scrub(&[cell])?;
+        inner.free.push(cell);
         drop(guard);
         self.flatten_times();
         Ok(true)
@@ -467,14 +459,7 @@ impl Inner {
         sealed: &[u8],
     ) -> Result<Option<u64>> {
         let transaction = self.db.transaction().map_err(db_error)?;
-        let old: Option<i64> = transaction
-            .query_row(
-                "SELECT cell FROM entry WHERE tree = ?1 AND name = ?2",
-                params![tree, name],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(db_error)?;
+        let old = cell_of(&transaction, tree, name)?;
         transaction
             .execute(
                 "INSERT OR REPLACE INTO entry (tree, name, cell, value) VALUES (?1, ?2, ?3, ?4)",
@@ -482,6 +467,18 @@ impl Inner {
             )
             .map_err(db_error)?;
         transaction.commit().map_err(db_error)?;
-        Ok(old.map(|c| c as u64))
+        Ok(old)
     }
+}
+
+/// The cell of the value stored under `(tree, name)`, if there is one.
+fn cell_of(db: &Connection, tree: &str, name: &[u8]) -> Result<Option<u64>> {
+    db.query_row(
+        "SELECT cell FROM entry WHERE tree = ?1 AND name = ?2",
+        params![tree, name],
+        |row| row.get::<_, i64>(0),
+    )
+    .optional()
+    .map(|cell| cell.map(|c| c as u64))
+    .map_err(db_error)
 }
