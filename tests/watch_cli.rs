@@ -383,3 +383,119 @@ fn a_mistyped_watcher_directory_is_said_not_silently_made() {
         .unwrap();
     assert!(!stderr(&again).contains("a new one was created"));
 }
+
+/// What one request to a watcher looked like on the wire.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    request_line: String,
+    header_names: Vec<String>,
+    body_len: usize,
+    op: String,
+}
+
+/// A stand-in for the watcher at `port` that records every request; answers each (with an
+/// empty success) only when `answer` is set, else holds the connection open and silent.
+fn recorder(port: u16, answer: bool) -> std::sync::Arc<std::sync::Mutex<Vec<Seen>>> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let (mut names, mut length) = (Vec::new(), 0);
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap();
+                let name = name.to_ascii_lowercase();
+                if name == "content-length" {
+                    length = value.trim().parse().unwrap();
+                }
+                names.push(name);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            names.sort();
+            log.lock().unwrap().push(Seen {
+                request_line: request_line.trim_end().to_string(),
+                header_names: names,
+                body_len: body.len(),
+                op: json["op"].as_str().unwrap_or_default().to_string(),
+            });
+            let mut stream = stream;
+            if answer {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                );
+            } else {
+                held.push(stream);
+            }
+        }
+    });
+    seen
+}
+
+/// Issue 12: a command under the duress passphrase sends exactly what the same command
+/// under the real one sends (one unlock notice per watcher, of the same size), and waits
+/// for no watcher: the watcher alone tells the two keys apart.
+#[test]
+fn real_and_duress_unlocks_send_the_same_one_request_and_wait_for_no_watcher() {
+    let (v, daemon) = enrolled();
+    let duress = v.set_duress("the duress words");
+    let port = daemon.port();
+    assert!(daemon.stop());
+    let seen = recorder(port, true);
+    let wait_for = |n: usize| {
+        wait_until("the unlock notices", Duration::from_secs(20), || {
+            seen.lock().unwrap().len() >= n
+        })
+    };
+    v.ok(&["list"], "");
+    wait_for(1);
+    let forced = v.run_with_pass(&duress, &["list"], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(stderr(&forced), "");
+    wait_for(2);
+    // No second request from either (a late alarm would show here).
+    std::thread::sleep(Duration::from_millis(500));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:#?}");
+    assert_eq!(
+        seen[0], seen[1],
+        "the real and the duress unlock look the same"
+    );
+    assert_eq!(seen[0].op, "unlock");
+    assert_eq!(seen[0].request_line, "POST /v1/request HTTP/1.1");
+}
+
+#[test]
+fn a_watcher_that_never_answers_does_not_hold_up_a_command() {
+    let (v, daemon) = enrolled();
+    let duress = v.set_duress("the duress words");
+    let port = daemon.port();
+    assert!(daemon.stop());
+    let seen = recorder(port, false);
+    for pass in [None, Some(&duress)] {
+        let started = std::time::Instant::now();
+        let out = match pass {
+            None => v.run(&["list"], ""),
+            Some(p) => v.run_with_pass(p, &["list"], ""),
+        };
+        assert!(out.status.success(), "{}", stderr(&out));
+        // The notice waits up to 30 s for an answer, in a process of its own; the command
+        // itself returns long before (the margin is wide: this is no timing measurement).
+        assert!(started.elapsed() < Duration::from_secs(15));
+    }
+    wait_until("both notices", Duration::from_secs(20), || {
+        seen.lock().unwrap().len() >= 2
+    });
+}

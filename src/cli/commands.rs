@@ -197,9 +197,7 @@ fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     };
     let vault =
         result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
-    if vault.mode() == vault::Mode::Duress {
-        watch::silent_alarm(&vault);
-    }
+    watch::send_unlock_notices(&vault);
     for notice in counted(vault.notices()) {
         eprintln!("posbon: {notice}");
     }
@@ -709,7 +707,7 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
             watch::sync_decoy(&vault)?;
             eprintln!(
                 "the duress passphrase is set: it opens a decoy vault (empty until you add to it \
-                 while opened with the duress passphrase) and leaves a record you will see here"
+                 while opened with the duress passphrase), and each use silently alerts your watchers"
             );
         }
         DuressCommand::Remove => {

@@ -8,7 +8,7 @@ use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::vault::{self, Mode, Vault};
+use crate::vault::{self, Vault};
 use crate::watch::channels::{ChannelConfig, SignalConfig, SmtpConfig, TokenApi};
 use crate::watch::client::{self, ClientError, Link};
 use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
@@ -27,8 +27,9 @@ const WATCHERS: &str = "watchers";
 const PLAN: &str = "plan";
 const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
 
-/// The journalist's two signing keys (PKCS#8, base64). In the decoy view both are the duress
-/// key, so a check-in from the decoy is a duress check-in and looks the same.
+/// A view's two signing keys (PKCS#8, base64): `device` signs its requests; `duress` is its
+/// decoy's `device` key, registered with each watcher as the key that means coercion. Every
+/// view, the decoy included, holds both, so the keys say nothing about which view is open.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct DeviceKeys {
     device: String,
@@ -639,21 +640,24 @@ fn signing_key(vault: &Vault) -> Result<Ed25519KeyPair> {
     DeviceKeys::pair(&keys.device)
 }
 
-/// Copies the watcher links and the duress key into the decoy view, so that opening the vault
-/// with the duress passphrase and checking in sends a duress check-in.
+/// Copies the watcher links and the duress key into this view's decoy, so that opening the
+/// vault with the duress passphrase and checking in sends a duress check-in. The decoy keeps
+/// a `duress` key of its own (for its own decoy), made once. The same in every view.
 pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
-    if vault.mode() != Mode::Real {
-        return Ok(());
-    }
     let (Some(keys), Some(links)) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS)?,
         vault.setting::<Vec<Link>>(WATCHERS)?,
     ) else {
         return Ok(());
     };
+    let below = match vault.decoy_setting::<DeviceKeys>(DEVICE_KEYS)? {
+        Some(existing) if existing.device == keys.duress => return Ok(()),
+        Some(existing) => existing.duress.clone(),
+        None => DeviceKeys::generate().duress.clone(),
+    };
     let decoy_keys = DeviceKeys {
         device: keys.duress.clone(),
-        duress: keys.duress.clone(),
+        duress: below,
     };
     if vault.set_decoy_setting(DEVICE_KEYS, &decoy_keys)? {
         vault.set_decoy_setting(WATCHERS, &links)?;
@@ -662,14 +666,6 @@ pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
 }
 
 pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
-    if vault.mode() != Mode::Real {
-        // The decoy cannot enrol; answer like a watcher that refused the code.
-        bail!(ClientError::Refused {
-            url: url.to_string(),
-            code: "bad_invite".into(),
-            message: "the enrolment code is unknown or was already used".into(),
-        });
-    }
     let keys = match vault.setting::<DeviceKeys>(DEVICE_KEYS)? {
         Some(keys) => keys,
         None => {
@@ -956,11 +952,13 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Called whenever the vault was opened with the duress passphrase: tells every watcher, at
-/// once and without a word on the screen. Failures stay silent too (the watchers still see the
-/// next check-in, pause or plan change from the decoy as duress).
-pub(super) fn silent_alarm(vault: &Vault) {
-    let (Ok(Some(keys)), Ok(Some(mut links))) = (
+/// Sent at every unlock, under every passphrase: one signed notice to each watcher, the
+/// same request whichever passphrase opened the vault (the watcher alone can tell the duress
+/// key and raises the silent alarm). The notices are handed to a detached copy of posbon
+/// (`NOTICE_SENDER`), so no command waits on a watcher that is slow or does not answer, and
+/// nothing is printed either way.
+pub(super) fn send_unlock_notices(vault: &Vault) {
+    let (Ok(Some(keys)), Ok(Some(links))) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS),
         vault.setting::<Vec<Link>>(WATCHERS),
     ) else {
@@ -970,23 +968,65 @@ pub(super) fn silent_alarm(vault: &Vault) {
         return;
     };
     let now = vault::now();
-    let counters: Vec<Option<u64>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = links
-            .iter()
-            .map(|link| {
-                let key = &key;
-                scope.spawn(move || client::alarm(link, key, now).ok())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
-    });
-    for (link, counter) in links.iter_mut().zip(counters) {
-        if let Some(counter) = counter {
-            link.last_counter = counter;
-        }
+    let notices: Vec<Notice> = links
+        .iter()
+        .map(|link| Notice {
+            url: link.url.clone(),
+            body: protocol::b64(&client::unlock_notice(link, &key, now)),
+        })
+        .collect();
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let Ok(mut child) = std::process::Command::new(exe)
+        .arg(NOTICE_SENDER)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        return;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        let _ = stdin.write_all(&serde_json::to_vec(&notices).unwrap_or_default());
     }
-    let _ = vault.set_setting(WATCHERS, &links);
+    // Not waited for: the sender outlives this command and is reaped by init.
+    std::mem::forget(child);
+}
+
+/// The hidden first argument that makes posbon the background sender of unlock notices.
+pub(crate) const NOTICE_SENDER: &str = "__send-unlock-notices";
+
+#[derive(Serialize, Deserialize)]
+struct Notice {
+    url: String,
+    /// The signed request, base64.
+    body: String,
+}
+
+/// The background sender: reads the notices from stdin and posts each, in parallel, once;
+/// failures are silent (the watcher still sees the next check-in of a decoy as duress).
+pub(crate) fn deliver_unlock_notices() {
+    use std::io::Read;
+    let mut input = Vec::new();
+    if std::io::stdin()
+        .take(1 << 20)
+        .read_to_end(&mut input)
+        .is_err()
+    {
+        return;
+    }
+    let Ok(notices) = serde_json::from_slice::<Vec<Notice>>(&input) else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for notice in notices {
+            scope.spawn(move || {
+                if let Ok(body) = protocol::unb64(&notice.body) {
+                    let _ = client::deliver_notice(&notice.url, body);
+                }
+            });
+        }
+    });
 }

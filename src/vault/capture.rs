@@ -166,17 +166,6 @@ pub fn capture_file(dir: &Path, name: &str, path: &Path) -> Result<RecordId> {
     )
 }
 
-/// Records an event readable only by the real vault.
-pub(crate) fn record_event(dir: &Path, recipient_text: &str, what: EventKind) -> Result<()> {
-    let recipient = age::x25519::Recipient::from_str(recipient_text)
-        .map_err(|_| VaultError::Damaged("the capture recipient does not parse".into()))?;
-    let header = Header::Event {
-        what,
-        at: super::now(),
-    };
-    write_capture(dir, &recipient, &header, &mut io::empty(), 0).map(drop)
-}
-
 /// How an import went.
 #[derive(Default)]
 pub(crate) struct ImportReport {
@@ -216,6 +205,7 @@ pub(crate) fn import_all(
         };
         let id = vault.capture_record_id(&capture_id);
         match import_one(vault, identity, &path, id) {
+            Ok(Imported::NotForThisView) => {}
             Ok(imported) => {
                 fsprotect::shred(&path).map_err(|e| VaultError::io(&path, e))?;
                 report.removed_any = true;
@@ -248,9 +238,12 @@ fn import_one(
         .map_err(|e| VaultError::io(path, e))?;
     let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
         .map_err(|e| unreadable(format!("not an age file ({e})")))?;
-    let reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|e| unreadable(format!("it does not decrypt ({e})")))?;
+    let reader = match decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)) {
+        Ok(reader) => reader,
+        // Sealed for another view of the vault: left where it is, for that view.
+        Err(age::DecryptError::NoMatchingKeys) => return Ok(Imported::NotForThisView),
+        Err(e) => return Err(unreadable(format!("it does not decrypt ({e})"))),
+    };
     let mut reader = BufReader::new(reader);
     let mut line = zeroize::Zeroizing::new(Vec::new());
     (&mut reader)
@@ -334,4 +327,5 @@ fn import_one(
 enum Imported {
     Record,
     Event,
+    NotForThisView,
 }

@@ -27,11 +27,21 @@ impl Vault {
         )
     }
 
+    /// Reads a setting of this view's decoy.
+    pub fn decoy_setting<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>> {
+        let Some((decoy_key, decoy_space)) = self.decoy()? else {
+            return Ok(None);
+        };
+        get_meta_json(&self.store, &decoy_space, &decoy_key, &setting_label(name))
+    }
+
     /// Writes a setting into the decoy view, so that the decoy behaves like the real vault
     /// (for example, it checks in with the watchers, with the duress key). Returns false when
     /// no duress passphrase was ever set.
     pub fn set_decoy_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<bool> {
-        self.require_real()?;
         let Some((decoy_key, decoy_space)) = self.decoy()? else {
             return Ok(false);
         };

@@ -21,11 +21,11 @@ use std::path::Path;
 use crate::crypto;
 use crate::secret::Key32;
 
+use super::Space;
 use super::error::{Result, VaultError};
 use super::meta::{get_meta, meta_aad, put_meta};
 use super::record::{Record, RecordId};
 use super::store::Store;
-use super::{Mode, Space};
 
 pub(super) const LEGACY_DB_DIR: &str = "db";
 const MIGRATED_NOTE: &str = "migrated-from";
@@ -34,13 +34,11 @@ const MIGRATED_NOTE: &str = "migrated-from";
 const MIGRATING_NOTE: &str = "migrating-from";
 
 /// Opens the vault's store, migrating a posbon 0.1 database first if there is one.
-pub(super) fn open_store(dir: &Path, key: &Key32, mode: Mode) -> Result<Store> {
+pub(super) fn open_store(dir: &Path, key: &Key32) -> Result<Store> {
     let legacy = dir.join(LEGACY_DB_DIR);
     if !legacy.is_dir() {
         let store = Store::open(dir)?;
-        if mode == Mode::Real {
-            convert_kept(&store, dir, key)?;
-        }
+        convert_kept(&store, dir, key)?;
         return Ok(store);
     }
     if Store::exists(dir) {
@@ -64,8 +62,8 @@ pub(super) fn open_store(dir: &Path, key: &Key32, mode: Mode) -> Result<Store> {
     super::remove_store_files(dir)?;
     let store = Store::create(dir)?;
     store.set_format_note(MIGRATING_NOTE, "posbon 0.1 (sled)")?;
-    copy_from_sled(&legacy, &store, dir, key, mode)?;
-    give_all_views_their_shape(&store, dir, key, mode)?;
+    copy_from_sled(&legacy, &store, dir, key)?;
+    give_all_views_their_shape(&store, dir, key)?;
     store.set_format_note(MIGRATED_NOTE, "posbon 0.1 (sled)")?;
     super::sync_dir(dir)?;
     remove_legacy(&legacy)?;
@@ -159,7 +157,7 @@ fn copy_view(
     Ok(records.len() + meta.len())
 }
 
-fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32, mode: Mode) -> Result<()> {
+fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32) -> Result<()> {
     let db = open_sled(legacy)?;
     let own = Space::for_key(dir, key);
     let own_meta = read_tree(&db, own.meta.as_bytes())?;
@@ -167,7 +165,9 @@ fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32, mode: M
     let mut copied = copy_view(store, &own, key, &own_records, &own_meta)?;
     let mut readable = vec![own.meta.clone(), own.records.clone()];
 
-    if mode == Mode::Real {
+    // A view that has a decoy (the real one, in 0.1) copies the decoy's values too; one
+    // without (the 0.1 decoy) is given a decoy of its own, as every view now has.
+    {
         match get_meta(store, &own, key, "decoy-key")? {
             Some(bytes) => {
                 let decoy_key = Key32::from_slice(bytes.expose())
@@ -179,7 +179,7 @@ fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32, mode: M
                 readable.push(decoy.meta.clone());
                 readable.push(decoy.records.clone());
             }
-            None => super::init_decoy(store, dir, &own, key)?,
+            None => super::init_decoys(store, dir, &own, key, &[Vec::new()])?,
         }
     }
 
@@ -216,12 +216,10 @@ fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32, mode: M
 }
 
 /// Gives the migrated views the entries a vault made by `init` has.
-fn give_all_views_their_shape(store: &Store, dir: &Path, key: &Key32, mode: Mode) -> Result<()> {
+fn give_all_views_their_shape(store: &Store, dir: &Path, key: &Key32) -> Result<()> {
     let own = Space::for_key(dir, key);
     super::give_uniform_shape(store, &own, key)?;
-    if mode == Mode::Real
-        && let Some(bytes) = get_meta(store, &own, key, "decoy-key")?
-    {
+    if let Some(bytes) = get_meta(store, &own, key, "decoy-key")? {
         let decoy_key = Key32::from_slice(bytes.expose())
             .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
         super::give_uniform_shape(store, &Space::for_key(dir, &decoy_key), &decoy_key)?;
@@ -246,7 +244,7 @@ fn convert_kept(store: &Store, dir: &Path, key: &Key32) -> Result<()> {
         store.remove_legacy(&own.records, &name)?;
     }
     if get_meta(store, &own, key, "decoy-key")?.is_none() {
-        super::init_decoy(store, dir, &own, key)?;
+        super::init_decoys(store, dir, &own, key, &[Vec::new()])?;
     }
     Ok(())
 }

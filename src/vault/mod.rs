@@ -47,7 +47,7 @@ pub use error::{Result, VaultError};
 use keyslots::{KdfParams, KeySlots, SlotKind};
 use meta::{get_meta, get_meta_json, put_meta, put_meta_json};
 pub use record::{Attachment, Kind, Record, RecordId};
-use slots::{SlotTable, random_slot_index};
+use slots::SlotTable;
 use store::Store;
 
 const KEYSLOTS_FILE: &str = "keyslots";
@@ -55,6 +55,8 @@ const LOCK_FILE: &str = "lock";
 /// Where posbon 0.1 kept its sled database; migrated and removed at the first unlock.
 const LEGACY_DB_DIR: &str = migrate::LEGACY_DB_DIR;
 const BLOBS_DIR: &str = "blobs";
+/// A view's sealed list of the keys of decoys it replaced and has not finished destroying.
+const RETIRING: &str = "retiring";
 pub(crate) const INBOX_DIR: &str = "inbox";
 /// The names a vault directory may contain; `init` refuses a directory holding anything else.
 const OWN_NAMES: &[&str] = &[
@@ -71,15 +73,6 @@ const OWN_NAMES: &[&str] = &[
 ];
 /// Left behind when a creation was interrupted just before the key slots were in place.
 const UNFINISHED_KEYSLOTS: &str = "keyslots.new";
-
-/// Which view of the vault is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Opened with the passphrase or recovery key: the journalist's real records.
-    Real,
-    /// Opened with the duress passphrase: the decoy records. Looks the same to the user.
-    Duress,
-}
 
 /// How to unlock.
 pub enum Unlock<'a> {
@@ -145,7 +138,6 @@ pub struct Vault {
     store: Store,
     key: Key32,
     space: Space,
-    mode: Mode,
     slots_path: PathBuf,
     /// The slot that opened this session; a duress session re-wraps only this one.
     unlocked_slot: usize,
@@ -235,38 +227,69 @@ fn open_record(id: &RecordId, entry: &store::Entry) -> Result<Record> {
     }
 }
 
-/// Makes the decoy view's key and its first metadata, the same entries a real view has, and
-/// keeps the key sealed in the real view.
-fn init_decoy(store: &Store, dir: &Path, real_space: &Space, real_key: &Key32) -> Result<()> {
-    let decoy_key = crypto::random_key();
-    let decoy_space = Space::for_key(dir, &decoy_key);
-    let (decoy_identity, _) = identity::generate();
+/// Makes a new view: its key, capture identity, slot table (with `pool`, the key slots it
+/// may use) and the entries every view has; returns its key. The caller links it in.
+fn make_view(store: &Store, dir: &Path, pool: Option<Vec<usize>>) -> Result<Key32> {
+    let key = crypto::random_key();
+    let space = Space::for_key(dir, &key);
+    let (identity, _) = identity::generate();
     put_meta(
         store,
-        &decoy_space,
-        &decoy_key,
+        &space,
+        &key,
         "identity",
-        decoy_identity.expose().as_bytes(),
+        identity.expose().as_bytes(),
     )?;
-    put_meta_json(
+    slots::save_table_of(
         store,
-        &decoy_space,
-        &decoy_key,
-        "slots",
-        &SlotTable::default(),
+        &space,
+        &key,
+        &SlotTable {
+            used: Vec::new(),
+            pool,
+        },
     )?;
-    // The decoy's own "decoy-key" leads nowhere; it is there so both views hold the same
-    // entries.
-    put_meta(
-        store,
-        &decoy_space,
-        &decoy_key,
-        "decoy-key",
-        crypto::random_key().expose(),
-    )?;
-    give_uniform_shape(store, &decoy_space, &decoy_key)?;
-    create_private_dir(&decoy_space.blobs)?;
-    put_meta(store, real_space, real_key, "decoy-key", decoy_key.expose())
+    give_uniform_shape(store, &space, &key)?;
+    create_private_dir(&space.blobs)?;
+    Ok(key)
+}
+
+/// Gives the view `(parent_space, parent_key)` a chain of decoys, one per pool in `pools`
+/// (the decoy, the decoy's decoy, ...), and links each to its parent through its sealed
+/// `decoy-key`. The last view's `decoy-key` leads nowhere: the slots have run out. Made from
+/// the deepest up, so every `decoy-key` written names a view that exists.
+fn init_decoys(
+    store: &Store,
+    dir: &Path,
+    parent_space: &Space,
+    parent_key: &Key32,
+    pools: &[Vec<usize>],
+) -> Result<()> {
+    let mut below = crypto::random_key();
+    for pool in pools.iter().rev() {
+        let key = make_view(store, dir, Some(pool.clone()))?;
+        put_meta(
+            store,
+            &Space::for_key(dir, &key),
+            &key,
+            "decoy-key",
+            below.expose(),
+        )?;
+        below = key;
+    }
+    put_meta(store, parent_space, parent_key, "decoy-key", below.expose())
+}
+
+/// The pools of the views below the real one, from what is left after its own.
+fn decoy_pools(rest: &[usize]) -> Vec<Vec<usize>> {
+    let mut pools = Vec::new();
+    let mut at = 0;
+    for size in &slots::POOL_SIZES[1..] {
+        let end = (at + size).min(rest.len());
+        pools.push(rest[at..end].to_vec());
+        at = end;
+    }
+    pools
 }
 
 /// The name of a view's chaff record: keyed, so it looks like any record id.
@@ -281,6 +304,9 @@ fn chaff_name(key: &Key32) -> [u8; 16] {
 fn give_uniform_shape(store: &Store, space: &Space, key: &Key32) -> Result<()> {
     if get_meta(store, space, key, "events")?.is_none() {
         put_meta_json(store, space, key, "events", &Vec::<Event>::new())?;
+    }
+    if get_meta(store, space, key, RETIRING)?.is_none() {
+        put_meta(store, space, key, RETIRING, &[])?;
     }
     let chaff = chaff_name(key);
     if store.get(key, &space.records, &chaff)?.is_none() {
@@ -380,7 +406,9 @@ impl Vault {
         let mut slots = KeySlots::new(kdf, &identity.to_public().to_string())?;
         let vault_key = crypto::random_key();
         let kek = slots.passphrase_kek(passphrase)?;
-        let slot = random_slot_index(&[]);
+        let order = slots::shuffled_slots();
+        let (own_pool, rest) = order.split_at(slots::POOL_SIZES[0]);
+        let slot = own_pool[0];
         slots.set_slot(slot, &kek, SlotKind::Passphrase, &vault_key);
 
         let store = Store::create(dir)?;
@@ -394,13 +422,15 @@ impl Vault {
         )?;
         let table = SlotTable {
             used: vec![(slot, SlotKind::Passphrase)],
+            pool: Some(own_pool.to_vec()),
         };
-        put_meta_json(&store, &space, &vault_key, "slots", &table)?;
+        slots::save_table_of(&store, &space, &vault_key, &table)?;
         give_uniform_shape(&store, &space, &vault_key)?;
         create_private_dir(&space.blobs)?;
-        // Every vault has its decoy from the start, so that setting a duress passphrase
-        // later changes nothing a raw copy of the vault can show.
-        init_decoy(&store, dir, &space, &vault_key)?;
+        // Every vault has its decoys from the start, so that setting a duress passphrase
+        // later changes nothing a raw copy of the vault can show, and the decoy has a decoy
+        // of its own, as the real view does.
+        init_decoys(&store, dir, &space, &vault_key, &decoy_pools(rest))?;
         create_private_dir(&dir.join(INBOX_DIR))?;
         drop(store);
 
@@ -433,11 +463,18 @@ impl Vault {
                 KeySlots::checksum_damage(&slots_path)
             });
         };
-        let mode = match kind {
-            SlotKind::Duress => Mode::Duress,
-            SlotKind::Passphrase | SlotKind::Recovery => Mode::Real,
-        };
-        let store = migrate::open_store(dir, &key, mode)?;
+        if kind == SlotKind::Duress {
+            // Written by posbon 0.1 and 0.2, whose slots said which one was the decoy's:
+            // rewritten as the plain passphrase slot every view now has.
+            let mut locked = keyslots::LockedSlots::open(&slots_path)?;
+            if locked.slots.salt() == slots.salt() {
+                locked
+                    .slots
+                    .set_slot(unlocked_slot, &kek, SlotKind::Passphrase, &key);
+                locked.write()?;
+            }
+        }
+        let store = migrate::open_store(dir, &key)?;
         let space = Space::for_key(dir, &key);
         if fs::symlink_metadata(&space.blobs).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(VaultError::Damaged(format!(
@@ -450,7 +487,6 @@ impl Vault {
             store,
             key,
             space,
-            mode,
             slots_path,
             unlocked_slot,
             notices: Vec::new(),
@@ -463,19 +499,16 @@ impl Vault {
             );
         }
         vault.notices.extend(keyslots::after_unlock(dir));
-        match mode {
-            Mode::Duress => {
-                // The silent hook: a sealed event only the real vault can read. The watcher's
-                // client turns it into a silent alert.
-                capture::record_event(dir, &slots.capture_recipient()?, EventKind::DuressUnlock)?;
-            }
-            Mode::Real => vault.import_inbox()?,
+        // Neither may keep the journalist out: damage here is told, and `vault check` names it.
+        if let Err(e) = vault.give_pools().and_then(|()| vault.finish_retiring()) {
+            vault.notices.push(format!(
+                "the vault's key-slot tables could not be updated: {e}"
+            ));
         }
+        // Every view imports what it can read; a capture sealed for another view is left
+        // for it without a word, so the inbox behaves the same under every passphrase.
+        vault.import_inbox()?;
         Ok(vault)
-    }
-
-    pub fn mode(&self) -> Mode {
-        self.mode
     }
 
     pub fn dir(&self) -> &Path {
@@ -485,13 +518,6 @@ impl Vault {
     /// Things the journalist should be told after opening (imported captures, duress use).
     pub fn notices(&self) -> &[String] {
         &self.notices
-    }
-
-    fn require_real(&self) -> Result<()> {
-        match self.mode {
-            Mode::Real => Ok(()),
-            Mode::Duress => Err(VaultError::NotAllowedInThisMode),
-        }
     }
 
     // ----- records -----
@@ -699,17 +725,133 @@ impl Vault {
         Ok(Some((key, space)))
     }
 
-    /// Replaces the decoy by a fresh, empty one and destroys the old one. The new decoy is
-    /// in place before the old one goes, so a crash in between leaves only unreachable rows
-    /// (whose key is already gone), which `vault check` removes.
-    pub(crate) fn reset_decoy(&self) -> Result<()> {
-        self.require_real()?;
-        let old = self.decoy()?;
-        init_decoy(&self.store, &self.dir, &self.space, &self.key)?;
-        if let Some((_, old)) = old {
-            self.destroy_space(&old)?;
+    /// The decoy, the decoy's decoy, and so on: every view this one can reach.
+    fn decoy_chain(&self) -> Result<Vec<(Key32, Space)>> {
+        let mut chain: Vec<(Key32, Space)> = Vec::new();
+        let mut at_key = Key32::from_slice(self.key.expose()).expect("32 bytes");
+        while chain.len() < slots::POOL_SIZES.len() {
+            let at_space = Space::for_key(&self.dir, &at_key);
+            let Some(bytes) = get_meta(&self.store, &at_space, &at_key, "decoy-key")? else {
+                break;
+            };
+            let key = Key32::from_slice(bytes.expose())
+                .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
+            let space = Space::for_key(&self.dir, &key);
+            // The last view's decoy-key leads nowhere.
+            if get_meta(&self.store, &space, &key, "slots")?.is_none() {
+                break;
+            }
+            at_key = Key32::from_slice(key.expose()).expect("32 bytes");
+            chain.push((key, space));
         }
+        Ok(chain)
+    }
+
+    /// Replaces the decoys in `old` (this view's chain) by fresh, empty ones with the same
+    /// pools, then destroys the old ones. The old keys are noted in this view's sealed
+    /// `retiring` list before the new decoy is linked in, so a crash at any point leaves
+    /// either the old decoy in place or a list that the next unlock finishes destroying.
+    fn reset_decoy(&self, old: &[(Key32, Space)]) -> Result<()> {
+        let mut pools = Vec::new();
+        let mut retiring = zeroize::Zeroizing::new(Vec::new());
+        for (key, space) in old {
+            pools.push(
+                slots::table_of(&self.store, space, key)?
+                    .pool
+                    .unwrap_or_default(),
+            );
+            retiring.extend_from_slice(key.expose());
+        }
+        put_meta(&self.store, &self.space, &self.key, RETIRING, &retiring)?;
+        init_decoys(&self.store, &self.dir, &self.space, &self.key, &pools)?;
+        self.finish_retiring()?;
         Ok(())
+    }
+
+    /// Destroys the decoys named in this view's `retiring` list (a reset cut short).
+    fn finish_retiring(&self) -> Result<()> {
+        let Some(list) = get_meta(&self.store, &self.space, &self.key, RETIRING)? else {
+            return Ok(());
+        };
+        if list.expose().is_empty() {
+            return Ok(());
+        }
+        for bytes in list.expose().chunks(32) {
+            let key = Key32::from_slice(bytes)
+                .ok_or_else(|| VaultError::Damaged("a retired key's length".into()))?;
+            self.destroy_space(&Space::for_key(&self.dir, &key))?;
+        }
+        put_meta(&self.store, &self.space, &self.key, RETIRING, &[])
+    }
+
+    /// Gives every view its pool of key slots, once, in a vault made by posbon 0.1 or 0.2
+    /// (whose tables had none): only the view whose table names the slot that opened it
+    /// knows which slots are taken, so only it hands them out. Until then a decoy opened
+    /// first changes its passphrase in place and has no room for a recovery key.
+    fn give_pools(&self) -> Result<()> {
+        let mut table = slots::table_of(&self.store, &self.space, &self.key)?;
+        if table.pool.is_some() || !table.used.iter().any(|(i, _)| *i == self.unlocked_slot) {
+            return Ok(());
+        }
+        let Some((decoy_key, decoy_space)) = self.decoy()? else {
+            return Ok(());
+        };
+        let taken: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        let mut free = slots::shuffled_slots();
+        free.retain(|i| !taken.contains(i));
+        let mut take = |have: &mut Vec<usize>, size: usize| {
+            while have.len() < size
+                && let Some(i) = free.pop()
+            {
+                have.push(i);
+            }
+        };
+        let duress: Vec<usize> = table
+            .used
+            .iter()
+            .filter(|(_, k)| *k == SlotKind::Duress)
+            .map(|(i, _)| *i)
+            .collect();
+        table.used.retain(|(_, k)| *k != SlotKind::Duress);
+        let mut own_pool: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        take(&mut own_pool, slots::POOL_SIZES[0]);
+        let mut decoy_pool = duress.clone();
+        take(&mut decoy_pool, slots::POOL_SIZES[1]);
+        let mut last_pool = Vec::new();
+        take(&mut last_pool, slots::POOL_SIZES[2]);
+
+        // The decoy's decoy: one made by an older migration, or a new one.
+        let below = get_meta(&self.store, &decoy_space, &decoy_key, "decoy-key")?
+            .and_then(|bytes| Key32::from_slice(bytes.expose()))
+            .filter(|key| {
+                let space = Space::for_key(&self.dir, key);
+                matches!(get_meta(&self.store, &space, key, "slots"), Ok(Some(_)))
+            });
+        match below {
+            Some(key) => {
+                let space = Space::for_key(&self.dir, &key);
+                let mut last = slots::table_of(&self.store, &space, &key)?;
+                last.pool = Some(last_pool);
+                slots::save_table_of(&self.store, &space, &key, &last)?;
+            }
+            None => init_decoys(
+                &self.store,
+                &self.dir,
+                &decoy_space,
+                &decoy_key,
+                &[last_pool],
+            )?,
+        }
+        let mut decoy_table = slots::table_of(&self.store, &decoy_space, &decoy_key)?;
+        for index in duress {
+            decoy_table.used.push((index, SlotKind::Passphrase));
+        }
+        decoy_table.pool = Some(decoy_pool);
+        slots::save_table_of(&self.store, &decoy_space, &decoy_key, &decoy_table)?;
+        give_uniform_shape(&self.store, &decoy_space, &decoy_key)?;
+        table.pool = Some(own_pool);
+        // Last: a table with a pool is what says the hand-out is done.
+        slots::save_table_of(&self.store, &self.space, &self.key, &table)
     }
 
     /// Removes every row and attachment file of `space`.
@@ -730,47 +872,19 @@ impl Vault {
         Ok(())
     }
 
-    /// Removes rows and attachment directories that belong to neither view (left by a
-    /// decoy reset cut short by a crash); their keys are gone already. Only the real view
-    /// knows both views, so only it can tell what is left over.
-    fn remove_unreachable(&self) -> Result<usize> {
-        if self.mode != Mode::Real {
-            return Ok(0);
+    /// Finishes what a crash cut short in this view: attachment files whose shredding
+    /// stopped half-way, decoys whose destruction was not finished. Rows and directories of
+    /// other views are never touched: this view cannot know whose they are.
+    fn finish_interrupted(&self) -> Result<usize> {
+        self.finish_retiring()?;
+        let mut finished = 0;
+        if fs::symlink_metadata(&self.space.blobs).is_ok_and(|m| m.is_dir()) {
+            finished += fsprotect::finish_shredding(&self.space.blobs).unwrap_or(0);
+            let _ = fsprotect::flatten_times(&self.space.blobs);
         }
-        let mut known = vec![self.space.records.clone(), self.space.meta.clone()];
-        let mut known_blobs = vec![self.space.blobs.clone()];
-        if let Some((_, decoy)) = self.decoy()? {
-            known.push(decoy.records.clone());
-            known.push(decoy.meta.clone());
-            known_blobs.push(decoy.blobs.clone());
-        }
-        let mut removed = 0;
-        for tree in self.store.trees()? {
-            if !known.contains(&tree) {
-                removed += self.store.remove_tree(&tree)?;
-            }
-        }
-        let blobs = self.dir.join(BLOBS_DIR);
-        if let Ok(entries) = fs::read_dir(&blobs) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                if is_dir && !known_blobs.contains(&path) {
-                    fs::remove_dir_all(&path).map_err(|e| VaultError::io(&path, e))?;
-                    removed += 1;
-                }
-            }
-            // Blobs whose shredding a crash cut short.
-            for dir in &known_blobs {
-                if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
-                    removed += fsprotect::finish_shredding(dir).unwrap_or(0);
-                    let _ = fsprotect::flatten_times(dir);
-                }
-            }
-            // Listing the directory set its access time.
-            let _ = fsprotect::flatten_times(&blobs);
-        }
-        Ok(removed)
+        // Listing the directory set its access time.
+        let _ = fsprotect::flatten_times(&self.dir.join(BLOBS_DIR));
+        Ok(finished)
     }
 
     // ----- integrity -----
@@ -779,7 +893,7 @@ impl Vault {
     /// removes encrypted files that no record refers to.
     pub fn check(&self) -> Result<CheckReport> {
         let mut report = CheckReport {
-            orphans_removed: self.remove_unreachable()?,
+            orphans_removed: self.finish_interrupted()?,
             ..CheckReport::default()
         };
         let Listing { records, damaged } = self.records()?;
@@ -822,11 +936,7 @@ impl Vault {
     // ----- write-only captures and events -----
 
     /// Events recorded for the journalist (such as a duress unlock), oldest first.
-    /// A duress session has none to show.
     pub fn events(&self) -> Result<Vec<Event>> {
-        if self.mode == Mode::Duress {
-            return Ok(Vec::new());
-        }
         Ok(get_meta_json(&self.store, &self.space, &self.key, "events")?.unwrap_or_default())
     }
 

@@ -1,6 +1,13 @@
 //! Key-slot management of an open vault: changing the passphrase, the recovery key and the
 //! duress passphrase, each as a safe-to-interrupt sequence over the key-slot file and the
-//! sealed table of which slots are in use.
+//! sealed tables of which slots are in use.
+//!
+//! Every view (the one the passphrase opens, its decoy, the decoy's decoy) owns a fixed
+//! *pool* of the file's slots, handed out when the vault was made, and keeps its own table of
+//! which of them are live. A view changes only slots of its own pool and of its decoy's (the
+//! duress passphrase is its decoy's passphrase), so no view needs to know whether another
+//! view exists above it: the decoy does everything the real vault does, with the same code
+//! and the same kinds of slots (issue 11).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,12 +17,59 @@ use crate::secret::{Key32, Passphrase};
 use super::error::{Result, VaultError};
 use super::keyslots::{self, KeySlots, SLOT_COUNT, SlotKind};
 use super::meta::{get_meta_json, put_meta_json};
-use super::{Mode, Vault, identity};
+use super::store::Store;
+use super::{Space, Vault, identity};
 
-/// The slots this vault key knows about; any other slot is free (random bytes).
-#[derive(Serialize, Deserialize, Default)]
+/// The slots one view owns and uses; every other slot belongs to another view or is free.
+#[derive(Serialize, Deserialize, Default, Clone)]
 pub(super) struct SlotTable {
+    /// Live slots of this view (its passphrase, its recovery key).
     pub(super) used: Vec<(usize, SlotKind)>,
+    /// The slots this view may write. `None` in tables written by posbon 0.1 and 0.2, before
+    /// pools; the real view gives every view its pool at its first unlock (`give_pools`).
+    #[serde(default)]
+    pub(super) pool: Option<Vec<usize>>,
+}
+
+/// Pool sizes of the views made at `init`: the real view, its decoy, the decoy's decoy. Each
+/// holds a passphrase, a recovery key and a spare (a change writes the new slot before the
+/// old one is overwritten); the last view has no decoy and no room for a recovery key.
+pub(super) const POOL_SIZES: [usize; 3] = [3, 3, 2];
+const _: () = assert!(POOL_SIZES[0] + POOL_SIZES[1] + POOL_SIZES[2] == SLOT_COUNT);
+
+pub(super) fn table_of(store: &Store, space: &Space, key: &Key32) -> Result<SlotTable> {
+    Ok(get_meta_json(store, space, key, "slots")?.unwrap_or_default())
+}
+
+pub(super) fn save_table_of(
+    store: &Store,
+    space: &Space,
+    key: &Key32,
+    table: &SlotTable,
+) -> Result<()> {
+    put_meta_json(store, space, key, "slots", table)
+}
+
+/// A free slot of the view's own pool.
+fn free_slot(table: &SlotTable) -> Result<usize> {
+    let used: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+    let free: Vec<usize> = table
+        .pool
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|i| !used.contains(i))
+        .collect();
+    if free.is_empty() {
+        return Err(VaultError::NoFreeSlot);
+    }
+    Ok(free[crypto::random_array::<1>()[0] as usize % free.len()])
+}
+
+/// A view of the vault other than the open one (the open one's decoy).
+pub(super) struct Other<'a> {
+    pub(super) key: &'a Key32,
+    pub(super) space: &'a Space,
 }
 
 impl Vault {
@@ -24,19 +78,11 @@ impl Vault {
     }
 
     fn slot_table(&self) -> Result<SlotTable> {
-        Ok(get_meta_json(&self.store, &self.space, &self.key, "slots")?.unwrap_or_default())
+        table_of(&self.store, &self.space, &self.key)
     }
 
     fn save_slot_table(&self, table: &SlotTable) -> Result<()> {
-        put_meta_json(&self.store, &self.space, &self.key, "slots", table)
-    }
-
-    fn free_slot(&self, table: &SlotTable) -> Result<usize> {
-        let used: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
-        if used.len() >= SLOT_COUNT {
-            return Err(VaultError::NoFreeSlot);
-        }
-        Ok(random_slot_index(&used))
+        save_table_of(&self.store, &self.space, &self.key, table)
     }
 
     /// Locks the key-slot file for a change whose key-encryption key was derived with
@@ -51,24 +97,25 @@ impl Vault {
         Ok(locked)
     }
 
-    /// Puts `key` wrapped under `kek` into a free slot of `kind`, then retires the slots of
-    /// that kind it replaces. The order keeps every step safe to interrupt: the table names
-    /// the new slot before it is written, and the old slots leave the table only after they
-    /// are overwritten, so the table never misses a live slot and no live slot is lost.
+    /// Puts `owner`'s key wrapped under `kek` into a free slot of `owner`'s pool, then
+    /// retires `owner`'s slots of that kind it replaces. The order keeps every step safe to
+    /// interrupt: the table names the new slot before it is written, and the old slots leave
+    /// the table only after they are overwritten, so the table never misses a live slot and
+    /// no live slot is lost.
     fn replace_slots(
         &self,
+        owner: Other<'_>,
         kind: SlotKind,
         kek: &Key32,
         salt_seen: &[u8],
-        key: &Key32,
     ) -> Result<()> {
         let mut locked = self.lock_slots(salt_seen)?;
-        let mut table = self.slot_table()?;
+        let mut table = table_of(&self.store, owner.space, owner.key)?;
         let previous = slot_indices(&table, kind);
-        let index = self.free_slot(&table)?;
+        let index = free_slot(&table)?;
         table.used.push((index, kind));
-        self.save_slot_table(&table)?;
-        locked.slots.set_slot(index, kek, kind, key);
+        save_table_of(&self.store, owner.space, owner.key, &table)?;
+        locked.slots.set_slot(index, kek, kind, owner.key);
         locked.write()?;
         if !previous.is_empty() {
             for old in &previous {
@@ -76,30 +123,36 @@ impl Vault {
             }
             locked.write()?;
             table.used.retain(|(i, _)| !previous.contains(i));
-            self.save_slot_table(&table)?;
+            save_table_of(&self.store, owner.space, owner.key, &table)?;
         }
         Ok(())
     }
 
+    fn own(&self) -> Other<'_> {
+        Other {
+            key: &self.key,
+            space: &self.space,
+        }
+    }
+
     /// Replaces the passphrase. The data is not re-encrypted: only the key slot changes.
-    ///
-    /// Under duress this changes the duress passphrase in place, exactly as the real change
-    /// would look: the person who forced the unlock sees a vault that behaves normally.
+    /// The same for every view, so the person who forced a duress unlock sees a vault that
+    /// behaves normally.
     pub fn change_passphrase(&mut self, new: &Passphrase) -> Result<()> {
         if new.is_empty() {
             return Err(VaultError::Invalid("the new passphrase is empty".into()));
         }
         let slots = self.read_slots()?;
         let kek = slots.passphrase_kek(new)?;
-        if let Some((index, kind, key)) = slots.open_with(&kek)
+        let table = self.slot_table()?;
+        if let Some((index, _, key)) = slots.open_with(&kek)
             && index != self.unlocked_slot
         {
             // The same change, cut short by a crash after the new slot was written: the
             // journalist who runs it again must be able to finish it.
-            let interrupted_change = self.mode == Mode::Real
-                && kind == SlotKind::Passphrase
-                && crate::secret::constant_time_eq(key.expose(), self.key.expose())
-                && slot_indices(&self.slot_table()?, SlotKind::Passphrase).contains(&index);
+            let interrupted_change =
+                crate::secret::constant_time_eq(key.expose(), self.key.expose())
+                    && slot_indices(&table, SlotKind::Passphrase).contains(&index);
             if !interrupted_change {
                 return Err(VaultError::Invalid(
                     "that passphrase is already in use for this vault; choose another".into(),
@@ -107,16 +160,17 @@ impl Vault {
             }
             return self.keep_only_passphrase_slot(index, slots.salt());
         }
-        match self.mode {
-            Mode::Real => self.replace_slots(SlotKind::Passphrase, &kek, slots.salt(), &self.key),
-            Mode::Duress => {
-                let mut locked = self.lock_slots(slots.salt())?;
-                locked
-                    .slots
-                    .set_slot(self.unlocked_slot, &kek, SlotKind::Duress, &self.key);
-                locked.write()
-            }
+        if table.pool.is_none() {
+            // A view whose pool the real view has not handed out yet (a vault made by an
+            // older posbon, opened first with the duress passphrase): its one slot is
+            // rewritten in place, as those versions did.
+            let mut locked = self.lock_slots(slots.salt())?;
+            locked
+                .slots
+                .set_slot(self.unlocked_slot, &kek, SlotKind::Passphrase, &self.key);
+            return locked.write();
         }
+        self.replace_slots(self.own(), SlotKind::Passphrase, &kek, slots.salt())
     }
 
     /// Retires every passphrase slot but `keep` (overwritten first, then dropped from the
@@ -139,58 +193,75 @@ impl Vault {
     /// Adds a recovery key (replacing any earlier one) and returns it, to be shown once,
     /// with its public age recipient.
     pub fn add_recovery_key(&mut self) -> Result<(Passphrase, String)> {
-        self.require_real()?;
         let (text, identity) = identity::generate();
         let slots = self.read_slots()?;
         let kek = slots.recovery_kek(text.expose());
-        self.replace_slots(SlotKind::Recovery, &kek, slots.salt(), &self.key)?;
+        self.replace_slots(self.own(), SlotKind::Recovery, &kek, slots.salt())?;
         Ok((text, identity.to_public().to_string()))
     }
 
-    /// Sets (or replaces) the duress passphrase. Opening with it shows the decoy vault.
+    /// Sets (or replaces) the duress passphrase: the passphrase of this view's decoy.
     pub fn set_duress(&mut self, duress: &Passphrase) -> Result<()> {
-        self.require_real()?;
         if duress.is_empty() {
             return Err(VaultError::Invalid("the duress passphrase is empty".into()));
         }
-        let slots = self.read_slots()?;
-        let kek = slots.passphrase_kek(duress)?;
-        if let Some((_, SlotKind::Passphrase | SlotKind::Recovery, _)) = slots.open_with(&kek) {
-            return Err(VaultError::Invalid(
-                "the duress passphrase must differ from the real passphrase".into(),
-            ));
-        }
-        // The decoy exists from `init` (or from the migration of an older vault); its
-        // contents stay when only the duress passphrase changes.
-        if self.decoy()?.is_none() {
-            super::init_decoy(&self.store, &self.dir, &self.space, &self.key)?;
-        }
-        let (decoy_key, _) = self
+        let (decoy_key, decoy_space) = self
             .decoy()?
             .ok_or_else(|| VaultError::Damaged("the decoy key is missing".into()))?;
-        self.replace_slots(SlotKind::Duress, &kek, slots.salt(), &decoy_key)
+        let slots = self.read_slots()?;
+        let kek = slots.passphrase_kek(duress)?;
+        if let Some((_, _, key)) = slots.open_with(&kek) {
+            if crate::secret::constant_time_eq(key.expose(), self.key.expose()) {
+                return Err(VaultError::Invalid(
+                    "the duress passphrase must differ from the real passphrase".into(),
+                ));
+            }
+            if !crate::secret::constant_time_eq(key.expose(), decoy_key.expose()) {
+                return Err(VaultError::Invalid(
+                    "that passphrase is already in use for this vault; choose another".into(),
+                ));
+            }
+        }
+        self.replace_slots(
+            Other {
+                key: &decoy_key,
+                space: &decoy_space,
+            },
+            SlotKind::Passphrase,
+            &kek,
+            slots.salt(),
+        )
     }
 
-    /// Removes the duress passphrase and empties the decoy: its records, settings and
-    /// attachments are destroyed and a fresh decoy takes its place, so the vault looks as if
-    /// no duress passphrase had ever been set.
+    /// Removes the duress passphrase and empties the decoy: every slot that led into it is
+    /// overwritten, its records, settings and attachments are destroyed, and a fresh decoy
+    /// takes its place, so the vault looks as if no duress passphrase had ever been set.
     pub fn remove_duress(&mut self) -> Result<bool> {
-        let removed = self.remove_slots_of(SlotKind::Duress)?;
-        if removed {
-            self.reset_decoy()?;
+        let Some((decoy_key, decoy_space)) = self.decoy()? else {
+            return Ok(false);
+        };
+        let decoy_table = table_of(&self.store, &decoy_space, &decoy_key)?;
+        if decoy_table.used.is_empty() {
+            return Ok(false);
         }
-        Ok(removed)
+        let chain = self.decoy_chain()?;
+        let mut locked = keyslots::LockedSlots::open(&self.slots_path)?;
+        for (key, space) in &chain {
+            let table = table_of(&self.store, space, key)?;
+            let live = table.used.iter().map(|(i, _)| i);
+            for index in table.pool.iter().flatten().chain(live) {
+                locked.slots.erase_slot(*index);
+            }
+        }
+        locked.write()?;
+        self.reset_decoy(&chain)?;
+        Ok(true)
     }
 
     /// Removes the recovery key.
     pub fn remove_recovery_key(&mut self) -> Result<bool> {
-        self.remove_slots_of(SlotKind::Recovery)
-    }
-
-    fn remove_slots_of(&mut self, kind: SlotKind) -> Result<bool> {
-        self.require_real()?;
         let mut table = self.slot_table()?;
-        let indices = slot_indices(&table, kind);
+        let indices = slot_indices(&table, SlotKind::Recovery);
         if indices.is_empty() {
             return Ok(false);
         }
@@ -199,22 +270,20 @@ impl Vault {
             locked.slots.erase_slot(*index);
         }
         locked.write()?;
-        table.used.retain(|(_, k)| *k != kind);
+        table.used.retain(|(_, k)| *k != SlotKind::Recovery);
         self.save_slot_table(&table)?;
         Ok(true)
     }
 
-    /// Which optional slots are set: (recovery key, duress passphrase). A duress session
-    /// answers like a vault that has neither.
+    /// Which optional slots are set: (recovery key, duress passphrase), read from this
+    /// view's table and its decoy's, the same way in every view.
     pub fn slot_summary(&self) -> Result<(bool, bool)> {
-        if self.mode == Mode::Duress {
-            return Ok((false, false));
-        }
         let table = self.slot_table()?;
-        Ok((
-            !slot_indices(&table, SlotKind::Recovery).is_empty(),
-            !slot_indices(&table, SlotKind::Duress).is_empty(),
-        ))
+        let duress = match self.decoy()? {
+            Some((key, space)) => !table_of(&self.store, &space, &key)?.used.is_empty(),
+            None => false,
+        };
+        Ok((!slot_indices(&table, SlotKind::Recovery).is_empty(), duress))
     }
 }
 
@@ -227,9 +296,15 @@ fn slot_indices(table: &SlotTable, kind: SlotKind) -> Vec<usize> {
         .collect()
 }
 
-/// A random free slot index, so that the position of a slot says nothing about its kind.
-pub(super) fn random_slot_index(used: &[usize]) -> usize {
-    let free: Vec<usize> = (0..SLOT_COUNT).filter(|i| !used.contains(i)).collect();
-    let pick = crypto::random_array::<1>()[0] as usize % free.len();
-    free[pick]
+/// Every slot index in a random order: the pools handed out at `init`, so that the position
+/// of a slot says nothing about whose it is.
+pub(super) fn shuffled_slots() -> Vec<usize> {
+    let mut all: Vec<usize> = (0..SLOT_COUNT).collect();
+    let random = crypto::random_array::<{ 4 * SLOT_COUNT }>();
+    for i in (1..all.len()).rev() {
+        let word = u32::from_be_bytes(random[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+        let j = word as usize % (i + 1);
+        all.swap(i, j);
+    }
+    all
 }

@@ -44,8 +44,9 @@ pub enum ClientError {
     Malformed { url: String, reason: String },
 }
 
-/// The silent alarm must not hang a coerced command for long.
-const ALARM_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long the background sender of unlock notices tries one watcher (no command waits
+/// for it).
+const NOTICE_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn http() -> reqwest::blocking::Client {
     http_with(TIMEOUT)
@@ -189,9 +190,7 @@ pub fn call(
     payload: String,
     now_ms: i64,
 ) -> Result<(StatusResponse, u64), ClientError> {
-    // Counters only grow: the time in microseconds, or one more than the last one used, so a
-    // vault restored from an old backup does not replay old counters.
-    let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
+    let counter = next_counter(link, now_ms);
     let request = protocol::sign_request(key, &link.subject, op, now_ms, counter, payload);
     let (signature, body) = post(
         &link.url,
@@ -218,7 +217,7 @@ pub fn put_bundle(
     body: Vec<u8>,
     now_ms: i64,
 ) -> Result<(StatusResponse, u64), ClientError> {
-    let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
+    let counter = next_counter(link, now_ms);
     let request = protocol::sign_request(
         key,
         &link.subject,
@@ -248,23 +247,33 @@ pub fn put_bundle(
     Ok((status, counter))
 }
 
-/// Raises the silent alarm with one watcher, quickly; returns the counter used. The answer is
-/// not needed: the caller says nothing either way.
-pub fn alarm(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> Result<u64, ClientError> {
+/// The counter of a request: counters only grow (the time in microseconds, or more than the
+/// last one used, so a vault restored from an old backup does not replay old counters), and
+/// always lie above the unlock notice this process sent first (see [`unlock_notice`]), which
+/// may reach the watcher after them or before.
+fn next_counter(link: &Link, now_ms: i64) -> u64 {
+    ((now_ms.max(0) as u64) * 1000 + 500).max(link.last_counter + 2)
+}
+
+/// The one request every unlock sends to each watcher, under every passphrase, signed with
+/// the open view's device key: the watcher raises the silent alarm when that key is the
+/// duress key, and otherwise only notes it. The client cannot tell which, so the request,
+/// its size and its moment are the same for the real and the duress passphrase (issue 12).
+/// Returns the request's body, for [`deliver_notice`].
+pub fn unlock_notice(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> Vec<u8> {
     let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
     let request = protocol::sign_request(
         key,
         &link.subject,
-        protocol::ops::ALARM,
+        protocol::ops::UNLOCK,
         now_ms,
         counter,
         "{}".into(),
     );
-    post_with(
-        http_with(ALARM_TIMEOUT),
-        &link.url,
-        "/v1/request",
-        serde_json::to_vec(&request).expect("serialises"),
-    )?;
-    Ok(counter)
+    serde_json::to_vec(&request).expect("serialises")
+}
+
+/// Sends one unlock notice; the answer is not read (nobody waits for it).
+pub fn deliver_notice(url: &str, body: Vec<u8>) -> Result<(), ClientError> {
+    post_with(http_with(NOTICE_TIMEOUT), url, "/v1/request", body).map(drop)
 }

@@ -57,8 +57,11 @@ pub mod ops {
     pub const RESUME: &str = "resume";
     /// A one-time token for enrolling a phone (answered in `phone_token`).
     pub const PHONE_INVITE: &str = "phone-invite";
-    /// Raise the silent alarm now, without a check-in (sent when the vault is opened with the
-    /// duress passphrase).
+    /// Sent by every unlock of the vault, under every passphrase: raises the silent alarm
+    /// when signed with the duress key, and changes nothing otherwise.
+    pub const UNLOCK: &str = "unlock";
+    /// Raise the silent alarm now (sent by posbon 0.1 and 0.2 clients when the vault was
+    /// opened with the duress passphrase, signed with the duress key).
     pub const ALARM: &str = "alarm";
     /// Replace the contacts and instructions (payload: the whole directory).
     pub const CONTACTS: &str = "contacts";

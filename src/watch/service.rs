@@ -557,6 +557,12 @@ impl Watcher {
                 cycle: subject.state.cycle,
                 at_ms,
             }],
+            // Every unlock sends this; only the duress key's means anything.
+            (ops::UNLOCK, _) if duress => vec![Emitted::Duress {
+                cycle: subject.state.cycle,
+                at_ms,
+            }],
+            (ops::UNLOCK, _) => Vec::new(),
             (ops::PHONE_INVITE, _) => {
                 let token = hex::encode(crate::crypto::random_array::<16>());
                 phone_token = Some(token.clone());

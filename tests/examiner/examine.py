@@ -41,7 +41,7 @@ SLOT_KINDS = {1: "passphrase", 2: "recovery", 3: "duress"}
 # Every metadata label docs/format.md names. `setting/NAME`: the doc gives "the settings of the
 # watcher client, contacts and release" and names `device-keys` and `watchers`; the rest are
 # guesses an examiner would make.
-LABELS = ["identity", "slots", "decoy-key", "events"] + [
+LABELS = ["identity", "slots", "decoy-key", "events", "retiring"] + [
     "setting/" + n
     for n in [
         "device-keys",
