@@ -552,7 +552,13 @@ impl Watcher {
                     Vec::new()
                 }
             }
-            (ops::STATUS, _) => Vec::new(),
+            // Any request signed with the duress key means the duress passphrase is in use:
+            // the alarm must not wait for the unlock notice, which travels on its own.
+            (ops::STATUS, true) => vec![Emitted::Duress {
+                cycle: subject.state.cycle,
+                at_ms,
+            }],
+            (ops::STATUS, false) => Vec::new(),
             (ops::ALARM, _) => vec![Emitted::Duress {
                 cycle: subject.state.cycle,
                 at_ms,
