@@ -3,6 +3,7 @@
 //!
 //! - `plan`: what a subject's plan says (schedule, grace, reminders, ladder), parsed and checked.
 //! - `schedule`: the pure state machine over (plan, state, now).
+//! - `clock`: the time the watcher acts on, guarded against jumps of the wall clock.
 //! - `protocol`: the signed request/response format shared by client and watcher.
 //! - `store`: the watcher's SQLite database (subjects, queued actions, outbox) and the one-time
 //!   import of a posbon 0.1 (sled) store; invites; its key.
@@ -23,6 +24,7 @@
 
 pub mod channels;
 pub mod client;
+pub mod clock;
 pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
