@@ -9,6 +9,8 @@
 //!   import of a posbon 0.1 (sled) store; invites; its key.
 //! - `service`: verifying and carrying out requests and ticks, without HTTP.
 //! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
+//! - `escalation`: one round of the escalation loop (the clock checked, due steps fired,
+//!   steps held by a clock jump reported to the operator).
 //! - `listener`: accepting connections under caps and deadlines, so slow or idle clients
 //!   cannot crowd out check-ins.
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
@@ -28,6 +30,7 @@ pub mod clock;
 pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
+pub mod escalation;
 pub mod http;
 pub mod listener;
 pub mod outbox;
