@@ -9,15 +9,15 @@
 //! So the watcher keeps a *trust anchor*: one wall-clock reading it trusts (the one at start,
 //! or the one the operator last confirmed) and the monotonic reading taken with it. The
 //! *trusted time* is that wall reading advanced by the real (monotonic) time elapsed since.
-//! The time the watcher uses (`now`) is the wall clock, but never more than
-//! [`TOLERANCE_MS`] away from the trusted time:
+//! The time the watcher acts on (`now`):
 //!
-//! - clocks that agree (ordinary NTP slewing, small corrections): `now` is the wall clock;
-//! - the wall clock ahead (a forward jump): `now` stays at trusted time (+ tolerance), so
-//!   steps that fell due only because of the jump are *held* until real time reaches them,
-//!   or until the operator confirms the new time;
-//! - the wall clock behind (a backward jump): `now` stays at trusted time (− tolerance), so
-//!   the jump delays nothing.
+//! - clocks that agree within [`TOLERANCE_MS`] (ordinary NTP slewing, small corrections):
+//!   the wall clock;
+//! - the wall clock ahead by more (a forward jump): the trusted time, so steps that fell due
+//!   only because of the jump are *held* until real time reaches them, or until the operator
+//!   confirms the new time;
+//! - the wall clock behind by more (a backward jump): the trusted time, so the jump delays
+//!   nothing.
 //!
 //! The monotonic clock is `CLOCK_BOOTTIME` on Linux: it keeps counting while the machine is
 //! suspended, so a server that slept through a deadline fires it on waking (fail-deadly),
@@ -37,7 +37,8 @@ use serde::{Deserialize, Serialize};
 
 /// How far the wall clock may stray from the trusted time before it counts as a jump. An
 /// NTP step is a fraction of a second; a minute leaves room for a clock corrected by hand,
-/// while a forged jump can move steps forward by at most this much.
+/// while jumps forged a little at a time can move steps forward by at most this much in all
+/// (the anchor is not moved while the clocks agree, so small steps do not add up unseen).
 pub const TOLERANCE_MS: i64 = 60_000;
 
 /// Where the daemon keeps its trust anchor, in the data directory.
@@ -139,10 +140,12 @@ impl Anchor {
             Agreement::Agree
         };
         Judged {
-            now_ms: reading.wall_ms.clamp(
-                trusted_ms.saturating_sub(TOLERANCE_MS),
-                trusted_ms.saturating_add(TOLERANCE_MS),
-            ),
+            now_ms: match agreement {
+                Agreement::Agree => reading.wall_ms,
+                // Real elapsed time exactly: held steps fire when they are really due, and
+                // a step after a backward jump is not even a tolerance late.
+                Agreement::Ahead | Agreement::Behind => trusted_ms,
+            },
             wall_ms: reading.wall_ms,
             trusted_ms,
             skew_ms,

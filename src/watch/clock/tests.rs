@@ -34,8 +34,8 @@ fn a_forward_jump_is_held_at_the_trusted_time() {
     assert_eq!(judged.agreement, Agreement::Ahead);
     assert_eq!(judged.trusted_ms, 1_010 * MIN);
     assert_eq!(judged.skew_ms, DAY);
-    // Never more than the tolerance ahead of the real time.
-    assert_eq!(judged.now_ms, 1_010 * MIN + TOLERANCE_MS);
+    // The watcher acts on the real time elapsed, not on the jump.
+    assert_eq!(judged.now_ms, 1_010 * MIN);
 }
 
 #[test]
@@ -44,8 +44,18 @@ fn a_backward_jump_keeps_the_trusted_time_running() {
     let judged = anchor.judge(reading(1_000 * MIN - DAY + 10 * MIN, 10 * MIN));
     assert_eq!(judged.agreement, Agreement::Behind);
     assert_eq!(judged.skew_ms, -DAY);
-    // Late by at most the tolerance, never by the size of the jump.
-    assert_eq!(judged.now_ms, 1_010 * MIN - TOLERANCE_MS);
+    // Not late by the size of the jump: the real time elapsed.
+    assert_eq!(judged.now_ms, 1_010 * MIN);
+}
+
+#[test]
+fn a_jump_just_past_the_tolerance_counts_and_one_within_it_does_not() {
+    let anchor = Anchor::at(reading(1_000 * MIN, 0), None);
+    let within = anchor.judge(reading(1_000 * MIN + TOLERANCE_MS, 0));
+    assert_eq!(within.agreement, Agreement::Agree);
+    let past = anchor.judge(reading(1_000 * MIN + TOLERANCE_MS + 1, 0));
+    assert_eq!(past.agreement, Agreement::Ahead);
+    assert_eq!(past.now_ms, 1_000 * MIN);
 }
 
 #[test]
@@ -83,7 +93,7 @@ fn the_guarded_clock_holds_a_jump_until_the_operator_accepts_it_and_saves_the_an
     assert_eq!(clock.now_ms(), 1_001 * MIN);
     manual.jump_wall(DAY);
     assert_eq!(clock.judge().agreement, Agreement::Ahead);
-    assert_eq!(clock.now_ms(), 1_001 * MIN + TOLERANCE_MS);
+    assert_eq!(clock.now_ms(), 1_001 * MIN);
     // A restart within the same boot still sees the jump.
     let restarted = GuardedClock::resume_in(Box::new(manual.clone()), data.path()).unwrap();
     assert_eq!(restarted.judge().agreement, Agreement::Ahead);

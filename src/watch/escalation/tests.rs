@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ring::signature::Ed25519KeyPair;
 
 use super::*;
-use crate::watch::clock::{GuardedClock, ManualClock, TOLERANCE_MS};
+use crate::watch::clock::{GuardedClock, ManualClock};
 use crate::watch::outbox::RetryPolicy;
 use crate::watch::plan::{Plan, Schedule};
 use crate::watch::protocol::{self, ops};
@@ -142,8 +142,7 @@ fn held_steps_fire_once_real_time_catches_up_each_on_time() {
     s.clock.jump_wall(DAY);
     escalation.round(&s.watcher).unwrap();
     assert!(queued(&s.watcher).is_empty());
-    // Real time passes; each step fires when real time reaches it (early by at most the
-    // tolerance the wall clock is allowed), not before, and only once.
+    // Real time passes; each step fires when real time reaches it, not before, and once.
     let mut fired_at = Vec::new();
     for minute in 2..=35 {
         s.clock.advance(MIN);
@@ -155,14 +154,13 @@ fn held_steps_fire_once_real_time_catches_up_each_on_time() {
         }
         assert_eq!(round.held.len() + after.len(), 4, "minute {minute}");
     }
-    let early_by = TOLERANCE_MS / MIN;
     assert_eq!(
         fired_at,
         vec![
-            ("remind".to_string(), 15 - early_by),
-            ("tier1".to_string(), 20 - early_by),
-            ("tier2".to_string(), 25 - early_by),
-            ("release".to_string(), 30 - early_by),
+            ("remind".to_string(), 15),
+            ("tier1".to_string(), 20),
+            ("tier2".to_string(), 25),
+            ("release".to_string(), 30),
         ]
     );
     assert!(report(&s.data).held.is_empty());
@@ -194,10 +192,8 @@ fn a_backward_jump_delays_no_step_by_its_size() {
     let round = escalation.round(&s.watcher).unwrap();
     assert_eq!(round.judged.agreement, Agreement::Behind);
     assert_eq!(report(&s.data).agreement, Agreement::Behind);
-    // Tier 1 is due 20 real minutes in: it fires then, late by at most the tolerance,
-    // not a day late.
-    let late_by = TOLERANCE_MS / MIN;
-    s.clock.advance(20 * MIN + late_by * MIN - MIN - 1);
+    // Tier 1 is due 20 real minutes in: it fires then, not a day late.
+    s.clock.advance(19 * MIN - 1);
     escalation.round(&s.watcher).unwrap();
     assert_eq!(queued(&s.watcher), ["remind"]);
     s.clock.advance(1);
