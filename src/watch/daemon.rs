@@ -134,6 +134,10 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
         .await
         .expect("open task")?;
     let watcher = Arc::new(watcher);
+    // Before the address is announced: whoever waits for that line (a service manager, a
+    // test) may send SIGTERM at once, and that must be a clean shutdown, not the default
+    // kill. (The first escalation round runs before the announcement, so it can come early.)
+    let signals = ShutdownSignals::register()?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -178,7 +182,7 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
         .layer(axum::Extension(wake))
         .layer(axum::Extension(sender));
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signals.recv().await;
         info!("shutting down");
         let _ = stop_tx.send(true);
     });
@@ -188,12 +192,26 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment they are registered.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignals {
+            term: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.term.recv() => {}
+        }
     }
 }
 

@@ -208,5 +208,28 @@ impl Escalation {
     }
 }
 
+/// What the operator should read first, from a running watcher's `DATA/clock.json`, when
+/// its clock disagrees with real elapsed time; `None` when it agrees (or there is no report).
+pub fn clock_warning(data: &std::path::Path) -> Option<String> {
+    let report: ClockReport =
+        serde_json::from_slice(&std::fs::read(data.join(REPORT_FILE)).ok()?).ok()?;
+    let skew_s = report.skew_ms / 1_000;
+    match report.agreement {
+        Agreement::Agree => None,
+        Agreement::Ahead => Some(format!(
+            "CLOCK JUMP: the wall clock is {skew_s} s ahead of real elapsed time; {} step(s) \
+             held (see {REPORT_FILE}); if the new time is right: touch {}",
+            report.held.len(),
+            data.join(ACCEPT_FILE).display()
+        )),
+        Agreement::Behind => Some(format!(
+            "CLOCK JUMP: the wall clock is {} s behind real elapsed time; deadlines keep to real \
+             time; if the new time is right: touch {}",
+            -skew_s,
+            data.join(ACCEPT_FILE).display()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests;

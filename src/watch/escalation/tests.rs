@@ -132,6 +132,11 @@ fn a_forward_jump_fires_nothing_holds_the_steps_and_tells_the_operator() {
     assert_eq!(shown.skew_ms, DAY);
     assert_eq!(shown.held, round.held);
     assert!(shown.held.iter().all(|h| h.subject == "s1"));
+    // `posbon watch outbox` leads with it.
+    let warning = clock_warning(&s.data).unwrap();
+    assert!(warning.contains("86400 s ahead"), "{warning}");
+    assert!(warning.contains("4 step(s) held"), "{warning}");
+    assert!(warning.contains(ACCEPT_FILE), "{warning}");
 }
 
 #[test]
