@@ -546,6 +546,9 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 "(the watcher is running; as of {})",
                 time_text(report.written_ms)
             );
+            if let Some(warning) = crate::watch::escalation::clock_warning(&data) {
+                eprintln!("{warning}");
+            }
             report
         }
         Err(e) => return Err(e.into()),

@@ -9,7 +9,12 @@
 //! The escalation loop sleeps until the earliest moment a step falls due (at most a minute),
 //! or until a request changes a schedule. Every step is persisted together with its queued
 //! action before anything else happens, so a crash or restart fires what fell due meanwhile
-//! and fires nothing twice.
+//! and fires nothing twice. Its first round runs before the listener accepts anyone, so a
+//! check-in cannot come before the steps that fell due while the daemon was down.
+//!
+//! Every time the daemon acts on (deadlines, requests, retries) comes from one guarded clock
+//! (`watch::clock`): a jump of the wall clock neither fires steps early nor delays them;
+//! `escalation` holds and reports what a forward jump made due.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -21,6 +26,8 @@ use tokio::sync::{Notify, watch};
 use tracing::{error, info};
 
 use super::channels::{ChannelConfig, Sender};
+use super::clock::{self, GuardedClock};
+use super::escalation::Escalation;
 use super::listener::{self, ConnectionLimits};
 use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::service::Watcher;
@@ -95,11 +102,18 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     let plans = options.plans;
     let retry = options.retry;
     let sender = Arc::new(Sender::new(options.channels)?);
-    let watcher = Arc::new(
-        tokio::task::spawn_blocking(move || -> Result<Watcher, ServeError> {
-            let watcher = Watcher::open_with(&data, retry)?;
+    let (watcher, escalation) =
+        tokio::task::spawn_blocking(move || -> Result<(Watcher, Escalation), ServeError> {
+            let clock =
+                GuardedClock::resume_in(clock::daemon_source(), &data).unwrap_or_else(|e| {
+                    // The anchor is then this start's reading: jumps are still caught while
+                    // the daemon runs, only not across a restart.
+                    error!(error = %e, "the clock's trust anchor could not be kept");
+                    GuardedClock::new(clock::daemon_source())
+                });
+            let watcher = Watcher::open_with_clock(&data, retry, Arc::new(clock))?;
             for (index, (name, plan)) in plans.into_iter().enumerate() {
-                if !watcher.set_plan_by_name(&name, plan, crate::vault::now())? {
+                if !watcher.set_plan_by_name(&name, plan, watcher.now_ms())? {
                     // By its place in the config, never by the name: logs name subjects only
                     // by their random ids.
                     tracing::warn!(
@@ -109,11 +123,21 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
                     );
                 }
             }
-            Ok(watcher)
+            // Before anyone is served: what fell due while the daemon was down fires first,
+            // so no check-in can start a new cycle over it.
+            let mut escalation = Escalation::new(Some(data.clone()));
+            if let Err(e) = escalation.round(&watcher) {
+                error!(error = %e, "escalation could not run");
+            }
+            Ok((watcher, escalation))
         })
         .await
-        .expect("open task")?,
-    );
+        .expect("open task")?;
+    let watcher = Arc::new(watcher);
+    // Before the address is announced: whoever waits for that line (a service manager, a
+    // test) may send SIGTERM at once, and that must be a clean shutdown, not the default
+    // kill. (The first escalation round runs before the announcement, so it can come early.)
+    let signals = ShutdownSignals::register()?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -142,7 +166,12 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let wake = Arc::new(Notify::new());
-    let escalation = tokio::spawn(escalate(watcher.clone(), wake.clone(), stop_rx.clone()));
+    let escalation = tokio::spawn(escalate(
+        watcher.clone(),
+        escalation,
+        wake.clone(),
+        stop_rx.clone(),
+    ));
     let delivery = tokio::spawn(deliver(
         watcher.clone(),
         sender.clone(),
@@ -153,7 +182,7 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
         .layer(axum::Extension(wake))
         .layer(axum::Extension(sender));
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signals.recv().await;
         info!("shutting down");
         let _ = stop_tx.send(true);
     });
@@ -163,24 +192,51 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment they are registered.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignals {
+            term: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.term.recv() => {}
+        }
     }
 }
 
 const LONGEST_SLEEP_MS: i64 = 60_000;
 
-async fn escalate(watcher: Arc<Watcher>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+async fn escalate(
+    watcher: Arc<Watcher>,
+    escalation: Escalation,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // Kept behind a mutex only to cross into the blocking task and back.
+    let escalation = Arc::new(std::sync::Mutex::new(escalation));
     loop {
-        let w = watcher.clone();
-        let now = crate::vault::now();
-        let next = tokio::task::spawn_blocking(move || w.tick(now)).await;
+        let (w, e) = (watcher.clone(), escalation.clone());
+        let next = tokio::task::spawn_blocking(move || {
+            e.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .round(&w)
+                .map(|round| round.next_wake_ms)
+        })
+        .await;
         let sleep_ms = match next {
-            Ok(Ok(Some(at))) => (at - crate::vault::now()).clamp(0, LONGEST_SLEEP_MS),
+            // Both sides on the guarded clock: a wall-clock jump does not change the sleep.
+            Ok(Ok(Some(at))) => (at - watcher.now_ms()).clamp(0, LONGEST_SLEEP_MS),
             Ok(Ok(None)) => LONGEST_SLEEP_MS,
             Ok(Err(e)) => {
                 // Storage failed: try again soon rather than give up on the deadlines.
@@ -251,7 +307,7 @@ async fn deliver(
         let dir = data.clone();
         let taken = busy.clone();
         let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
-        let now = crate::vault::now();
+        let now = watcher.now_ms();
         let round = tokio::task::spawn_blocking(move || {
             let given_up = give_up_requests(&w, &dir);
             (given_up, w.due_deliveries(now, &taken, room))
@@ -263,13 +319,10 @@ async fn deliver(
                 for delivery in due {
                     busy.insert(delivery.key.clone());
                     let (sender, done) = (sender.clone(), done_tx.clone());
+                    let w = watcher.clone();
                     tokio::spawn(async move {
                         let outcome = sender.send(&delivery).await;
-                        let _ = done.send((
-                            delivery.key,
-                            outcome.err().map(|e| e.0),
-                            crate::vault::now(),
-                        ));
+                        let _ = done.send((delivery.key, outcome.err().map(|e| e.0), w.now_ms()));
                     });
                     dirty = true;
                 }
@@ -277,11 +330,11 @@ async fn deliver(
             }
             Ok((_, Err(e))) => {
                 error!(error = %e, "the outbox could not be read");
-                Some(crate::vault::now() + 1_000)
+                Some(watcher.now_ms() + 1_000)
             }
-            Err(_) => Some(crate::vault::now() + 1_000),
+            Err(_) => Some(watcher.now_ms() + 1_000),
         };
-        let now = crate::vault::now();
+        let now = watcher.now_ms();
         if dirty && now - last_report >= REPORT_EVERY_MS {
             let w = watcher.clone();
             let dir = data.clone();
@@ -291,7 +344,7 @@ async fn deliver(
         }
         // Look again at the next retry, for give-up requests, and for a pending report.
         let sleep_ms = next
-            .map_or(1_000, |at| at - crate::vault::now())
+            .map_or(1_000, |at| at - watcher.now_ms())
             .clamp(0, if dirty { REPORT_EVERY_MS } else { 1_000 });
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(sleep_ms as u64)) => {}
@@ -335,7 +388,7 @@ fn give_up_requests(watcher: &Watcher, data: &std::path::Path) -> usize {
     let mut given_up = 0;
     for entry in entries.flatten() {
         let key = entry.file_name().to_string_lossy().to_string();
-        match watcher.give_up(&key, crate::vault::now()) {
+        match watcher.give_up(&key, watcher.now_ms()) {
             Ok(done) => {
                 given_up += usize::from(done);
                 let _ = std::fs::remove_file(entry.path());
@@ -405,7 +458,7 @@ fn write_report(watcher: &Watcher, data: &std::path::Path) {
         return;
     };
     let report = OutboxReport {
-        written_ms: crate::vault::now(),
+        written_ms: watcher.now_ms(),
         pending: pending.iter().map(DeliverySummary::of).collect(),
         settled: settled.iter().map(DeliverySummary::of).collect(),
     };

@@ -55,10 +55,6 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .with_state(watcher)
 }
 
-fn now_ms() -> i64 {
-    crate::vault::now()
-}
-
 /// The phone page: one small self-contained file (HTML, CSS, a little JavaScript).
 const PHONE_PAGE: &str = include_str!("phone.html");
 
@@ -99,7 +95,7 @@ async fn phone_enrol(
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
-    match blocking(move || watcher.phone_enrol(&request, from.ip(), now_ms())).await {
+    match blocking(move || watcher.phone_enrol(&request, from.ip(), watcher.now_ms())).await {
         Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }
@@ -114,7 +110,7 @@ async fn phone_checkin(
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
-    match blocking(move || watcher.phone_checkin(&request, from.ip(), now_ms())).await {
+    match blocking(move || watcher.phone_checkin(&request, from.ip(), watcher.now_ms())).await {
         Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }
@@ -180,7 +176,7 @@ async fn enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Response {
     };
     let proof = request.proof.clone();
     let w = watcher.clone();
-    match blocking(move || w.enrol(&request, now_ms())).await {
+    match blocking(move || w.enrol(&request, w.now_ms())).await {
         Ok(response) => {
             let bytes = serde_json::to_vec(&response).expect("serialises");
             let signature = watcher.sign_response(&proof, &bytes);
@@ -207,7 +203,7 @@ async fn request(
         super::protocol::ops::PLAN | super::protocol::ops::PAUSE | super::protocol::ops::RESUME
     );
     let w = watcher.clone();
-    match blocking(move || w.handle(&request, now_ms())).await {
+    match blocking(move || w.handle(&request, w.now_ms())).await {
         Ok(Handled { mut status, tests }) => {
             if changes_schedule {
                 // Let the escalation loop look again.
@@ -250,7 +246,7 @@ async fn bundle(
     }
     let w = watcher.clone();
     let r = request.clone();
-    let put = match blocking(move || w.admit_upload(&r, now_ms())).await {
+    let put = match blocking(move || w.admit_upload(&r, w.now_ms())).await {
         Ok(put) => put,
         Err(e) => return refusal(e),
     };
@@ -269,7 +265,7 @@ async fn bundle(
     };
     let sig = request.sig.clone();
     let w = watcher.clone();
-    match blocking(move || w.handle_with_body(&request, Some(&body), now_ms())).await {
+    match blocking(move || w.handle_with_body(&request, Some(&body), w.now_ms())).await {
         Ok(Handled { status, .. }) => {
             let bytes = serde_json::to_vec(&status).expect("serialises");
             let signature = watcher.sign_response(&sig, &bytes);
@@ -289,7 +285,7 @@ async fn download_page(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
-    let found = blocking(move || watcher.peek_download(&token, now_ms())).await;
+    let found = blocking(move || watcher.peek_download(&token, watcher.now_ms())).await;
     match found {
         Ok((name, left)) => ack_html(
             Lang::En,
@@ -308,7 +304,7 @@ async fn download(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
-    let found = blocking(move || watcher.download(&token, now_ms())).await;
+    let found = blocking(move || watcher.download(&token, watcher.now_ms())).await;
     let (bytes, name) = match found {
         Ok(found) => found,
         Err(e) => return refusal(e),
@@ -414,7 +410,7 @@ async fn ack_confirm(
             .await
             .unwrap_or(Lang::En)
     };
-    match blocking(move || w.acknowledge(&t, now_ms())).await {
+    match blocking(move || w.acknowledge(&t, w.now_ms())).await {
         Ok(found) => {
             let text = crate::alert::text::render(
                 lang,

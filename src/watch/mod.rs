@@ -3,11 +3,14 @@
 //!
 //! - `plan`: what a subject's plan says (schedule, grace, reminders, ladder), parsed and checked.
 //! - `schedule`: the pure state machine over (plan, state, now).
+//! - `clock`: the time the watcher acts on, guarded against jumps of the wall clock.
 //! - `protocol`: the signed request/response format shared by client and watcher.
 //! - `store`: the watcher's SQLite database (subjects, queued actions, outbox) and the one-time
 //!   import of a posbon 0.1 (sled) store; invites; its key.
 //! - `service`: verifying and carrying out requests and ticks, without HTTP.
 //! - `http`: the axum routes; `daemon`: runtime, escalation loop, shutdown.
+//! - `escalation`: one round of the escalation loop (the clock checked, due steps fired,
+//!   steps held by a clock jump reported to the operator).
 //! - `listener`: accepting connections under caps and deadlines, so slow or idle clients
 //!   cannot crowd out check-ins.
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
@@ -23,9 +26,11 @@
 
 pub mod channels;
 pub mod client;
+pub mod clock;
 pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
+pub mod escalation;
 pub mod http;
 pub mod listener;
 pub mod outbox;

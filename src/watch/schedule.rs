@@ -5,8 +5,9 @@
 //! A *cycle* starts at each check-in (or when a plan is set, or a pause ends). Its deadline
 //! comes from the schedule; reminders fall before it; the ladder's steps fall after the
 //! deadline plus grace. A step fires at most once per cycle. Whatever fell due while nobody
-//! was looking (the daemon was down, the clock jumped forward) is due at once: a late alert is
-//! better than a missed one.
+//! was looking (the daemon was down) is due at once: a late alert is better than a missed one.
+//! The machine believes the time it is given; the daemon gives it time guarded against jumps
+//! of the wall clock (`watch::clock`), and [`State::held`] names what such a jump holds back.
 
 use serde::{Deserialize, Serialize};
 
@@ -187,6 +188,23 @@ impl State {
             due: moments,
             next_wake_ms,
         })
+    }
+
+    /// Steps due on the wall clock (`wall_ms`) but not yet at the time the watcher acts on
+    /// (`now_ms`): held because the wall clock jumped forward (see `watch::clock`). They
+    /// fire when `now_ms` reaches them, or at once when the operator accepts the new time.
+    pub fn held(
+        &self,
+        plan: &Plan,
+        now_ms: i64,
+        wall_ms: i64,
+    ) -> Result<Vec<(StepKey, Action, i64)>, ScheduleError> {
+        if wall_ms <= now_ms {
+            return Ok(Vec::new());
+        }
+        let mut held = self.outlook(plan, wall_ms)?.due;
+        held.retain(|(_, _, due)| *due > now_ms);
+        Ok(held)
     }
 
     /// Marks everything due at `now_ms` as fired and returns what to carry out. The caller

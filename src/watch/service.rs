@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ring::signature::Ed25519KeyPair;
 use tracing::{info, warn};
 
+use super::clock::{GuardedClock, SystemClock};
 use super::contacts::Directory;
 use super::dispatch::{Dispatcher, token_hash};
 use super::outbox::{Delivery, DeliveryState, RetryPolicy};
@@ -103,6 +104,8 @@ pub struct Watcher {
     bundle_dir: std::path::PathBuf,
     /// Bundle uploads read at once (each holds up to 32 MiB in memory).
     pub uploads: tokio::sync::Semaphore,
+    /// The time requests and ticks are measured on, guarded against wall-clock jumps.
+    clock: Arc<GuardedClock>,
 }
 
 /// A bundle file written under a temporary name, removed unless it is put in place.
@@ -156,6 +159,16 @@ impl Watcher {
     }
 
     pub fn open_with(data: &Path, retry: RetryPolicy) -> Result<Self, StoreError> {
+        let clock = Arc::new(GuardedClock::new(Box::new(SystemClock::new())));
+        Self::open_with_clock(data, retry, clock)
+    }
+
+    /// Opens the watcher with the clock the daemon guards (and the tests drive).
+    pub fn open_with_clock(
+        data: &Path,
+        retry: RetryPolicy,
+        clock: Arc<GuardedClock>,
+    ) -> Result<Self, StoreError> {
         let key = super::store::watcher_key(data)?;
         let public_key = protocol::public_key(&key);
         let store = Store::open(data)?;
@@ -179,7 +192,17 @@ impl Watcher {
             public_url: Mutex::new("http://127.0.0.1:8470".into()),
             retry,
             outbox_ready: tokio::sync::Notify::new(),
+            clock,
         })
+    }
+
+    /// The time to act on now: the wall clock, held to real elapsed time after a jump.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn clock(&self) -> &GuardedClock {
+        &self.clock
     }
 
     /// Where contacts reach this watcher (acknowledgement links point there).
@@ -439,6 +462,7 @@ impl Watcher {
         // same missed deadline gives the same alert id everywhere. Never before the current
         // cycle began, so a delayed request cannot move a deadline earlier.
         let at_ms = request.ts_ms.max(subject.state.cycle_start_ms);
+        let overdue = fire_overdue(&mut subject, at_ms.min(now_ms));
         let mut phone_token = None;
         let mut tests = Vec::new();
         let mut removed_bundle = None;
@@ -613,6 +637,7 @@ impl Watcher {
             }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
+        let emitted = [overdue, emitted].concat();
         if !duress {
             // The real key is in the journalist's hands again: the episode is over.
             subject.duress_alerted_ms = None;
@@ -763,7 +788,8 @@ impl Watcher {
         };
         // No right PIN, real or duress, lowers the count of wrong ones (see `phone`): both
         // store the same (the forgiveness above), and the duress PIN buys no free guesses.
-        let emitted = subject.state.check_in(now_ms, duress);
+        let overdue = fire_overdue(&mut subject, now_ms);
+        let emitted = [overdue, subject.state.check_in(now_ms, duress)].concat();
         if duress {
             subject.duress_cycle = Some(subject.state.cycle);
         } else {
@@ -834,9 +860,11 @@ impl Watcher {
                 }
             };
             if !emitted.is_empty() {
-                // The queue records when each action was really stored, for the record.
-                if let Err(e) =
-                    self.commit_emitting(&store, &mut subject, &emitted, crate::vault::now())
+                // The queue records when each action was really stored, for the record (on
+                // the guarded clock, like every other time the watcher keeps: a delivery
+                // stamped with a jumped wall clock would wait out the jump before its first
+                // attempt).
+                if let Err(e) = self.commit_emitting(&store, &mut subject, &emitted, self.now_ms())
                 {
                     // Stop here, but let what was already committed go out (below).
                     failure = Some(e);
@@ -862,6 +890,30 @@ impl Watcher {
             Some(e) => Err(e),
             None => Ok(next_wake),
         }
+    }
+
+    /// Steps due on the wall clock `wall_ms` but not at `now_ms`: held by a forward jump of
+    /// the wall clock, for the operator's report. (subject id, action, due)
+    pub fn held_steps(
+        &self,
+        now_ms: i64,
+        wall_ms: i64,
+    ) -> Result<Vec<(String, super::plan::Action, i64)>, StoreError> {
+        let mut held = Vec::new();
+        for subject in self.store().subjects()? {
+            let Some(plan) = &subject.plan else {
+                continue;
+            };
+            if let Ok(steps) = subject.state.held(plan, now_ms, wall_ms) {
+                held.extend(
+                    steps
+                        .into_iter()
+                        .map(|(_, action, due)| (subject.id.clone(), action, due)),
+                );
+            }
+        }
+        held.sort_by_key(|(_, _, due)| *due);
+        Ok(held)
     }
 
     /// Sets the plan of the subject called `name` (from the operator's config) when that
@@ -1153,6 +1205,30 @@ fn unknown_download() -> Refusal {
         "unknown_link",
         "this link is unknown, used up or expired",
     )
+}
+
+/// Fires the steps of `subject` that fell due by `at_ms` and were not fired yet. Called
+/// before a request changes the cycle: a check-in (or pause, or plan change) arriving before
+/// the escalation loop's first tick after a restart, or between a step falling due and the
+/// tick that fires it, must not wipe that step out: the alert goes out (then the all-clear
+/// the check-in brings), exactly as if the daemon had been watching all along.
+fn fire_overdue(subject: &mut Subject, at_ms: i64) -> Vec<Emitted> {
+    let Some(plan) = &subject.plan else {
+        return Vec::new();
+    };
+    match subject.state.fire_due(plan, at_ms) {
+        Ok(emitted) => {
+            for action in &emitted {
+                info!(subject = %subject.id, ?action, "escalation step fired before a request");
+            }
+            emitted
+        }
+        Err(e) => {
+            // As in a tick: a plan that cannot be computed fires nothing, and stops nothing.
+            warn!(subject = %subject.id, error = %e, "schedule error");
+            Vec::new()
+        }
+    }
 }
 
 /// A silent duress alert is not sent again within this long of the last one, unless a

@@ -22,13 +22,20 @@ impl Daemon {
 
     /// Starts a watcher with extra arguments to `watch serve` (`--config`, `--smtp`).
     pub fn start_with(data: &Path, port: u16, extra: &[&str]) -> Daemon {
-        Self::try_start_with(data, port, extra, None).unwrap_or_else(|error| panic!("{error}"))
+        Self::try_start_with(data, port, extra, None, &[]).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Starts a watcher with extra environment variables (such as the test build's clock
+    /// offset file, `posbon::watch::clock::TEST_OFFSET_ENV`), on a free port.
+    pub fn start_with_env(data: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
+        Self::try_start_with(data, free_port(), &[], None, env)
+            .unwrap_or_else(|error| panic!("{error}"))
     }
 
     /// Starts a watcher whose open-file limit (soft and hard) is `open_files`, as a service
     /// manager would set it, on a free port.
     pub fn start_with_open_files(data: &Path, open_files: u64) -> Daemon {
-        Self::try_start_with(data, free_port(), &[], Some(open_files))
+        Self::try_start_with(data, free_port(), &[], Some(open_files), &[])
             .unwrap_or_else(|error| panic!("{error}"))
     }
 
@@ -37,6 +44,7 @@ impl Daemon {
         port: u16,
         extra: &[&str],
         open_files: Option<u64>,
+        env: &[(&str, &std::ffi::OsStr)],
     ) -> Result<Daemon, String> {
         // Only what this start writes to the log counts when it fails.
         let log_before =
@@ -63,6 +71,7 @@ impl Daemon {
                 });
             }
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .args(["watch", "serve", "--data"])
             .arg(data)
@@ -102,7 +111,7 @@ impl Daemon {
     pub fn start(data: &Path) -> Daemon {
         let mut errors = Vec::new();
         for _ in 0..3 {
-            match Self::try_start_with(data, free_port(), &[], None) {
+            match Self::try_start_with(data, free_port(), &[], None, &[]) {
                 Ok(daemon) => return daemon,
                 Err(error) if error.contains("cannot listen on") => errors.push(error),
                 Err(error) => panic!("{error}"),

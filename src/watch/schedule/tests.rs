@@ -123,11 +123,41 @@ fn a_clock_jump_backwards_delays_nothing_already_fired_and_fires_nothing_early()
 }
 
 #[test]
-fn a_clock_jump_forwards_fires_the_whole_ladder() {
+fn given_a_day_later_the_machine_fires_the_whole_ladder() {
+    // The machine believes the time it is given: guarding it against a forged jump is the
+    // clock's job (`watch::clock`), which is why the daemon never hands it the raw wall clock.
     let plan = every(10 * S, 5 * S);
     let mut state = State::starting(0);
     let emitted = state.fire_due(&plan, 86_400 * S).unwrap();
     assert_eq!(emitted.len(), 4);
+}
+
+#[test]
+fn held_names_the_steps_due_only_on_the_jumped_wall_clock() {
+    let plan = every(10 * S, 5 * S);
+    let mut state = State::starting(0);
+    state.fire_due(&plan, 16 * S).unwrap();
+    // Real time says 16 s; the wall clock jumped to a day: tier 1, tier 2 and release are
+    // held, in the order they fall due; the reminder already fired and is not held.
+    let held: Vec<(Action, i64)> = state
+        .held(&plan, 16 * S, 86_400 * S)
+        .unwrap()
+        .into_iter()
+        .map(|(_, action, due)| (action, due))
+        .collect();
+    assert_eq!(
+        held,
+        vec![
+            (Action::AlertTier(1), 20 * S),
+            (Action::AlertTier(2), 25 * S),
+            (Action::Release, 30 * S)
+        ]
+    );
+    // Nothing is held when the wall clock is not ahead, or once real time caught up.
+    assert!(state.held(&plan, 16 * S, 16 * S).unwrap().is_empty());
+    assert!(state.held(&plan, 16 * S, 10 * S).unwrap().is_empty());
+    state.fire_due(&plan, 30 * S).unwrap();
+    assert!(state.held(&plan, 30 * S, 86_400 * S).unwrap().is_empty());
 }
 
 #[test]
