@@ -77,6 +77,20 @@ struct Config {
     delivery: ConfigDelivery,
     #[serde(default)]
     connections: ConfigConnections,
+    #[serde(default)]
+    proxy: ConfigProxy,
+}
+
+/// `[proxy]`: reverse proxies in front of the watcher. Their header names the client, whose
+/// address then counts for the limits on unproven requests; from anyone else it is ignored.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigProxy {
+    /// Addresses or networks of the proxies (`127.0.0.1`, `::1`, `10.0.0.0/8`) [default: none].
+    #[serde(default)]
+    trusted: Vec<String>,
+    /// The header they put the client's address in [default: X-Forwarded-For].
+    header: Option<String>,
 }
 
 /// `[connections]`: caps on open connections; both are lowered at start if the open-file
@@ -376,6 +390,11 @@ pub(super) fn serve(
             "[connections]: total and per_address must be at least 1".into()
         ));
     }
+    let proxies = crate::watch::proxy::TrustedProxies::new(
+        &config.proxy.trusted,
+        config.proxy.header.as_deref(),
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
     let public_url = public_url.or(config.public_url.clone());
     let listen = listen
         .or(config.listen)
@@ -402,6 +421,7 @@ pub(super) fn serve(
         public_url,
         retry,
         connections,
+        proxies,
     })?;
     Ok(())
 }

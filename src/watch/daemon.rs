@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub retry: RetryPolicy,
     /// Caps on open connections, lowered at start to fit the open-file limit.
     pub connections: ConnectionLimits,
+    /// Reverse proxies whose client-address header is believed (`[proxy]`).
+    pub proxies: super::proxy::TrustedProxies,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,7 +188,7 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
         info!("shutting down");
         let _ = stop_tx.send(true);
     });
-    listener::serve(listener, app, connections, stop_rx).await;
+    listener::serve(listener, app, connections, options.proxies, stop_rx).await;
     let _ = escalation.await;
     let _ = delivery.await;
     Ok(())

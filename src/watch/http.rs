@@ -17,6 +17,7 @@ use super::channels::Sender;
 use super::contacts::Lang;
 use super::protocol::TestResult;
 use super::protocol::{ErrorBody, SIGNATURE_HEADER, SignedRequest};
+use super::proxy::ClientAddress;
 use super::service::{Handled, Refusal, Watcher};
 
 /// Larger bodies are refused before they are read: requests are a few hundred bytes.
@@ -88,14 +89,14 @@ fn html_page(page: String, policy: &'static str) -> Response {
 
 async fn phone_enrol(
     State(watcher): State<Arc<Watcher>>,
-    axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ClientAddress(from): ClientAddress,
     body: Bytes,
 ) -> Response {
     let request: super::protocol::PhoneEnrolRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
-    match blocking(move || watcher.phone_enrol(&request, from.ip(), watcher.now_ms())).await {
+    match blocking(move || watcher.phone_enrol(&request, from, watcher.now_ms())).await {
         Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }
@@ -103,14 +104,14 @@ async fn phone_enrol(
 
 async fn phone_checkin(
     State(watcher): State<Arc<Watcher>>,
-    axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ClientAddress(from): ClientAddress,
     body: Bytes,
 ) -> Response {
     let request: super::protocol::PhoneCheckinRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
-    match blocking(move || watcher.phone_checkin(&request, from.ip(), watcher.now_ms())).await {
+    match blocking(move || watcher.phone_checkin(&request, from, watcher.now_ms())).await {
         Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }

@@ -23,6 +23,8 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 use tracing::{debug, info, warn};
 
+use super::proxy::{ClientAddress, TrustedProxies};
+
 /// A client must send its whole request head within this time, counted from when the
 /// watcher starts waiting for it: on a new connection and between keep-alive requests
 /// alike, so it is also the idle timeout. Ten seconds is ample for a few hundred bytes
@@ -117,15 +119,19 @@ pub fn fit_to_open_files(wanted: ConnectionLimits, soft: u64) -> ConnectionLimit
 }
 
 /// Serves `app` on `listener` until `stop` turns true, then stops accepting and gives open
-/// requests [`SHUTDOWN_GRACE`] to finish.
+/// requests [`SHUTDOWN_GRACE`] to finish. Each request carries its [`ClientAddress`], read
+/// from the header of a trusted proxy in `proxies` or else the connection's own address.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    proxies: TrustedProxies,
     mut stop: watch::Receiver<bool>,
 ) {
+    let proxies = Arc::new(proxies);
     let gate = Arc::new(Gate {
         limits,
+        proxies: proxies.clone(),
         open: Mutex::new(Open::default()),
     });
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -165,6 +171,7 @@ pub async fn serve(
                 connections.spawn(connection(
                     stream,
                     from,
+                    proxies.clone(),
                     app.clone(),
                     http.clone(),
                     permit,
@@ -195,14 +202,18 @@ pub async fn serve(
 async fn connection(
     stream: tokio::net::TcpStream,
     from: SocketAddr,
+    proxies: Arc<TrustedProxies>,
     app: Router,
     http: Arc<hyper::server::conn::http1::Builder>,
     _permit: Permit,
     mut stop: watch::Receiver<bool>,
 ) {
-    // Handlers read the client's address from `ConnectInfo`, as under `axum::serve`.
+    // Worked out per request, not per connection: a proxy carries many clients' requests
+    // over one kept-alive connection.
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        let client = proxies.client(from.ip(), request.headers());
         request.extensions_mut().insert(ConnectInfo(from));
+        request.extensions_mut().insert(ClientAddress(client));
         app.clone().oneshot(request)
     });
     let conn = http.serve_connection(TokioIo::new(stream), service);
@@ -222,9 +233,14 @@ async fn connection(
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
 }
 
-/// Counts open connections, in total and per address.
+/// Counts open connections, in total and per address. A trusted proxy's connections count
+/// only in the total: they carry every client behind it (all of an onion service's), so a
+/// per-address cap there would let 32 slow strangers shut the journalist out. The client
+/// behind a proxy is not known before its request head is read, so the proxy (or Tor's
+/// `HiddenServiceMaxStreams`) must cap connections per client itself.
 struct Gate {
     limits: ConnectionLimits,
+    proxies: Arc<TrustedProxies>,
     // A std Mutex: held for a map update, never across an await.
     open: Mutex<Open>,
 }
@@ -238,21 +254,24 @@ struct Open {
 /// One admitted connection; dropping it frees the slot.
 struct Permit {
     gate: Arc<Gate>,
-    address: IpAddr,
+    /// None for a trusted proxy's connection, counted only in the total.
+    address: Option<IpAddr>,
 }
 
 impl Gate {
     fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Permit> {
-        let address = address_key(ip);
+        let address = (!self.proxies.trusts(ip)).then(|| address_key(ip));
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if open.total >= self.limits.total {
             return None;
         }
-        let count = open.by_address.entry(address).or_insert(0);
-        if *count >= self.limits.per_address {
-            return None;
+        if let Some(address) = address {
+            let count = open.by_address.entry(address).or_insert(0);
+            if *count >= self.limits.per_address {
+                return None;
+            }
+            *count += 1;
         }
-        *count += 1;
         open.total += 1;
         Some(Permit {
             gate: self.clone(),
@@ -265,10 +284,12 @@ impl Drop for Permit {
     fn drop(&mut self) {
         let mut open = self.gate.open.lock().unwrap_or_else(|e| e.into_inner());
         open.total = open.total.saturating_sub(1);
-        if let Some(count) = open.by_address.get_mut(&self.address) {
+        if let Some(address) = self.address
+            && let Some(count) = open.by_address.get_mut(&address)
+        {
             *count -= 1;
             if *count == 0 {
-                open.by_address.remove(&self.address);
+                open.by_address.remove(&address);
             }
         }
     }
@@ -291,10 +312,30 @@ mod tests {
     use super::*;
 
     fn gate(total: usize, per_address: usize) -> Arc<Gate> {
+        gate_behind(total, per_address, TrustedProxies::default())
+    }
+
+    fn gate_behind(total: usize, per_address: usize, proxies: TrustedProxies) -> Arc<Gate> {
         Arc::new(Gate {
             limits: ConnectionLimits { total, per_address },
+            proxies: Arc::new(proxies),
             open: Mutex::new(Open::default()),
         })
+    }
+
+    #[test]
+    fn a_trusted_proxy_counts_only_in_the_total() {
+        let proxies = TrustedProxies::new(&["127.0.0.1".into()], None).unwrap();
+        let gate = gate_behind(4, 1, proxies);
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        let held: Vec<_> = (0..3).map(|_| gate.admit(proxy).unwrap()).collect();
+        let _one = gate.admit(stranger).unwrap();
+        assert!(gate.admit(stranger).is_none(), "others keep their own cap");
+        assert!(gate.admit(proxy).is_none(), "the total still holds");
+        drop(held);
+        assert!(gate.admit(proxy).is_some(), "slots come back");
+        assert_eq!(gate.open.lock().unwrap().by_address.len(), 1);
     }
 
     #[test]

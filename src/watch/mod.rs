@@ -13,6 +13,7 @@
 //!   steps held by a clock jump reported to the operator).
 //! - `listener`: accepting connections under caps and deadlines, so slow or idle clients
 //!   cannot crowd out check-ins.
+//! - `proxy`: the client's address behind a reverse proxy the operator trusts.
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
 //! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
 //! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
@@ -37,6 +38,7 @@ pub mod outbox;
 pub mod phone;
 pub mod plan;
 pub mod protocol;
+pub mod proxy;
 pub mod schedule;
 pub mod service;
 pub mod store;

@@ -227,6 +227,28 @@ pub fn lockout_ms(failures: u32) -> i64 {
     (1_000i64 << exponent).min(3_600_000)
 }
 
+/// Hex digits of a phone link's own random part (16 bytes).
+const LINK_RANDOM_HEX: usize = 32;
+
+/// A phone enrolment link's token: the subject's id, then 16 random bytes. The id lets the
+/// watcher find the one subject whose link it may be with one lookup, so a valid link is
+/// recognised before any limit on unproven requests applies (a flood of junk from the
+/// journalist's address, a proxy's or Tor's, cannot lock it out). The id is no secret from
+/// whoever holds the link: the link itself enrols a phone.
+pub fn link_token(subject_id: &str) -> String {
+    format!(
+        "{subject_id}{}",
+        hex::encode(crate::crypto::random_array::<16>())
+    )
+}
+
+/// The subject a link's token names, if it has the shape [`link_token`] makes.
+pub fn link_subject(token: &str) -> Option<&str> {
+    let token = token.trim();
+    let id_len = token.len().checked_sub(LINK_RANDOM_HEX)?;
+    (id_len > 0 && token.bytes().all(|b| b.is_ascii_hexdigit())).then(|| &token[..id_len])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +437,23 @@ mod tests {
         }
         for fine in ["285071", "930462", "739405", "28507194", "285071946203"] {
             assert!(!weak_pin(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn a_link_names_its_subject_and_junk_names_none() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let token = link_token(id);
+        assert_eq!(token.len(), 64);
+        assert_eq!(link_subject(&token), Some(id));
+        assert_ne!(link_token(id), token, "random after the id");
+        for junk in [
+            "",
+            "abc",
+            &"0".repeat(32),
+            "zz0123456789abcdef0123456789abcdef0123",
+        ] {
+            assert_eq!(link_subject(junk), None, "{junk}");
         }
     }
 

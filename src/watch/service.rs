@@ -594,7 +594,7 @@ impl Watcher {
             }],
             (ops::UNLOCK, _) => Vec::new(),
             (ops::PHONE_INVITE, _) => {
-                let token = hex::encode(crate::crypto::random_array::<16>());
+                let token = phone::link_token(&subject.id);
                 phone_token = Some(token.clone());
                 subject
                     .phone_invites
@@ -669,8 +669,6 @@ impl Watcher {
         from: IpAddr,
         now_ms: i64,
     ) -> Result<PhoneEnrolResponse, Refusal> {
-        // Every attempt counts against the address before any work under the store lock.
-        self.count_address(from, now_ms)?;
         let secret = protocol::unb64(&request.device_secret)?;
         if secret.len() != 32 {
             return Err(Refusal::malformed("the device secret must be 32 bytes"));
@@ -683,23 +681,30 @@ impl Watcher {
             };
             Refusal::new(422, code, e.to_string())
         })?;
+        // Limited per link, not per address: a valid link (one use, 15 minutes) is looked up
+        // first, with one read, and no address's history refuses it. Only a link that is not
+        // valid counts against the address, so junk from the journalist's address (or a
+        // proxy's, or Tor's) slows the junk down and nothing else.
         let hash = token_hash(&request.token);
         let store = self.store();
-        let mut subject = store
-            .subjects()?
-            .into_iter()
-            .find(|s| {
+        let found = match phone::link_subject(&request.token) {
+            Some(id) => store.subject(id)?.filter(|s| {
                 s.phone_invites
                     .iter()
                     .any(|i| i.hash == hash && i.expires_ms > now_ms)
-            })
-            .ok_or_else(|| {
+            }),
+            None => None,
+        };
+        let Some(mut subject) = found else {
+            drop(store);
+            return Err(self.count_address(from, now_ms).err().unwrap_or_else(|| {
                 Refusal::new(
                     403,
                     "bad_invite",
                     "the link is unknown, expired or already used",
                 )
-            })?;
+            }));
+        };
         let duress_only = subject
             .phone_invites
             .iter()
