@@ -344,3 +344,33 @@ fn typed_at_the_prompts_a_source_and_a_contact_are_stored_as_typed() {
         "{listed}"
     );
 }
+
+#[test]
+fn a_capture_takes_its_title_from_the_first_line_of_stdin_and_search_its_words_from_stdin() {
+    let v = TestVault::new();
+    let mut command = v.command();
+    command.args(["capture", "note"]);
+    let out = feed(
+        command,
+        b"Met Rustam at the market\nhe has the tender papers\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = v.ok(&["list"], "");
+    assert!(listed.contains("Met Rustam at the market"), "{listed}");
+    let shown = v.ok(&["show", listed.split('\t').next().unwrap()], "");
+    assert!(shown.contains("he has the tender papers"), "{shown}");
+    assert!(!shown.contains("Met Rustam at the market\nhe"), "{shown}");
+
+    let found = v.ok(&["search"], "rustam tender");
+    assert!(found.contains("Met Rustam at the market"), "{found}");
+    let none = v.ok(&["search"], "rustam nowhere");
+    assert_eq!(none, "");
+    let empty = v.run(&["search"], "  \n");
+    assert_eq!(code(&empty), 2, "{}", stderr(&empty));
+
+    let mut command = v.command();
+    command.args(["capture", "note"]);
+    let untitled = feed(command, b"\nonly a body\n");
+    assert!(!untitled.status.success());
+    assert!(stderr(&untitled).contains("title"), "{}", stderr(&untitled));
+}

@@ -71,7 +71,20 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Search { words } => {
+            let words_off_the_command_line = words.is_empty();
             let (vault, _) = unlock(&ctx)?;
+            let mut words = Zeroizing::new(words);
+            if words_off_the_command_line {
+                let text = if fields::can_ask() {
+                    fields::ask("Search for: ")?.unwrap_or_default()
+                } else {
+                    read_body(&BodyArgs::default(), "")?
+                };
+                words.extend(text.split_whitespace().map(str::to_string));
+            }
+            if words.is_empty() {
+                bail!(UsageError("give at least one word to search for".into()));
+            }
             let hits = vault.search(&words)?;
             print_rows(&hits.records)?;
             report_damaged(hits.damaged)
@@ -740,10 +753,26 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
 fn capture_cmd(ctx: &Session, command: CaptureCommand) -> Result<()> {
     let id = match command {
         CaptureCommand::Note { title, kind, tags } => {
+            // The title off the command line: asked for on a terminal, else the first line
+            // of stdin.
+            let (title, body) = match title {
+                Some(title) => (Zeroizing::new(title), read_body(&BodyArgs::default(), "")?),
+                None if fields::can_ask() => (
+                    fields::ask("Title: ")?.unwrap_or_default(),
+                    read_body(&BodyArgs::default(), "")?,
+                ),
+                None => {
+                    let all = read_body(&BodyArgs::default(), "")?;
+                    let (first, rest) = all.split_once('\n').unwrap_or((all.as_str(), ""));
+                    (
+                        Zeroizing::new(first.to_string()),
+                        Zeroizing::new(rest.to_string()),
+                    )
+                }
+            };
             if title.trim().is_empty() {
                 return Err(UsageError("the title must not be empty".into()).into());
             }
-            let body = read_body(&BodyArgs::default(), "")?;
             capture::capture_note(&ctx.dir, kind, &title, &clean_tags(&tags), body.as_bytes())?
         }
         CaptureCommand::File { path, name } => {

@@ -136,7 +136,8 @@ enum Command {
     Detach { id: String, name: String },
     /// Find records containing every word (title, tags, fields, body, attachment names)
     Search {
-        #[arg(required = true)]
+        /// The words (other users can see them, and the shell keeps them in its history);
+        /// without them they are asked for on the terminal, or read from stdin
         words: Vec<String>,
     },
     /// Change the passphrase (the data is not re-encrypted)
@@ -553,10 +554,12 @@ enum DuressCommand {
 
 #[derive(Subcommand)]
 enum CaptureCommand {
-    /// Capture a note from stdin
+    /// Capture a note from stdin: its first line is the title unless --title is given (on a
+    /// terminal the title is asked for)
     Note {
+        /// The title (other users can see options, and the shell keeps them in its history)
         #[arg(long)]
-        title: String,
+        title: Option<String>,
         #[arg(long, value_enum, default_value = "draft")]
         kind: Kind,
         #[arg(long = "tag", value_delimiter = ',')]
