@@ -320,3 +320,19 @@ fn a_valid_laptop_invite_enrols_despite_a_flood_of_bad_codes_from_the_same_addre
     assert!(status.last_checkin_ms.is_some());
     assert!(s.stop().is_empty());
 }
+
+#[test]
+fn a_proxy_config_that_cannot_be_read_is_refused_with_its_reason() {
+    use posbon::cli::check_watcher_config as check;
+    check(BEHIND_A_PROXY).unwrap();
+    check("[proxy]\ntrusted = [\"10.0.0.0/8\", \"fd00::/8\"]\nheader = \"X-Real-IP\"\n").unwrap();
+    for (config, reason) in [
+        ("[proxy]\ntrusted = [\"localhost\"]\n", "not an address"),
+        ("[proxy]\ntrusted = [\"10.0.0.0/33\"]\n", "not an address"),
+        ("[proxy]\nheader = \"X Real IP\"\n", "not a header name"),
+        ("[proxy]\ntrusts = [\"127.0.0.1\"]\n", "unknown field"),
+    ] {
+        let error = check(config).unwrap_err().to_string();
+        assert!(error.contains(reason), "{config}: {error}");
+    }
+}
