@@ -320,3 +320,72 @@ fn a_valid_laptop_invite_enrols_despite_a_flood_of_bad_codes_from_the_same_addre
     assert!(status.last_checkin_ms.is_some());
     assert!(s.stop().is_empty());
 }
+
+#[test]
+fn a_proxy_config_that_cannot_be_read_is_refused_with_its_reason() {
+    use posbon::cli::check_watcher_config as check;
+    check(BEHIND_A_PROXY).unwrap();
+    check("[proxy]\ntrusted = [\"10.0.0.0/8\", \"fd00::/8\"]\nheader = \"X-Real-IP\"\n").unwrap();
+    for (config, reason) in [
+        ("[proxy]\ntrusted = [\"localhost\"]\n", "not an address"),
+        ("[proxy]\ntrusted = [\"10.0.0.0/33\"]\n", "not an address"),
+        ("[proxy]\nheader = \"X Real IP\"\n", "not a header name"),
+        ("[proxy]\ntrusts = [\"127.0.0.1\"]\n", "unknown field"),
+    ] {
+        let error = check(config).unwrap_err().to_string();
+        assert!(error.contains(reason), "{config}: {error}");
+    }
+}
+
+/// Whether the watcher has closed this connection, after giving it `wait` to do so.
+fn closed_by_server(stream: &mut std::net::TcpStream, wait: std::time::Duration) -> bool {
+    use std::io::Read;
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 1024];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[test]
+fn a_trusted_proxys_connections_are_not_capped_as_one_client() {
+    let mut s = setup(&format!(
+        "{BEHIND_A_PROXY}\n[connections]\nper_address = 2\n"
+    ));
+    let to: std::net::SocketAddr = s
+        .daemon
+        .url
+        .strip_prefix("http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let runtime = common::watcher::runtime();
+    let short = std::time::Duration::from_millis(300);
+    // A stranger (127.0.0.2) gets its 2; the third is closed at once.
+    let mut stranger: Vec<_> = (0..3)
+        .map(|_| common::watcher::connect_from(&runtime, 2, to))
+        .collect();
+    assert!(closed_by_server(
+        &mut stranger[2],
+        std::time::Duration::from_secs(2)
+    ));
+    assert!(!closed_by_server(&mut stranger[0], short));
+    // The proxy (127.0.0.1) holds 6 idle connections, for 6 clients behind it: none closed.
+    let mut proxy: Vec<_> = (0..6)
+        .map(|_| common::watcher::connect_from(&runtime, 1, to))
+        .collect();
+    for stream in &mut proxy {
+        assert!(!closed_by_server(stream, short));
+    }
+    // And a check-in through it (a 7th connection) is answered.
+    let before = s.call(ops::STATUS, "{}");
+    let after = s.call(ops::CHECKIN, "{}");
+    assert!(after.last_checkin_ms > before.last_checkin_ms);
+    drop((stranger, proxy));
+    assert!(s.stop().is_empty());
+}

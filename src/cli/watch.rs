@@ -344,11 +344,18 @@ fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
     data.map_or_else(default_data_dir, Ok)
 }
 
+/// The proxies of `[proxy]`, whose client-address header the watcher believes.
+fn trusted_proxies(config: &Config) -> Result<crate::watch::proxy::TrustedProxies> {
+    crate::watch::proxy::TrustedProxies::new(&config.proxy.trusted, config.proxy.header.as_deref())
+        .map_err(|e| UsageError(e.to_string()).into())
+}
+
 /// Parses a watcher config as `watch serve` does, without touching files or the network:
 /// the TOML, the plans in it, and the durations of `[delivery]` (for the fuzzer and tests).
 pub fn check_config(text: &str) -> Result<()> {
     let config: Config = toml::from_str(text).map_err(|e| UsageError(e.to_string()))?;
     retry_policy(&config)?;
+    trusted_proxies(&config)?;
     for plan in config.plan {
         plan.spec().1.build()?;
     }
@@ -390,11 +397,7 @@ pub(super) fn serve(
             "[connections]: total and per_address must be at least 1".into()
         ));
     }
-    let proxies = crate::watch::proxy::TrustedProxies::new(
-        &config.proxy.trusted,
-        config.proxy.header.as_deref(),
-    )
-    .map_err(|e| UsageError(e.to_string()))?;
+    let proxies = trusted_proxies(&config)?;
     let public_url = public_url.or(config.public_url.clone());
     let listen = listen
         .or(config.listen)

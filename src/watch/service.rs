@@ -815,7 +815,8 @@ impl Watcher {
     /// Counts one unauthenticated attempt from `from` (an IPv6 address by its /64, the unit a
     /// single attacker controls); refuses past the limit. While the table is full (a flood of
     /// addresses), unauthenticated attempts are refused outright: phones with a valid device
-    /// secret never get here, so the journalist is not affected.
+    /// secret and enrolments with a valid link never get here, so the journalist is not
+    /// affected. `from` is the client behind a trusted proxy (see `proxy`).
     fn count_address(&self, from: IpAddr, now_ms: i64) -> Result<(), Refusal> {
         let key = match from {
             IpAddr::V6(v6) => {
