@@ -484,7 +484,28 @@ impl Watcher {
                         Refusal::malformed(format!("the bundle request is malformed: {e}"))
                     })?;
                 if duress {
-                    // Looks stored; is not. The silent alarm goes out.
+                    // Looks stored; is not: only its description is kept, in the pretend
+                    // view, for the decoy's status. The silent alarm goes out.
+                    check_quota(&subject.with_duress_view(), &put)?;
+                    if subject.duress_view.is_none() {
+                        let shown = subject.with_duress_view();
+                        subject.duress_view = Some(DuressView {
+                            plan: shown.plan,
+                            paused_until_ms: shown.state.paused_until_ms,
+                            directory: Some(shown.directory),
+                            bundles: Vec::new(),
+                        });
+                    }
+                    let view = subject.duress_view.as_mut().expect("just made");
+                    view.bundles.retain(|b| b.id != put.id);
+                    view.bundles.push(super::store::BundleMeta {
+                        id: put.id,
+                        name: put.name,
+                        size: put.size,
+                        sha256: put.sha256,
+                        recipients: put.recipients,
+                        stored_ms: now_ms,
+                    });
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
                         at_ms,
@@ -517,6 +538,9 @@ impl Watcher {
                 let remove: protocol::BundleRemove = serde_json::from_str(&request.payload)
                     .map_err(|e| Refusal::malformed(format!("the request is malformed: {e}")))?;
                 if duress {
+                    if let Some(view) = &mut subject.duress_view {
+                        view.bundles.retain(|b| b.id != remove.id);
+                    }
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
                         at_ms,
@@ -626,6 +650,7 @@ impl Watcher {
                     plan: pretend.plan.clone(),
                     paused_until_ms: pretend.state.paused_until_ms,
                     directory: Some(pretend.directory.clone()),
+                    bundles: pretend.bundles.clone(),
                 });
                 vec![Emitted::Duress {
                     cycle: subject.state.cycle,

@@ -141,6 +141,10 @@ pub struct DuressView {
     pub paused_until_ms: Option<i64>,
     #[serde(default)]
     pub directory: Option<Directory>,
+    /// Bundles the duress key "stored": their descriptions only (the files are never kept
+    /// and never released), so that the decoy's `release check` agrees with what it sealed.
+    #[serde(default)]
+    pub bundles: Vec<BundleMeta>,
 }
 
 impl Subject {
@@ -189,6 +193,7 @@ impl Subject {
             shown.plan = view.plan.clone();
             shown.state.paused_until_ms = view.paused_until_ms;
             shown.directory = view.directory.clone().unwrap_or_default();
+            shown.bundles = view.bundles.clone();
         }
         shown
     }
