@@ -1067,3 +1067,70 @@ fn the_decoy_does_what_a_real_vault_does_without_touching_the_real_slots() {
     assert_eq!(code(&feed(command, b"")), 3);
     assert!(v.ok(&["list"], "").contains(&real));
 }
+
+/// The same script of commands, run on a real vault and on a decoy holding the same
+/// records: every exit code and every line printed (ids, keys and times masked) must be the
+/// same. This is what whoever holds the duress passphrase sees of the vault (issue 11).
+fn run_script(v: &TestVault, pass: &std::path::Path) -> Vec<(i32, String, String)> {
+    let mask = |text: &str| -> String {
+        text.split('\n')
+            .map(|line| {
+                line.split(|c: char| c == '\t' || c == ' ')
+                    .map(|word| {
+                        let hex = word.len() >= 8 && word.chars().all(|c| c.is_ascii_hexdigit());
+                        if hex || word.starts_with("AGE-SECRET-KEY-1") || word.starts_with("age1") {
+                            "<masked>".to_string()
+                        } else if word.chars().any(|c| c.is_ascii_digit()) && word.contains([':', '-']) {
+                            "<time>".to_string()
+                        } else {
+                            word.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut seen = Vec::new();
+    let mut run = |args: &[&str], stdin: &str| -> String {
+        let out = v.run_with_pass(pass, args, stdin);
+        seen.push((code(&out), mask(&stdout(&out)), mask(&stderr(&out))));
+        stdout(&out).trim().to_string()
+    };
+    let id = run(&["add", "draft", "--title", "Plov for twelve"], "rice, carrots, lamb");
+    run(&["add", "note", "--title", "Dentist"], "Tuesday");
+    run(&["list"], "");
+    run(&["search", "plov"], "");
+    run(&["search", "nothing-like-this"], "");
+    run(&["show", &id], "");
+    let file = v.path("menu.txt");
+    std::fs::write(&file, "a menu").unwrap();
+    run(&["attach", &id, file.to_str().unwrap()], "");
+    run(&["extract", &id, "menu.txt", "--out", "-"], "");
+    run(&["detach", &id, "menu.txt"], "");
+    run(&["extract", &id, "menu.txt", "--out", "-"], "");
+    run(&["vault", "check"], "");
+    run(&["duress", "status"], "");
+    run(&["recovery", "add"], "");
+    run(&["duress", "status"], "");
+    run(&["recovery", "remove"], "");
+    run(&["rm", &id], "");
+    run(&["show", &id], "");
+    run(&["list"], "");
+    seen
+}
+
+#[test]
+fn the_decoy_answers_every_command_as_a_real_vault_with_the_same_records_does() {
+    let real = TestVault::new();
+    let real_answers = run_script(&real, &real.pass_file);
+    let other = TestVault::new();
+    other.add_draft("the real investigation", "names of sources");
+    let duress = other.set_duress("the duress words");
+    let decoy_answers = run_script(&other, &duress);
+    assert_eq!(real_answers.len(), decoy_answers.len());
+    for (i, (r, d)) in real_answers.iter().zip(&decoy_answers).enumerate() {
+        assert_eq!(r, d, "answer {i} differs:\nreal: {r:?}\ndecoy: {d:?}");
+    }
+}
