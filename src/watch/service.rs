@@ -1319,8 +1319,8 @@ fn refuse_unknown_subject(request: &SignedRequest) -> Refusal {
 }
 
 /// Whether `request` is signed with the duress key (`false`: the device key); refused when
-/// signed by neither. Both signatures are always checked, whichever matches: a real request must cost what a
-/// duress one does, or the time of an answer tells the two keys apart.
+/// signed by neither. Both signatures are always checked, whichever matches: a real request
+/// must cost what a duress one does, or the time of an answer tells the two keys apart.
 fn duress_signed(
     request: &SignedRequest,
     device_key: &[u8],
