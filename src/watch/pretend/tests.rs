@@ -214,3 +214,105 @@ fn a_view_stored_before_it_had_a_schedule_uses_the_real_one_with_its_pause() {
     assert!(s.duress_view.as_ref().unwrap().state.is_some());
     assert_eq!(s.duress_view.as_ref().unwrap().paused_until_ms, None);
 }
+
+/// One thing that can happen to a subject, in a random history.
+#[derive(Debug, Clone)]
+enum Event {
+    Advance(i64),
+    RealCheckIn,
+    /// A check-in the coercer can make: the duress key, or the phone with either PIN
+    /// (`true`: the duress PIN or key).
+    SeenCheckIn(bool),
+    /// A plan of this many hours forced from the decoy.
+    ForcedPlan(i64),
+    /// A pause of this many hours forced from the decoy.
+    ForcedPause(i64),
+}
+
+fn event() -> impl proptest::strategy::Strategy<Value = Event> {
+    use proptest::prelude::*;
+    prop_oneof![
+        5 => (0i64..30 * H).prop_map(Event::Advance),
+        2 => Just(Event::RealCheckIn),
+        2 => any::<bool>().prop_map(Event::SeenCheckIn),
+        1 => (1i64..200).prop_map(Event::ForcedPlan),
+        1 => (1i64..100).prop_map(Event::ForcedPause),
+    ]
+}
+
+/// The real ladder's events without reminders, as comparable tuples.
+fn ladder(events: &[Emitted]) -> Vec<(Action, i64, i64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Emitted::Step {
+                action,
+                due_ms,
+                deadline_ms,
+                ..
+            } if *action != Action::RemindJournalist => Some((*action, *due_ms, *deadline_ms)),
+            _ => None,
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    /// For any history of real, duress and phone check-ins, forced plans and pauses: the real
+    /// ladder (tiers and release) fires exactly as it would with no pretend world at all;
+    /// while one exists no real reminder reaches the journalist; and every step the pretend
+    /// view shows as fired is a step of the pretend plan, fired no earlier than it was due.
+    #[test]
+    fn the_pretend_world_never_changes_the_real_ladder_and_shows_only_its_own_steps(
+        events in proptest::collection::vec(event(), 1..60)
+    ) {
+        let mut s = subject();
+        // The same history without any pretend world: what the real ladder must do.
+        let mut shadow = subject();
+        let mut now = 0i64;
+        for event in events {
+            match event {
+                Event::Advance(d) => now += d,
+                Event::RealCheckIn => {
+                    s.state.check_in(now, false);
+                    shadow.state.check_in(now, false);
+                }
+                Event::SeenCheckIn(duress) => {
+                    s.state.check_in(now, duress);
+                    check_in(&mut s, now);
+                    shadow.state.check_in(now, duress);
+                }
+                Event::ForcedPlan(hours) => {
+                    let mut shown = s.with_duress_view();
+                    shown.plan = Some(plan(hours * H));
+                    shown.state.check_in(now, false);
+                    keep(&mut s, &shown, now);
+                }
+                Event::ForcedPause(hours) => {
+                    let mut shown = s.with_duress_view();
+                    shown.state.pause(now, now + hours * H);
+                    keep(&mut s, &shown, now);
+                }
+            }
+            let pretend = s.duress_view.is_some();
+            let due = fire_due(&mut s, now).unwrap();
+            let expected = shadow.state.fire_due(shadow.plan.as_ref().unwrap(), now).unwrap();
+            proptest::prop_assert_eq!(ladder(&due.real), ladder(&expected));
+            if pretend {
+                proptest::prop_assert!(due.real.iter().all(|e| !to_journalist(e)));
+            }
+            let shown = s.with_duress_view();
+            if let (true, Some(plan)) = (pretend, &shown.plan) {
+                for fired in &shown.state.fired {
+                    let in_plan = match fired.key {
+                        StepKey::Reminder(before) => plan.reminders_ms.contains(&before),
+                        StepKey::Step(action) => plan.steps.iter().any(|st| st.action == action),
+                    };
+                    proptest::prop_assert!(in_plan, "{fired:?} is not a step of {plan:?}");
+                    proptest::prop_assert!(fired.due_ms <= fired.fired_ms);
+                }
+                // The phone and the decoy read the same world.
+                proptest::prop_assert_eq!(&seen_by_phone(&s).state, &shown.state);
+            }
+        }
+    }
+}
