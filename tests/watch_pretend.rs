@@ -72,8 +72,12 @@ impl World {
     }
 }
 
+/// The real plan of these tests: every 3 seconds, a reminder 1.5 s before, tier 1 at the
+/// deadline.
+const REAL_PLAN: &str = r#"{"schedule":{"kind":"every","every_ms":3000},"grace_ms":0,"reminders_ms":[1500],"steps":[{"action":{"alert-tier":1},"after_ms":0}]}"#;
+
 /// A journalist enrolled, with a phone, a tier-0 contact (their own webhook) and an editor
-/// in tier 1, on a real plan of 3 seconds: a reminder 1.5 s before, tier 1 at the deadline.
+/// in tier 1; no plan yet.
 fn world() -> World {
     let temp = tempfile::tempdir().unwrap();
     let hub = Receiver::start();
@@ -114,8 +118,6 @@ fn world() -> World {
         .unwrap();
     let body: serde_json::Value = response.json().unwrap();
     w.phone = body["device_id"].as_str().unwrap().to_string();
-    let plan = r#"{"schedule":{"kind":"every","every_ms":3000},"grace_ms":0,"reminders_ms":[1500],"steps":[{"action":{"alert-tier":1},"after_ms":0}]}"#;
-    w.call(false, ops::PLAN, plan);
     w
 }
 
@@ -137,6 +139,9 @@ fn phone_decoy_and_reminders_follow_the_pretend_plan_while_the_real_ladder_alert
     let decoy = w.call(true, ops::PLAN, &seven_days);
     let pretend_deadline = decoy.deadline_ms.unwrap();
     assert!(close_to(pretend_deadline, forced + 7 * DAY), "{decoy:?}");
+    // The real plan is set after it (by the journalist, earlier in real life), so that a
+    // slow machine cannot let a real reminder out before the pretend world exists.
+    w.call(false, ops::PLAN, REAL_PLAN);
 
     // ... and waits. The editor is alerted on the real plan; the journalist's own contact
     // gets the pretend plan's reminder, and never the real plan's.
@@ -224,6 +229,7 @@ fn phone_decoy_and_reminders_follow_the_pretend_plan_while_the_real_ladder_alert
 #[test]
 fn only_the_real_key_ends_the_pretend_world_and_the_phone_then_shows_the_real_plan() {
     let mut w = world();
+    w.call(false, ops::PLAN, REAL_PLAN);
     let seven_days = format!(
         r#"{{"schedule":{{"kind":"every","every_ms":{}}},"grace_ms":0,"steps":[{{"action":"release","after_ms":0}}]}}"#,
         7 * DAY
