@@ -1075,12 +1075,14 @@ fn run_script(v: &TestVault, pass: &std::path::Path) -> Vec<(i32, String, String
     let mask = |text: &str| -> String {
         text.split('\n')
             .map(|line| {
-                line.split(|c: char| c == '\t' || c == ' ')
+                line.split(['\t', ' '])
                     .map(|word| {
                         let hex = word.len() >= 8 && word.chars().all(|c| c.is_ascii_hexdigit());
                         if hex || word.starts_with("AGE-SECRET-KEY-1") || word.starts_with("age1") {
                             "<masked>".to_string()
-                        } else if word.chars().any(|c| c.is_ascii_digit()) && word.contains([':', '-']) {
+                        } else if word.chars().any(|c| c.is_ascii_digit())
+                            && word.contains([':', '-'])
+                        {
                             "<time>".to_string()
                         } else {
                             word.to_string()
@@ -1098,7 +1100,10 @@ fn run_script(v: &TestVault, pass: &std::path::Path) -> Vec<(i32, String, String
         seen.push((code(&out), mask(&stdout(&out)), mask(&stderr(&out))));
         stdout(&out).trim().to_string()
     };
-    let id = run(&["add", "draft", "--title", "Plov for twelve"], "rice, carrots, lamb");
+    let id = run(
+        &["add", "draft", "--title", "Plov for twelve"],
+        "rice, carrots, lamb",
+    );
     run(&["add", "note", "--title", "Dentist"], "Tuesday");
     run(&["list"], "");
     run(&["search", "plov"], "");

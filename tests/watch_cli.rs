@@ -206,6 +206,37 @@ fn a_check_in_with_the_duress_passphrase_looks_normal_and_raises_a_silent_alert(
 }
 
 #[test]
+fn a_forced_decoy_plan_is_what_the_decoy_shows_and_the_real_status_tells_of_it() {
+    let (v, _daemon) = enrolled();
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "1h"], "");
+    let duress = v.set_duress("the duress words");
+    let forced = v.run_with_pass(
+        &duress,
+        &["plan", "set", "--every", "7d", "--grace", "1h"],
+        "",
+    );
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let paused = v.run_with_pass(&duress, &["pause", "--for", "3d"], "");
+    assert!(paused.status.success(), "{}", stderr(&paused));
+    // The decoy shows the plan and pause it set, and nothing of a second world.
+    let decoy = stdout(&v.run_with_pass(&duress, &["status"], ""));
+    assert!(decoy.contains("plan: every 7d"), "{decoy}");
+    assert!(decoy.contains("paused until"), "{decoy}");
+    assert!(!decoy.contains("duress"), "{decoy}");
+    assert!(!decoy.contains("fired:"), "{decoy}");
+    // The journalist, with the real passphrase, sees the real plan, and what was shown.
+    let real = v.ok(&["status"], "");
+    assert!(real.contains("plan: every 1d"), "{real}");
+    assert!(!real.contains("  paused until"), "{real}");
+    assert!(real.contains("duress key or PIN last used: "), "{real}");
+    assert!(
+        real.contains("shown under duress (the decoy, the phone, your reminders): plan every 7d")
+            && real.contains("; paused until"),
+        "{real}"
+    );
+}
+
+#[test]
 fn pause_and_resume_move_the_deadline() {
     let (v, _daemon) = enrolled();
     v.ok(&["plan", "set", "--every", "10s", "--grace", "1s"], "");

@@ -880,6 +880,22 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
                 time_text(*fired)
             );
         }
+        // Only answers to the real key carry these: the journalist learns afterwards what
+        // a coercer did and was shown.
+        if let Some(seen) = status.duress_seen_ms {
+            println!("  duress key or PIN last used: {}", time_text(seen));
+        }
+        if let Some(pretend) = &status.pretend {
+            println!(
+                "  shown under duress (the decoy, the phone, your reminders): plan {}; {}",
+                pretend.plan.as_deref().unwrap_or("none"),
+                match (pretend.deadline_ms, pretend.paused_until_ms) {
+                    (_, Some(until)) => format!("paused until {}", time_text(until)),
+                    (Some(deadline), None) => format!("next deadline {}", time_text(deadline)),
+                    (None, None) => "no deadline".into(),
+                }
+            );
+        }
     })
 }
 

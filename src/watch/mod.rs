@@ -14,6 +14,8 @@
 //! - `listener`: accepting connections under caps and deadlines, so slow or idle clients
 //!   cannot crowd out check-ins.
 //! - `proxy`: the client's address behind a reverse proxy the operator trusts.
+//! - `pretend`: the pretend world that duress requests set up, and what follows it (the
+//!   decoy's status, the phone's answers, the journalist's reminders).
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
 //! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
 //! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
@@ -37,6 +39,7 @@ pub mod listener;
 pub mod outbox;
 pub mod phone;
 pub mod plan;
+pub mod pretend;
 pub mod protocol;
 pub mod proxy;
 pub mod schedule;

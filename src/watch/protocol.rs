@@ -73,6 +73,9 @@ pub mod ops {
     pub const BUNDLE_PUT: &str = "bundle-put";
     /// Remove a bundle (payload `{"id":".."}`).
     pub const BUNDLE_REMOVE: &str = "bundle-remove";
+    /// End the pretend world that duress requests set up (real key only; under the duress
+    /// key it looks accepted and changes nothing, like every other change).
+    pub const END_PRETEND: &str = "end-pretend";
 }
 
 /// The header carrying a signed request (base64 of its JSON) when the body is a bundle.
@@ -168,6 +171,24 @@ pub struct StatusResponse {
     /// The release bundles this watcher holds for the subject (none in the duress view).
     #[serde(default)]
     pub bundles: Vec<HeldBundle>,
+    /// When the duress key or duress PIN was last used; only in answers to the real key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duress_seen_ms: Option<i64>,
+    /// What the coerced side is shown instead of the real plan; only in answers to the real
+    /// key, while a pretend world exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretend: Option<PretendStatus>,
+}
+
+/// The pretend world as the real key is told of it: what the decoy, the phone and the
+/// journalist's reminders show while it lasts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PretendStatus {
+    /// When the first duress change made it.
+    pub since_ms: Option<i64>,
+    pub plan: Option<String>,
+    pub deadline_ms: Option<i64>,
+    pub paused_until_ms: Option<i64>,
 }
 
 /// A bundle a watcher holds, as it reports it: enough to tell a missing or stale copy.

@@ -16,12 +16,13 @@ use super::dispatch::{Dispatcher, token_hash};
 use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::phone::{self, Phone, PinCheck};
 use super::plan::Plan;
+use super::pretend;
 use super::protocol::{
     self, EnrolRequest, EnrolResponse, PausePayload, PhoneCheckinRequest, PhoneCheckinResponse,
     PhoneEnrolRequest, PhoneEnrolResponse, ProtocolError, SignedRequest, StatusResponse, ops,
 };
 use super::schedule::{Emitted, State};
-use super::store::{DuressView, Invites, Outgoing, PhoneInvite, Store, StoreError, Subject};
+use super::store::{Invites, Outgoing, PhoneInvite, Store, StoreError, Subject};
 
 /// A refusal, with a stable code for clients and an HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +98,9 @@ pub struct Watcher {
     /// Deliveries committed but not yet known to be on disk: they join the index (and may
     /// be sent) only after the flush, so nothing is sent for a step a crash could undo.
     staged: Mutex<Vec<(i64, String)>>,
+    /// Subjects whose requests emitted events whose alerts are still to be built (after the
+    /// answer; see [`Watcher::stage_deferred`]).
+    deferred: Mutex<Vec<String>>,
     /// When each subject last asked for test alerts: tests go out at once, to addresses the
     /// client chose, so they are rationed.
     last_test: Mutex<HashMap<String, i64>>,
@@ -180,6 +184,7 @@ impl Watcher {
         Ok(Watcher {
             retry_index: Mutex::new(retry_index),
             staged: Mutex::new(Vec::new()),
+            deferred: Mutex::new(Vec::new()),
             last_test: Mutex::new(HashMap::new()),
             bundle_dir: data.join("bundles"),
             uploads: tokio::sync::Semaphore::new(4),
@@ -224,22 +229,79 @@ impl Watcher {
         }
     }
 
-    /// Commits a change with the alerts for what it emitted, and wakes the sender.
-    fn commit_emitting(
+    /// Commits a change a request made, with what it emitted queued and kept on the subject
+    /// as unstaged; the alerts are built after the answer ([`Watcher::stage_deferred`]).
+    /// Building and signing a duress alert before answering made duress answers measurably
+    /// slower than real ones; now both answers do the same work (one commit), whatever they
+    /// emitted. The events are on disk with the change, so a crash before the alerts are
+    /// built only delays them to the next tick.
+    fn commit_deferring(
         &self,
         store: &Store,
         subject: &mut Subject,
         emitted: &[Emitted],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let outgoing = if emitted.is_empty() {
-            Outgoing::default()
-        } else {
-            self.dispatcher().expand(subject, emitted, now_ms)
-        };
-        store.commit_with(subject, emitted, &outgoing, now_ms)?;
+        subject.unstaged.extend(emitted.iter().cloned());
+        store.commit(subject, emitted, now_ms)?;
+        if !subject.unstaged.is_empty() {
+            self.deferred
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(subject.id.clone());
+        }
+        Ok(())
+    }
+
+    /// Builds the alerts of a subject's unstaged events, and of what a tick found due in
+    /// either world (see `pretend`), and commits them with the subject.
+    fn commit_fired(
+        &self,
+        store: &Store,
+        subject: &mut Subject,
+        due: &pretend::Due,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let dispatcher = self.dispatcher();
+        let mut outgoing = Outgoing::default();
+        let unstaged = std::mem::take(&mut subject.unstaged);
+        if !unstaged.is_empty() {
+            outgoing.extend(dispatcher.expand(subject, &unstaged, now_ms));
+        }
+        if !due.real.is_empty() {
+            outgoing.extend(dispatcher.expand(subject, &due.real, now_ms));
+        }
+        if !due.reminders.is_empty() {
+            // Written from the pretend plan and schedule, to the journalist's real contacts.
+            let mut shown = pretend::reminder_subject(subject);
+            outgoing.extend(dispatcher.expand(&mut shown, &due.reminders, now_ms));
+        }
+        let queued: Vec<Emitted> = due.real.iter().chain(&due.reminders).cloned().collect();
+        store.commit_with(subject, &queued, &outgoing, now_ms)?;
         self.stage(&outgoing);
         Ok(())
+    }
+
+    /// Builds the alerts that requests left unstaged (called by the delivery loop, which
+    /// the answering request wakes, and at every tick for anything a crash left behind).
+    pub fn stage_deferred(&self, now_ms: i64) -> Result<(), StoreError> {
+        let mut ids = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let store = self.store();
+        for id in ids {
+            let Some(mut subject) = store.subject(&id)? else {
+                continue;
+            };
+            if !subject.unstaged.is_empty() {
+                self.commit_fired(&store, &mut subject, &pretend::Due::default(), now_ms)?;
+            }
+        }
+        drop(store);
+        self.flush_and_publish()
     }
 
     /// Flushes, then lets the sender see what was staged before the flush.
@@ -253,8 +315,17 @@ impl Watcher {
                 .extend(staged);
             return Err(e);
         }
-        if !staged.is_empty() {
+        let deferred = !self
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        let any = !staged.is_empty();
+        if any {
             self.retry_index().extend(staged);
+        }
+        if any || deferred {
+            // The delivery loop also builds the alerts of deferred events.
             self.outbox_ready.notify_one();
         }
         Ok(())
@@ -447,9 +518,9 @@ impl Watcher {
                     "the bundle does not match its description (id, size, SHA-256 or name)",
                 ));
             }
-            if !duress {
-                staged_bundle = Some(self.stage_bundle_file(&request.subject, body)?);
-            }
+            // Written under duress too (and removed unused when the staged file is dropped),
+            // so that a duress upload takes the time a real one does.
+            staged_bundle = Some(self.stage_bundle_file(&request.subject, body)?);
         }
         let store = self.store();
         let mut subject = store
@@ -468,9 +539,11 @@ impl Watcher {
         let mut removed_bundle = None;
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => {
-                if duress && let Some(view) = &mut subject.duress_view {
-                    // A check-in ends a pause, in the pretended view as in the real one.
-                    view.paused_until_ms = None;
+                if duress {
+                    // A check-in the coercer sees starts a new pretend cycle and ends a
+                    // pretend pause, as a real one would. The real key's does not: the decoy
+                    // would show a check-in the coercer never made.
+                    pretend::check_in(&mut subject, at_ms);
                 }
                 let emitted = subject.state.check_in(at_ms, duress);
                 if duress {
@@ -484,21 +557,11 @@ impl Watcher {
                         Refusal::malformed(format!("the bundle request is malformed: {e}"))
                     })?;
                 if duress {
-                    // Looks stored; is not: only its description is kept, in the pretend
-                    // view, for the decoy's status. The silent alarm goes out.
+                    // Looks stored; is not: only its description is kept, for the duress
+                    // key's status. The silent alarm goes out.
                     check_quota(&subject.with_duress_view(), &put)?;
-                    if subject.duress_view.is_none() {
-                        let shown = subject.with_duress_view();
-                        subject.duress_view = Some(DuressView {
-                            plan: shown.plan,
-                            paused_until_ms: shown.state.paused_until_ms,
-                            directory: Some(shown.directory),
-                            bundles: Vec::new(),
-                        });
-                    }
-                    let view = subject.duress_view.as_mut().expect("just made");
-                    view.bundles.retain(|b| b.id != put.id);
-                    view.bundles.push(super::store::BundleMeta {
+                    subject.duress_bundles.retain(|b| b.id != put.id);
+                    subject.duress_bundles.push(super::store::BundleMeta {
                         id: put.id,
                         name: put.name,
                         size: put.size,
@@ -538,9 +601,7 @@ impl Watcher {
                 let remove: protocol::BundleRemove = serde_json::from_str(&request.payload)
                     .map_err(|e| Refusal::malformed(format!("the request is malformed: {e}")))?;
                 if duress {
-                    if let Some(view) = &mut subject.duress_view {
-                        view.bundles.retain(|b| b.id != remove.id);
-                    }
+                    subject.duress_bundles.retain(|b| b.id != remove.id);
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
                         at_ms,
@@ -643,15 +704,13 @@ impl Watcher {
             // silent alert goes out: a journalist forced to switch the watcher off cannot be.
             // What the coercer asked for is remembered and shown to the duress key from then
             // on, so a later look does not give the game away.
+            // It runs on its own schedule from then on (see `pretend`): the decoy's status, the
+            // phone and the journalist's reminders follow it, the real ladder does not.
             (ops::PLAN | ops::PAUSE | ops::RESUME | ops::CONTACTS, true) => {
-                let mut pretend = subject.with_duress_view();
-                apply_change(&mut pretend, &request.op, &request.payload, at_ms)?;
-                subject.duress_view = Some(DuressView {
-                    plan: pretend.plan.clone(),
-                    paused_until_ms: pretend.state.paused_until_ms,
-                    directory: Some(pretend.directory.clone()),
-                    bundles: pretend.bundles.clone(),
-                });
+                let mut shown = subject.with_duress_view();
+                // What the pretend world emits (an all-clear of pretend alerts) goes nowhere.
+                apply_change(&mut shown, &request.op, &request.payload, at_ms)?;
+                pretend::keep(&mut subject, &shown, at_ms);
                 vec![Emitted::Duress {
                     cycle: subject.state.cycle,
                     at_ms,
@@ -660,15 +719,27 @@ impl Watcher {
             (ops::PLAN | ops::PAUSE | ops::RESUME | ops::CONTACTS, false) => {
                 apply_change(&mut subject, &request.op, &request.payload, at_ms)?
             }
+            // Under duress it looks accepted and the pretend world stays: only the real key
+            // may end it.
+            (ops::END_PRETEND, true) => vec![Emitted::Duress {
+                cycle: subject.state.cycle,
+                at_ms,
+            }],
+            (ops::END_PRETEND, false) => {
+                subject.duress_view = None;
+                Vec::new()
+            }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
         let emitted = [overdue, emitted].concat();
-        if !duress {
+        if duress {
+            subject.duress_seen_ms = Some(at_ms);
+        } else {
             // The real key is in the journalist's hands again: the episode is over.
             subject.duress_alerted_ms = None;
         }
         let emitted = ration_duress(&mut subject, emitted, at_ms);
-        self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
+        self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flush_and_publish()?;
         if let Some(id) = removed_bundle
@@ -677,12 +748,16 @@ impl Watcher {
             let _ = std::fs::remove_file(self.bundle_path(&subject.id, &id));
         }
         info!(subject = %subject.id, op = %request.op, "request accepted");
-        let shown = if duress {
-            subject.with_duress_view()
+        let mut status = if duress {
+            status_of(&subject.with_duress_view(), now_ms)
         } else {
-            subject
+            // The journalist, free again, learns what the coercer was shown.
+            StatusResponse {
+                duress_seen_ms: subject.duress_seen_ms,
+                pretend: pretend::summary(&subject, now_ms),
+                ..status_of(&subject, now_ms)
+            }
         };
-        let mut status = status_of(&shown, now_ms);
         status.phone_token = phone_token;
         Ok(Handled { status, tests })
     }
@@ -801,7 +876,7 @@ impl Watcher {
                     }];
                     subject.duress_cycle = Some(subject.state.cycle);
                     let emitted = ration_duress(&mut subject, emitted, now_ms);
-                    self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
+                    self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
                     drop(store);
                     self.flush_and_publish()?;
                 } else {
@@ -820,17 +895,21 @@ impl Watcher {
         // store the same (the forgiveness above), and the duress PIN buys no free guesses.
         let overdue = fire_overdue(&mut subject, now_ms);
         let emitted = [overdue, subject.state.check_in(now_ms, duress)].concat();
+        // Either PIN checks in the pretend world too, and either is answered from it: the
+        // coercer may hold the phone with either PIN, and must see what the decoy shows.
+        pretend::check_in(&mut subject, now_ms);
         if duress {
             subject.duress_cycle = Some(subject.state.cycle);
+            subject.duress_seen_ms = Some(now_ms);
         } else {
             subject.duress_alerted_ms = None;
         }
         let emitted = ration_duress(&mut subject, emitted, now_ms);
-        self.commit_emitting(&store, &mut subject, &emitted, now_ms)?;
+        self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flush_and_publish()?;
         info!(subject = %subject.id, "phone check-in accepted");
-        let status = status_of(&subject, now_ms);
+        let status = status_of(&pretend::seen_by_phone(&subject), now_ms);
         Ok(PhoneCheckinResponse {
             name: status.name,
             deadline_ms: status.deadline_ms,
@@ -880,35 +959,37 @@ impl Watcher {
         let mut fired_any = false;
         let mut failure = None;
         for mut subject in store.subjects()? {
-            let Some(plan) = subject.plan.clone() else {
+            if subject.plan.is_none()
+                && subject.duress_view.is_none()
+                && subject.unstaged.is_empty()
+            {
                 continue;
-            };
-            let emitted = match subject.state.fire_due(&plan, now_ms) {
-                Ok(emitted) => emitted,
+            }
+            let due = match pretend::fire_due(&mut subject, now_ms) {
+                Ok(due) => due,
                 Err(e) => {
                     warn!(subject = %subject.id, error = %e, "schedule error");
                     continue;
                 }
             };
-            if !emitted.is_empty() {
+            // Events a request left unstaged (a crash came before their alerts were built)
+            // go out with this tick.
+            if !due.is_empty() || !subject.unstaged.is_empty() {
                 // The queue records when each action was really stored, for the record (on
                 // the guarded clock, like every other time the watcher keeps: a delivery
                 // stamped with a jumped wall clock would wait out the jump before its first
                 // attempt).
-                if let Err(e) = self.commit_emitting(&store, &mut subject, &emitted, self.now_ms())
-                {
+                if let Err(e) = self.commit_fired(&store, &mut subject, &due, self.now_ms()) {
                     // Stop here, but let what was already committed go out (below).
                     failure = Some(e);
                     break;
                 }
                 fired_any = true;
-                for action in &emitted {
+                for action in due.real.iter().chain(&due.reminders) {
                     info!(subject = %subject.id, ?action, "escalation step fired");
                 }
             }
-            if let Ok(outlook) = subject.state.outlook(&plan, now_ms)
-                && let Some(wake) = outlook.next_wake_ms
-            {
+            if let Some(wake) = pretend::next_wake(&subject, now_ms) {
                 next_wake = Some(next_wake.map_or(wake, |n: i64| n.min(wake)));
             }
         }
@@ -990,6 +1071,11 @@ impl Watcher {
         busy: &std::collections::HashSet<String>,
         limit: usize,
     ) -> Result<(Vec<Delivery>, Option<i64>), StoreError> {
+        // Alerts of requests answered since the last round are built first, so they go out
+        // in this one; a failure leaves them to the next tick, and sending goes on.
+        if let Err(e) = self.stage_deferred(now_ms) {
+            warn!(error = %e, "alerts could not be built yet; the next tick tries again");
+        }
         let mut keys = Vec::new();
         let mut next = None;
         for (at, key) in self.retry_index().iter() {
@@ -1248,7 +1334,12 @@ fn fire_overdue(subject: &mut Subject, at_ms: i64) -> Vec<Emitted> {
         return Vec::new();
     };
     match subject.state.fire_due(plan, at_ms) {
-        Ok(emitted) => {
+        Ok(mut emitted) => {
+            if subject.duress_view.is_some() {
+                // While a pretend world exists the journalist's reminders follow it (the next
+                // tick sends them); the real ladder's are held back, as in `pretend::fire_due`.
+                emitted.retain(|e| !pretend::to_journalist(e));
+            }
             for action in &emitted {
                 info!(subject = %subject.id, ?action, "escalation step fired before a request");
             }
@@ -1312,8 +1403,6 @@ fn live_download(
     Ok((entry, bundle))
 }
 
-/// Whether `request` is signed with the duress key (`false`: the device key); refused when
-/// signed by neither.
 /// The answer to a request for a subject this watcher does not know: the same as to a
 /// known subject's request with a wrong signature, after the same two verifications, so
 /// that a stranger cannot learn which subjects a watcher serves from the answer or its time.
@@ -1341,18 +1430,20 @@ fn refuse_unknown_subject(request: &SignedRequest) -> Refusal {
     }
 }
 
+/// Whether `request` is signed with the duress key (`false`: the device key); refused when
+/// signed by neither. Both signatures are always checked, whichever matches: a real request
+/// must cost what a duress one does, or the time of an answer tells the two keys apart.
 fn duress_signed(
     request: &SignedRequest,
     device_key: &[u8],
     duress_key: &[u8],
 ) -> Result<bool, Refusal> {
-    match protocol::verify_request(request, device_key) {
-        Ok(()) => Ok(false),
-        Err(ProtocolError::BadSignature) => {
-            protocol::verify_request(request, duress_key)?;
-            Ok(true)
-        }
-        Err(other) => Err(other.into()),
+    let real = protocol::verify_request(request, device_key);
+    let duress = protocol::verify_request(request, duress_key);
+    match (real, duress) {
+        (Ok(()), _) => Ok(false),
+        (Err(_), Ok(())) => Ok(true),
+        (Err(ProtocolError::BadSignature), Err(e)) | (Err(e), _) => Err(e.into()),
     }
 }
 
@@ -1416,6 +1507,8 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .collect(),
         phone_token: None,
         test_results: None,
+        duress_seen_ms: None,
+        pretend: None,
         bundles: subject
             .bundles
             .iter()
@@ -1426,6 +1519,9 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod answers;
 
 #[cfg(test)]
 mod tests {

@@ -102,6 +102,20 @@ pub struct Subject {
     /// Sealed release bundles held for this subject (the files are in `DATA/bundles/`).
     #[serde(default)]
     pub bundles: Vec<BundleMeta>,
+    /// Bundles the duress key "stored": their descriptions only (the files are never kept
+    /// and never released), shown back to the duress key so that the decoy's `release
+    /// check` agrees with what it sealed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duress_bundles: Vec<BundleMeta>,
+    /// When a request signed with the duress key, or the phone's duress PIN, was last
+    /// accepted: shown to the real key only, so the journalist learns of an episode later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duress_seen_ms: Option<i64>,
+    /// Events a request emitted whose alerts are not built yet: they are built after the
+    /// answer (see `Watcher::stage_deferred`), so that a duress answer costs what a real one
+    /// does. Stored with the change, so a crash before the alerts are built loses nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unstaged: Vec<Emitted>,
 }
 
 /// A bundle this watcher holds (and cannot read).
@@ -134,17 +148,33 @@ pub struct PhoneInvite {
     pub duress: bool,
 }
 
-/// The plan and pause a coerced client was told it set.
+/// The pretend world: the plan, pause and contacts a coerced client was told it set, and
+/// the schedule they run on (see `watch::pretend`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DuressView {
     pub plan: Option<Plan>,
+    /// Kept equal to `state.paused_until_ms`; views stored before `state` have only this.
     pub paused_until_ms: Option<i64>,
     #[serde(default)]
     pub directory: Option<Directory>,
-    /// Bundles the duress key "stored": their descriptions only (the files are never kept
-    /// and never released), so that the decoy's `release check` agrees with what it sealed.
-    #[serde(default)]
-    pub bundles: Vec<BundleMeta>,
+    /// The pretend schedule: its own cycle, check-ins, pause and fired steps, so that what
+    /// the coerced side is shown can only be what the pretend plan allows. `None` in views
+    /// stored before it was kept: the real state (with the view's pause) stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<State>,
+    /// When the first duress change made this view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<i64>,
+}
+
+impl DuressView {
+    /// The pretend schedule state, given the real one (for views stored before it was kept).
+    pub fn schedule(&self, real: &State) -> State {
+        self.state.clone().unwrap_or_else(|| State {
+            paused_until_ms: self.paused_until_ms,
+            ..real.clone()
+        })
+    }
 }
 
 impl Subject {
@@ -175,6 +205,9 @@ impl Subject {
             duress_cycle: None,
             duress_alerted_ms: None,
             bundles: Vec::new(),
+            duress_bundles: Vec::new(),
+            duress_seen_ms: None,
+            unstaged: Vec::new(),
         }
     }
 
@@ -191,10 +224,10 @@ impl Subject {
         }
         if let Some(view) = &self.duress_view {
             shown.plan = view.plan.clone();
-            shown.state.paused_until_ms = view.paused_until_ms;
+            shown.state = view.schedule(&self.state);
             shown.directory = view.directory.clone().unwrap_or_default();
-            shown.bundles = view.bundles.clone();
         }
+        shown.bundles = self.duress_bundles.clone();
         shown
     }
 }
