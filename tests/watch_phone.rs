@@ -441,3 +441,46 @@ fn a_phone_removed_under_duress_looks_removed_but_stays_enrolled_and_raises_the_
         "{labels:?}"
     );
 }
+
+#[test]
+fn a_phone_set_up_before_signing_keeps_working_and_is_listed_as_old() {
+    use posbon::watch::phone::Phone;
+    use posbon::watch::store::Store;
+    let (v, daemon, _) = with_phone_link();
+    let data = daemon.data.clone();
+    let port = daemon.port();
+    assert!(daemon.stop());
+    // What posbon 0.2 stored for a phone: a secret's hash and PIN verifiers, no key.
+    let secret = [9u8; 32];
+    {
+        let store = Store::open(&data).unwrap();
+        let mut subject = store.subjects().unwrap().pop().unwrap();
+        let now = posbon::vault::now();
+        subject
+            .phones
+            .push(Phone::new("0a".repeat(16), &secret, PIN, DURESS, now, None));
+        store.commit(&subject, &[], now).unwrap();
+    }
+    let daemon = Daemon::start_on(&data, port);
+    let old = |pin: &str| {
+        post(
+            &daemon,
+            "/v1/phone/checkin",
+            &json!({
+                "device_id": "0a".repeat(16),
+                "device_secret": posbon::watch::protocol::b64(&secret),
+                "pin": pin,
+            }),
+        )
+    };
+    assert_eq!(old(PIN).0, 200, "no false alarm after the upgrade");
+    assert_eq!(old("000000").0, 401);
+    let listed = v.ok(&["phone", "list"], "");
+    assert!(
+        listed.contains(&"0a".repeat(16)) && listed.contains("OLD"),
+        "{listed}"
+    );
+    // The way out: remove it (after enrolling the phone again).
+    v.ok(&["phone", "remove", &"0a".repeat(16)], "");
+    assert_eq!(old(PIN).0, 401);
+}

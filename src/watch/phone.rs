@@ -408,6 +408,23 @@ mod tests {
     }
 
     #[test]
+    fn a_phone_stored_before_check_ins_were_signed_loads_as_an_old_phone() {
+        // A phone as posbon 0.2 stored it: no key, no counter.
+        let stored = r#"{"id":"p","secret_hash":[1],"pin_verifier":[2],"duress_verifier":[3],
+            "failures":0,"locked_until_ms":0,"enrolled_ms":5}"#;
+        let phone: Phone = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            (
+                phone.public_key,
+                phone.counter,
+                phone.hidden,
+                phone.last_checkin_ms
+            ),
+            (None, 0, false, None)
+        );
+    }
+
+    #[test]
     fn back_off_grows_exponentially_and_stops_at_an_hour() {
         assert_eq!((0..3).map(lockout_ms).collect::<Vec<_>>(), vec![0, 0, 0]);
         assert_eq!(lockout_ms(3), 1_000);
