@@ -229,6 +229,25 @@ pub fn verify_signature(public_key: &[u8], message: &[u8], sig: &[u8]) -> Result
         .map_err(|_| DeviceError::BadSignature)
 }
 
+/// Verifies `sig` against a key no phone has: the work a refusal of a phone that exists
+/// costs, spent on one that does not (see `Watcher::phone_checkin`). Always fails.
+pub fn verify_absent(sig: &[u8]) {
+    static ABSENT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let key = ABSENT.get_or_init(|| {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .ok()
+            .and_then(|pkcs8| {
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .ok()
+            })
+            .map(|pair| pair.public_key().as_ref().to_vec())
+            .unwrap_or_else(|| vec![0; 65])
+    });
+    let _ = verify_signature(key, b"posbon/v1/phone-checkin\n", sig);
+}
+
 impl Phone {
     /// A phone just enrolled; `pin_key` is the phone's PIN key (the device secret of old
     /// phones), `public_key` its signing key (`None` only for phones made before).

@@ -803,9 +803,11 @@ impl Watcher {
                     &request.pin_proof,
                     &request.duress_proof,
                 );
-                request.counter > phone.counter
-                    && protocol::unb64(sig)
-                        .is_ok_and(|sig| phone::verify_signature(key, &message, &sig).is_ok())
+                // Verified before the counter is compared, so that a replay costs the time a
+                // forgery does and the two are not told apart by it.
+                let verified = protocol::unb64(sig)
+                    .is_ok_and(|sig| phone::verify_signature(key, &message, &sig).is_ok());
+                verified && request.counter > phone.counter
             }
             (None, None) => {
                 let secret = zeroize::Zeroizing::new(
@@ -843,6 +845,9 @@ impl Watcher {
         }
         let store = self.store();
         let owner = store.phone_owner(&request.device_id)?;
+        let known = owner
+            .as_ref()
+            .is_some_and(|s| s.phones.iter().any(|p| p.id == request.device_id));
         let found = owner.and_then(|subject| {
             let index = subject.phones.iter().position(|p| {
                 p.id == request.device_id && Self::phone_authentic(p, &subject.id, request)
@@ -852,6 +857,12 @@ impl Watcher {
         let Some((mut subject, index)) = found else {
             // No valid device proof: only the address is slowed down, never the device.
             drop(store);
+            if request.sig.is_some() && !known {
+                // A signature was verified for a phone that exists; do the same work for one
+                // that does not (or was removed), so the time taken does not tell them apart.
+                let sig = protocol::unb64(request.sig.as_deref().unwrap_or_default());
+                phone::verify_absent(&sig.unwrap_or_default());
+            }
             return Err(self.phone_refused(from, now_ms));
         };
         let phone = &mut subject.phones[index];
