@@ -69,6 +69,13 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "the duress PIN shows the same page"
     );
     assert_eq!(duress.len(), real.len(), "{duress} / {real}");
+    assert!(
+        seen["fast_clock"]
+            .as_str()
+            .unwrap()
+            .starts_with("Checked in. Next deadline:"),
+        "a phone clock ten minutes off is corrected from the watcher's answer: {seen}"
+    );
     assert_eq!(seen["wrong"], "Wrong PIN.");
     assert_eq!(
         seen["locked"], "Too many attempts. Try again in 1 s.",

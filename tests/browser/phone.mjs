@@ -55,6 +55,10 @@ try {
   seen.real = await checkIn("285071");
   await page.screenshot({ path: `${shots}/phone-checkin.png` });
   seen.duress = await checkIn("930462");
+  // A phone whose clock is ten minutes fast: the watcher refuses the time, the page takes the
+  // watcher's from the answer and signs again, and the check-in goes through.
+  await page.evaluate(() => { const real = Date.now; Date.now = () => real() + 600000; });
+  seen.fast_clock = await checkIn("285071");
   seen.wrong = await checkIn("000000");
   // Two more wrong: the third waits, and the page says how long.
   await checkIn("000001");
