@@ -84,7 +84,7 @@ fn main() {
         subject.directory = directory();
         subject
             .phones
-            .push(Phone::new("p".into(), &secret, "285071", "930462", now));
+            .push(Phone::new("p".into(), &secret, "285071", "930462", now, None));
         store.commit(&subject, &[], now).unwrap();
     }
     let watcher = Watcher::open(temp.path()).unwrap();
@@ -106,10 +106,12 @@ fn main() {
     }
     let phone = |pin: &str| {
         let now = posbon::vault::now();
+        // A phone set up before check-ins were signed: the PIN path is the same for both.
         let request = PhoneCheckinRequest {
             device_id: "p".into(),
-            device_secret: protocol::b64(&secret),
-            pin: pin.into(),
+            device_secret: Some(protocol::b64(&secret)),
+            pin: Some(pin.into()),
+            ..Default::default()
         };
         let started = Instant::now();
         watcher

@@ -226,44 +226,28 @@ fn a_timestamp_at_the_edge_of_the_integers_is_refused_not_a_crash() {
     assert_eq!(s.send(&request), (401, "stale_timestamp".to_string()));
 }
 
-const PHONE_SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const PIN: &str = "285071";
-const DURESS: &str = "930462";
+use common::phone::{DURESS, PIN, TestPhone};
 
 impl Setup {
-    /// Sets up the journalist's phone through the page's API; returns its device id.
-    fn phone(&mut self) -> String {
+    /// Sets up the journalist's phone through the page's API.
+    fn phone(&mut self) -> std::cell::RefCell<TestPhone> {
         let token = self.call(ops::PHONE_INVITE, "{}").phone_token.unwrap();
-        let (status, body) = self.phone_post(
-            "/v1/phone/enrol",
-            serde_json::json!({"token": token, "device_secret": PHONE_SECRET, "pin": PIN, "duress_pin": DURESS}),
-        );
-        assert_eq!(status, 200, "{body}");
-        body["device_id"].as_str().unwrap().to_string()
+        std::cell::RefCell::new(TestPhone::enrol(&self.daemon, &token))
     }
 
     /// What the phone's page sends when a PIN is typed on it.
-    fn type_pin(&self, device: &str, pin: &str) -> (u16, serde_json::Value) {
-        self.phone_post(
-            "/v1/phone/checkin",
-            serde_json::json!({"device_id": device, "device_secret": PHONE_SECRET, "pin": pin}),
-        )
-    }
-
-    fn phone_post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let response = reqwest::blocking::Client::new()
-            .post(format!("{}{path}", self.daemon.url))
-            .json(&body)
-            .send()
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().unwrap())
+    fn type_pin(
+        &self,
+        device: &std::cell::RefCell<TestPhone>,
+        pin: &str,
+    ) -> (u16, serde_json::Value) {
+        device.borrow_mut().checkin(&self.daemon, pin)
     }
 }
 
 /// Types a wrong guess; when told to wait, waits as long as the answer says. Returns the
 /// answer's status and its wait.
-fn guess(s: &Setup, device: &str, pin: &str) -> (u16, Option<u64>) {
+fn guess(s: &Setup, device: &std::cell::RefCell<TestPhone>, pin: &str) -> (u16, Option<u64>) {
     let (status, body) = s.type_pin(device, pin);
     let wait = body["wait_s"].as_u64();
     assert_eq!(
@@ -337,7 +321,7 @@ fn the_duress_pin_between_guesses_buys_no_free_guesses_and_the_lock_refuses_the_
     assert!(s.daemon.stop());
     assert_eq!(
         common::watcher::action_labels(&common::watcher::actions(&data)),
-        vec!["duress"]
+        vec!["phone-enrolled", "duress"]
     );
 }
 
@@ -376,7 +360,7 @@ fn a_run_of_wrong_pins_on_the_phone_raises_the_silent_alarm_once() {
     assert!(s.daemon.stop());
     assert_eq!(
         common::watcher::action_labels(&common::watcher::actions(&data)),
-        vec!["duress"],
+        vec!["phone-enrolled", "duress"],
         "the 5th wrong PIN raised the alarm, the 6th not again"
     );
 }

@@ -1,6 +1,7 @@
 //! The phone page in a real browser: Debian's headless Chromium, driven by playwright-core
 //! (`tests/browser/`, installed by `.ci/run` with `npm ci`). Enrols, checks in with the PIN and
-//! with the duress PIN, and checks what the page showed and what the watcher recorded.
+//! with the duress PIN, and checks what the page showed, what it kept (keys it cannot read
+//! back, in IndexedDB), and what the watcher recorded.
 
 mod common;
 
@@ -33,6 +34,23 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         .expect("node runs");
     assert!(out.status.success(), "{}", stderr(&out));
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        seen["duress_typo"]
+            .as_str()
+            .unwrap()
+            .starts_with("The PINs differ"),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["stored"],
+        serde_json::json!({
+            "key_extractable": false,
+            "key_type": "ECDSA P-256",
+            "pin_key_extractable": false,
+            "local_storage": "posbon-counter",
+        }),
+        "the phone keeps keys that cannot be read back, and no secret"
+    );
     assert_eq!(
         seen["enrolled"],
         "This phone is set up. Check in with your PIN."
@@ -51,6 +69,13 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "the duress PIN shows the same page"
     );
     assert_eq!(duress.len(), real.len(), "{duress} / {real}");
+    assert!(
+        seen["fast_clock"]
+            .as_str()
+            .unwrap()
+            .starts_with("Checked in. Next deadline:"),
+        "a phone clock ten minutes off is corrected from the watcher's answer: {seen}"
+    );
     assert_eq!(seen["wrong"], "Wrong PIN.");
     assert_eq!(
         seen["locked"], "Too many attempts. Try again in 1 s.",
@@ -66,7 +91,7 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     assert!(daemon.stop());
     assert_eq!(
         action_labels(&actions(&data)),
-        vec!["duress"],
-        "the watcher recorded the duress check-in"
+        vec!["phone-enrolled", "duress"],
+        "the watcher told tier 0 of the phone, and recorded the duress check-in"
     );
 }

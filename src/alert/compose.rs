@@ -59,6 +59,8 @@ pub enum Event<'a> {
     },
     /// A test of the channels.
     Test,
+    /// A phone was set up for check-ins (to the journalist only).
+    PhoneEnrolled { device: &'a str, at_ms: i64 },
 }
 
 /// `(local, tz, utc)` texts of a moment for `reader`.
@@ -213,6 +215,13 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             ));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
+        Event::PhoneEnrolled { device, at_ms } => {
+            title = plain("title_phone_enrolled", &[]);
+            // The first 8 hex digits are what `posbon phone list` shows first.
+            let short = device.get(..8).unwrap_or(device);
+            lines.push(at("phone_enrolled", *at_ms, &[("device", short)]));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
         Event::Test => {
             title = plain("title_test", &[]);
             lines.push(plain("test", &[]));
@@ -305,6 +314,10 @@ mod tests {
             Event::Reminder {
                 deadline_ms: NOV_25_0600_UTC,
                 missed: true,
+            },
+            Event::PhoneEnrolled {
+                device: "0123456789abcdef0123456789abcdef",
+                at_ms: NOV_25_0600_UTC,
             },
             Event::Duress {
                 at_ms: NOV_25_0600_UTC,

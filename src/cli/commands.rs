@@ -186,6 +186,13 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             let (vault, _) = unlock(&ctx)?;
             watch::resume(&vault)
         }
+        Command::Phone(command) => {
+            let (vault, _) = unlock(&ctx)?;
+            match command {
+                super::PhoneCommand::List => watch::phone_list(&vault),
+                super::PhoneCommand::Remove { id } => watch::phone_remove(&vault, &id),
+            }
+        }
     }
 }
 

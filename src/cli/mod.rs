@@ -197,6 +197,9 @@ enum Command {
     },
     /// End a pause on every watcher
     Resume,
+    /// The phones that check in for you, on every watcher: list them, revoke one
+    #[command(subcommand)]
+    Phone(PhoneCommand),
     /// Who your alerts go to: kept in the vault and sent to every watcher
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -397,6 +400,17 @@ pub(crate) enum WatchCommand {
         /// Only this watcher [default: every enrolled watcher, one link each]
         #[arg(long, value_name = "URL")]
         watcher: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PhoneCommand {
+    /// List, per watcher, the phones enrolled: id, when set up, last check-in
+    List,
+    /// Revoke a phone: the watcher refuses it from then on (enrol it again to use it)
+    Remove {
+        /// The phone's id from `posbon phone list` (or its first 8 or more hex digits)
+        id: String,
     },
 }
 

@@ -955,6 +955,71 @@ pub(super) fn resume(vault: &Vault) -> Result<()> {
     })
 }
 
+fn phone_lines(link: &Link, status: &StatusResponse) -> String {
+    let mut out = format!("{}:", link.url);
+    let phones = status.phones.as_deref().unwrap_or_default();
+    if phones.is_empty() {
+        out.push_str(" no phone enrolled");
+    }
+    for phone in phones {
+        let last = phone
+            .last_checkin_ms
+            .map(time_text)
+            .unwrap_or_else(|| "never".into());
+        out.push_str(&format!(
+            "\n  {}  set up {}  last check-in {}",
+            phone.id,
+            time_text(phone.enrolled_ms),
+            last
+        ));
+        if !phone.signs {
+            out.push_str(
+                "  OLD: sends a fixed secret; enrol it again with `posbon watch enrol-phone`, then remove this one",
+            );
+        }
+        if phone.duress_only {
+            out.push_str(
+                "  DURESS: set up or removed under duress; every use raises the silent alarm",
+            );
+        }
+    }
+    out
+}
+
+pub(super) fn phone_list(vault: &Vault) -> Result<()> {
+    fan_out(vault, ops::PHONE_LIST, "{}".into(), |link, status| {
+        println!("{}", phone_lines(link, status));
+    })
+}
+
+/// Revokes a phone on every watcher that has it (a phone is enrolled with one watcher; the
+/// others answer that they do not know it, which is no failure unless none knows it).
+pub(super) fn phone_remove(vault: &Vault, id: &str) -> Result<()> {
+    let payload = serde_json::to_string(&protocol::PhoneRemove { id: id.to_string() })?;
+    let removed = std::sync::atomic::AtomicUsize::new(0);
+    for_each_watcher(vault, |link, key, now| {
+        match client::call(link, key, ops::PHONE_REMOVE, payload.clone(), now) {
+            Ok((status, counter)) => {
+                removed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                println!("{}: removed {id}; left:", link.url);
+                println!("{}", phone_lines(link, &status));
+                Ok(counter)
+            }
+            Err(ClientError::Refused { code, .. }) if code == "unknown_phone" => {
+                // The counter was not used up by a refusal: the next request reuses it.
+                Ok(link.last_counter)
+            }
+            Err(e) => Err(e),
+        }
+    })?;
+    if removed.into_inner() == 0 {
+        bail!(UsageError(format!(
+            "no watcher has a phone {id:?} (see `posbon phone list`)"
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
     let key = signing_key(vault)?;
     let mut links = links(vault)?;

@@ -36,6 +36,7 @@ fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
             action: Action::RemindJournalist,
             ..
         } => contacts.filter(|c| c.is_journalist()).collect(),
+        Emitted::PhoneEnrolled { .. } => contacts.filter(|c| c.is_journalist()).collect(),
         Emitted::Step {
             action: Action::AlertTier(n),
             ..
@@ -213,6 +214,13 @@ impl Dispatcher<'_> {
                             bundles: bundle_lines.clone(),
                         },
                     ),
+                    Emitted::PhoneEnrolled { device, at_ms } => (
+                        "phone-enrolled".to_string(),
+                        Event::PhoneEnrolled {
+                            device,
+                            at_ms: *at_ms,
+                        },
+                    ),
                     Emitted::AllClear { .. } => {
                         cleared = subject
                             .alerted
@@ -359,6 +367,10 @@ impl Dispatcher<'_> {
             Emitted::Duress { at_ms, .. } => {
                 let at = if *at_ms == 0 { now_ms } else { *at_ms };
                 alert_id(&[device, b"duress", &at.to_be_bytes()])
+            }
+            // One notice per phone, the same on a retry of the same enrolment.
+            Emitted::PhoneEnrolled { device: phone, .. } => {
+                alert_id(&[device, b"phone-enrolled", phone.as_bytes()])
             }
             Emitted::AllClear { .. } => {
                 let mut ids: Vec<&str> =

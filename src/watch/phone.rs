@@ -1,10 +1,23 @@
-//! Check-ins from a phone: an enrolled device secret plus a PIN, or the duress PIN, which
-//! answers exactly like the real one. Pure logic (verifiers, the back-off policy); the service
-//! stores and the HTTP layer serves.
+//! Check-ins from a phone: a signature by the phone's own key plus a PIN, or the duress PIN,
+//! which answers exactly like the real one. Pure logic (verifiers, signatures, the back-off
+//! policy); the service stores and the HTTP layer serves.
 //!
-//! The watcher never stores a PIN or the device secret: only SHA-256 of the secret and, per
-//! PIN, HMAC-SHA256 keyed with the secret. A seized watcher therefore cannot test PINs offline
-//! (that needs the 256-bit secret, which only the phone holds).
+//! A phone is a revocable device. At enrolment the page makes an ECDSA P-256 key pair that
+//! cannot be exported (WebCrypto, `extractable: false`, kept in IndexedDB) and a 256-bit PIN
+//! key, which it imports the same way; it sends the public key, the PIN key (this once) and
+//! both PINs. Each check-in then signs (subject, device, time, counter, PIN proofs) with the
+//! key pair: nothing sent can be replayed (the counter only grows, the time is within five
+//! minutes) or reused to sign another, so whoever captures a request (a TLS-terminating proxy,
+//! the operator) cannot check in. The PIN is still checked here, with the back-off below:
+//! the page sends, for the PIN typed, HMAC-SHA256 under the PIN key with the label `pin` and
+//! with the label `duress`, and the watcher compares them with the verifiers it stored, the
+//! same two values for either PIN typed.
+//!
+//! The watcher never stores a PIN or the PIN key: only SHA-256 of the key and, per PIN,
+//! HMAC-SHA256 keyed with it. A seized watcher therefore cannot test PINs offline (that needs
+//! the 256-bit key, which only the phone holds). Phones set up before check-ins were signed
+//! (posbon 0.2) send that key, as a "device secret", with every check-in; they keep working
+//! as they did and are listed as such, so that the journalist can enrol them again.
 //!
 //! Guessing is slowed per device (exponential back-off after three wrong PINs, at most an hour)
 //! and per source address (for requests without a valid device secret). Only a holder of the
@@ -49,9 +62,24 @@ pub struct Phone {
     /// This run of wrong PINs has raised its silent alarm; cleared once all are forgiven.
     #[serde(default)]
     pub alarmed: bool,
-    /// Set up from a link made under duress: both of its PINs raise the silent alarm.
+    /// Set up from a link made under duress (or removed under duress): both of its PINs
+    /// raise the silent alarm.
     #[serde(default)]
     pub duress_only: bool,
+    /// The phone's ECDSA P-256 public key (uncompressed point, 65 bytes). `None` on phones
+    /// set up before check-ins were signed: those send their secret instead.
+    #[serde(default)]
+    pub public_key: Option<Vec<u8>>,
+    /// The highest counter of a signed check-in accepted; anything not above it is a replay.
+    #[serde(default)]
+    pub counter: u64,
+    /// When a PIN (either) was last accepted from it, for `posbon phone list`.
+    #[serde(default)]
+    pub last_checkin_ms: Option<i64>,
+    /// Removed under duress: the decoy view no longer lists it and the phone looks removed
+    /// (answered like a revoked phone), but it stays enrolled and each use raises the alarm.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// What a PIN turned out to be.
@@ -153,19 +181,99 @@ fn date_like(d: &[i32]) -> bool {
     }
 }
 
+/// Why a phone's signature is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    #[error("the phone's public key is not an uncompressed P-256 point")]
+    BadKey,
+    #[error("the phone's signature does not verify")]
+    BadSignature,
+}
+
+/// Bytes a phone signs to prove, at enrolment, that it holds the key it registers.
+pub fn enrol_bytes(token: &str, public_key_b64: &str) -> Vec<u8> {
+    format!("posbon/v1/phone-enrol\n{}\n{public_key_b64}", token.trim()).into_bytes()
+}
+
+/// Bytes a phone signs for one check-in. The subject and device bind it to this phone of
+/// this journalist; the time and counter make it usable once; the proofs carry the PIN.
+pub fn checkin_bytes(
+    subject: &str,
+    device_id: &str,
+    ts_ms: i64,
+    counter: u64,
+    pin_proof: &str,
+    duress_proof: &str,
+) -> Vec<u8> {
+    format!(
+        "posbon/v1/phone-checkin\n{subject}\n{device_id}\n{ts_ms}\n{counter}\n{pin_proof}\n{duress_proof}"
+    )
+    .into_bytes()
+}
+
+/// Checks the phone's key: an uncompressed P-256 point (what WebCrypto exports as `raw`).
+pub fn check_public_key(key: &[u8]) -> Result<(), DeviceError> {
+    // ring parses the point only when it verifies; the shape is checked first so that a key
+    // of the wrong kind is refused as such at enrolment, not as a bad signature.
+    if key.len() != 65 || key[0] != 4 {
+        return Err(DeviceError::BadKey);
+    }
+    Ok(())
+}
+
+/// Verifies an ECDSA P-256 / SHA-256 signature in the fixed (r || s) form WebCrypto makes.
+pub fn verify_signature(public_key: &[u8], message: &[u8], sig: &[u8]) -> Result<(), DeviceError> {
+    check_public_key(public_key)?;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, public_key)
+        .verify(message, sig)
+        .map_err(|_| DeviceError::BadSignature)
+}
+
+/// Verifies `sig` against a key no phone has: the work a refusal of a phone that exists
+/// costs, spent on one that does not (see `Watcher::phone_checkin`). Always fails.
+pub fn verify_absent(sig: &[u8]) {
+    static ABSENT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let key = ABSENT.get_or_init(|| {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .ok()
+            .and_then(|pkcs8| {
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .ok()
+            })
+            .map(|pair| pair.public_key().as_ref().to_vec())
+            .unwrap_or_else(|| vec![0; 65])
+    });
+    let _ = verify_signature(key, b"posbon/v1/phone-checkin\n", sig);
+}
+
 impl Phone {
-    pub fn new(id: String, secret: &[u8], pin: &str, duress_pin: &str, now_ms: i64) -> Self {
+    /// A phone just enrolled; `pin_key` is the phone's PIN key (the device secret of old
+    /// phones), `public_key` its signing key (`None` only for phones made before).
+    pub fn new(
+        id: String,
+        pin_key: &[u8],
+        pin: &str,
+        duress_pin: &str,
+        now_ms: i64,
+        public_key: Option<Vec<u8>>,
+    ) -> Self {
         Phone {
             id,
-            secret_hash: secret_hash(secret),
-            pin_verifier: verifier(secret, "pin", pin),
-            duress_verifier: verifier(secret, "duress", duress_pin),
+            secret_hash: secret_hash(pin_key),
+            pin_verifier: verifier(pin_key, "pin", pin),
+            duress_verifier: verifier(pin_key, "duress", duress_pin),
             failures: 0,
             locked_until_ms: 0,
             enrolled_ms: now_ms,
             decay_from_ms: now_ms,
             alarmed: false,
             duress_only: false,
+            public_key,
+            counter: 0,
+            last_checkin_ms: None,
+            hidden: false,
         }
     }
 
@@ -175,8 +283,17 @@ impl Phone {
 
     /// Compares the PIN with both verifiers, always both, in constant time.
     pub fn check_pin(&self, secret: &[u8], pin: &str) -> PinCheck {
-        let real = constant_time_eq(&verifier(secret, "pin", pin), &self.pin_verifier);
-        let duress = constant_time_eq(&verifier(secret, "duress", pin), &self.duress_verifier);
+        self.check_proofs(
+            &verifier(secret, "pin", pin),
+            &verifier(secret, "duress", pin),
+        )
+    }
+
+    /// Compares the proofs a signed check-in carries (HMACs of the PIN typed, made on the
+    /// phone with its PIN key) with both verifiers, always both, in constant time.
+    pub fn check_proofs(&self, pin_proof: &[u8], duress_proof: &[u8]) -> PinCheck {
+        let real = constant_time_eq(pin_proof, &self.pin_verifier);
+        let duress = constant_time_eq(duress_proof, &self.duress_verifier);
         match (real, duress) {
             (true, _) if self.duress_only => PinCheck::Duress,
             (true, _) => PinCheck::Real,
@@ -256,12 +373,74 @@ mod tests {
     #[test]
     fn the_real_and_the_duress_pin_are_told_apart_and_others_are_wrong() {
         let secret = [7u8; 32];
-        let phone = Phone::new("p".into(), &secret, "2468", "1357", 0);
+        let phone = Phone::new("p".into(), &secret, "2468", "1357", 0, None);
         assert_eq!(phone.check_pin(&secret, "2468"), PinCheck::Real);
         assert_eq!(phone.check_pin(&secret, "1357"), PinCheck::Duress);
         assert_eq!(phone.check_pin(&secret, "0000"), PinCheck::Wrong);
         assert_eq!(phone.check_pin(&[8u8; 32], "2468"), PinCheck::Wrong);
         assert!(phone.secret_matches(&secret) && !phone.secret_matches(&[8u8; 32]));
+    }
+
+    #[test]
+    fn a_signed_check_in_verifies_only_for_its_own_bytes_and_key() {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let make = || {
+            let pkcs8 =
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                .unwrap()
+        };
+        let (key, other) = (make(), make());
+        let public = key.public_key().as_ref().to_vec();
+        let message = checkin_bytes("s", "d", 1, 2, "p", "q");
+        let sig = key.sign(&rng, &message).unwrap();
+        assert_eq!(verify_signature(&public, &message, sig.as_ref()), Ok(()));
+        let moved = checkin_bytes("s", "d", 1, 3, "p", "q");
+        assert_eq!(
+            verify_signature(&public, &moved, sig.as_ref()),
+            Err(DeviceError::BadSignature)
+        );
+        let theirs = other.public_key().as_ref().to_vec();
+        assert_eq!(
+            verify_signature(&theirs, &message, sig.as_ref()),
+            Err(DeviceError::BadSignature)
+        );
+        assert_eq!(
+            verify_signature(&public[1..], &message, sig.as_ref()),
+            Err(DeviceError::BadKey)
+        );
+        // The proofs of a typed PIN are what the verifiers hold.
+        let phone = Phone::new("p".into(), &[7u8; 32], "285071", "930462", 0, Some(public));
+        let proofs = |pin| {
+            (
+                verifier(&[7u8; 32], "pin", pin),
+                verifier(&[7u8; 32], "duress", pin),
+            )
+        };
+        let (p, d) = proofs("285071");
+        assert_eq!(phone.check_proofs(&p, &d), PinCheck::Real);
+        let (p, d) = proofs("930462");
+        assert_eq!(phone.check_proofs(&p, &d), PinCheck::Duress);
+        let (p, d) = proofs("285072");
+        assert_eq!(phone.check_proofs(&p, &d), PinCheck::Wrong);
+    }
+
+    #[test]
+    fn a_phone_stored_before_check_ins_were_signed_loads_as_an_old_phone() {
+        // A phone as posbon 0.2 stored it: no key, no counter.
+        let stored = r#"{"id":"p","secret_hash":[1],"pin_verifier":[2],"duress_verifier":[3],
+            "failures":0,"locked_until_ms":0,"enrolled_ms":5}"#;
+        let phone: Phone = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            (
+                phone.public_key,
+                phone.counter,
+                phone.hidden,
+                phone.last_checkin_ms
+            ),
+            (None, 0, false, None)
+        );
     }
 
     #[test]
@@ -275,7 +454,7 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     fn phone() -> Phone {
-        Phone::new("p".into(), &[7u8; 32], "2468", "1357", 0)
+        Phone::new("p".into(), &[7u8; 32], "2468", "1357", 0, None)
     }
 
     #[test]

@@ -76,6 +76,31 @@ pub mod ops {
     /// End the pretend world that duress requests set up (real key only; under the duress
     /// key it looks accepted and changes nothing, like every other change).
     pub const END_PRETEND: &str = "end-pretend";
+    /// The phones enrolled (answered in `phones`).
+    pub const PHONE_LIST: &str = "phone-list";
+    /// Revoke a phone (payload `{"id":".."}`); answered in `phones`, without it.
+    pub const PHONE_REMOVE: &str = "phone-remove";
+}
+
+/// The payload of `phone-remove`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PhoneRemove {
+    pub id: String,
+}
+
+/// A phone as `phone-list` reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PhoneInfo {
+    pub id: String,
+    pub enrolled_ms: i64,
+    #[serde(default)]
+    pub last_checkin_ms: Option<i64>,
+    /// It signs its check-ins; false for a phone set up before (it sends a fixed secret).
+    pub signs: bool,
+    /// Set up from a link made under duress, or removed under duress: each use of it raises
+    /// the silent alarm. Never true in the decoy view.
+    #[serde(default)]
+    pub duress_only: bool,
 }
 
 /// The header carrying a signed request (base64 of its JSON) when the body is a bundle.
@@ -121,8 +146,12 @@ pub struct TestResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhoneEnrolRequest {
     pub token: String,
-    /// Base64 of 32 random bytes the phone made and keeps.
-    pub device_secret: String,
+    /// Base64 of the 32-byte PIN key the phone made and keeps (non-extractable) after this.
+    pub pin_key: String,
+    /// Base64 of the phone's ECDSA P-256 public key, uncompressed (65 bytes).
+    pub public_key: String,
+    /// Base64 of its signature (r || s) over `"posbon/v1/phone-enrol\n" token "\n" public_key`.
+    pub proof: String,
     pub pin: String,
     pub duress_pin: String,
 }
@@ -131,13 +160,33 @@ pub struct PhoneEnrolRequest {
 pub struct PhoneEnrolResponse {
     pub device_id: String,
     pub name: String,
+    /// The subject id, which the phone's check-ins sign.
+    pub subject: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A check-in from a phone: signed (`sig`, with `ts_ms`, `counter` and the two PIN proofs),
+/// or, from a phone set up before check-ins were signed, its `device_secret` and `pin`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PhoneCheckinRequest {
     pub device_id: String,
-    pub device_secret: String,
-    pub pin: String,
+    #[serde(default)]
+    pub ts_ms: i64,
+    #[serde(default)]
+    pub counter: u64,
+    /// Base64 HMAC-SHA256 under the PIN key of `"posbon/v1/pin\npin\n" PIN`.
+    #[serde(default)]
+    pub pin_proof: String,
+    /// The same with `duress` in place of the second `pin`.
+    #[serde(default)]
+    pub duress_proof: String,
+    /// Base64 ECDSA P-256 signature (r || s) over `phone::checkin_bytes`.
+    #[serde(default)]
+    pub sig: Option<String>,
+    /// Old phones only.
+    #[serde(default)]
+    pub device_secret: Option<String>,
+    #[serde(default)]
+    pub pin: Option<String>,
 }
 
 /// The same for the real and the duress PIN.
@@ -178,6 +227,9 @@ pub struct StatusResponse {
     /// key, while a pretend world exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pretend: Option<PretendStatus>,
+    /// Only in the answers to `phone-list` and `phone-remove`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phones: Option<Vec<PhoneInfo>>,
 }
 
 /// The pretend world as the real key is told of it: what the decoy, the phone and the

@@ -56,6 +56,9 @@ pub enum Emitted {
     },
     /// The journalist is back after alerts went out: tell the tiers that were alerted.
     AllClear { tiers: Vec<u8>, cycle: u64 },
+    /// A phone was enrolled: the journalist is told through their own channel (tier 0), so
+    /// that a link used by someone else does not go unnoticed. Not from the schedule.
+    PhoneEnrolled { device: String, at_ms: i64 },
     /// A check-in with the duress PIN or key: a silent alert, at once. `at_ms` is the moment
     /// the journalist's request names (the same on every watcher), for the alert's id.
     Duress {

@@ -535,6 +535,8 @@ impl Watcher {
         let at_ms = request.ts_ms.max(subject.state.cycle_start_ms);
         let overdue = fire_overdue(&mut subject, at_ms.min(now_ms));
         let mut phone_token = None;
+        let mut phones = None;
+        let mut removed_phone = None;
         let mut tests = Vec::new();
         let mut removed_bundle = None;
         let emitted = match (request.op.as_str(), duress) {
@@ -700,6 +702,40 @@ impl Watcher {
                     Vec::new()
                 }
             }
+            (ops::PHONE_LIST, _) => {
+                phones = Some(phone_infos(&subject, duress));
+                if duress {
+                    vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                        at_ms,
+                    }]
+                } else {
+                    Vec::new()
+                }
+            }
+            (ops::PHONE_REMOVE, _) => {
+                let remove: protocol::PhoneRemove = serde_json::from_str(&request.payload)
+                    .map_err(|e| Refusal::malformed(format!("the request is malformed: {e}")))?;
+                let index = find_phone(&subject, &remove.id, duress)?;
+                let emitted = if duress {
+                    // Looks removed (the decoy view lists it no more, and the phone is
+                    // answered like a revoked one), but stays enrolled: a journalist forced
+                    // to revoke their phone has not lost it. Every use of it from now on
+                    // raises the silent alarm, since a coercer may hold it.
+                    let phone = &mut subject.phones[index];
+                    phone.hidden = true;
+                    phone.duress_only = true;
+                    vec![Emitted::Duress {
+                        cycle: subject.state.cycle,
+                        at_ms,
+                    }]
+                } else {
+                    removed_phone = Some(subject.phones.remove(index).id);
+                    Vec::new()
+                };
+                phones = Some(phone_infos(&subject, duress));
+                emitted
+            }
             // Under duress, changes to the plan look accepted but change nothing, and the
             // silent alert goes out: a journalist forced to switch the watcher off cannot be.
             // What the coercer asked for is remembered and shown to the duress key from then
@@ -740,6 +776,9 @@ impl Watcher {
         }
         let emitted = ration_duress(&mut subject, emitted, at_ms);
         self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
+        if let Some(id) = &removed_phone {
+            store.forget_phone(id)?;
+        }
         drop(store);
         self.flush_and_publish()?;
         if let Some(id) = removed_bundle
@@ -759,20 +798,32 @@ impl Watcher {
             }
         };
         status.phone_token = phone_token;
+        status.phones = phones;
         Ok(Handled { status, tests })
     }
 
-    /// Enrols a phone with a one-time token from `phone-invite`.
+    /// Enrols a phone with a one-time token from `phone-invite`: its public key, its PIN key
+    /// and both PINs. Other phones stay enrolled; the journalist is told on tier 0.
     pub fn phone_enrol(
         &self,
         request: &PhoneEnrolRequest,
         from: IpAddr,
         now_ms: i64,
     ) -> Result<PhoneEnrolResponse, Refusal> {
-        let secret = protocol::unb64(&request.device_secret)?;
-        if secret.len() != 32 {
-            return Err(Refusal::malformed("the device secret must be 32 bytes"));
+        let pin_key = zeroize::Zeroizing::new(protocol::unb64(&request.pin_key)?);
+        if pin_key.len() != 32 {
+            return Err(Refusal::malformed("the PIN key must be 32 bytes"));
         }
+        let public_key = protocol::unb64(&request.public_key)?;
+        // The proof shows the phone holds the key it registers, and that its signatures
+        // verify here: a phone whose browser signs in another form fails now, at set-up,
+        // not at its first check-in.
+        phone::verify_signature(
+            &public_key,
+            &phone::enrol_bytes(&request.token, &request.public_key),
+            &protocol::unb64(&request.proof)?,
+        )
+        .map_err(|e| Refusal::malformed(e.to_string()))?;
         // Checked here, not only on the page: the page is the phone's, the rule is ours.
         phone::check_new_pins(&request.pin, &request.duress_pin).map_err(|e| {
             let code = match e {
@@ -813,56 +864,144 @@ impl Watcher {
         let device_id = hex::encode(crate::crypto::random_array::<16>());
         let mut phone = Phone::new(
             device_id.clone(),
-            &secret,
+            &pin_key,
             &request.pin,
             &request.duress_pin,
             now_ms,
+            Some(public_key),
         );
         phone.duress_only = duress_only;
+        // Added, never in place of another: a link used by someone else cannot push the
+        // journalist's own phone out, and the notice below tells the journalist it was used.
         subject.phones.push(phone);
-        store.commit(&subject, &[], now_ms)?;
+        let notice = vec![Emitted::PhoneEnrolled {
+            device: device_id.clone(),
+            at_ms: now_ms,
+        }];
+        self.commit_deferring(&store, &mut subject, &notice, now_ms)?;
         drop(store);
-        self.flusher.flush()?;
+        self.flush_and_publish()?;
         info!(subject = %subject.id, "phone enrolled");
         Ok(PhoneEnrolResponse {
             device_id,
             name: subject.name,
+            subject: subject.id,
         })
     }
 
-    /// A check-in from a phone: device secret plus PIN (or duress PIN, answered the same).
+    /// Whether a check-in comes from the phone it names: a valid signature by its key with a
+    /// counter above the last (a phone set up before signing: its secret). Nothing else about
+    /// the request is trusted before this holds.
+    fn phone_authentic(phone: &Phone, subject: &str, request: &PhoneCheckinRequest) -> bool {
+        match (&phone.public_key, &request.sig) {
+            (Some(key), Some(sig)) => {
+                let message = phone::checkin_bytes(
+                    subject,
+                    &phone.id,
+                    request.ts_ms,
+                    request.counter,
+                    &request.pin_proof,
+                    &request.duress_proof,
+                );
+                // Verified before the counter is compared, so that a replay costs the time a
+                // forgery does and the two are not told apart by it.
+                let verified = protocol::unb64(sig)
+                    .is_ok_and(|sig| phone::verify_signature(key, &message, &sig).is_ok());
+                verified && request.counter > phone.counter
+            }
+            (None, None) => {
+                let secret = zeroize::Zeroizing::new(
+                    protocol::unb64(request.device_secret.as_deref().unwrap_or_default())
+                        .unwrap_or_default(),
+                );
+                phone.secret_matches(&secret)
+            }
+            // A signing phone never falls back to its secret (which it no longer sends), and
+            // an old phone cannot sign.
+            _ => false,
+        }
+    }
+
+    /// The answer to a check-in that does not come from an enrolled phone: forged, replayed,
+    /// revoked or unknown, all alike, so that none tells the sender which it was.
+    fn phone_refused(&self, from: IpAddr, now_ms: i64) -> Refusal {
+        self.count_address(from, now_ms)
+            .err()
+            .unwrap_or_else(|| Refusal::new(401, "unknown_device", "this phone is not enrolled"))
+    }
+
+    /// A check-in from a phone: its signature (or, from an old phone, its secret) plus the
+    /// PIN (or duress PIN, answered the same).
     pub fn phone_checkin(
         &self,
         request: &PhoneCheckinRequest,
         from: IpAddr,
         now_ms: i64,
     ) -> Result<PhoneCheckinResponse, Refusal> {
-        let secret = protocol::unb64(&request.device_secret).unwrap_or_default();
+        // The time is checked before anything is looked up, so this answer says nothing of
+        // the phone; the page reads the watcher's time from the answer's `Date` and retries.
+        if request.sig.is_some() && request.ts_ms.abs_diff(now_ms) > protocol::MAX_SKEW_MS as u64 {
+            return Err(protocol::ProtocolError::StaleTimestamp.into());
+        }
         let store = self.store();
         let owner = store.phone_owner(&request.device_id)?;
+        let known = owner
+            .as_ref()
+            .is_some_and(|s| s.phones.iter().any(|p| p.id == request.device_id));
         let found = owner.and_then(|subject| {
-            let index = subject
-                .phones
-                .iter()
-                .position(|p| p.id == request.device_id && p.secret_matches(&secret))?;
+            let index = subject.phones.iter().position(|p| {
+                p.id == request.device_id && Self::phone_authentic(p, &subject.id, request)
+            })?;
             Some((subject, index))
         });
         let Some((mut subject, index)) = found else {
-            // No valid device secret: only the address is slowed down, never the device.
+            // No valid device proof: only the address is slowed down, never the device.
             drop(store);
-            return Err(self.count_address(from, now_ms).err().unwrap_or_else(|| {
-                Refusal::new(401, "unknown_device", "this phone is not enrolled")
-            }));
+            if request.sig.is_some() && !known {
+                // A signature was verified for a phone that exists; do the same work for one
+                // that does not (or was removed), so the time taken does not tell them apart.
+                let sig = protocol::unb64(request.sig.as_deref().unwrap_or_default());
+                phone::verify_absent(&sig.unwrap_or_default());
+            }
+            return Err(self.phone_refused(from, now_ms));
         };
         let phone = &mut subject.phones[index];
+        // A phone removed under duress looks removed, whatever happens below.
+        let hidden = phone.hidden;
+        let signed = phone.public_key.is_some();
+        if signed {
+            // Used up whatever the PIN turns out to be: a captured request, even one with a
+            // wrong PIN, cannot be sent again.
+            phone.counter = request.counter;
+        }
         phone.forgive(now_ms);
         if phone.locked_until_ms > now_ms {
             // The PIN is not even looked at: the right one gets the same answer as a wrong
             // one, or the lock would tell a guesser when they had found it. The journalist
             // still checks in from the laptop (signed requests know no PIN and no lock).
-            return Err(too_many(phone.locked_until_ms - now_ms));
+            let wait = phone.locked_until_ms - now_ms;
+            if signed {
+                store.commit(&subject, &[], now_ms)?;
+                drop(store);
+                self.flusher.flush()?;
+            }
+            return Err(if hidden {
+                self.phone_refused(from, now_ms)
+            } else {
+                too_many(wait)
+            });
         }
-        let duress = match phone.check_pin(&secret, &request.pin) {
+        let check = if signed {
+            let proof = |text: &str| protocol::unb64(text).unwrap_or_default();
+            phone.check_proofs(&proof(&request.pin_proof), &proof(&request.duress_proof))
+        } else {
+            let secret = zeroize::Zeroizing::new(
+                protocol::unb64(request.device_secret.as_deref().unwrap_or_default())
+                    .unwrap_or_default(),
+            );
+            phone.check_pin(&secret, request.pin.as_deref().unwrap_or_default())
+        };
+        let duress = match check {
             PinCheck::Real => false,
             PinCheck::Duress => true,
             PinCheck::Wrong => {
@@ -884,13 +1023,16 @@ impl Watcher {
                     drop(store);
                     self.flusher.flush()?;
                 }
-                return Err(if until > now_ms {
+                return Err(if hidden {
+                    self.phone_refused(from, now_ms)
+                } else if until > now_ms {
                     too_many(until - now_ms)
                 } else {
                     Refusal::new(401, "wrong_pin", "wrong PIN")
                 });
             }
         };
+        phone.last_checkin_ms = Some(now_ms);
         // No right PIN, real or duress, lowers the count of wrong ones (see `phone`): both
         // store the same (the forgiveness above), and the duress PIN buys no free guesses.
         let overdue = fire_overdue(&mut subject, now_ms);
@@ -908,6 +1050,10 @@ impl Watcher {
         self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
         drop(store);
         self.flush_and_publish()?;
+        if hidden {
+            // Carried out (as duress: see `phone_remove_under_duress`), answered as removed.
+            return Err(self.phone_refused(from, now_ms));
+        }
         info!(subject = %subject.id, "phone check-in accepted");
         let status = status_of(&pretend::seen_by_phone(&subject), now_ms);
         Ok(PhoneCheckinResponse {
@@ -1466,6 +1612,49 @@ fn check_quota(subject: &Subject, put: &protocol::BundlePut) -> Result<(), Refus
     Ok(())
 }
 
+/// The phones as `phone-list` shows them: in the decoy view, without those removed under
+/// duress and without saying which raise the alarm.
+fn phone_infos(subject: &Subject, duress: bool) -> Vec<protocol::PhoneInfo> {
+    subject
+        .phones
+        .iter()
+        .filter(|p| !(duress && p.hidden))
+        .map(|p| protocol::PhoneInfo {
+            id: p.id.clone(),
+            enrolled_ms: p.enrolled_ms,
+            last_checkin_ms: p.last_checkin_ms,
+            signs: p.public_key.is_some(),
+            duress_only: !duress && p.duress_only,
+        })
+        .collect()
+}
+
+/// The one phone whose id is `id` or begins with it (at least 8 hex digits, as the
+/// enrolment notice shows), among those the view lists.
+fn find_phone(subject: &Subject, id: &str, duress: bool) -> Result<usize, Refusal> {
+    let id = id.trim().to_lowercase();
+    let matching: Vec<usize> = subject
+        .phones
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !(duress && p.hidden) && id.len() >= 8 && p.id.starts_with(&id))
+        .map(|(i, _)| i)
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Refusal::new(
+            404,
+            "unknown_phone",
+            "no phone with this id is enrolled with this watcher (see `posbon phone list`)",
+        )),
+        _ => Err(Refusal::new(
+            409,
+            "ambiguous_phone",
+            "more than one phone has an id beginning so; give more of it",
+        )),
+    }
+}
+
 fn too_many(wait_ms: i64) -> Refusal {
     let wait_s = (wait_ms + 999) / 1000;
     Refusal {
@@ -1506,6 +1695,7 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             })
             .collect(),
         phone_token: None,
+        phones: None,
         test_results: None,
         duress_seen_ms: None,
         pretend: None,

@@ -529,6 +529,16 @@ impl Store {
         Flusher(())
     }
 
+    /// Forgets which subject a removed phone belonged to. Called after the subject without
+    /// it is committed: should it not happen (a crash between), the entry left behind leads
+    /// to a subject that no longer lists the phone, which refuses it all the same.
+    pub fn forget_phone(&self, device_id: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM phones WHERE key = ?1")?
+            .execute(params![device_id.as_bytes()])?;
+        Ok(())
+    }
+
     /// The subject a phone belongs to.
     pub fn phone_owner(&self, device_id: &str) -> Result<Option<Subject>, StoreError> {
         match self.get("phones", device_id.as_bytes())? {

@@ -14,13 +14,35 @@ const seen = {};
 try {
   const page = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 640 } });
   await page.goto(link);
+  // The duress PIN is typed twice: a slip in it is caught here, not found under coercion.
   await page.fill("#p1", "285071");
   await page.fill("#p2", "285071");
   await page.fill("#p3", "930462");
+  await page.fill("#p4", "930463");
+  await page.click("#enrol-button");
+  await page.waitForSelector("#msg.err");
+  seen.duress_typo = await page.textContent("#msg");
+  await page.fill("#p1", "285071");
+  await page.fill("#p2", "285071");
+  await page.fill("#p3", "930462");
+  await page.fill("#p4", "930462");
   await page.click("#enrol-button");
   await page.waitForSelector("#msg.ok");
   seen.enrolled = await page.textContent("#msg");
   seen.url_after_enrol = page.url();
+  // What the page keeps: keys it cannot read back, and no secret in localStorage.
+  seen.stored = await page.evaluate(() => new Promise((ok) => {
+    const q = indexedDB.open("posbon", 1);
+    q.onsuccess = () => {
+      const get = q.result.transaction("phone").objectStore("phone").get("device");
+      get.onsuccess = () => ok({
+        key_extractable: get.result.key.extractable,
+        key_type: get.result.key.algorithm.name + " " + get.result.key.algorithm.namedCurve,
+        pin_key_extractable: get.result.pinKey.extractable,
+        local_storage: Object.keys(localStorage).sort().join(","),
+      });
+    };
+  }));
 
   // Clears the message first, so each answer is read fresh.
   const checkIn = async (pin) => {
@@ -33,6 +55,10 @@ try {
   seen.real = await checkIn("285071");
   await page.screenshot({ path: `${shots}/phone-checkin.png` });
   seen.duress = await checkIn("930462");
+  // A phone whose clock is ten minutes fast: the watcher refuses the time, the page takes the
+  // watcher's from the answer and signs again, and the check-in goes through.
+  await page.evaluate(() => { const real = Date.now; Date.now = () => real() + 600000; });
+  seen.fast_clock = await checkIn("285071");
   seen.wrong = await checkIn("000000");
   // Two more wrong: the third waits, and the page says how long.
   await checkIn("000001");

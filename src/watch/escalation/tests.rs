@@ -85,6 +85,7 @@ fn queued(watcher: &Watcher) -> Vec<String> {
             Emitted::Step { action, .. } => action.label(),
             Emitted::AllClear { .. } => "all-clear".into(),
             Emitted::Duress { .. } => "duress".into(),
+            Emitted::PhoneEnrolled { .. } => "phone-enrolled".into(),
         })
         .collect()
 }
