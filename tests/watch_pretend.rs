@@ -8,6 +8,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::phone::TestPhone;
 use common::receivers::Receiver;
 use common::watcher::{Daemon, actions, invite};
 use common::*;
@@ -17,9 +18,8 @@ use ring::signature::Ed25519KeyPair;
 use serde_json::json;
 
 const DAY: i64 = 86_400_000;
-const PHONE_SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const PIN: &str = "285071";
-const DURESS_PIN: &str = "930462";
+const PIN: &str = common::phone::PIN;
+const DURESS_PIN: &str = common::phone::DURESS;
 
 fn key() -> Ed25519KeyPair {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
@@ -36,7 +36,7 @@ struct World {
     link: Link,
     device: Ed25519KeyPair,
     duress: Ed25519KeyPair,
-    phone: String,
+    phone: Option<TestPhone>,
     _temp: tempfile::TempDir,
 }
 
@@ -50,14 +50,10 @@ impl World {
     }
 
     /// What the phone's page sends when a PIN is typed; returns the answer's deadline.
-    fn type_pin(&self, pin: &str) -> i64 {
-        let response = reqwest::blocking::Client::new()
-            .post(format!("{}/v1/phone/checkin", self.daemon.url))
-            .json(&json!({"device_id": self.phone, "device_secret": PHONE_SECRET, "pin": pin}))
-            .send()
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 200);
-        let body: serde_json::Value = response.json().unwrap();
+    fn type_pin(&mut self, pin: &str) -> i64 {
+        let phone = self.phone.as_mut().expect("a phone is enrolled");
+        let (status, body) = phone.checkin(&self.daemon, pin);
+        assert_eq!(status, 200, "{body}");
         body["deadline_ms"].as_i64().unwrap()
     }
 
@@ -100,7 +96,7 @@ fn world() -> World {
         link,
         device,
         duress,
-        phone: String::new(),
+        phone: None,
         _temp: temp,
         hub,
     };
@@ -111,13 +107,7 @@ fn world() -> World {
     let directory = json!({"contacts": [contact("me", 0), contact("editor", 1)]});
     w.call(false, ops::CONTACTS, &directory.to_string());
     let token = w.call(false, ops::PHONE_INVITE, "{}").phone_token.unwrap();
-    let response = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/phone/enrol", w.daemon.url))
-        .json(&json!({"token": token, "device_secret": PHONE_SECRET, "pin": PIN, "duress_pin": DURESS_PIN}))
-        .send()
-        .unwrap();
-    let body: serde_json::Value = response.json().unwrap();
-    w.phone = body["device_id"].as_str().unwrap().to_string();
+    w.phone = Some(TestPhone::enrol(&w.daemon, &token));
     w
 }
 
