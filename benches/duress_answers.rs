@@ -82,9 +82,14 @@ fn main() {
         subject.plan = Some(plan());
         subject.state = State::starting(now);
         subject.directory = directory();
-        subject
-            .phones
-            .push(Phone::new("p".into(), &secret, "285071", "930462", now, None));
+        subject.phones.push(Phone::new(
+            "p".into(),
+            &secret,
+            "285071",
+            "930462",
+            now,
+            None,
+        ));
         store.commit(&subject, &[], now).unwrap();
     }
     let watcher = Watcher::open(temp.path()).unwrap();

@@ -234,6 +234,22 @@ fn a_forced_decoy_plan_is_what_the_decoy_shows_and_the_real_status_tells_of_it()
             && real.contains("; paused until"),
         "{real}"
     );
+    // `duress over` under the duress passphrase answers alike and ends nothing ...
+    let forced_over = v.run_with_pass(&duress, &["duress", "over"], "");
+    assert!(forced_over.status.success(), "{}", stderr(&forced_over));
+    let decoy = stdout(&v.run_with_pass(&duress, &["status"], ""));
+    assert!(decoy.contains("plan: every 7d"), "{decoy}");
+    // ... and with the real one the journalist, free again, ends the pretend world: the
+    // decoy then shows the real plan (as the phone does).
+    let over = v.ok(&["duress", "over"], "");
+    assert!(
+        over.contains("the watcher follows your real plan again"),
+        "{over}"
+    );
+    let real = v.ok(&["status"], "");
+    assert!(!real.contains("shown under duress"), "{real}");
+    let decoy = stdout(&v.run_with_pass(&duress, &["status"], ""));
+    assert!(decoy.contains("plan: every 1d"), "{decoy}");
 }
 
 #[test]

@@ -737,6 +737,7 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
                 eprintln!("there was no duress passphrase");
             }
         }
+        DuressCommand::Over => watch::end_pretend(&vault)?,
         DuressCommand::Status => {
             let (recovery, duress) = vault.slot_summary()?;
             println!("recovery key: {}", if recovery { "set" } else { "not set" });

@@ -564,6 +564,9 @@ enum DuressCommand {
     Remove,
     /// Say whether a duress passphrase and a recovery key are set, and list duress events
     Status,
+    /// Tell every watcher the coercion is over: the phone, your reminders and the watchers'
+    /// answers follow your real plan again, not the one you were forced to set
+    Over,
 }
 
 #[derive(Subcommand)]

@@ -955,6 +955,18 @@ pub(super) fn resume(vault: &Vault) -> Result<()> {
     })
 }
 
+/// `posbon duress over`: ends the pretend world a coercion set up on every watcher. Under the
+/// duress passphrase the watchers answer the same and end nothing (and raise the alarm).
+pub(super) fn end_pretend(vault: &Vault) -> Result<()> {
+    fan_out(vault, ops::END_PRETEND, "{}".into(), |link, status| {
+        println!(
+            "{}: the watcher follows your real plan again; {}",
+            link.url,
+            deadline_text(status)
+        );
+    })
+}
+
 fn phone_lines(link: &Link, status: &StatusResponse) -> String {
     let mut out = format!("{}:", link.url);
     let phones = status.phones.as_deref().unwrap_or_default();

@@ -181,9 +181,14 @@ fn under_a_pretend_plan_the_phone_and_the_decoy_agree_and_the_real_key_is_told()
     // A phone, either PIN: the answer is the decoy's deadline, moved by the check-in.
     let secret = [7u8; 32];
     let mut subject = e.stored();
-    subject
-        .phones
-        .push(Phone::new("p".into(), &secret, "285071", "930462", T0, None));
+    subject.phones.push(Phone::new(
+        "p".into(),
+        &secret,
+        "285071",
+        "930462",
+        T0,
+        None,
+    ));
     e.watcher.store().commit(&subject, &[], T0).unwrap();
     for (i, pin) in ["285071", "930462"].iter().enumerate() {
         let at = T0 + 2 * H + i as i64;
