@@ -1,5 +1,5 @@
-//! `kill -9` back to back: short vault commands (add, edit, rm, attach, passwd, duress set,
-//! capture and its import) killed at random moments, one straight after the other, with no
+//! `kill -9` back to back: short vault commands (add, edit, rm, attach, passwd, duress set and
+//! remove, capture and its import) killed at random moments, one straight after the other, with no
 //! clean open in between, so that kills also land in the unlock, the store's open and its
 //! recovery from the kill before. Afterwards the vault opens, `vault check` passes, and every
 //! acknowledged change is there.
@@ -25,7 +25,9 @@ struct Model {
     /// (record, attachment name) → SHA-256 of the acknowledged content.
     attachments: HashMap<(String, String), String>,
     captured_titles: Vec<String>,
-    duress_set: bool,
+    /// Whether the duress passphrase opens: `Some(true)` after an acknowledged `duress set`,
+    /// `Some(false)` after an acknowledged `duress remove`, `None` when a kill left either.
+    duress_set: Option<bool>,
 }
 
 impl Model {
@@ -220,9 +222,19 @@ impl Loop {
                     self.current = other;
                 }
             }
+            (6, _) if self.rng.below(3) == 0 => {
+                // Removing the duress passphrase replaces the whole decoy: a kill anywhere in
+                // it must leave a vault whose next `duress set` works.
+                let done = self.step(true, &["duress", "remove"], b"").is_some();
+                self.model.duress_set = match (done, self.model.duress_set) {
+                    (true, _) => Some(false),
+                    (false, Some(false)) => Some(false),
+                    (false, _) => None,
+                };
+            }
             (6, _) => {
                 let duress = self.duress_file.clone();
-                if self
+                let done = self
                     .step(
                         true,
                         &[
@@ -233,10 +245,12 @@ impl Loop {
                         ],
                         b"",
                     )
-                    .is_some()
-                {
-                    self.model.duress_set = true;
-                }
+                    .is_some();
+                self.model.duress_set = match (done, self.model.duress_set) {
+                    (true, _) => Some(true),
+                    (false, Some(true)) => Some(true),
+                    (false, _) => None,
+                };
             }
             (7, _) => {
                 let title = format!("captured {n}");
@@ -325,13 +339,20 @@ impl Loop {
                 "acknowledged capture {title:?} was never imported"
             );
         }
-        if self.model.duress_set {
-            let out = self.v.run_with_pass(&self.duress_file, &["list"], "");
-            assert!(
+        let out = self.v.run_with_pass(&self.duress_file, &["list"], "");
+        match self.model.duress_set {
+            Some(true) => assert!(
                 out.status.success(),
                 "the acknowledged duress passphrase does not open: {}",
                 stderr(&out)
-            );
+            ),
+            Some(false) => assert_eq!(
+                out.status.code(),
+                Some(3),
+                "a duress passphrase removed (acknowledged) still opens: {}",
+                stderr(&out)
+            ),
+            None => {}
         }
     }
 }

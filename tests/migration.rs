@@ -88,6 +88,17 @@ fn assert_everything_is_there(v: &TestVault) {
     let decoy = v.run_with_pass(&duress, &["list"], "");
     assert!(decoy.status.success(), "{}", stderr(&decoy));
     assert_eq!(titles(&stdout(&decoy)), ["Recipe"]);
+    // The migrated decoy says nothing a real vault would not (0.1 decoys had no capture
+    // identity; a missing one was reported as damage at every duress unlock).
+    assert_eq!(stderr(&decoy), "", "a duress unlock says nothing unusual");
+    // And it does what a real vault does: a recovery key of its own.
+    let decoy_recovery = v.run_with_pass(&duress, &["recovery", "add"], "");
+    assert!(
+        decoy_recovery.status.success(),
+        "{}",
+        stderr(&decoy_recovery)
+    );
+    v.run_with_pass(&duress, &["recovery", "remove"], "");
 
     let recovery = v.secret_file("recovery", RECOVERY);
     let mut command = v.command();
@@ -117,6 +128,7 @@ fn a_vault_of_posbon_0_1_first_opened_with_the_duress_passphrase_loses_nothing()
     let decoy = v.run_with_pass(&duress, &["list"], "");
     assert!(decoy.status.success(), "{}", stderr(&decoy));
     assert_eq!(titles(&stdout(&decoy)), ["Recipe"]);
+    assert_eq!(stderr(&decoy), "", "a duress unlock says nothing unusual");
     assert!(!v.dir.join("db").exists());
     assert_everything_is_there(&v);
 }

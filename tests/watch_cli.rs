@@ -496,32 +496,40 @@ fn recorder(port: u16, answer: bool) -> std::sync::Arc<std::sync::Mutex<Vec<Seen
 /// for no watcher: the watcher alone tells the two keys apart.
 #[test]
 fn real_and_duress_unlocks_send_the_same_one_request_and_wait_for_no_watcher() {
-    let (v, daemon) = enrolled();
+    let (v, first) = enrolled();
     let duress = v.set_duress("the duress words");
-    let port = daemon.port();
-    assert!(daemon.stop());
-    let seen = recorder(port, true);
+    // A second watcher, enrolled after the duress passphrase was set: the decoy must reach
+    // it too.
+    let second = Daemon::start(&v.path("watcher2"));
+    let code2 = invite(&second.data, "Nilufar");
+    v.ok(&["enrol", &second.url, &code2], "");
+    let ports = [first.port(), second.port()];
+    assert!(first.stop() && second.stop());
+    let seen: Vec<_> = ports.iter().map(|port| recorder(*port, true)).collect();
+    let count = || seen.iter().map(|s| s.lock().unwrap().len()).sum::<usize>();
     let wait_for = |n: usize| {
         wait_until("the unlock notices", Duration::from_secs(20), || {
-            seen.lock().unwrap().len() >= n
+            count() >= n
         })
     };
     v.ok(&["list"], "");
-    wait_for(1);
+    wait_for(2);
     let forced = v.run_with_pass(&duress, &["list"], "");
     assert!(forced.status.success(), "{}", stderr(&forced));
     assert_eq!(stderr(&forced), "");
-    wait_for(2);
-    // No second request from either (a late alarm would show here).
+    wait_for(4);
+    // No further request from either (a late alarm would show here).
     std::thread::sleep(Duration::from_millis(500));
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 2, "{seen:#?}");
-    assert_eq!(
-        seen[0], seen[1],
-        "the real and the duress unlock look the same"
-    );
-    assert_eq!(seen[0].op, "unlock");
-    assert_eq!(seen[0].request_line, "POST /v1/request HTTP/1.1");
+    for watcher in &seen {
+        let seen = watcher.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "{seen:#?}");
+        assert_eq!(
+            seen[0], seen[1],
+            "the real and the duress unlock look the same"
+        );
+        assert_eq!(seen[0].op, "unlock");
+        assert_eq!(seen[0].request_line, "POST /v1/request HTTP/1.1");
+    }
 }
 
 #[test]

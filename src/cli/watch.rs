@@ -676,17 +676,45 @@ pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
     ) else {
         return Ok(());
     };
-    let below = match vault.decoy_setting::<DeviceKeys>(DEVICE_KEYS)? {
-        Some(existing) if existing.device == keys.duress => return Ok(()),
-        Some(existing) => existing.duress.clone(),
-        None => DeviceKeys::generate().duress.clone(),
+    let existing = vault.decoy_setting::<DeviceKeys>(DEVICE_KEYS)?;
+    // The decoy's own duress key is kept once made; one equal to its device key (written
+    // by posbon 0.1 and 0.2, and a tell) is replaced.
+    let below = match &existing {
+        Some(existing) if existing.duress != existing.device => existing.duress.clone(),
+        _ => DeviceKeys::generate().duress.clone(),
     };
-    let decoy_keys = DeviceKeys {
-        device: keys.duress.clone(),
-        duress: below,
-    };
-    if vault.set_decoy_setting(DEVICE_KEYS, &decoy_keys)? {
-        vault.set_decoy_setting(WATCHERS, &links)?;
+    if existing
+        .as_ref()
+        .is_none_or(|e| e.device != keys.duress || e.duress != below)
+    {
+        let decoy_keys = DeviceKeys {
+            device: keys.duress.clone(),
+            duress: below,
+        };
+        if !vault.set_decoy_setting(DEVICE_KEYS, &decoy_keys)? {
+            return Ok(());
+        }
+    }
+    // Every watcher, each time: a watcher enrolled after the duress passphrase was set must
+    // hear the decoy's unlocks and check-ins too. Counters are the decoy's own.
+    let decoy_links: Vec<Link> = vault.decoy_setting(WATCHERS)?.unwrap_or_default();
+    let merged: Vec<Link> = links
+        .iter()
+        .map(|link| {
+            let mut link = link.clone();
+            if let Some(known) = decoy_links.iter().find(|d| d.url == link.url) {
+                link.last_counter = known.last_counter;
+            }
+            link
+        })
+        .collect();
+    let same = merged.len() == decoy_links.len()
+        && merged
+            .iter()
+            .zip(&decoy_links)
+            .all(|(a, b)| a.url == b.url && a.subject == b.subject);
+    if !same {
+        vault.set_decoy_setting(WATCHERS, &merged)?;
     }
     Ok(())
 }
@@ -1077,7 +1105,10 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
 /// (`NOTICE_SENDER`), so no command waits on a watcher that is slow or does not answer, and
 /// nothing is printed either way.
 pub(super) fn send_unlock_notices(vault: &Vault) {
-    let (Ok(Some(keys)), Ok(Some(links))) = (
+    // Each view keeps its decoy in step first (a watcher enrolled since, older keys), the
+    // same work under every passphrase.
+    let _ = sync_decoy(vault);
+    let (Ok(Some(keys)), Ok(Some(mut links))) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS),
         vault.setting::<Vec<Link>>(WATCHERS),
     ) else {
@@ -1087,31 +1118,64 @@ pub(super) fn send_unlock_notices(vault: &Vault) {
         return;
     };
     let now = vault::now();
-    let notices: Vec<Notice> = links
-        .iter()
-        .map(|link| Notice {
+    let mut notices = Vec::new();
+    for link in &mut links {
+        let (body, counter) = client::unlock_notice(link, &key, now);
+        notices.push(Notice {
             url: link.url.clone(),
-            body: protocol::b64(&client::unlock_notice(link, &key, now)),
-        })
-        .collect();
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let Ok(mut child) = std::process::Command::new(exe)
-        .arg(NOTICE_SENDER)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    else {
-        return;
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        let _ = stdin.write_all(&serde_json::to_vec(&notices).unwrap_or_default());
+            body: protocol::b64(&body),
+        });
+        // Kept, so that a later request never reuses a counter the watcher has seen (after
+        // the laptop's clock was set back, say).
+        link.last_counter = counter;
     }
-    // Not waited for: the sender outlives this command and is reaped by init.
-    std::mem::forget(child);
+    let _ = vault.set_setting(WATCHERS, &links);
+    let spawned = spawn_notice_sender().and_then(|mut child| {
+        use std::io::Write;
+        let mut stdin = child.stdin.take()?;
+        stdin
+            .write_all(&serde_json::to_vec(&notices).unwrap_or_default())
+            .ok()?;
+        // Not waited for: the sender outlives this command and is reaped by init.
+        std::mem::forget(child);
+        Some(())
+    });
+    if spawned.is_none() {
+        // No copy of posbon could be started (its file replaced or gone): send from here,
+        // briefly, rather than not at all.
+        std::thread::scope(|scope| {
+            for notice in &notices {
+                scope.spawn(move || {
+                    if let Ok(body) = protocol::unb64(&notice.body) {
+                        let _ = client::deliver_notice_within(
+                            &notice.url,
+                            body,
+                            std::time::Duration::from_secs(2),
+                        );
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// Starts the background sender: this very program (`/proc/self/exe`, which still names it
+/// if its file was replaced), in a process group of its own so that the Ctrl-C or the
+/// `timeout` that ends the command does not end the sender too.
+fn spawn_notice_sender() -> Option<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let start = |exe: &std::path::Path| {
+        std::process::Command::new(exe)
+            .arg(NOTICE_SENDER)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()
+    };
+    start(std::path::Path::new("/proc/self/exe"))
+        .or_else(|| std::env::current_exe().ok().and_then(|exe| start(&exe)))
 }
 
 /// The hidden first argument that makes posbon the background sender of unlock notices.

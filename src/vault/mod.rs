@@ -14,10 +14,11 @@
 //! This file opens and creates vaults and holds the record, attachment, integrity and inbox
 //! operations; `slots` changes key slots, `meta` seals small per-view values.
 //!
-//! Opening with the passphrase or the recovery key gives the real vault; opening with the
-//! duress passphrase gives a decoy vault stored alongside it, and leaves a sealed event in the
-//! inbox that only the real vault can read (the hook for the watcher's silent alert). Each key
-//! has its own storage space, named by a keyed hash, so the two cannot be told apart on disk.
+//! A vault holds several *views*, each with its own key and storage space (named by keyed
+//! hashes, so they cannot be told apart on disk): the one the passphrase or recovery key
+//! opens, its decoy (opened by the duress passphrase), and the decoy's decoy. Every view is
+//! made and run by the same code; none knows whether a view above it exists, so the decoy
+//! answers every command as a real vault does (the watcher alone tells the keys apart).
 
 pub mod backup;
 pub mod blob;
@@ -139,7 +140,7 @@ pub struct Vault {
     key: Key32,
     space: Space,
     slots_path: PathBuf,
-    /// The slot that opened this session; a duress session re-wraps only this one.
+    /// The slot that opened this session.
     unlocked_slot: usize,
     notices: Vec<String>,
     // Held for the vault's lifetime: the OS lock that keeps a second process out.
@@ -307,6 +308,12 @@ fn give_uniform_shape(store: &Store, space: &Space, key: &Key32) -> Result<()> {
     }
     if get_meta(store, space, key, RETIRING)?.is_none() {
         put_meta(store, space, key, RETIRING, &[])?;
+    }
+    // A decoy made by posbon 0.1 had no capture identity; every view now has one, and
+    // imports what is sealed to it like any other.
+    if get_meta(store, space, key, "identity")?.is_none() {
+        let (identity, _) = identity::generate();
+        put_meta(store, space, key, "identity", identity.expose().as_bytes())?;
     }
     let chaff = chaff_name(key);
     if store.get(key, &space.records, &chaff)?.is_none() {
@@ -768,7 +775,10 @@ impl Vault {
         Ok(())
     }
 
-    /// Destroys the decoys named in this view's `retiring` list (a reset cut short).
+    /// Destroys the decoys named in this view's `retiring` list (a reset cut short). If the
+    /// reset was cut short before the new decoy was linked in (this view's `decoy-key` still
+    /// names a retiring view), new decoys with the old pools are made and linked first, so
+    /// the view is never left without a decoy.
     fn finish_retiring(&self) -> Result<()> {
         let Some(list) = get_meta(&self.store, &self.space, &self.key, RETIRING)? else {
             return Ok(());
@@ -776,10 +786,33 @@ impl Vault {
         if list.expose().is_empty() {
             return Ok(());
         }
+        let mut retiring = Vec::new();
         for bytes in list.expose().chunks(32) {
-            let key = Key32::from_slice(bytes)
-                .ok_or_else(|| VaultError::Damaged("a retired key's length".into()))?;
-            self.destroy_space(&Space::for_key(&self.dir, &key))?;
+            retiring.push(
+                Key32::from_slice(bytes)
+                    .ok_or_else(|| VaultError::Damaged("a retired key's length".into()))?,
+            );
+        }
+        let linked = get_meta(&self.store, &self.space, &self.key, "decoy-key")?;
+        let still_linked = linked.is_some_and(|current| {
+            retiring
+                .iter()
+                .any(|k| crate::secret::constant_time_eq(k.expose(), current.expose()))
+        });
+        if still_linked {
+            let mut pools = Vec::new();
+            for key in &retiring {
+                let space = Space::for_key(&self.dir, key);
+                pools.push(
+                    slots::table_of(&self.store, &space, key)?
+                        .pool
+                        .unwrap_or_default(),
+                );
+            }
+            init_decoys(&self.store, &self.dir, &self.space, &self.key, &pools)?;
+        }
+        for key in &retiring {
+            self.destroy_space(&Space::for_key(&self.dir, key))?;
         }
         put_meta(&self.store, &self.space, &self.key, RETIRING, &[])
     }
@@ -796,7 +829,41 @@ impl Vault {
         let Some((decoy_key, decoy_space)) = self.decoy()? else {
             return Ok(());
         };
-        let taken: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        // The decoy's decoy: one made by an older migration, or none yet.
+        let below = get_meta(&self.store, &decoy_space, &decoy_key, "decoy-key")?
+            .and_then(|bytes| Key32::from_slice(bytes.expose()))
+            .filter(|key| {
+                let space = Space::for_key(&self.dir, key);
+                matches!(get_meta(&self.store, &space, key, "slots"), Ok(Some(_)))
+            });
+        let mut decoy_table = slots::table_of(&self.store, &decoy_space, &decoy_key)?;
+        let last_table = match &below {
+            Some(key) => Some(slots::table_of(
+                &self.store,
+                &Space::for_key(&self.dir, key),
+                key,
+            )?),
+            None => None,
+        };
+        // Pools a hand-out cut short by a crash already gave are kept: a second draw could
+        // give a slot the decoy has written since to this view.
+        let kept_last_pool = last_table
+            .as_ref()
+            .and_then(|t| t.pool.clone())
+            .filter(|p| !p.is_empty());
+        let duress: Vec<usize> = table
+            .used
+            .iter()
+            .filter(|(_, k)| *k == SlotKind::Duress)
+            .map(|(i, _)| *i)
+            .collect();
+        let mut taken: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        taken.extend(decoy_table.used.iter().map(|(i, _)| *i));
+        taken.extend(decoy_table.pool.iter().flatten());
+        if let Some(last) = &last_table {
+            taken.extend(last.used.iter().map(|(i, _)| *i));
+        }
+        taken.extend(kept_last_pool.iter().flatten());
         let mut free = slots::shuffled_slots();
         free.retain(|i| !taken.contains(i));
         let mut take = |have: &mut Vec<usize>, size: usize| {
@@ -806,31 +873,30 @@ impl Vault {
                 have.push(i);
             }
         };
-        let duress: Vec<usize> = table
-            .used
-            .iter()
-            .filter(|(_, k)| *k == SlotKind::Duress)
-            .map(|(i, _)| *i)
-            .collect();
         table.used.retain(|(_, k)| *k != SlotKind::Duress);
         let mut own_pool: Vec<usize> = table.used.iter().map(|(i, _)| *i).collect();
+        let decoy_pool = match decoy_table.pool.clone() {
+            Some(pool) => pool,
+            None => {
+                let mut pool = duress.clone();
+                take(&mut pool, slots::POOL_SIZES[1]);
+                pool
+            }
+        };
+        let last_pool = match kept_last_pool {
+            Some(pool) => pool,
+            None => {
+                let mut pool = Vec::new();
+                take(&mut pool, slots::POOL_SIZES[2]);
+                pool
+            }
+        };
         take(&mut own_pool, slots::POOL_SIZES[0]);
-        let mut decoy_pool = duress.clone();
-        take(&mut decoy_pool, slots::POOL_SIZES[1]);
-        let mut last_pool = Vec::new();
-        take(&mut last_pool, slots::POOL_SIZES[2]);
 
-        // The decoy's decoy: one made by an older migration, or a new one.
-        let below = get_meta(&self.store, &decoy_space, &decoy_key, "decoy-key")?
-            .and_then(|bytes| Key32::from_slice(bytes.expose()))
-            .filter(|key| {
-                let space = Space::for_key(&self.dir, key);
-                matches!(get_meta(&self.store, &space, key, "slots"), Ok(Some(_)))
-            });
         match below {
             Some(key) => {
                 let space = Space::for_key(&self.dir, &key);
-                let mut last = slots::table_of(&self.store, &space, &key)?;
+                let mut last = last_table.unwrap_or_default();
                 last.pool = Some(last_pool);
                 slots::save_table_of(&self.store, &space, &key, &last)?;
             }
@@ -842,9 +908,10 @@ impl Vault {
                 &[last_pool],
             )?,
         }
-        let mut decoy_table = slots::table_of(&self.store, &decoy_space, &decoy_key)?;
         for index in duress {
-            decoy_table.used.push((index, SlotKind::Passphrase));
+            if !decoy_table.used.iter().any(|(i, _)| *i == index) {
+                decoy_table.used.push((index, SlotKind::Passphrase));
+            }
         }
         decoy_table.pool = Some(decoy_pool);
         slots::save_table_of(&self.store, &decoy_space, &decoy_key, &decoy_table)?;

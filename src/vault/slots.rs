@@ -240,20 +240,38 @@ impl Vault {
         let Some((decoy_key, decoy_space)) = self.decoy()? else {
             return Ok(false);
         };
+        let mut own = self.slot_table()?;
+        // A duress slot still listed the 0.2 way (in this view's table, before the pools were
+        // handed out) is the decoy's too.
+        let listed_here = slot_indices(&own, SlotKind::Duress);
         let decoy_table = table_of(&self.store, &decoy_space, &decoy_key)?;
-        if decoy_table.used.is_empty() {
+        if decoy_table.used.is_empty() && listed_here.is_empty() {
             return Ok(false);
         }
         let chain = self.decoy_chain()?;
+        // Never a slot this view lists as its own (its passphrase, its recovery key), even if
+        // a damaged table named it for a decoy too.
+        let mine: Vec<usize> = own
+            .used
+            .iter()
+            .filter(|(_, k)| *k != SlotKind::Duress)
+            .map(|(i, _)| *i)
+            .collect();
         let mut locked = keyslots::LockedSlots::open(&self.slots_path)?;
+        let mut erase = listed_here.clone();
         for (key, space) in &chain {
             let table = table_of(&self.store, space, key)?;
-            let live = table.used.iter().map(|(i, _)| i);
-            for index in table.pool.iter().flatten().chain(live) {
-                locked.slots.erase_slot(*index);
-            }
+            erase.extend(table.pool.iter().flatten());
+            erase.extend(table.used.iter().map(|(i, _)| *i));
+        }
+        for index in erase.iter().filter(|i| !mine.contains(i)) {
+            locked.slots.erase_slot(*index);
         }
         locked.write()?;
+        if !listed_here.is_empty() {
+            own.used.retain(|(_, k)| *k != SlotKind::Duress);
+            self.save_slot_table(&own)?;
+        }
         self.reset_decoy(&chain)?;
         Ok(true)
     }
@@ -283,6 +301,8 @@ impl Vault {
             Some((key, space)) => !table_of(&self.store, &space, &key)?.used.is_empty(),
             None => false,
         };
+        // A duress slot listed the 0.2 way, before the pools were handed out, counts too.
+        let duress = duress || !slot_indices(&table, SlotKind::Duress).is_empty();
         Ok((!slot_indices(&table, SlotKind::Recovery).is_empty(), duress))
     }
 }

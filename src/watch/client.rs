@@ -259,8 +259,8 @@ fn next_counter(link: &Link, now_ms: i64) -> u64 {
 /// the open view's device key: the watcher raises the silent alarm when that key is the
 /// duress key, and otherwise only notes it. The client cannot tell which, so the request,
 /// its size and its moment are the same for the real and the duress passphrase (issue 12).
-/// Returns the request's body, for [`deliver_notice`].
-pub fn unlock_notice(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> Vec<u8> {
+/// Returns the request's body, for [`deliver_notice`], and its counter.
+pub fn unlock_notice(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> (Vec<u8>, u64) {
     let counter = ((now_ms.max(0) as u64) * 1000).max(link.last_counter + 1);
     let request = protocol::sign_request(
         key,
@@ -270,10 +270,19 @@ pub fn unlock_notice(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> Vec<u8> 
         counter,
         "{}".into(),
     );
-    serde_json::to_vec(&request).expect("serialises")
+    (serde_json::to_vec(&request).expect("serialises"), counter)
 }
 
 /// Sends one unlock notice; the answer is not read (nobody waits for it).
 pub fn deliver_notice(url: &str, body: Vec<u8>) -> Result<(), ClientError> {
-    post_with(http_with(NOTICE_TIMEOUT), url, "/v1/request", body).map(drop)
+    deliver_notice_within(url, body, NOTICE_TIMEOUT)
+}
+
+/// The same, giving up after `timeout`.
+pub fn deliver_notice_within(
+    url: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(), ClientError> {
+    post_with(http_with(timeout), url, "/v1/request", body).map(drop)
 }
