@@ -248,6 +248,7 @@ fn make_view(store: &Store, dir: &Path, pool: Option<Vec<usize>>) -> Result<Key3
         &SlotTable {
             used: Vec::new(),
             pool,
+            pending: None,
         },
     )?;
     give_uniform_shape(store, &space, &key)?;
@@ -430,6 +431,7 @@ impl Vault {
         let table = SlotTable {
             used: vec![(slot, SlotKind::Passphrase)],
             pool: Some(own_pool.to_vec()),
+            pending: None,
         };
         slots::save_table_of(&store, &space, &vault_key, &table)?;
         give_uniform_shape(&store, &space, &vault_key)?;

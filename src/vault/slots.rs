@@ -29,6 +29,11 @@ pub(super) struct SlotTable {
     /// pools; the real view gives every view its pool at its first unlock (`give_pools`).
     #[serde(default)]
     pub(super) pool: Option<Vec<usize>>,
+    /// The slot a change is writing, named before it is written and moved to `used` once it
+    /// is on disk. A change cut short leaves it here, where the next change reuses it: with
+    /// pools of three, two kills in a row must not use up the spare slots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pending: Option<usize>,
 }
 
 /// Pool sizes of the views made at `init`: the real view, its decoy, the decoy's decoy. Each
@@ -99,9 +104,9 @@ impl Vault {
 
     /// Puts `owner`'s key wrapped under `kek` into a free slot of `owner`'s pool, then
     /// retires `owner`'s slots of that kind it replaces. The order keeps every step safe to
-    /// interrupt: the table names the new slot before it is written, and the old slots leave
-    /// the table only after they are overwritten, so the table never misses a live slot and
-    /// no live slot is lost.
+    /// interrupt: the table names the new slot as pending before it is written and as used
+    /// once it is, and the old slots leave the table only after they are overwritten, so no
+    /// live slot is lost, and a slot left pending by a kill is taken again by the next change.
     fn replace_slots(
         &self,
         owner: Other<'_>,
@@ -111,12 +116,42 @@ impl Vault {
     ) -> Result<()> {
         let mut locked = self.lock_slots(salt_seen)?;
         let mut table = table_of(&self.store, owner.space, owner.key)?;
-        let previous = slot_indices(&table, kind);
-        let index = free_slot(&table)?;
-        table.used.push((index, kind));
+        let mut previous = slot_indices(&table, kind);
+        let index = match table.pending {
+            Some(pending) if !table.used.iter().any(|(i, _)| *i == pending) => pending,
+            _ => match free_slot(&table) {
+                Ok(index) => index,
+                // Every slot of the pool is listed: a change was cut short after writing its
+                // slot and before retiring the one it replaced, so two of this kind are
+                // listed. The newest (never acknowledged) is taken, never the one this
+                // session was opened with.
+                Err(VaultError::NoFreeSlot) => {
+                    let own =
+                        crate::secret::constant_time_eq(owner.key.expose(), self.key.expose());
+                    let reusable = previous
+                        .iter()
+                        .rev()
+                        .find(|i| !(own && **i == self.unlocked_slot))
+                        .copied();
+                    match reusable {
+                        Some(index) if previous.len() > 1 => {
+                            table.used.retain(|(i, _)| *i != index);
+                            index
+                        }
+                        _ => return Err(VaultError::NoFreeSlot),
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        previous.retain(|i| *i != index);
+        table.pending = Some(index);
         save_table_of(&self.store, owner.space, owner.key, &table)?;
         locked.slots.set_slot(index, kek, kind, owner.key);
         locked.write()?;
+        table.used.push((index, kind));
+        table.pending = None;
+        save_table_of(&self.store, owner.space, owner.key, &table)?;
         if !previous.is_empty() {
             for old in &previous {
                 locked.slots.erase_slot(*old);
