@@ -184,14 +184,24 @@ impl Vault {
             && index != self.unlocked_slot
         {
             // The same change, cut short by a crash after the new slot was written: the
-            // journalist who runs it again must be able to finish it.
+            // journalist who runs it again must be able to finish it. A slot that opens with
+            // the new passphrase to this view's own key can only have been written by such a
+            // change (no other view knows this key), listed yet or not: it is adopted.
             let interrupted_change =
-                crate::secret::constant_time_eq(key.expose(), self.key.expose())
-                    && slot_indices(&table, SlotKind::Passphrase).contains(&index);
+                crate::secret::constant_time_eq(key.expose(), self.key.expose());
             if !interrupted_change {
                 return Err(VaultError::Invalid(
                     "that passphrase is already in use for this vault; choose another".into(),
                 ));
+            }
+            if !slot_indices(&table, SlotKind::Passphrase).contains(&index) {
+                let mut table = table;
+                table.used.retain(|(i, _)| *i != index);
+                table.used.push((index, SlotKind::Passphrase));
+                if table.pending == Some(index) {
+                    table.pending = None;
+                }
+                self.save_slot_table(&table)?;
             }
             return self.keep_only_passphrase_slot(index, slots.salt());
         }
