@@ -852,3 +852,95 @@ fn an_alert_too_long_for_one_telegram_message_goes_as_a_file_that_verifies() {
     assert_eq!(status, 0, "{err}");
     assert!(out.contains("step: tier1"), "{out}");
 }
+
+#[test]
+fn e_mails_carry_mime_version_and_a_message_id_only_this_watcher_can_make() {
+    let w = world();
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Sam",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--email",
+            "sam@example.org",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the e-mail", Duration::from_secs(20), || {
+        !SmtpSink::messages(&w.smtp.dir).is_empty()
+    });
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let mail = SmtpSink::messages(&w.smtp.dir).remove(0);
+    let parsed = mail_parser::MessageParser::default().parse(&mail).unwrap();
+    let raw = String::from_utf8_lossy(&mail);
+    assert!(
+        raw.lines()
+            .take_while(|l| !l.is_empty() && *l != "\r")
+            .any(|l| l.eq_ignore_ascii_case("MIME-Version: 1.0\r")
+                || l.eq_ignore_ascii_case("MIME-Version: 1.0")),
+        "RFC 2045 asks for MIME-Version: {raw}"
+    );
+    let message_id = parsed.message_id().expect("a Message-ID").to_string();
+    let alert_id = parsed
+        .header_raw("X-Posbon-Alert-Id")
+        .expect("the alert id header")
+        .trim()
+        .to_string();
+    // The id must not be computable from what every watcher knows (the alert id), or a
+    // dishonest watcher could take it first and have this one's alert dropped.
+    assert!(!message_id.contains(&alert_id), "{message_id}");
+    assert!(!message_id.contains(&alert_id[..8]), "{message_id}");
+    let key = std::fs::read(w.daemon.data.join("message-id.key")).unwrap();
+    let made = posbon::watch::channels::message_id(
+        &key,
+        &format!("{alert_id}.0"),
+        "posbon watcher <posbon@localhost>",
+    );
+    assert_eq!(format!("<{message_id}>"), made);
+    let (status, _, err) = verify(w.v.temp.path(), &mail, &w.daemon.fingerprint);
+    assert_eq!(status, 0, "{err}");
+}
+
+#[test]
+fn a_relay_password_over_plain_smtp_is_refused_at_start() {
+    let v = TestVault::new();
+    let password = v.secret_file("smtp-password", "relay-secret-never-shown");
+    let config = v.path("watcher.toml");
+    for url in [
+        "smtp://mail.example.org:587",
+        "smtp://mail.example.org:587?tls=opportunistic",
+    ] {
+        std::fs::write(
+            &config,
+            format!(
+                "[smtp]\nurl = \"{url}\"\nusername = \"watcher\"\npassword_file = \"{}\"\n",
+                password.display()
+            ),
+        )
+        .unwrap();
+        let out = posbon()
+            .args(["watch", "serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(v.path("watcher"))
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("unencrypted") && err.contains("tls=required"),
+            "{err}"
+        );
+        assert!(!err.contains("relay-secret"), "{err}");
+    }
+}

@@ -29,6 +29,9 @@ pub struct ChannelConfig {
     pub bundle_dir: std::path::PathBuf,
     /// The key of the `X-Posbon-Hmac` header on webhooks.
     pub webhook_key: Zeroizing<Vec<u8>>,
+    /// The key e-mail Message-IDs are made under (see [`message_id`]); empty: a random one
+    /// for this run.
+    pub message_id_key: Zeroizing<Vec<u8>>,
     pub timeout: Duration,
 }
 
@@ -58,6 +61,60 @@ pub struct SignalConfig {
 #[error("{0}")]
 pub struct SendError(pub String);
 
+/// Why the channels cannot be set up at all: found at start, before anything is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the HTTP client: {0}")]
+    Http(String),
+    #[error("the SMTP URL: {0}")]
+    SmtpUrl(String),
+    #[error(
+        "a password over smtp:// without tls=required would cross the network unencrypted; \
+         use smtps://HOST:465 or smtp://HOST:587?tls=required"
+    )]
+    CredentialsInClear,
+}
+
+/// Refuses an SMTP URL that would send the relay password in the clear: plain `smtp://`
+/// (no TLS) and `smtp://...?tls=opportunistic` (which falls back to none if the server, or
+/// someone on the path, does not offer STARTTLS).
+pub fn check_smtp_url(url: &str, with_credentials: bool) -> Result<(), SetupError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| SetupError::SmtpUrl(e.to_string()))?;
+    let encrypted = match parsed.scheme() {
+        "smtps" => true,
+        "smtp" => parsed
+            .query_pairs()
+            .any(|(k, v)| k == "tls" && v == "required"),
+        other => {
+            return Err(SetupError::SmtpUrl(format!(
+                "{other}:// is neither smtp:// nor smtps://"
+            )));
+        }
+    };
+    if with_credentials && !encrypted {
+        return Err(SetupError::CredentialsInClear);
+    }
+    Ok(())
+}
+
+/// The Message-ID of an e-mail delivery: an HMAC of the delivery key under this watcher's
+/// own key. Mail providers keep one message per Message-ID, so an id that another watcher
+/// (or anyone) could compute would let a dishonest watcher send first under it and have
+/// the honest watchers' alerts dropped as duplicates. The same on every retry, so a relay
+/// that accepted a message whose answer was lost does not show it twice.
+pub fn message_id(key: &[u8], delivery_key: &str, from: &str) -> String {
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+        format!("posbon message-id\0{delivery_key}").as_bytes(),
+    );
+    // The sender's domain, as RFC 5322 suggests for the right-hand side.
+    let domain = from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|_| "posbon.invalid".into());
+    format!("<{}@{domain}>", hex::encode(&tag.as_ref()[..16]))
+}
+
 /// Sends deliveries; cheap to share between tasks.
 pub struct Sender {
     config: ChannelConfig,
@@ -67,6 +124,7 @@ pub struct Sender {
     /// the operator allows private ones.
     outside: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    message_id_key: Zeroizing<Vec<u8>>,
 }
 
 const NOT_PUBLIC: &str = "posbon: not a public address";
@@ -156,7 +214,7 @@ fn status_error(status: reqwest::StatusCode) -> SendError {
 }
 
 impl Sender {
-    pub fn new(config: ChannelConfig) -> Result<Self, SendError> {
+    pub fn new(config: ChannelConfig) -> Result<Self, SetupError> {
         let builder = || {
             reqwest::Client::builder()
                 .timeout(config.timeout)
@@ -166,18 +224,19 @@ impl Sender {
         };
         let http = builder()
             .build()
-            .map_err(|e| SendError(format!("the HTTP client: {e}")))?;
+            .map_err(|e| SetupError::Http(e.to_string()))?;
         let outside = if config.allow_private_addresses {
             builder()
         } else {
             builder().dns_resolver(std::sync::Arc::new(PublicOnly))
         }
         .build()
-        .map_err(|e| SendError(format!("the HTTP client: {e}")))?;
+        .map_err(|e| SetupError::Http(e.to_string()))?;
         let smtp = match &config.smtp {
             Some(smtp) => {
+                check_smtp_url(&smtp.url, smtp.password.is_some())?;
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
-                    .map_err(|e| SendError(format!("the SMTP URL: {e}")))?
+                    .map_err(|e| SetupError::SmtpUrl(e.to_string()))?
                     .timeout(Some(config.timeout));
                 if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
                     builder = builder.credentials(
@@ -191,11 +250,17 @@ impl Sender {
             }
             None => None,
         };
+        let message_id_key = if config.message_id_key.is_empty() {
+            Zeroizing::new(crate::crypto::random_array::<32>().to_vec())
+        } else {
+            config.message_id_key.clone()
+        };
         Ok(Sender {
             config,
             http,
             outside,
             smtp,
+            message_id_key,
         })
     }
 
@@ -431,15 +496,23 @@ impl Sender {
                         .parse()
                         .map_err(|_| SendError("the contact's address is not valid".into()))?)
                     .subject(delivery.title.clone())
-                    .message_id(Some(format!("<{}@posbon.invalid>", delivery.key)))
+                    .message_id(Some(message_id(
+                        &self.message_id_key,
+                        &delivery.key,
+                        &smtp.from,
+                    )))
                     .raw_header(HeaderValue::new(
                         HeaderName::new_from_ascii_str("X-Posbon-Alert-Id"),
                         delivery.alert_id.clone(),
                     ));
             if with.is_empty() {
-                builder
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(text.to_string())
+                // As a MIME part, so the mail carries `MIME-Version: 1.0` (RFC 2045): without
+                // it a reader may ignore the charset and show the Cyrillic as garbage.
+                builder.singlepart(
+                    lettre::message::SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text.to_string()),
+                )
             } else {
                 let mut parts = lettre::message::MultiPart::mixed().singlepart(
                     lettre::message::SinglePart::builder()
@@ -519,6 +592,40 @@ mod tests {
         // Outside the basic plane a character is two units.
         assert!(fits_telegram_message(&"🕊".repeat(2_048)));
         assert!(!fits_telegram_message(&"🕊".repeat(2_049)));
+    }
+
+    #[test]
+    fn message_ids_are_stable_per_watcher_and_unguessable_without_its_key() {
+        let from = "posbon watcher <alerts@watcher.example.org>";
+        let one = message_id(b"key one", "abc.0", from);
+        assert_eq!(
+            one,
+            message_id(b"key one", "abc.0", from),
+            "stable on retries"
+        );
+        assert_ne!(one, message_id(b"key two", "abc.0", from), "per watcher");
+        assert_ne!(one, message_id(b"key one", "abc.1", from), "per delivery");
+        assert!(!one.contains("abc"), "{one}");
+        assert!(
+            one.starts_with('<') && one.ends_with("@watcher.example.org>"),
+            "{one}"
+        );
+    }
+
+    #[test]
+    fn smtp_passwords_go_only_over_encrypted_connections() {
+        assert!(check_smtp_url("smtp://127.0.0.1:25", false).is_ok());
+        assert!(check_smtp_url("smtps://mail.example.org:465", true).is_ok());
+        assert!(check_smtp_url("smtp://mail.example.org:587?tls=required", true).is_ok());
+        for clear in [
+            "smtp://mail.example.org:587",
+            "smtp://mail.example.org:587?tls=opportunistic",
+        ] {
+            assert!(matches!(
+                check_smtp_url(clear, true),
+                Err(SetupError::CredentialsInClear)
+            ));
+        }
     }
 
     #[test]

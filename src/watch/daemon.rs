@@ -60,7 +60,7 @@ pub enum ServeError {
     #[error("the runtime failed: {0}")]
     Runtime(#[from] std::io::Error),
     #[error("the alert channels: {0}")]
-    Channels(#[from] super::channels::SendError),
+    Channels(#[from] super::channels::SetupError),
 }
 
 /// Runs the watcher in the foreground until SIGTERM or Ctrl-C.
