@@ -348,29 +348,7 @@ impl Sender {
                 )
                 .await
             }
-            Channel::Ntfy(topic_url) => {
-                let url = reqwest::Url::parse(topic_url)
-                    .map_err(|_| SendError("the ntfy URL is not valid".into()))?;
-                self.check_outside(&url)?;
-                let topic = url.path().trim_matches('/').to_string();
-                let mut server = url.clone();
-                server.set_path("/");
-                let body = serde_json::json!({
-                    "topic": topic,
-                    "title": delivery.title,
-                    "message": text,
-                    "priority": 5,
-                });
-                // The operator's token goes to the operator's ntfy server only.
-                let token = self.config.ntfy.as_ref().filter(|ntfy| {
-                    reqwest::Url::parse(&ntfy.base).is_ok_and(|base| base.origin() == url.origin())
-                });
-                let mut request = self.outside.post(server).json(&body);
-                if let Some(ntfy) = token {
-                    request = request.bearer_auth(ntfy.token.as_str());
-                }
-                self.expect_success(request).await
-            }
+            Channel::Ntfy(topic_url) => self.ntfy(delivery, topic_url, &text).await,
             Channel::Matrix(room) => {
                 let matrix = self.config.matrix.as_ref().ok_or_else(|| {
                     SendError("this watcher has no Matrix account configured".into())
@@ -414,6 +392,44 @@ impl Sender {
         } else {
             Err(status_error(response.status()))
         }
+    }
+
+    /// Publishes to ntfy as its docs describe the plain form: a POST to the topic's own URL
+    /// (so a server under a sub-path works), the armored alert as the raw body, and the rest
+    /// in headers. Not the JSON form: ntfy refuses a JSON body over twice its message limit
+    /// (`413`, 8,192 bytes by default), which a long Tajik alert passes, while a raw body over
+    /// the message limit becomes an attachment that keeps the alert whole and verifiable.
+    async fn ntfy(
+        &self,
+        delivery: &Delivery,
+        topic_url: &str,
+        text: &str,
+    ) -> Result<(), SendError> {
+        let url = reqwest::Url::parse(topic_url)
+            .map_err(|_| SendError("the ntfy URL is not valid".into()))?;
+        self.check_outside(&url)?;
+        let mut request = self
+            .outside
+            .post(url.clone())
+            .header("content-type", "text/plain; charset=utf-8")
+            .header("title", header_text(&delivery.title))
+            .header("priority", "5")
+            .header("tags", "rotating_light");
+        if text.len() > NTFY_MESSAGE {
+            // ntfy would make it `attachment.txt` anyway; a name tells the lawyer what it is.
+            request = request.header(
+                "x-filename",
+                format!("posbon-alert-{}.txt", delivery.alert_id),
+            );
+        }
+        // The operator's token goes to the operator's ntfy server only.
+        let token = self.config.ntfy.as_ref().filter(|ntfy| {
+            reqwest::Url::parse(&ntfy.base).is_ok_and(|base| base.origin() == url.origin())
+        });
+        if let Some(ntfy) = token {
+            request = request.bearer_auth(ntfy.token.as_str());
+        }
+        self.expect_success(request.body(text.to_string())).await
     }
 
     async fn webhook(&self, delivery: &Delivery, url: &str) -> Result<(), SendError> {
@@ -572,6 +588,24 @@ pub fn webhook_hmac_matches(key: &[u8], body: &[u8], header: &str) -> bool {
     .is_ok()
 }
 
+/// ntfy's default `message-size-limit`: a longer body is published as an attachment.
+pub const NTFY_MESSAGE: usize = 4_096;
+
+/// A header value that may hold any text: ASCII as it is, anything else as an RFC 2047
+/// encoded word, which ntfy decodes (HTTP headers carry no charset of their own).
+fn header_text(text: &str) -> String {
+    let one_line: String = text.chars().filter(|c| !c.is_control()).collect();
+    if one_line.is_ascii() {
+        one_line
+    } else {
+        use base64::Engine;
+        format!(
+            "=?UTF-8?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(one_line.as_bytes())
+        )
+    }
+}
+
 /// Telegram refuses a message over 4,096 UTF-16 code units (and a caption over 1,024).
 const TELEGRAM_MESSAGE: usize = 4_096;
 const TELEGRAM_CAPTION: usize = 1_024;
@@ -592,6 +626,83 @@ mod tests {
         // Outside the basic plane a character is two units.
         assert!(fits_telegram_message(&"🕊".repeat(2_048)));
         assert!(!fits_telegram_message(&"🕊".repeat(2_049)));
+    }
+
+    /// The largest alert posbon can produce: a release in Tajik (the longest texts), the
+    /// longest subject name, 2,000 characters of instructions and 8 bundles with 100-character
+    /// names, every character four bytes of UTF-8 (an emoji), behind a long watcher URL.
+    fn largest_alert() -> String {
+        use crate::alert::compose::{Event, Reader, compose};
+        use crate::alert::message::{Header, SignedAlert};
+        use crate::watch::contacts::{Lang, MAX_INSTRUCTIONS};
+        use crate::watch::plan::Action;
+        let wide = |n: usize| "🕊".repeat(n);
+        let name = wide(100);
+        let instructions = wide(MAX_INSTRUCTIONS);
+        let base = format!("https://{}.example.org", "w".repeat(200));
+        let ack = format!("{base}/a/{}", "0".repeat(32));
+        let url = format!("{base}/b/{}", "0".repeat(32));
+        let sha = "f".repeat(64);
+        let bundle_name = wide(100);
+        let bundles: Vec<(&str, u64, &str, &str)> = (0..crate::watch::service::MAX_BUNDLES)
+            .map(|_| {
+                (
+                    bundle_name.as_str(),
+                    u64::MAX / 2,
+                    sha.as_str(),
+                    url.as_str(),
+                )
+            })
+            .collect();
+        let reader = Reader {
+            name: &name,
+            lang: Lang::Tg,
+            tz: "America/Argentina/ComodRivadavia",
+            fingerprint: "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d",
+            instructions: &instructions,
+        };
+        let (title, body) = compose(
+            &reader,
+            &Event::Step {
+                action: Action::Release,
+                deadline_ms: 1_795_586_400_000,
+                last_checkin_ms: Some(1_795_500_000_000),
+                cycle_start_ms: 1_795_500_000_000,
+                duress_seen: true,
+                next: None,
+                ack_url: Some(&ack),
+                bundles,
+            },
+        );
+        let key = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[7; 32]).unwrap();
+        SignedAlert::sign(
+            &Header {
+                id: "0".repeat(32),
+                step: "release".into(),
+                subject: name.clone(),
+                issued_ms: 1_795_586_400_000,
+                lang: Lang::Tg,
+                watcher_key: "A".repeat(44),
+                title,
+            },
+            &body,
+            &key,
+        )
+        .armored()
+    }
+
+    #[test]
+    fn the_largest_alert_is_measured_and_fits_every_channel_whole() {
+        let text = largest_alert();
+        // Measured 2026-11-30: 23,565 bytes (the number in docs/operator-guide.md).
+        eprintln!("the largest alert: {} bytes", text.len());
+        // Over ntfy's message limit and over a JSON publish's limit (8,192): it must go as
+        // a raw body, which ntfy keeps whole as an attachment.
+        assert!(text.len() > 2 * NTFY_MESSAGE, "{}", text.len());
+        // Far under ntfy's attachment limit (15 MB) and Telegram's document limit (50 MB);
+        // over one Telegram message, so it goes as a document there.
+        assert!(text.len() < 64 * 1024, "{}", text.len());
+        assert!(!fits_telegram_message(&text));
     }
 
     #[test]

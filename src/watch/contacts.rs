@@ -105,8 +105,11 @@ impl Channel {
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
                     return Err(bad("must be an http:// or https:// URL"));
                 }
-                if matches!(self, Channel::Ntfy(_)) && parsed.path().trim_matches('/').is_empty() {
-                    return Err(bad("must name a topic, like https://ntfy.sh/my-topic"));
+                if matches!(self, Channel::Ntfy(_)) && !ntfy_topic_ok(&parsed) {
+                    return Err(bad(
+                        "must end in a topic of 1 to 64 letters, digits, - or _ \
+                         (https://ntfy.sh/my-topic), with no ? or #",
+                    ));
                 }
             }
             Channel::Telegram(chat) => {
@@ -135,6 +138,18 @@ impl Channel {
         }
         Ok(())
     }
+}
+
+/// ntfy's own rule for a topic name (`^[-_A-Za-z0-9]{1,64}$`); a server under a sub-path
+/// (`https://example.org/ntfy/topic`) is fine, the topic is the last segment.
+fn ntfy_topic_ok(url: &reqwest::Url) -> bool {
+    let topic = url.path().rsplit('/').next().unwrap_or("");
+    url.query().is_none()
+        && url.fragment().is_none()
+        && (1..=64).contains(&topic.len())
+        && topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,6 +321,8 @@ mod tests {
             Channel::Telegram("@nansmit_duty".into()),
             Channel::Signal("+992900000000".into()),
             Channel::Ntfy("https://ntfy.sh/posbon-x".into()),
+            Channel::Ntfy("https://example.org/ntfy/Posbon_x-1".into()),
+            Channel::Ntfy(format!("https://ntfy.sh/{}", "a".repeat(64))),
             Channel::Matrix("!abc:matrix.org".into()),
         ];
         for channel in good {
@@ -323,6 +340,10 @@ mod tests {
             Channel::Telegram("12a".into()),
             Channel::Signal("992900".into()),
             Channel::Ntfy("https://ntfy.sh/".into()),
+            Channel::Ntfy("https://ntfy.sh/my.topic".into()),
+            Channel::Ntfy("https://ntfy.sh/мой".into()),
+            Channel::Ntfy("https://ntfy.sh/topic?x=1".into()),
+            Channel::Ntfy(format!("https://ntfy.sh/{}", "a".repeat(65))),
             Channel::Matrix("#alias:server".into()),
             Channel::Email("a@b.org\r\nBcc: x@y.org".into()),
         ];

@@ -168,6 +168,55 @@ pub enum Mode {
     Delay(u64),
 }
 
+/// What the real service would refuse, with its own status and error body; `None` when it
+/// would take the request. The service is told by the path (Telegram's `/bot…/method`,
+/// the Signal gateway's `/v2/send`, Matrix's `/_matrix/`), a webhook by its HMAC header;
+/// anything else is an ntfy publish.
+fn service_rules(
+    path: &str,
+    headers: &HashMap<String, String>,
+    body: &[u8],
+) -> Option<(u16, String)> {
+    if headers.contains_key("x-posbon-hmac")
+        || path.contains("/bot")
+        || path.ends_with("/v2/send")
+        || path.contains("/_matrix/")
+    {
+        return None;
+    }
+    ntfy_rules(path, body)
+}
+
+/// ntfy (server.go, as of 2.11): a JSON publish to `/` may be at most twice the message
+/// limit (8,192 bytes); a topic is `^[-_A-Za-z0-9]{1,64}$`, else no route matches. A raw
+/// body over the message limit (4,096 bytes) becomes an attachment, which this stand-in
+/// allows, as ntfy.sh does.
+pub const NTFY_JSON_LIMIT: usize = 8_192;
+
+fn ntfy_rules(path: &str, body: &[u8]) -> Option<(u16, String)> {
+    let error = |status: u16, code: u32, text: &str| {
+        Some((
+            status,
+            format!(r#"{{"code":{code},"http":{status},"error":"{text}","link":""}}"#),
+        ))
+    };
+    let topic = path.rsplit('/').next().unwrap_or("");
+    if topic.is_empty() {
+        if body.len() > NTFY_JSON_LIMIT {
+            return error(413, 41303, "JSON body too large");
+        }
+        return None;
+    }
+    let valid = topic.len() <= 64
+        && topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return error(404, 40401, "page not found");
+    }
+    None
+}
+
 /// An HTTP server on loopback that records what it accepts.
 pub struct Receiver {
     pub port: u16,
@@ -252,6 +301,23 @@ impl Receiver {
                         }
                         match current {
                             Mode::Accept | Mode::Delay(_) => {
+                                let header_map: HashMap<String, String> = headers
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        (
+                                            k.as_str().to_string(),
+                                            String::from_utf8_lossy(v.as_bytes()).to_string(),
+                                        )
+                                    })
+                                    .collect();
+                                if let Some((status, answer)) =
+                                    service_rules(uri.path(), &header_map, &body)
+                                {
+                                    return (
+                                        axum::http::StatusCode::from_u16(status).unwrap(),
+                                        answer,
+                                    );
+                                }
                                 got.lock().unwrap().push(Received {
                                     method: method.to_string(),
                                     path: uri.path().to_string(),
@@ -266,15 +332,15 @@ impl Receiver {
                                         .collect(),
                                     body: body.to_vec(),
                                 });
-                                (axum::http::StatusCode::OK, "{\"ok\":true}")
+                                (axum::http::StatusCode::OK, "{\"ok\":true}".to_string())
                             }
                             Mode::Status(code) => (
                                 axum::http::StatusCode::from_u16(code).unwrap(),
-                                "{\"ok\":false}",
+                                "{\"ok\":false}".to_string(),
                             ),
                             Mode::Hang => {
                                 tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-                                (axum::http::StatusCode::OK, "{\"ok\":true}")
+                                (axum::http::StatusCode::OK, "{\"ok\":true}".to_string())
                             }
                         }
                     }
