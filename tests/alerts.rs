@@ -131,6 +131,12 @@ fn mail_step(mail: &[u8]) -> String {
 fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_follows() {
     let w = world();
     let hub = w.hub.url();
+    w.hub
+        .accounts
+        .lock()
+        .unwrap()
+        .matrix_joined
+        .insert("!duty:example.org".into());
     // Contacts are kept in the vault and sent to the watcher with each change.
     w.v.ok(
         &[

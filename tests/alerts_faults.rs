@@ -34,6 +34,8 @@ fn refusals_errors_timeouts_and_dead_servers_delay_alerts_but_lose_none() {
     hub.set_mode(Mode::Status(500));
     let telegram = Receiver::start();
     telegram.set_mode(Mode::Hang);
+    // A person: the bot may write to them once they have started it.
+    telegram.telegram_start("42");
     let mut ntfy = Receiver::down();
     let smtp_port = free_port();
     let token = v.secret_file("bot-token", BOT_TOKEN);
@@ -408,4 +410,139 @@ fn the_operator_gives_up_on_a_failing_delivery_while_the_watcher_runs() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(line_of(&key)["attempts"], given_up["attempts"]);
     assert!(daemon.stop());
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_refusals_are_shown_in_the_services_own_words() {
+    let v = TestVault::new();
+    let telegram = Receiver::start();
+    let hub = Receiver::start();
+    // Joined, but over its rate: 429 M_LIMIT_EXCEEDED with retry_after_ms 30000.
+    {
+        let mut accounts = hub.accounts.lock().unwrap();
+        accounts.matrix_joined.insert("!duty:example.org".into());
+        accounts.matrix_limited = 1_000;
+    }
+    let token = v.secret_file("bot-token", BOT_TOKEN);
+    let matrix_token = v.secret_file("matrix-token", "syt_another_matrix_secret");
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[telegram]\nurl = \"{}\"\ntoken_file = \"{}\"\n\n[matrix]\nurl = \"{}/m\"\ntoken_file = \"{}\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"2s\"\nallow_private_addresses = true\n",
+            telegram.url(),
+            token.display(),
+            hub.url(),
+            matrix_token.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    // Farhod gave his numeric id but never started the bot.
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Farhod",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--telegram",
+            "77",
+        ],
+        "",
+    );
+    let test = v.run(&["contact", "test", "Farhod"], "");
+    assert_eq!(common::code(&test), 1, "{}", stderr(&test));
+    assert!(
+        stdout(&test).contains(
+            "telegram:77: FAILED: refused with HTTP 403: Forbidden: bot can't initiate conversation with a user"
+        ),
+        "contact test gives Telegram's own reason: {}",
+        stdout(&test)
+    );
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--matrix",
+            "!duty:example.org",
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    let by_kind = |kind: &str| -> Option<serde_json::Value> {
+        outbox(&daemon.data)
+            .into_iter()
+            .find(|l| l["channel"].as_str().unwrap().starts_with(kind))
+    };
+    wait_until("both tried", Duration::from_secs(30), || {
+        by_kind("telegram").is_some_and(|l| l["attempts"].as_u64() >= Some(1))
+            && by_kind("matrix").is_some_and(|l| l["attempts"].as_u64() >= Some(1))
+    });
+    let refused = by_kind("telegram").unwrap();
+    assert_eq!(refused["state"], "refused", "{refused}");
+    assert_eq!(
+        refused["last_error"],
+        "refused with HTTP 403: Forbidden: bot can't initiate conversation with a user"
+    );
+    let limited = by_kind("matrix").unwrap();
+    assert_eq!(limited["state"], "failing", "{limited}");
+    assert_eq!(
+        limited["last_error"],
+        "refused with HTTP 429: M_LIMIT_EXCEEDED: Too Many Requests"
+    );
+    let wait = limited["next_attempt_ms"].as_i64().unwrap() - now_ms();
+    assert!(
+        wait > 20_000,
+        "the homeserver's 30 s are waited out, not 2 s: {wait} ms"
+    );
+    let table = posbon()
+        .args(["watch", "outbox", "--data"])
+        .arg(&daemon.data)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&table).starts_with("refused"),
+        "refusals come first: {}",
+        stdout(&table)
+    );
+    assert!(stderr(&table).contains("1 refused"), "{}", stderr(&table));
+    // Four retry intervals later the homeserver has not been asked again.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(by_kind("matrix").unwrap()["attempts"], 1);
+    // Refused is not given up: once Farhod starts the bot, the next try reaches him.
+    telegram.telegram_start("77");
+    wait_until("Farhod reached", Duration::from_secs(20), || {
+        by_kind("telegram").is_some_and(|l| l["state"] == "delivered")
+    });
+    let log = daemon.log();
+    assert!(
+        !log.contains(BOT_TOKEN) && !log.contains("syt_another"),
+        "{log}"
+    );
 }

@@ -598,7 +598,8 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
     let lines = report
         .pending
         .iter()
-        .filter(|d| d.state == "failing")
+        .filter(|d| d.state == "refused")
+        .chain(report.pending.iter().filter(|d| d.state == "failing"))
         .chain(report.pending.iter().filter(|d| d.state == "pending"))
         .chain(report.settled.iter());
     for d in lines {
@@ -627,13 +628,11 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         );
     }
     if !json {
-        let failing = report
-            .pending
-            .iter()
-            .filter(|d| d.state == "failing")
-            .count();
+        let count = |state: &str| report.pending.iter().filter(|d| d.state == state).count();
+        let (failing, refused) = (count("failing"), count("refused"));
         eprintln!(
-            "{} pending ({failing} failing), {} settled shown",
+            "{} pending ({failing} failing, {refused} refused: the contact or you must act; \
+             still retried), {} settled shown",
             report.pending.len(),
             report.settled.len()
         );

@@ -11,7 +11,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use zeroize::Zeroizing;
 
 use super::contacts::Channel;
-use super::outbox::Delivery;
+use super::outbox::{Delivery, Failure};
 
 /// The operator's channel settings (from the config file and `--smtp`).
 #[derive(Default)]
@@ -57,9 +57,87 @@ pub struct SignalConfig {
     pub number: String,
 }
 
+/// Why one attempt failed. The reason is shown to the operator (`watch outbox`) and to the
+/// journalist (`contact test`): it never holds a URL (a Telegram URL holds the bot token) nor
+/// any of the operator's secrets, but does hold the service's own words where it gave any.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SendError(pub String);
+#[error("{reason}")]
+pub struct SendError {
+    pub reason: String,
+    /// The service asked not to be tried again before this long.
+    pub retry_after_ms: Option<i64>,
+    /// Refused for a reason a retry alone will not change (a 4xx other than a timeout or
+    /// a rate limit): a contact who never started the bot, a room the account is not in.
+    pub refused: bool,
+}
+
+impl SendError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        SendError {
+            reason: reason.into(),
+            retry_after_ms: None,
+            refused: false,
+        }
+    }
+}
+
+impl From<SendError> for Failure {
+    fn from(e: SendError) -> Self {
+        Failure {
+            reason: e.reason,
+            retry_after_ms: e.retry_after_ms,
+            refused: e.refused,
+        }
+    }
+}
+
+/// What a service's refusal says: its status, its own error text and the wait it asked
+/// for, as each documents it: Telegram `{"description", "parameters": {"retry_after": s}}`,
+/// Matrix `{"errcode", "error", "retry_after_ms"}` (and `Retry-After`), ntfy and the
+/// signal-cli gateway `{"error"}`. `far_text`: whether to show the far side's words (not
+/// for webhooks, whose answers are anybody's).
+pub fn parse_refusal(
+    status: u16,
+    retry_after_header_s: Option<i64>,
+    body: &[u8],
+    far_text: bool,
+) -> SendError {
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = ["description", "error", "message"]
+        .iter()
+        .find_map(|field| json[field].as_str())
+        .map(clean_far_text)
+        .filter(|t| !t.is_empty() && far_text);
+    let errcode = json["errcode"]
+        .as_str()
+        .map(clean_far_text)
+        .filter(|_| far_text);
+    let mut reason = format!("refused with HTTP {status}");
+    for part in [errcode, text].into_iter().flatten() {
+        reason.push_str(": ");
+        reason.push_str(&part);
+    }
+    let retry_after_ms = json["parameters"]["retry_after"]
+        .as_i64()
+        .map(|s| s.saturating_mul(1_000))
+        .or_else(|| json["retry_after_ms"].as_i64())
+        .or_else(|| retry_after_header_s.map(|s| s.saturating_mul(1_000)));
+    SendError {
+        reason,
+        retry_after_ms,
+        refused: (400..500).contains(&status) && !matches!(status, 408 | 425 | 429),
+    }
+}
+
+/// A far side's error text, made safe to show: one line, no control characters, bounded.
+fn clean_far_text(text: &str) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    line.trim().to_string()
+}
 
 /// Why the channels cannot be set up at all: found at start, before anything is sent.
 #[derive(Debug, thiserror::Error)]
@@ -189,7 +267,7 @@ fn http_error(e: reqwest::Error) -> SendError {
     let mut source = std::error::Error::source(&e);
     while let Some(inner) = source {
         if inner.to_string().contains(NOT_PUBLIC) {
-            return SendError(PRIVATE_REFUSED.into());
+            return SendError::new(PRIVATE_REFUSED);
         }
         source = inner.source();
     }
@@ -206,11 +284,41 @@ fn http_error(e: reqwest::Error) -> SendError {
         }
         text
     };
-    SendError(kind)
+    SendError::new(kind)
 }
 
-fn status_error(status: reqwest::StatusCode) -> SendError {
-    SendError(format!("refused with HTTP {}", status.as_u16()))
+/// A far side's answer: status, `Retry-After` in seconds, and at most [`ANSWER_LIMIT`] bytes
+/// of the body (enough for any error; a hostile server cannot make us hold more).
+struct Answer {
+    status: u16,
+    retry_after_s: Option<i64>,
+    body: Vec<u8>,
+}
+
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+async fn read_answer(mut response: reqwest::Response) -> Result<Answer, SendError> {
+    let status = response.status().as_u16();
+    let retry_after_s = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let mut body = Vec::new();
+    while body.len() < ANSWER_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            // The status is what counts; a body cut short only loses the far side's words.
+            Err(_) => break,
+        }
+    }
+    body.truncate(ANSWER_LIMIT);
+    Ok(Answer {
+        status,
+        retry_after_s,
+        body,
+    })
 }
 
 impl Sender {
@@ -276,7 +384,7 @@ impl Sender {
             .trim_start_matches('[')
             .trim_end_matches(']');
         match host.parse::<std::net::IpAddr>() {
-            Ok(ip) if !is_public(ip) => Err(SendError(PRIVATE_REFUSED.into())),
+            Ok(ip) if !is_public(ip) => Err(SendError::new(PRIVATE_REFUSED)),
             _ => Ok(()),
         }
     }
@@ -288,9 +396,10 @@ impl Sender {
             Channel::Email(to) => self.email(delivery, to, &text).await,
             Channel::Webhook(url) => self.webhook(delivery, url).await,
             Channel::Telegram(chat) => {
-                let api = self.config.telegram.as_ref().ok_or_else(|| {
-                    SendError("this watcher has no Telegram bot configured".into())
-                })?;
+                let api =
+                    self.config.telegram.as_ref().ok_or_else(|| {
+                        SendError::new("this watcher has no Telegram bot configured")
+                    })?;
                 let base = format!(
                     "{}/bot{}",
                     api.base.trim_end_matches('/'),
@@ -313,7 +422,7 @@ impl Sender {
                     let file = reqwest::multipart::Part::bytes(text.clone().into_bytes())
                         .file_name(format!("posbon-alert-{}.txt", delivery.alert_id))
                         .mime_str("text/plain; charset=utf-8")
-                        .map_err(|_| SendError("the alert file could not be made".into()))?;
+                        .map_err(|_| SendError::new("the alert file could not be made"))?;
                     let caption: String = delivery.title.chars().take(TELEGRAM_CAPTION).collect();
                     let form = reqwest::multipart::Form::new()
                         .text("chat_id", chat.clone())
@@ -323,18 +432,18 @@ impl Sender {
                         .post(format!("{base}/sendDocument"))
                         .multipart(form)
                 };
-                let response = request.send().await.map_err(http_error)?;
-                let status = response.status();
-                let answer: serde_json::Value = response.json().await.unwrap_or_default();
-                if status.is_success() && answer["ok"] == serde_json::Value::Bool(true) {
+                let answer = self.exchange(request).await?;
+                let json: serde_json::Value =
+                    serde_json::from_slice(&answer.body).unwrap_or_default();
+                if (200..300).contains(&answer.status) && json["ok"] == true {
                     Ok(())
                 } else {
-                    Err(status_error(status))
+                    Err(self.refusal(&answer, true))
                 }
             }
             Channel::Signal(number) => {
                 let signal = self.config.signal.as_ref().ok_or_else(|| {
-                    SendError("this watcher has no Signal gateway configured".into())
+                    SendError::new("this watcher has no Signal gateway configured")
                 })?;
                 let body = serde_json::json!({
                     "message": format!("{}\n\n{text}", delivery.title),
@@ -345,20 +454,21 @@ impl Sender {
                     self.http
                         .post(format!("{}/v2/send", signal.gateway.trim_end_matches('/')))
                         .json(&body),
+                    true,
                 )
                 .await
             }
             Channel::Ntfy(topic_url) => self.ntfy(delivery, topic_url, &text).await,
             Channel::Matrix(room) => {
                 let matrix = self.config.matrix.as_ref().ok_or_else(|| {
-                    SendError("this watcher has no Matrix account configured".into())
+                    SendError::new("this watcher has no Matrix account configured")
                 })?;
                 let mut url = reqwest::Url::parse(&matrix.base)
-                    .map_err(|_| SendError("the Matrix homeserver URL is not valid".into()))?;
+                    .map_err(|_| SendError::new("the Matrix homeserver URL is not valid"))?;
                 // The delivery key as transaction id: a retry of an accepted message is
                 // recognised by the homeserver and not posted twice.
                 url.path_segments_mut()
-                    .map_err(|_| SendError("the Matrix homeserver URL is not valid".into()))?
+                    .map_err(|_| SendError::new("the Matrix homeserver URL is not valid"))?
                     .pop_if_empty()
                     .extend([
                         "_matrix",
@@ -379,19 +489,51 @@ impl Sender {
                         .put(url)
                         .bearer_auth(matrix.token.as_str())
                         .json(&body),
+                    true,
                 )
                 .await
             }
         }
     }
 
-    async fn expect_success(&self, request: reqwest::RequestBuilder) -> Result<(), SendError> {
-        let response = request.send().await.map_err(http_error)?;
-        if response.status().is_success() {
+    /// Sends `request`; `Ok` for a 2xx, else the service's refusal (its own words when
+    /// `far_text`), with any secret of ours it might echo taken out.
+    async fn expect_success(
+        &self,
+        request: reqwest::RequestBuilder,
+        far_text: bool,
+    ) -> Result<(), SendError> {
+        let answer = self.exchange(request).await?;
+        if (200..300).contains(&answer.status) {
             Ok(())
         } else {
-            Err(status_error(response.status()))
+            Err(self.refusal(&answer, far_text))
         }
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
+        let response = request.send().await.map_err(http_error)?;
+        read_answer(response).await
+    }
+
+    fn refusal(&self, answer: &Answer, far_text: bool) -> SendError {
+        let mut error = parse_refusal(answer.status, answer.retry_after_s, &answer.body, far_text);
+        let secrets = [
+            self.config.telegram.as_ref().map(|t| t.token.as_str()),
+            self.config.matrix.as_ref().map(|t| t.token.as_str()),
+            self.config.ntfy.as_ref().map(|t| t.token.as_str()),
+            self.config
+                .smtp
+                .as_ref()
+                .and_then(|s| s.password.as_ref())
+                .map(|p| p.as_str()),
+        ];
+        for secret in secrets.into_iter().flatten().filter(|s| s.len() >= 4) {
+            if error.reason.contains(secret) {
+                error.reason = error.reason.replace(secret, "[secret]");
+            }
+        }
+        error
     }
 
     /// Publishes to ntfy as its docs describe the plain form: a POST to the topic's own URL
@@ -406,7 +548,7 @@ impl Sender {
         text: &str,
     ) -> Result<(), SendError> {
         let url = reqwest::Url::parse(topic_url)
-            .map_err(|_| SendError("the ntfy URL is not valid".into()))?;
+            .map_err(|_| SendError::new("the ntfy URL is not valid"))?;
         self.check_outside(&url)?;
         let mut request = self
             .outside
@@ -429,26 +571,28 @@ impl Sender {
         if let Some(ntfy) = token {
             request = request.bearer_auth(ntfy.token.as_str());
         }
-        self.expect_success(request.body(text.to_string())).await
+        self.expect_success(request.body(text.to_string()), true)
+            .await
     }
 
     async fn webhook(&self, delivery: &Delivery, url: &str) -> Result<(), SendError> {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|_| SendError("the webhook URL is not valid".into()))?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| SendError::new("the webhook URL is not valid"))?;
         self.check_outside(&parsed)?;
         let alert = delivery
             .alert
             .json()
-            .map_err(|e| SendError(format!("the stored alert cannot be read: {e}")))?;
+            .map_err(|e| SendError::new(format!("the stored alert cannot be read: {e}")))?;
         let mut json =
-            serde_json::to_value(alert).map_err(|e| SendError(format!("the alert: {e}")))?;
+            serde_json::to_value(alert).map_err(|e| SendError::new(format!("the alert: {e}")))?;
         json["ack_url"] = delivery
             .ack_url
             .clone()
             .map_or(serde_json::Value::Null, serde_json::Value::String);
         json["delivery"] = serde_json::Value::String(delivery.key.clone());
         json["bundles"] = serde_json::to_value(&delivery.bundles).unwrap_or_default();
-        let body = serde_json::to_vec(&json).map_err(|e| SendError(format!("the alert: {e}")))?;
+        let body =
+            serde_json::to_vec(&json).map_err(|e| SendError::new(format!("the alert: {e}")))?;
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.config.webhook_key);
         let tag = ring::hmac::sign(&key, &body);
         self.expect_success(
@@ -458,14 +602,15 @@ impl Sender {
                 .header(WEBHOOK_HMAC_HEADER, format!("sha256={}", hex::encode(tag)))
                 .header("x-posbon-alert-id", &delivery.alert_id)
                 .body(body),
+            false,
         )
         .await
     }
 
     async fn email(&self, delivery: &Delivery, to: &str, text: &str) -> Result<(), SendError> {
         let (Some(transport), Some(smtp)) = (&self.smtp, &self.config.smtp) else {
-            return Err(SendError(
-                "this watcher has no SMTP relay configured (--smtp)".into(),
+            return Err(SendError::new(
+                "this watcher has no SMTP relay configured (--smtp)",
             ));
         };
         // Attachments within a total budget that common relays accept; a bundle that does
@@ -506,11 +651,11 @@ impl Sender {
             let builder =
                 Message::builder()
                     .from(smtp.from.parse().map_err(|_| {
-                        SendError("the configured sender address is not valid".into())
+                        SendError::new("the configured sender address is not valid")
                     })?)
                     .to(to
                         .parse()
-                        .map_err(|_| SendError("the contact's address is not valid".into()))?)
+                        .map_err(|_| SendError::new("the contact's address is not valid"))?)
                     .subject(delivery.title.clone())
                     .message_id(Some(message_id(
                         &self.message_id_key,
@@ -543,7 +688,7 @@ impl Sender {
                 }
                 builder.multipart(parts)
             }
-            .map_err(|e| SendError(format!("the e-mail: {e}")))
+            .map_err(|e| SendError::new(format!("the e-mail: {e}")))
         };
         match transport.send(message(&attachments)?).await {
             Ok(_) => Ok(()),
@@ -555,9 +700,9 @@ impl Sender {
                     .send(message(&[])?)
                     .await
                     .map(|_| ())
-                    .map_err(|e| SendError(format!("SMTP: {e}")))
+                    .map_err(|e| SendError::new(format!("SMTP: {e}")))
             }
-            Err(e) => Err(SendError(format!("SMTP: {e}"))),
+            Err(e) => Err(SendError::new(format!("SMTP: {e}"))),
         }
     }
 }
@@ -703,6 +848,59 @@ mod tests {
         // over one Telegram message, so it goes as a document there.
         assert!(text.len() < 64 * 1024, "{}", text.len());
         assert!(!fits_telegram_message(&text));
+    }
+
+    #[test]
+    fn refusals_keep_the_services_words_and_wait_and_tell_passing_from_lasting() {
+        let telegram = parse_refusal(
+            429,
+            None,
+            br#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#,
+            true,
+        );
+        assert_eq!(
+            telegram.reason,
+            "refused with HTTP 429: Too Many Requests: retry after 7"
+        );
+        assert_eq!(telegram.retry_after_ms, Some(7_000));
+        assert!(!telegram.refused);
+        let matrix = parse_refusal(
+            429,
+            Some(3),
+            br#"{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2500}"#,
+            true,
+        );
+        assert_eq!(matrix.retry_after_ms, Some(2_500), "the body's ms first");
+        assert_eq!(
+            parse_refusal(503, Some(3), b"", true).retry_after_ms,
+            Some(3_000)
+        );
+        let forbidden = parse_refusal(
+            403,
+            None,
+            br#"{"errcode":"M_FORBIDDEN","error":"not in room"}"#,
+            true,
+        );
+        assert_eq!(
+            forbidden.reason,
+            "refused with HTTP 403: M_FORBIDDEN: not in room"
+        );
+        assert!(forbidden.refused);
+        let ntfy = parse_refusal(
+            413,
+            None,
+            br#"{"code":41303,"http":413,"error":"JSON body too large"}"#,
+            true,
+        );
+        assert!(ntfy.refused && ntfy.reason.ends_with("JSON body too large"));
+        // A webhook's answer is anybody's: only its status is shown.
+        let hook = parse_refusal(400, None, br#"{"error":"click http://evil"}"#, false);
+        assert_eq!(hook.reason, "refused with HTTP 400");
+        // One bounded line, whatever the far side sends.
+        let long = format!(r#"{{"error":"a\nb{}"}}"#, "x".repeat(1_000));
+        let cleaned = parse_refusal(500, None, long.as_bytes(), true);
+        assert!(!cleaned.reason.contains('\n') && cleaned.reason.len() < 400);
+        assert!(!cleaned.refused);
     }
 
     #[test]

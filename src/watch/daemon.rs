@@ -29,7 +29,7 @@ use super::channels::{ChannelConfig, Sender};
 use super::clock::{self, GuardedClock};
 use super::escalation::Escalation;
 use super::listener::{self, ConnectionLimits};
-use super::outbox::{Delivery, DeliveryState, RetryPolicy};
+use super::outbox::{Delivery, DeliveryState, Failure, RetryPolicy};
 use super::service::Watcher;
 
 pub struct ServeOptions {
@@ -270,9 +270,9 @@ async fn deliver(
 ) {
     // Attempts report here; the loop records them in batches (one transaction, one fsync).
     let (done_tx, mut done_rx) =
-        tokio::sync::mpsc::unbounded_channel::<(String, Option<String>, i64)>();
+        tokio::sync::mpsc::unbounded_channel::<(String, Option<Failure>, i64)>();
     let mut busy = std::collections::HashSet::<String>::new();
-    let mut finished: Vec<(String, Option<String>, i64)> = Vec::new();
+    let mut finished: Vec<(String, Option<Failure>, i64)> = Vec::new();
     let mut last_report = 0i64;
     let mut dirty = true;
     loop {
@@ -324,7 +324,8 @@ async fn deliver(
                     let w = watcher.clone();
                     tokio::spawn(async move {
                         let outcome = sender.send(&delivery).await;
-                        let _ = done.send((delivery.key, outcome.err().map(|e| e.0), w.now_ms()));
+                        let _ =
+                            done.send((delivery.key, outcome.err().map(Failure::from), w.now_ms()));
                     });
                     dirty = true;
                 }
@@ -421,6 +422,8 @@ impl DeliverySummary {
     pub fn of(delivery: &Delivery) -> Self {
         let (state, settled_ms) = match delivery.state {
             DeliveryState::Pending if delivery.attempts == 0 => ("pending", None),
+            // Refused for good: someone (the contact, the operator) must act; still retried.
+            DeliveryState::Pending if delivery.is_refused() => ("refused", None),
             DeliveryState::Pending => ("failing", None),
             DeliveryState::Delivered { at_ms } => ("delivered", Some(at_ms)),
             DeliveryState::GivenUp { at_ms } => ("given-up", Some(at_ms)),

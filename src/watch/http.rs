@@ -342,7 +342,7 @@ async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -
             // Within the request's own time limit, so the journalist always gets the report.
             let outcome = match tokio::time::timeout(TEST_TIMEOUT, sender.send(&delivery)).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(super::channels::SendError(format!(
+                Err(_) => Err(super::channels::SendError::new(format!(
                     "no answer within {} s",
                     TEST_TIMEOUT.as_secs()
                 ))),
@@ -353,7 +353,7 @@ async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -
                     contact: delivery.contact.clone(),
                     channel: delivery.channel.describe(),
                     accepted: outcome.is_ok(),
-                    error: outcome.err().map(|e| e.0),
+                    error: outcome.err().map(|e| e.reason),
                 },
             )
         });
