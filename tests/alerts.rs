@@ -73,18 +73,19 @@ allow_private_addresses = true
 
 /// The alert text a hub request carries, by channel.
 fn text_of(r: &Received) -> String {
+    try_text(r).unwrap_or_else(|| panic!("no alert text in {r:?}"))
+}
+
+fn try_text(r: &Received) -> Option<String> {
     let json = r.json();
     for field in ["text", "message", "body"] {
         if let Some(text) = json[field].as_str() {
-            return text.to_string();
+            return Some(text.to_string());
         }
     }
     // ntfy: the armored alert is the body itself.
     let raw = String::from_utf8_lossy(&r.body);
-    if raw.starts_with("POSBON ALERT") {
-        return raw.into_owned();
-    }
-    panic!("no alert text in {r:?}")
+    raw.starts_with("POSBON ALERT").then(|| raw.into_owned())
 }
 
 /// `posbon alert verify` on `input`; returns (exit code, stdout, stderr).
@@ -111,7 +112,9 @@ fn step_of(r: &Received) -> String {
     if let Some(step) = r.json()["step"].as_str() {
         return step.to_string();
     }
-    text_of(r)
+    // Requests that carry no alert (a Matrix join) have no step.
+    try_text(r)
+        .unwrap_or_default()
         .lines()
         .find_map(|l| l.strip_prefix("step: "))
         .unwrap_or_default()
@@ -131,12 +134,8 @@ fn mail_step(mail: &[u8]) -> String {
 fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_follows() {
     let w = world();
     let hub = w.hub.url();
-    w.hub
-        .accounts
-        .lock()
-        .unwrap()
-        .matrix_joined
-        .insert("!duty:example.org".into());
+    // Pavel invited the watcher's account; it joins on its first send.
+    w.hub.matrix_invite("!duty:example.org");
     // Contacts are kept in the vault and sent to the watcher with each change.
     w.v.ok(
         &[
@@ -281,7 +280,13 @@ fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_fol
             .or_default()
             .push(field(&out, "id"));
     }
-    for r in w.hub.received() {
+    // Every request but the Matrix account's join carries an alert.
+    for r in w
+        .hub
+        .received()
+        .into_iter()
+        .filter(|r| !r.path.contains("/join/"))
+    {
         let input = if r.path.starts_with("/hook") {
             r.body.clone()
         } else {
@@ -1032,4 +1037,94 @@ fn a_long_tajik_alert_reaches_ntfy_under_a_sub_path_whole_as_a_named_attachment(
     let (status, out, err) = verify(w.v.temp.path(), &sent.body, &w.daemon.fingerprint);
     assert_eq!(status, 0, "{err}");
     assert!(out.contains("step: tier1"), "{out}");
+}
+
+#[test]
+fn the_watchers_matrix_account_joins_a_room_it_is_invited_to_and_v12_room_ids_work() {
+    let w = world();
+    // Room version 12: no server part.
+    let room = "!Wnb1yfD1-O2hBZ4CUg1RaD8dzUlSo0CnBI3ocBPvbLg";
+    w.hub.matrix_invite(room);
+    w.v.ok(
+        &[
+            "contact", "add", "Pavel", "--lang", "ru", "--tier", "1", "--matrix", room,
+        ],
+        "",
+    );
+    // Never invited: the homeserver refuses, and the operator is told what to ask for.
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Olim",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--matrix",
+            "!elsewhere:example.org",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert in Pavel's room", Duration::from_secs(30), || {
+        w.hub
+            .received()
+            .iter()
+            .any(|r| r.method == "PUT" && step_of(r) == "tier1")
+    });
+    let received = w.hub.received();
+    let join = received
+        .iter()
+        .position(|r| r.method == "POST" && r.path.contains("/_matrix/client/v3/join/"))
+        .expect("a join");
+    let sent = received
+        .iter()
+        .position(|r| r.method == "PUT" && step_of(r) == "tier1")
+        .unwrap();
+    assert!(join < sent, "joined, then sent");
+    assert!(
+        received[sent]
+            .path
+            .contains(&format!("/rooms/{room}/send/m.room.message/")),
+        "{}",
+        received[sent].path
+    );
+    let (status, _, err) = verify(
+        w.v.temp.path(),
+        text_of(&received[sent]).as_bytes(),
+        &w.daemon.fingerprint,
+    );
+    assert_eq!(status, 0, "{err}");
+    let outbox = || -> Vec<serde_json::Value> {
+        let out = posbon()
+            .args(["watch", "outbox", "--json", "--data"])
+            .arg(&w.daemon.data)
+            .output()
+            .unwrap();
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    wait_until("Olim's refusal shown", Duration::from_secs(20), || {
+        outbox()
+            .iter()
+            .any(|l| l["channel"] == "matrix:!elsewhere:example.org" && l["state"] == "refused")
+    });
+    let olim = outbox()
+        .into_iter()
+        .find(|l| l["channel"] == "matrix:!elsewhere:example.org")
+        .unwrap();
+    let error = olim["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("M_FORBIDDEN") && error.contains("must invite"),
+        "{error}"
+    );
+    w.v.ok(&["pause", "--for", "1h"], "");
 }

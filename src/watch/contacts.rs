@@ -131,12 +131,34 @@ impl Channel {
                 }
             }
             Channel::Matrix(room) => {
-                if !room.starts_with('!') || !room.contains(':') {
-                    return Err(bad("a Matrix room id looks like !abc123:example.org"));
+                if !matrix_room_ok(room) {
+                    return Err(bad(
+                        "a Matrix room id looks like !abc123:example.org, or (room version 12 \
+                         and later) ! and 43 letters, digits, - or _; not a #alias",
+                    ));
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// A Matrix room id: `!opaque:server` (room versions 1 to 11), or from room version 12 on
+/// `!` and the unpadded URL-safe base64 of a SHA-256 (43 characters), with no server part.
+fn matrix_room_ok(room: &str) -> bool {
+    let Some(rest) = room.strip_prefix('!') else {
+        return false;
+    };
+    match rest.split_once(':') {
+        Some((local, server)) => {
+            !local.is_empty() && !server.is_empty() && !server.contains(char::is_whitespace)
+        }
+        None => {
+            rest.len() == 43
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }
     }
 }
 
@@ -324,6 +346,7 @@ mod tests {
             Channel::Ntfy("https://example.org/ntfy/Posbon_x-1".into()),
             Channel::Ntfy(format!("https://ntfy.sh/{}", "a".repeat(64))),
             Channel::Matrix("!abc:matrix.org".into()),
+            Channel::Matrix("!Wnb1yfD1-O2hBZ4CUg1RaD8dzUlSo0CnBI3ocBPvbLg".into()),
         ];
         for channel in good {
             let dir = Directory {
@@ -345,6 +368,8 @@ mod tests {
             Channel::Ntfy("https://ntfy.sh/topic?x=1".into()),
             Channel::Ntfy(format!("https://ntfy.sh/{}", "a".repeat(65))),
             Channel::Matrix("#alias:server".into()),
+            Channel::Matrix("!short".into()),
+            Channel::Matrix("!Wnb1yfD1+O2hBZ4CUg1RaD8dzUlSo0CnBI3ocBPvbLg".into()),
             Channel::Email("a@b.org\r\nBcc: x@y.org".into()),
         ];
         for channel in bad {
