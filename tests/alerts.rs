@@ -1128,3 +1128,107 @@ fn the_watchers_matrix_account_joins_a_room_it_is_invited_to_and_v12_room_ids_wo
     );
     w.v.ok(&["pause", "--for", "1h"], "");
 }
+
+#[test]
+fn telegram_chat_ids_are_checked_when_added_and_a_group_that_became_a_supergroup_is_followed() {
+    let w = world();
+    w.hub
+        .accounts
+        .lock()
+        .unwrap()
+        .telegram_migrated
+        .insert("-4001".into(), -1_009_876_543_210);
+    // Each form is refused with its reason, before anything is saved.
+    for (bad, why) in [
+        ("@abc", "5 to 32 letters"),
+        ("0", "numeric id"),
+        ("+992900000002", "numeric id"),
+    ] {
+        let out = w.v.run(
+            &[
+                "contact",
+                "add",
+                "X",
+                "--lang",
+                "en",
+                "--tier",
+                "1",
+                "--telegram",
+                bad,
+            ],
+            "",
+        );
+        assert_eq!(code(&out), 2, "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{bad}: {}", stderr(&out));
+    }
+    // A person's id: the journalist is told the person must start the bot.
+    let out = w.v.run(
+        &[
+            "contact",
+            "add",
+            "P",
+            "--lang",
+            "en",
+            "--tier",
+            "2",
+            "--telegram",
+            "123456789",
+        ],
+        "",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("press Start"), "{}", stderr(&out));
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Group",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--telegram",
+            "-4001",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until(
+        "the alert in the supergroup",
+        Duration::from_secs(30),
+        || {
+            w.hub
+                .received()
+                .iter()
+                .any(|r| r.path.ends_with("/sendMessage") && step_of(r) == "tier1")
+        },
+    );
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let sent = w
+        .hub
+        .received()
+        .into_iter()
+        .find(|r| r.path.ends_with("/sendMessage") && step_of(r) == "tier1")
+        .unwrap();
+    let json = sent.json();
+    assert_eq!(json["chat_id"], "-1009876543210");
+    assert_eq!(json["link_preview_options"]["is_disabled"], true);
+    assert!(
+        json.get("disable_web_page_preview").is_none(),
+        "deprecated: {json}"
+    );
+    let log = w.daemon.log();
+    assert!(
+        log.contains("became a supergroup"),
+        "the operator is told: {log}"
+    );
+    assert!(
+        !log.contains("-4001") && !log.contains("9876543210") && !log.contains(BOT_TOKEN),
+        "no chat id, no token: {log}"
+    );
+}

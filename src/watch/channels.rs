@@ -395,52 +395,7 @@ impl Sender {
         match &delivery.channel {
             Channel::Email(to) => self.email(delivery, to, &text).await,
             Channel::Webhook(url) => self.webhook(delivery, url).await,
-            Channel::Telegram(chat) => {
-                let api =
-                    self.config.telegram.as_ref().ok_or_else(|| {
-                        SendError::new("this watcher has no Telegram bot configured")
-                    })?;
-                let base = format!(
-                    "{}/bot{}",
-                    api.base.trim_end_matches('/'),
-                    api.token.as_str()
-                );
-                let message = format!("{}\n\n{text}", delivery.title);
-                let request = if fits_telegram_message(&message) {
-                    self.http
-                        .post(format!("{base}/sendMessage"))
-                        .json(&serde_json::json!({
-                            "chat_id": chat,
-                            "text": message,
-                            "disable_web_page_preview": true,
-                        }))
-                } else {
-                    // Longer than a message may be (long instructions, several bundles):
-                    // the whole alert goes as a text file, which the lawyer saves and
-                    // verifies as it is; the caption is the title. Cutting it into several
-                    // messages would break the signature.
-                    let file = reqwest::multipart::Part::bytes(text.clone().into_bytes())
-                        .file_name(format!("posbon-alert-{}.txt", delivery.alert_id))
-                        .mime_str("text/plain; charset=utf-8")
-                        .map_err(|_| SendError::new("the alert file could not be made"))?;
-                    let caption: String = delivery.title.chars().take(TELEGRAM_CAPTION).collect();
-                    let form = reqwest::multipart::Form::new()
-                        .text("chat_id", chat.clone())
-                        .text("caption", caption)
-                        .part("document", file);
-                    self.http
-                        .post(format!("{base}/sendDocument"))
-                        .multipart(form)
-                };
-                let answer = self.exchange(request).await?;
-                let json: serde_json::Value =
-                    serde_json::from_slice(&answer.body).unwrap_or_default();
-                if (200..300).contains(&answer.status) && json["ok"] == true {
-                    Ok(())
-                } else {
-                    Err(self.refusal(&answer, true))
-                }
-            }
+            Channel::Telegram(chat) => self.telegram(delivery, chat, &text).await,
             Channel::Signal(number) => {
                 let signal = self.config.signal.as_ref().ok_or_else(|| {
                     SendError::new("this watcher has no Signal gateway configured")
@@ -501,6 +456,85 @@ impl Sender {
             }
         }
         error
+    }
+
+    /// One Telegram request (`sendMessage`, or `sendDocument` for an alert too long for a
+    /// message) to `chat`.
+    fn telegram_request(
+        &self,
+        base: &str,
+        delivery: &Delivery,
+        chat: &str,
+        text: &str,
+    ) -> Result<reqwest::RequestBuilder, SendError> {
+        let message = format!("{}\n\n{text}", delivery.title);
+        if fits_telegram_message(&message) {
+            // `link_preview_options`, not the deprecated `disable_web_page_preview`: a
+            // preview would fetch the acknowledgement link's page from Telegram's servers.
+            return Ok(self
+                .http
+                .post(format!("{base}/sendMessage"))
+                .json(&serde_json::json!({
+                    "chat_id": chat,
+                    "text": message,
+                    "link_preview_options": {"is_disabled": true},
+                })));
+        }
+        // Longer than a message may be (long instructions, several bundles): the whole
+        // alert goes as a text file, which the lawyer saves and verifies as it is; the
+        // caption is the title. Cutting it into several messages would break the signature.
+        let file = reqwest::multipart::Part::bytes(text.as_bytes().to_vec())
+            .file_name(format!("posbon-alert-{}.txt", delivery.alert_id))
+            .mime_str("text/plain; charset=utf-8")
+            .map_err(|_| SendError::new("the alert file could not be made"))?;
+        let form = reqwest::multipart::Form::new()
+            .text("chat_id", chat.to_string())
+            .text("caption", cut_utf16(&delivery.title, TELEGRAM_CAPTION))
+            .part("document", file);
+        Ok(self
+            .http
+            .post(format!("{base}/sendDocument"))
+            .multipart(form))
+    }
+
+    /// Sends to a Telegram chat. A group that became a supergroup answers `400` with
+    /// `parameters.migrate_to_chat_id`, and would fail forever under its old id: the alert
+    /// goes to the new id at once, and the operator is told to have the contact updated.
+    async fn telegram(&self, delivery: &Delivery, chat: &str, text: &str) -> Result<(), SendError> {
+        let api = self
+            .config
+            .telegram
+            .as_ref()
+            .ok_or_else(|| SendError::new("this watcher has no Telegram bot configured"))?;
+        let base = format!(
+            "{}/bot{}",
+            api.base.trim_end_matches('/'),
+            api.token.as_str()
+        );
+        let mut chat = chat.to_string();
+        for _ in 0..2 {
+            let answer = self
+                .exchange(self.telegram_request(&base, delivery, &chat, text)?)
+                .await?;
+            let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+            if (200..300).contains(&answer.status) && json["ok"] == true {
+                return Ok(());
+            }
+            match json["parameters"]["migrate_to_chat_id"].as_i64() {
+                Some(new) if new.to_string() != chat => {
+                    tracing::warn!(
+                        delivery = %delivery.key,
+                        "the contact's Telegram group became a supergroup; sending to its new id \
+                         (ask the journalist to update the contact: posbon contact list shows it)"
+                    );
+                    chat = new.to_string();
+                }
+                _ => return Err(self.refusal(&answer, true)),
+            }
+        }
+        Err(SendError::new(
+            "Telegram moved the chat twice in one attempt",
+        ))
     }
 
     /// A homeserver URL with `segments` appended (each escaped as a path segment).
@@ -801,6 +835,18 @@ fn header_text(text: &str) -> String {
 const TELEGRAM_MESSAGE: usize = 4_096;
 const TELEGRAM_CAPTION: usize = 1_024;
 
+/// The longest start of `text` within `max` UTF-16 code units (what Telegram counts), never
+/// splitting a character.
+fn cut_utf16(text: &str, max: usize) -> String {
+    let mut units = 0;
+    text.chars()
+        .take_while(|c| {
+            units += c.len_utf16();
+            units <= max
+        })
+        .collect()
+}
+
 /// Whether `text` can go as one Telegram message.
 fn fits_telegram_message(text: &str) -> bool {
     text.encode_utf16().count() <= TELEGRAM_MESSAGE
@@ -981,6 +1027,16 @@ mod tests {
                 Err(SetupError::CredentialsInClear)
             ));
         }
+    }
+
+    #[test]
+    fn captions_are_cut_by_utf16_units_as_telegram_counts() {
+        assert_eq!(cut_utf16(&"ж".repeat(2_000), 1_024).chars().count(), 1_024);
+        let doves = cut_utf16(&"🕊".repeat(1_000), 1_024);
+        assert_eq!(doves.chars().count(), 512);
+        assert_eq!(doves.encode_utf16().count(), 1_024);
+        // Never half a character.
+        assert_eq!(cut_utf16("a🕊", 2), "a");
     }
 
     #[test]

@@ -113,16 +113,7 @@ impl Channel {
                 }
             }
             Channel::Telegram(chat) => {
-                let ok = chat.strip_prefix('@').map_or_else(
-                    || {
-                        let digits = chat.strip_prefix('-').unwrap_or(chat);
-                        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-                    },
-                    |name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                );
-                if !ok {
-                    return Err(bad("a Telegram chat is a number or @name"));
-                }
+                telegram_chat(chat).map_err(bad)?;
             }
             Channel::Signal(number) => {
                 let digits = number.strip_prefix('+').unwrap_or("");
@@ -140,6 +131,71 @@ impl Channel {
             }
         }
         Ok(())
+    }
+}
+
+/// What kind of Telegram chat an address names, by the forms the Bot API takes: a person's
+/// numeric id (positive), a group's (negative), a supergroup's or channel's (`-100…`), or a
+/// channel's or public group's `@username` (5 to 32 characters; a person cannot be reached
+/// by username). Ids fit in 52 bits, so at most 16 digits past the `-100`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelegramChat {
+    Person,
+    Group,
+    ChannelOrSupergroup,
+    Username,
+}
+
+pub fn telegram_chat(chat: &str) -> Result<TelegramChat, &'static str> {
+    if let Some(name) = chat.strip_prefix('@') {
+        let ok = (5..=32).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return if ok {
+            Ok(TelegramChat::Username)
+        } else {
+            Err("a Telegram @name is 5 to 32 letters, digits or _, starting with a letter")
+        };
+    }
+    let digits = chat.strip_prefix('-').unwrap_or(chat);
+    if digits.is_empty()
+        || digits.len() > 20
+        || !digits.chars().all(|c| c.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return Err(
+            "a Telegram chat is a numeric id (a person: 123456789; a group: -123456789; \
+             a channel or supergroup: -100...) or a channel's @name",
+        );
+    }
+    Ok(match chat.strip_prefix("-100") {
+        Some(rest) if !rest.is_empty() => TelegramChat::ChannelOrSupergroup,
+        _ if chat.starts_with('-') => TelegramChat::Group,
+        _ => TelegramChat::Person,
+    })
+}
+
+impl TelegramChat {
+    /// What must be done before the bot can write there, for the journalist to pass on.
+    pub fn first_step(self) -> &'static str {
+        match self {
+            TelegramChat::Person => {
+                "a person: they must open each watcher's bot and press Start once, or Telegram \
+                 refuses the alert (\"bot can't initiate conversation with a user\")"
+            }
+            TelegramChat::Group => {
+                "a group: each watcher's bot must be a member; if the group becomes a \
+                 supergroup its id changes (the watcher follows it; update the contact)"
+            }
+            TelegramChat::ChannelOrSupergroup => {
+                "a channel or supergroup: each watcher's bot must be an administrator allowed \
+                 to post (channel) or a member (supergroup)"
+            }
+            TelegramChat::Username => {
+                "an @name reaches only a channel or public group, never a person (give a \
+                 person's numeric id); each watcher's bot must be an administrator of it"
+            }
+        }
     }
 }
 
@@ -341,6 +397,8 @@ mod tests {
             Channel::Webhook("https://hooks.example.org/x".into()),
             Channel::Telegram("-100123".into()),
             Channel::Telegram("@nansmit_duty".into()),
+            Channel::Telegram("123456789".into()),
+            Channel::Telegram("-4001".into()),
             Channel::Signal("+992900000000".into()),
             Channel::Ntfy("https://ntfy.sh/posbon-x".into()),
             Channel::Ntfy("https://example.org/ntfy/Posbon_x-1".into()),
@@ -361,6 +419,11 @@ mod tests {
             Channel::Webhook("ftp://x/y".into()),
             Channel::Webhook("file:///etc/passwd".into()),
             Channel::Telegram("12a".into()),
+            Channel::Telegram("0".into()),
+            Channel::Telegram("-0123".into()),
+            Channel::Telegram("@abc".into()),
+            Channel::Telegram("@1channel".into()),
+            Channel::Telegram("+123456".into()),
             Channel::Signal("992900".into()),
             Channel::Ntfy("https://ntfy.sh/".into()),
             Channel::Ntfy("https://ntfy.sh/my.topic".into()),
@@ -379,6 +442,19 @@ mod tests {
             };
             assert!(dir.validate().is_err(), "{channel:?} was accepted");
         }
+    }
+
+    #[test]
+    fn telegram_chats_are_told_apart_by_their_form() {
+        assert_eq!(telegram_chat("123456789"), Ok(TelegramChat::Person));
+        assert_eq!(telegram_chat("-4001"), Ok(TelegramChat::Group));
+        assert_eq!(
+            telegram_chat("-1001234567890"),
+            Ok(TelegramChat::ChannelOrSupergroup)
+        );
+        assert_eq!(telegram_chat("@nansmit_duty"), Ok(TelegramChat::Username));
+        assert!(telegram_chat("-100").is_ok_and(|c| c == TelegramChat::Group));
+        assert!(telegram_chat("12345678901234567890123").is_err());
     }
 
     #[test]

@@ -244,6 +244,17 @@ fn telegram_rules(path: &str, body: &[u8], accounts: &Accounts) -> Option<(u16, 
     let Some(chat) = chat else {
         return refuse(400, "Bad Request: chat_id is empty", "");
     };
+    if path.ends_with("/sendDocument") {
+        let caption = multipart_field(body, "caption").unwrap_or_default();
+        if caption.encode_utf16().count() > 1_024 {
+            return refuse(400, "Bad Request: message caption is too long", "");
+        }
+    } else {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        if json["text"].as_str().unwrap_or("").encode_utf16().count() > 4_096 {
+            return refuse(400, "Bad Request: message is too long", "");
+        }
+    }
     if let Some(new) = accounts.telegram_migrated.get(&chat) {
         return refuse(
             400,
