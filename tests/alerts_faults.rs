@@ -546,3 +546,98 @@ fn rate_limits_are_waited_out_and_refusals_are_shown_in_the_services_own_words()
         "{log}"
     );
 }
+
+#[test]
+fn signal_alerts_go_as_plain_text_wait_for_a_slow_gateway_and_keep_its_error_text() {
+    let v = TestVault::new();
+    let signal = Receiver::start();
+    // The operator set the gateway's default to `styled`, and it takes 3 s to answer (a
+    // JVM per request), more than the 2 s every other channel is given.
+    signal.accounts.lock().unwrap().signal_styled = true;
+    signal.set_mode(Mode::Delay(3_000));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"2s\"\nallow_private_addresses = true\n",
+            signal.url()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--signal",
+            "+992900000002",
+        ],
+        "",
+    );
+    // Markup characters a styled gateway would eat.
+    v.ok(
+        &["contact", "instructions"],
+        "*Urgent*: call ~Dilnoza~ first, `12/2026`, ||spare key with Farhod||.",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert at the gateway", Duration::from_secs(30), || {
+        !signal.received().is_empty()
+    });
+    v.ok(&["pause", "--for", "1h"], "");
+    // Long enough for a second send, had the first been given up on.
+    std::thread::sleep(Duration::from_secs(5));
+    let sent: Vec<_> = signal
+        .received()
+        .into_iter()
+        .filter(|r| {
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("step: tier1"))
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "sent once, not again after 2 s");
+    let json = sent[0].json();
+    assert_eq!(json["text_mode"], "normal");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.contains("*Urgent*") && message.contains("||spare key"),
+        "{message}"
+    );
+    let file = v.path("signal-alert.txt");
+    std::fs::write(&file, message).unwrap();
+    let out = posbon()
+        .args(["alert", "verify", "--watcher", &daemon.fingerprint])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The gateway's own words reach the journalist's contact test.
+    signal.set_mode(Mode::Reply {
+        status: 400,
+        body: r#"{"error":"Failed to send message: Untrusted Identity for \"+992900000002\"\n"}"#,
+        retry_after: None,
+    });
+    let test = v.run(&["contact", "test"], "");
+    assert!(
+        stdout(&test)
+            .contains("FAILED: refused with HTTP 400: Failed to send message: Untrusted Identity"),
+        "{}",
+        stdout(&test)
+    );
+}

@@ -400,14 +400,19 @@ impl Sender {
                 let signal = self.config.signal.as_ref().ok_or_else(|| {
                     SendError::new("this watcher has no Signal gateway configured")
                 })?;
+                // `normal` said outright: a gateway whose default the operator set to
+                // `styled` would strip `*`, `~`, `||` and backticks from the text, and the
+                // signature would no longer verify.
                 let body = serde_json::json!({
                     "message": format!("{}\n\n{text}", delivery.title),
                     "number": signal.number,
                     "recipients": [number],
+                    "text_mode": "normal",
                 });
                 self.expect_success(
                     self.http
                         .post(format!("{}/v2/send", signal.gateway.trim_end_matches('/')))
+                        .timeout(self.signal_timeout())
                         .json(&body),
                     true,
                 )
@@ -416,6 +421,19 @@ impl Sender {
             Channel::Ntfy(topic_url) => self.ntfy(delivery, topic_url, &text).await,
             Channel::Matrix(room) => self.matrix(delivery, room, &text).await,
         }
+    }
+
+    /// The gateway's `/v2/send` answers only once signal-cli has sent (in its `normal` mode
+    /// a JVM starts per request): often well past 20 s while it still delivers. Giving up
+    /// sooner would send it again, and the contact would read the alert twice.
+    pub fn signal_timeout(&self) -> Duration {
+        self.config.timeout.max(SIGNAL_TIMEOUT)
+    }
+
+    /// The longest one attempt on any channel may take (shutdown waits this long for the
+    /// attempts in flight).
+    pub fn longest_attempt(&self) -> Duration {
+        self.signal_timeout()
     }
 
     /// Sends `request`; `Ok` for a 2xx, else the service's refusal (its own words when
@@ -812,6 +830,9 @@ pub fn webhook_hmac_matches(key: &[u8], body: &[u8], header: &str) -> bool {
     )
     .is_ok()
 }
+
+/// The least time a Signal gateway is given (see [`Sender::signal_timeout`]).
+pub const SIGNAL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// ntfy's default `message-size-limit`: a longer body is published as an attachment.
 pub const NTFY_MESSAGE: usize = 4_096;

@@ -191,6 +191,23 @@ pub struct Accounts {
     pub matrix_joined: std::collections::HashSet<String>,
     /// Answer the next this many Matrix sends with `429 M_LIMIT_EXCEEDED`.
     pub matrix_limited: u32,
+    /// The Signal gateway's default text mode is `styled` (`DEFAULT_SIGNAL_TEXT_MODE`):
+    /// unless a request says `"text_mode": "normal"`, the markup characters are taken out.
+    pub signal_styled: bool,
+}
+
+/// What a gateway in `styled` mode does to a message: `*`, `~`, `||` and backticks are
+/// read as markup and leave the text.
+fn signal_styled(body: &[u8]) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if json["text_mode"] == "normal" {
+        return body.to_vec();
+    }
+    if let Some(message) = json["message"].as_str() {
+        let styled = message.replace("||", "").replace(['*', '~', '`'], "");
+        json["message"] = serde_json::Value::String(styled);
+    }
+    serde_json::to_vec(&json).unwrap()
 }
 
 /// What the real service would refuse, with its own status and error body; `None` when it
@@ -483,7 +500,9 @@ impl Receiver {
                     let got = got.clone();
                     let mode = mode.clone();
                     let accounts = accounts.clone();
-                    async move {
+                    // In a task of its own: a real server goes on with a request whose
+                    // client has hung up (hyper would drop this handler's future).
+                    let handled = tokio::spawn(async move {
                         let reply = |status: u16, body: String, retry_after: Option<u32>| {
                             let mut response = axum::http::Response::builder()
                                 .status(status)
@@ -518,11 +537,18 @@ impl Receiver {
                                 ) {
                                     return reply(status, answer, None);
                                 }
+                                let styled = uri.path().ends_with("/v2/send")
+                                    && accounts.lock().unwrap().signal_styled;
+                                let body = if styled {
+                                    signal_styled(&body)
+                                } else {
+                                    body.to_vec()
+                                };
                                 got.lock().unwrap().push(Received {
                                     method: method.to_string(),
                                     path: uri.path().to_string(),
                                     headers: header_map,
-                                    body: body.to_vec(),
+                                    body,
                                 });
                                 reply(200, "{\"ok\":true}".to_string(), None)
                             }
@@ -537,7 +563,8 @@ impl Receiver {
                                 reply(200, "{\"ok\":true}".to_string(), None)
                             }
                         }
-                    }
+                    });
+                    async move { handled.await.unwrap() }
                 },
             );
             let _ = axum::serve(listener, app).await;
