@@ -641,3 +641,78 @@ fn signal_alerts_go_as_plain_text_wait_for_a_slow_gateway_and_keep_its_error_tex
         stdout(&test)
     );
 }
+
+#[test]
+fn a_stop_waits_for_the_sends_in_flight_so_a_restart_does_not_send_them_again() {
+    let v = TestVault::new();
+    let signal = Receiver::start();
+    // Longer than the 5 s a stop used to wait; within what a Signal send may take.
+    signal.set_mode(Mode::Delay(8_000));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"2s\"\nallow_private_addresses = true\n",
+            signal.url()
+        ),
+    )
+    .unwrap();
+    let data = v.path("watcher");
+    let args = ["--config", config.to_str().unwrap()];
+    let daemon = Daemon::start_with(&data, 0, &args);
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--signal",
+            "+992900000002",
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert in flight", Duration::from_secs(20), || {
+        outbox(&data)
+            .iter()
+            .any(|l| l["channel"] == "signal:+992900000002")
+    });
+    std::thread::sleep(Duration::from_millis(1_500));
+    let asked = Instant::now();
+    assert!(daemon.stop(), "a clean stop");
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    let lines = outbox(&data);
+    let pavel = lines
+        .iter()
+        .find(|l| l["channel"] == "signal:+992900000002")
+        .unwrap();
+    assert_eq!(
+        pavel["state"], "delivered",
+        "recorded before the exit: {pavel}"
+    );
+    // After a restart nothing goes out again.
+    let again = Daemon::start_with(&data, 0, &args);
+    std::thread::sleep(Duration::from_secs(4));
+    drop(again);
+    let tier1 = signal
+        .received()
+        .iter()
+        .filter(|r| {
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("step: tier1"))
+        })
+        .count();
+    assert_eq!(tier1, 1, "sent once");
+}

@@ -354,8 +354,13 @@ async fn deliver(
             _ = watcher.outbox_ready.notified() => { dirty = true; }
             Some(outcome) = done_rx.recv() => { finished.push(outcome); }
             _ = stop.changed() => {
-                // Attempts under way get a moment to finish and be recorded.
-                let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                // Attempts under way may finish and are recorded, up to the longest an
+                // attempt may take: one given up on here would be sent again after the
+                // restart, and Telegram, Signal and ntfy have no idempotency key, so the
+                // contact would read it twice. (A service manager's stop timeout must be
+                // longer: see the operator guide.)
+                let grace = sender.longest_attempt() + Duration::from_secs(1);
+                let _ = tokio::time::timeout(grace, async {
                     while !busy.is_empty() {
                         match done_rx.recv().await {
                             Some(outcome) => {
