@@ -1,8 +1,11 @@
 //! Carrying one delivery out over its channel: e-mail through the operator's SMTP relay
 //! (`lettre`), and Telegram, Signal (a signal-cli REST gateway), ntfy, Matrix and webhooks over
-//! HTTP (`reqwest`). The operator's secrets (SMTP password, bot and access tokens, the webhook
-//! key) live here, in zeroized strings, and never reach an error message: errors are rewritten
-//! without URLs, since a Telegram URL holds the bot token.
+//! HTTP (`reqwest`), each as its service documents it. The operator's secrets (SMTP password,
+//! bot and access tokens, the webhook key) live here, in zeroized strings, and never reach an
+//! error message: errors are rewritten without URLs, since a Telegram URL holds the bot token,
+//! and a service's own error text (kept, so the operator learns why) is cleaned, bounded and
+//! stripped of any of those secrets. A refusal carries the wait the service asked for and
+//! whether a retry alone can help ([`SendError`]).
 
 use std::time::Duration;
 
@@ -261,7 +264,7 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// Error texts never carry a URL (a bot token may be in it) nor a body from the far side.
+/// Transport errors never carry a URL (a bot token may be in it).
 fn http_error(e: reqwest::Error) -> SendError {
     let e = e.without_url();
     let mut source = std::error::Error::source(&e);
