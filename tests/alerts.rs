@@ -73,13 +73,19 @@ allow_private_addresses = true
 
 /// The alert text a hub request carries, by channel.
 fn text_of(r: &Received) -> String {
+    try_text(r).unwrap_or_else(|| panic!("no alert text in {r:?}"))
+}
+
+fn try_text(r: &Received) -> Option<String> {
     let json = r.json();
     for field in ["text", "message", "body"] {
         if let Some(text) = json[field].as_str() {
-            return text.to_string();
+            return Some(text.to_string());
         }
     }
-    panic!("no alert text in {r:?}")
+    // ntfy: the armored alert is the body itself.
+    let raw = String::from_utf8_lossy(&r.body);
+    raw.starts_with("POSBON ALERT").then(|| raw.into_owned())
 }
 
 /// `posbon alert verify` on `input`; returns (exit code, stdout, stderr).
@@ -106,7 +112,9 @@ fn step_of(r: &Received) -> String {
     if let Some(step) = r.json()["step"].as_str() {
         return step.to_string();
     }
-    text_of(r)
+    // Requests that carry no alert (a Matrix join) have no step.
+    try_text(r)
+        .unwrap_or_default()
         .lines()
         .find_map(|l| l.strip_prefix("step: "))
         .unwrap_or_default()
@@ -126,6 +134,8 @@ fn mail_step(mail: &[u8]) -> String {
 fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_follows() {
     let w = world();
     let hub = w.hub.url();
+    // Pavel invited the watcher's account; it joins on its first send.
+    w.hub.matrix_invite("!duty:example.org");
     // Contacts are kept in the vault and sent to the watcher with each change.
     w.v.ok(
         &[
@@ -252,7 +262,7 @@ fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_fol
                 && received("/hook/dilnoza", "tier1").len() == 1
                 && received("/signal", "tier2").len() == 1
                 && received("/matrix", "tier2").len() == 1
-                && received("/", "tier2").iter().any(|r| r.path == "/")
+                && received("/pavel-topic", "tier2").len() == 1
                 && mails("tier1").len() == 2
                 && mails("tier2").len() == 1
                 && received("/hook/me", "remind").len() == 1
@@ -270,7 +280,13 @@ fn a_missed_check_in_alerts_every_channel_in_each_language_and_the_all_clear_fol
             .or_default()
             .push(field(&out, "id"));
     }
-    for r in w.hub.received() {
+    // Every request but the Matrix account's join carries an alert.
+    for r in w
+        .hub
+        .received()
+        .into_iter()
+        .filter(|r| !r.path.contains("/join/"))
+    {
         let input = if r.path.starts_with("/hook") {
             r.body.clone()
         } else {
@@ -851,4 +867,368 @@ fn an_alert_too_long_for_one_telegram_message_goes_as_a_file_that_verifies() {
     let (status, out, err) = verify(w.v.temp.path(), file.as_bytes(), &w.daemon.fingerprint);
     assert_eq!(status, 0, "{err}");
     assert!(out.contains("step: tier1"), "{out}");
+}
+
+#[test]
+fn e_mails_carry_mime_version_and_a_message_id_only_this_watcher_can_make() {
+    let w = world();
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Sam",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--email",
+            "sam@example.org",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the e-mail", Duration::from_secs(20), || {
+        !SmtpSink::messages(&w.smtp.dir).is_empty()
+    });
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let mail = SmtpSink::messages(&w.smtp.dir).remove(0);
+    let parsed = mail_parser::MessageParser::default().parse(&mail).unwrap();
+    let raw = String::from_utf8_lossy(&mail);
+    assert!(
+        raw.lines()
+            .take_while(|l| !l.is_empty() && *l != "\r")
+            .any(|l| l.eq_ignore_ascii_case("MIME-Version: 1.0\r")
+                || l.eq_ignore_ascii_case("MIME-Version: 1.0")),
+        "RFC 2045 asks for MIME-Version: {raw}"
+    );
+    let message_id = parsed.message_id().expect("a Message-ID").to_string();
+    let alert_id = parsed
+        .header_raw("X-Posbon-Alert-Id")
+        .expect("the alert id header")
+        .trim()
+        .to_string();
+    // The id must not be computable from what every watcher knows (the alert id), or a
+    // dishonest watcher could take it first and have this one's alert dropped.
+    assert!(!message_id.contains(&alert_id), "{message_id}");
+    assert!(!message_id.contains(&alert_id[..8]), "{message_id}");
+    let key = std::fs::read(w.daemon.data.join("message-id.key")).unwrap();
+    let made = posbon::watch::channels::message_id(
+        &key,
+        &format!("{alert_id}.0"),
+        "posbon watcher <posbon@localhost>",
+    );
+    assert_eq!(format!("<{message_id}>"), made);
+    let (status, _, err) = verify(w.v.temp.path(), &mail, &w.daemon.fingerprint);
+    assert_eq!(status, 0, "{err}");
+}
+
+#[test]
+fn a_relay_password_over_plain_smtp_is_refused_at_start() {
+    let v = TestVault::new();
+    let password = v.secret_file("smtp-password", "relay-secret-never-shown");
+    let config = v.path("watcher.toml");
+    for url in [
+        "smtp://mail.example.org:587",
+        "smtp://mail.example.org:587?tls=opportunistic",
+    ] {
+        std::fs::write(
+            &config,
+            format!(
+                "[smtp]\nurl = \"{url}\"\nusername = \"watcher\"\npassword_file = \"{}\"\n",
+                password.display()
+            ),
+        )
+        .unwrap();
+        let out = posbon()
+            .args(["watch", "serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(v.path("watcher"))
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("unencrypted") && err.contains("tls=required"),
+            "{err}"
+        );
+        assert!(!err.contains("relay-secret"), "{err}");
+    }
+}
+
+#[test]
+fn a_long_tajik_alert_reaches_ntfy_under_a_sub_path_whole_as_a_named_attachment() {
+    let w = world();
+    let hub = w.hub.url();
+    // A server under a sub-path; the topic is the last segment.
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--ntfy",
+            &format!("{hub}/ntfy/posbon-duty_1"),
+        ],
+        "",
+    );
+    // ntfy's own topic rule, told to the journalist when the contact is added.
+    let out = w.v.run(
+        &[
+            "contact",
+            "add",
+            "Bad",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--ntfy",
+            &format!("{hub}/posbon.duty"),
+        ],
+        "",
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 to 64 letters"), "{}", stderr(&out));
+    // 2,000 four-byte characters: as JSON, past ntfy's 8,192-byte limit for a JSON body.
+    w.v.ok(&["contact", "instructions"], &"🕊".repeat(2_000));
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert at ntfy", Duration::from_secs(30), || {
+        w.hub.received().iter().any(|r| step_of(r) == "tier1")
+    });
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let sent = w
+        .hub
+        .received()
+        .into_iter()
+        .find(|r| step_of(r) == "tier1")
+        .unwrap();
+    assert_eq!(sent.path, "/ntfy/posbon-duty_1");
+    assert!(
+        sent.body.len() > common::receivers::NTFY_JSON_LIMIT,
+        "{}",
+        sent.body.len()
+    );
+    assert!(
+        sent.headers["x-filename"].starts_with("posbon-alert-")
+            && sent.headers["x-filename"].ends_with(".txt"),
+        "{:?}",
+        sent.headers
+    );
+    assert_eq!(sent.headers["priority"], "5");
+    // The Tajik title as an RFC 2047 word, which ntfy decodes.
+    assert!(
+        sent.headers["title"].starts_with("=?UTF-8?B?"),
+        "{:?}",
+        sent.headers
+    );
+    let (status, out, err) = verify(w.v.temp.path(), &sent.body, &w.daemon.fingerprint);
+    assert_eq!(status, 0, "{err}");
+    assert!(out.contains("step: tier1"), "{out}");
+}
+
+#[test]
+fn the_watchers_matrix_account_joins_a_room_it_is_invited_to_and_v12_room_ids_work() {
+    let w = world();
+    // Room version 12: no server part.
+    let room = "!Wnb1yfD1-O2hBZ4CUg1RaD8dzUlSo0CnBI3ocBPvbLg";
+    w.hub.matrix_invite(room);
+    w.v.ok(
+        &[
+            "contact", "add", "Pavel", "--lang", "ru", "--tier", "1", "--matrix", room,
+        ],
+        "",
+    );
+    // Never invited: the homeserver refuses, and the operator is told what to ask for.
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Olim",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--matrix",
+            "!elsewhere:example.org",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert in Pavel's room", Duration::from_secs(30), || {
+        w.hub
+            .received()
+            .iter()
+            .any(|r| r.method == "PUT" && step_of(r) == "tier1")
+    });
+    let received = w.hub.received();
+    let join = received
+        .iter()
+        .position(|r| r.method == "POST" && r.path.contains("/_matrix/client/v3/join/"))
+        .expect("a join");
+    let sent = received
+        .iter()
+        .position(|r| r.method == "PUT" && step_of(r) == "tier1")
+        .unwrap();
+    assert!(join < sent, "joined, then sent");
+    assert!(
+        received[sent]
+            .path
+            .contains(&format!("/rooms/{room}/send/m.room.message/")),
+        "{}",
+        received[sent].path
+    );
+    let (status, _, err) = verify(
+        w.v.temp.path(),
+        text_of(&received[sent]).as_bytes(),
+        &w.daemon.fingerprint,
+    );
+    assert_eq!(status, 0, "{err}");
+    let outbox = || -> Vec<serde_json::Value> {
+        let out = posbon()
+            .args(["watch", "outbox", "--json", "--data"])
+            .arg(&w.daemon.data)
+            .output()
+            .unwrap();
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    wait_until("Olim's refusal shown", Duration::from_secs(20), || {
+        outbox()
+            .iter()
+            .any(|l| l["channel"] == "matrix:!elsewhere:example.org" && l["state"] == "refused")
+    });
+    let olim = outbox()
+        .into_iter()
+        .find(|l| l["channel"] == "matrix:!elsewhere:example.org")
+        .unwrap();
+    let error = olim["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("M_FORBIDDEN") && error.contains("must invite"),
+        "{error}"
+    );
+    w.v.ok(&["pause", "--for", "1h"], "");
+}
+
+#[test]
+fn telegram_chat_ids_are_checked_when_added_and_a_group_that_became_a_supergroup_is_followed() {
+    let w = world();
+    w.hub
+        .accounts
+        .lock()
+        .unwrap()
+        .telegram_migrated
+        .insert("-4001".into(), -1_009_876_543_210);
+    // Each form is refused with its reason, before anything is saved.
+    for (bad, why) in [
+        ("@abc", "5 to 32 letters"),
+        ("0", "numeric id"),
+        ("+992900000002", "numeric id"),
+    ] {
+        let out = w.v.run(
+            &[
+                "contact",
+                "add",
+                "X",
+                "--lang",
+                "en",
+                "--tier",
+                "1",
+                "--telegram",
+                bad,
+            ],
+            "",
+        );
+        assert_eq!(code(&out), 2, "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{bad}: {}", stderr(&out));
+    }
+    // A person's id: the journalist is told the person must start the bot.
+    let out = w.v.run(
+        &[
+            "contact",
+            "add",
+            "P",
+            "--lang",
+            "en",
+            "--tier",
+            "2",
+            "--telegram",
+            "123456789",
+        ],
+        "",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("press Start"), "{}", stderr(&out));
+    w.v.ok(
+        &[
+            "contact",
+            "add",
+            "Group",
+            "--lang",
+            "tg",
+            "--tier",
+            "1",
+            "--telegram",
+            "-4001",
+        ],
+        "",
+    );
+    w.v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until(
+        "the alert in the supergroup",
+        Duration::from_secs(30),
+        || {
+            w.hub
+                .received()
+                .iter()
+                .any(|r| r.path.ends_with("/sendMessage") && step_of(r) == "tier1")
+        },
+    );
+    w.v.ok(&["pause", "--for", "1h"], "");
+    let sent = w
+        .hub
+        .received()
+        .into_iter()
+        .find(|r| r.path.ends_with("/sendMessage") && step_of(r) == "tier1")
+        .unwrap();
+    let json = sent.json();
+    assert_eq!(json["chat_id"], "-1009876543210");
+    assert_eq!(json["link_preview_options"]["is_disabled"], true);
+    assert!(
+        json.get("disable_web_page_preview").is_none(),
+        "deprecated: {json}"
+    );
+    let log = w.daemon.log();
+    assert!(
+        log.contains("became a supergroup"),
+        "the operator is told: {log}"
+    );
+    assert!(
+        !log.contains("-4001") && !log.contains("9876543210") && !log.contains(BOT_TOKEN),
+        "no chat id, no token: {log}"
+    );
 }

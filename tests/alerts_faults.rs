@@ -34,6 +34,8 @@ fn refusals_errors_timeouts_and_dead_servers_delay_alerts_but_lose_none() {
     hub.set_mode(Mode::Status(500));
     let telegram = Receiver::start();
     telegram.set_mode(Mode::Hang);
+    // A person: the bot may write to them once they have started it.
+    telegram.telegram_start("42");
     let mut ntfy = Receiver::down();
     let smtp_port = free_port();
     let token = v.secret_file("bot-token", BOT_TOKEN);
@@ -150,7 +152,8 @@ fn refusals_errors_timeouts_and_dead_servers_delay_alerts_but_lose_none() {
             let text = ["text", "message"]
                 .iter()
                 .find_map(|f| json[f].as_str().map(str::to_string))
-                .unwrap();
+                // ntfy: the armored alert is the body itself.
+                .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
             text.lines()
                 .find_map(|l| l.strip_prefix("id: ").map(str::to_string))
                 .unwrap()
@@ -407,4 +410,309 @@ fn the_operator_gives_up_on_a_failing_delivery_while_the_watcher_runs() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(line_of(&key)["attempts"], given_up["attempts"]);
     assert!(daemon.stop());
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_refusals_are_shown_in_the_services_own_words() {
+    let v = TestVault::new();
+    let telegram = Receiver::start();
+    let hub = Receiver::start();
+    // Joined, but over its rate: 429 M_LIMIT_EXCEEDED with retry_after_ms 30000.
+    {
+        let mut accounts = hub.accounts.lock().unwrap();
+        accounts.matrix_joined.insert("!duty:example.org".into());
+        accounts.matrix_limited = 1_000;
+    }
+    let token = v.secret_file("bot-token", BOT_TOKEN);
+    let matrix_token = v.secret_file("matrix-token", "syt_another_matrix_secret");
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[telegram]\nurl = \"{}\"\ntoken_file = \"{}\"\n\n[matrix]\nurl = \"{}/m\"\ntoken_file = \"{}\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"2s\"\nallow_private_addresses = true\n",
+            telegram.url(),
+            token.display(),
+            hub.url(),
+            matrix_token.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    // Farhod gave his numeric id but never started the bot.
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Farhod",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--telegram",
+            "77",
+        ],
+        "",
+    );
+    let test = v.run(&["contact", "test", "Farhod"], "");
+    assert_eq!(common::code(&test), 1, "{}", stderr(&test));
+    assert!(
+        stdout(&test).contains(
+            "telegram:77: FAILED: refused with HTTP 403: Forbidden: bot can't initiate conversation with a user"
+        ),
+        "contact test gives Telegram's own reason: {}",
+        stdout(&test)
+    );
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--matrix",
+            "!duty:example.org",
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    let by_kind = |kind: &str| -> Option<serde_json::Value> {
+        outbox(&daemon.data)
+            .into_iter()
+            .find(|l| l["channel"].as_str().unwrap().starts_with(kind))
+    };
+    wait_until("both tried", Duration::from_secs(30), || {
+        by_kind("telegram").is_some_and(|l| l["attempts"].as_u64() >= Some(1))
+            && by_kind("matrix").is_some_and(|l| l["attempts"].as_u64() >= Some(1))
+    });
+    let refused = by_kind("telegram").unwrap();
+    assert_eq!(refused["state"], "refused", "{refused}");
+    assert_eq!(
+        refused["last_error"],
+        "refused with HTTP 403: Forbidden: bot can't initiate conversation with a user"
+    );
+    let limited = by_kind("matrix").unwrap();
+    assert_eq!(limited["state"], "failing", "{limited}");
+    assert_eq!(
+        limited["last_error"],
+        "refused with HTTP 429: M_LIMIT_EXCEEDED: Too Many Requests"
+    );
+    let wait = limited["next_attempt_ms"].as_i64().unwrap() - now_ms();
+    assert!(
+        wait > 20_000,
+        "the homeserver's 30 s are waited out, not 2 s: {wait} ms"
+    );
+    let table = posbon()
+        .args(["watch", "outbox", "--data"])
+        .arg(&daemon.data)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&table).starts_with("refused"),
+        "refusals come first: {}",
+        stdout(&table)
+    );
+    assert!(stderr(&table).contains("1 refused"), "{}", stderr(&table));
+    // Four retry intervals later the homeserver has not been asked again.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(by_kind("matrix").unwrap()["attempts"], 1);
+    // Refused is not given up: once Farhod starts the bot, the next try reaches him.
+    telegram.telegram_start("77");
+    wait_until("Farhod reached", Duration::from_secs(20), || {
+        by_kind("telegram").is_some_and(|l| l["state"] == "delivered")
+    });
+    let log = daemon.log();
+    assert!(
+        !log.contains(BOT_TOKEN) && !log.contains("syt_another"),
+        "{log}"
+    );
+}
+
+#[test]
+fn signal_alerts_go_as_plain_text_wait_for_a_slow_gateway_and_keep_its_error_text() {
+    let v = TestVault::new();
+    let signal = Receiver::start();
+    // The operator set the gateway's default to `styled`, and it takes 3 s to answer (a
+    // JVM per request), more than the 2 s every other channel is given.
+    signal.accounts.lock().unwrap().signal_styled = true;
+    signal.set_mode(Mode::Delay(3_000));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"2s\"\nallow_private_addresses = true\n",
+            signal.url()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--signal",
+            "+992900000002",
+        ],
+        "",
+    );
+    // Markup characters a styled gateway would eat.
+    v.ok(
+        &["contact", "instructions"],
+        "*Urgent*: call ~Dilnoza~ first, `12/2026`, ||spare key with Farhod||.",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert at the gateway", Duration::from_secs(30), || {
+        !signal.received().is_empty()
+    });
+    v.ok(&["pause", "--for", "1h"], "");
+    // Long enough for a second send, had the first been given up on.
+    std::thread::sleep(Duration::from_secs(5));
+    let sent: Vec<_> = signal
+        .received()
+        .into_iter()
+        .filter(|r| {
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("step: tier1"))
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "sent once, not again after 2 s");
+    let json = sent[0].json();
+    assert_eq!(json["text_mode"], "normal");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.contains("*Urgent*") && message.contains("||spare key"),
+        "{message}"
+    );
+    let file = v.path("signal-alert.txt");
+    std::fs::write(&file, message).unwrap();
+    let out = posbon()
+        .args(["alert", "verify", "--watcher", &daemon.fingerprint])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The gateway's own words reach the journalist's contact test.
+    signal.set_mode(Mode::Reply {
+        status: 400,
+        body: r#"{"error":"Failed to send message: Untrusted Identity for \"+992900000002\"\n"}"#,
+        retry_after: None,
+    });
+    let test = v.run(&["contact", "test"], "");
+    assert!(
+        stdout(&test)
+            .contains("FAILED: refused with HTTP 400: Failed to send message: Untrusted Identity"),
+        "{}",
+        stdout(&test)
+    );
+}
+
+#[test]
+fn a_stop_waits_for_the_sends_in_flight_so_a_restart_does_not_send_them_again() {
+    let v = TestVault::new();
+    let signal = Receiver::start();
+    // Longer than the 5 s a stop used to wait; within what a Signal send may take.
+    signal.set_mode(Mode::Delay(8_000));
+    let config = v.path("watcher.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[signal]\ngateway = \"{}\"\nnumber = \"+992900000001\"\n\n[delivery]\nretry_first = \"1s\"\nretry_max = \"2s\"\ntimeout = \"2s\"\nallow_private_addresses = true\n",
+            signal.url()
+        ),
+    )
+    .unwrap();
+    let data = v.path("watcher");
+    let args = ["--config", config.to_str().unwrap()];
+    let daemon = Daemon::start_with(&data, 0, &args);
+    let code = invite(&daemon.data, "Rustam");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Pavel",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--signal",
+            "+992900000002",
+        ],
+        "",
+    );
+    v.ok(
+        &[
+            "plan", "set", "--every", "1s", "--grace", "0s", "--step", "tier1:0s",
+        ],
+        "",
+    );
+    wait_until("the alert in flight", Duration::from_secs(20), || {
+        outbox(&data)
+            .iter()
+            .any(|l| l["channel"] == "signal:+992900000002")
+    });
+    std::thread::sleep(Duration::from_millis(1_500));
+    let asked = Instant::now();
+    assert!(daemon.stop(), "a clean stop");
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    let lines = outbox(&data);
+    let pavel = lines
+        .iter()
+        .find(|l| l["channel"] == "signal:+992900000002")
+        .unwrap();
+    assert_eq!(
+        pavel["state"], "delivered",
+        "recorded before the exit: {pavel}"
+    );
+    // After a restart nothing goes out again.
+    let again = Daemon::start_with(&data, 0, &args);
+    std::thread::sleep(Duration::from_secs(4));
+    drop(again);
+    let tier1 = signal
+        .received()
+        .iter()
+        .filter(|r| {
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("step: tier1"))
+        })
+        .count();
+    assert_eq!(tier1, 1, "sent once");
 }

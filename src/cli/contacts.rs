@@ -177,6 +177,14 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
         instructions: String::new(),
     }
     .validate()?;
+    // What the contact must do first, said when it can still be passed on.
+    for channel in &contact.channels {
+        if let Channel::Telegram(chat) = channel
+            && let Ok(kind) = crate::watch::contacts::telegram_chat(chat)
+        {
+            eprintln!("note: telegram:{chat} is {}", kind.first_step());
+        }
+    }
     Ok(contact)
 }
 

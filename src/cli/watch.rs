@@ -180,28 +180,38 @@ fn webhook_key(
 ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     let path = match config {
         Some(c) => c.key_file.clone(),
-        None => {
-            let path = data.join("webhook.key");
-            if !path.exists() {
-                use std::io::Write;
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::create_dir_all(data)
-                    .with_context(|| format!("cannot create {}", data.display()))?;
-                let key = zeroize::Zeroizing::new(hex::encode(crate::crypto::random_array::<32>()));
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
-                file.write_all(key.as_bytes())
-                    .and_then(|_| file.sync_all())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            path
-        }
+        None => own_key_file(data, "webhook.key")?,
     };
     let text = secret_file(&path)?;
+    Ok(zeroize::Zeroizing::new(text.as_bytes().to_vec()))
+}
+
+/// `DATA/NAME`, a random key of this watcher's own, made on first use.
+fn own_key_file(data: &std::path::Path, name: &str) -> Result<PathBuf> {
+    let path = data.join(name);
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("cannot create {}", data.display()))?;
+        let key = zeroize::Zeroizing::new(hex::encode(crate::crypto::random_array::<32>()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(key.as_bytes())
+            .and_then(|_| file.sync_all())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(path)
+}
+
+/// The key e-mail Message-IDs are made under. Never shared with anyone (unlike the webhook
+/// key, which receivers hold): whoever knows it can predict this watcher's Message-IDs.
+fn message_id_key(data: &std::path::Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let text = secret_file(&own_key_file(data, "message-id.key")?)?;
     Ok(zeroize::Zeroizing::new(text.as_bytes().to_vec()))
 }
 
@@ -235,6 +245,10 @@ fn channel_config(
                 .transpose()?,
         }),
     };
+    if let Some(smtp) = &smtp {
+        crate::watch::channels::check_smtp_url(&smtp.url, smtp.password.is_some())
+            .map_err(|e| UsageError(format!("[smtp]: {e}")))?;
+    }
     let token_api = |section: &Option<ConfigTokenApi>,
                      default: Option<&str>,
                      what: &str|
@@ -278,6 +292,7 @@ fn channel_config(
         bundle_dir: data.join("bundles"),
         matrix: token_api(&config.matrix, None, "matrix")?,
         webhook_key: webhook_key(config.webhook.as_ref(), data)?,
+        message_id_key: message_id_key(data)?,
         timeout: std::time::Duration::from_millis(timeout_ms.max(1_000) as u64),
     })
 }
@@ -356,6 +371,10 @@ pub fn check_config(text: &str) -> Result<()> {
     let config: Config = toml::from_str(text).map_err(|e| UsageError(e.to_string()))?;
     retry_policy(&config)?;
     trusted_proxies(&config)?;
+    if let Some(smtp) = &config.smtp {
+        crate::watch::channels::check_smtp_url(&smtp.url, smtp.password_file.is_some())
+            .map_err(|e| UsageError(format!("[smtp]: {e}")))?;
+    }
     for plan in config.plan {
         plan.spec().1.build()?;
     }
@@ -579,7 +598,8 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
     let lines = report
         .pending
         .iter()
-        .filter(|d| d.state == "failing")
+        .filter(|d| d.state == "refused")
+        .chain(report.pending.iter().filter(|d| d.state == "failing"))
         .chain(report.pending.iter().filter(|d| d.state == "pending"))
         .chain(report.settled.iter());
     for d in lines {
@@ -608,13 +628,11 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         );
     }
     if !json {
-        let failing = report
-            .pending
-            .iter()
-            .filter(|d| d.state == "failing")
-            .count();
+        let count = |state: &str| report.pending.iter().filter(|d| d.state == state).count();
+        let (failing, refused) = (count("failing"), count("refused"));
         eprintln!(
-            "{} pending ({failing} failing), {} settled shown",
+            "{} pending ({failing} failing, {refused} refused: the contact or you must act; \
+             still retried), {} settled shown",
             report.pending.len(),
             report.settled.len()
         );

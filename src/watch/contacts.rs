@@ -105,21 +105,15 @@ impl Channel {
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
                     return Err(bad("must be an http:// or https:// URL"));
                 }
-                if matches!(self, Channel::Ntfy(_)) && parsed.path().trim_matches('/').is_empty() {
-                    return Err(bad("must name a topic, like https://ntfy.sh/my-topic"));
+                if matches!(self, Channel::Ntfy(_)) && !ntfy_topic_ok(&parsed) {
+                    return Err(bad(
+                        "must end in a topic of 1 to 64 letters, digits, - or _ \
+                         (https://ntfy.sh/my-topic), with no ? or #",
+                    ));
                 }
             }
             Channel::Telegram(chat) => {
-                let ok = chat.strip_prefix('@').map_or_else(
-                    || {
-                        let digits = chat.strip_prefix('-').unwrap_or(chat);
-                        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-                    },
-                    |name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                );
-                if !ok {
-                    return Err(bad("a Telegram chat is a number or @name"));
-                }
+                telegram_chat(chat).map_err(bad)?;
             }
             Channel::Signal(number) => {
                 let digits = number.strip_prefix('+').unwrap_or("");
@@ -128,13 +122,112 @@ impl Channel {
                 }
             }
             Channel::Matrix(room) => {
-                if !room.starts_with('!') || !room.contains(':') {
-                    return Err(bad("a Matrix room id looks like !abc123:example.org"));
+                if !matrix_room_ok(room) {
+                    return Err(bad(
+                        "a Matrix room id looks like !abc123:example.org, or (room version 12 \
+                         and later) ! and 43 letters, digits, - or _; not a #alias",
+                    ));
                 }
             }
         }
         Ok(())
     }
+}
+
+/// What kind of Telegram chat an address names, by the forms the Bot API takes: a person's
+/// numeric id (positive), a group's (negative), a supergroup's or channel's (`-100…`), or a
+/// channel's or public group's `@username` (5 to 32 characters; a person cannot be reached
+/// by username). Ids fit in 52 bits, so at most 16 digits past the `-100`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelegramChat {
+    Person,
+    Group,
+    ChannelOrSupergroup,
+    Username,
+}
+
+pub fn telegram_chat(chat: &str) -> Result<TelegramChat, &'static str> {
+    if let Some(name) = chat.strip_prefix('@') {
+        let ok = (5..=32).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return if ok {
+            Ok(TelegramChat::Username)
+        } else {
+            Err("a Telegram @name is 5 to 32 letters, digits or _, starting with a letter")
+        };
+    }
+    let digits = chat.strip_prefix('-').unwrap_or(chat);
+    if digits.is_empty()
+        || digits.len() > 20
+        || !digits.chars().all(|c| c.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return Err(
+            "a Telegram chat is a numeric id (a person: 123456789; a group: -123456789; \
+             a channel or supergroup: -100...) or a channel's @name",
+        );
+    }
+    Ok(match chat.strip_prefix("-100") {
+        Some(rest) if !rest.is_empty() => TelegramChat::ChannelOrSupergroup,
+        _ if chat.starts_with('-') => TelegramChat::Group,
+        _ => TelegramChat::Person,
+    })
+}
+
+impl TelegramChat {
+    /// What must be done before the bot can write there, for the journalist to pass on.
+    pub fn first_step(self) -> &'static str {
+        match self {
+            TelegramChat::Person => {
+                "a person: they must open each watcher's bot and press Start once, or Telegram \
+                 refuses the alert (\"bot can't initiate conversation with a user\")"
+            }
+            TelegramChat::Group => {
+                "a group: each watcher's bot must be a member; if the group becomes a \
+                 supergroup its id changes (the watcher follows it; update the contact)"
+            }
+            TelegramChat::ChannelOrSupergroup => {
+                "a channel or supergroup: each watcher's bot must be an administrator allowed \
+                 to post (channel) or a member (supergroup)"
+            }
+            TelegramChat::Username => {
+                "an @name reaches only a channel or public group, never a person (give a \
+                 person's numeric id); each watcher's bot must be an administrator of it"
+            }
+        }
+    }
+}
+
+/// A Matrix room id: `!opaque:server` (room versions 1 to 11), or from room version 12 on
+/// `!` and the unpadded URL-safe base64 of a SHA-256 (43 characters), with no server part.
+fn matrix_room_ok(room: &str) -> bool {
+    let Some(rest) = room.strip_prefix('!') else {
+        return false;
+    };
+    match rest.split_once(':') {
+        Some((local, server)) => {
+            !local.is_empty() && !server.is_empty() && !server.contains(char::is_whitespace)
+        }
+        None => {
+            rest.len() == 43
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }
+    }
+}
+
+/// ntfy's own rule for a topic name (`^[-_A-Za-z0-9]{1,64}$`); a server under a sub-path
+/// (`https://example.org/ntfy/topic`) is fine, the topic is the last segment.
+fn ntfy_topic_ok(url: &reqwest::Url) -> bool {
+    let topic = url.path().rsplit('/').next().unwrap_or("");
+    url.query().is_none()
+        && url.fragment().is_none()
+        && (1..=64).contains(&topic.len())
+        && topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,9 +397,14 @@ mod tests {
             Channel::Webhook("https://hooks.example.org/x".into()),
             Channel::Telegram("-100123".into()),
             Channel::Telegram("@nansmit_duty".into()),
+            Channel::Telegram("123456789".into()),
+            Channel::Telegram("-4001".into()),
             Channel::Signal("+992900000000".into()),
             Channel::Ntfy("https://ntfy.sh/posbon-x".into()),
+            Channel::Ntfy("https://example.org/ntfy/Posbon_x-1".into()),
+            Channel::Ntfy(format!("https://ntfy.sh/{}", "a".repeat(64))),
             Channel::Matrix("!abc:matrix.org".into()),
+            Channel::Matrix("!Wnb1yfD1-O2hBZ4CUg1RaD8dzUlSo0CnBI3ocBPvbLg".into()),
         ];
         for channel in good {
             let dir = Directory {
@@ -321,9 +419,20 @@ mod tests {
             Channel::Webhook("ftp://x/y".into()),
             Channel::Webhook("file:///etc/passwd".into()),
             Channel::Telegram("12a".into()),
+            Channel::Telegram("0".into()),
+            Channel::Telegram("-0123".into()),
+            Channel::Telegram("@abc".into()),
+            Channel::Telegram("@1channel".into()),
+            Channel::Telegram("+123456".into()),
             Channel::Signal("992900".into()),
             Channel::Ntfy("https://ntfy.sh/".into()),
+            Channel::Ntfy("https://ntfy.sh/my.topic".into()),
+            Channel::Ntfy("https://ntfy.sh/мой".into()),
+            Channel::Ntfy("https://ntfy.sh/topic?x=1".into()),
+            Channel::Ntfy(format!("https://ntfy.sh/{}", "a".repeat(65))),
             Channel::Matrix("#alias:server".into()),
+            Channel::Matrix("!short".into()),
+            Channel::Matrix("!Wnb1yfD1+O2hBZ4CUg1RaD8dzUlSo0CnBI3ocBPvbLg".into()),
             Channel::Email("a@b.org\r\nBcc: x@y.org".into()),
         ];
         for channel in bad {
@@ -333,6 +442,19 @@ mod tests {
             };
             assert!(dir.validate().is_err(), "{channel:?} was accepted");
         }
+    }
+
+    #[test]
+    fn telegram_chats_are_told_apart_by_their_form() {
+        assert_eq!(telegram_chat("123456789"), Ok(TelegramChat::Person));
+        assert_eq!(telegram_chat("-4001"), Ok(TelegramChat::Group));
+        assert_eq!(
+            telegram_chat("-1001234567890"),
+            Ok(TelegramChat::ChannelOrSupergroup)
+        );
+        assert_eq!(telegram_chat("@nansmit_duty"), Ok(TelegramChat::Username));
+        assert!(telegram_chat("-100").is_ok_and(|c| c == TelegramChat::Group));
+        assert!(telegram_chat("12345678901234567890123").is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ use super::channels::{ChannelConfig, Sender};
 use super::clock::{self, GuardedClock};
 use super::escalation::Escalation;
 use super::listener::{self, ConnectionLimits};
-use super::outbox::{Delivery, DeliveryState, RetryPolicy};
+use super::outbox::{Delivery, DeliveryState, Failure, RetryPolicy};
 use super::service::Watcher;
 
 pub struct ServeOptions {
@@ -60,7 +60,7 @@ pub enum ServeError {
     #[error("the runtime failed: {0}")]
     Runtime(#[from] std::io::Error),
     #[error("the alert channels: {0}")]
-    Channels(#[from] super::channels::SendError),
+    Channels(#[from] super::channels::SetupError),
 }
 
 /// Runs the watcher in the foreground until SIGTERM or Ctrl-C.
@@ -270,9 +270,9 @@ async fn deliver(
 ) {
     // Attempts report here; the loop records them in batches (one transaction, one fsync).
     let (done_tx, mut done_rx) =
-        tokio::sync::mpsc::unbounded_channel::<(String, Option<String>, i64)>();
+        tokio::sync::mpsc::unbounded_channel::<(String, Option<Failure>, i64)>();
     let mut busy = std::collections::HashSet::<String>::new();
-    let mut finished: Vec<(String, Option<String>, i64)> = Vec::new();
+    let mut finished: Vec<(String, Option<Failure>, i64)> = Vec::new();
     let mut last_report = 0i64;
     let mut dirty = true;
     loop {
@@ -324,7 +324,8 @@ async fn deliver(
                     let w = watcher.clone();
                     tokio::spawn(async move {
                         let outcome = sender.send(&delivery).await;
-                        let _ = done.send((delivery.key, outcome.err().map(|e| e.0), w.now_ms()));
+                        let _ =
+                            done.send((delivery.key, outcome.err().map(Failure::from), w.now_ms()));
                     });
                     dirty = true;
                 }
@@ -353,8 +354,13 @@ async fn deliver(
             _ = watcher.outbox_ready.notified() => { dirty = true; }
             Some(outcome) = done_rx.recv() => { finished.push(outcome); }
             _ = stop.changed() => {
-                // Attempts under way get a moment to finish and be recorded.
-                let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                // Attempts under way may finish and are recorded, up to the longest an
+                // attempt may take: one given up on here would be sent again after the
+                // restart, and Telegram, Signal and ntfy have no idempotency key, so the
+                // contact would read it twice. (A service manager's stop timeout must be
+                // longer: see the operator guide.)
+                let grace = sender.longest_attempt() + Duration::from_secs(1);
+                let _ = tokio::time::timeout(grace, async {
                     while !busy.is_empty() {
                         match done_rx.recv().await {
                             Some(outcome) => {
@@ -421,6 +427,8 @@ impl DeliverySummary {
     pub fn of(delivery: &Delivery) -> Self {
         let (state, settled_ms) = match delivery.state {
             DeliveryState::Pending if delivery.attempts == 0 => ("pending", None),
+            // Refused for good: someone (the contact, the operator) must act; still retried.
+            DeliveryState::Pending if delivery.is_refused() => ("refused", None),
             DeliveryState::Pending => ("failing", None),
             DeliveryState::Delivered { at_ms } => ("delivered", Some(at_ms)),
             DeliveryState::GivenUp { at_ms } => ("given-up", Some(at_ms)),

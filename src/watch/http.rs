@@ -342,8 +342,9 @@ async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -
             // Within the request's own time limit, so the journalist always gets the report.
             let outcome = match tokio::time::timeout(TEST_TIMEOUT, sender.send(&delivery)).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(super::channels::SendError(format!(
-                    "no answer within {} s",
+                // The service may still act on it (a Signal gateway often takes longer).
+                Err(_) => Err(super::channels::SendError::new(format!(
+                    "no answer within {} s (it may still arrive)",
                     TEST_TIMEOUT.as_secs()
                 ))),
             };
@@ -353,7 +354,7 @@ async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -
                     contact: delivery.contact.clone(),
                     channel: delivery.channel.describe(),
                     accepted: outcome.is_ok(),
-                    error: outcome.err().map(|e| e.0),
+                    error: outcome.err().map(|e| e.reason),
                 },
             )
         });

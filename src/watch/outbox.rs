@@ -26,7 +26,33 @@ pub struct Attempt {
     pub at_ms: i64,
     /// Why it failed; `None` when the channel accepted it.
     pub error: Option<String>,
+    /// The service refused it for a reason a retry alone will not change (a contact who
+    /// never started the bot, a room the account may not post in): someone must act.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
 }
+
+/// Why an attempt failed, as the channel tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The service's own words where it gave any (never a secret), else what went wrong.
+    pub reason: String,
+    /// The service asked not to be tried again before this long (`retry_after`,
+    /// `retry_after_ms`, `Retry-After`).
+    pub retry_after_ms: Option<i64>,
+    /// Refused for good until someone acts (see [`Attempt::refused`]).
+    pub refused: bool,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// A service's wait is honoured up to this; a longer one (a hostile ntfy server, a
+/// mistake) must not silence a channel for days.
+pub const MAX_HINT_MS: i64 = 60 * 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
@@ -98,16 +124,37 @@ impl RetryPolicy {
 }
 
 impl Delivery {
-    /// Records an attempt's outcome and schedules the next one if it failed.
-    pub fn record(&mut self, at_ms: i64, error: Option<String>, policy: &RetryPolicy, unit: f64) {
+    /// Records an attempt's outcome and schedules the next one if it failed: never sooner
+    /// than the service asked (up to [`MAX_HINT_MS`]), since trying earlier only earns
+    /// another refusal, and Telegram lengthens the ban of a bot that keeps trying. A refusal
+    /// for good is still tried again, at the longest interval: the contact may yet start
+    /// the bot or join the room, and an alert is never dropped.
+    pub fn record(
+        &mut self,
+        at_ms: i64,
+        failure: Option<Failure>,
+        policy: &RetryPolicy,
+        unit: f64,
+    ) {
         self.attempts += 1;
-        match &error {
+        let refused = failure.as_ref().is_some_and(|f| f.refused);
+        match &failure {
             None => self.state = DeliveryState::Delivered { at_ms },
-            Some(_) => {
-                self.next_attempt_ms = at_ms + policy.delay_ms(self.attempts, unit);
+            Some(failure) => {
+                let backoff = if failure.refused {
+                    policy.delay_ms(u32::MAX, unit)
+                } else {
+                    policy.delay_ms(self.attempts, unit)
+                };
+                let hint = failure.retry_after_ms.unwrap_or(0).clamp(0, MAX_HINT_MS);
+                self.next_attempt_ms = at_ms + backoff.max(hint);
             }
         }
-        self.history.push(Attempt { at_ms, error });
+        self.history.push(Attempt {
+            at_ms,
+            error: failure.map(|f| f.reason),
+            refused,
+        });
         if self.history.len() > HISTORY {
             self.history.remove(0);
         }
@@ -120,6 +167,11 @@ impl Delivery {
     /// The last failure, if the last attempt failed.
     pub fn last_error(&self) -> Option<&str> {
         self.history.last().and_then(|a| a.error.as_deref())
+    }
+
+    /// Whether the last attempt was refused for good (someone must act).
+    pub fn is_refused(&self) -> bool {
+        self.is_pending() && self.history.last().is_some_and(|a| a.refused)
     }
 }
 
@@ -141,9 +193,8 @@ mod tests {
         assert_eq!(policy.delay_ms(3, 0.999_999), 4_999);
     }
 
-    #[test]
-    fn a_failure_keeps_it_pending_and_a_success_ends_it() {
-        let mut delivery = Delivery {
+    fn sample() -> Delivery {
+        Delivery {
             key: "a.0".into(),
             alert_id: "a".into(),
             subject: "s".into(),
@@ -161,10 +212,20 @@ mod tests {
             attempts: 0,
             next_attempt_ms: 0,
             history: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn a_failure_keeps_it_pending_and_a_success_ends_it() {
+        let mut delivery = sample();
         let policy = RetryPolicy::default();
+        let failed = |reason: &str| Failure {
+            reason: reason.into(),
+            retry_after_ms: None,
+            refused: false,
+        };
         for n in 0..30 {
-            delivery.record(n * 1_000, Some("refused".into()), &policy, 0.5);
+            delivery.record(n * 1_000, Some(failed("refused")), &policy, 0.5);
             assert!(delivery.is_pending());
             assert!(delivery.next_attempt_ms > n * 1_000);
         }
@@ -173,5 +234,54 @@ mod tests {
         delivery.record(99_000, None, &policy, 0.5);
         assert_eq!(delivery.state, DeliveryState::Delivered { at_ms: 99_000 });
         assert_eq!(delivery.attempts, 31);
+    }
+
+    #[test]
+    fn a_services_wait_is_honoured_and_a_refusal_waits_longest_but_is_never_dropped() {
+        let policy = RetryPolicy {
+            first_ms: 1_000,
+            max_ms: 60_000,
+        };
+        let mut delivery = sample();
+        // Telegram: "retry after 30": not before 30 s, though the back-off says 1 s.
+        delivery.record(
+            0,
+            Some(Failure {
+                reason: "Too Many Requests: retry after 30".into(),
+                retry_after_ms: Some(30_000),
+                refused: false,
+            }),
+            &policy,
+            0.5,
+        );
+        assert_eq!(delivery.next_attempt_ms, 30_000);
+        assert!(!delivery.is_refused());
+        // A hint of a week is capped.
+        delivery.record(
+            0,
+            Some(Failure {
+                reason: "wait".into(),
+                retry_after_ms: Some(7 * 86_400_000),
+                refused: false,
+            }),
+            &policy,
+            0.5,
+        );
+        assert_eq!(delivery.next_attempt_ms, MAX_HINT_MS);
+        // A refusal for good: pending, marked, tried again at the longest interval.
+        delivery.record(
+            0,
+            Some(Failure {
+                reason: "Forbidden: bot can't initiate conversation with a user".into(),
+                retry_after_ms: None,
+                refused: true,
+            }),
+            &policy,
+            0.5,
+        );
+        assert!(delivery.is_pending() && delivery.is_refused());
+        assert_eq!(delivery.next_attempt_ms, 60_000);
+        delivery.record(70_000, None, &policy, 0.5);
+        assert!(!delivery.is_refused());
     }
 }

@@ -1244,7 +1244,7 @@ impl Watcher {
     pub fn record_attempt(
         &self,
         key: &str,
-        error: Option<String>,
+        error: Option<super::outbox::Failure>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         self.record_attempts(vec![(key.to_string(), error, now_ms)])
@@ -1254,7 +1254,7 @@ impl Watcher {
     /// this returns.
     pub fn record_attempts(
         &self,
-        attempts: Vec<(String, Option<String>, i64)>,
+        attempts: Vec<(String, Option<super::outbox::Failure>, i64)>,
     ) -> Result<(), StoreError> {
         {
             let store = self.store();

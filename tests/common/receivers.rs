@@ -161,6 +161,13 @@ pub enum Mode {
     Accept,
     /// Answer with this status and record nothing.
     Status(u16),
+    /// Answer with this status, body and `Retry-After` (seconds), as a service refusing
+    /// does, and record nothing.
+    Reply {
+        status: u16,
+        body: &'static str,
+        retry_after: Option<u32>,
+    },
     /// Never answer (until the client gives up).
     Hang,
     /// Accept after this many milliseconds (the request is recorded even if the sender
@@ -168,11 +175,239 @@ pub enum Mode {
     Delay(u64),
 }
 
+/// Telegram's answer to a bot over its rate: `retry_after` in seconds.
+pub const TELEGRAM_429: &str = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 30","parameters":{"retry_after":30}}"#;
+
+/// What the stand-in services know of their accounts, as the real ones would: which
+/// people started the bot, which `@names` are channels, which groups became supergroups,
+/// which Matrix rooms the account is invited to or joined.
+#[derive(Default, Debug)]
+pub struct Accounts {
+    pub telegram_started: std::collections::HashSet<String>,
+    pub telegram_channels: std::collections::HashSet<String>,
+    /// Old group id → the supergroup's id.
+    pub telegram_migrated: HashMap<String, i64>,
+    pub matrix_invited: std::collections::HashSet<String>,
+    pub matrix_joined: std::collections::HashSet<String>,
+    /// Answer the next this many Matrix sends with `429 M_LIMIT_EXCEEDED`.
+    pub matrix_limited: u32,
+    /// The Signal gateway's default text mode is `styled` (`DEFAULT_SIGNAL_TEXT_MODE`):
+    /// unless a request says `"text_mode": "normal"`, the markup characters are taken out.
+    pub signal_styled: bool,
+}
+
+/// What a gateway in `styled` mode does to a message: `*`, `~`, `||` and backticks are
+/// read as markup and leave the text.
+fn signal_styled(body: &[u8]) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if json["text_mode"] == "normal" {
+        return body.to_vec();
+    }
+    if let Some(message) = json["message"].as_str() {
+        let styled = message.replace("||", "").replace(['*', '~', '`'], "");
+        json["message"] = serde_json::Value::String(styled);
+    }
+    serde_json::to_vec(&json).unwrap()
+}
+
+/// What the real service would refuse, with its own status and error body; `None` when it
+/// would take the request. The service is told by the path (Telegram's `/bot…/method`,
+/// the Signal gateway's `/v2/send`, Matrix's `/_matrix/`), a webhook by its HMAC header;
+/// anything else is an ntfy publish.
+fn service_rules(
+    method: &str,
+    path: &str,
+    headers: &HashMap<String, String>,
+    body: &[u8],
+    accounts: &Mutex<Accounts>,
+) -> Option<(u16, String)> {
+    if headers.contains_key("x-posbon-hmac") {
+        return None;
+    }
+    if path.contains("/bot") {
+        return telegram_rules(path, body, &accounts.lock().unwrap());
+    }
+    if path.ends_with("/v2/send") {
+        return None;
+    }
+    if path.contains("/_matrix/") {
+        return matrix_rules(method, path, &mut accounts.lock().unwrap());
+    }
+    ntfy_rules(path, body)
+}
+
+/// The Bot API (core.telegram.org/bots/api and its observed answers): a person is reached
+/// by their numeric id only after they started the bot (403 otherwise); `@name` only for
+/// channels and public groups (a person's `@name` is "chat not found"); a group that became
+/// a supergroup answers 400 with `migrate_to_chat_id`.
+fn telegram_rules(path: &str, body: &[u8], accounts: &Accounts) -> Option<(u16, String)> {
+    let refuse = |status: u16, description: &str, extra: &str| {
+        Some((
+            status,
+            format!(r#"{{"ok":false,"error_code":{status},"description":"{description}"{extra}}}"#),
+        ))
+    };
+    let chat = if path.ends_with("/sendDocument") {
+        multipart_field(body, "chat_id")
+    } else {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|j| match &j["chat_id"] {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    };
+    let Some(chat) = chat else {
+        return refuse(400, "Bad Request: chat_id is empty", "");
+    };
+    if path.ends_with("/sendDocument") {
+        let caption = multipart_field(body, "caption").unwrap_or_default();
+        if caption.encode_utf16().count() > 1_024 {
+            return refuse(400, "Bad Request: message caption is too long", "");
+        }
+    } else {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        if json["text"].as_str().unwrap_or("").encode_utf16().count() > 4_096 {
+            return refuse(400, "Bad Request: message is too long", "");
+        }
+    }
+    if let Some(new) = accounts.telegram_migrated.get(&chat) {
+        return refuse(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            &format!(r#","parameters":{{"migrate_to_chat_id":{new}}}"#),
+        );
+    }
+    if let Some(name) = chat.strip_prefix('@') {
+        if !accounts.telegram_channels.contains(name) {
+            return refuse(400, "Bad Request: chat not found", "");
+        }
+    } else if !chat.starts_with('-') && !accounts.telegram_started.contains(&chat) {
+        return refuse(
+            403,
+            "Forbidden: bot can't initiate conversation with a user",
+            "",
+        );
+    }
+    None
+}
+
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let start = text.find(&format!("name=\"{name}\"\r\n\r\n"))? + name.len() + 11;
+    let end = start + text[start..].find("\r\n")?;
+    Some(text[start..end].to_string())
+}
+
+/// A homeserver (spec.matrix.org client-server API): an account may send into a room only
+/// once joined (`403 M_FORBIDDEN` while merely invited); `POST /join/{room}` or
+/// `/rooms/{room}/join` joins a room it was invited to.
+fn matrix_rules(method: &str, path: &str, accounts: &mut Accounts) -> Option<(u16, String)> {
+    let error = |status: u16, code: &str, text: &str| {
+        Some((
+            status,
+            format!(r#"{{"errcode":"{code}","error":"{text}"}}"#),
+        ))
+    };
+    let decode = percent_decode;
+    let segments: Vec<&str> = path.split('/').collect();
+    let room_after = |word: &str| {
+        segments
+            .iter()
+            .position(|s| *s == word)
+            .and_then(|i| segments.get(i + 1))
+            .map(|s| decode(s))
+    };
+    if method == "POST" && (path.contains("/join/") || path.ends_with("/join")) {
+        let room = if path.contains("/join/") {
+            room_after("join")
+        } else {
+            room_after("rooms")
+        }?;
+        if accounts.matrix_invited.contains(&room) || accounts.matrix_joined.contains(&room) {
+            accounts.matrix_joined.insert(room);
+            return None;
+        }
+        return error(403, "M_FORBIDDEN", "You are not invited to this room.");
+    }
+    if path.contains("/send/") {
+        let room = room_after("rooms")?;
+        if !accounts.matrix_joined.contains(&room) {
+            return error(
+                403,
+                "M_FORBIDDEN",
+                "User @posbon:example.org not in room, and room previews are disabled",
+            );
+        }
+        if accounts.matrix_limited > 0 {
+            accounts.matrix_limited -= 1;
+            return Some((
+                429,
+                r#"{"errcode":"M_LIMIT_EXCEEDED","error":"Too Many Requests","retry_after_ms":30000}"#
+                    .to_string(),
+            ));
+        }
+    }
+    None
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(&s[i + 1..i + 3], 16).ok())
+            .flatten();
+        if let Some(b) = escaped {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// ntfy (server.go, as of 2.11): a JSON publish to `/` may be at most twice the message
+/// limit (8,192 bytes); a topic is `^[-_A-Za-z0-9]{1,64}$`, else no route matches. A raw
+/// body over the message limit (4,096 bytes) becomes an attachment, which this stand-in
+/// allows, as ntfy.sh does.
+pub const NTFY_JSON_LIMIT: usize = 8_192;
+
+fn ntfy_rules(path: &str, body: &[u8]) -> Option<(u16, String)> {
+    let error = |status: u16, code: u32, text: &str| {
+        Some((
+            status,
+            format!(r#"{{"code":{code},"http":{status},"error":"{text}","link":""}}"#),
+        ))
+    };
+    let topic = path.rsplit('/').next().unwrap_or("");
+    if topic.is_empty() {
+        if body.len() > NTFY_JSON_LIMIT {
+            return error(413, 41303, "JSON body too large");
+        }
+        return None;
+    }
+    let valid = topic.len() <= 64
+        && topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return error(404, 40401, "page not found");
+    }
+    None
+}
+
 /// An HTTP server on loopback that records what it accepts.
 pub struct Receiver {
     pub port: u16,
     got: Arc<Mutex<Vec<Received>>>,
     mode: Arc<Mutex<Mode>>,
+    /// What the stand-in services know of their accounts.
+    pub accounts: Arc<Mutex<Accounts>>,
     runtime: Option<tokio::runtime::Runtime>,
     /// While down before its first start: the port, bound but not listening, so that a
     /// connection is refused as by a server that is down, and nothing else can take it.
@@ -201,6 +436,7 @@ impl Receiver {
             port,
             got: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
+            accounts: Arc::default(),
             runtime: None,
             reserved: Some(reserved),
         }
@@ -212,6 +448,24 @@ impl Receiver {
 
     pub fn set_mode(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
+    }
+
+    /// This person started the bot (sent it /start), so it may write to them.
+    pub fn telegram_start(&self, chat: &str) {
+        self.accounts
+            .lock()
+            .unwrap()
+            .telegram_started
+            .insert(chat.to_string());
+    }
+
+    /// The watcher's Matrix account is invited to `room` (it must still join).
+    pub fn matrix_invite(&self, room: &str) {
+        self.accounts
+            .lock()
+            .unwrap()
+            .matrix_invited
+            .insert(room.to_string());
     }
 
     /// Everything accepted so far.
@@ -227,6 +481,7 @@ impl Receiver {
             .unwrap();
         let got = self.got.clone();
         let mode = self.mode.clone();
+        let accounts = self.accounts.clone();
         let listener = match self.reserved.take() {
             Some(socket) => {
                 let _in_runtime = runtime.enter();
@@ -244,7 +499,19 @@ impl Receiver {
                       body: axum::body::Bytes| {
                     let got = got.clone();
                     let mode = mode.clone();
-                    async move {
+                    let accounts = accounts.clone();
+                    // In a task of its own: a real server goes on with a request whose
+                    // client has hung up (hyper would drop this handler's future).
+                    let handled = tokio::spawn(async move {
+                        let reply = |status: u16, body: String, retry_after: Option<u32>| {
+                            let mut response = axum::http::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/json");
+                            if let Some(seconds) = retry_after {
+                                response = response.header("retry-after", seconds.to_string());
+                            }
+                            response.body(axum::body::Body::from(body)).unwrap()
+                        };
                         let mut current = *mode.lock().unwrap();
                         if let Mode::Delay(ms) = current {
                             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
@@ -252,32 +519,52 @@ impl Receiver {
                         }
                         match current {
                             Mode::Accept | Mode::Delay(_) => {
+                                let header_map: HashMap<String, String> = headers
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        (
+                                            k.as_str().to_string(),
+                                            String::from_utf8_lossy(v.as_bytes()).to_string(),
+                                        )
+                                    })
+                                    .collect();
+                                if let Some((status, answer)) = service_rules(
+                                    method.as_str(),
+                                    uri.path(),
+                                    &header_map,
+                                    &body,
+                                    &accounts,
+                                ) {
+                                    return reply(status, answer, None);
+                                }
+                                let styled = uri.path().ends_with("/v2/send")
+                                    && accounts.lock().unwrap().signal_styled;
+                                let body = if styled {
+                                    signal_styled(&body)
+                                } else {
+                                    body.to_vec()
+                                };
                                 got.lock().unwrap().push(Received {
                                     method: method.to_string(),
                                     path: uri.path().to_string(),
-                                    headers: headers
-                                        .iter()
-                                        .map(|(k, v)| {
-                                            (
-                                                k.as_str().to_string(),
-                                                String::from_utf8_lossy(v.as_bytes()).to_string(),
-                                            )
-                                        })
-                                        .collect(),
-                                    body: body.to_vec(),
+                                    headers: header_map,
+                                    body,
                                 });
-                                (axum::http::StatusCode::OK, "{\"ok\":true}")
+                                reply(200, "{\"ok\":true}".to_string(), None)
                             }
-                            Mode::Status(code) => (
-                                axum::http::StatusCode::from_u16(code).unwrap(),
-                                "{\"ok\":false}",
-                            ),
+                            Mode::Status(code) => reply(code, "{\"ok\":false}".to_string(), None),
+                            Mode::Reply {
+                                status,
+                                body,
+                                retry_after,
+                            } => reply(status, body.to_string(), retry_after),
                             Mode::Hang => {
                                 tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-                                (axum::http::StatusCode::OK, "{\"ok\":true}")
+                                reply(200, "{\"ok\":true}".to_string(), None)
                             }
                         }
-                    }
+                    });
+                    async move { handled.await.unwrap() }
                 },
             );
             let _ = axum::serve(listener, app).await;
