@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::channels::{ChannelConfig, Sender};
 use super::clock::{self, GuardedClock};
@@ -376,6 +376,13 @@ async fn deliver(
                 let _ = tokio::task::spawn_blocking(move || {
                     if let Err(e) = w.record_attempts(finished) {
                         error!(error = %e, "delivery attempts could not be recorded");
+                    }
+                    // Alerts of the last requests, which the delivery loop builds at its next
+                    // round (a request does not wake it), are built now, so the outbox the
+                    // operator reads after a stop holds them (they were stored as events
+                    // either way, and would be built at the next start).
+                    if let Err(e) = w.stage_deferred(w.now_ms()) {
+                        warn!(error = %e, "alerts could not be built before stopping; the next start builds them");
                     }
                     write_report(&w, &data);
                 })

@@ -651,32 +651,17 @@ impl Watcher {
                     ));
                 }
                 tests = self.dispatcher().tests(&shown, &contacts, now_ms);
-                if duress {
-                    vec![Emitted::Duress {
-                        cycle: subject.state.cycle,
-                        at_ms,
-                    }]
-                } else {
-                    Vec::new()
-                }
+                alarm_if(duress, &subject, at_ms)
             }
             // Any request signed with the duress key means the duress passphrase is in use:
             // the alarm must not wait for the unlock notice, which travels on its own.
-            (ops::STATUS, true) => vec![Emitted::Duress {
-                cycle: subject.state.cycle,
-                at_ms,
-            }],
-            (ops::STATUS, false) => Vec::new(),
+            (ops::STATUS, _) => alarm_if(duress, &subject, at_ms),
             (ops::ALARM, _) => vec![Emitted::Duress {
                 cycle: subject.state.cycle,
                 at_ms,
             }],
             // Every unlock sends this; only the duress key's means anything.
-            (ops::UNLOCK, _) if duress => vec![Emitted::Duress {
-                cycle: subject.state.cycle,
-                at_ms,
-            }],
-            (ops::UNLOCK, _) => Vec::new(),
+            (ops::UNLOCK, _) => alarm_if(duress, &subject, at_ms),
             (ops::PHONE_INVITE, _) => {
                 let token = phone::link_token(&subject.id);
                 phone_token = Some(token.clone());
@@ -690,25 +675,11 @@ impl Watcher {
                     expires_ms: now_ms + PHONE_INVITE_MS,
                     duress,
                 });
-                if duress {
-                    vec![Emitted::Duress {
-                        cycle: subject.state.cycle,
-                        at_ms,
-                    }]
-                } else {
-                    Vec::new()
-                }
+                alarm_if(duress, &subject, at_ms)
             }
             (ops::PHONE_LIST, _) => {
                 phones = Some(phone_infos(&subject, duress));
-                if duress {
-                    vec![Emitted::Duress {
-                        cycle: subject.state.cycle,
-                        at_ms,
-                    }]
-                } else {
-                    Vec::new()
-                }
+                alarm_if(duress, &subject, at_ms)
             }
             (ops::PHONE_REMOVE, _) => {
                 let remove: protocol::PhoneRemove = serde_json::from_str(&request.payload)
@@ -1472,6 +1443,19 @@ fn unknown_download() -> Refusal {
 /// the escalation loop's first tick after a restart, or between a step falling due and the
 /// tick that fires it, must not wipe that step out: the alert goes out (then the all-clear
 /// the check-in brings), exactly as if the daemon had been watching all along.
+/// The silent alarm a request signed with the duress key raises (rationed per episode by
+/// `ration_duress`); nothing for the real key.
+fn alarm_if(duress: bool, subject: &Subject, at_ms: i64) -> Vec<Emitted> {
+    if duress {
+        vec![Emitted::Duress {
+            cycle: subject.state.cycle,
+            at_ms,
+        }]
+    } else {
+        Vec::new()
+    }
+}
+
 fn fire_overdue(subject: &mut Subject, at_ms: i64) -> Vec<Emitted> {
     let Some(plan) = &subject.plan else {
         return Vec::new();
