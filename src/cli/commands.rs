@@ -119,7 +119,17 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             identity,
             out,
             from,
-        } => release::open(&bundle, &identity, out, from.as_deref()),
+            unchecked,
+        } => release::open(
+            &release::OpenArgs {
+                bundle: &bundle,
+                key: identity.as_deref(),
+                out,
+                from: from.as_deref(),
+                unchecked,
+            },
+            &ctx.passphrase,
+        ),
         Command::Release(command) => {
             let (vault, _) = unlock(&ctx)?;
             match command {

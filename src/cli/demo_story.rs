@@ -306,10 +306,15 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
     let file = root.join("case.age");
     std::fs::write(&file, &bytes)?;
     let out_dir = root.join("opened");
-    let opened = bundle::open(
+    let key = crate::release::keys::read(&lawyer_key, &mut || {
+        Err(bundle::BundleError::Invalid(
+            "the demo's key has no passphrase".into(),
+        ))
+    })?;
+    let opened = crate::release::open::open(
         &mut std::fs::File::open(&file)?,
-        &bundle::identities(&lawyer_key)?,
-        &out_dir,
+        crate::release::open::Input::Sealed(&key),
+        Some(&out_dir),
         Some(&sealing_fingerprint),
     )?;
     let bundle::Sealer::Signed { fingerprint } = &opened.sealer else {
@@ -336,7 +341,10 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
             item.files.join(", ")
         );
     }
-    println!("the same file opens with the standard tool: age -d -i lawyer.key case.age | tar x");
+    println!(
+        "without posbon, open it in a new empty folder and look before unpacking: \
+         age -d -i lawyer.key case.age > case.tar; tar -tvf case.tar; tar -xkf case.tar"
+    );
     drop(abroad);
     drop(runtime);
     Ok(())

@@ -209,12 +209,15 @@ enum Command {
     /// Material sealed in advance for your lawyers, released by the watchers if you go silent
     #[command(subcommand)]
     Release(ReleaseCommand),
-    /// For lawyers: open a released bundle with your own key and write out what it holds
+    /// For lawyers: check a released bundle and write out what it holds. Nothing is written
+    /// until it checked out; without --from or --unchecked it is only looked at
     Open {
+        /// The bundle, or - for standard input (the bundle, or the archive `age -d` decrypted)
         bundle: PathBuf,
-        /// Your age identity file (AGE-SECRET-KEY-1...) or unencrypted SSH private key
+        /// Your age identity file or OpenSSH private key, with or without a passphrase (asked
+        /// for, or read from --passphrase-file / --passphrase-fd)
         #[arg(short = 'i', long = "identity", value_name = "KEY")]
-        identity: PathBuf,
+        identity: Option<PathBuf>,
         /// Where to write the contents (must not exist) [default: BUNDLE-opened]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -222,6 +225,10 @@ enum Command {
         /// bundle (exit 10) unless they sealed it
         #[arg(long, value_name = "FINGERPRINT")]
         from: Option<String>,
+        /// Write it out without knowing who sealed it (anyone who knows your public key can
+        /// make a bundle): only when the journalist could not give you their fingerprint
+        #[arg(long, conflicts_with = "from")]
+        unchecked: bool,
     },
 }
 
@@ -656,7 +663,10 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         return match e {
             BundleError::Invalid(_) => exit::USAGE,
             BundleError::NotForThisKey => exit::WRONG_PASSPHRASE,
-            BundleError::WrongSealer { .. } | BundleError::Unsigned => exit::NOT_GENUINE,
+            BundleError::WrongSealer { .. }
+            | BundleError::Unsigned
+            | BundleError::NotSealedForThisKey { .. } => exit::NOT_GENUINE,
+            BundleError::WrongKeyPassphrase { .. } => exit::WRONG_PASSPHRASE,
             BundleError::Damaged(_) => exit::DAMAGED,
             _ => exit::OTHER,
         };

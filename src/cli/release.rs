@@ -81,6 +81,9 @@ struct Release {
     /// and the watchers that still hold it are told to the journalist, never re-sent it.
     #[serde(default)]
     removal_pending: bool,
+    /// 1 when first sealed, one more at every update (0: sealed before versions).
+    #[serde(default)]
+    version: u64,
 }
 
 fn releases(vault: &Vault) -> Result<Vec<Release>> {
@@ -225,6 +228,12 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
         })?;
     }
 
+    // One more than the last sealed under this id: lawyers and watchers can tell an old
+    // version replayed from the newest.
+    let version = releases(vault)?
+        .iter()
+        .find(|r| r.id == id)
+        .map_or(1, |r| r.version.max(1) + 1);
     let mut sealed = Vec::new();
     let signer = sealing_key(vault)?;
     let manifest = bundle::seal(
@@ -236,6 +245,8 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
             by: &by,
             for_: &names,
             sealed_ms: vault::now(),
+            bundle_id: id,
+            version,
         },
         &signer,
         &mut sealed,
@@ -247,6 +258,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
         size: sealed.len() as u64,
         sha256: sha256.clone(),
         recipients: names.clone(),
+        version,
     };
     let payload = serde_json::to_string(&put)?;
     let mut all = releases(vault)?;
@@ -262,6 +274,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
         size: sealed.len() as u64,
         sha256,
         removal_pending: false,
+        version,
     });
     // Kept first, so `release update` can seal it again if a watcher was down.
     vault.set_setting(RELEASES, &all)?;
@@ -448,14 +461,21 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
     }
 }
 
-/// `posbon open BUNDLE -i KEY [--out DIR]` (for lawyers; no vault needed).
-pub(super) fn open(
-    bundle_path: &Path,
-    key: &Path,
-    out: Option<PathBuf>,
-    from: Option<&str>,
-) -> Result<()> {
-    if let Some(from) = from
+/// What `posbon open` was given.
+pub(super) struct OpenArgs<'a> {
+    pub bundle: &'a Path,
+    pub key: Option<&'a Path>,
+    pub out: Option<PathBuf>,
+    pub from: Option<&'a str>,
+    pub unchecked: bool,
+}
+
+/// `posbon open BUNDLE [-i KEY] [--out DIR] (--from FINGERPRINT | --unchecked)` (for
+/// lawyers; no vault needed). Without --from or --unchecked, only shows what it holds.
+pub(super) fn open(args: &OpenArgs<'_>, passphrase: &super::passphrase::Source) -> Result<()> {
+    use crate::release::keys;
+    use crate::release::open::{self as opening, Input, KeyCheck};
+    if let Some(from) = args.from
         && !bundle::is_sealing_fingerprint(from)
     {
         bail!(UsageError(format!(
@@ -464,24 +484,54 @@ pub(super) fn open(
             from.trim()
         )));
     }
-    let identities = bundle::identities(key)?;
-    let out = out.unwrap_or_else(|| {
-        let stem = bundle_path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "bundle".into());
+    let key = match args.key {
+        Some(path) => Some(keys::read(path, &mut || {
+            passphrase
+                .read(&format!("Passphrase of {}", path.display()))
+                .map_err(|e| bundle::BundleError::Invalid(format!("{e:#}")))
+        })?),
+        None => None,
+    };
+    let from_stdin = args.bundle == Path::new("-");
+    let write = args.from.is_some() || args.unchecked;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = if from_stdin {
+            "bundle".to_string()
+        } else {
+            args.bundle
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "bundle".into())
+        };
         PathBuf::from(format!("{stem}-opened"))
     });
-    let mut file = std::fs::File::open(bundle_path)
-        .with_context(|| format!("cannot read {}", bundle_path.display()))?;
-    let opened = bundle::open(&mut file, &identities, &out, from)?;
-    let sealed_by = match (&opened.sealer, from) {
+    let how = match &key {
+        Some(key) => Input::Sealed(key),
+        None => Input::Plain,
+    };
+    let mut input: Box<dyn std::io::Read> = if from_stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(args.bundle)
+                .with_context(|| format!("cannot read {}", args.bundle.display()))?,
+        )
+    };
+    let opened = match opening::open(&mut input, how, write.then_some(out.as_path()), args.from) {
+        Err(bundle::BundleError::NotForThisKey) if key.is_none() => {
+            bail!(UsageError(
+                "this is a sealed bundle: give your key with -i KEY".into()
+            ))
+        }
+        other => other?,
+    };
+    let sealed_by = match (&opened.sealer, args.from) {
         (bundle::Sealer::Signed { fingerprint }, Some(_)) => {
             format!("{fingerprint} (the fingerprint you gave: it is theirs)")
         }
         (bundle::Sealer::Signed { fingerprint }, None) => format!(
-            "{fingerprint} (compare it with the sealing fingerprint the journalist gave you, \
-             or open with --from)"
+            "{fingerprint} (NOT CHECKED: compare it with the sealing fingerprint the journalist \
+             gave you, and open with --from)"
         ),
         // (With --from, open refused it already.)
         (bundle::Sealer::Unsigned, _) => "NOBODY: this bundle is NOT SIGNED. Anyone who knows \
@@ -497,49 +547,59 @@ pub(super) fn open(
     }
     let manifest: Manifest = opened.manifest;
     // What a bundle says about itself is shown, never interpreted by the terminal.
-    let clean = |text: &str| -> String {
-        text.chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect()
-    };
-    let manifest = Manifest {
-        name: clean(&manifest.name),
-        by: clean(&manifest.by),
-        for_: manifest.for_.iter().map(|f| clean(f)).collect(),
-        items: manifest
-            .items
-            .into_iter()
-            .map(|mut item| {
-                item.title = clean(&item.title);
-                item.kind = clean(&item.kind);
-                item.dir = clean(&item.dir);
-                item.files = item.files.iter().map(|f| clean(f)).collect();
-                item
-            })
-            .collect(),
-        ..manifest
-    };
-    let bytes = std::fs::read(bundle_path)?;
-    println!(
-        "sha256: {}",
-        hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes))
-    );
-    println!("bundle: {}", manifest.name);
+    let clean = |text: &str| opening::displayable(text);
+    println!("sha256: {}", opened.sha256);
+    println!("bundle: {}", clean(&manifest.name));
+    if manifest.version > 0 {
+        println!(
+            "version: {} of bundle {} (compare with the version in the watchers' alerts: an \
+             older one may have been replayed)",
+            manifest.version,
+            clean(&manifest.bundle_id)
+        );
+    } else {
+        println!("version: none (sealed by an older posbon)");
+    }
     println!("signed by: {sealed_by}");
     println!(
         "sealed: {} by {}",
         jiff::Timestamp::from_millisecond(manifest.sealed_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
-        manifest.by
+        clean(&manifest.by)
     );
-    println!("for: {}", manifest.for_.join(", "));
-    for item in &manifest.items {
-        println!("{}. [{}] {}", item.n, item.kind, item.title);
-        println!("   {}", out.join(&item.dir).join("record.txt").display());
-        for f in &item.files {
-            println!("   {}", out.join(&item.dir).join(f).display());
+    println!(
+        "for: {}",
+        manifest
+            .for_
+            .iter()
+            .map(|f| clean(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "your key: {}",
+        match opened.key {
+            KeyCheck::SealedForThisKey => "the bundle was sealed for it",
+            KeyCheck::NotChecked => "not checked (opened from a decrypted archive)",
+            KeyCheck::OlderFormat => "not checked (an older bundle names no keys)",
         }
+    );
+    if !write {
+        for item in &manifest.items {
+            println!("{}. [{}] {}", item.n, clean(&item.kind), clean(&item.title));
+        }
+        bail!(UsageError(
+            "nothing was written: give --from FINGERPRINT (the sealing fingerprint the \
+             journalist gave you) to check who sealed it and write it out, or --unchecked to \
+             write it out without knowing"
+                .into()
+        ));
+    }
+    // What was written, not what the manifest says.
+    println!("written:");
+    for path in &opened.written {
+        println!("   {}", out.join(path).display());
     }
     eprintln!("written to {}", out.display());
     Ok(())

@@ -1,38 +1,50 @@
 //! A release bundle: chosen records and their attachments, sealed on the laptop for the
 //! lawyers' own age keys (X25519 or `ssh-ed25519`), to be released by the watchers if the
-//! journalist goes silent. The watchers hold it but cannot read it.
+//! journalist goes silent. The watchers hold it but cannot read it. Opening it is
+//! [`super::open`]; the lawyer's key is [`super::keys`].
 //!
 //! Format: an `age` file (binary) whose plaintext is a POSIX tar archive:
 //!
-//! - `MANIFEST.txt`: what the bundle holds, for people (English and Russian headings);
-//! - `manifest.json`: the same for programs (`format: "posbon-bundle/1"`);
+//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings);
+//! - `manifest.json`: the same for programs (`format: "posbon-bundle/2"`), with the bundle's
+//!   id, its version (one more at every `release update`) and the recipients' keys, so a
+//!   replayed old version or a copy re-encrypted for someone else shows;
 //! - `NN-SLUG/record.txt`: each record as text (kind, title, fields, tags, body);
 //! - `NN-SLUG/FILE`: its attachments, under their own names;
+//! - `PADDING`: zeros, so the sealed size is rounded up (Padmé) and says less of what is in it;
 //! - `SIGNATURE.json`, last: the journalist's *sealing key* (Ed25519, kept in the vault) and
 //!   its signature over the path, size and SHA-256 of every file before it.
 //!
-//! So a lawyer opens it with `posbon open BUNDLE -i KEY`, or with the standard tools:
-//! `age -d -i KEY BUNDLE | tar x`. Anyone who knows a lawyer's public key can encrypt a file
-//! to it, and a watcher's operator can attach any file to an alert the watcher signs; the
-//! signature is what shows the journalist sealed this one. `posbon open` checks it and shows
-//! the sealing key's fingerprint, which the lawyer compares with the one the journalist gave
-//! them in person (`--from` makes the comparison and refuses on a mismatch).
+//! Anyone who knows a lawyer's public key can encrypt a file to it, and a watcher's operator
+//! can attach any file to an alert the watcher signs; the signature is what shows the
+//! journalist sealed this one, and `posbon open --from` checks it before writing anything.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::vault::{Kind, Record, RecordId, Vault, VaultError};
 
-pub const FORMAT: &str = "posbon-bundle/1";
+/// The format posbon seals: with the bundle id, version and recipients in the manifest.
+pub const FORMAT_V2: &str = "posbon-bundle/2";
+/// The first format (no version, no recipients): still opened, and said to be older.
+pub const FORMAT_V1: &str = "posbon-bundle/1";
 pub const SIGNATURE_FORMAT: &str = "posbon-bundle-signature/1";
-const SIGNATURE_FILE: &str = "SIGNATURE.json";
+pub(super) const SIGNATURE_FILE: &str = "SIGNATURE.json";
+/// Zeros before the signature (signed like any file), never written out by `posbon open`.
+pub(super) const PADDING_FILE: &str = "PADDING";
 /// The signature file is small; anything larger is not one.
-const MAX_SIGNATURE_FILE: u64 = 16 * 1024;
-/// Bundles travel by e-mail and sit on watchers: this is the most one may hold.
+pub(super) const MAX_SIGNATURE_FILE: u64 = 16 * 1024;
+/// Bundles travel by e-mail and sit on watchers: this is the most a sealed bundle may be.
 pub const MAX_BUNDLE: u64 = 32 * 1024 * 1024;
+/// What the records and attachments may hold, leaving room under [`MAX_BUNDLE`] for the
+/// archive's headers, the manifest and the padding.
+pub const MAX_CONTENT: u64 = MAX_BUNDLE - 2 * 1024 * 1024;
+/// A name in the archive at most (bytes); longer names are cut.
+const MAX_NAME_BYTES: usize = 200;
+/// Bundles smaller than this are padded up to it: a short note and a long one look alike.
+const MIN_PADDED: u64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -62,17 +74,23 @@ pub enum BundleError {
         "the bundle is not signed, so --from cannot be checked: it may be a forgery (or was sealed by a posbon older than the signature)"
     )]
     Unsigned,
+    #[error(
+        "the bundle was not sealed for your key ({key}): it is a copy someone re-encrypted, not what the journalist sent you"
+    )]
+    NotSealedForThisKey { key: String },
+    #[error("the passphrase of the key {key} is wrong")]
+    WrongKeyPassphrase { key: String },
 }
 
 /// `SIGNATURE.json`: who sealed the bundle, and their signature over its files.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct SignatureFile {
-    format: String,
+pub(super) struct SignatureFile {
+    pub(super) format: String,
     /// The sealing key, Ed25519, base64.
-    key: String,
-    fingerprint: String,
+    pub(super) key: String,
+    pub(super) fingerprint: String,
     /// Over [`signed_listing`] of every file before this one, base64.
-    signature: String,
+    pub(super) signature: String,
 }
 
 /// Who sealed an opened bundle.
@@ -82,13 +100,6 @@ pub enum Sealer {
     Signed { fingerprint: String },
     /// No signature: sealed by an older posbon.
     Unsigned,
-}
-
-/// An opened bundle: what it says it holds, and who sealed it.
-#[derive(Debug)]
-pub struct Opened {
-    pub manifest: Manifest,
-    pub sealer: Sealer,
 }
 
 /// A sealing key's fingerprint: the same form as a watcher's (128 bits of SHA-256 of the
@@ -118,7 +129,7 @@ pub fn same_fingerprint(expected: &str, fingerprint: &str) -> bool {
 }
 
 /// What the signature covers: a line per file, in archive order.
-fn signed_listing(files: &[(String, u64, String)]) -> Vec<u8> {
+pub(super) fn signed_listing(files: &[(String, u64, String)]) -> Vec<u8> {
     let mut text = format!("{SIGNATURE_FORMAT}\n");
     for (path, size, sha256) in files {
         text.push_str(&format!("{sha256} {size} {path}\n"));
@@ -126,7 +137,7 @@ fn signed_listing(files: &[(String, u64, String)]) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
@@ -152,6 +163,15 @@ pub struct Manifest {
     /// The recipients it was sealed for (contact names).
     pub for_: Vec<String>,
     pub items: Vec<Item>,
+    /// The bundle's id, as the watchers know it (format 2).
+    #[serde(default)]
+    pub bundle_id: String,
+    /// 1 when first sealed, one more at every `release update` (format 2; 0 before).
+    #[serde(default)]
+    pub version: u64,
+    /// The keys it was sealed for, `age1...` or `ssh-ed25519 ...` (format 2).
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
 
 /// A recipient a bundle can be sealed for: `age1...` or `ssh-ed25519 AAAA...`.
@@ -191,18 +211,20 @@ fn slug(n: usize, title: &str) -> String {
     format!("{n:02}-{out}")
 }
 
-/// A file name that stays inside its folder.
+/// A file name that stays inside its folder, shows as what it is (no bidirectional or
+/// invisible characters: `fdp.exe` must not read as `exe.pdf`), and fits any file system.
 fn safe_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let mut cleaned = String::new();
+    for c in name.chars() {
+        if cleaned.len() + c.len_utf8() > MAX_NAME_BYTES {
+            break;
+        }
+        cleaned.push(if c == '/' || c == '\\' || super::open::is_hidden_char(c) {
+            '_'
+        } else {
+            c
+        });
+    }
     let cleaned = cleaned.trim_start_matches('.').to_string();
     if cleaned.is_empty() || cleaned == "record.txt" {
         format!("file-{cleaned}")
@@ -238,8 +260,15 @@ fn render(record: &Record) -> Zeroizing<String> {
 
 fn human_manifest(manifest: &Manifest) -> String {
     let mut text = format!(
-        "posbon release bundle / пакет материалов posbon\n\nname / название: {}\nsealed / запечатан: {}\nby / кем: {}\nfor / для: {}\n\n",
+        "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
+         name / название / ном: {}\n\
+         bundle / пакет / баста: {} (version / версия / версия {})\n\
+         sealed / запечатан / мӯҳр шуд: {}\n\
+         by / кем / аз ҷониби: {}\n\
+         for / для / барои: {}\n\n",
         manifest.name,
+        manifest.bundle_id,
+        manifest.version,
         jiff::Timestamp::from_millisecond(manifest.sealed_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
@@ -248,7 +277,7 @@ fn human_manifest(manifest: &Manifest) -> String {
     );
     for item in &manifest.items {
         text.push_str(&format!(
-            "{}. [{}] {}\n   folder / папка: {}/\n",
+            "{}. [{}] {}\n   folder / папка / ҷузвдон: {}/\n",
             item.n, item.kind, item.title, item.dir
         ));
         for file in &item.files {
@@ -294,11 +323,11 @@ pub fn plan(vault: &Vault, ids: &[RecordId]) -> Result<Vec<(RecordId, Item)>, Bu
             },
         ));
     }
-    if total > MAX_BUNDLE {
+    if total > MAX_CONTENT {
         return Err(BundleError::Invalid(format!(
             "these records hold {} MiB; a bundle may hold at most {} MiB (leave out large attachments)",
             total / (1024 * 1024),
-            MAX_BUNDLE / (1024 * 1024)
+            MAX_CONTENT / (1024 * 1024)
         )));
     }
     Ok(items)
@@ -323,6 +352,26 @@ pub struct Label<'a> {
     /// The contacts it is for, by name.
     pub for_: &'a [String],
     pub sealed_ms: i64,
+    /// The id the watchers know it by.
+    pub bundle_id: &'a str,
+    /// 1 when first sealed, one more at every update.
+    pub version: u64,
+}
+
+/// The length an archive of `len` bytes is padded to: Padmé (Nikitin et al., 2019), which
+/// reveals O(log log) bits of the length and costs at most 12% (here a few % for bundles of
+/// megabytes), at least [`MIN_PADDED`], and never past what a watcher accepts. Whole tar
+/// blocks throughout.
+fn padded_length(len: u64) -> u64 {
+    let len = len.max(MIN_PADDED);
+    // floor(log2 len), and the number of bits needed to write it.
+    let e = 63 - u64::from(len.leading_zeros());
+    let s = 64 - u64::from(e.leading_zeros());
+    let mask = (1u64 << (e - s).max(9)) - 1;
+    let padded = (len + mask) & !mask;
+    // Room for age's own overhead (16 bytes per 64 KiB, and the header).
+    let ceiling = (MAX_BUNDLE - 64 * 1024) / 512 * 512;
+    padded.min(ceiling.max(len.div_ceil(512) * 512))
 }
 
 /// Seals the records `ids` for `recipients` into `output`, signed with the journalist's
@@ -348,12 +397,18 @@ pub fn seal(
     }
     let planned = plan(vault, ids)?;
     let manifest = Manifest {
-        format: FORMAT.into(),
+        format: FORMAT_V2.into(),
         name: name.to_string(),
         sealed_ms: now_ms,
         by: by.to_string(),
         for_: for_.to_vec(),
         items: planned.iter().map(|(_, item)| item.clone()).collect(),
+        bundle_id: label.bundle_id.to_string(),
+        version: label.version,
+        recipients: recipients
+            .iter()
+            .map(|r| super::keys::normalised_recipient(r))
+            .collect(),
     };
     let encryptor =
         age::Encryptor::with_recipients(parsed.iter().map(|r| r.as_ref() as &dyn age::Recipient))
@@ -363,12 +418,15 @@ pub fn seal(
         let mut archive = tar::Builder::new(&mut sealed);
         // (path, size, SHA-256) of every file, for the signature at the end.
         let mut files: Vec<(String, u64, String)> = Vec::new();
+        // The archive's length so far, for the padding.
+        let archive_len = std::cell::Cell::new(0u64);
         let mut append = |archive: &mut tar::Builder<_>,
                           path: String,
                           bytes: &[u8],
                           mtime_ms: i64|
          -> Result<(), BundleError> {
             archive.append(&tar_header(&path, bytes.len() as u64, mtime_ms)?, bytes)?;
+            archive_len.set(archive_len.get() + 512 + (bytes.len() as u64).div_ceil(512) * 512);
             files.push((path, bytes.len() as u64, sha256_hex(bytes)));
             Ok(())
         };
@@ -391,7 +449,7 @@ pub fn seal(
                 record.updated,
             )?;
             for (attachment, file) in record.attachments.iter().zip(&item.files) {
-                // Bundles are bounded (MAX_BUNDLE), so one attachment at a time fits in RAM;
+                // Bundles are bounded (MAX_CONTENT), so one attachment at a time fits in RAM;
                 // the buffer is wiped afterwards.
                 let mut bytes = Zeroizing::new(Vec::with_capacity(attachment.size as usize));
                 vault.extract(id, &attachment.name, &mut *bytes)?;
@@ -403,6 +461,12 @@ pub fn seal(
                 )?;
             }
         }
+        // What follows the padding: its header, the signature's header and block (its
+        // JSON is shorter than a block: fixed-length fields), and the tar's two end blocks.
+        const AFTER_PADDING: u64 = 512 + 1024 + 1024;
+        let unpadded = archive_len.get() + AFTER_PADDING;
+        let padding = Zeroizing::new(vec![0u8; (padded_length(unpadded) - unpadded) as usize]);
+        append(&mut archive, PADDING_FILE.into(), &padding, now_ms)?;
         let public_key = ring::signature::KeyPair::public_key(signer).as_ref();
         let signature = SignatureFile {
             format: SIGNATURE_FORMAT.into(),
@@ -411,6 +475,10 @@ pub fn seal(
             signature: crate::watch::protocol::b64(signer.sign(&signed_listing(&files)).as_ref()),
         };
         let json = serde_json::to_vec_pretty(&signature).expect("a signature serialises");
+        debug_assert!(
+            json.len() <= 512,
+            "the signature fits the block counted for it"
+        );
         archive.append(
             &tar_header(SIGNATURE_FILE, json.len() as u64, now_ms)?,
             json.as_slice(),
@@ -421,136 +489,11 @@ pub fn seal(
     Ok(manifest)
 }
 
-/// Reads the identities in `key` (an age identity file, or an SSH private key).
-pub fn identities(key: &Path) -> Result<Vec<Box<dyn age::Identity>>, BundleError> {
-    let bytes = Zeroizing::new(
-        std::fs::read(key).map_err(|reason| BundleError::Unreadable {
-            path: key.to_path_buf(),
-            reason,
-        })?,
-    );
-    let text = String::from_utf8_lossy(&bytes);
-    if text.contains("AGE-SECRET-KEY-") {
-        let file = age::IdentityFile::from_buffer(std::io::BufReader::new(bytes.as_slice()))
-            .map_err(|e| BundleError::Invalid(format!("{}: {e}", key.display())))?;
-        return file
-            .into_identities()
-            .map_err(|e| BundleError::Invalid(format!("{}: {e}", key.display())));
-    }
-    let identity = age::ssh::Identity::from_buffer(
-        std::io::BufReader::new(bytes.as_slice()),
-        Some(key.display().to_string()),
-    )
-    .map_err(|_| {
-        BundleError::Invalid(format!(
-            "{}: not an age identity file nor an SSH private key",
-            key.display()
-        ))
-    })?;
-    match identity {
-        age::ssh::Identity::Unencrypted(_) => Ok(vec![Box::new(identity)]),
-        _ => Err(BundleError::Invalid(format!(
-            "{}: a passphrase-protected or unsupported SSH key; use `age -d -i` with it, or an unencrypted copy",
-            key.display()
-        ))),
-    }
-}
-
-/// Opens a bundle with `identities` and writes its contents under `out` (which must not
-/// exist). Returns the manifest.
-///
-/// With `from` (a sealing fingerprint as the lawyer typed it), a bundle sealed by another key,
-/// or not signed, is refused. The files are written to a hidden folder beside `out` and
-/// renamed to `out` only once everything checked out, so `out` never holds a bundle that
-/// failed a check, even if posbon is killed half-way.
-pub fn open(
-    bundle: &mut dyn Read,
-    identities: &[Box<dyn age::Identity>],
-    out: &Path,
-    from: Option<&str>,
-) -> Result<Opened, BundleError> {
-    let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(bundle))
-        .map_err(|_| BundleError::NotForThisKey)?;
-    let reader = decryptor
-        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
-        .map_err(|_| BundleError::NotForThisKey)?;
-    let exists = || {
-        BundleError::Invalid(format!(
-            "{} already exists: give a new folder with --out",
-            out.display()
-        ))
-    };
-    // Never written into: what is there stays as it is. Choose another folder.
-    if out.symlink_metadata().is_ok() {
-        return Err(exists());
-    }
-    let partial = partial_dir(out);
-    std::fs::create_dir(&partial)?;
-    let result = extract(reader, &partial).and_then(|opened| {
-        check_sealer(&opened.sealer, from)?;
-        // rename(2) replaces an empty directory, so `out` is claimed with mkdir first.
-        std::fs::create_dir(out).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => exists(),
-            _ => BundleError::Io(e),
-        })?;
-        std::fs::rename(&partial, out)?;
-        Ok(opened)
-    });
-    if result.is_err() {
-        // A bundle that fails half-way leaves nothing half-written behind.
-        let _ = std::fs::remove_dir_all(&partial);
-    }
-    result
-}
-
-/// A hidden folder beside `out`, for the files until they checked out.
-fn partial_dir(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "bundle".into());
-    let suffix = hex::encode(crate::crypto::random_array::<4>());
-    out.with_file_name(format!(".{name}.partial-{suffix}"))
-}
-
-/// Refuses a bundle that `from` (as typed) does not name as its sealer.
-fn check_sealer(sealer: &Sealer, from: Option<&str>) -> Result<(), BundleError> {
-    match (sealer, from) {
-        (_, None) => Ok(()),
-        (Sealer::Signed { fingerprint }, Some(expected)) => {
-            if same_fingerprint(expected, fingerprint) {
-                Ok(())
-            } else {
-                Err(BundleError::WrongSealer {
-                    expected: expected.trim().to_string(),
-                    found: fingerprint.clone(),
-                })
-            }
-        }
-        (Sealer::Unsigned, Some(_)) => Err(BundleError::Unsigned),
-    }
-}
-
-/// A file being written, and the SHA-256 of what went into it.
-struct HashingWriter<W> {
-    inner: W,
-    digest: ring::digest::Context,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.digest.update(&buf[..written]);
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Checks `SIGNATURE.json` against the files read before it.
-fn check_signature(bytes: &[u8], files: &[(String, u64, String)]) -> Result<Sealer, BundleError> {
+pub(super) fn check_signature(
+    bytes: &[u8],
+    files: &[(String, u64, String)],
+) -> Result<Sealer, BundleError> {
     let bad = |why: &str| BundleError::Damaged(format!("{SIGNATURE_FILE}: {why}"));
     let signature: SignatureFile =
         serde_json::from_slice(bytes).map_err(|_| bad("it is malformed"))?;
@@ -572,308 +515,9 @@ fn check_signature(bytes: &[u8], files: &[(String, u64, String)]) -> Result<Seal
     Ok(Sealer::Signed { fingerprint })
 }
 
-/// Writes the archive's regular files under `out`, within the size a bundle may have.
-fn extract(reader: impl Read, out: &Path) -> Result<Opened, BundleError> {
-    let mut archive = tar::Archive::new(reader);
-    let mut manifest = None;
-    let mut total: u64 = 0;
-    let mut files: Vec<(String, u64, String)> = Vec::new();
-    let mut sealer = Sealer::Unsigned;
-    let mut signed = false;
-    for entry in archive
-        .entries()
-        .map_err(|e| BundleError::Damaged(e.to_string()))?
-    {
-        let mut entry = entry.map_err(|e| BundleError::Damaged(e.to_string()))?;
-        if signed {
-            return Err(BundleError::Damaged(format!(
-                "something follows {SIGNATURE_FILE}, outside what it signs"
-            )));
-        }
-        let kind = entry.header().entry_type();
-        if kind.is_dir() {
-            continue;
-        }
-        // posbon writes regular files only: links, devices and sparse files are refused.
-        if !kind.is_file() {
-            return Err(BundleError::Damaged(format!(
-                "it holds something other than plain files ({kind:?})"
-            )));
-        }
-        let size = entry
-            .header()
-            .size()
-            .map_err(|e| BundleError::Damaged(e.to_string()))?;
-        total = total.saturating_add(size);
-        if total > MAX_BUNDLE + 1024 * 1024 {
-            return Err(BundleError::Damaged(
-                "it unpacks to more than a bundle can hold".into(),
-            ));
-        }
-        let path = entry
-            .path()
-            .map_err(|e| BundleError::Damaged(e.to_string()))?
-            .into_owned();
-        // The signed listing has a line per file: a name with a line break (or any control
-        // character) could make several files read as one, hiding some from the signature.
-        // posbon never writes such names.
-        let Some(name) = path.to_str().filter(|n| !n.chars().any(char::is_control)) else {
-            return Err(BundleError::Damaged(
-                "a file name holds a control character or is not UTF-8".into(),
-            ));
-        };
-        let name = name.to_string();
-        let target = contained(out, &path)?;
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&target)
-            .map_err(|e| BundleError::Damaged(format!("{}: {e}", path.display())))?;
-        if path == Path::new("manifest.json") || path == Path::new(SIGNATURE_FILE) {
-            if path == Path::new(SIGNATURE_FILE) && size > MAX_SIGNATURE_FILE {
-                return Err(BundleError::Damaged(format!(
-                    "{SIGNATURE_FILE} is too large"
-                )));
-            }
-            let mut bytes = Vec::new();
-            (&mut entry)
-                .take(size)
-                .read_to_end(&mut bytes)
-                .map_err(|e| BundleError::Damaged(e.to_string()))?;
-            if path == Path::new(SIGNATURE_FILE) {
-                sealer = check_signature(&bytes, &files)?;
-                signed = true;
-            } else {
-                manifest = Some(
-                    serde_json::from_slice::<Manifest>(&bytes)
-                        .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?,
-                );
-                files.push((name, bytes.len() as u64, sha256_hex(&bytes)));
-            }
-            file.write_all(&bytes)?;
-        } else {
-            let mut hashing = HashingWriter {
-                inner: &mut file,
-                digest: ring::digest::Context::new(&ring::digest::SHA256),
-            };
-            let copied = std::io::copy(&mut (&mut entry).take(size), &mut hashing)
-                .map_err(|e| BundleError::Damaged(e.to_string()))?;
-            files.push((name, copied, hex::encode(hashing.digest.finish())));
-        }
-        file.sync_all()?;
-    }
-    let manifest = manifest.ok_or_else(|| BundleError::Damaged("it has no manifest".into()))?;
-    Ok(Opened { manifest, sealer })
-}
-
-/// `out/path`, refusing anything that would leave `out` (absolute paths, `..`).
-fn contained(out: &Path, path: &Path) -> Result<PathBuf, BundleError> {
-    use std::path::Component;
-    if path
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return Err(BundleError::Damaged(format!(
-            "it names a file outside its folder: {}",
-            path.display()
-        )));
-    }
-    Ok(out.join(path))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sealed_archive(
-        build: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>),
-    ) -> (Vec<u8>, Vec<Box<dyn age::Identity>>) {
-        let mut plain = Vec::new();
-        {
-            let mut archive = tar::Builder::new(&mut plain);
-            build(&mut archive);
-            archive.finish().unwrap();
-        }
-        let (_, identity) = crate::vault::identity::generate();
-        let recipient = identity.to_public();
-        let mut sealed = Vec::new();
-        let encryptor =
-            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-                .unwrap();
-        let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
-        writer.write_all(&plain).unwrap();
-        writer.finish().unwrap();
-        (sealed, vec![Box::new(identity)])
-    }
-
-    #[test]
-    fn hostile_archives_are_refused_and_leave_nothing_behind() {
-        let temp = tempfile::tempdir().unwrap();
-        // A symbolic link pointing out of the folder.
-        let (sealed, ids) = sealed_archive(|a| {
-            let mut header = tar::Header::new_ustar();
-            header.set_entry_type(tar::EntryType::Symlink);
-            header.set_path("01-x/link").unwrap();
-            header.set_link_name("/etc/passwd").unwrap();
-            header.set_size(0);
-            header.set_cksum();
-            a.append(&header, std::io::empty()).unwrap();
-        });
-        let out = temp.path().join("a");
-        assert!(matches!(
-            open(&mut sealed.as_slice(), &ids, &out, None),
-            Err(BundleError::Damaged(_))
-        ));
-        assert!(!out.exists());
-        // An entry claiming more than a bundle can hold.
-        let (sealed, ids) = sealed_archive(|a| {
-            let mut header = tar::Header::new_gnu();
-            header.set_path("01-x/huge").unwrap();
-            header.set_size(MAX_BUNDLE * 4);
-            header.set_cksum();
-            a.append(&header, std::io::repeat(0).take(0)).unwrap_or(());
-        });
-        let out = temp.path().join("b");
-        assert!(open(&mut sealed.as_slice(), &ids, &out, None).is_err());
-        assert!(!out.exists());
-        // A path leaving the folder.
-        let (sealed, ids) = sealed_archive(|a| {
-            let mut header = tar::Header::new_gnu();
-            let name = b"../escaped";
-            header.as_old_mut().name[..name.len()].copy_from_slice(name);
-            header.set_size(1);
-            header.set_cksum();
-            a.append(&header, &b"x"[..]).unwrap();
-        });
-        let out = temp.path().join("c");
-        assert!(open(&mut sealed.as_slice(), &ids, &out, None).is_err());
-        assert!(!temp.path().join("escaped").exists());
-        assert!(!out.exists());
-    }
-
-    /// A signed archive as `seal` writes it: a manifest, one file, the signature; then
-    /// whatever `after` appends.
-    fn signed_archive(
-        key: &ring::signature::Ed25519KeyPair,
-        file: &[u8],
-        after: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>),
-    ) -> (Vec<u8>, Vec<Box<dyn age::Identity>>) {
-        sealed_archive(|a| {
-            let manifest = serde_json::to_vec(&Manifest {
-                format: FORMAT.into(),
-                name: "n".into(),
-                sealed_ms: 0,
-                by: "b".into(),
-                for_: vec![],
-                items: vec![],
-            })
-            .unwrap();
-            let mut files = Vec::new();
-            for (path, bytes) in [("manifest.json", &manifest[..]), ("01-x/a.txt", file)] {
-                a.append(&tar_header(path, bytes.len() as u64, 0).unwrap(), bytes)
-                    .unwrap();
-                files.push((path.to_string(), bytes.len() as u64, sha256_hex(bytes)));
-            }
-            let public = ring::signature::KeyPair::public_key(key).as_ref();
-            let signature = serde_json::to_vec(&SignatureFile {
-                format: SIGNATURE_FORMAT.into(),
-                key: crate::watch::protocol::b64(public),
-                fingerprint: sealing_fingerprint(public),
-                signature: crate::watch::protocol::b64(key.sign(&signed_listing(&files)).as_ref()),
-            })
-            .unwrap();
-            a.append(
-                &tar_header(SIGNATURE_FILE, signature.len() as u64, 0).unwrap(),
-                &signature[..],
-            )
-            .unwrap();
-            after(a);
-        })
-    }
-
-    #[test]
-    fn the_signature_covers_every_file_and_nothing_may_follow_it() {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-        let key = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        let fingerprint = sealing_fingerprint(ring::signature::KeyPair::public_key(&key).as_ref());
-        let temp = tempfile::tempdir().unwrap();
-        let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
-        let opened = open(&mut sealed.as_slice(), &ids, &temp.path().join("ok"), None).unwrap();
-        assert_eq!(
-            opened.sealer,
-            Sealer::Signed {
-                fingerprint: fingerprint.clone()
-            }
-        );
-        assert!(same_fingerprint(
-            &fingerprint.to_uppercase().replace('-', " "),
-            &fingerprint
-        ));
-        assert!(!same_fingerprint("", &fingerprint));
-        // A file slipped in after the signature, outside what it covers.
-        let (sealed, ids) = signed_archive(&key, b"case notes", |a| {
-            a.append(&tar_header("01-x/planted.txt", 1, 0).unwrap(), &b"x"[..])
-                .unwrap();
-        });
-        let out = temp.path().join("after");
-        assert!(matches!(
-            open(&mut sealed.as_slice(), &ids, &out, None),
-            Err(BundleError::Damaged(why)) if why.contains("follows")
-        ));
-        assert!(!out.exists());
-        // A name with a line break, which could make two files read as one in the signed
-        // listing and hide the second.
-        let (sealed, ids) = sealed_archive(|a| {
-            let mut header = tar::Header::new_gnu();
-            let name = b"01-x/b.txt\nfeed 1 01-x/c.txt";
-            header.as_old_mut().name[..name.len()].copy_from_slice(name);
-            header.set_size(1);
-            header.set_cksum();
-            a.append(&header, &b"x"[..]).unwrap();
-        });
-        let out = temp.path().join("newline");
-        assert!(matches!(
-            open(&mut sealed.as_slice(), &ids, &out, None),
-            Err(BundleError::Damaged(why)) if why.contains("control character")
-        ));
-        // --from: another sealer, or none, is refused and leaves nothing at all behind.
-        let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
-        let out = temp.path().join("other");
-        assert!(matches!(
-            open(&mut sealed.as_slice(), &ids, &out, Some("0000-1111")),
-            Err(BundleError::WrongSealer { .. })
-        ));
-        let (sealed, ids) = signed_archive(&key, b"case notes", |_| {});
-        let mut right = open(
-            &mut sealed.as_slice(),
-            &ids,
-            &temp.path().join("right"),
-            Some(&fingerprint),
-        );
-        assert!(right.is_ok());
-        let (unsigned, ids) = sealed_archive(|a| {
-            let manifest = br#"{"format":"posbon-bundle/1","name":"n","sealed_ms":0,"by":"b","for_":[],"items":[]}"#;
-            a.append(
-                &tar_header("manifest.json", manifest.len() as u64, 0).unwrap(),
-                &manifest[..],
-            )
-            .unwrap();
-        });
-        right = open(&mut unsigned.as_slice(), &ids, &out, Some(&fingerprint));
-        assert!(matches!(right, Err(BundleError::Unsigned)));
-        let mut left: Vec<String> = std::fs::read_dir(temp.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["ok", "right"], "only what opened and checked out");
-    }
 
     #[test]
     fn names_stay_inside_the_bundle() {
@@ -885,10 +529,27 @@ mod tests {
         assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
         assert_eq!(safe_name(".hidden"), "hidden");
         assert_eq!(safe_name("record.txt"), "file-record.txt");
-        let out = Path::new("/tmp/x");
-        assert!(contained(out, Path::new("01-a/record.txt")).is_ok());
-        assert!(contained(out, Path::new("../evil")).is_err());
-        assert!(contained(out, Path::new("/etc/passwd")).is_err());
+        assert_eq!(safe_name("report\u{202E}fdp.exe"), "report_fdp.exe");
+        assert!(safe_name(&"я".repeat(300)).len() <= MAX_NAME_BYTES);
+    }
+
+    #[test]
+    fn padding_hides_all_but_the_order_of_the_size() {
+        // Small bundles all look alike.
+        assert_eq!(padded_length(3_000), MIN_PADDED);
+        assert_eq!(padded_length(40_000), MIN_PADDED);
+        let mut last = 0;
+        for len in [70_000u64, 1_000_000, 5_000_000, 20_000_000, 30_000_000] {
+            let padded = padded_length(len);
+            assert!(padded >= len && padded.is_multiple_of(512), "{len} -> {padded}");
+            // Padmé costs at most 12%.
+            assert!(padded - len <= len / 8, "{len} -> {padded}");
+            assert!(padded > last);
+            last = padded;
+        }
+        // Many lengths share one padded length: that is what hides them.
+        assert_eq!(padded_length(5_000_000), padded_length(5_050_000));
+        assert!(padded_length(MAX_BUNDLE) <= MAX_BUNDLE);
     }
 
     #[test]

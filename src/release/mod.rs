@@ -2,9 +2,13 @@
 //! the laptop to the lawyers' own keys, held by every watcher (which cannot read it), and
 //! delivered at the plan's release step.
 //!
-//! - `bundle`: the bundle format (an `age` file holding a tar archive with a manifest),
-//!   sealing from vault records, and opening with a lawyer's key.
+//! - `bundle`: the bundle format (an `age` file holding a signed tar archive with a
+//!   manifest) and sealing it from vault records;
+//! - `keys`: the lawyer's key (age or SSH, with or without a passphrase);
+//! - `open`: opening a bundle safely, checking everything before writing anything.
 //!
 //! The watcher's side (storing bundles, download links, delivery) lives in `watch`.
 
 pub mod bundle;
+pub mod keys;
+pub mod open;

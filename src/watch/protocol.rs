@@ -117,6 +117,9 @@ pub struct BundlePut {
     pub sha256: String,
     /// The contacts it is sealed for (by name): they receive it at the release step.
     pub recipients: Vec<String>,
+    /// The version inside the signed bundle: 1 when first sealed, one more at every update.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

