@@ -38,6 +38,9 @@ command -v mkfs.btrfs >/dev/null 2>&1 || need+=(btrfs-progs)
 # vim (not vim-tiny, which lacks persistent undo): tests/editor.rs proves with the real
 # editor that typed text reaches no swap, backup, undo or viminfo file.
 command -v vim >/dev/null 2>&1 || need+=(vim)
+# systemd-analyze: tests/watch_ops.rs verifies the systemd unit in contrib/systemd (offline;
+# nothing is started).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   as_root apt-get update -qq

@@ -105,7 +105,9 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             config,
             smtp,
             public_url,
-        }) => watch::serve(data, listen, config, smtp, public_url),
+            ops,
+        }) => watch::serve(data, listen, config, smtp, public_url, ops),
+        Command::Watch(WatchCommand::CheckConfig { file }) => watch::check_config_file(&file),
         Command::Watch(WatchCommand::Outbox {
             data,
             give_up,

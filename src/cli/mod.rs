@@ -376,6 +376,14 @@ pub(crate) enum WatchCommand {
         /// [default: http://LISTEN]
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        ops: ServeOpsArgs,
+    },
+    /// Check a watcher config file as `watch serve --config FILE` would read it (and the
+    /// secret files it names), and show which alert channels it sets up; exit 2 if it is wrong
+    CheckConfig {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
     /// Show the alert outbox: pending, failing (and why), and the latest delivered
     Outbox {
@@ -408,6 +416,28 @@ pub(crate) enum WatchCommand {
         #[arg(long, value_name = "URL")]
         watcher: Option<String>,
     },
+}
+
+/// How the watcher is watched: metrics and the log's format.
+#[derive(Args, Clone, Default)]
+pub(crate) struct ServeOpsArgs {
+    /// Serve Prometheus metrics at http://ADDR/metrics; loopback only unless
+    /// --metrics-public [default if given without ADDR: 127.0.0.1:8471]
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8471")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Let --metrics-listen use an address other than loopback (never the --listen one)
+    #[arg(long)]
+    pub metrics_public: bool,
+    /// The log on stderr: text, or json (one JSON object a line)
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(crate) enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]

@@ -19,13 +19,18 @@ use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
 use crate::watch::store::{Invites, Store};
 
 use super::commands::time_text;
-use super::{PlanCommand, UsageError};
+use super::{LogFormat, PlanCommand, ServeOpsArgs, UsageError};
+
+mod checks;
+pub(super) use checks::check_config_file;
 
 const DEVICE_KEYS: &str = "device-keys";
 const WATCHERS: &str = "watchers";
 /// The plan last set, sent to each watcher enrolled afterwards.
 const PLAN: &str = "plan";
 const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
+/// The e-mail sender when `[smtp]` names none (the start-up report warns of it).
+const DEFAULT_SMTP_FROM: &str = "posbon watcher <posbon@localhost>";
 
 /// A view's two signing keys (PKCS#8, base64): `device` signs its requests; `duress` is its
 /// decoy's `device` key, registered with each watcher as the key that means coercion. Every
@@ -79,6 +84,8 @@ struct Config {
     connections: ConfigConnections,
     #[serde(default)]
     proxy: ConfigProxy,
+    #[serde(default)]
+    metrics: checks::ConfigMetrics,
 }
 
 /// `[proxy]`: reverse proxies in front of the watcher. Their header names the client, whose
@@ -237,7 +244,7 @@ fn channel_config(
                 .expect("one of the two is there"),
             from: section
                 .and_then(|s| s.from.clone())
-                .unwrap_or_else(|| "posbon watcher <posbon@localhost>".into()),
+                .unwrap_or_else(|| DEFAULT_SMTP_FROM.into()),
             username: section.and_then(|s| s.username.clone()),
             password: section
                 .and_then(|s| s.password_file.as_deref())
@@ -314,7 +321,7 @@ fn retry_policy(config: &Config) -> Result<RetryPolicy> {
 
 /// A `[[plan]]` table: the subject's name and a plan as in [`PlanSpec`]. (Written out rather
 /// than flattened: serde cannot combine `flatten` with `deny_unknown_fields`.)
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct ConfigPlan {
     subject: String,
@@ -346,6 +353,10 @@ impl ConfigPlan {
             },
         )
     }
+
+    fn spec_ref(&self) -> PlanSpec {
+        self.clone().spec().1
+    }
 }
 
 fn default_data_dir() -> Result<PathBuf> {
@@ -367,16 +378,13 @@ fn trusted_proxies(config: &Config) -> Result<crate::watch::proxy::TrustedProxie
 
 /// Parses a watcher config as `watch serve` does, without touching files or the network:
 /// the TOML, the plans in it, and the durations of `[delivery]` (for the fuzzer and tests).
+/// Every problem found, one a line (`posbon watch check-config FILE` also reads the secret
+/// files the config names).
 pub fn check_config(text: &str) -> Result<()> {
     let config: Config = toml::from_str(text).map_err(|e| UsageError(e.to_string()))?;
-    retry_policy(&config)?;
-    trusted_proxies(&config)?;
-    if let Some(smtp) = &config.smtp {
-        crate::watch::channels::check_smtp_url(&smtp.url, smtp.password_file.is_some())
-            .map_err(|e| UsageError(format!("[smtp]: {e}")))?;
-    }
-    for plan in config.plan {
-        plan.spec().1.build()?;
+    let found = checks::problems(&config);
+    if !found.is_empty() {
+        bail!(UsageError(found.join("\n")));
     }
     Ok(())
 }
@@ -388,6 +396,7 @@ pub(super) fn serve(
     config: Option<PathBuf>,
     smtp: Option<String>,
     public_url: Option<String>,
+    ops: ServeOpsArgs,
 ) -> Result<()> {
     let config: Config = match &config {
         Some(path) => {
@@ -401,6 +410,12 @@ pub(super) fn serve(
         Some(dir) => dir,
         None => default_data_dir()?,
     };
+    let public_url = public_url.or(config.public_url.clone());
+    let listen = listen
+        .or(config.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+    // Made before the config is taken apart; logged once the log is set up.
+    let report = checks::channel_report(&config, smtp.as_deref(), public_url.as_deref(), listen);
     let channels = channel_config(&config, smtp, &data)?;
     let retry = retry_policy(&config)?;
     let default = ConnectionLimits::default();
@@ -417,10 +432,12 @@ pub(super) fn serve(
         ));
     }
     let proxies = trusted_proxies(&config)?;
-    let public_url = public_url.or(config.public_url.clone());
-    let listen = listen
-        .or(config.listen)
-        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+    let metrics = checks::metrics_address(
+        ops.metrics_listen.or(config.metrics.listen),
+        ops.metrics_public || config.metrics.public,
+        listen,
+    )
+    .map_err(UsageError)?;
     let plans = config
         .plan
         .into_iter()
@@ -430,11 +447,17 @@ pub(super) fn serve(
         })
         .collect::<Result<Vec<_>, PlanError>>()
         .map_err(|e| UsageError(format!("a plan in the config: {e}")))?;
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(tracing::Level::INFO)
-        .init();
+        .with_max_level(tracing::Level::INFO);
+    match ops.log_format {
+        // For journald and log shippers: one JSON object a line, no colours.
+        LogFormat::Json => log.json().with_ansi(false).init(),
+        LogFormat::Text => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
+    checks::log_report(&report);
     daemon::serve(ServeOptions {
         data,
         listen,
@@ -444,6 +467,7 @@ pub(super) fn serve(
         retry,
         connections,
         proxies,
+        metrics,
     })?;
     Ok(())
 }

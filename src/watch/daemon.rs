@@ -45,6 +45,8 @@ pub struct ServeOptions {
     pub connections: ConnectionLimits,
     /// Reverse proxies whose client-address header is believed (`[proxy]`).
     pub proxies: super::proxy::TrustedProxies,
+    /// Where Prometheus metrics are served (checked by the caller: loopback, not `listen`).
+    pub metrics: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +149,16 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr()?;
+    let metrics = match options.metrics {
+        Some(at) => {
+            let bound = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|source| ServeError::Listen { addr: at, source })?;
+            info!(addr = %bound.local_addr()?, "metrics at /metrics");
+            Some(bound)
+        }
+        None => None,
+    };
     watcher.set_public_url(
         &options
             .public_url
@@ -180,7 +192,12 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
         options.data.clone(),
         stop_rx.clone(),
     ));
+    if let Some(metrics) = metrics {
+        let (w, data) = (watcher.clone(), options.data.clone());
+        tokio::spawn(super::metrics::serve(metrics, w, data, stop_rx.clone()));
+    }
     let app = super::http::router(watcher)
+        .layer(axum::middleware::from_fn(super::metrics::time_request))
         .layer(axum::Extension(wake))
         .layer(axum::Extension(sender));
     tokio::spawn(async move {
@@ -324,6 +341,11 @@ async fn deliver(
                     let w = watcher.clone();
                     tokio::spawn(async move {
                         let outcome = sender.send(&delivery).await;
+                        super::metrics::delivery_attempted(
+                            &delivery,
+                            outcome.as_ref().map(drop),
+                            w.now_ms(),
+                        );
                         let _ =
                             done.send((delivery.key, outcome.err().map(Failure::from), w.now_ms()));
                     });

@@ -111,7 +111,9 @@ async fn phone_checkin(
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
-    match blocking(move || watcher.phone_checkin(&request, from, watcher.now_ms())).await {
+    let answer = blocking(move || watcher.phone_checkin(&request, from, watcher.now_ms())).await;
+    super::metrics::checkin("phone", &answer);
+    match answer {
         Ok(response) => json_response(StatusCode::OK, &response, None),
         Err(e) => refusal(e),
     }
@@ -203,8 +205,13 @@ async fn request(
         request.op.as_str(),
         super::protocol::ops::PLAN | super::protocol::ops::PAUSE | super::protocol::ops::RESUME
     );
+    let checkin = request.op == super::protocol::ops::CHECKIN;
     let w = watcher.clone();
-    match blocking(move || w.handle(&request, w.now_ms())).await {
+    let answer = blocking(move || w.handle(&request, w.now_ms())).await;
+    if checkin {
+        super::metrics::checkin("device", &answer);
+    }
+    match answer {
         Ok(Handled { mut status, tests }) => {
             if changes_schedule {
                 // Let the escalation loop look again.

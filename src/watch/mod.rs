@@ -23,6 +23,7 @@
 //! - `dispatch`: turning fired steps into signed alerts for each contact, in the outbox.
 //! - `outbox`: delivery records and the retry policy; `channels`: sending one delivery over
 //!   SMTP, Telegram, Signal, ntfy, Matrix or a webhook.
+//! - `metrics`: Prometheus metrics for the operator (counts only: they name nobody).
 //!
 //! The watcher never imports the vault's key code: it stores only public keys and what the
 //! journalist chose to tell it.
@@ -36,6 +37,7 @@ pub mod dispatch;
 pub mod escalation;
 pub mod http;
 pub mod listener;
+pub mod metrics;
 pub mod outbox;
 pub mod phone;
 pub mod plan;

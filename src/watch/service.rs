@@ -1101,6 +1101,7 @@ impl Watcher {
                 fired_any = true;
                 for action in due.real.iter().chain(&due.reminders) {
                     info!(subject = %subject.id, ?action, "escalation step fired");
+                    super::metrics::step_fired(action);
                 }
             }
             if let Some(wake) = pretend::next_wake(&subject, now_ms) {
@@ -1289,6 +1290,11 @@ impl Watcher {
             view.pending(super::daemon::REPORT_PENDING)?,
             view.delivered(settled)?,
         ))
+    }
+
+    /// The outbox (and the count of subjects), read-only and apart from the watcher's lock.
+    pub fn outbox_view(&self) -> super::store::OutboxView {
+        self.store().outbox_view()
     }
 
     /// An acknowledgement link was confirmed: records it once and tells the others.

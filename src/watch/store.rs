@@ -729,6 +729,15 @@ impl OutboxView {
     pub fn delivered(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         delivered(&self.reader(), limit)
     }
+
+    /// How many subjects are enrolled (for the metrics, which count them apart from the
+    /// watcher's lock like the outbox).
+    pub fn subject_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .reader()
+            .query_row("SELECT COUNT(*) FROM subjects", [], |row| row.get(0))?;
+        Ok(n.max(0) as u64)
+    }
 }
 
 fn settled_key(key: &[u8], at_ms: i64) -> Vec<u8> {
