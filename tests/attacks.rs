@@ -154,6 +154,7 @@ fn a_replayed_upload_and_guessed_links_are_refused() {
         size: body.len() as u64,
         sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, &body)),
         recipients: vec!["Dilnoza".into()],
+        version: 1,
     };
     let now = posbon::vault::now();
     let request = protocol::sign_request(

@@ -247,6 +247,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
         size: sealed.len() as u64,
         sha256: sha256.clone(),
         recipients: names.clone(),
+        version: 0,
     };
     let payload = serde_json::to_string(&put)?;
     let mut all = releases(vault)?;

@@ -242,9 +242,16 @@ pub struct Contact {
     /// The time zone times are shown in, besides UTC [default: the plan's, or UTC].
     #[serde(default)]
     pub tz: Option<String>,
-    /// Their own keys for sealed release bundles: `age1...` or `ssh-ed25519 ...`.
+    /// Their own keys for sealed release bundles: `age1...` or `ssh-ed25519 ...`. Kept in
+    /// the journalist's vault, where bundles are sealed; a watcher never uses them and drops
+    /// them from every directory it receives.
     #[serde(default)]
     pub age_recipients: Vec<String>,
+    /// Attach released bundles to their e-mails (off: the download link only). Opt-in,
+    /// because a mail provider keeps an attachment for ever, readable by whoever later
+    /// seizes the lawyer's key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_attach: bool,
 }
 
 impl Contact {
@@ -387,6 +394,7 @@ mod tests {
             channels,
             tz: Some("Asia/Dushanbe".into()),
             age_recipients: vec![],
+            email_attach: false,
         }
     }
 
