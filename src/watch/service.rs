@@ -1928,6 +1928,8 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
 
 #[cfg(test)]
 mod answers;
+#[cfg(test)]
+mod links;
 
 #[cfg(test)]
 mod tests {
