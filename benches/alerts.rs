@@ -74,6 +74,7 @@ fn populate(data: &Path, count: usize, hook: &str, due_ms: i64) {
                     channels: vec![Channel::Webhook(format!("{hook}/hook/{i}"))],
                     tz: Some("Asia/Dushanbe".into()),
                     age_recipients: vec![],
+                    email_attach: false,
                 }],
                 instructions: "Call the lawyer on record; case 12/2026.".into(),
             },

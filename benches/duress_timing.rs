@@ -160,6 +160,7 @@ fn populate(data: &Path, device: &Ed25519KeyPair, duress: &Ed25519KeyPair, hook:
                     channels: vec![Channel::Webhook(format!("{hook}/hook/{i}"))],
                     tz: Some("Asia/Dushanbe".into()),
                     age_recipients: vec![],
+                    email_attach: false,
                 })
                 .collect(),
             instructions: "Call the lawyer on record; case 12/2026.".into(),

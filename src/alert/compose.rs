@@ -21,6 +21,19 @@ pub struct Reader<'a> {
     pub instructions: &'a str,
 }
 
+/// A bundle released to the reader, as its alert describes it.
+#[derive(Debug, Clone)]
+pub struct BundleLine<'a> {
+    pub name: &'a str,
+    /// The journalist's version of it, so lawyers can compare what each watcher released.
+    pub version: u64,
+    /// In bytes.
+    pub size: u64,
+    pub sha256: &'a str,
+    /// The download link.
+    pub url: &'a str,
+}
+
 /// What happened.
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
@@ -35,8 +48,8 @@ pub enum Event<'a> {
         /// The next step of the ladder and when it falls due.
         next: Option<(Action, i64)>,
         ack_url: Option<&'a str>,
-        /// Bundles released to this reader: (name, size in bytes, SHA-256, download link).
-        bundles: Vec<(&'a str, u64, &'a str, &'a str)>,
+        /// Bundles released to this reader.
+        bundles: Vec<BundleLine<'a>>,
     },
     /// A reminder to the journalist, before the deadline or after missing it.
     Reminder { deadline_ms: i64, missed: bool },
@@ -45,7 +58,7 @@ pub enum Event<'a> {
         at_ms: i64,
         ack_url: Option<&'a str>,
         /// Bundles released at once, when the plan says so.
-        bundles: Vec<(&'a str, u64, &'a str, &'a str)>,
+        bundles: Vec<BundleLine<'a>>,
     },
     /// The journalist checked in after alerts went out.
     /// `alerts`: the ids of the alerts this contact received, which are now over.
@@ -61,6 +74,16 @@ pub enum Event<'a> {
     Test,
     /// A phone was set up for check-ins (to the journalist only).
     PhoneEnrolled { device: &'a str, at_ms: i64 },
+    /// A released bundle was downloaded through a link sent to the reader: `count` times
+    /// since the last notice, the first at `first_ms`, through the link sent by `channel`.
+    Downloaded {
+        bundle: &'a str,
+        version: u64,
+        sha256: &'a str,
+        count: u32,
+        first_ms: i64,
+        channel: &'a str,
+    },
 }
 
 /// `(local, tz, utc)` texts of a moment for `reader`.
@@ -222,6 +245,28 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             lines.push(at("phone_enrolled", *at_ms, &[("device", short)]));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
+        Event::Downloaded {
+            bundle,
+            version,
+            sha256,
+            count,
+            first_ms,
+            channel,
+        } => {
+            title = plain("title_download", &[("bundle", bundle)]);
+            lines.push(at(
+                "download_notice",
+                *first_ms,
+                &[
+                    ("bundle", bundle),
+                    ("version", &version.to_string()),
+                    ("sha256", sha256),
+                    ("count", &count.to_string()),
+                    ("channel", channel),
+                ],
+            ));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
         Event::Test => {
             title = plain("title_test", &[]);
             lines.push(plain("test", &[]));
@@ -231,23 +276,28 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
     (title, lines.join("\n\n"))
 }
 
-fn push_bundles(reader: &Reader, bundles: &[(&str, u64, &str, &str)], lines: &mut Vec<String>) {
-    for (name, size, sha256, url) in bundles {
-        let size = if *size >= 1024 * 1024 {
-            format!("{:.1} MiB", *size as f64 / (1024.0 * 1024.0))
+fn push_bundles(reader: &Reader, bundles: &[BundleLine], lines: &mut Vec<String>) {
+    for bundle in bundles {
+        let size = if bundle.size >= 1024 * 1024 {
+            format!("{:.1} MiB", bundle.size as f64 / (1024.0 * 1024.0))
         } else {
-            format!("{} KiB", size.div_ceil(1024))
+            format!("{} KiB", bundle.size.div_ceil(1024))
         };
         lines.push(render(
             reader.lang,
             "bundle_ready",
             &[
-                ("bundle", name),
+                ("bundle", bundle.name),
+                ("version", &bundle.version.to_string()),
                 ("size", &size),
-                ("sha256", sha256),
-                ("url", url),
+                ("sha256", bundle.sha256),
+                ("url", bundle.url),
             ],
         ));
+    }
+    // Once, after the bundles: how to open them without putting the lawyer's files at risk.
+    if !bundles.is_empty() {
+        lines.push(render(reader.lang, "open_safely", &[]));
     }
 }
 
@@ -300,12 +350,13 @@ mod tests {
                 duress_seen: false,
                 next: None,
                 ack_url: None,
-                bundles: vec![(
-                    "Case 12/2026",
-                    2_500_000,
-                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                    "https://watcher.example/b/tok",
-                )],
+                bundles: vec![BundleLine {
+                    name: "Case 12/2026",
+                    version: 3,
+                    size: 2_500_000,
+                    sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    url: "https://watcher.example/b/tok",
+                }],
             },
             Event::Reminder {
                 deadline_ms: NOV_25_0600_UTC,
@@ -322,12 +373,13 @@ mod tests {
             Event::Duress {
                 at_ms: NOV_25_0600_UTC,
                 ack_url: Some("https://watcher.example/a/tok"),
-                bundles: vec![(
-                    "Case 12/2026",
-                    900,
-                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                    "https://watcher.example/b/tok",
-                )],
+                bundles: vec![BundleLine {
+                    name: "Case 12/2026",
+                    version: 3,
+                    size: 900,
+                    sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    url: "https://watcher.example/b/tok",
+                }],
             },
             Event::AllClear {
                 at_ms: NOV_25_0600_UTC,
@@ -342,6 +394,14 @@ mod tests {
                 role: "lawyer",
                 at_ms: NOV_25_0600_UTC,
                 alert: "abc",
+            },
+            Event::Downloaded {
+                bundle: "Case 12/2026",
+                version: 3,
+                sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                count: 2,
+                first_ms: NOV_25_0600_UTC,
+                channel: "email",
             },
             Event::Test,
         ]
@@ -371,6 +431,20 @@ mod tests {
                         body.contains("SHA-256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
                         "{lang:?} {event:?}"
                     );
+                    // The version, so lawyers can compare watchers; and the safe way to
+                    // open it, with the exact commands of the bare age and tar route.
+                    assert!(body.contains(" 3 ("), "{lang:?} {event:?}");
+                    for command in [
+                        "posbon open ",
+                        " --from ",
+                        "mkdir new-empty-folder && cd new-empty-folder",
+                        "> bundle.tar",
+                        "tar -tvf bundle.tar",
+                        "tar -xkf bundle.tar --no-same-owner --no-same-permissions",
+                    ] {
+                        assert!(body.contains(command), "{lang:?}: {command}");
+                    }
+                    assert!(!body.contains("up to 3"), "{lang:?}: no count to use up");
                 }
             }
         }

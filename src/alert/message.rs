@@ -182,6 +182,15 @@ impl SignedAlert {
         SignedAlert { text, signature }
     }
 
+    /// Signs a text form as it stands: a stored alert whose links were filled in when it
+    /// was sent (the header and body were written by [`SignedAlert::sign`]). Ed25519 is
+    /// deterministic, so the same text always gets the same signature.
+    pub fn sign_text(text: &str, key: &Ed25519KeyPair) -> Self {
+        let text = normalise(text);
+        let signature = protocol::b64(key.sign(&signed_bytes(&text)).as_ref());
+        SignedAlert { text, signature }
+    }
+
     /// The text form with its signature block, as sent by e-mail and chat.
     pub fn armored(&self) -> String {
         format!("{}\n\n{BEGIN}\n{}\n{END}\n", self.text, self.signature)

@@ -170,6 +170,7 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
         channels,
         tz: args.tz,
         age_recipients: args.age_recipients,
+        email_attach: args.email_attach,
     };
     // Checked here too, so a mistake is reported before anything is saved.
     Directory {
@@ -198,6 +199,7 @@ fn args_from(entries: Vec<Entry>, whole: bool) -> Result<ContactAddArgs, FieldsE
         role: None,
         tz: None,
         email: vec![],
+        email_attach: false,
         webhook: vec![],
         telegram: vec![],
         signal: vec![],
@@ -215,6 +217,7 @@ fn args_from(entries: Vec<Entry>, whole: bool) -> Result<ContactAddArgs, FieldsE
             "tz" if value.is_empty() => {}
             "tz" => args.tz = Some(value),
             "tier" => args.tiers.extend(fields::tiers(&entry)?),
+            "email-attach" => args.email_attach = matches!(value.trim(), "yes" | "true"),
             _ if value.is_empty() => {
                 return Err(FieldsError::Empty {
                     line: entry.line,
@@ -337,7 +340,7 @@ fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
     fan_out(
         vault,
         ops::CONTACTS,
-        serde_json::to_string(dir)?,
+        serde_json::to_string(&dir.for_watchers())?,
         |link, _| println!("{}: {count} contact(s) sent", link.url),
     )
 }

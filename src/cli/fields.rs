@@ -95,7 +95,7 @@ impl Schema {
     pub fn contact() -> Schema {
         Schema {
             what: "a contact",
-            single: vec!["name", "lang", "role", "tz"],
+            single: vec!["name", "lang", "role", "tz", "email-attach"],
             repeated: vec![
                 "tier",
                 "email",

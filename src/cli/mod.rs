@@ -314,6 +314,10 @@ pub(crate) struct ContactAddArgs {
     pub tz: Option<String>,
     #[arg(long, value_name = "ADDR", requires = "name")]
     pub email: Vec<String>,
+    /// Attach released bundles to their e-mails too [default: the download link only; a mail
+    /// provider keeps an attachment for ever]
+    #[arg(long, requires = "email")]
+    pub email_attach: bool,
     #[arg(long, value_name = "URL", requires = "name")]
     pub webhook: Vec<String>,
     /// A Telegram chat id or @channel (the watcher's bot must be able to write there)
@@ -338,7 +342,8 @@ pub(crate) struct ContactAddArgs {
     #[arg(long = "age-recipient", value_name = "KEY", requires = "name")]
     pub age_recipients: Vec<String>,
     /// Read the whole contact from FILE ("-" for stdin), one `field: value` a line: name,
-    /// lang, tier, role, tz, email, webhook, telegram, signal, ntfy, matrix, age-recipient
+    /// lang, tier, role, tz, email, email-attach (yes/no), webhook, telegram, signal, ntfy,
+    /// matrix, age-recipient
     #[arg(long, value_name = "FILE", conflicts_with = "name")]
     pub fields_file: Option<PathBuf>,
 }

@@ -439,6 +439,26 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
             forget(vault)?;
             Err(e)
         }
+        // Released: frozen on that watcher until its links expire (so nobody holding the
+        // passphrase can claw it back from the lawyers). Not a removal to repeat.
+        Err(e)
+            if e.chain().any(|c| {
+                matches!(c.downcast_ref::<client::ClientError>(),
+                    Some(client::ClientError::Refused { code, .. }) if code == "bundle_released")
+            }) =>
+        {
+            let mut all = releases(vault)?;
+            for r in all.iter_mut().filter(|r| r.id == release.id) {
+                r.removal_pending = false;
+            }
+            vault.set_setting(RELEASES, &all)?;
+            Err(e.context(format!(
+                "bundle {} was already released to its recipients, so it cannot be withdrawn \
+                 until its links expire (see above); on the watchers that did not release it, \
+                 it was removed",
+                release.id
+            )))
+        }
         Err(e) if e.chain().any(|c| c.is::<client::ClientError>()) => Err(e.context(format!(
             "bundle {} is withdrawn, but still on the watchers above that did not answer or \
              refused: run `posbon release remove {}` again when they answer",

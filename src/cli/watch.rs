@@ -786,7 +786,10 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     let plan: Option<crate::watch::plan::Plan> = vault.setting(PLAN)?;
     let mut to_send = Vec::new();
     if !directory.contacts.is_empty() || !directory.instructions.is_empty() {
-        to_send.push((ops::CONTACTS, serde_json::to_string(&directory)?));
+        to_send.push((
+            ops::CONTACTS,
+            serde_json::to_string(&directory.for_watchers())?,
+        ));
     }
     if let Some(plan) = &plan {
         to_send.push((ops::PLAN, serde_json::to_string(plan)?));

@@ -541,7 +541,10 @@ mod tests {
         let mut last = 0;
         for len in [70_000u64, 1_000_000, 5_000_000, 20_000_000, 30_000_000] {
             let padded = padded_length(len);
-            assert!(padded >= len && padded.is_multiple_of(512), "{len} -> {padded}");
+            assert!(
+                padded >= len && padded.is_multiple_of(512),
+                "{len} -> {padded}"
+            );
             // Padmé costs at most 12%.
             assert!(padded - len <= len / 8, "{len} -> {padded}");
             assert!(padded > last);

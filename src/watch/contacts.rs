@@ -242,9 +242,16 @@ pub struct Contact {
     /// The time zone times are shown in, besides UTC [default: the plan's, or UTC].
     #[serde(default)]
     pub tz: Option<String>,
-    /// Their own keys for sealed release bundles: `age1...` or `ssh-ed25519 ...`.
+    /// Their own keys for sealed release bundles: `age1...` or `ssh-ed25519 ...`. Kept in
+    /// the journalist's vault, where bundles are sealed; a watcher never uses them and drops
+    /// them from every directory it receives.
     #[serde(default)]
     pub age_recipients: Vec<String>,
+    /// Attach released bundles to their e-mails (off: the download link only). Opt-in,
+    /// because a mail provider keeps an attachment for ever, readable by whoever later
+    /// seizes the lawyer's key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_attach: bool,
 }
 
 impl Contact {
@@ -266,6 +273,19 @@ pub struct Directory {
     /// case number, medical needs.
     #[serde(default)]
     pub instructions: String,
+}
+
+impl Directory {
+    /// What a watcher is sent: everything but the lawyers' own keys, which it never uses
+    /// (bundles are sealed on the laptop) and which would tell a seized watcher whose keys
+    /// to go after.
+    pub fn for_watchers(&self) -> Directory {
+        let mut sent = self.clone();
+        for contact in &mut sent.contacts {
+            contact.age_recipients.clear();
+        }
+        sent
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -387,6 +407,7 @@ mod tests {
             channels,
             tz: Some("Asia/Dushanbe".into()),
             age_recipients: vec![],
+            email_attach: false,
         }
     }
 

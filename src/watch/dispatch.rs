@@ -1,11 +1,20 @@
 //! From what the schedule emitted to signed alerts in the outbox: who receives each event (by
-//! tier), in which language and time zone, under which id, with which acknowledgement link.
-//! Runs inside the change that fired the step, so the facts (last check-in, the next step) are
-//! those of that moment, and the alerts are committed in the same transaction.
+//! tier), in which language and time zone, under which id, with which acknowledgement and
+//! download links. Runs inside the change that fired the step, so the facts (last check-in,
+//! the next step) are those of that moment, and the alerts are committed in the same
+//! transaction.
 //!
 //! Alert ids come from the journalist's device key, the missed deadline and the step, never
 //! from anything local to this watcher, so that the same missed deadline gives the same id on
 //! every watcher the journalist is enrolled with.
+//!
+//! Links are per contact *and* per channel, so the weakest channel of a contact (a webhook
+//! logged somewhere, a chat a provider reads) exposes only its own links. Their tokens are
+//! never stored: a stored alert text holds a placeholder where each token goes, the database
+//! holds the token's SHA-256, and [`Dispatcher::finalise`] derives the tokens (an HMAC under
+//! the watcher's `DATA/link.key` of the delivery key, the contact, the purpose and the
+//! bundle) and signs the final text when the delivery is sent. Ed25519 signatures are
+//! deterministic, so every retry sends the same bytes.
 
 use ring::signature::Ed25519KeyPair;
 
@@ -13,7 +22,7 @@ use super::contacts::{Channel, Contact};
 use super::outbox::{BundleRef, Delivery, DeliveryState};
 use super::plan::{Action, Schedule};
 use super::schedule::Emitted;
-use super::service::{DOWNLOAD_DAYS, DOWNLOAD_USES};
+use super::service::DOWNLOAD_DAYS;
 use super::store::{AckEntry, DownloadEntry, Outgoing, Subject};
 use crate::alert::compose::{self, Event, Reader};
 use crate::alert::message::{Header, SignedAlert, alert_id};
@@ -26,6 +35,8 @@ pub struct Dispatcher<'a> {
     pub fingerprint: String,
     /// The watcher's address as contacts reach it (for acknowledgement links).
     pub public_url: String,
+    /// The key link tokens are derived under (`DATA/link.key`).
+    pub link_key: &'a [u8],
 }
 
 /// Who receives an event.
@@ -77,8 +88,35 @@ fn next_step(subject: &Subject, action: Action, deadline_ms: i64) -> Option<(Act
         .map(|s| (s.action, missed.saturating_add(s.after_ms)))
 }
 
-fn ack_token() -> String {
-    hex::encode(crate::crypto::random_array::<16>())
+/// Where the token of an acknowledgement link goes in a stored alert text.
+const ACK_SLOT: &str = "@@posbon-ack-link@@";
+
+/// Where the token of a bundle's download link goes in a stored alert text.
+fn bundle_slot(bundle: &str) -> String {
+    format!("@@posbon-download-link-{bundle}@@")
+}
+
+/// The token of one link: 128 bits of HMAC-SHA256 under the watcher's link key over the
+/// delivery key (the alert id and the place of this contact's channel in it), the contact,
+/// the purpose (`ack`, `download`) and the bundle (empty for `ack`). The same on every
+/// retry of the delivery; different for every channel, contact, alert and bundle.
+pub fn link_token(
+    key: &[u8],
+    delivery_key: &str,
+    contact: &str,
+    purpose: &str,
+    bundle: &str,
+) -> String {
+    let mut message = Vec::new();
+    for part in ["posbon/v1/link", delivery_key, contact, purpose, bundle] {
+        message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        message.extend_from_slice(part.as_bytes());
+    }
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+        &message,
+    );
+    hex::encode(&tag.as_ref()[..16])
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -123,12 +161,15 @@ impl Dispatcher<'_> {
                 } | Emitted::Duress { .. }
             );
             let names: Vec<String> = to.iter().map(|c| c.name.clone()).collect();
+            let base = self.public_url.trim_end_matches('/');
             let mut index = 0;
+            let mut released = Vec::new();
             for contact in &to {
-                let token = with_ack.then(ack_token);
-                let ack_url = token
-                    .as_ref()
-                    .map(|t| format!("{}/a/{t}", self.public_url.trim_end_matches('/')));
+                // One delivery per channel; its key names the links it carries.
+                let keys: Vec<String> = (index..index + contact.channels.len())
+                    .map(|n| format!("{id}.{n}"))
+                    .collect();
+                let ack_url = with_ack.then(|| format!("{base}/a/{ACK_SLOT}"));
                 let tz = reader_tz(subject, contact);
                 let reader = self.reader(subject, contact, &tz, &subject.directory.instructions);
                 // The release step hands each recipient the bundles sealed for them; a duress
@@ -150,29 +191,51 @@ impl Dispatcher<'_> {
                             .iter()
                             .any(|r| r.trim().to_lowercase() == contact.name.trim().to_lowercase())
                     }) {
-                        let token = ack_token();
-                        outgoing.downloads.push((
-                            token_hash(&token),
-                            DownloadEntry {
-                                subject: subject.id.clone(),
-                                bundle: bundle.id.clone(),
-                                contact: contact.name.clone(),
-                                uses_left: DOWNLOAD_USES,
-                                expires_ms: now_ms + DOWNLOAD_DAYS * 86_400_000,
-                            },
-                        ));
+                        for (key, channel) in keys.iter().zip(&contact.channels) {
+                            let token = link_token(
+                                self.link_key,
+                                key,
+                                &contact.name,
+                                "download",
+                                &bundle.id,
+                            );
+                            outgoing.downloads.push((
+                                token_hash(&token),
+                                DownloadEntry {
+                                    subject: subject.id.clone(),
+                                    bundle: bundle.id.clone(),
+                                    contact: contact.name.clone(),
+                                    expires_ms: now_ms + DOWNLOAD_DAYS * 86_400_000,
+                                    sha256: bundle.sha256.clone(),
+                                    channel: channel.kind().to_string(),
+                                    downloads: 0,
+                                    unreported: 0,
+                                    unreported_since_ms: None,
+                                    reported_ms: None,
+                                },
+                            ));
+                        }
+                        released.push(bundle.id.clone());
                         bundles.push(BundleRef {
                             id: bundle.id.clone(),
                             name: bundle.name.clone(),
                             size: bundle.size,
                             sha256: bundle.sha256.clone(),
-                            url: format!("{}/b/{token}", self.public_url.trim_end_matches('/')),
+                            url: format!("{base}/b/{}", bundle_slot(&bundle.id)),
+                            version: bundle.version,
+                            attach: false,
                         });
                     }
                 }
-                let bundle_lines: Vec<(&str, u64, &str, &str)> = bundles
+                let bundle_lines: Vec<compose::BundleLine> = bundles
                     .iter()
-                    .map(|b| (b.name.as_str(), b.size, b.sha256.as_str(), b.url.as_str()))
+                    .map(|b| compose::BundleLine {
+                        name: &b.name,
+                        version: b.version,
+                        size: b.size,
+                        sha256: &b.sha256,
+                        url: &b.url,
+                    })
                     .collect();
                 let cleared: Vec<&str>;
                 let (step, composed) = match event {
@@ -238,8 +301,15 @@ impl Dispatcher<'_> {
                     }
                 };
                 let (title, body) = compose::compose(&reader, &composed);
+                // Signed again, with the tokens in, when each delivery is sent (`finalise`).
                 let alert = self.sign(&id, &step, subject, contact, &title, &body, now_ms);
-                for channel in &contact.channels {
+                let ack_hashes: Vec<String> = keys
+                    .iter()
+                    .map(|key| {
+                        token_hash(&link_token(self.link_key, key, &contact.name, "ack", ""))
+                    })
+                    .collect();
+                for (n, channel) in contact.channels.iter().enumerate() {
                     let mut delivery = self.delivery(
                         &id,
                         index,
@@ -251,26 +321,54 @@ impl Dispatcher<'_> {
                         ack_url.clone(),
                         now_ms,
                     );
-                    delivery.bundles = bundles.clone();
+                    // An attachment only where the contact asked for one, and only by e-mail.
+                    let attach = contact.email_attach && matches!(channel, Channel::Email(_));
+                    delivery.bundles = bundles
+                        .iter()
+                        .map(|b| BundleRef {
+                            attach,
+                            ..b.clone()
+                        })
+                        .collect();
                     outgoing.deliveries.push(delivery);
                     index += 1;
+                    if with_ack {
+                        outgoing.acks.push((
+                            ack_hashes[n].clone(),
+                            AckEntry {
+                                subject: subject.id.clone(),
+                                alert_id: id.clone(),
+                                contact: contact.name.clone(),
+                                others: names
+                                    .iter()
+                                    .filter(|other| **other != contact.name)
+                                    .cloned()
+                                    .collect(),
+                                acked_ms: None,
+                                siblings: ack_hashes
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(i, _)| *i != n)
+                                    .map(|(_, h)| h.clone())
+                                    .collect(),
+                            },
+                        ));
+                    }
                 }
-                if let Some(token) = token {
-                    outgoing.acks.push((
-                        token_hash(&token),
-                        AckEntry {
-                            subject: subject.id.clone(),
-                            alert_id: id.clone(),
-                            contact: contact.name.clone(),
-                            others: names
-                                .iter()
-                                .filter(|n| **n != contact.name)
-                                .cloned()
-                                .collect(),
-                            acked_ms: None,
-                        },
-                    ));
-                }
+            }
+            // Released bundles are frozen until their links expire (see `BundleMeta::frozen`).
+            for bundle in subject
+                .bundles
+                .iter_mut()
+                .filter(|b| released.contains(&b.id))
+            {
+                bundle.released_ms = Some(bundle.released_ms.unwrap_or(now_ms).min(now_ms));
+                bundle.released_until_ms = Some(
+                    bundle
+                        .released_until_ms
+                        .unwrap_or(0)
+                        .max(now_ms + DOWNLOAD_DAYS * 86_400_000),
+                );
             }
             match event {
                 Emitted::Step {
@@ -319,6 +417,91 @@ impl Dispatcher<'_> {
                 ));
                 index += 1;
             }
+        }
+        outgoing
+    }
+
+    /// The delivery as it is sent: the tokens of its links derived and put in the places
+    /// kept for them (in the text, the acknowledgement link and the bundles' links), and the
+    /// text signed as it now reads. Never stored: the database keeps the placeholders.
+    pub fn finalise(&self, delivery: &mut Delivery) {
+        let token = |purpose: &str, bundle: &str| {
+            link_token(
+                self.link_key,
+                &delivery.key,
+                &delivery.contact,
+                purpose,
+                bundle,
+            )
+        };
+        let mut text = delivery.alert.text.clone();
+        let mut ack_url = delivery.ack_url.clone();
+        if let Some(url) = &mut ack_url
+            && url.contains(ACK_SLOT)
+        {
+            let ack = token("ack", "");
+            *url = url.replace(ACK_SLOT, &ack);
+            text = text.replace(ACK_SLOT, &ack);
+        }
+        let mut bundles = delivery.bundles.clone();
+        for bundle in &mut bundles {
+            let slot = bundle_slot(&bundle.id);
+            if bundle.url.contains(&slot) {
+                let download = token("download", &bundle.id);
+                bundle.url = bundle.url.replace(&slot, &download);
+                text = text.replace(&slot, &download);
+            }
+        }
+        if text != delivery.alert.text {
+            delivery.alert = SignedAlert::sign_text(&text, self.key);
+        }
+        delivery.ack_url = ack_url;
+        delivery.bundles = bundles;
+    }
+
+    /// The notice to `entry.contact` that a bundle was downloaded `count` times through the
+    /// link sent to them on `entry.channel`, the first of them at `first_ms`. To every
+    /// channel of theirs; it carries no link.
+    #[allow(clippy::too_many_arguments)]
+    pub fn download_notice(
+        &self,
+        subject: &Subject,
+        entry: &DownloadEntry,
+        bundle: &super::store::BundleMeta,
+        count: u32,
+        first_ms: i64,
+        now_ms: i64,
+    ) -> Outgoing {
+        let mut outgoing = Outgoing::default();
+        let Some(contact) = subject.directory.find(&entry.contact) else {
+            return outgoing;
+        };
+        let id = alert_id(&[
+            subject.device_key.as_slice(),
+            b"download",
+            bundle.id.as_bytes(),
+            entry.contact.as_bytes(),
+            entry.channel.as_bytes(),
+            &now_ms.to_be_bytes(),
+        ]);
+        let tz = reader_tz(subject, contact);
+        let reader = self.reader(subject, contact, &tz, "");
+        let (title, body) = compose::compose(
+            &reader,
+            &Event::Downloaded {
+                bundle: &bundle.name,
+                version: bundle.version,
+                sha256: &bundle.sha256,
+                count,
+                first_ms,
+                channel: &entry.channel,
+            },
+        );
+        let alert = self.sign(&id, "download", subject, contact, &title, &body, now_ms);
+        for (index, channel) in contact.channels.iter().enumerate() {
+            outgoing.deliveries.push(self.delivery(
+                &id, index, subject, contact, channel, &title, &alert, None, now_ms,
+            ));
         }
         outgoing
     }

@@ -287,27 +287,56 @@ fn protocol_b64(bytes: &[u8]) -> Option<Vec<u8>> {
     super::protocol::unb64(std::str::from_utf8(bytes).ok()?).ok()
 }
 
-/// The page behind a download link. Opening it uses nothing up (link previews and mail
-/// scanners open links); its button downloads.
+/// The page behind a download link. Opening it changes nothing (link previews and mail
+/// scanners open links); its button downloads. In the three languages, since the page does
+/// not know its reader's: what the file is, until when the link works, and how to open it
+/// without putting the lawyer's own files at risk.
 async fn download_page(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
     let found = blocking(move || watcher.peek_download(&token, watcher.now_ms())).await;
     match found {
-        Ok((name, left)) => ack_html(
-            Lang::En,
-            "posbon: sealed material",
-            &format!(
-                "<p>{} ({left} download(s) left). Only your own key opens it: <code>posbon open FILE -i KEY --from FINGERPRINT</code> (the journalist's sealing fingerprint, given to you in person), or <code>age -d -i KEY FILE &gt; material.tar</code> (which does not check who sealed it).</p><p>Запечатанные материалы. Открыть можно только Вашим ключом: <code>posbon open ФАЙЛ -i КЛЮЧ --from ОТПЕЧАТОК</code> (отпечаток ключа печати, который журналист передал Вам лично).</p><p>Маводи мӯҳршуда. Онро танҳо бо калиди шахсии Шумо кушодан мумкин аст: <code>posbon open ФАЙЛ -i КАЛИД --from ИЗИ-КАЛИД</code> (изи калиди мӯҳри рӯзноманигор, ки ӯ ба Шумо шахсан додааст).</p><form method=\"post\"><button type=\"submit\">Download / Скачать / Зеркашӣ</button></form>",
-                html_escape(&name)
-            ),
-        ),
+        Ok(link) => {
+            let until = jiff::Timestamp::from_millisecond(link.expires_ms)
+                .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            let version = link.version.to_string();
+            let mut body = String::new();
+            for lang in [Lang::En, Lang::Ru, Lang::Tg] {
+                let text = crate::alert::text::render(
+                    lang,
+                    "download_page_text",
+                    &[
+                        ("bundle", &link.name),
+                        ("version", &version),
+                        ("sha256", &link.sha256),
+                        ("until", &until),
+                    ],
+                );
+                let safely = crate::alert::text::render(lang, "open_safely", &[]);
+                body.push_str(&format!(
+                    "<section lang=\"{}\"><p>{}</p><p>{}</p></section>",
+                    lang.code(),
+                    html_escape(&text),
+                    html_escape(&safely)
+                ));
+            }
+            let buttons: Vec<String> = [Lang::En, Lang::Ru, Lang::Tg]
+                .iter()
+                .map(|lang| crate::alert::text::render(*lang, "download_page_button", &[]))
+                .collect();
+            body.push_str(&format!(
+                "<form method=\"post\"><button type=\"submit\">{}</button></form>",
+                html_escape(&buttons.join(" / "))
+            ));
+            ack_html(Lang::En, "posbon: sealed material", &body)
+        }
         Err(e) => refusal(e),
     }
 }
 
-/// A released bundle, through its limited-use link.
+/// A released bundle, through its link (reported to the contact it was made for).
 async fn download(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,

@@ -67,7 +67,8 @@ pub struct Delivery {
     /// The acknowledgement link, for channels that show it apart from the text.
     #[serde(default)]
     pub ack_url: Option<String>,
-    /// Bundles released with this alert (attached to e-mails, linked everywhere).
+    /// Bundles released with this alert (linked everywhere; attached to e-mails only for
+    /// contacts who asked for it).
     #[serde(default)]
     pub bundles: Vec<BundleRef>,
     pub created_ms: i64,
@@ -85,8 +86,15 @@ pub struct BundleRef {
     pub name: String,
     pub size: u64,
     pub sha256: String,
-    /// The limited-use download link.
+    /// The download link. Stored with a placeholder where the token goes: the token is
+    /// derived when the delivery is sent (see `dispatch::Dispatcher::finalise`).
     pub url: String,
+    /// The journalist's version of the bundle, as the alert states it.
+    #[serde(default)]
+    pub version: u64,
+    /// Attach the file to an e-mail (the contact opted in; the link alone otherwise).
+    #[serde(default)]
+    pub attach: bool,
 }
 
 /// How many attempts the history keeps; the count keeps counting.

@@ -117,7 +117,9 @@ pub struct BundlePut {
     pub sha256: String,
     /// The contacts it is sealed for (by name): they receive it at the release step.
     pub recipients: Vec<String>,
-    /// The version inside the signed bundle: 1 when first sealed, one more at every update.
+    /// The journalist's version of this bundle, increasing per id. A watcher refuses one
+    /// lower than it holds (`stale_version`: a stale client, or a replay of an old seal),
+    /// and the release alert states it. 0 from clients before versions.
     #[serde(default)]
     pub version: u64,
 }
@@ -251,6 +253,12 @@ pub struct PretendStatus {
 pub struct HeldBundle {
     pub id: String,
     pub sha256: String,
+    /// The journalist's version of it (0 from clients before versions).
+    #[serde(default)]
+    pub version: u64,
+    /// Released, and frozen until then (its download links work until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_until_ms: Option<i64>,
 }
 
 /// A machine-readable refusal.

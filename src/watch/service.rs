@@ -110,6 +110,10 @@ pub struct Watcher {
     pub uploads: tokio::sync::Semaphore,
     /// The time requests and ticks are measured on, guarded against wall-clock jumps.
     clock: Arc<GuardedClock>,
+    /// The key link tokens are derived under (`DATA/link.key`; see `dispatch`).
+    link_key: zeroize::Zeroizing<Vec<u8>>,
+    /// Download links with downloads not yet reported, by hash: when the report is due.
+    reports_due: Mutex<HashMap<String, i64>>,
 }
 
 /// A bundle file written under a temporary name, removed unless it is put in place.
@@ -126,9 +130,13 @@ impl Drop for StagedFile {
 /// Bundles a subject may keep on one watcher, and their total size.
 pub const MAX_BUNDLES: usize = 8;
 pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
-/// How often, and how long, a released bundle can be downloaded through its link.
-pub const DOWNLOAD_USES: u32 = 3;
+/// How long a released bundle can be downloaded through its links (as often as wanted: the
+/// file is useless without the lawyer's key, and a count would let whoever sees a link use
+/// it up first). Until then the bundle is frozen.
 pub const DOWNLOAD_DAYS: i64 = 30;
+/// A contact is told of downloads through one of their links at most this often: the first
+/// at once, later ones together, so a stranger with the link cannot flood them with notices.
+pub const DOWNLOAD_NOTICE_EVERY_MS: i64 = 60 * 60_000;
 
 /// A subject may ask for test alerts this often.
 const TEST_EVERY_MS: i64 = 10_000;
@@ -147,6 +155,15 @@ pub struct Acknowledged {
     pub contact: String,
     /// It was acknowledged before (by this same link); nothing new was sent.
     pub already: bool,
+}
+
+/// What a download link's page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub name: String,
+    pub version: u64,
+    pub sha256: String,
+    pub expires_ms: i64,
 }
 
 /// Phone enrolment links stay valid this long.
@@ -174,12 +191,21 @@ impl Watcher {
         clock: Arc<GuardedClock>,
     ) -> Result<Self, StoreError> {
         let key = super::store::watcher_key(data)?;
+        let link_key = super::store::link_key(data)?;
         let public_key = protocol::public_key(&key);
         let store = Store::open(data)?;
         let retry_index = store
             .pending()?
             .into_iter()
             .map(|d| (d.next_attempt_ms, d.key))
+            .collect();
+        let reports_due = store
+            .unreported_downloads()?
+            .into_iter()
+            .map(|(hash, entry)| {
+                let due = entry.reported_ms.unwrap_or(0) + DOWNLOAD_NOTICE_EVERY_MS;
+                (hash, due)
+            })
             .collect();
         Ok(Watcher {
             retry_index: Mutex::new(retry_index),
@@ -198,6 +224,8 @@ impl Watcher {
             retry,
             outbox_ready: tokio::sync::Notify::new(),
             clock,
+            link_key,
+            reports_due: Mutex::new(reports_due),
         })
     }
 
@@ -226,6 +254,7 @@ impl Watcher {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone(),
+            link_key: &self.link_key,
         }
     }
 
@@ -567,12 +596,16 @@ impl Watcher {
                         sha256: put.sha256,
                         recipients: put.recipients,
                         stored_ms: now_ms,
+                        version: put.version,
+                        released_ms: None,
+                        released_until_ms: None,
                     });
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
                         at_ms,
                     }]
                 } else {
+                    check_replaceable(&subject, &put, now_ms)?;
                     check_quota(&subject, &put)?;
                     let mut staged = staged_bundle.take().ok_or_else(Refusal::unavailable)?;
                     let temp = staged.0.take().ok_or_else(Refusal::unavailable)?;
@@ -592,6 +625,9 @@ impl Watcher {
                         sha256: put.sha256,
                         recipients: put.recipients,
                         stored_ms: now_ms,
+                        version: put.version,
+                        released_ms: None,
+                        released_until_ms: None,
                     });
                     Vec::new()
                 }
@@ -606,7 +642,8 @@ impl Watcher {
                         at_ms,
                     }]
                 } else {
-                    if subject.bundles.iter().any(|b| b.id == remove.id) {
+                    if let Some(bundle) = subject.bundles.iter().find(|b| b.id == remove.id) {
+                        refuse_if_frozen(bundle, now_ms)?;
                         removed_bundle = Some(remove.id.clone());
                     }
                     subject.bundles.retain(|b| b.id != remove.id);
@@ -1108,6 +1145,18 @@ impl Watcher {
                 next_wake = Some(next_wake.map_or(wake, |n: i64| n.min(wake)));
             }
         }
+        // Downloads held back by the notice's rate limit are reported when their time comes.
+        if failure.is_none() {
+            match self.report_due_downloads(&store, now_ms) {
+                Ok((any, next)) => {
+                    fired_any |= any;
+                    if let Some(at) = next {
+                        next_wake = Some(next_wake.map_or(at, |n: i64| n.min(at)));
+                    }
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
         drop(store);
         // One fsync for every step of this tick; nothing acts on a queued action before it.
         if fired_any {
@@ -1209,6 +1258,12 @@ impl Watcher {
                 due.push(delivery);
             }
         }
+        drop(store);
+        // The links' tokens go in now, and only in memory: the outbox keeps placeholders.
+        let dispatcher = self.dispatcher();
+        for delivery in &mut due {
+            dispatcher.finalise(delivery);
+        }
         Ok((due, next))
     }
 
@@ -1297,25 +1352,37 @@ impl Watcher {
         self.store().outbox_view()
     }
 
-    /// An acknowledgement link was confirmed: records it once and tells the others.
+    /// An acknowledgement link was confirmed: records it once (whichever of the contact's
+    /// channels it came through) and tells the others.
     pub fn acknowledge(&self, token: &str, now_ms: i64) -> Result<Acknowledged, Refusal> {
         let hash = token_hash(token);
         let store = self.store();
         let unknown = || Refusal::new(404, "unknown_link", "this link is unknown");
         let mut entry = store.ack(&hash)?.ok_or_else(unknown)?;
         let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+        let mut siblings = Vec::new();
+        for sibling in &entry.siblings {
+            if let Some(other) = store.ack(sibling)? {
+                siblings.push((sibling.clone(), other));
+            }
+        }
         let mut answer = Acknowledged {
             name: subject.name.clone(),
             alert_id: entry.alert_id.clone(),
             contact: entry.contact.clone(),
-            already: entry.acked_ms.is_some(),
+            already: entry.acked_ms.is_some()
+                || siblings.iter().any(|(_, other)| other.acked_ms.is_some()),
         };
         if answer.already {
             return Ok(answer);
         }
         entry.acked_ms = Some(now_ms);
         let outgoing = self.dispatcher().ack_notices(&subject, &entry, now_ms);
-        store.commit_ack(&hash, &entry, &outgoing)?;
+        for (_, other) in &mut siblings {
+            other.acked_ms = Some(now_ms);
+        }
+        siblings.push((hash, entry.clone()));
+        store.commit_ack(&siblings, &outgoing)?;
         self.stage(&outgoing);
         drop(store);
         self.flush_and_publish()?;
@@ -1324,36 +1391,144 @@ impl Watcher {
         Ok(answer)
     }
 
-    /// Uses a bundle download link once: returns the bundle's bytes and name. A use is
-    /// counted only once the file has been read, so a failure costs the lawyer nothing.
+    /// A bundle through its download link: its bytes and name. Not limited in number (see
+    /// [`DOWNLOAD_DAYS`]); each download is counted and reported to the contact the link
+    /// was made for, at once for the first and then at most every
+    /// [`DOWNLOAD_NOTICE_EVERY_MS`]. Serves exactly the file the alert named, or nothing.
     pub fn download(&self, token: &str, now_ms: i64) -> Result<(Vec<u8>, String), Refusal> {
         let hash = token_hash(token);
         let unknown = unknown_download;
-        let (path, name) = {
+        let (path, name, sha256) = {
             let (entry, bundle) = live_download(&self.store(), &hash, now_ms)?;
-            (self.bundle_path(&entry.subject, &bundle.id), bundle.name)
+            let pinned = if entry.sha256.is_empty() {
+                bundle.sha256.clone()
+            } else {
+                entry.sha256.clone()
+            };
+            (
+                self.bundle_path(&entry.subject, &bundle.id),
+                bundle.name,
+                pinned,
+            )
         };
         let bytes = std::fs::read(&path).map_err(|e| {
             warn!(error = %e, "a released bundle cannot be read");
             Refusal::unavailable()
         })?;
+        if hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)) != sha256 {
+            // Frozen bundles cannot be replaced through the protocol: someone changed the file.
+            warn!("a released bundle's file is not the one its alert names; not served");
+            return Err(Refusal::new(
+                409,
+                "bundle_changed",
+                "the file on this watcher is not the version the alert names; ask another watcher",
+            ));
+        }
         let store = self.store();
         let mut entry = store.download(&hash)?.ok_or_else(unknown)?;
-        if entry.uses_left == 0 {
-            return Err(unknown());
+        entry.downloads = entry.downloads.saturating_add(1);
+        if entry.unreported == 0 {
+            entry.unreported_since_ms = Some(now_ms);
         }
-        entry.uses_left -= 1;
-        store.set_download(&hash, &entry)?;
+        entry.unreported = entry.unreported.saturating_add(1);
+        let due = entry
+            .reported_ms
+            .map_or(now_ms, |at| at + DOWNLOAD_NOTICE_EVERY_MS);
+        let outgoing = if due <= now_ms {
+            self.report_download(&store, &mut entry, now_ms)?
+        } else {
+            self.reports_due
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(hash.clone(), due);
+            Outgoing::default()
+        };
+        store.commit_download(&hash, &entry, &outgoing)?;
+        self.stage(&outgoing);
         drop(store);
-        self.flusher.flush()?;
-        info!(subject = %entry.subject, bundle = %entry.bundle, "a released bundle was downloaded");
+        self.flush_and_publish()?;
+        // Without the subject or the contact: the log must not tie a lawyer to a journalist.
+        info!(
+            downloads = entry.downloads,
+            "a released bundle was downloaded"
+        );
         Ok((bytes, name))
     }
 
-    /// A download link's bundle name and uses left, without using it.
-    pub fn peek_download(&self, token: &str, now_ms: i64) -> Result<(String, u32), Refusal> {
+    /// The notice of `entry`'s unreported downloads (empty if its subject or bundle is
+    /// gone), and the entry marked as reported.
+    fn report_download(
+        &self,
+        store: &Store,
+        entry: &mut super::store::DownloadEntry,
+        now_ms: i64,
+    ) -> Result<Outgoing, StoreError> {
+        let count = std::mem::take(&mut entry.unreported);
+        let first_ms = entry.unreported_since_ms.take().unwrap_or(now_ms);
+        entry.reported_ms = Some(now_ms);
+        let Some(subject) = store.subject(&entry.subject)? else {
+            return Ok(Outgoing::default());
+        };
+        let Some(bundle) = subject.bundles.iter().find(|b| b.id == entry.bundle) else {
+            return Ok(Outgoing::default());
+        };
+        Ok(self
+            .dispatcher()
+            .download_notice(&subject, entry, bundle, count, first_ms, now_ms))
+    }
+
+    /// Sends the reports of downloads held back by the rate limit whose time has come.
+    /// Returns whether it queued any, and when the next one is due.
+    fn report_due_downloads(
+        &self,
+        store: &Store,
+        now_ms: i64,
+    ) -> Result<(bool, Option<i64>), StoreError> {
+        let due: Vec<String> = {
+            let mut reports = self.reports_due.lock().unwrap_or_else(|p| p.into_inner());
+            let due: Vec<String> = reports
+                .iter()
+                .filter(|(_, at)| **at <= now_ms)
+                .map(|(hash, _)| hash.clone())
+                .collect();
+            for hash in &due {
+                reports.remove(hash);
+            }
+            due
+        };
+        let mut any = false;
+        for hash in due {
+            let Some(mut entry) = store.download(&hash)? else {
+                continue;
+            };
+            if entry.unreported == 0 {
+                continue;
+            }
+            let outgoing = self.report_download(store, &mut entry, now_ms)?;
+            store.commit_download(&hash, &entry, &outgoing)?;
+            self.stage(&outgoing);
+            any = true;
+        }
+        let next = self
+            .reports_due
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .min()
+            .copied();
+        Ok((any, next))
+    }
+
+    /// A download link's bundle (name, version, SHA-256) and when the link expires, without
+    /// using it (for its page: link previews and mail scanners open links).
+    pub fn peek_download(&self, token: &str, now_ms: i64) -> Result<LinkInfo, Refusal> {
         let (entry, bundle) = live_download(&self.store(), &token_hash(token), now_ms)?;
-        Ok((bundle.name, entry.uses_left))
+        Ok(LinkInfo {
+            name: bundle.name,
+            version: bundle.version,
+            sha256: bundle.sha256,
+            expires_ms: entry.expires_ms,
+        })
     }
 
     /// What an acknowledgement link is about, without confirming it (for its page).
@@ -1362,11 +1537,17 @@ impl Watcher {
         let unknown = || Refusal::new(404, "unknown_link", "this link is unknown");
         let entry = store.ack(&token_hash(token))?.ok_or_else(unknown)?;
         let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
+        let mut already = entry.acked_ms.is_some();
+        for sibling in &entry.siblings {
+            already |= store
+                .ack(sibling)?
+                .is_some_and(|other| other.acked_ms.is_some());
+        }
         Ok(Acknowledged {
             name: subject.name,
             alert_id: entry.alert_id,
             contact: entry.contact,
-            already: entry.acked_ms.is_some(),
+            already,
         })
     }
 
@@ -1416,6 +1597,12 @@ fn apply_change(
             directory
                 .validate()
                 .map_err(|e| Refusal::new(422, "bad_contacts", e.to_string()))?;
+            // The lawyers' public keys are for sealing, on the journalist's laptop; a watcher
+            // never uses them, and a copy of its disk must not tell who bundles are for.
+            let mut directory = directory;
+            for contact in &mut directory.contacts {
+                contact.age_recipients.clear();
+            }
             subject.directory = directory;
             Ok(Vec::new())
         }
@@ -1435,13 +1622,9 @@ fn apply_change(
     }
 }
 
-/// A download link that is unknown, used up or expired (the three are not told apart).
+/// A download link that is unknown or expired (the two are not told apart).
 fn unknown_download() -> Refusal {
-    Refusal::new(
-        404,
-        "unknown_link",
-        "this link is unknown, used up or expired",
-    )
+    Refusal::new(404, "unknown_link", "this link is unknown or expired")
 }
 
 /// Fires the steps of `subject` that fell due by `at_ms` and were not fired yet. Called
@@ -1515,7 +1698,7 @@ fn ration_duress(subject: &mut Subject, mut emitted: Vec<Emitted>, at_ms: i64) -
     emitted
 }
 
-/// The download link stored under `hash`, if it still has uses and time left, and the bundle
+/// The download link stored under `hash`, if it has time left, and the bundle
 /// it releases; any other case is the same "unknown link", so guesses learn nothing.
 fn live_download(
     store: &Store,
@@ -1524,7 +1707,7 @@ fn live_download(
 ) -> Result<(super::store::DownloadEntry, super::store::BundleMeta), Refusal> {
     let unknown = unknown_download;
     let entry = store.download(hash)?.ok_or_else(unknown)?;
-    if entry.uses_left == 0 || entry.expires_ms <= now_ms {
+    if entry.expires_ms <= now_ms {
         return Err(unknown());
     }
     let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
@@ -1578,6 +1761,56 @@ fn duress_signed(
         (Err(_), Ok(())) => Ok(true),
         (Err(ProtocolError::BadSignature), Err(e)) | (Err(e), _) => Err(e.into()),
     }
+}
+
+/// A day and time for a refusal the journalist reads.
+fn utc_day(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// A released bundle stays exactly as its alert names it until its links expire: neither
+/// removed (the lawyer's link would answer 404) nor replaced (it would serve a file whose
+/// SHA-256 is not the signed alert's).
+fn refuse_if_frozen(bundle: &super::store::BundleMeta, now_ms: i64) -> Result<(), Refusal> {
+    match bundle.frozen(now_ms) {
+        Some((released, until)) => Err(Refusal::new(
+            409,
+            "bundle_released",
+            format!(
+                "this bundle was released on {}; it stays available to its recipients until {}",
+                utc_day(released),
+                utc_day(until)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A bundle may replace the one stored under its id if that one is not frozen and is not
+/// a newer version (an older one is a stale client, or a replay of an old seal).
+fn check_replaceable(
+    subject: &Subject,
+    put: &protocol::BundlePut,
+    now_ms: i64,
+) -> Result<(), Refusal> {
+    let Some(held) = subject.bundles.iter().find(|b| b.id == put.id) else {
+        return Ok(());
+    };
+    refuse_if_frozen(held, now_ms)?;
+    if put.version < held.version {
+        return Err(Refusal::new(
+            409,
+            "stale_version",
+            format!(
+                "this watcher holds version {} of this bundle, newer than version {}: an old \
+                 copy is not sent again",
+                held.version, put.version
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A journalist's bundles on one watcher are bounded in number and size.
@@ -1692,6 +1925,8 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .map(|b| protocol::HeldBundle {
                 id: b.id.clone(),
                 sha256: b.sha256.clone(),
+                version: b.version,
+                released_until_ms: b.frozen(now_ms).map(|(_, until)| until),
             })
             .collect(),
     }
@@ -1699,6 +1934,8 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
 
 #[cfg(test)]
 mod answers;
+#[cfg(test)]
+mod links;
 
 #[cfg(test)]
 mod tests {

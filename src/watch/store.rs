@@ -127,16 +127,56 @@ pub struct BundleMeta {
     pub sha256: String,
     pub recipients: Vec<String>,
     pub stored_ms: i64,
+    /// The journalist's version of this bundle (increasing per id; 0 from clients before
+    /// versions). The release alert states it, so lawyers can compare watchers.
+    #[serde(default)]
+    pub version: u64,
+    /// When it was first released (download links made for it), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_ms: Option<i64>,
+    /// Until when its download links work: until then it is frozen (neither replaced nor
+    /// removed), so the links serve exactly what the signed alert names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_until_ms: Option<i64>,
 }
 
-/// A download link for a released bundle (stored under the token's hash).
+impl BundleMeta {
+    /// `Some((released, until))` while its download links still work.
+    pub fn frozen(&self, now_ms: i64) -> Option<(i64, i64)> {
+        match (self.released_ms, self.released_until_ms) {
+            (Some(at), Some(until)) if until > now_ms => Some((at, until)),
+            _ => None,
+        }
+    }
+}
+
+/// A download link for a released bundle (stored under the token's hash, never the token).
+/// Not limited in uses: the file is useless without the lawyer's key, and a count would let
+/// whoever sees the link use it up before the lawyer does. Only time ends it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DownloadEntry {
     pub subject: String,
     pub bundle: String,
     pub contact: String,
-    pub uses_left: u32,
     pub expires_ms: i64,
+    /// The SHA-256 the alert named: the link serves that file or nothing.
+    #[serde(default)]
+    pub sha256: String,
+    /// The kind of channel the link went out on (`email`, `webhook`...), for the notice.
+    #[serde(default)]
+    pub channel: String,
+    /// Downloads through this link so far.
+    #[serde(default)]
+    pub downloads: u32,
+    /// Downloads not yet reported to the contact (see `Watcher::download`).
+    #[serde(default)]
+    pub unreported: u32,
+    /// When the first of them happened.
+    #[serde(default)]
+    pub unreported_since_ms: Option<i64>,
+    /// When the contact was last told of a download through this link.
+    #[serde(default)]
+    pub reported_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,6 +290,10 @@ pub struct AckEntry {
     /// The other contacts who received the same alert: they are told of the acknowledgement.
     pub others: Vec<String>,
     pub acked_ms: Option<i64>,
+    /// The hashes of the same contact's links for the same alert on their other channels:
+    /// one acknowledgement, whichever link it came through.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub siblings: Vec<String>,
 }
 
 /// What a change sends out, committed together with it.
@@ -421,6 +465,7 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(32);
         create_schema(&conn)?;
         migrate::import_sled(data, &conn)?;
+        migrate::forget_age_recipients(&conn)?;
         let reader = connect(&path)?;
         reader.execute_batch("PRAGMA query_only=ON;")?;
         Ok(Store {
@@ -610,9 +655,40 @@ impl Store {
             .transpose()
     }
 
-    pub fn set_download(&self, hash: &str, entry: &DownloadEntry) -> Result<(), StoreError> {
+    /// Stores a download link's entry and the notice of a download, atomically.
+    pub fn commit_download(
+        &self,
+        hash: &str,
+        entry: &DownloadEntry,
+        outgoing: &Outgoing,
+    ) -> Result<(), StoreError> {
         self.room()?;
-        put(&self.conn, "downloads", hash.as_bytes(), &json(entry))
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        put(&tx, "downloads", hash.as_bytes(), &json(entry))?;
+        for delivery in &outgoing.deliveries {
+            put(&tx, "outbox", delivery.key.as_bytes(), &json(delivery))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Download links with downloads not yet reported to their contact: (hash, entry).
+    pub fn unreported_downloads(&self) -> Result<Vec<(String, DownloadEntry)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT key, value FROM downloads")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, value) = row?;
+            let entry: DownloadEntry = parse(&value, "download")?;
+            if entry.unreported > 0 {
+                out.push((String::from_utf8_lossy(&key).into_owned(), entry));
+            }
+        }
+        Ok(out)
     }
 
     pub fn ack(&self, hash: &str) -> Result<Option<AckEntry>, StoreError> {
@@ -622,15 +698,17 @@ impl Store {
     }
 
     /// Marks an acknowledgement and queues the notices to the others, atomically.
+    /// `entries`: the link confirmed and its siblings, all marked.
     pub fn commit_ack(
         &self,
-        hash: &str,
-        entry: &AckEntry,
+        entries: &[(String, AckEntry)],
         outgoing: &Outgoing,
     ) -> Result<(), StoreError> {
         self.room()?;
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        put(&tx, "acks", hash.as_bytes(), &json(entry))?;
+        for (hash, entry) in entries {
+            put(&tx, "acks", hash.as_bytes(), &json(entry))?;
+        }
         for delivery in &outgoing.deliveries {
             put(&tx, "outbox", delivery.key.as_bytes(), &json(delivery))?;
         }
@@ -842,6 +920,52 @@ impl Invites {
             .and_then(|d| d.sync_all())
             .map_err(|e| io(&self.dir, e))
     }
+}
+
+/// The key download and acknowledgement tokens are derived under (`DATA/link.key`, 32
+/// random bytes, made on first use). Tokens are made from it when a delivery is sent and
+/// never stored: the database keeps only their SHA-256, so a copy of the database alone
+/// cannot spend a link. Losing the file only kills the links of deliveries still pending.
+pub fn link_key(data: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, StoreError> {
+    let path = data.join("link.key");
+    if !path.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .map_err(|e| io(data, e))?;
+        let key = zeroize::Zeroizing::new(crate::crypto::random_array::<32>());
+        let temp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(|e| io(&temp, e))?;
+        file.write_all(key.as_ref())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| io(&temp, e))?;
+        // As for the signing key: the first process to link it wins, the others read it.
+        let linked = fs::hard_link(&temp, &path);
+        let _ = fs::remove_file(&temp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(&path, e)),
+        }
+        File::open(data)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(data, e))?;
+    }
+    let bytes = zeroize::Zeroizing::new(fs::read(&path).map_err(|e| io(&path, e))?);
+    if bytes.len() != 32 {
+        return Err(StoreError::Damaged(format!(
+            "{} is not a 32-byte key",
+            path.display()
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Loads the watcher's signing key from `DATA/watcher.key`, creating it on first use.

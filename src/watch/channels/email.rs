@@ -17,12 +17,17 @@ impl Sender {
                 "this watcher has no SMTP relay configured (--smtp)",
             ));
         };
-        // Attachments within a total budget that common relays accept; a bundle that does
-        // not fit, or cannot be read, is left to its download link in the text.
+        // Attachments only for contacts who asked for them (a mail provider keeps them for
+        // ever), within a total budget that common relays accept; a bundle that does not
+        // fit, cannot be read, or is no longer the version the signed alert names, is left
+        // to its download link in the text.
         let mut attachments = Vec::new();
         let mut budget = MAX_ATTACHMENT;
         for bundle in &delivery.bundles {
-            if bundle.size > budget || !bundle.id.chars().all(|c| c.is_ascii_hexdigit()) {
+            if !bundle.attach
+                || bundle.size > budget
+                || !bundle.id.chars().all(|c| c.is_ascii_hexdigit())
+            {
                 continue;
             }
             let path = self
@@ -37,6 +42,12 @@ impl Sender {
                     continue;
                 }
             };
+            // Pinned: a retry attaches exactly what the alert names, or nothing.
+            let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes));
+            if digest != bundle.sha256 {
+                tracing::warn!(delivery = %delivery.key, "a bundle file is not the version the alert names; sending its link only");
+                continue;
+            }
             budget -= bundle.size;
             let file_name: String = bundle
                 .name

@@ -447,14 +447,14 @@ mod tests {
         let url = format!("{base}/b/{}", "0".repeat(32));
         let sha = "f".repeat(64);
         let bundle_name = wide(100);
-        let bundles: Vec<(&str, u64, &str, &str)> = (0..crate::watch::service::MAX_BUNDLES)
-            .map(|_| {
-                (
-                    bundle_name.as_str(),
-                    u64::MAX / 2,
-                    sha.as_str(),
-                    url.as_str(),
-                )
+        let bundles: Vec<crate::alert::compose::BundleLine> = (0
+            ..crate::watch::service::MAX_BUNDLES)
+            .map(|_| crate::alert::compose::BundleLine {
+                name: bundle_name.as_str(),
+                version: u64::MAX,
+                size: u64::MAX / 2,
+                sha256: sha.as_str(),
+                url: url.as_str(),
             })
             .collect();
         let reader = Reader {

@@ -57,6 +57,7 @@ fn enrolled() -> Enrolled {
         channels: vec![Channel::Email(to.into())],
         tz: None,
         age_recipients: vec![],
+        email_attach: false,
     };
     let directory = Directory {
         contacts: vec![

@@ -278,3 +278,58 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .and_then(|d| d.sync_all())
         .map_err(|e| io(dir, e))
 }
+
+/// Clears the lawyers' public keys (`age_recipients`) from every stored subject's contacts,
+/// real and pretend. Watchers before this version kept them, though they never use them: a
+/// copy of the disk told who the bundles are sealed for, and gave a forger the key to seal
+/// a forged bundle to. Run at every open; writes only the subjects that still hold one.
+pub(super) fn forget_age_recipients(conn: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = conn
+        .prepare("SELECT key, value FROM subjects")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut changed = Vec::new();
+    for (key, value) in rows {
+        let Ok(mut subject) = serde_json::from_slice::<serde_json::Value>(&value) else {
+            // Left for the reader to report as damaged, with its own words.
+            continue;
+        };
+        let mut cleared = false;
+        for pointer in ["/directory/contacts", "/duress_view/directory/contacts"] {
+            let Some(contacts) = subject.pointer_mut(pointer).and_then(|c| c.as_array_mut()) else {
+                continue;
+            };
+            for contact in contacts {
+                if contact
+                    .get("age_recipients")
+                    .and_then(|r| r.as_array())
+                    .is_some_and(|r| !r.is_empty())
+                {
+                    contact["age_recipients"] = serde_json::Value::Array(Vec::new());
+                    cleared = true;
+                }
+            }
+        }
+        if cleared {
+            let bytes = serde_json::to_vec(&subject)
+                .map_err(|e| StoreError::Damaged(format!("a subject entry: {e}")))?;
+            changed.push((key, bytes));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    for (key, value) in &changed {
+        put(&tx, "subjects", key, value)?;
+    }
+    tx.commit()?;
+    // The old pages are overwritten (secure_delete); the write-ahead log may still hold
+    // copies of them until a checkpoint empties it.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    info!(
+        subjects = changed.len(),
+        "lawyers' public keys cleared from stored contacts (a watcher never uses them)"
+    );
+    Ok(())
+}
