@@ -271,9 +271,13 @@ fn an_incomplete_or_malformed_contact_is_refused_clearly_and_nothing_is_saved() 
         ),
         (
             "name: Dilnoza\nlang: ru\ntier: 2\nwhatsapp: +992900000000\n",
-            "line 4: a contact has no such field (it has: name, lang, role, tz, tier, email",
+            "line 4: a contact has no such field (it has: name, lang, role, tz, email-attach, tier, email",
         ),
         ("name: Dilnoza\nlang: ru\ntier: 2\n", "give 1 to 8 channels"),
+        (
+            "name: Dilnoza\nlang: ru\ntier: 2\nemail: d@example.org\nemail-attach: ys\n",
+            "line 5: `email-attach` is yes or no",
+        ),
     ] {
         let message = refused(&v, &["contact", "add", "--fields-file", "-"], text, needle);
         assert!(!message.contains("900000000"), "{message}");

@@ -217,7 +217,19 @@ fn args_from(entries: Vec<Entry>, whole: bool) -> Result<ContactAddArgs, FieldsE
             "tz" if value.is_empty() => {}
             "tz" => args.tz = Some(value),
             "tier" => args.tiers.extend(fields::tiers(&entry)?),
-            "email-attach" => args.email_attach = matches!(value.trim(), "yes" | "true"),
+            "email-attach" => {
+                // A typo must not silently decide where a bundle goes.
+                args.email_attach = match value.trim() {
+                    "yes" | "true" => true,
+                    "no" | "false" | "" => false,
+                    _ => {
+                        return Err(FieldsError::NotYesOrNo {
+                            line: entry.line,
+                            field: entry.field,
+                        });
+                    }
+                }
+            }
             _ if value.is_empty() => {
                 return Err(FieldsError::Empty {
                     line: entry.line,

@@ -41,6 +41,8 @@ pub enum FieldsError {
     Empty { line: usize, field: &'static str },
     #[error("line {line}: a tier is a number from 0 to 9")]
     BadTier { line: usize },
+    #[error("line {line}: `{field}` is yes or no")]
+    NotYesOrNo { line: usize, field: &'static str },
     #[error("no `{field}:` line: {what} needs one")]
     Missing {
         field: &'static str,

@@ -1810,6 +1810,19 @@ fn check_replaceable(
             ),
         ));
     }
+    // One version is one file: two different files under one version would let whoever
+    // serves them tell lawyers comparing versions that they hold the same thing.
+    if put.version > 0 && put.version == held.version && put.sha256 != held.sha256 {
+        return Err(Refusal::new(
+            409,
+            "stale_version",
+            format!(
+                "this watcher holds another file as version {} of this bundle: seal it again \
+                 (`posbon release update`), which makes a newer version",
+                held.version
+            ),
+        ));
+    }
     Ok(())
 }
 

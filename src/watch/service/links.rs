@@ -331,6 +331,9 @@ fn a_lower_version_is_refused_before_any_release() {
     j.put(b"version two of the sealed file", 2, j.t0 + 2)
         .unwrap();
     j.put(b"version three", 3, j.t0 + 3).unwrap();
+    // Another file under a version already held: refused, so one version is one file.
+    let swapped = j.put(b"another version three", 3, j.t0 + 4).unwrap_err();
+    assert_eq!(swapped.code, "stale_version");
 }
 
 impl Journalist {
