@@ -4,6 +4,8 @@
 //! `Display`, `Clone` or `Serialize`, and asks the OS to keep its pages out of swap (`mlock`).
 //! [`harden_process`] switches off core dumps, so a crash does not write secrets to disk.
 
+pub mod strength;
+
 use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};

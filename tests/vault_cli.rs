@@ -1139,3 +1139,48 @@ fn the_decoy_answers_every_command_as_a_real_vault_with_the_same_records_does() 
         assert_eq!(r, d, "answer {i} differs:\nreal: {r:?}\ndecoy: {d:?}");
     }
 }
+
+/// "posbon init accepted the passphrase `secret`": the weakest passphrases are refused with
+/// the reason, wherever a new one is chosen, and nothing is created or changed.
+#[test]
+fn passphrases_that_are_easy_to_guess_are_refused_with_the_reason() {
+    let v = TestVault::uninitialised();
+    for weak in ["secret", "Password1!", "пароль123", "Dushanbe2026"] {
+        let pass = v.secret_file("weak", weak);
+        let out = v.run_with_pass(&pass, &["init", "--insecure-fast-kdf"], "");
+        assert_eq!(code(&out), 2, "{weak}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("too easy to guess"),
+            "{}",
+            stderr(&out)
+        );
+        // The passphrase itself is never repeated back.
+        assert!(!stderr(&out).contains(weak), "{}", stderr(&out));
+        assert!(!v.dir.exists(), "nothing is created for {weak}");
+    }
+    let v = TestVault::new();
+    let weak = v.secret_file("weak", "qwerty123");
+    let out = v.run(
+        &["passwd", "--new-passphrase-file", weak.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("too easy to guess"),
+        "{}",
+        stderr(&out)
+    );
+    v.ok(&["list"], "");
+    let out = v.run(
+        &[
+            "duress",
+            "set",
+            "--duress-passphrase-file",
+            weak.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let status = v.ok(&["duress", "status"], "");
+    assert!(status.contains("duress passphrase: not set"), "{status}");
+}

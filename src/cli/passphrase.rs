@@ -83,19 +83,54 @@ impl Source {
         prompt(&format!("{what}: "))
     }
 
-    /// A new passphrase: from the file or descriptor, or typed twice on the terminal.
+    /// A new passphrase: from the file or descriptor, or typed twice on the terminal. One
+    /// that is too easy to guess is refused with the reason (asked again on a terminal).
     pub fn read_new(&self, what: &str) -> Result<Passphrase> {
         if self.given() {
-            return self.read(what);
+            let passphrase = self.read(what)?;
+            if let Some(why) = too_weak(&passphrase) {
+                bail!(UsageError(why));
+            }
+            return Ok(passphrase);
         }
-        let first = prompt(&format!("{what}: "))?;
-        if first.is_empty() {
-            bail!("the passphrase is empty");
-        }
+        let mut tries = 0;
+        let first = loop {
+            let typed = prompt(&format!("{what}: "))?;
+            if typed.is_empty() {
+                bail!("the passphrase is empty");
+            }
+            match too_weak(&typed) {
+                None => break typed,
+                Some(why) if tries < 2 => {
+                    eprintln!("posbon: {why}");
+                    tries += 1;
+                }
+                Some(why) => bail!(UsageError(why)),
+            }
+        };
         let second = prompt(&format!("{what} (again): "))?;
         if !first.matches(&second) {
             bail!("the two passphrases differ; nothing was changed");
         }
         Ok(first)
     }
+}
+
+/// Why a new passphrase is refused, if it is: what the estimator found, and what to do.
+fn too_weak(passphrase: &Passphrase) -> Option<String> {
+    let strength = crate::secret::strength::estimate(passphrase, &[]);
+    if strength.acceptable() {
+        return None;
+    }
+    let found = strength
+        .warning
+        .map(|w| format!("{} ", w.trim_end_matches('.').to_string() + "."))
+        .unwrap_or_default();
+    Some(format!(
+        "this passphrase is too easy to guess: {found}Someone who takes the laptop could find \
+         it in about 10^{} guesses; posbon asks for at least 10^10. Use four or more unrelated \
+         words, in any language (a phrase only you would think of), and nothing about you: no \
+         names, dates or places",
+        strength.guesses_log10
+    ))
 }
