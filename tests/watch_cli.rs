@@ -554,3 +554,50 @@ fn a_watcher_that_never_answers_does_not_hold_up_a_command() {
         seen.lock().unwrap().len() >= 2
     });
 }
+
+/// "`plan set --every 10s --grace 5s` with no contacts ... later shows `fired: tier1` when
+/// nobody was alerted": every step that would reach nobody is said at `plan set`, at every
+/// check-in and status, and goes away once the contacts are there.
+#[test]
+fn a_plan_that_would_alert_nobody_says_so_until_the_contacts_are_there() {
+    let (v, _daemon) = enrolled();
+    let set = v.run(&["plan", "set", "--every", "1h", "--grace", "30m"], "");
+    assert!(set.status.success(), "{}", stderr(&set));
+    let said = stderr(&set);
+    for gap in [
+        "your reminders go to nobody",
+        "step tier1 alerts nobody",
+        "step tier2 alerts nobody",
+        "release step reaches nobody",
+    ] {
+        assert!(said.contains(gap), "{gap:?} not in: {said}");
+    }
+    for command in ["checkin", "status"] {
+        let out = v.run(&[command], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("step tier1 alerts nobody"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+    for (name, tier) in [("Me", "0"), ("Editor", "1"), ("Dilnoza", "2")] {
+        v.ok(
+            &[
+                "contact",
+                "add",
+                name,
+                "--lang",
+                "ru",
+                "--tier",
+                tier,
+                "--email",
+                "x@example.org",
+            ],
+            "",
+        );
+    }
+    let out = v.run(&["checkin"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("WARNING"), "{}", stderr(&out));
+}

@@ -338,6 +338,7 @@ fn ask_contact() -> Result<ContactAddArgs> {
 fn save_and_sync(vault: &Vault, dir: &Directory) -> Result<()> {
     dir.validate()?;
     vault.set_setting(CONTACTS, dir)?;
+    super::watch::warn_of_gaps(vault);
     if !enrolled(vault)? {
         eprintln!("saved in the vault; it is sent to each watcher when you enrol");
         return Ok(());

@@ -345,6 +345,18 @@ impl SealedBundles {
         SealedBundles(Vec::new())
     }
 
+    /// Each bundle still in force (not being withdrawn), as the plan's gaps look at it.
+    pub(super) fn sealed_for(&self) -> Vec<crate::watch::gaps::SealedFor<'_>> {
+        self.0
+            .iter()
+            .filter(|r| !r.removal_pending)
+            .map(|r| crate::watch::gaps::SealedFor {
+                name: &r.name,
+                recipients: &r.to,
+            })
+            .collect()
+    }
+
     /// One line per sealed bundle that the watcher which sent `status` lacks or holds in
     /// another copy: a release from it would go out without the bundle as sealed.
     pub(super) fn gaps(&self, status: &StatusResponse) -> Vec<String> {

@@ -914,7 +914,31 @@ fn deadline_text(status: &StatusResponse) -> String {
 /// Checks in with every watcher, and says loudly if one of them would release without a
 /// bundle as sealed (the check-in itself stands; exit 12), so a watcher that lost a bundle
 /// is noticed long before it matters.
+/// Says what the plan and contacts leave uncovered (a step that alerts nobody, reminders to
+/// nobody...), so the switch never fails silently. Never fails the command itself.
+pub(super) fn warn_of_gaps(vault: &Vault) {
+    let found = (|| -> Result<Vec<crate::watch::gaps::Gap>> {
+        let plan: Option<crate::watch::plan::Plan> = vault.setting(PLAN)?;
+        let directory = super::contacts::directory(vault)?;
+        let sealed = super::release::SealedBundles::load(vault)?;
+        Ok(crate::watch::gaps::gaps(
+            plan.as_ref(),
+            &directory,
+            &sealed.sealed_for(),
+        ))
+    })();
+    match found {
+        Ok(found) => {
+            for gap in found {
+                eprintln!("posbon: WARNING: {gap}");
+            }
+        }
+        Err(e) => eprintln!("posbon: WARNING: cannot compare the plan with the contacts: {e:#}"),
+    }
+}
+
 pub(super) fn checkin(vault: &Vault) -> Result<()> {
+    warn_of_gaps(vault);
     // Nothing may stop the check-in itself, not even an unreadable list of bundles.
     let sealed = super::release::SealedBundles::load(vault).unwrap_or_else(|e| {
         eprintln!("posbon: WARNING: cannot compare the watchers' bundles: {e:#}");
@@ -935,6 +959,7 @@ pub(super) fn checkin(vault: &Vault) -> Result<()> {
 }
 
 pub(super) fn status(vault: &Vault) -> Result<()> {
+    warn_of_gaps(vault);
     fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
         println!("{} (fingerprint {})", link.url, link.fingerprint);
         println!("  plan: {}", status.plan.as_deref().unwrap_or("none"));
@@ -995,6 +1020,7 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
     let description = plan.describe();
     // Kept in the vault, so that a watcher enrolled later gets the same plan.
     vault.set_setting(PLAN, &plan)?;
+    warn_of_gaps(vault);
     fan_out(
         vault,
         ops::PLAN,

@@ -19,7 +19,7 @@
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
 //! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
 //! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
-//!   instructions.
+//!   instructions; `gaps`: what a plan and its contacts leave uncovered (warnings).
 //! - `dispatch`: turning fired steps into signed alerts for each contact, in the outbox.
 //! - `outbox`: delivery records and the retry policy; `channels`: sending one delivery over
 //!   SMTP, Telegram, Signal, ntfy, Matrix or a webhook.
@@ -35,6 +35,7 @@ pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
 pub mod escalation;
+pub mod gaps;
 pub mod http;
 pub mod listener;
 pub mod metrics;
