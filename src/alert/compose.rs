@@ -439,7 +439,7 @@ mod tests {
                         " --from ",
                         "mkdir new-empty-folder && cd new-empty-folder",
                         "> bundle.tar",
-                        "tar -tvf bundle.tar",
+                        "LC_ALL=C tar -tvf bundle.tar",
                         "tar -xkf bundle.tar --no-same-owner --no-same-permissions",
                     ] {
                         assert!(body.contains(command), "{lang:?}: {command}");

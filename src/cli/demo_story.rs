@@ -343,7 +343,7 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
     }
     println!(
         "without posbon, open it in a new empty folder and look before unpacking: \
-         age -d -i lawyer.key case.age > case.tar; tar -tvf case.tar; tar -xkf case.tar"
+         age -d -i lawyer.key case.age > case.tar; LC_ALL=C tar -tvf case.tar; tar -xkf case.tar"
     );
     drop(abroad);
     drop(runtime);

@@ -436,9 +436,33 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
         r.removal_pending = true;
     }
     vault.set_setting(RELEASES, &all)?;
-    let removed = fan_out(vault, ops::BUNDLE_REMOVE, payload, |link, _| {
-        println!("{}: bundle {} removed", link.url, release.id);
+    // Each watcher's refusal is kept: one that released the bundle refuses for good (until
+    // its links expire), which is not a removal to repeat; any other failure is.
+    let released_on = std::sync::Mutex::new(Vec::<String>::new());
+    let other_failures = std::sync::atomic::AtomicUsize::new(0);
+    let removed = for_each_watcher(vault, |link, key, now| {
+        match client::call(link, key, ops::BUNDLE_REMOVE, payload.clone(), now) {
+            Ok((_, counter)) => {
+                println!("{}: bundle {} removed", link.url, release.id);
+                Ok(counter)
+            }
+            Err(e) => {
+                if matches!(&e, client::ClientError::Refused { code, .. } if code == "bundle_released")
+                {
+                    released_on
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(link.url.clone());
+                } else {
+                    other_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e)
+            }
+        }
     });
+    let released_on = released_on.into_inner().unwrap_or_else(|p| p.into_inner());
+    let only_released =
+        !released_on.is_empty() && other_failures.load(std::sync::atomic::Ordering::Relaxed) == 0;
     let forget = |vault: &Vault| -> Result<()> {
         let mut all = releases(vault)?;
         all.retain(|r| r.id != release.id);
@@ -446,29 +470,20 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
     };
     match removed {
         Ok(()) => forget(vault),
-        // Every watcher removed it; they only disagree about the plan.
-        Err(e) if e.downcast_ref::<super::watch::WatchersDisagree>().is_some() => {
-            forget(vault)?;
-            Err(e)
-        }
         // Released: frozen on that watcher until its links expire (so nobody holding the
         // passphrase can claw it back from the lawyers). Not a removal to repeat.
-        Err(e)
-            if e.chain().any(|c| {
-                matches!(c.downcast_ref::<client::ClientError>(),
-                    Some(client::ClientError::Refused { code, .. }) if code == "bundle_released")
-            }) =>
-        {
+        Err(e) if only_released => {
             let mut all = releases(vault)?;
             for r in all.iter_mut().filter(|r| r.id == release.id) {
                 r.removal_pending = false;
             }
             vault.set_setting(RELEASES, &all)?;
             Err(e.context(format!(
-                "bundle {} was already released to its recipients, so it cannot be withdrawn \
-                 until its links expire (see above); on the watchers that did not release it, \
-                 it was removed",
-                release.id
+                "bundle {} was already released to its recipients by {}, so it cannot be \
+                 withdrawn there until its links expire (see above); every other watcher \
+                 removed it",
+                release.id,
+                released_on.join(", ")
             )))
         }
         Err(e) if e.chain().any(|c| c.is::<client::ClientError>()) => Err(e.context(format!(

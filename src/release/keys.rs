@@ -199,12 +199,13 @@ fn ssh_key(
 fn openssh_public_key(file: &[u8]) -> Option<String> {
     use base64::Engine;
     let text = String::from_utf8_lossy(file);
-    let body: String = text
+    let body: Zeroizing<String> = text
         .lines()
         .skip_while(|l| !l.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"))
         .skip(1)
         .take_while(|l| !l.starts_with("-----END"))
-        .collect();
+        .collect::<String>()
+        .into();
     let raw = Zeroizing::new(
         base64::engine::general_purpose::STANDARD
             .decode(body.trim())

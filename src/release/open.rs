@@ -210,11 +210,29 @@ fn walk_headers(archive: &[u8]) -> Result<(), BundleError> {
         }
         let size = tar_size(&header[124..136])
             .ok_or_else(|| BundleError::Damaged("a tar header is malformed".into()))?;
-        // 'L'/'K': GNU long name and link; 'x'/'g': PAX headers.
-        if matches!(header[156], b'L' | b'K' | b'x' | b'g') && size > MAX_EXTENSION_HEADER {
-            return Err(BundleError::Damaged(format!(
-                "an extension header of {size} bytes (a name is far shorter)"
-            )));
+        // posbon writes plain ustar headers only: files ('0', or NUL in old archives) and
+        // folders ('5'). Anything else is refused here, before the tar library reads it:
+        // a PAX header can override the size this walk reads (hiding entries from it), and
+        // long-name headers make the library read their contents into memory.
+        match header[156] {
+            b'0' | b'\0' | b'5' => {}
+            b'L' | b'K' | b'x' | b'g' if size > MAX_EXTENSION_HEADER => {
+                return Err(BundleError::Damaged(format!(
+                    "an extension header of {size} bytes (a name is far shorter)"
+                )));
+            }
+            b'L' | b'K' | b'x' | b'g' => {
+                return Err(BundleError::Damaged(
+                    "it holds extension headers (PAX or GNU long names), which posbon never writes"
+                        .into(),
+                ));
+            }
+            other => {
+                return Err(BundleError::Damaged(format!(
+                    "it holds something other than plain files (tar type {:?})",
+                    char::from(other)
+                )));
+            }
         }
         let padded = size
             .checked_add(511)
@@ -397,21 +415,28 @@ pub fn displayable(name: &str) -> String {
         .collect()
 }
 
-/// Characters that change how text is shown without being seen: controls, the bidirectional
-/// marks, embeddings, overrides and isolates, and zero-width characters.
+/// Characters that change how text is shown without being seen: controls (Cc), format
+/// characters (Cf: the bidirectional marks, embeddings, overrides and isolates, zero-width
+/// characters, the soft hyphen, tags), line and paragraph separators (Zl, Zp), and the
+/// fillers that show as nothing.
 pub fn is_hidden_char(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}')
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// Writes the files into a hidden folder beside `out`, renamed to `out` once all are
 /// written, so `out` never holds half a bundle, even if posbon is killed half-way.
 fn write_out(archive: &[u8], entries: &[Entry], out: &Path) -> Result<Vec<PathBuf>, BundleError> {
+    use std::os::unix::fs::DirBuilderExt;
     let partial = partial_dir(out);
-    std::fs::create_dir(&partial)?;
+    std::fs::DirBuilder::new().mode(0o700).create(&partial)?;
     let result = write_files(archive, entries, &partial).and_then(|written| {
         // rename(2) replaces an empty directory, so `out` is claimed with mkdir first.
         std::fs::create_dir(out).map_err(|e| match e.kind() {
@@ -428,7 +453,7 @@ fn write_out(archive: &[u8], entries: &[Entry], out: &Path) -> Result<Vec<PathBu
 }
 
 fn write_files(archive: &[u8], entries: &[Entry], dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let mut written = Vec::new();
     for entry in entries {
         // The padding is only there to hide the size.
@@ -438,7 +463,11 @@ fn write_files(archive: &[u8], entries: &[Entry], dir: &Path) -> Result<Vec<Path
         let relative = PathBuf::from(displayable(&entry.name));
         let target = dir.join(&relative);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
+            // Folder names are record titles: readable by the lawyer alone, like the files.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)?;
         }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -716,6 +745,33 @@ mod tests {
             None,
         );
         assert!(matches!(refused, Err(BundleError::Damaged(_))));
+        // A PAX header whose `size` hides the entries after it from the header walk (the tar
+        // library obeys it): posbon never writes extension headers, so it is refused.
+        let mut plain = Vec::new();
+        {
+            let mut a = tar::Builder::new(&mut plain);
+            let pax = b"11 size=0\n";
+            let mut header = tar_header("PaxHeaders/x", pax.len() as u64);
+            header.set_entry_type(tar::EntryType::XHeader);
+            header.set_cksum();
+            a.append(&header, &pax[..]).unwrap();
+            for n in 0..20 {
+                let mut dir = tar_header(&format!("d{n}"), 0);
+                dir.set_entry_type(tar::EntryType::Directory);
+                dir.set_cksum();
+                a.append(&dir, std::io::empty()).unwrap();
+            }
+            a.finish().unwrap();
+        }
+        let refused = open(
+            &mut &plain[..],
+            Input::Plain,
+            Some(&temp.path().join("pax")),
+            None,
+        );
+        assert!(
+            matches!(refused, Err(BundleError::Damaged(why)) if why.contains("extension headers"))
+        );
         // Input larger than any bundle is not read to its end.
         let mut endless = std::io::repeat(b'x');
         let refused = open(
@@ -921,6 +977,7 @@ mod tests {
         );
         assert!(temp.path().join("o/01-x/report_fdp.exe").exists());
         assert_eq!(displayable("a\u{2066}b\u{200B}c\u{7}"), "a_b_c_");
+        assert_eq!(displayable("a\u{2028}b\u{AD}c\u{E0041}d"), "a_b_c_d");
     }
 
     #[test]
