@@ -301,8 +301,9 @@ fn multipart_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 /// A homeserver (spec.matrix.org client-server API): an account may send into a room only
-/// once joined (`403 M_FORBIDDEN` while merely invited); `POST /join/{room}` or
-/// `/rooms/{room}/join` joins a room it was invited to.
+/// once joined (`403 M_FORBIDDEN` while merely invited); `GET /sync` lists the rooms it is
+/// invited to; `POST /join/{room}` or `/rooms/{room}/join` joins a room it was invited to.
+/// (tests/alerts_matrix.rs runs the same against a real Synapse.)
 fn matrix_rules(method: &str, path: &str, accounts: &mut Accounts) -> Option<(u16, String)> {
     let error = |status: u16, code: &str, text: &str| {
         Some((
@@ -319,6 +320,25 @@ fn matrix_rules(method: &str, path: &str, accounts: &mut Accounts) -> Option<(u1
             .and_then(|i| segments.get(i + 1))
             .map(|s| decode(s))
     };
+    if path.contains("/room_summary/") {
+        // An older homeserver, without Matrix 1.15's room summary: the watcher asks /sync.
+        return error(404, "M_UNRECOGNIZED", "Unrecognized request");
+    }
+    if method == "GET" && path.ends_with("/sync") {
+        // The account's pending invitations (rooms invited to and not joined yet).
+        let invite: serde_json::Map<String, serde_json::Value> = accounts
+            .matrix_invited
+            .difference(&accounts.matrix_joined)
+            .map(|room| {
+                (
+                    room.clone(),
+                    serde_json::json!({"invite_state": {"events": []}}),
+                )
+            })
+            .collect();
+        let sync = serde_json::json!({"next_batch": "s1", "rooms": {"invite": invite}});
+        return Some((200, sync.to_string()));
+    }
     if method == "POST" && (path.contains("/join/") || path.ends_with("/join")) {
         let room = if path.contains("/join/") {
             room_after("join")
