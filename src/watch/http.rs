@@ -203,13 +203,12 @@ async fn request(
     sender: axum::Extension<Arc<Sender>>,
     body: axum::body::Body,
 ) -> Response {
-    let body = match tokio::time::timeout(REQUEST_TIMEOUT, axum::body::to_bytes(body, MAX_BODY))
-        .await
-    {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-        Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
-    };
+    let body =
+        match tokio::time::timeout(REQUEST_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
+        };
     let request: SignedRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),

@@ -187,6 +187,8 @@ pub struct Accounts {
     pub telegram_channels: std::collections::HashSet<String>,
     /// Old group id → the supergroup's id.
     pub telegram_migrated: HashMap<String, i64>,
+    /// How many sends went to a group's old id (and were refused with `migrate_to_chat_id`).
+    pub telegram_old_id_sends: u32,
     pub matrix_invited: std::collections::HashSet<String>,
     pub matrix_joined: std::collections::HashSet<String>,
     /// Answer the next this many Matrix sends with `429 M_LIMIT_EXCEEDED`.
@@ -225,7 +227,7 @@ fn service_rules(
         return None;
     }
     if path.contains("/bot") {
-        return telegram_rules(path, body, &accounts.lock().unwrap());
+        return telegram_rules(path, body, &mut accounts.lock().unwrap());
     }
     if path.ends_with("/v2/send") {
         return None;
@@ -240,7 +242,7 @@ fn service_rules(
 /// by their numeric id only after they started the bot (403 otherwise); `@name` only for
 /// channels and public groups (a person's `@name` is "chat not found"); a group that became
 /// a supergroup answers 400 with `migrate_to_chat_id`.
-fn telegram_rules(path: &str, body: &[u8], accounts: &Accounts) -> Option<(u16, String)> {
+fn telegram_rules(path: &str, body: &[u8], accounts: &mut Accounts) -> Option<(u16, String)> {
     let refuse = |status: u16, description: &str, extra: &str| {
         Some((
             status,
@@ -272,7 +274,8 @@ fn telegram_rules(path: &str, body: &[u8], accounts: &Accounts) -> Option<(u16, 
             return refuse(400, "Bad Request: message is too long", "");
         }
     }
-    if let Some(new) = accounts.telegram_migrated.get(&chat) {
+    if let Some(new) = accounts.telegram_migrated.get(&chat).copied() {
+        accounts.telegram_old_id_sends += 1;
         return refuse(
             400,
             "Bad Request: group chat was upgraded to a supergroup chat",

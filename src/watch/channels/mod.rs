@@ -26,6 +26,7 @@ mod webhook;
 pub use email::{MAX_ATTACHMENT, check_smtp_url, message_id};
 pub use ntfy::NTFY_MESSAGE;
 pub use signal::SIGNAL_TIMEOUT;
+pub use telegram::ChatMoves;
 pub use webhook::{WEBHOOK_HMAC_HEADER, webhook_hmac_matches};
 
 /// The operator's channel settings (from the config file and `--smtp`).
@@ -40,6 +41,9 @@ pub struct ChannelConfig {
     /// Let journalists' webhook and ntfy URLs reach loopback and private networks (tests, or
     /// a receiver on the operator's own network). Off by default: see `PublicOnly`.
     pub allow_private_addresses: bool,
+    /// Where Telegram chats that moved are kept (`DATA/telegram-moves.json`; see
+    /// [`ChatMoves`]); `None`: in memory only.
+    pub telegram_moves: Option<std::path::PathBuf>,
     /// Where the watcher keeps bundle files (`DATA/bundles`), for e-mail attachments.
     pub bundle_dir: std::path::PathBuf,
     /// The key of the `X-Posbon-Hmac` header on webhooks.
@@ -178,6 +182,7 @@ pub struct Sender {
     outside: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     message_id_key: Zeroizing<Vec<u8>>,
+    telegram_moves: ChatMoves,
 }
 
 const NOT_PUBLIC: &str = "posbon: not a public address";
@@ -360,6 +365,7 @@ impl Sender {
             config.message_id_key.clone()
         };
         Ok(Sender {
+            telegram_moves: ChatMoves::load(config.telegram_moves.clone()),
             config,
             http,
             outside,
