@@ -41,10 +41,24 @@ command -v vim >/dev/null 2>&1 || need+=(vim)
 # systemd-analyze: tests/watch_ops.rs verifies the systemd unit in contrib/systemd (offline;
 # nothing is started).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# python3-venv: the alert tests run a real Matrix homeserver (Synapse) from a virtual
+# environment (below).
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   as_root apt-get update -qq
   as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Synapse (PyPI's matrix-synapse) for tests/alerts_matrix.rs, in target/synapse-venv: made
+# once (about 105 s here), then reused, so a second run costs nothing. A half-made one (an
+# install cut short) is made again.
+synapse_venv=target/synapse-venv
+if ! "$synapse_venv/bin/python" -c 'import synapse' >/dev/null 2>&1; then
+  echo "test.sh: installing Synapse into $synapse_venv" >&2
+  rm -rf "$synapse_venv"
+  /usr/bin/python3 -m venv "$synapse_venv"
+  "$synapse_venv/bin/pip" install --quiet matrix-synapse
 fi
 
 # playwright-core drives Debian's Chromium (it downloads no browser of its own).

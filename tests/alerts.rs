@@ -1230,5 +1230,36 @@ fn telegram_chat_ids_are_checked_when_added_and_a_group_that_became_a_supergroup
     assert!(
         !log.contains("-4001") && !log.contains("9876543210") && !log.contains(BOT_TOKEN),
         "no chat id, no token: {log}"
+    ); // The move is kept: the next alert (a contact test goes the same way) is sent straight
+    // to the supergroup, with no refused try at the old id first, and stays so after a
+    // restart, since it is on disk.
+    let old_id_sends = || w.hub.accounts.lock().unwrap().telegram_old_id_sends;
+    assert_eq!(old_id_sends(), 1);
+    let moves = std::fs::read_to_string(w.daemon.data.join("telegram-moves.json")).unwrap();
+    assert!(
+        moves.contains("\"-4001\"") && moves.contains("\"-1009876543210\""),
+        "{moves}"
+    );
+    let out = w.v.run(&["contact", "test", "Group"], "");
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(old_id_sends(), 1, "no second try at the old id");
+    let tests: Vec<_> = w
+        .hub
+        .received()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/sendMessage") && step_of(r) == "test")
+        .collect();
+    assert_eq!(tests.len(), 1);
+    assert_eq!(tests[0].json()["chat_id"], "-1009876543210");
+    // The operator is shown that the journalist's list still names the old id.
+    let out = posbon()
+        .args(["watch", "outbox", "--data"])
+        .arg(&w.daemon.data)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("Telegram chat -4001 became supergroup -1009876543210"),
+        "{}",
+        stderr(&out)
     );
 }

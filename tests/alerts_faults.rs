@@ -640,6 +640,25 @@ fn signal_alerts_go_as_plain_text_wait_for_a_slow_gateway_and_keep_its_error_tex
         "{}",
         stdout(&test)
     );
+    // A gateway slower than the request limits used to allow (7 s for a test, 10 s for a
+    // request, 15 s in the client): `contact test` waits for its answer, and says it will.
+    signal.set_mode(Mode::Delay(16_000));
+    // The watcher takes one test per subject every 10 s.
+    std::thread::sleep(Duration::from_secs(11));
+    let started = std::time::Instant::now();
+    let test = v.run(&["contact", "test"], "");
+    assert!(test.status.success(), "{}{}", stdout(&test), stderr(&test));
+    assert!(
+        stdout(&test).contains("Pavel signal:+992900000002: accepted"),
+        "{}",
+        stdout(&test)
+    );
+    assert!(started.elapsed() >= Duration::from_secs(16));
+    assert!(
+        stderr(&test).contains("a Signal gateway may take a minute"),
+        "{}",
+        stderr(&test)
+    );
 }
 
 #[test]

@@ -122,6 +122,11 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             }
             let payload = serde_json::to_string(&TestPayload { contact: name })?;
             let failed = std::sync::atomic::AtomicUsize::new(0);
+            eprintln!(
+                "sending test alerts; each watcher answers once every service has (at most {} s: \
+                 a Signal gateway may take a minute)",
+                crate::watch::protocol::TEST_ANSWER_LIMIT.as_secs()
+            );
             fan_out(vault, ops::TEST_ALERT, payload, |link, status| {
                 for result in status.test_results.iter().flatten() {
                     match &result.error {

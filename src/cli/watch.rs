@@ -297,6 +297,7 @@ fn channel_config(
             .transpose()?,
         allow_private_addresses: config.delivery.allow_private_addresses,
         bundle_dir: data.join("bundles"),
+        telegram_moves: Some(data.join(TELEGRAM_MOVES)),
         matrix: token_api(&config.matrix, None, "matrix")?,
         webhook_key: webhook_key(config.webhook.as_ref(), data)?,
         message_id_key: message_id_key(data)?,
@@ -526,6 +527,9 @@ pub(super) fn actions(data: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Where the watcher keeps the Telegram chats that moved (see `channels::ChatMoves`).
+const TELEGRAM_MOVES: &str = "telegram-moves.json";
+
 /// `posbon watch outbox`: from the database when the daemon is stopped, else from the
 /// report the daemon keeps in `DATA/outbox.json`.
 pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -> Result<()> {
@@ -652,6 +656,15 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         );
     }
     if !json {
+        // Telegram groups that became supergroups: the watcher sends to the new id, but the
+        // journalist's signed list still names the old one, and only they can change it.
+        let moves = crate::watch::channels::ChatMoves::load(Some(data.join(TELEGRAM_MOVES)));
+        for (old, new) in moves.all() {
+            eprintln!(
+                "Telegram chat {old} became supergroup {new}: alerts go to {new}; the journalist's \
+                 contact list still names {old} (ask them to replace it with {new})"
+            );
+        }
         let count = |state: &str| report.pending.iter().filter(|d| d.state == state).count();
         let (failing, refused) = (count("failing"), count("refused"));
         eprintln!(

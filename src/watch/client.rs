@@ -192,7 +192,14 @@ pub fn call(
 ) -> Result<(StatusResponse, u64), ClientError> {
     let counter = next_counter(link, now_ms);
     let request = protocol::sign_request(key, &link.subject, op, now_ms, counter, payload);
-    let (signature, body) = post(
+    // A test alert's answer waits for the services (a Signal gateway may take a minute).
+    let limit = if op == protocol::ops::TEST_ALERT {
+        protocol::TEST_CLIENT_LIMIT
+    } else {
+        TIMEOUT
+    };
+    let (signature, body) = post_with(
+        http_with(limit),
         &link.url,
         "/v1/request",
         serde_json::to_vec(&request).expect("serialises"),

@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 
 /// How far a request's timestamp may be from the watcher's clock.
 pub const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
+/// How long a watcher waits for the services' answers to test alerts (`contact test`): as
+/// long as the slowest channel's attempt may take (a Signal gateway: a minute, see
+/// `channels::SIGNAL_TIMEOUT`), plus a margin, and no longer, since a journalist's terminal
+/// waits for it. The client waits [`TEST_CLIENT_LIMIT`], a little longer still.
+pub const TEST_ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(65);
+/// How long the journalist's client waits for a `test-alert` answer.
+pub const TEST_CLIENT_LIMIT: std::time::Duration = std::time::Duration::from_secs(80);
 /// The header carrying the watcher's signature of a response.
 pub const SIGNATURE_HEADER: &str = "x-posbon-signature";
 

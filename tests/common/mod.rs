@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub mod phone;
 pub mod receivers;
+pub mod synapse;
 pub mod watcher;
 
 pub const PASSPHRASE: &str = "correct horse battery staple";

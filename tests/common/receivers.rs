@@ -187,6 +187,8 @@ pub struct Accounts {
     pub telegram_channels: std::collections::HashSet<String>,
     /// Old group id → the supergroup's id.
     pub telegram_migrated: HashMap<String, i64>,
+    /// How many sends went to a group's old id (and were refused with `migrate_to_chat_id`).
+    pub telegram_old_id_sends: u32,
     pub matrix_invited: std::collections::HashSet<String>,
     pub matrix_joined: std::collections::HashSet<String>,
     /// Answer the next this many Matrix sends with `429 M_LIMIT_EXCEEDED`.
@@ -225,7 +227,7 @@ fn service_rules(
         return None;
     }
     if path.contains("/bot") {
-        return telegram_rules(path, body, &accounts.lock().unwrap());
+        return telegram_rules(path, body, &mut accounts.lock().unwrap());
     }
     if path.ends_with("/v2/send") {
         return None;
@@ -240,7 +242,7 @@ fn service_rules(
 /// by their numeric id only after they started the bot (403 otherwise); `@name` only for
 /// channels and public groups (a person's `@name` is "chat not found"); a group that became
 /// a supergroup answers 400 with `migrate_to_chat_id`.
-fn telegram_rules(path: &str, body: &[u8], accounts: &Accounts) -> Option<(u16, String)> {
+fn telegram_rules(path: &str, body: &[u8], accounts: &mut Accounts) -> Option<(u16, String)> {
     let refuse = |status: u16, description: &str, extra: &str| {
         Some((
             status,
@@ -272,7 +274,8 @@ fn telegram_rules(path: &str, body: &[u8], accounts: &Accounts) -> Option<(u16, 
             return refuse(400, "Bad Request: message is too long", "");
         }
     }
-    if let Some(new) = accounts.telegram_migrated.get(&chat) {
+    if let Some(new) = accounts.telegram_migrated.get(&chat).copied() {
+        accounts.telegram_old_id_sends += 1;
         return refuse(
             400,
             "Bad Request: group chat was upgraded to a supergroup chat",
@@ -301,8 +304,9 @@ fn multipart_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 /// A homeserver (spec.matrix.org client-server API): an account may send into a room only
-/// once joined (`403 M_FORBIDDEN` while merely invited); `POST /join/{room}` or
-/// `/rooms/{room}/join` joins a room it was invited to.
+/// once joined (`403 M_FORBIDDEN` while merely invited); `GET /sync` lists the rooms it is
+/// invited to; `POST /join/{room}` or `/rooms/{room}/join` joins a room it was invited to.
+/// (tests/alerts_matrix.rs runs the same against a real Synapse.)
 fn matrix_rules(method: &str, path: &str, accounts: &mut Accounts) -> Option<(u16, String)> {
     let error = |status: u16, code: &str, text: &str| {
         Some((
@@ -319,6 +323,25 @@ fn matrix_rules(method: &str, path: &str, accounts: &mut Accounts) -> Option<(u1
             .and_then(|i| segments.get(i + 1))
             .map(|s| decode(s))
     };
+    if path.contains("/room_summary/") {
+        // An older homeserver, without Matrix 1.15's room summary: the watcher asks /sync.
+        return error(404, "M_UNRECOGNIZED", "Unrecognized request");
+    }
+    if method == "GET" && path.ends_with("/sync") {
+        // The account's pending invitations (rooms invited to and not joined yet).
+        let invite: serde_json::Map<String, serde_json::Value> = accounts
+            .matrix_invited
+            .difference(&accounts.matrix_joined)
+            .map(|room| {
+                (
+                    room.clone(),
+                    serde_json::json!({"invite_state": {"events": []}}),
+                )
+            })
+            .collect();
+        let sync = serde_json::json!({"next_batch": "s1", "rooms": {"invite": invite}});
+        return Some((200, sync.to_string()));
+    }
     if method == "POST" && (path.contains("/join/") || path.ends_with("/join")) {
         let room = if path.contains("/join/") {
             room_after("join")

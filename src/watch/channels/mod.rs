@@ -26,6 +26,7 @@ mod webhook;
 pub use email::{MAX_ATTACHMENT, check_smtp_url, message_id};
 pub use ntfy::NTFY_MESSAGE;
 pub use signal::SIGNAL_TIMEOUT;
+pub use telegram::ChatMoves;
 pub use webhook::{WEBHOOK_HMAC_HEADER, webhook_hmac_matches};
 
 /// The operator's channel settings (from the config file and `--smtp`).
@@ -40,6 +41,9 @@ pub struct ChannelConfig {
     /// Let journalists' webhook and ntfy URLs reach loopback and private networks (tests, or
     /// a receiver on the operator's own network). Off by default: see `PublicOnly`.
     pub allow_private_addresses: bool,
+    /// Where Telegram chats that moved are kept (`DATA/telegram-moves.json`; see
+    /// [`ChatMoves`]); `None`: in memory only.
+    pub telegram_moves: Option<std::path::PathBuf>,
     /// Where the watcher keeps bundle files (`DATA/bundles`), for e-mail attachments.
     pub bundle_dir: std::path::PathBuf,
     /// The key of the `X-Posbon-Hmac` header on webhooks.
@@ -113,7 +117,7 @@ impl From<SendError> for Failure {
 /// for webhooks, whose answers are anybody's).
 pub fn parse_refusal(
     status: u16,
-    retry_after_header_s: Option<i64>,
+    retry_after_header_ms: Option<i64>,
     body: &[u8],
     far_text: bool,
 ) -> SendError {
@@ -136,7 +140,7 @@ pub fn parse_refusal(
         .as_i64()
         .map(|s| s.saturating_mul(1_000))
         .or_else(|| json["retry_after_ms"].as_i64())
-        .or_else(|| retry_after_header_s.map(|s| s.saturating_mul(1_000)));
+        .or(retry_after_header_ms);
     SendError {
         reason,
         retry_after_ms,
@@ -178,6 +182,7 @@ pub struct Sender {
     outside: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     message_id_key: Zeroizing<Vec<u8>>,
+    telegram_moves: ChatMoves,
 }
 
 const NOT_PUBLIC: &str = "posbon: not a public address";
@@ -262,25 +267,46 @@ fn http_error(e: reqwest::Error) -> SendError {
     SendError::new(kind)
 }
 
-/// A far side's answer: status, `Retry-After` in seconds, and at most [`ANSWER_LIMIT`] bytes
-/// of the body (enough for any error; a hostile server cannot make us hold more).
+/// `Retry-After` as RFC 9110 (section 10.2.3) allows it: a delay in seconds, or an HTTP-date
+/// (IMF-fixdate, or the obsolete RFC 850 and asctime forms a recipient must still read),
+/// as the wait in milliseconds from `now`. A date already past is no wait; anything else
+/// (a negative number, a word) is no hint at all. The outbox caps what it honours at
+/// [`super::outbox::MAX_HINT_MS`], so a far date cannot silence a channel.
+pub fn retry_after_ms(value: &str, now: std::time::SystemTime) -> Option<i64> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only, so the one failure left is a number too big: the longest wait.
+        return Some(
+            value
+                .parse::<i64>()
+                .map_or(i64::MAX, |s| s.saturating_mul(1_000)),
+        );
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at.duration_since(now).unwrap_or_default();
+    Some(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A far side's answer: status, `Retry-After` as a wait in milliseconds, and at most
+/// [`ANSWER_LIMIT`] bytes of the body (enough for any error; a hostile server cannot make us
+/// hold more).
 struct Answer {
     status: u16,
-    retry_after_s: Option<i64>,
+    retry_after_ms: Option<i64>,
     body: Vec<u8>,
 }
 
 const ANSWER_LIMIT: usize = 64 * 1024;
 
-async fn read_answer(mut response: reqwest::Response) -> Result<Answer, SendError> {
+async fn read_answer(mut response: reqwest::Response, limit: usize) -> Result<Answer, SendError> {
     let status = response.status().as_u16();
-    let retry_after_s = response
+    let retry_after_ms = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
+        .and_then(|v| retry_after_ms(v, std::time::SystemTime::now()));
     let mut body = Vec::new();
-    while body.len() < ANSWER_LIMIT {
+    while body.len() < limit {
         match response.chunk().await {
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => break,
@@ -288,10 +314,10 @@ async fn read_answer(mut response: reqwest::Response) -> Result<Answer, SendErro
             Err(_) => break,
         }
     }
-    body.truncate(ANSWER_LIMIT);
+    body.truncate(limit);
     Ok(Answer {
         status,
-        retry_after_s,
+        retry_after_ms,
         body,
     })
 }
@@ -339,6 +365,7 @@ impl Sender {
             config.message_id_key.clone()
         };
         Ok(Sender {
+            telegram_moves: ChatMoves::load(config.telegram_moves.clone()),
             config,
             http,
             outside,
@@ -399,12 +426,22 @@ impl Sender {
     }
 
     async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
+        self.exchange_up_to(request, ANSWER_LIMIT).await
+    }
+
+    /// [`Sender::exchange`] for the one answer that may be longer than an error (a Matrix
+    /// `/sync`), read up to `limit` bytes.
+    async fn exchange_up_to(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: usize,
+    ) -> Result<Answer, SendError> {
         let response = request.send().await.map_err(http_error)?;
-        read_answer(response).await
+        read_answer(response, limit).await
     }
 
     fn refusal(&self, answer: &Answer, far_text: bool) -> SendError {
-        let mut error = parse_refusal(answer.status, answer.retry_after_s, &answer.body, far_text);
+        let mut error = parse_refusal(answer.status, answer.retry_after_ms, &answer.body, far_text);
         let secrets = [
             self.config.telegram.as_ref().map(|t| t.token.as_str()),
             self.config.matrix.as_ref().map(|t| t.token.as_str()),
@@ -524,13 +561,13 @@ mod tests {
         assert!(!telegram.refused);
         let matrix = parse_refusal(
             429,
-            Some(3),
+            Some(3_000),
             br#"{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2500}"#,
             true,
         );
         assert_eq!(matrix.retry_after_ms, Some(2_500), "the body's ms first");
         assert_eq!(
-            parse_refusal(503, Some(3), b"", true).retry_after_ms,
+            parse_refusal(503, Some(3_000), b"", true).retry_after_ms,
             Some(3_000)
         );
         let forbidden = parse_refusal(
@@ -559,6 +596,43 @@ mod tests {
         let cleaned = parse_refusal(500, None, long.as_bytes(), true);
         assert!(!cleaned.reason.contains('\n') && cleaned.reason.len() < 400);
         assert!(!cleaned.refused);
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        use std::time::{Duration, UNIX_EPOCH};
+        // Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's own example.
+        let date = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let before = |s: u64| date - Duration::from_secs(s);
+        assert_eq!(retry_after_ms("120", date), Some(120_000));
+        assert_eq!(retry_after_ms(" 0 ", date), Some(0));
+        // The three forms of an HTTP-date, 90 s ahead.
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(retry_after_ms(form, before(90)), Some(90_000), "{form}");
+        }
+        // A date already past: no wait.
+        assert_eq!(
+            retry_after_ms(
+                "Sun, 06 Nov 1994 08:49:37 GMT",
+                date + Duration::from_secs(5)
+            ),
+            Some(0)
+        );
+        // A huge number or a far date is a long wait, which the outbox caps.
+        assert_eq!(
+            retry_after_ms("99999999999999999999999", date),
+            Some(i64::MAX)
+        );
+        let far = retry_after_ms("Fri, 31 Dec 9999 23:59:59 GMT", date).unwrap();
+        assert!(far > crate::watch::outbox::MAX_HINT_MS);
+        // Not a hint: ignored, and the channel's own backoff applies.
+        for junk in ["", "-5", "1.5", "soon", "Sun, 06 Nov 1994", "120s"] {
+            assert_eq!(retry_after_ms(junk, date), None, "{junk:?}");
+        }
     }
 
     #[test]

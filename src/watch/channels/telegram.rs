@@ -1,7 +1,89 @@
 //! Telegram's Bot API: `sendMessage`, or `sendDocument` for an alert too long for one
-//! message; a group that became a supergroup is followed to its new id.
+//! message; a group that became a supergroup is followed to its new id, which is kept
+//! ([`ChatMoves`]) so later alerts go straight there.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use super::{Delivery, SendError, Sender};
+
+/// Telegram chats that moved: a group that became a supergroup has a new id, and its old id
+/// is refused (`400` with `migrate_to_chat_id`) for ever after. Learned from Telegram's own
+/// answers only (never from a journalist or a contact), so kept for the whole watcher: a chat
+/// id means the same chat to this bot whoever names it. Kept in `DATA/telegram-moves.json`
+/// (old id → new id), so later alerts, and alerts after a restart, go straight to the new
+/// id. The journalist's signed contact list still names the old id: the watcher cannot
+/// change it, and says so in the log and in `watch outbox`.
+pub struct ChatMoves {
+    file: Option<PathBuf>,
+    moved: Mutex<BTreeMap<String, String>>,
+}
+
+impl ChatMoves {
+    /// The moves kept in `file` (none if it is absent; an unreadable file is reported and
+    /// read as none: the old ids are then followed again, one refusal each).
+    pub fn load(file: Option<PathBuf>) -> ChatMoves {
+        let moved = file
+            .as_ref()
+            .and_then(|f| match std::fs::read(f) {
+                Ok(bytes) => serde_json::from_slice(&bytes)
+                    .inspect_err(|_| {
+                        tracing::warn!(file = %f.display(), "the Telegram chat moves could not be read")
+                    })
+                    .ok(),
+                Err(_) => None,
+            })
+            .unwrap_or_default();
+        ChatMoves {
+            file,
+            moved: Mutex::new(moved),
+        }
+    }
+
+    /// Where `chat` is now (following a chain of moves, a few at most).
+    pub fn current(&self, chat: &str) -> String {
+        let moved = self.moved.lock().unwrap_or_else(|p| p.into_inner());
+        let mut chat = chat.to_string();
+        for _ in 0..4 {
+            match moved.get(&chat) {
+                Some(new) if *new != chat => chat = new.clone(),
+                _ => break,
+            }
+        }
+        chat
+    }
+
+    /// Every move known, old id → new id.
+    pub fn all(&self) -> BTreeMap<String, String> {
+        self.moved.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Keeps `old` → `new`, and writes the file (a new file renamed over the old, synced)
+    /// off the async threads. Not kept on disk if that fails: only one more refusal each.
+    async fn learn(&self, old: &str, new: &str) {
+        let all = {
+            let mut moved = self.moved.lock().unwrap_or_else(|p| p.into_inner());
+            moved.insert(old.to_string(), new.to_string());
+            moved.clone()
+        };
+        let Some(file) = self.file.clone() else {
+            return;
+        };
+        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            let temp = file.with_extension("json.new");
+            let mut out = std::fs::File::create(&temp)?;
+            out.write_all(&serde_json::to_vec_pretty(&all).unwrap_or_default())?;
+            out.sync_all()?;
+            std::fs::rename(&temp, &file)
+        })
+        .await;
+        if !matches!(written, Ok(Ok(()))) {
+            tracing::warn!("the Telegram chat move could not be written to disk");
+        }
+    }
+}
 
 impl Sender {
     /// One Telegram request (`sendMessage`, or `sendDocument` for an alert too long for a
@@ -43,9 +125,10 @@ impl Sender {
             .multipart(form))
     }
 
-    /// Sends to a Telegram chat. A group that became a supergroup answers `400` with
-    /// `parameters.migrate_to_chat_id`, and would fail forever under its old id: the alert
-    /// goes to the new id at once, and the operator is told to have the contact updated.
+    /// Sends to a Telegram chat, or to where it moved. A group that became a supergroup
+    /// answers `400` with `parameters.migrate_to_chat_id`, and would fail forever under its
+    /// old id: the alert goes to the new id at once, the move is kept ([`ChatMoves`]), and
+    /// the operator is told to have the contact updated.
     pub(super) async fn telegram(
         &self,
         delivery: &Delivery,
@@ -62,7 +145,7 @@ impl Sender {
             api.base.trim_end_matches('/'),
             api.token.as_str()
         );
-        let mut chat = chat.to_string();
+        let mut chat = self.telegram_moves.current(chat);
         for _ in 0..2 {
             let answer = self
                 .exchange(self.telegram_request(&base, delivery, &chat, text)?)
@@ -78,6 +161,7 @@ impl Sender {
                         "the contact's Telegram group became a supergroup; sending to its new id \
                          (ask the journalist to update the contact: posbon contact list shows it)"
                     );
+                    self.telegram_moves.learn(&chat, &new.to_string()).await;
                     chat = new.to_string();
                 }
                 _ => return Err(self.refusal(&answer, true)),
