@@ -39,6 +39,8 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Some(dir) => dir,
         None => default_vault_dir()?,
     };
+    // Before anything is sent to a watcher (opening the vault sends the unlock notices).
+    watch::set_proxy_override(cli.proxy.as_deref())?;
     let ctx = Session {
         dir,
         passphrase: Source {
@@ -197,6 +199,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Resume => {
             let (vault, _) = unlock(&ctx)?;
             watch::resume(&vault)
+        }
+        Command::Proxy(command) => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::proxy(&vault, command)
         }
         Command::Phone(command) => {
             let (vault, _) = unlock(&ctx)?;

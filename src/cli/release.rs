@@ -278,8 +278,9 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
     });
     // Kept first, so `release update` can seal it again if a watcher was down.
     vault.set_setting(RELEASES, &all)?;
-    for_each_watcher(vault, |link, key, now| {
-        let (_, counter) = client::put_bundle(link, key, payload.clone(), sealed.clone(), now)?;
+    for_each_watcher(vault, |route, link, key, now| {
+        let (_, counter) =
+            client::put_bundle(route, link, key, payload.clone(), sealed.clone(), now)?;
         println!("{}: bundle {id} stored ({} bytes)", link.url, sealed.len());
         Ok(counter)
     })
