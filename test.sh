@@ -41,6 +41,9 @@ command -v vim >/dev/null 2>&1 || need+=(vim)
 # systemd-analyze: tests/watch_ops.rs verifies the systemd unit in contrib/systemd (offline;
 # nothing is started).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# microsocks: a real SOCKS5 server on loopback stands for Tor in tests/watch_cli.rs (the
+# journalist's client reaches watchers only through it once a proxy is set).
+command -v microsocks >/dev/null 2>&1 || need+=(microsocks)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   as_root apt-get update -qq
