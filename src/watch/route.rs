@@ -16,7 +16,7 @@ pub enum Route {
     #[default]
     Direct,
     /// Only through this proxy.
-    Socks(SocksProxy),
+    Socks(Box<SocksProxy>),
 }
 
 /// A checked `socks5h://` proxy.
@@ -126,7 +126,7 @@ impl Route {
     /// The route for a proxy URL kept earlier, or straight without one.
     pub fn from_proxy(url: Option<&str>) -> Result<Self, RouteError> {
         Ok(match url {
-            Some(url) => Route::Socks(SocksProxy::parse(url)?),
+            Some(url) => Route::Socks(Box::new(SocksProxy::parse(url)?)),
             None => Route::Direct,
         })
     }

@@ -28,7 +28,7 @@ static OVERRIDE: OnceLock<Route> = OnceLock::new();
 pub(in crate::cli) fn set_override(url: Option<&str>) -> Result<()> {
     if let Some(url) = url {
         let proxy = SocksProxy::parse(url).map_err(|e| UsageError(format!("--proxy: {e}")))?;
-        let _ = OVERRIDE.set(Route::Socks(proxy));
+        let _ = OVERRIDE.set(Route::Socks(Box::new(proxy)));
     }
     Ok(())
 }
@@ -75,7 +75,7 @@ pub(in crate::cli) fn run(vault: &Vault, command: ProxyCommand) -> Result<()> {
                 "every request to a watcher now goes through {proxy}, never straight: a \
                  command fails when the proxy does not answer"
             );
-            if Route::Socks(proxy.clone()).down().is_some() {
+            if Route::Socks(Box::new(proxy.clone())).down().is_some() {
                 eprintln!(
                     "posbon: WARNING: nothing answers at {proxy} now: start Tor (or the proxy) \
                      before you check in"
