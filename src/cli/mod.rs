@@ -2,7 +2,8 @@
 //!
 //! Exit codes (stable, documented in `docs/cli.md`): 0 success, 1 other failure, 2 usage
 //! error, 3 wrong passphrase, 4 damaged or tampered data, 5 no vault, 6 vault in use,
-//! 7 vault made by a newer posbon, 8 a watcher could not be reached, 9 a watcher refused
+//! 7 vault made by a newer posbon, 8 a watcher (or the proxy to it) could not be reached,
+//! 9 a watcher refused
 //! (or answered without a valid signature), 10 an alert is not genuine, 11 the disk is full.
 
 mod commands;
