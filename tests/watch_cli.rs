@@ -813,4 +813,12 @@ fn an_onion_watcher_is_named_to_the_proxy_and_never_looked_up_here() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("use socks5h://"), "{}", stderr(&out));
     assert_eq!(asked.lock().unwrap().len(), 1);
+    // Nor does it mean anything to a watcher's own commands: said, not ignored.
+    let out = v.run(&["--proxy", &proxy, "watch", "serve"], "");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a watcher's own alerts"),
+        "{}",
+        stderr(&out)
+    );
 }

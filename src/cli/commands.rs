@@ -41,6 +41,24 @@ pub(super) fn run(cli: Cli) -> Result<()> {
     };
     // Before anything is sent to a watcher (opening the vault sends the unlock notices).
     watch::set_proxy_override(cli.proxy.as_deref())?;
+    if cli.proxy.is_some()
+        && matches!(
+            cli.command,
+            Command::Watch(
+                WatchCommand::Serve { .. }
+                    | WatchCommand::CheckConfig { .. }
+                    | WatchCommand::Outbox { .. }
+                    | WatchCommand::Invite { .. }
+                    | WatchCommand::Actions { .. }
+            )
+        )
+    {
+        bail!(UsageError(
+            "--proxy is for the journalist's requests to watchers; a watcher's own alerts do \
+             not take it"
+                .into()
+        ));
+    }
     let ctx = Session {
         dir,
         passphrase: Source {

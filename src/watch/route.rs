@@ -9,11 +9,10 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-/// What the journalist's requests travel over.
-#[derive(Debug, Clone, Default)]
+/// What the journalist's requests travel over. (No `Default`: every caller says which.)
+#[derive(Debug, Clone)]
 pub enum Route {
     /// Straight to the watcher (what posbon does unless a proxy is set).
-    #[default]
     Direct,
     /// Only through this proxy.
     Socks(Box<SocksProxy>),

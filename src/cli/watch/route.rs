@@ -51,14 +51,12 @@ pub(in crate::cli) fn route(vault: &Vault) -> Result<Route> {
     })
 }
 
-/// Copies this view's proxy into its decoy, when they differ: the decoy must route its
-/// unlock notices and check-ins as the real view does, and show the same proxy. The same
-/// work in every view.
+/// Copies this view's proxy (or its having none) into its decoy, when they differ: the decoy
+/// must route its unlock notices and check-ins as this view does, and show the same proxy.
+/// The same work in every view.
 pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
-    let Some(mine) = vault.setting::<Option<String>>(PROXY)? else {
-        return Ok(());
-    };
-    if vault.decoy_setting::<Option<String>>(PROXY)? != Some(mine.clone()) {
+    let mine = kept(vault)?;
+    if vault.decoy_setting::<Option<String>>(PROXY)?.flatten() != mine {
         vault.set_decoy_setting(PROXY, &mine)?;
     }
     Ok(())
