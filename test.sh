@@ -44,6 +44,9 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # python3-venv: the alert tests run a real Matrix homeserver (Synapse) from a virtual
 # environment (below).
 /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# microsocks: a real SOCKS5 server on loopback stands for Tor in tests/watch_cli.rs (the
+# journalist's client reaches watchers only through it once a proxy is set).
+command -v microsocks >/dev/null 2>&1 || need+=(microsocks)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   as_root apt-get update -qq

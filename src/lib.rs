@@ -24,7 +24,7 @@
 //!   - `vault::backup`: whole-vault backups as `age` files.
 //! - [`watch`]: the dead-man's switch on a server: plans, the pure schedule state machine,
 //!   the signed protocol, the watcher's store, service, HTTP routes and daemon, and the
-//!   journalist's client.
+//!   journalist's client with its route (straight, or only through a SOCKS5 proxy: Tor).
 //! - `cli` (in the binary's library half): turns arguments into library calls, and errors into
 //!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
 //!

@@ -145,7 +145,14 @@ fn a_replayed_upload_and_guessed_links_are_refused() {
     let daemon = Daemon::start(&temp.path().join("watcher"));
     let code = invite(&daemon.data, "Rustam");
     let device = key();
-    let link = posbon::watch::client::enrol(&daemon.url, &code, &device, &key()).unwrap();
+    let link = posbon::watch::client::enrol(
+        &posbon::watch::client::Route::Direct,
+        &daemon.url,
+        &code,
+        &device,
+        &key(),
+    )
+    .unwrap();
     // A genuine upload, captured on the wire and sent again.
     let body = vec![7u8; 4096];
     let put = protocol::BundlePut {

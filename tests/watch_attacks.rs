@@ -30,7 +30,7 @@ fn setup() -> Setup {
     let daemon = Daemon::start(&temp.path().join("watcher"));
     let code = invite(&daemon.data, "Subject");
     let device = key();
-    let link = client::enrol(&daemon.url, &code, &device, &key()).unwrap();
+    let link = client::enrol(&client::Route::Direct, &daemon.url, &code, &device, &key()).unwrap();
     let mut setup = Setup {
         daemon,
         link,
@@ -44,8 +44,15 @@ fn setup() -> Setup {
 
 impl Setup {
     fn call(&mut self, op: &str, payload: &str) -> protocol::StatusResponse {
-        let (status, counter) =
-            client::call(&self.link, &self.device, op, payload.into(), now_ms()).unwrap();
+        let (status, counter) = client::call(
+            &client::Route::Direct,
+            &self.link,
+            &self.device,
+            op,
+            payload.into(),
+            now_ms(),
+        )
+        .unwrap();
         self.link.last_counter = counter;
         status
     }
@@ -179,7 +186,14 @@ fn a_response_not_signed_by_the_enrolled_watcher_is_not_trusted() {
     // As if someone answered in the watcher's place: pin another watcher's key, and the
     // genuine answers no longer verify, so neither would an impostor's.
     s.link.watcher_key = impostor.link.watcher_key.clone();
-    let result = client::call(&s.link, &s.device, ops::STATUS, "{}".into(), now_ms());
+    let result = client::call(
+        &client::Route::Direct,
+        &s.link,
+        &s.device,
+        ops::STATUS,
+        "{}".into(),
+        now_ms(),
+    );
     assert!(
         matches!(
             result,
@@ -193,13 +207,27 @@ fn a_response_not_signed_by_the_enrolled_watcher_is_not_trusted() {
 fn a_plan_with_impossible_windows_is_refused_and_does_not_stop_the_watcher() {
     let mut s = setup();
     let bad = r#"{"schedule":{"kind":"daily","windows":[{"start_min":1500,"end_min":1600}],"tz":"Asia/Dushanbe"},"grace_ms":0,"steps":[{"action":"release","after_ms":0}]}"#;
-    let result = client::call(&s.link, &s.device, ops::PLAN, bad.into(), now_ms());
+    let result = client::call(
+        &client::Route::Direct,
+        &s.link,
+        &s.device,
+        ops::PLAN,
+        bad.into(),
+        now_ms(),
+    );
     assert!(
         matches!(&result, Err(client::ClientError::Refused { code, .. }) if code == "bad_plan"),
         "{result:?}"
     );
     let inverted = r#"{"schedule":{"kind":"daily","windows":[{"start_min":600,"end_min":540}],"tz":"Asia/Dushanbe"},"grace_ms":0,"steps":[{"action":"release","after_ms":0}]}"#;
-    let result = client::call(&s.link, &s.device, ops::PLAN, inverted.into(), now_ms());
+    let result = client::call(
+        &client::Route::Direct,
+        &s.link,
+        &s.device,
+        ops::PLAN,
+        inverted.into(),
+        now_ms(),
+    );
     assert!(
         matches!(result, Err(client::ClientError::Refused { .. })),
         "{result:?}"

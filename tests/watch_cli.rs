@@ -601,3 +601,271 @@ fn a_plan_that_would_alert_nobody_says_so_until_the_contacts_are_there() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("WARNING"), "{}", stderr(&out));
 }
+
+// Issue 16: Tor for the journalist. A real SOCKS5 server (Debian's microsocks) on loopback
+// stands for Tor; it writes a line on stderr for every connection it makes on a client's
+// behalf, naming the host as the client asked for it.
+
+/// microsocks on a free loopback port.
+struct Socks {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Socks {
+    fn start(v: &TestVault, name: &str) -> Socks {
+        let port = common::receivers::free_port();
+        let log = v.path(name);
+        let child = std::process::Command::new("microsocks")
+            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect(
+                "microsocks is installed (./test.sh installs it; or apt-get install microsocks)",
+            );
+        wait_until("microsocks to listen", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Socks { child, port, log }
+    }
+
+    fn url(&self) -> String {
+        format!("socks5h://127.0.0.1:{}", self.port)
+    }
+
+    /// How many connections it made to the watcher on `port`.
+    fn connections_to(&self, port: u16) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .matches(&format!(": connected to 127.0.0.1:{port}\n"))
+            .count()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Socks {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Listens on the watcher's port and counts the connections that reach it.
+fn connection_counter(port: u16) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for _ in listener.incoming() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    count
+}
+
+#[test]
+fn with_a_proxy_set_every_request_goes_through_it_and_none_goes_straight_when_it_is_down() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let port = daemon.port();
+    let mut tor = Socks::start(&v, "socks.log");
+    v.ok(&["proxy", "set", &tor.url()], "");
+    assert_eq!(v.ok(&["proxy", "show"], "").trim(), tor.url());
+
+    let invitation = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &invitation], "");
+    assert_eq!(tor.connections_to(port), 1, "the enrolment went through it");
+    v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    let before = tor.connections_to(port);
+    let out = v.ok(&["checkin"], "");
+    assert!(out.contains("checked in; next deadline"), "{out}");
+    // The check-in, and the unlock notice sent in the background when the vault opened.
+    wait_until("both through the proxy", Duration::from_secs(20), || {
+        tor.connections_to(port) >= before + 2
+    });
+
+    // --proxy takes another proxy for one command, the unlock notice included.
+    let other = Socks::start(&v, "other.log");
+    let before = tor.connections_to(port);
+    let out = v.run(&["--proxy", &other.url(), "status"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_until(
+        "both through the other proxy",
+        Duration::from_secs(20),
+        || other.connections_to(port) >= 2,
+    );
+    assert_eq!(tor.connections_to(port), before, "not through the kept one");
+
+    // The proxy stops: nothing reaches the watcher, and the command says why.
+    tor.stop();
+    assert!(daemon.stop());
+    let reached = connection_counter(port);
+    let out = v.run(&["checkin"], "");
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "the proxy socks5h://127.0.0.1:{} does not answer",
+            tor.port
+        )) && said.contains("nothing was sent directly"),
+        "{said}"
+    );
+    v.ok(&["list"], "");
+    // Time for the background sender of unlock notices to have tried.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // Cleared, requests go straight again.
+    v.ok(&["proxy", "clear"], "");
+    assert_eq!(v.ok(&["proxy", "show"], "").trim(), "none");
+    let out = v.run(&["checkin"], "");
+    assert_eq!(code(&out), 8, "the stand-in answers nothing");
+    assert!(!stderr(&out).contains("proxy"), "{}", stderr(&out));
+    assert!(reached.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
+
+/// The decoy takes the same route: the proxy shows under both passphrases, and the unlock
+/// notice of each goes through it, alike; with the proxy down, neither goes straight.
+#[test]
+fn under_either_passphrase_the_proxy_is_the_same_and_the_unlock_notice_takes_it() {
+    let (v, daemon) = enrolled();
+    let duress = v.set_duress("the duress words");
+    let mut tor = Socks::start(&v, "socks.log");
+    v.ok(&["proxy", "set", &tor.url()], "");
+    let forced = v.run_with_pass(&duress, &["proxy", "show"], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(stdout(&forced).trim(), tor.url());
+
+    let port = daemon.port();
+    assert!(daemon.stop());
+    let seen = recorder(port, true);
+    v.ok(&["list"], "");
+    wait_until("the real notice", Duration::from_secs(20), || {
+        seen.lock().unwrap().len() == 1 && tor.connections_to(port) == 1
+    });
+    let forced = v.run_with_pass(&duress, &["list"], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(stderr(&forced), "");
+    wait_until("the duress notice", Duration::from_secs(20), || {
+        seen.lock().unwrap().len() == 2 && tor.connections_to(port) == 2
+    });
+    let notices = seen.lock().unwrap().clone();
+    assert_eq!(notices[0], notices[1], "the same request, the same way");
+    assert_eq!(notices[0].op, "unlock");
+
+    tor.stop();
+    let real = v.run(&["checkin"], "");
+    let forced = v.run_with_pass(&duress, &["checkin"], "");
+    assert_eq!(code(&real), 8);
+    assert_eq!(code(&forced), 8);
+    assert_eq!(stderr(&forced), stderr(&real), "the same failure");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(seen.lock().unwrap().len(), 2, "nothing went straight");
+}
+
+/// What a SOCKS5 client asked a stand-in proxy for: the address type (3: a name) and the
+/// destination as sent.
+type Asked = std::sync::Arc<std::sync::Mutex<Vec<(u8, String, u16)>>>;
+
+/// A SOCKS5 stand-in that records each CONNECT and refuses it (host unreachable): enough to
+/// see what a client hands its proxy for an onion address, which no proxy here can reach.
+fn socks_recorder(port: u16) -> Asked {
+    use std::io::{Read, Write};
+    let asked: Asked = Default::default();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut connect = || -> std::io::Result<(u8, String, u16)> {
+                let mut head = [0u8; 2];
+                stream.read_exact(&mut head)?;
+                let mut methods = vec![0u8; head[1] as usize];
+                stream.read_exact(&mut methods)?;
+                stream.write_all(&[5, 0])?;
+                let mut request = [0u8; 4];
+                stream.read_exact(&mut request)?;
+                let host = match request[3] {
+                    3 => {
+                        let mut len = [0u8; 1];
+                        stream.read_exact(&mut len)?;
+                        let mut name = vec![0u8; len[0] as usize];
+                        stream.read_exact(&mut name)?;
+                        String::from_utf8_lossy(&name).into_owned()
+                    }
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        stream.read_exact(&mut ip)?;
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                    _ => {
+                        let mut ip = [0u8; 16];
+                        stream.read_exact(&mut ip)?;
+                        std::net::Ipv6Addr::from(ip).to_string()
+                    }
+                };
+                let mut port = [0u8; 2];
+                stream.read_exact(&mut port)?;
+                stream.write_all(&[5, 4, 0, 1, 0, 0, 0, 0, 0, 0])?;
+                Ok((request[3], host, u16::from_be_bytes(port)))
+            };
+            // A connection that asks nothing (posbon checking that the proxy answers) is
+            // not a request.
+            if let Ok(seen) = connect() {
+                log.lock().unwrap().push(seen);
+            }
+        }
+    });
+    asked
+}
+
+#[test]
+fn an_onion_watcher_is_named_to_the_proxy_and_never_looked_up_here() {
+    let v = TestVault::new();
+    let onion = "http://p53lf57qovyuvwsc6xnrppyply3vtqm7l6pcobkmyqsiofyeznfu5uqd.onion";
+    // Without a proxy, nothing is tried: a direct attempt would ask the local resolver.
+    let out = v.run(&["enrol", onion, "00000-00000-00000-00000"], "");
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("can only be reached through Tor"),
+        "{}",
+        stderr(&out)
+    );
+
+    let port = common::receivers::free_port();
+    let asked = socks_recorder(port);
+    let proxy = format!("socks5h://127.0.0.1:{port}");
+    let out = v.run(
+        &["--proxy", &proxy, "enrol", onion, "00000-00000-00000-00000"],
+        "",
+    );
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("through the proxy {proxy}")),
+        "{}",
+        stderr(&out)
+    );
+    let host = onion.trim_start_matches("http://").to_string();
+    assert_eq!(*asked.lock().unwrap(), vec![(3, host, 80)]);
+
+    // socks5:// would resolve names here: refused, for --proxy and for the setting alike.
+    let local = format!("socks5://127.0.0.1:{port}");
+    let out = v.run(&["--proxy", &local, "status"], "");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let out = v.run(&["proxy", "set", &local], "");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("use socks5h://"), "{}", stderr(&out));
+    assert_eq!(asked.lock().unwrap().len(), 1);
+    // Nor does it mean anything to a watcher's own commands: said, not ignored.
+    let out = v.run(&["--proxy", &proxy, "watch", "serve"], "");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a watcher's own alerts"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -36,13 +36,21 @@ impl Journalist {
             ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
         };
         let device = key();
-        let link = client::enrol(url, &invite(data, "Nilufar"), &device, &key()).unwrap();
+        let link = client::enrol(
+            &client::Route::Direct,
+            url,
+            &invite(data, "Nilufar"),
+            &device,
+            &key(),
+        )
+        .unwrap();
         Journalist { device, link }
     }
 
     /// One request signed at the journalist's (true) time; panics if refused.
     fn call(&mut self, op: &str, payload: &str) {
         let (_, counter) = client::call(
+            &client::Route::Direct,
             &self.link,
             &self.device,
             op,

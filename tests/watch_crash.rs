@@ -61,17 +61,26 @@ fn an_acknowledged_check_in_and_its_counter_survive_kill_9() {
     let pkcs8 =
         ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
     let duress = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-    let mut link = client::enrol(&daemon.url, &code, &device, &duress).unwrap();
+    let mut link =
+        client::enrol(&client::Route::Direct, &daemon.url, &code, &device, &duress).unwrap();
     for round in 0..10 {
         let now = posbon::vault::now();
-        let (status, counter) =
-            client::call(&link, &device, ops::CHECKIN, "{}".into(), now).unwrap();
+        let (status, counter) = client::call(
+            &client::Route::Direct,
+            &link,
+            &device,
+            ops::CHECKIN,
+            "{}".into(),
+            now,
+        )
+        .unwrap();
         link.last_counter = counter;
         let acknowledged = status.last_checkin_ms;
         assert!(acknowledged.is_some());
         daemon.kill_9();
         daemon = Daemon::start_on(&data, port);
         let (after, counter) = client::call(
+            &client::Route::Direct,
             &link,
             &device,
             ops::STATUS,
@@ -117,7 +126,14 @@ impl Journalist {
             ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
         };
         let device = key();
-        let link = client::enrol(url, &invite(data, name), &device, &key()).unwrap();
+        let link = client::enrol(
+            &client::Route::Direct,
+            url,
+            &invite(data, name),
+            &device,
+            &key(),
+        )
+        .unwrap();
         Journalist { device, link }
     }
 
@@ -126,7 +142,14 @@ impl Journalist {
     fn call(&mut self, op: &str, payload: &str) -> Result<(protocol::StatusResponse, u64), ()> {
         let now = posbon::vault::now();
         let counter = ((now as u64) * 1000).max(self.link.last_counter + 1);
-        let result = client::call(&self.link, &self.device, op, payload.into(), now);
+        let result = client::call(
+            &client::Route::Direct,
+            &self.link,
+            &self.device,
+            op,
+            payload.into(),
+            now,
+        );
         self.link.last_counter = counter;
         result.map_err(|_| ())
     }

@@ -82,6 +82,7 @@ fn a_0_1_watcher_is_imported_and_serves_the_same_subject_counter_and_queue() {
 
     // The subject is served: same name, same last check-in, answered with the same key.
     let (status, _) = client::call(
+        &client::Route::Direct,
         &link,
         &device,
         ops::STATUS,

@@ -43,8 +43,15 @@ struct World {
 impl World {
     fn call(&mut self, duress: bool, op: &str, payload: &str) -> StatusResponse {
         let key = if duress { &self.duress } else { &self.device };
-        let (status, counter) = client::call(&self.link, key, op, payload.into(), now_ms())
-            .unwrap_or_else(|e| panic!("{op}: {e}"));
+        let (status, counter) = client::call(
+            &client::Route::Direct,
+            &self.link,
+            key,
+            op,
+            payload.into(),
+            now_ms(),
+        )
+        .unwrap_or_else(|e| panic!("{op}: {e}"));
         self.link.last_counter = counter;
         status
     }
@@ -90,7 +97,7 @@ fn world() -> World {
     );
     let code = invite(&daemon.data, "Nilufar");
     let (device, duress) = (key(), key());
-    let link = client::enrol(&daemon.url, &code, &device, &duress).unwrap();
+    let link = client::enrol(&client::Route::Direct, &daemon.url, &code, &device, &duress).unwrap();
     let mut w = World {
         daemon,
         link,

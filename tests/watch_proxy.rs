@@ -59,7 +59,7 @@ fn setup(config: &str) -> Setup {
     );
     let code = invite(&daemon.data, "Nilufar");
     let device = key();
-    let link = client::enrol(&daemon.url, &code, &device, &key()).unwrap();
+    let link = client::enrol(&client::Route::Direct, &daemon.url, &code, &device, &key()).unwrap();
     let mut s = Setup {
         daemon,
         link,
@@ -80,8 +80,15 @@ header = "X-Forwarded-For"
 
 impl Setup {
     fn call(&mut self, op: &str, payload: &str) -> posbon::watch::protocol::StatusResponse {
-        let (status, counter) =
-            client::call(&self.link, &self.device, op, payload.into(), now_ms()).unwrap();
+        let (status, counter) = client::call(
+            &client::Route::Direct,
+            &self.link,
+            &self.device,
+            op,
+            payload.into(),
+            now_ms(),
+        )
+        .unwrap();
         self.link.last_counter = counter;
         status
     }
@@ -309,7 +316,7 @@ fn a_valid_laptop_invite_enrols_despite_a_flood_of_bad_codes_from_the_same_addre
     // allowance of unproven phone requests.
     for n in 0..ADDRESS_ALLOWANCE * 3 {
         let bad = format!("{:05x}-{:05x}-{:05x}-{:05x}", n, n, n, n);
-        let result = client::enrol(&s.daemon.url, &bad, &key(), &key());
+        let result = client::enrol(&client::Route::Direct, &s.daemon.url, &bad, &key(), &key());
         assert!(
             matches!(&result, Err(ClientError::Refused { code, .. }) if code == "bad_invite"),
             "{result:?}"
@@ -318,13 +325,28 @@ fn a_valid_laptop_invite_enrols_despite_a_flood_of_bad_codes_from_the_same_addre
     flood_until_refused(|| s.junk_checkin("127.0.0.1", None));
     // The genuine code still enrols: invites are limited by their own single use.
     let device = key();
-    let link = client::enrol(&s.daemon.url, &code, &device, &key()).unwrap();
-    let again = client::enrol(&s.daemon.url, &code, &key(), &key());
+    let link = client::enrol(
+        &client::Route::Direct,
+        &s.daemon.url,
+        &code,
+        &device,
+        &key(),
+    )
+    .unwrap();
+    let again = client::enrol(&client::Route::Direct, &s.daemon.url, &code, &key(), &key());
     assert!(
         matches!(&again, Err(ClientError::Refused { code, .. }) if code == "bad_invite"),
         "{again:?}"
     );
-    let (status, _) = client::call(&link, &device, ops::CHECKIN, "{}".into(), now_ms()).unwrap();
+    let (status, _) = client::call(
+        &client::Route::Direct,
+        &link,
+        &device,
+        ops::CHECKIN,
+        "{}".into(),
+        now_ms(),
+    )
+    .unwrap();
     assert_eq!(status.name, "Farrukh");
     assert!(status.last_checkin_ms.is_some());
     assert!(s.stop().is_empty());

@@ -25,10 +25,18 @@ fn key() -> Ed25519KeyPair {
 fn enrol(daemon: &Daemon) -> (Link, Ed25519KeyPair) {
     let code = invite(&daemon.data, "Subject");
     let device = key();
-    let mut link = client::enrol(&daemon.url, &code, &device, &key()).unwrap();
+    let mut link =
+        client::enrol(&client::Route::Direct, &daemon.url, &code, &device, &key()).unwrap();
     let plan = r#"{"schedule":{"kind":"every","every_ms":3600000},"grace_ms":60000,"steps":[{"action":"release","after_ms":0}]}"#;
-    let (_, counter) =
-        client::call(&link, &device, ops::PLAN, plan.into(), posbon::vault::now()).unwrap();
+    let (_, counter) = client::call(
+        &client::Route::Direct,
+        &link,
+        &device,
+        ops::PLAN,
+        plan.into(),
+        posbon::vault::now(),
+    )
+    .unwrap();
     link.last_counter = counter;
     (link, device)
 }
@@ -37,6 +45,7 @@ fn enrol(daemon: &Daemon) -> (Link, Ed25519KeyPair) {
 fn check_in(link: &mut Link, device: &Ed25519KeyPair) -> Duration {
     let started = Instant::now();
     let (status, counter) = client::call(
+        &client::Route::Direct,
         link,
         device,
         ops::CHECKIN,

@@ -39,6 +39,26 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Some(dir) => dir,
         None => default_vault_dir()?,
     };
+    // Before anything is sent to a watcher (opening the vault sends the unlock notices).
+    watch::set_proxy_override(cli.proxy.as_deref())?;
+    if cli.proxy.is_some()
+        && matches!(
+            cli.command,
+            Command::Watch(
+                WatchCommand::Serve { .. }
+                    | WatchCommand::CheckConfig { .. }
+                    | WatchCommand::Outbox { .. }
+                    | WatchCommand::Invite { .. }
+                    | WatchCommand::Actions { .. }
+            )
+        )
+    {
+        bail!(UsageError(
+            "--proxy is for the journalist's requests to watchers; a watcher's own alerts do \
+             not take it"
+                .into()
+        ));
+    }
     let ctx = Session {
         dir,
         passphrase: Source {
@@ -197,6 +217,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Resume => {
             let (vault, _) = unlock(&ctx)?;
             watch::resume(&vault)
+        }
+        Command::Proxy(command) => {
+            let (vault, _) = unlock(&ctx)?;
+            watch::proxy(&vault, command)
         }
         Command::Phone(command) => {
             let (vault, _) = unlock(&ctx)?;

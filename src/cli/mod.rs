@@ -2,7 +2,8 @@
 //!
 //! Exit codes (stable, documented in `docs/cli.md`): 0 success, 1 other failure, 2 usage
 //! error, 3 wrong passphrase, 4 damaged or tampered data, 5 no vault, 6 vault in use,
-//! 7 vault made by a newer posbon, 8 a watcher could not be reached, 9 a watcher refused
+//! 7 vault made by a newer posbon, 8 a watcher (or the proxy to it) could not be reached,
+//! 9 a watcher refused
 //! (or answered without a valid signature), 10 an alert is not genuine, 11 the disk is full.
 
 mod commands;
@@ -89,6 +90,12 @@ pub struct Cli {
     /// Unlock with the recovery key in FILE instead of the passphrase
     #[arg(long, global = true, value_name = "FILE")]
     recovery_key_file: Option<PathBuf>,
+
+    /// Reach the watchers only through this SOCKS5 proxy for this command, as
+    /// socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050), instead of the one set with
+    /// `posbon proxy set`
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -200,6 +207,9 @@ enum Command {
     /// The phones that check in for you, on every watcher: list them, revoke one
     #[command(subcommand)]
     Phone(PhoneCommand),
+    /// Reach your watchers only through a SOCKS5 proxy such as Tor (kept in the vault)
+    #[command(subcommand)]
+    Proxy(ProxyCommand),
     /// Who your alerts go to: kept in the vault and sent to every watcher
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -443,6 +453,21 @@ pub(crate) enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ProxyCommand {
+    /// Send every request to a watcher through this proxy from now on, and never straight:
+    /// socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050), which resolves the watchers'
+    /// names itself, so that .onion addresses work
+    Set {
+        #[arg(value_name = "URL")]
+        url: String,
+    },
+    /// Show the proxy requests to watchers go through
+    Show,
+    /// Send requests to watchers straight again
+    Clear,
 }
 
 #[derive(Subcommand)]
@@ -714,7 +739,9 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     }
     if let Some(e) = error.downcast_ref::<crate::watch::client::ClientError>() {
         return match e {
-            crate::watch::client::ClientError::Unreachable { .. } => exit::UNREACHABLE,
+            crate::watch::client::ClientError::Unreachable { .. }
+            | crate::watch::client::ClientError::ProxyDown { .. }
+            | crate::watch::client::ClientError::OnionWithoutProxy { .. } => exit::UNREACHABLE,
             _ => exit::REFUSED,
         };
     }

@@ -278,8 +278,9 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<()> {
     });
     // Kept first, so `release update` can seal it again if a watcher was down.
     vault.set_setting(RELEASES, &all)?;
-    for_each_watcher(vault, |link, key, now| {
-        let (_, counter) = client::put_bundle(link, key, payload.clone(), sealed.clone(), now)?;
+    for_each_watcher(vault, |route, link, key, now| {
+        let (_, counter) =
+            client::put_bundle(route, link, key, payload.clone(), sealed.clone(), now)?;
         println!("{}: bundle {id} stored ({} bytes)", link.url, sealed.len());
         Ok(counter)
     })
@@ -440,8 +441,8 @@ pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
     // its links expire), which is not a removal to repeat; any other failure is.
     let released_on = std::sync::Mutex::new(Vec::<String>::new());
     let other_failures = std::sync::atomic::AtomicUsize::new(0);
-    let removed = for_each_watcher(vault, |link, key, now| {
-        match client::call(link, key, ops::BUNDLE_REMOVE, payload.clone(), now) {
+    let removed = for_each_watcher(vault, |route, link, key, now| {
+        match client::call(route, link, key, ops::BUNDLE_REMOVE, payload.clone(), now) {
             Ok((_, counter)) => {
                 println!("{}: bundle {} removed", link.url, release.id);
                 Ok(counter)

@@ -10,7 +10,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::vault::{self, Vault};
 use crate::watch::channels::{ChannelConfig, SignalConfig, SmtpConfig, TokenApi};
-use crate::watch::client::{self, ClientError, Link};
+use crate::watch::client::{self, ClientError, Link, Route};
 use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
 use crate::watch::listener::ConnectionLimits;
 use crate::watch::outbox::RetryPolicy;
@@ -22,7 +22,9 @@ use super::commands::time_text;
 use super::{LogFormat, PlanCommand, ServeOpsArgs, UsageError};
 
 mod checks;
+mod route;
 pub(super) use checks::check_config_file;
+pub(super) use route::{route, run as proxy, set_override as set_proxy_override};
 
 const DEVICE_KEYS: &str = "device-keys";
 const WATCHERS: &str = "watchers";
@@ -725,6 +727,7 @@ fn signing_key(vault: &Vault) -> Result<Ed25519KeyPair> {
 /// vault with the duress passphrase and checking in sends a duress check-in. The decoy keeps
 /// a `duress` key of its own (for its own decoy), made once. The same in every view.
 pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
+    route::sync_decoy(vault)?;
     let (Some(keys), Some(links)) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS)?,
         vault.setting::<Vec<Link>>(WATCHERS)?,
@@ -783,7 +786,9 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
             keys
         }
     };
+    let route = route(vault)?;
     let link = client::enrol(
+        &route,
         url,
         code,
         &DeviceKeys::pair(&keys.device)?,
@@ -811,7 +816,7 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
         let mut link = link.clone();
         let key = DeviceKeys::pair(&keys.device)?;
         for (op, payload) in to_send {
-            let (_, counter) = client::call(&link, &key, op, payload, vault::now())?;
+            let (_, counter) = client::call(&route, &link, &key, op, payload, vault::now())?;
             link.last_counter = counter;
         }
         links.retain(|l| l.url != link.url);
@@ -833,22 +838,23 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs `call` against every watcher at once (with the device key and one shared time, so
-/// that every watcher sees the same moment); keeps each new counter; warns about each
-/// failure, and fails if any failed.
+/// Runs `call` against every watcher at once (over this command's route, with the device key
+/// and one shared time, so that every watcher sees the same moment); keeps each new counter;
+/// warns about each failure, and fails if any failed.
 pub(super) fn for_each_watcher(
     vault: &Vault,
-    call: impl Fn(&Link, &Ed25519KeyPair, i64) -> Result<u64, ClientError> + Sync,
+    call: impl Fn(&Route, &Link, &Ed25519KeyPair, i64) -> Result<u64, ClientError> + Sync,
 ) -> Result<()> {
     let key = signing_key(vault)?;
     let mut links = links(vault)?;
+    let route = route(vault)?;
     let now = vault::now();
     let results: Vec<Result<u64, ClientError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = links
             .iter()
             .map(|link| {
-                let (key, call) = (&key, &call);
-                scope.spawn(move || call(link, key, now))
+                let (route, key, call) = (&route, &key, &call);
+                scope.spawn(move || call(route, link, key, now))
             })
             .collect();
         handles
@@ -887,8 +893,8 @@ pub(super) fn fan_out(
     report: impl Fn(&Link, &StatusResponse) + Sync,
 ) -> Result<()> {
     let plans = std::sync::Mutex::new(Vec::<(String, Option<String>)>::new());
-    for_each_watcher(vault, |link, key, now| {
-        let (status, counter) = client::call(link, key, op, payload.clone(), now)?;
+    for_each_watcher(vault, |route, link, key, now| {
+        let (status, counter) = client::call(route, link, key, op, payload.clone(), now)?;
         report(link, &status);
         plans
             .lock()
@@ -1121,8 +1127,8 @@ pub(super) fn phone_list(vault: &Vault) -> Result<()> {
 pub(super) fn phone_remove(vault: &Vault, id: &str) -> Result<()> {
     let payload = serde_json::to_string(&protocol::PhoneRemove { id: id.to_string() })?;
     let removed = std::sync::atomic::AtomicUsize::new(0);
-    for_each_watcher(vault, |link, key, now| {
-        match client::call(link, key, ops::PHONE_REMOVE, payload.clone(), now) {
+    for_each_watcher(vault, |route, link, key, now| {
+        match client::call(route, link, key, ops::PHONE_REMOVE, payload.clone(), now) {
             Ok((status, counter)) => {
                 removed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 println!("{}: removed {id}; left:", link.url);
@@ -1147,14 +1153,21 @@ pub(super) fn phone_remove(vault: &Vault, id: &str) -> Result<()> {
 pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
     let key = signing_key(vault)?;
     let mut links = links(vault)?;
+    let route = route(vault)?;
     let mut found = false;
     for link in links.iter_mut() {
         if only.is_some_and(|url| url.trim_end_matches('/') != link.url) {
             continue;
         }
         found = true;
-        let (status, counter) =
-            client::call(link, &key, ops::PHONE_INVITE, "{}".into(), vault::now())?;
+        let (status, counter) = client::call(
+            &route,
+            link,
+            &key,
+            ops::PHONE_INVITE,
+            "{}".into(),
+            vault::now(),
+        )?;
         link.last_counter = counter;
         let token = status
             .phone_token
@@ -1187,11 +1200,15 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
 /// same request whichever passphrase opened the vault (the watcher alone can tell the duress
 /// key and raises the silent alarm). The notices are handed to a detached copy of posbon
 /// (`NOTICE_SENDER`), so no command waits on a watcher that is slow or does not answer, and
-/// nothing is printed either way.
+/// nothing is printed either way. They take this command's route; when it cannot be known
+/// (a damaged proxy setting), none is sent rather than one sent straight.
 pub(super) fn send_unlock_notices(vault: &Vault) {
     // Each view keeps its decoy in step first (a watcher enrolled since, older keys), the
     // same work under every passphrase.
     let _ = sync_decoy(vault);
+    let Ok(route) = route(vault) else {
+        return;
+    };
     let (Ok(Some(keys)), Ok(Some(mut links))) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS),
         vault.setting::<Vec<Link>>(WATCHERS),
@@ -1214,11 +1231,15 @@ pub(super) fn send_unlock_notices(vault: &Vault) {
         link.last_counter = counter;
     }
     let _ = vault.set_setting(WATCHERS, &links);
+    let batch = Notices {
+        proxy: route.proxy_url().map(str::to_string),
+        notices,
+    };
     let spawned = spawn_notice_sender().and_then(|mut child| {
         use std::io::Write;
         let mut stdin = child.stdin.take()?;
         stdin
-            .write_all(&serde_json::to_vec(&notices).unwrap_or_default())
+            .write_all(&serde_json::to_vec(&batch).unwrap_or_default())
             .ok()?;
         // Not waited for: the sender outlives this command and is reaped by init.
         std::mem::forget(child);
@@ -1228,10 +1249,12 @@ pub(super) fn send_unlock_notices(vault: &Vault) {
         // No copy of posbon could be started (its file replaced or gone): send from here,
         // briefly, rather than not at all.
         std::thread::scope(|scope| {
-            for notice in &notices {
+            for notice in &batch.notices {
+                let route = &route;
                 scope.spawn(move || {
                     if let Ok(body) = protocol::unb64(&notice.body) {
                         let _ = client::deliver_notice_within(
+                            route,
                             &notice.url,
                             body,
                             std::time::Duration::from_secs(2),
@@ -1265,6 +1288,14 @@ fn spawn_notice_sender() -> Option<std::process::Child> {
 /// The hidden first argument that makes posbon the background sender of unlock notices.
 pub(crate) const NOTICE_SENDER: &str = "__send-unlock-notices";
 
+/// What the background sender reads on stdin: the notices, and the proxy they must go
+/// through (none: straight).
+#[derive(Serialize, Deserialize)]
+struct Notices {
+    proxy: Option<String>,
+    notices: Vec<Notice>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Notice {
     url: String,
@@ -1284,14 +1315,19 @@ pub(crate) fn deliver_unlock_notices() {
     {
         return;
     }
-    let Ok(notices) = serde_json::from_slice::<Vec<Notice>>(&input) else {
+    let Ok(batch) = serde_json::from_slice::<Notices>(&input) else {
+        return;
+    };
+    // A proxy that does not read as one sends nothing, rather than anything straight.
+    let Ok(route) = Route::from_proxy(batch.proxy.as_deref()) else {
         return;
     };
     std::thread::scope(|scope| {
-        for notice in notices {
+        for notice in batch.notices {
+            let route = &route;
             scope.spawn(move || {
                 if let Ok(body) = protocol::unb64(&notice.body) {
-                    let _ = client::deliver_notice(&notice.url, body);
+                    let _ = client::deliver_notice(route, &notice.url, body);
                 }
             });
         }

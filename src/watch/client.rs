@@ -1,6 +1,7 @@
 //! The journalist's side of the protocol: enrol with a watcher, then send it signed requests
 //! (check-in, plan, status, pause, resume) and check that each answer is signed by the watcher
 //! enrolled with. Blocking HTTP: the CLI is synchronous and talks to a handful of watchers.
+//! Every request takes the [`Route`] it is given, and no other.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::protocol::{
     self, EnrolRequest, EnrolResponse, ErrorBody, SIGNATURE_HEADER, StatusResponse,
 };
+pub use super::route::Route;
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -30,6 +32,14 @@ pub struct Link {
 pub enum ClientError {
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error(
+        "cannot reach {url}: the proxy {proxy} does not answer (is Tor running?); nothing was sent directly"
+    )]
+    ProxyDown { url: String, proxy: String },
+    #[error(
+        "{url} is an onion service: it can only be reached through Tor (`posbon proxy set socks5h://127.0.0.1:9050`, or --proxy); nothing was sent"
+    )]
+    OnionWithoutProxy { url: String },
     #[error("{url} refused: {message} ({code})")]
     Refused {
         url: String,
@@ -48,52 +58,62 @@ pub enum ClientError {
 /// for it).
 const NOTICE_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn http() -> reqwest::blocking::Client {
-    http_with(TIMEOUT)
-}
-
-fn http_with(timeout: Duration) -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .build()
-        .expect("an HTTP client with default TLS roots builds")
-}
-
 fn endpoint(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
 }
 
 /// Posts `body` and returns (signature header, body bytes), or the watcher's refusal.
-fn post(url: &str, path: &str, body: Vec<u8>) -> Result<(Option<String>, Vec<u8>), ClientError> {
-    post_with(http(), url, path, body)
-}
-
-fn post_with(
-    client: reqwest::blocking::Client,
+fn post(
+    route: &Route,
     url: &str,
     path: &str,
     body: Vec<u8>,
 ) -> Result<(Option<String>, Vec<u8>), ClientError> {
-    send(
-        url,
+    post_within(route, route.patience(TIMEOUT), url, path, body)
+}
+
+fn post_within(
+    route: &Route,
+    timeout: Duration,
+    url: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<(Option<String>, Vec<u8>), ClientError> {
+    send(route, url, timeout, |client| {
         client
             .post(endpoint(url, path))
             .header("content-type", "application/json")
-            .body(body),
-    )
+            .body(body)
+    })
 }
 
-/// Sends a request to the watcher at `url`; returns (signature header, body bytes), or the
-/// watcher's refusal.
+/// Sends a request to the watcher at `url` over `route` (built by `request` on a client that
+/// takes that route only); returns (signature header, body bytes), or the watcher's refusal.
 fn send(
+    route: &Route,
     url: &str,
-    request: reqwest::blocking::RequestBuilder,
+    timeout: Duration,
+    request: impl FnOnce(&reqwest::blocking::Client) -> reqwest::blocking::RequestBuilder,
 ) -> Result<(Option<String>, Vec<u8>), ClientError> {
-    let unreachable = |e: reqwest::Error| ClientError::Unreachable {
-        url: url.to_string(),
-        reason: e.to_string(),
+    if !route.can_reach(url) {
+        return Err(ClientError::OnionWithoutProxy {
+            url: url.to_string(),
+        });
+    }
+    let unreachable = |e: reqwest::Error| match route.down() {
+        Some(proxy) => ClientError::ProxyDown {
+            url: url.to_string(),
+            proxy: proxy.to_string(),
+        },
+        None => ClientError::Unreachable {
+            url: url.to_string(),
+            reason: match route {
+                Route::Direct => e.to_string(),
+                Route::Socks(proxy) => format!("through the proxy {proxy}: {e}"),
+            },
+        },
     };
-    let response = request.send().map_err(unreachable)?;
+    let response = request(&route.http(timeout)).send().map_err(unreachable)?;
     let status = response.status();
     let signature = response
         .headers()
@@ -138,6 +158,7 @@ fn check_signature(
 
 /// Enrols with the watcher at `url` using a one-time `code`.
 pub fn enrol(
+    route: &Route,
     url: &str,
     code: &str,
     device: &Ed25519KeyPair,
@@ -151,6 +172,7 @@ pub fn enrol(
         proof: proof.clone(),
     };
     let (signature, body) = post(
+        route,
         url,
         "/v1/enrol",
         serde_json::to_vec(&request).expect("serialises"),
@@ -184,6 +206,7 @@ pub fn enrol(
 
 /// Sends one signed request; returns the watcher's verified answer and the counter used.
 pub fn call(
+    route: &Route,
     link: &Link,
     key: &Ed25519KeyPair,
     op: &str,
@@ -198,8 +221,9 @@ pub fn call(
     } else {
         TIMEOUT
     };
-    let (signature, body) = post_with(
-        http_with(limit),
+    let (signature, body) = post_within(
+        route,
+        route.patience(limit),
         &link.url,
         "/v1/request",
         serde_json::to_vec(&request).expect("serialises"),
@@ -218,6 +242,7 @@ pub fn call(
 
 /// Uploads a sealed bundle (`op` is `bundle-put`; `payload` describes `body`).
 pub fn put_bundle(
+    route: &Route,
     link: &Link,
     key: &Ed25519KeyPair,
     payload: String,
@@ -234,14 +259,13 @@ pub fn put_bundle(
         payload,
     );
     let header = protocol::b64(&serde_json::to_vec(&request).expect("serialises"));
-    let (signature, bytes) = send(
-        &link.url,
-        http_with(Duration::from_secs(600))
+    let (signature, bytes) = send(route, &link.url, Duration::from_secs(600), |client| {
+        client
             .post(endpoint(&link.url, "/v1/bundle"))
             .header(protocol::REQUEST_HEADER, header)
             .header("content-type", "application/octet-stream")
-            .body(body),
-    )?;
+            .body(body)
+    })?;
     let watcher_key = protocol::unb64(&link.watcher_key).map_err(|e| ClientError::Malformed {
         url: link.url.clone(),
         reason: e.to_string(),
@@ -281,15 +305,16 @@ pub fn unlock_notice(link: &Link, key: &Ed25519KeyPair, now_ms: i64) -> (Vec<u8>
 }
 
 /// Sends one unlock notice; the answer is not read (nobody waits for it).
-pub fn deliver_notice(url: &str, body: Vec<u8>) -> Result<(), ClientError> {
-    deliver_notice_within(url, body, NOTICE_TIMEOUT)
+pub fn deliver_notice(route: &Route, url: &str, body: Vec<u8>) -> Result<(), ClientError> {
+    deliver_notice_within(route, url, body, route.patience(NOTICE_TIMEOUT))
 }
 
 /// The same, giving up after `timeout`.
 pub fn deliver_notice_within(
+    route: &Route,
     url: &str,
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<(), ClientError> {
-    post_with(http_with(timeout), url, "/v1/request", body).map(drop)
+    post_within(route, timeout, url, "/v1/request", body).map(drop)
 }

@@ -17,7 +17,8 @@
 //! - `pretend`: the pretend world that duress requests set up, and what follows it (the
 //!   decoy's status, the phone's answers, the journalist's reminders).
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
-//! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP.
+//! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP; `route`:
+//!   how it reaches the watchers (straight, or only through a SOCKS5 proxy such as Tor).
 //! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
 //!   instructions; `gaps`: what a plan and its contacts leave uncovered (warnings).
 //! - `dispatch`: turning fired steps into signed alerts for each contact, in the outbox.
@@ -45,6 +46,7 @@ pub mod plan;
 pub mod pretend;
 pub mod protocol;
 pub mod proxy;
+pub mod route;
 pub mod schedule;
 pub mod service;
 pub mod store;
