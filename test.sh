@@ -61,7 +61,7 @@ if ! "$synapse_venv/bin/python" -c 'import synapse' >/dev/null 2>&1; then
   echo "test.sh: installing Synapse into $synapse_venv" >&2
   rm -rf "$synapse_venv"
   /usr/bin/python3 -m venv "$synapse_venv"
-  "$synapse_venv/bin/pip" install --quiet matrix-synapse
+  "$synapse_venv/bin/pip" install --quiet "matrix-synapse==1.163.2"
 fi
 
 # playwright-core drives Debian's Chromium (it downloads no browser of its own).
