@@ -869,3 +869,65 @@ fn an_onion_watcher_is_named_to_the_proxy_and_never_looked_up_here() {
         stderr(&out)
     );
 }
+
+/// "`plan set --window 09:00-11:00 --tz Asia/Dushanbe` prints `next deadline ... UTC`;
+/// `--tz` given with `--every` is dropped silently; `pause --until` wants UTC": times are shown
+/// and typed in the journalist's zone, under either passphrase.
+#[test]
+fn times_are_shown_and_typed_in_the_journalists_time_zone() {
+    let (v, _daemon) = enrolled();
+    let set = v.run(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "1h",
+            "--grace",
+            "30m",
+            "--tz",
+            "Asia/Dushanbe",
+        ],
+        "",
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(
+        stderr(&set).contains("times are shown in Asia/Dushanbe"),
+        "{}",
+        stderr(&set)
+    );
+    assert!(stdout(&set).contains("Asia/Dushanbe ("), "{}", stdout(&set));
+    let paused = v.ok(&["pause", "--until", "2099-01-01 05:00"], "");
+    assert!(
+        paused.contains("paused until 2099-01-01 05:00 Asia/Dushanbe (00:00 UTC)"),
+        "{paused}"
+    );
+    let status = v.ok(&["status"], "");
+    assert!(
+        status.contains("Asia/Dushanbe (") && status.contains("UTC)"),
+        "{status}"
+    );
+    // The decoy reads the same zone.
+    let duress = v.set_duress("umbrella sideways pelican");
+    v.ok(&["list"], "");
+    let decoy = v.run_with_pass(&duress, &["status"], "");
+    assert!(
+        stdout(&decoy).contains("Asia/Dushanbe ("),
+        "{}",
+        stdout(&decoy)
+    );
+    // A time the watcher cannot be told apart from a typo is refused with an example.
+    let bad = v.run(&["pause", "--until", "next friday"], "");
+    assert_eq!(code(&bad), 2, "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("2026-12-03 18:00"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad_zone = v.run(
+        &[
+            "plan", "set", "--every", "1h", "--grace", "1h", "--tz", "Dushanbe",
+        ],
+        "",
+    );
+    assert_eq!(code(&bad_zone), 2, "{}", stderr(&bad_zone));
+}

@@ -253,6 +253,7 @@ fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     };
     let vault =
         result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+    super::zone::use_vault_zone(&vault);
     watch::send_unlock_notices(&vault);
     for notice in counted(vault.notices()) {
         eprintln!("posbon: {notice}");
@@ -534,9 +535,7 @@ fn list(ctx: &Session) -> Result<()> {
 }
 
 pub(super) fn time_text(unix_ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(unix_ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|_| "?".into())
+    super::zone::text(unix_ms)
 }
 
 fn human_size(bytes: u64) -> String {

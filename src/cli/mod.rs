@@ -16,6 +16,7 @@ mod output;
 mod passphrase;
 mod release;
 mod watch;
+mod zone;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -195,7 +196,8 @@ enum Command {
     Status,
     /// Pause the switch on every watcher ("offline until"); no deadline falls before then
     Pause {
-        /// When the pause ends, as a UTC time like 2026-11-27T18:00:00Z
+        /// When the pause ends, like "2026-12-03 18:00" in your time zone (plan set --tz), or
+        /// 2026-12-03T13:00:00Z
         #[arg(long, conflicts_with = "for_", required_unless_present = "for_")]
         until: Option<String>,
         /// How long the pause lasts, like 3d or 36h
@@ -491,7 +493,8 @@ pub(crate) enum PlanCommand {
         /// A daily window like 09:00-11:00 (repeatable); needs --tz
         #[arg(long = "window", id = "windows", requires = "tz")]
         windows: Vec<String>,
-        /// The time zone of the windows, like Asia/Dushanbe
+        /// Your time zone, like Asia/Dushanbe: the windows' zone, and the one every time is
+        /// shown in (with --every too: the interval still counts from each check-in)
         #[arg(long)]
         tz: Option<String>,
         /// How long after a missed deadline before the first step

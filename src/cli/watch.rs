@@ -728,6 +728,7 @@ fn signing_key(vault: &Vault) -> Result<Ed25519KeyPair> {
 /// a `duress` key of its own (for its own decoy), made once. The same in every view.
 pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
     route::sync_decoy(vault)?;
+    super::zone::sync_decoy(vault)?;
     let (Some(keys), Some(links)) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS)?,
         vault.setting::<Vec<Link>>(WATCHERS)?,
@@ -1026,10 +1027,14 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
         steps,
         release_on_duress,
     } = command;
+    if let Some(tz) = &tz {
+        super::zone::check(tz)?;
+    }
+    let interval_with_zone = every.is_some() && tz.is_some();
     let plan = PlanSpec {
         every,
         window: windows,
-        tz,
+        tz: tz.clone(),
         grace,
         remind_before,
         steps,
@@ -1039,6 +1044,17 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
     let description = plan.describe();
     // Kept in the vault, so that a watcher enrolled later gets the same plan.
     vault.set_setting(PLAN, &plan)?;
+    if let Some(tz) = &tz {
+        vault.set_setting(super::zone::SETTING, tz)?;
+        super::zone::sync_decoy(vault)?;
+        super::zone::use_vault_zone(vault);
+        if interval_with_zone {
+            eprintln!(
+                "times are shown in {tz}; the interval counts from each check-in, not from a \
+                 time of day (for set times of day, give --window)"
+            );
+        }
+    }
     warn_of_gaps(vault);
     fan_out(
         vault,
@@ -1054,10 +1070,7 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
 
 pub(super) fn pause(vault: &Vault, until: Option<String>, for_: Option<String>) -> Result<()> {
     let until_ms = match (until, for_) {
-        (Some(until), _) => until
-            .parse::<jiff::Timestamp>()
-            .map_err(|_| UsageError(format!("{until:?} is not a time like 2026-11-27T18:00:00Z")))?
-            .as_millisecond(),
+        (Some(until), _) => super::zone::parse(&until)?.as_millisecond(),
         (None, Some(duration)) => vault::now() + plan::parse_duration(&duration)?,
         (None, None) => bail!(UsageError("give --until TIME or --for DURATION".into())),
     };
