@@ -155,7 +155,7 @@ fn phone_decoy_and_reminders_follow_the_pretend_plan_while_the_real_ladder_alert
     let decoy = w.call(true, ops::STATUS, "{}");
     assert_eq!(decoy.deadline_ms, Some(pretend_deadline));
     let labels: Vec<&str> = decoy.fired.iter().map(|f| f.0.as_str()).collect();
-    assert_eq!(labels, ["reminder"], "{decoy:?}");
+    assert_eq!(labels, ["remind-before"], "{decoy:?}");
     for (_, due, _) in &decoy.fired {
         assert_eq!(*due, pretend_deadline - (7 * DAY - 4_000));
     }

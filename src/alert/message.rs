@@ -275,7 +275,31 @@ fn parse_header(text: &str) -> Result<Header, VerifyError> {
 
 /// Finds the one armored alert in `text` (a message body, pasted text); also says whether
 /// anything but white space stands around it.
+/// The alert in `text`, also when it was forwarded as a quotation (`> ` before each line, as
+/// mail programs quote): a genuine alert forwarded that way is still genuine.
 fn unarmor(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
+    match unarmor_plain(text) {
+        Err(VerifyError::NotFound) if text.contains(MAGIC) => unarmor_plain(&unquote(text)),
+        other => other,
+    }
+}
+
+/// `text` with the quotation marks of a reply or forward (`>`, `> >`, `>>`) taken off the
+/// start of each line.
+fn unquote(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let mut rest = line;
+            while let Some(inner) = rest.strip_prefix('>') {
+                rest = inner.strip_prefix(' ').unwrap_or(inner);
+            }
+            rest
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn unarmor_plain(text: &str) -> Result<(SignedAlert, bool), VerifyError> {
     let text = text.replace("\r\n", "\n");
     if has_invisible(&text) {
         return Err(VerifyError::InvisibleCharacters);
@@ -482,6 +506,20 @@ mod tests {
             armored.replace('\n', "\r\n")
         );
         assert!(verify(mangled.as_bytes(), &fp).unwrap().text_outside);
+        // Forwarded as a quotation, once or twice, as mail programs do.
+        for prefix in ["> ", ">> ", "> > "] {
+            let quoted: String = armored.lines().map(|l| format!("{prefix}{l}\n")).collect();
+            let forwarded = format!("Dilnoza wrote:\n{quoted}\nPlease check this.");
+            let verified = verify(forwarded.as_bytes(), &fp).unwrap();
+            assert!(verified.text_outside, "{prefix:?}");
+        }
+        // Quoting does not make a tampered alert genuine.
+        let tampered: String = armored
+            .replace("Позвоните адвокату", "Ничего не делайте")
+            .lines()
+            .map(|l| format!("> {l}\n"))
+            .collect();
+        assert!(verify(tampered.as_bytes(), &fp).is_err());
         let json = serde_json::to_vec(&signed.json().unwrap()).unwrap();
         verify(&json, &fp).unwrap();
         // The whole public key names the watcher as well as its fingerprint.

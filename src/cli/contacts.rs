@@ -76,6 +76,16 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
                     tiers.join(","),
                     channels.join(" ")
                 );
+                // The details a line would hide, each on its own line below.
+                if let Some(tz) = &c.tz {
+                    println!("  time zone: {tz}");
+                }
+                if c.email_attach {
+                    println!("  e-mails carry released bundles as attachments");
+                }
+                for key in &c.age_recipients {
+                    println!("  sealing key: {key}");
+                }
             }
             if dir.contacts.is_empty() {
                 eprintln!(

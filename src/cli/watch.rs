@@ -878,9 +878,15 @@ pub(super) fn for_each_watcher(
     vault.set_setting(WATCHERS, &links)?;
     if let Some(e) = first_error {
         let total = links.len();
-        return Err(anyhow::Error::new(e).context(format!(
-            "{failed} of {total} watchers did not answer or refused; the others are listed above"
-        )));
+        let summary = if failed == total {
+            format!("{failed} of {total} watchers did not answer or refused")
+        } else {
+            format!(
+                "{failed} of {total} watchers did not answer or refused; the others answered \
+                 (listed above)"
+            )
+        };
+        return Err(anyhow::Error::new(e).context(summary));
     }
     Ok(())
 }

@@ -330,8 +330,18 @@ impl Plan {
             .iter()
             .map(|s| format!("{}:{}", s.action.label(), format_duration(s.after_ms)))
             .collect();
+        let reminders = if self.reminders_ms.is_empty() {
+            String::new()
+        } else {
+            let before: Vec<String> = self
+                .reminders_ms
+                .iter()
+                .map(|ms| format_duration(*ms))
+                .collect();
+            format!(", remind before {}", before.join(","))
+        };
         format!(
-            "{schedule}, grace {}, steps {}{}",
+            "{schedule}, grace {}{reminders}, steps {}{}",
             format_duration(self.grace_ms),
             steps.join(" "),
             if self.release_on_duress {

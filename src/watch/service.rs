@@ -1921,7 +1921,9 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .iter()
             .map(|f| {
                 let label = match f.key {
-                    super::schedule::StepKey::Reminder(_) => "reminder".to_string(),
+                    // Named as `plan set` names it: a reminder before the deadline, unlike the
+                    // `remind` step after it.
+                    super::schedule::StepKey::Reminder(_) => "remind-before".to_string(),
                     super::schedule::StepKey::Step(action) => action.label(),
                 };
                 (label, f.due_ms, f.fired_ms)
