@@ -56,8 +56,25 @@ fn files_holding(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf
     found
 }
 
-#[test]
-fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bundle() {
+/// A watcher that released a bundle to Dilnoza (a lawyer, by e-mail and a webhook), with
+/// Farrukh (an editor, by webhook) alerted too: what each received.
+struct Released {
+    v: TestVault,
+    hub: Receiver,
+    smtp: SmtpSink,
+    w: Daemon,
+    /// The draft sealed in the bundle, and the bundle's id.
+    note: String,
+    id: String,
+    /// Dilnoza's public key, which the client must not leave on the watcher.
+    recipient: String,
+    mail: Vec<u8>,
+    mail_text: String,
+    hook_text: String,
+}
+
+/// `attachment` bytes of incompressible data go into the bundle (none if 0).
+fn released(attachment: usize) -> Released {
     let v = TestVault::new();
     let hub = Receiver::start();
     let smtp = SmtpSink::start(&v.path("mail"));
@@ -96,7 +113,31 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
         ],
         "",
     );
+    let editor = format!("{}/hook/farrukh", hub.url());
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Farrukh",
+            "--lang",
+            "en",
+            "--tier",
+            "2",
+            "--role",
+            "editor",
+            "--webhook",
+            &editor,
+        ],
+        "",
+    );
     let note = v.add_draft("Statement", "what the documents show");
+    if attachment > 0 {
+        let mut rng = Rng::seeded();
+        let bytes: Vec<u8> = (0..attachment).map(|_| rng.below(256) as u8).collect();
+        let file = v.path("scan.bin");
+        std::fs::write(&file, bytes).unwrap();
+        v.ok(&["attach", &note, file.to_str().unwrap()], "");
+    }
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
     let id = v
         .ok(&["release", "list"], "")
@@ -117,31 +158,81 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
         ],
         "",
     );
-    let release_mail = || {
-        SmtpSink::messages(&smtp.dir)
-            .into_iter()
-            .find(|m| header_line(&mail_text(m), "step") == "release")
-    };
-    let release_hook = || {
-        hub.received()
-            .into_iter()
-            .find(|r| r.path == "/hook/dilnoza" && r.json()["step"] == "release")
+    let r = Released {
+        v,
+        hub,
+        smtp,
+        w,
+        note,
+        id,
+        recipient,
+        mail: Vec::new(),
+        mail_text: String::new(),
+        hook_text: String::new(),
     };
     wait_until(
         "the release by e-mail and webhook",
         Duration::from_secs(40),
-        || release_mail().is_some() && release_hook().is_some(),
+        || r.release_mail().is_some() && r.release_hook().is_some(),
     );
-    let mail = release_mail().unwrap();
-    let mail_text = mail_text(&mail);
-    let hook_json = release_hook().unwrap().json();
-    let hook_text = hook_json["text"].as_str().unwrap().to_string();
+    let mail = r.release_mail().unwrap();
+    let hook_json = r.release_hook().unwrap().json();
+    Released {
+        mail_text: mail_text(&mail),
+        mail,
+        hook_text: hook_json["text"].as_str().unwrap().to_string(),
+        ..r
+    }
+}
+
+impl Released {
+    fn release_mail(&self) -> Option<Vec<u8>> {
+        SmtpSink::messages(&self.smtp.dir)
+            .into_iter()
+            .find(|m| header_line(&mail_text(m), "step") == "release")
+    }
+
+    fn release_hook(&self) -> Option<common::receivers::Received> {
+        self.hub
+            .received()
+            .into_iter()
+            .find(|r| r.path == "/hook/dilnoza" && r.json()["step"] == "release")
+    }
+
+    /// The texts of the webhook deliveries to `path` whose step is `step`.
+    fn hooked(&self, path: &str, step: &str) -> Vec<String> {
+        self.hub
+            .received()
+            .iter()
+            .filter(|r| r.path == path && r.json()["step"] == step)
+            .map(|r| r.json()["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// The texts of the e-mails whose step is `step`.
+    fn mailed(&self, step: &str) -> Vec<String> {
+        SmtpSink::messages(&self.smtp.dir)
+            .iter()
+            .map(|m| mail_text(m))
+            .filter(|t| header_line(t, "step") == step)
+            .collect()
+    }
+}
+
+#[test]
+fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bundle() {
+    let r = released(0);
+    let (v, hub, w) = (&r.v, &r.hub, &r.w);
+    let (mail, mail_text, hook_text) = (&r.mail, &r.mail_text, &r.hook_text);
+    let (note, id) = (&r.note, &r.id);
+    let recipient = &r.recipient;
+    let hook_json = r.release_hook().unwrap().json();
 
     // Each channel carries its own links, for download and for acknowledgement.
-    let mail_download = links(&mail_text, &w.url, "b");
-    let hook_download = links(&hook_text, &w.url, "b");
-    let mail_ack = links(&mail_text, &w.url, "a");
-    let hook_ack = links(&hook_text, &w.url, "a");
+    let mail_download = links(mail_text, &w.url, "b");
+    let hook_download = links(hook_text, &w.url, "b");
+    let mail_ack = links(mail_text, &w.url, "a");
+    let hook_ack = links(hook_text, &w.url, "a");
     assert_eq!(mail_download.len(), 1, "{mail_text}");
     assert_eq!(hook_download.len(), 1, "{hook_text}");
     assert_ne!(mail_download, hook_download);
@@ -155,7 +246,7 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
     std::fs::create_dir(&dir).unwrap();
     for (name, bytes) in [
         ("mail.eml", mail.clone()),
-        ("hook.json", release_hook().unwrap().body),
+        ("hook.json", r.release_hook().unwrap().body),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, &bytes).unwrap();
@@ -178,7 +269,8 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
     }
     assert!(files_holding(&w.data, recipient.as_bytes()).is_empty());
 
-    // A stranger who read the webhook's log fires many downloads at once.
+    // A stranger who read the webhook's log fires many downloads at once: each is served
+    // or told to come back later (a link has two download slots), none uses anything up.
     let stranger = hook_download[0].clone();
     let threads: Vec<_> = (0..16)
         .map(|_| {
@@ -186,17 +278,27 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
             std::thread::spawn(move || {
                 let http = reqwest::blocking::Client::new();
                 (0..4)
-                    .map(|_| http.post(&link).send().map(|r| r.status().as_u16()))
-                    .filter(|s| s.as_ref().is_ok_and(|s| *s == 200))
+                    .map(|_| {
+                        let answer = http.post(&link).send().unwrap();
+                        let status = answer.status().as_u16();
+                        if status == 503 {
+                            assert!(answer.headers().contains_key("retry-after"));
+                        } else {
+                            assert_eq!(status, 200);
+                            answer.bytes().unwrap();
+                        }
+                        status
+                    })
+                    .filter(|s| *s == 200)
                     .count()
             })
         })
         .collect();
     let served: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    assert_eq!(served, 64, "nothing to use up, so nothing refused");
+    assert!(served > 0, "nothing to use up, so something was served");
     // The lawyer's own download still works, and is the file the alert names.
     let http = reqwest::blocking::Client::new();
-    let sha = header_sha(&mail_text);
+    let sha = header_sha(mail_text);
     let bytes = http
         .post(&mail_download[0])
         .send()
@@ -215,7 +317,7 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
     });
 
     // The bundle was released: neither withdrawn nor swapped.
-    v.ok(&["edit", &note, "--stdin-body"], "something else entirely");
+    v.ok(&["edit", note, "--stdin-body"], "something else entirely");
     let updated = v.run(&["release", "update", &id[..8], "--yes"], "");
     assert!(!updated.status.success());
     assert!(
@@ -243,4 +345,185 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
 fn header_sha(text: &str) -> String {
     let at = text.find("SHA-256 ").expect("the alert states a SHA-256") + "SHA-256 ".len();
     text[at..at + 64].to_string()
+}
+
+/// The daemon's resident memory, in bytes.
+fn rss(w: &Daemon) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", w.child.id())).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status");
+    kb * 1024
+}
+
+/// A download through `link` that reads the answer's head and then nothing more: its status,
+/// its Retry-After, and the connection, left open (`None` if the watcher closed it at once).
+fn stalled_download(link: &str) -> Option<(u16, Option<String>, std::net::TcpStream)> {
+    use std::io::{Read, Write};
+    let rest = link.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let retry_after = head.lines().find_map(|l| {
+        l.to_lowercase()
+            .strip_prefix("retry-after: ")
+            .map(str::to_string)
+    });
+    Some((status, retry_after, stream))
+}
+
+#[test]
+fn stalled_downloads_of_a_leaked_link_cost_a_small_buffer_and_the_lawyer_still_downloads() {
+    const BUNDLE: usize = 8 * 1024 * 1024;
+    let r = released(BUNDLE);
+    let hook_link = links(&r.hook_text, &r.w.url, "b").remove(0);
+    let mail_link = links(&r.mail_text, &r.w.url, "b").remove(0);
+    let before = rss(&r.w);
+    // Whoever read the webhook's log starts 64 downloads and reads none of them.
+    let mut held = Vec::new();
+    let (mut busy, mut closed) = (0, 0);
+    for _ in 0..64 {
+        match stalled_download(&hook_link) {
+            Some((200, _, stream)) => held.push(stream),
+            Some((503, retry_after, _)) => {
+                assert!(retry_after.is_some(), "503 says when to come back");
+                busy += 1;
+            }
+            Some((status, ..)) => panic!("unexpected answer {status}"),
+            None => closed += 1,
+        }
+    }
+    // Let the watcher write what it can into the stalled connections.
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rss(&r.w);
+    let grown = after.saturating_sub(before);
+    eprintln!(
+        "64 stalled downloads of a {} MiB bundle: {} served and stalled, {busy} told 503, \
+         {closed} closed; RSS {} -> {} MiB (+{} KiB)",
+        BUNDLE >> 20,
+        held.len(),
+        before >> 20,
+        after >> 20,
+        grown >> 10
+    );
+    assert!(held.len() <= 2, "two download slots per link");
+    assert!(
+        grown < BUNDLE as u64,
+        "memory grew by {grown} bytes: less than one bundle, however many downloads stall"
+    );
+    // The lawyer's own link still downloads the whole file the alert names.
+    let bytes = reqwest::blocking::Client::new()
+        .post(&mail_link)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert!(bytes.len() > BUNDLE);
+    assert_eq!(
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)),
+        header_sha(&r.mail_text)
+    );
+    // Once the stalled connections are gone, the leaked link's slots are free again.
+    drop(held);
+    wait_until("the slots to be freed", Duration::from_secs(10), || {
+        matches!(stalled_download(&hook_link), Some((200, ..)))
+    });
+}
+
+#[test]
+fn a_bundle_changed_on_disk_is_refused_not_served() {
+    let r = released(0);
+    let link = links(&r.mail_text, &r.w.url, "b").remove(0);
+    let http = reqwest::blocking::Client::new();
+    let first = http.post(&link).send().unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let good = first.bytes().unwrap();
+    // Someone with access to the watcher's disk changes a byte of the released file, keeps
+    // its size, and puts its modification time back.
+    let file = std::fs::read_dir(r.w.data.join("bundles"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "age"))
+        .expect("the released bundle's file");
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let answer = http.post(&link).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 409);
+    let body: serde_json::Value = answer.json().unwrap();
+    assert_eq!(body["error"], "bundle_changed");
+    // Put back as it was, it is served again: the check is of the bytes the alert names.
+    bytes[middle] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let again = http.post(&link).send().unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.bytes().unwrap(), good);
+}
+
+#[test]
+fn a_stranger_who_confirms_through_the_webhook_link_is_shown_as_such_to_everyone() {
+    let r = released(0);
+    let hook_ack = links(&r.hook_text, &r.w.url, "a").remove(0);
+    let mail_ack = links(&r.mail_text, &r.w.url, "a").remove(0);
+    // Whoever read the webhook's log says "I am on it" in her name.
+    let http = reqwest::blocking::Client::new();
+    let page = http.post(&hook_ack).send().unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    // The editor learns through which of her channels it came.
+    wait_until("the editor's notice", Duration::from_secs(20), || {
+        !r.hooked("/hook/farrukh", "ack").is_empty()
+    });
+    let told = r.hooked("/hook/farrukh", "ack").remove(0);
+    assert!(
+        told.contains("Dilnoza (lawyer) confirmed")
+            && told.contains("through the link sent to them by webhook"),
+        "{told}"
+    );
+    // She is told on both her channels, and what to do if it was not her.
+    wait_until("her own notices", Duration::from_secs(20), || {
+        !r.hooked("/hook/dilnoza", "ack-confirmed").is_empty()
+            && !r.mailed("ack-confirmed").is_empty()
+    });
+    let mailed = r.mailed("ack-confirmed").remove(0);
+    assert!(
+        mailed.contains("Through the link sent to you by webhook")
+            && mailed.contains("If that was not you"),
+        "{mailed}"
+    );
+    // Her own e-mail link does not thank her for it: it says when and through which channel.
+    let page = http.get(&mail_ack).send().unwrap().text().unwrap();
+    assert!(page.contains("was already confirmed"), "{page}");
+    assert!(page.contains("through the link sent by webhook"), "{page}");
+    assert!(!page.contains("<form"), "nothing left to confirm: {page}");
+    let again = http.post(&mail_ack).send().unwrap().text().unwrap();
+    assert!(again.contains("was already confirmed"), "{again}");
 }

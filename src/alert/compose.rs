@@ -63,12 +63,21 @@ pub enum Event<'a> {
     /// The journalist checked in after alerts went out.
     /// `alerts`: the ids of the alerts this contact received, which are now over.
     AllClear { at_ms: i64, alerts: &'a [&'a str] },
-    /// A contact took an alert on.
+    /// A contact took an alert on, through the link sent to them by `channel` (a kind:
+    /// `email`, `webhook`...; empty if not on record).
     Ack {
         contact: &'a str,
         role: &'a str,
         at_ms: i64,
         alert: &'a str,
+        channel: &'a str,
+    },
+    /// To the contact who took an alert on: it was confirmed through their link sent by
+    /// `channel` (it may not have been them).
+    AckConfirmed {
+        at_ms: i64,
+        alert: &'a str,
+        channel: &'a str,
     },
     /// A test of the channels.
     Test,
@@ -103,6 +112,16 @@ fn times(reader: &Reader, ms: i64) -> (String, String, String) {
             t.strftime("%Y-%m-%d %H:%M").to_string(),
         ),
         Err(_) => (ms.to_string(), tz_name, ms.to_string()),
+    }
+}
+
+/// How a kind of channel (`email`, `webhook`...) is named in a text; one not on record
+/// (links from before channels were) is said to be so.
+pub fn channel_name(lang: Lang, kind: &str) -> String {
+    if kind.is_empty() {
+        render(lang, "unknown_channel", &[])
+    } else {
+        kind.to_string()
     }
 }
 
@@ -229,12 +248,33 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             role,
             at_ms,
             alert,
+            channel,
         } => {
             title = plain("title_ack", &[("contact", contact)]);
+            let channel = channel_name(lang, channel);
             lines.push(at(
                 "ack",
                 *at_ms,
-                &[("contact", contact), ("role", role), ("alert", alert)],
+                &[
+                    ("contact", contact),
+                    ("role", role),
+                    ("alert", alert),
+                    ("channel", &channel),
+                ],
+            ));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::AckConfirmed {
+            at_ms,
+            alert,
+            channel,
+        } => {
+            title = plain("title_ack_confirmed", &[]);
+            let channel = channel_name(lang, channel);
+            lines.push(at(
+                "ack_confirmed",
+                *at_ms,
+                &[("alert", alert), ("channel", &channel)],
             ));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
@@ -394,6 +434,12 @@ mod tests {
                 role: "lawyer",
                 at_ms: NOV_25_0600_UTC,
                 alert: "abc",
+                channel: "webhook",
+            },
+            Event::AckConfirmed {
+                at_ms: NOV_25_0600_UTC,
+                alert: "abc",
+                channel: "webhook",
             },
             Event::Downloaded {
                 bundle: "Case 12/2026",

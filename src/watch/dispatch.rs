@@ -22,7 +22,7 @@ use super::contacts::{Channel, Contact};
 use super::outbox::{BundleRef, Delivery, DeliveryState};
 use super::plan::{Action, Schedule};
 use super::schedule::Emitted;
-use super::service::DOWNLOAD_DAYS;
+use super::service::{ACK_DAYS, DOWNLOAD_DAYS};
 use super::store::{AckEntry, DownloadEntry, Outgoing, Subject};
 use crate::alert::compose::{self, Event, Reader};
 use crate::alert::message::{Header, SignedAlert, alert_id};
@@ -212,6 +212,7 @@ impl Dispatcher<'_> {
                                     unreported: 0,
                                     unreported_since_ms: None,
                                     reported_ms: None,
+                                    notices: 0,
                                 },
                             ));
                         }
@@ -345,6 +346,9 @@ impl Dispatcher<'_> {
                                     .cloned()
                                     .collect(),
                                 acked_ms: None,
+                                channel: channel.kind().to_string(),
+                                acked_via: None,
+                                expires_ms: Some(now_ms + ACK_DAYS * 86_400_000),
                                 siblings: ack_hashes
                                     .iter()
                                     .enumerate()
@@ -387,11 +391,14 @@ impl Dispatcher<'_> {
         outgoing
     }
 
-    /// The notices telling the others that `entry.contact` took the alert on.
+    /// The notices that `entry.contact` took the alert on, through the link of theirs sent
+    /// by `entry.acked_via`: to the others, and to the contact too, on all their channels
+    /// (whoever read one of their channels can confirm in their name).
     pub fn ack_notices(&self, subject: &Subject, entry: &AckEntry, now_ms: i64) -> Outgoing {
         let mut outgoing = Outgoing::default();
         let acker = subject.directory.find(&entry.contact);
         let role = acker.map(|c| c.role.as_str()).unwrap_or("");
+        let via = entry.acked_via.as_deref().unwrap_or("");
         let id = alert_id(&[b"ack", entry.alert_id.as_bytes(), entry.contact.as_bytes()]);
         let mut index = 0;
         for contact in entry
@@ -408,6 +415,7 @@ impl Dispatcher<'_> {
                     role,
                     at_ms: now_ms,
                     alert: &entry.alert_id,
+                    channel: via,
                 },
             );
             let alert = self.sign(&id, "ack", subject, contact, &title, &body, now_ms);
@@ -416,6 +424,37 @@ impl Dispatcher<'_> {
                     &id, index, subject, contact, channel, &title, &alert, None, now_ms,
                 ));
                 index += 1;
+            }
+        }
+        if let Some(contact) = acker {
+            let id = alert_id(&[
+                b"ack-confirmed",
+                entry.alert_id.as_bytes(),
+                entry.contact.as_bytes(),
+            ]);
+            let tz = reader_tz(subject, contact);
+            let reader = self.reader(subject, contact, &tz, "");
+            let (title, body) = compose::compose(
+                &reader,
+                &Event::AckConfirmed {
+                    at_ms: now_ms,
+                    alert: &entry.alert_id,
+                    channel: via,
+                },
+            );
+            let alert = self.sign(
+                &id,
+                "ack-confirmed",
+                subject,
+                contact,
+                &title,
+                &body,
+                now_ms,
+            );
+            for (index, channel) in contact.channels.iter().enumerate() {
+                outgoing.deliveries.push(self.delivery(
+                    &id, index, subject, contact, channel, &title, &alert, None, now_ms,
+                ));
             }
         }
         outgoing

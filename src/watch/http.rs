@@ -350,22 +350,29 @@ async fn download_page(
     }
 }
 
-/// A released bundle, through its link (reported to the contact it was made for).
+/// A released bundle, through its link (reported to the contact it was made for), streamed
+/// from disk as the client reads it (see `service::downloads`).
 async fn download(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
     let found = blocking(move || watcher.download(&token, watcher.now_ms())).await;
-    let (bytes, name) = match found {
+    let download = match found {
         Ok(found) => found,
         Err(e) => return refusal(e),
     };
-    let mut response = bytes.into_response();
+    let (name, size) = (download.name.clone(), download.size);
+    let body = match download.into_body() {
+        Ok(body) => body,
+        Err(_) => return refusal(Refusal::unavailable()),
+    };
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     let file_name: String = name
         .chars()
         .map(|c| {
@@ -426,17 +433,19 @@ async fn send_tests(sender: &Arc<Sender>, tests: Vec<super::outbox::Delivery>) -
 }
 
 /// The page behind an acknowledgement link. Opening it confirms nothing (link previews and
-/// mail scanners open links); the button does.
+/// mail scanners open links); the button does. Once confirmed, it says when and through
+/// which channel's link, so a contact learns if someone else confirmed in their name.
 async fn ack_page(
     State(watcher): State<Arc<Watcher>>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
     let w = watcher.clone();
     let t = token.clone();
-    let (found, lang) = match blocking(move || Ok((w.peek_ack(&t), w.ack_lang(&t)))).await {
-        Ok(pair) => pair,
-        Err(e) => return refusal(e),
-    };
+    let (found, lang) =
+        match blocking(move || Ok((w.peek_ack(&t, w.now_ms()), w.ack_lang(&t)))).await {
+            Ok(pair) => pair,
+            Err(e) => return refusal(e),
+        };
     let found = match found {
         Ok(found) => found,
         Err(e) => return refusal(e),
@@ -448,8 +457,8 @@ async fn ack_page(
             &[("name", &found.name), ("alert", &found.alert_id)],
         )
     };
-    let body = if found.already {
-        format!("<p>{}</p>", html_escape(&render("ack_page_done")))
+    let body = if found.confirmed.is_some() {
+        format!("<p>{}</p>", html_escape(&ack_done_text(lang, &found)))
     } else {
         format!(
             "<p>{}</p><form method=\"post\"><button type=\"submit\">{}</button></form>",
@@ -458,6 +467,26 @@ async fn ack_page(
         )
     };
     ack_html(lang, &render("ack_page_title"), &body)
+}
+
+/// What the page of a confirmed link says: thanks, if this request confirmed it; when and
+/// through which channel's link, if it was confirmed before.
+fn ack_done_text(lang: Lang, found: &super::service::Acknowledged) -> String {
+    let args = [("name", found.name.as_str()), ("alert", &found.alert_id)];
+    match (&found.confirmed, found.already) {
+        (Some((at_ms, via)), true) => {
+            let when = jiff::Timestamp::from_millisecond(*at_ms)
+                .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            let channel = crate::alert::compose::channel_name(lang, via);
+            crate::alert::text::render(
+                lang,
+                "ack_page_already",
+                &[&args[..], &[("when", &when), ("channel", &channel)]].concat(),
+            )
+        }
+        _ => crate::alert::text::render(lang, "ack_page_done", &args),
+    }
 }
 
 async fn ack_confirm(
@@ -475,11 +504,7 @@ async fn ack_confirm(
     };
     match blocking(move || w.acknowledge(&t, w.now_ms())).await {
         Ok(found) => {
-            let text = crate::alert::text::render(
-                lang,
-                "ack_page_done",
-                &[("name", &found.name), ("alert", &found.alert_id)],
-            );
+            let text = ack_done_text(lang, &found);
             let title = crate::alert::text::render(lang, "ack_page_title", &[]);
             ack_html(lang, &title, &format!("<p>{}</p>", html_escape(&text)))
         }

@@ -31,7 +31,8 @@ pub struct Refusal {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
-    /// Seconds to wait before trying again (429 only), for clients to show.
+    /// Seconds to wait before trying again (429, and 503 when downloads are busy), for
+    /// clients to show; also sent as `Retry-After`.
     pub wait_s: Option<i64>,
 }
 
@@ -114,6 +115,12 @@ pub struct Watcher {
     link_key: zeroize::Zeroizing<Vec<u8>>,
     /// Download links with downloads not yet reported, by hash: when the report is due.
     reports_due: Mutex<HashMap<String, i64>>,
+    /// Downloads served at once, in all and per link.
+    download_slots: Arc<downloads::Slots>,
+    /// The SHA-256 of each bundle file as last hashed (see `downloads`).
+    hashed: downloads::Hashed,
+    /// Where the sweep of expired links goes on (see `acks::sweep_links`).
+    sweep: Mutex<acks::SweepCursor>,
 }
 
 /// A bundle file written under a temporary name, removed unless it is put in place.
@@ -134,9 +141,8 @@ pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
 /// file is useless without the lawyer's key, and a count would let whoever sees a link use
 /// it up first). Until then the bundle is frozen.
 pub const DOWNLOAD_DAYS: i64 = 30;
-/// A contact is told of downloads through one of their links at most this often: the first
-/// at once, later ones together, so a stranger with the link cannot flood them with notices.
-pub const DOWNLOAD_NOTICE_EVERY_MS: i64 = 60 * 60_000;
+/// How long an acknowledgement link works; then it is deleted, like an expired download link.
+pub const ACK_DAYS: i64 = 30;
 
 /// A subject may ask for test alerts this often.
 const TEST_EVERY_MS: i64 = 10_000;
@@ -153,8 +159,10 @@ pub struct Acknowledged {
     pub name: String,
     pub alert_id: String,
     pub contact: String,
-    /// It was acknowledged before (by this same link); nothing new was sent.
+    /// It was acknowledged before (through this link or a sibling); nothing new was sent.
     pub already: bool,
+    /// When, and through which kind of channel's link, it was acknowledged, if it was.
+    pub confirmed: Option<(i64, String)>,
 }
 
 /// What a download link's page shows.
@@ -199,14 +207,7 @@ impl Watcher {
             .into_iter()
             .map(|d| (d.next_attempt_ms, d.key))
             .collect();
-        let reports_due = store
-            .unreported_downloads()?
-            .into_iter()
-            .map(|(hash, entry)| {
-                let due = entry.reported_ms.unwrap_or(0) + DOWNLOAD_NOTICE_EVERY_MS;
-                (hash, due)
-            })
-            .collect();
+        let reports_due = Self::reports_due_from(&store)?;
         Ok(Watcher {
             retry_index: Mutex::new(retry_index),
             staged: Mutex::new(Vec::new()),
@@ -226,6 +227,9 @@ impl Watcher {
             clock,
             link_key,
             reports_due: Mutex::new(reports_due),
+            download_slots: downloads::Slots::new(downloads::SLOTS, downloads::SLOTS_PER_LINK),
+            hashed: downloads::Hashed::default(),
+            sweep: Mutex::new(acks::SweepCursor::default()),
         })
     }
 
@@ -1157,6 +1161,13 @@ impl Watcher {
                 Err(e) => failure = Some(e),
             }
         }
+        // Expired links go, a bounded batch a tick (their deletion needs no flush: nothing
+        // is sent because of it).
+        if failure.is_none()
+            && let Err(e) = self.sweep_links(&store, now_ms)
+        {
+            failure = Some(e);
+        }
         drop(store);
         // One fsync for every step of this tick; nothing acts on a queued action before it.
         if fired_any {
@@ -1351,219 +1362,6 @@ impl Watcher {
     pub fn outbox_view(&self) -> super::store::OutboxView {
         self.store().outbox_view()
     }
-
-    /// An acknowledgement link was confirmed: records it once (whichever of the contact's
-    /// channels it came through) and tells the others.
-    pub fn acknowledge(&self, token: &str, now_ms: i64) -> Result<Acknowledged, Refusal> {
-        let hash = token_hash(token);
-        let store = self.store();
-        let unknown = || Refusal::new(404, "unknown_link", "this link is unknown");
-        let mut entry = store.ack(&hash)?.ok_or_else(unknown)?;
-        let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
-        let mut siblings = Vec::new();
-        for sibling in &entry.siblings {
-            if let Some(other) = store.ack(sibling)? {
-                siblings.push((sibling.clone(), other));
-            }
-        }
-        let mut answer = Acknowledged {
-            name: subject.name.clone(),
-            alert_id: entry.alert_id.clone(),
-            contact: entry.contact.clone(),
-            already: entry.acked_ms.is_some()
-                || siblings.iter().any(|(_, other)| other.acked_ms.is_some()),
-        };
-        if answer.already {
-            return Ok(answer);
-        }
-        entry.acked_ms = Some(now_ms);
-        let outgoing = self.dispatcher().ack_notices(&subject, &entry, now_ms);
-        for (_, other) in &mut siblings {
-            other.acked_ms = Some(now_ms);
-        }
-        siblings.push((hash, entry.clone()));
-        store.commit_ack(&siblings, &outgoing)?;
-        self.stage(&outgoing);
-        drop(store);
-        self.flush_and_publish()?;
-        info!(subject = %subject.id, alert = %entry.alert_id, "alert acknowledged");
-        answer.already = false;
-        Ok(answer)
-    }
-
-    /// A bundle through its download link: its bytes and name. Not limited in number (see
-    /// [`DOWNLOAD_DAYS`]); each download is counted and reported to the contact the link
-    /// was made for, at once for the first and then at most every
-    /// [`DOWNLOAD_NOTICE_EVERY_MS`]. Serves exactly the file the alert named, or nothing.
-    pub fn download(&self, token: &str, now_ms: i64) -> Result<(Vec<u8>, String), Refusal> {
-        let hash = token_hash(token);
-        let unknown = unknown_download;
-        let (path, name, sha256) = {
-            let (entry, bundle) = live_download(&self.store(), &hash, now_ms)?;
-            let pinned = if entry.sha256.is_empty() {
-                bundle.sha256.clone()
-            } else {
-                entry.sha256.clone()
-            };
-            (
-                self.bundle_path(&entry.subject, &bundle.id),
-                bundle.name,
-                pinned,
-            )
-        };
-        let bytes = std::fs::read(&path).map_err(|e| {
-            warn!(error = %e, "a released bundle cannot be read");
-            Refusal::unavailable()
-        })?;
-        if hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)) != sha256 {
-            // Frozen bundles cannot be replaced through the protocol: someone changed the file.
-            warn!("a released bundle's file is not the one its alert names; not served");
-            return Err(Refusal::new(
-                409,
-                "bundle_changed",
-                "the file on this watcher is not the version the alert names; ask another watcher",
-            ));
-        }
-        let store = self.store();
-        let mut entry = store.download(&hash)?.ok_or_else(unknown)?;
-        entry.downloads = entry.downloads.saturating_add(1);
-        if entry.unreported == 0 {
-            entry.unreported_since_ms = Some(now_ms);
-        }
-        entry.unreported = entry.unreported.saturating_add(1);
-        let due = entry
-            .reported_ms
-            .map_or(now_ms, |at| at + DOWNLOAD_NOTICE_EVERY_MS);
-        let outgoing = if due <= now_ms {
-            self.report_download(&store, &mut entry, now_ms)?
-        } else {
-            self.reports_due
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(hash.clone(), due);
-            Outgoing::default()
-        };
-        store.commit_download(&hash, &entry, &outgoing)?;
-        self.stage(&outgoing);
-        drop(store);
-        self.flush_and_publish()?;
-        // Without the subject or the contact: the log must not tie a lawyer to a journalist.
-        info!(
-            downloads = entry.downloads,
-            "a released bundle was downloaded"
-        );
-        Ok((bytes, name))
-    }
-
-    /// The notice of `entry`'s unreported downloads (empty if its subject or bundle is
-    /// gone), and the entry marked as reported.
-    fn report_download(
-        &self,
-        store: &Store,
-        entry: &mut super::store::DownloadEntry,
-        now_ms: i64,
-    ) -> Result<Outgoing, StoreError> {
-        let count = std::mem::take(&mut entry.unreported);
-        let first_ms = entry.unreported_since_ms.take().unwrap_or(now_ms);
-        entry.reported_ms = Some(now_ms);
-        let Some(subject) = store.subject(&entry.subject)? else {
-            return Ok(Outgoing::default());
-        };
-        let Some(bundle) = subject.bundles.iter().find(|b| b.id == entry.bundle) else {
-            return Ok(Outgoing::default());
-        };
-        Ok(self
-            .dispatcher()
-            .download_notice(&subject, entry, bundle, count, first_ms, now_ms))
-    }
-
-    /// Sends the reports of downloads held back by the rate limit whose time has come.
-    /// Returns whether it queued any, and when the next one is due.
-    fn report_due_downloads(
-        &self,
-        store: &Store,
-        now_ms: i64,
-    ) -> Result<(bool, Option<i64>), StoreError> {
-        let due: Vec<String> = {
-            let mut reports = self.reports_due.lock().unwrap_or_else(|p| p.into_inner());
-            let due: Vec<String> = reports
-                .iter()
-                .filter(|(_, at)| **at <= now_ms)
-                .map(|(hash, _)| hash.clone())
-                .collect();
-            for hash in &due {
-                reports.remove(hash);
-            }
-            due
-        };
-        let mut any = false;
-        for hash in due {
-            let Some(mut entry) = store.download(&hash)? else {
-                continue;
-            };
-            if entry.unreported == 0 {
-                continue;
-            }
-            let outgoing = self.report_download(store, &mut entry, now_ms)?;
-            store.commit_download(&hash, &entry, &outgoing)?;
-            self.stage(&outgoing);
-            any = true;
-        }
-        let next = self
-            .reports_due
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .min()
-            .copied();
-        Ok((any, next))
-    }
-
-    /// A download link's bundle (name, version, SHA-256) and when the link expires, without
-    /// using it (for its page: link previews and mail scanners open links).
-    pub fn peek_download(&self, token: &str, now_ms: i64) -> Result<LinkInfo, Refusal> {
-        let (entry, bundle) = live_download(&self.store(), &token_hash(token), now_ms)?;
-        Ok(LinkInfo {
-            name: bundle.name,
-            version: bundle.version,
-            sha256: bundle.sha256,
-            expires_ms: entry.expires_ms,
-        })
-    }
-
-    /// What an acknowledgement link is about, without confirming it (for its page).
-    pub fn peek_ack(&self, token: &str) -> Result<Acknowledged, Refusal> {
-        let store = self.store();
-        let unknown = || Refusal::new(404, "unknown_link", "this link is unknown");
-        let entry = store.ack(&token_hash(token))?.ok_or_else(unknown)?;
-        let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
-        let mut already = entry.acked_ms.is_some();
-        for sibling in &entry.siblings {
-            already |= store
-                .ack(sibling)?
-                .is_some_and(|other| other.acked_ms.is_some());
-        }
-        Ok(Acknowledged {
-            name: subject.name,
-            alert_id: entry.alert_id,
-            contact: entry.contact,
-            already,
-        })
-    }
-
-    /// The language of the contact an acknowledgement link was made for.
-    pub fn ack_lang(&self, token: &str) -> super::contacts::Lang {
-        let store = self.store();
-        store
-            .ack(&token_hash(token))
-            .ok()
-            .flatten()
-            .and_then(|entry| {
-                let subject = store.subject(&entry.subject).ok()??;
-                subject.directory.find(&entry.contact).map(|c| c.lang)
-            })
-            .unwrap_or(super::contacts::Lang::En)
-    }
 }
 
 /// Applies a plan, pause or resume request to `subject`; returns what it emitted.
@@ -1620,11 +1418,6 @@ fn apply_change(
         }
         _ => Ok(subject.state.resume(now_ms)),
     }
-}
-
-/// A download link that is unknown or expired (the two are not told apart).
-fn unknown_download() -> Refusal {
-    Refusal::new(404, "unknown_link", "this link is unknown or expired")
 }
 
 /// Fires the steps of `subject` that fell due by `at_ms` and were not fired yet. Called
@@ -1696,27 +1489,6 @@ fn ration_duress(subject: &mut Subject, mut emitted: Vec<Emitted>, at_ms: i64) -
         !repeat
     });
     emitted
-}
-
-/// The download link stored under `hash`, if it has time left, and the bundle
-/// it releases; any other case is the same "unknown link", so guesses learn nothing.
-fn live_download(
-    store: &Store,
-    hash: &str,
-    now_ms: i64,
-) -> Result<(super::store::DownloadEntry, super::store::BundleMeta), Refusal> {
-    let unknown = unknown_download;
-    let entry = store.download(hash)?.ok_or_else(unknown)?;
-    if entry.expires_ms <= now_ms {
-        return Err(unknown());
-    }
-    let subject = store.subject(&entry.subject)?.ok_or_else(unknown)?;
-    let bundle = subject
-        .bundles
-        .into_iter()
-        .find(|b| b.id == entry.bundle)
-        .ok_or_else(unknown)?;
-    Ok((entry, bundle))
 }
 
 /// The answer to a request for a subject this watcher does not know: the same as to a
@@ -1946,6 +1718,10 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .collect(),
     }
 }
+
+mod acks;
+mod downloads;
+pub use downloads::Download;
 
 #[cfg(test)]
 mod answers;

@@ -177,6 +177,9 @@ pub struct DownloadEntry {
     /// When the contact was last told of a download through this link.
     #[serde(default)]
     pub reported_ms: Option<i64>,
+    /// How many times they were told (the notices come ever less often).
+    #[serde(default)]
+    pub notices: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -294,6 +297,25 @@ pub struct AckEntry {
     /// one acknowledgement, whichever link it came through.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub siblings: Vec<String>,
+    /// The kind of channel this link went out on (`email`, `webhook`...).
+    #[serde(default)]
+    pub channel: String,
+    /// The kind of channel of the link the acknowledgement came through (this one's or a
+    /// sibling's), once it came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_via: Option<String>,
+    /// When the link stops working and is deleted (none on links from before expiry
+    /// times: the sweep gives them one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<i64>,
+}
+
+/// What the sweep of expired links does with one (see [`Store::sweep`]).
+pub enum Sweep {
+    Keep,
+    Delete,
+    /// Store this value instead.
+    Rewrite(Vec<u8>),
 }
 
 /// What a change sends out, committed together with it.
@@ -714,6 +736,60 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Looks at up to `limit` entries of `table` (`acks` or `downloads`) after the key
+    /// `after`, in key order, and keeps, deletes or rewrites each as `decide` says, in one
+    /// transaction. Returns the last key looked at (`None` once the table's end is reached),
+    /// how many were looked at, and how many deleted.
+    pub fn sweep(
+        &self,
+        table: &'static str,
+        after: &[u8],
+        limit: usize,
+        mut decide: impl FnMut(&[u8]) -> Result<Sweep, StoreError>,
+    ) -> Result<(Option<Vec<u8>>, usize, usize), StoreError> {
+        assert!(
+            table == "acks" || table == "downloads",
+            "only links are swept"
+        );
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+            let mut statement = self.conn.prepare_cached(&format!(
+                "SELECT key, value FROM {table} WHERE key > ?1 ORDER BY key LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![after, limit as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut changes = Vec::new();
+        for (key, value) in &rows {
+            match decide(value)? {
+                Sweep::Keep => {}
+                change => changes.push((key, change)),
+            }
+        }
+        let mut deleted = 0;
+        if !changes.is_empty() {
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            for (key, change) in changes {
+                match change {
+                    Sweep::Delete => {
+                        deleted += tx
+                            .prepare_cached(&format!("DELETE FROM {table} WHERE key = ?1"))?
+                            .execute(params![key])?;
+                    }
+                    Sweep::Rewrite(value) => put(&tx, table, key, &value)?,
+                    Sweep::Keep => {}
+                }
+            }
+            tx.commit()?;
+        }
+        let last = (rows.len() >= limit.max(1))
+            .then(|| rows.last().map(|(key, _)| key.clone()))
+            .flatten();
+        Ok((last, rows.len(), deleted))
     }
 
     /// Every queued action, oldest first.

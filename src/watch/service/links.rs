@@ -128,20 +128,32 @@ fn journalist() -> Journalist {
         lawyer_key: age::x25519::Identity::generate().to_public().to_string(),
     };
     let directory = Directory {
-        contacts: vec![Contact {
-            name: "Dilnoza".into(),
-            role: "lawyer".into(),
-            lang: Lang::Ru,
-            tiers: vec![2],
-            channels: vec![
-                Channel::Email("dilnoza@example.org".into()),
-                Channel::Webhook("https://hooks.example.org/dilnoza".into()),
-            ],
-            tz: None,
-            // An old client still sends her public key: the watcher must not keep it.
-            age_recipients: vec![j.lawyer_key.clone()],
-            email_attach: false,
-        }],
+        contacts: vec![
+            Contact {
+                name: "Dilnoza".into(),
+                role: "lawyer".into(),
+                lang: Lang::Ru,
+                tiers: vec![2],
+                channels: vec![
+                    Channel::Email("dilnoza@example.org".into()),
+                    Channel::Webhook("https://hooks.example.org/dilnoza".into()),
+                ],
+                tz: None,
+                // An old client still sends her public key: the watcher must not keep it.
+                age_recipients: vec![j.lawyer_key.clone()],
+                email_attach: false,
+            },
+            Contact {
+                name: "Farrukh".into(),
+                role: "editor".into(),
+                lang: Lang::En,
+                tiers: vec![2],
+                channels: vec![Channel::Webhook("https://hooks.example.org/farrukh".into())],
+                tz: None,
+                age_recipients: vec![],
+                email_attach: false,
+            },
+        ],
         instructions: String::new(),
     };
     j.send(
@@ -231,7 +243,12 @@ fn each_channel_carries_its_own_links_whose_tokens_are_nowhere_in_the_data() {
             .unwrap()
             .already
     );
-    assert!(j.watcher.peek_ack(&token(&email_ack)).unwrap().already);
+    assert!(
+        j.watcher
+            .peek_ack(&token(&email_ack), at + 7)
+            .unwrap()
+            .already
+    );
 }
 
 #[test]
@@ -247,7 +264,7 @@ fn a_stranger_with_the_link_cannot_use_it_up_and_every_download_is_reported() {
     };
     // Whoever read the webhook's log downloads it again and again.
     for n in 0..40 {
-        let (bytes, _) = j.watcher.download(&link, at + n).unwrap();
+        let bytes = j.watcher.download(&link, at + n).unwrap().bytes();
         assert_eq!(bytes, b"version two of the sealed file");
     }
     // She was told at once, on both her channels, and not forty times.
@@ -264,7 +281,7 @@ fn a_stranger_with_the_link_cannot_use_it_up_and_every_download_is_reported() {
         assert!(j.watcher.download(&token(own), at + 100).is_ok());
     }
     // The rest are reported together when the hour is up.
-    j.watcher.tick(at + DOWNLOAD_NOTICE_EVERY_MS + 1).unwrap();
+    j.watcher.tick(at + downloads::notice_after(1) + 1).unwrap();
     let all = notices();
     assert!(
         all.iter().any(|d| d.alert.text.contains("Скачиваний: 40;")),
@@ -301,7 +318,7 @@ fn a_released_bundle_is_neither_removed_nor_replaced_until_its_links_expire() {
     let swapped = j.put(b"a different file", 3, at + 11).unwrap_err();
     assert_eq!(swapped.code, "bundle_released");
     // The link still serves exactly what the signed alert names.
-    let (bytes, _) = j.watcher.download(&link, at + 12).unwrap();
+    let bytes = j.watcher.download(&link, at + 12).unwrap().bytes();
     assert_eq!(bytes, b"version two of the sealed file");
     let status = j.send(ops::STATUS, "{}", at + 13).unwrap();
     assert!(status.bundles[0].released_until_ms.is_some());
@@ -340,4 +357,140 @@ impl Journalist {
     fn pending(&self) -> Vec<Delivery> {
         self.watcher.store().pending().unwrap()
     }
+
+    /// The pending deliveries of `step`, as (contact, channel kind, text).
+    fn sent(&self, step: &str) -> Vec<(String, String, String)> {
+        self.pending()
+            .into_iter()
+            .filter(|d| d.alert.header().unwrap().step == step)
+            .map(|d| {
+                (
+                    d.contact.clone(),
+                    d.channel.kind().to_string(),
+                    d.alert.text,
+                )
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn download_notices_back_off_to_one_a_day_per_link_each_counting_the_downloads_since() {
+    let j = journalist();
+    let (at, sent) = released(&j);
+    let link = token(&sent[1].bundles[0].url);
+    let notices = || j.sent("download").len() / 2;
+    // A stranger downloads through the webhook's link every ten minutes for three days.
+    let mut downloads = 0;
+    let mut t = at;
+    while t < at + 3 * D {
+        j.watcher.download(&link, t).unwrap();
+        downloads += 1;
+        j.watcher.tick(t + 1).unwrap();
+        t += 10 * 60_000;
+    }
+    j.watcher.tick(t + D).unwrap();
+    // At once, an hour later, then once a day: not once an hour (72 times).
+    assert!(notices() <= 5, "{} notices", notices());
+    // And every download was counted in one of them.
+    let counted: u32 = j
+        .sent("download")
+        .iter()
+        .filter(|(_, channel, _)| channel == "email")
+        .map(|(_, _, text)| {
+            let at = text.find("Скачиваний: ").unwrap() + "Скачиваний: ".len();
+            text[at..]
+                .split(';')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(counted, downloads);
+}
+
+#[test]
+fn a_stranger_who_confirms_through_the_webhook_is_named_as_the_webhook_and_she_is_told() {
+    let j = journalist();
+    let (at, sent) = released(&j);
+    let (email_ack, hook_ack) = (
+        token(sent[0].ack_url.as_ref().unwrap()),
+        token(sent[1].ack_url.as_ref().unwrap()),
+    );
+    // Whoever read the webhook's log confirms in her name.
+    let confirmed = j.watcher.acknowledge(&hook_ack, at + 5).unwrap();
+    assert_eq!(confirmed.confirmed, Some((at + 5, "webhook".into())));
+    // The editor is told it came through her webhook's link.
+    let others = j.sent("ack");
+    assert_eq!(others.len(), 1);
+    assert_eq!(others[0].0, "Farrukh");
+    assert!(
+        others[0]
+            .2
+            .contains("through the link sent to them by webhook"),
+        "{}",
+        others[0].2
+    );
+    // She is told too, on both her channels, in her language, naming the webhook.
+    let hers = j.sent("ack-confirmed");
+    assert_eq!(hers.len(), 2, "{hers:?}");
+    assert!(hers.iter().all(|(who, _, text)| who == "Dilnoza"
+        && text.contains("через webhook")
+        && text.contains("Если это были не Вы")));
+    // Her own e-mail link, opened later, says when and through which channel.
+    let page = j.watcher.peek_ack(&email_ack, at + 60_000).unwrap();
+    assert!(page.already);
+    assert_eq!(page.confirmed, Some((at + 5, "webhook".into())));
+    let again = j.watcher.acknowledge(&email_ack, at + 60_000).unwrap();
+    assert!(again.already);
+    assert_eq!(again.confirmed, Some((at + 5, "webhook".into())));
+    // Nothing more was sent by that.
+    assert_eq!(j.sent("ack-confirmed").len(), 2);
+}
+
+#[test]
+fn expired_links_are_deleted_from_the_database() {
+    let j = journalist();
+    let (at, sent) = released(&j);
+    let hashes: Vec<(String, String)> = sent
+        .iter()
+        .map(|d| {
+            (
+                token_hash(&token(&d.bundles[0].url)),
+                token_hash(&token(d.ack_url.as_ref().unwrap())),
+            )
+        })
+        .collect();
+    // A download whose notice is still owed keeps its link until the notice is sent.
+    j.watcher
+        .download(&token(&sent[0].bundles[0].url), at + 1)
+        .unwrap();
+    j.watcher
+        .download(&token(&sent[0].bundles[0].url), at + 2)
+        .unwrap();
+    let store = || j.watcher.store();
+    for (download, ack) in &hashes {
+        assert!(store().download(download).unwrap().is_some());
+        assert!(store().ack(ack).unwrap().is_some());
+    }
+    let expired = at + DOWNLOAD_DAYS * D + 1;
+    assert!(
+        j.watcher
+            .acknowledge(&token(sent[0].ack_url.as_ref().unwrap()), expired)
+            .is_err()
+    );
+    j.watcher.tick(expired).unwrap();
+    j.watcher.tick(expired + 1).unwrap();
+    for (download, ack) in &hashes {
+        assert!(store().download(download).unwrap().is_none(), "{download}");
+        assert!(store().ack(ack).unwrap().is_none(), "{ack}");
+    }
+    // The last download was reported (the second notice) before its link went.
+    let by_email = j
+        .sent("download")
+        .into_iter()
+        .filter(|(_, channel, _)| channel == "email")
+        .count();
+    assert_eq!(by_email, 2);
 }
