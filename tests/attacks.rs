@@ -195,6 +195,17 @@ fn a_replayed_upload_and_guessed_links_are_refused() {
             let post = http.post(&url).send().unwrap().status().as_u16();
             assert!(get == 404 && post == 404, "{url}: {get} {post}");
         }
+        // A person who opens a dead link reads why, in their language, not JSON.
+        let page = http
+            .get(format!("{}/{path}/{}", daemon.url, "0".repeat(32)))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(
+            page.contains("This link is unknown") && page.contains("Эта ссылка неизвестна"),
+            "{page}"
+        );
     }
 }
 

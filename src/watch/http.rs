@@ -148,6 +148,25 @@ fn json_response<T: Serialize>(
     response
 }
 
+/// A refusal on a page a person opens (an acknowledgement or download link): an unknown or
+/// expired link is a page in the three languages, not JSON; anything else as [`refusal`].
+fn page_refusal(refused: Refusal) -> Response {
+    if refused.status != 404 {
+        return refusal(refused);
+    }
+    let mut body = String::new();
+    for lang in [Lang::En, Lang::Ru, Lang::Tg] {
+        body.push_str(&format!(
+            "<p lang=\"{}\">{}</p>",
+            lang.code(),
+            html_escape(&crate::alert::text::render(lang, "link_unknown", &[]))
+        ));
+    }
+    let mut response = ack_html(Lang::En, "posbon", &body);
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
 fn refusal(refusal: Refusal) -> Response {
     let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = ErrorBody {
@@ -346,7 +365,7 @@ async fn download_page(
             ));
             ack_html(Lang::En, "posbon: sealed material", &body)
         }
-        Err(e) => refusal(e),
+        Err(e) => page_refusal(e),
     }
 }
 
@@ -444,11 +463,11 @@ async fn ack_page(
     let (found, lang) =
         match blocking(move || Ok((w.peek_ack(&t, w.now_ms()), w.ack_lang(&t)))).await {
             Ok(pair) => pair,
-            Err(e) => return refusal(e),
+            Err(e) => return page_refusal(e),
         };
     let found = match found {
         Ok(found) => found,
-        Err(e) => return refusal(e),
+        Err(e) => return page_refusal(e),
     };
     let render = |key: &str| {
         crate::alert::text::render(
@@ -508,7 +527,7 @@ async fn ack_confirm(
             let title = crate::alert::text::render(lang, "ack_page_title", &[]);
             ack_html(lang, &title, &format!("<p>{}</p>", html_escape(&text)))
         }
-        Err(e) => refusal(e),
+        Err(e) => page_refusal(e),
     }
 }
 
