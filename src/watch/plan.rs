@@ -52,7 +52,8 @@ pub struct Step {
     pub after_ms: i64,
 }
 
-/// A daily window in local time, minutes after midnight, `start < end` (no midnight crossing).
+/// A daily window in local time, minutes after midnight; an end before the start is on the
+/// next day (22:00-02:00 crosses midnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub start_min: u16,
@@ -218,9 +219,10 @@ pub fn parse_window(text: &str) -> Result<Window, PlanError> {
         start_min: minutes(start).ok_or_else(bad)?,
         end_min: minutes(end).ok_or_else(bad)?,
     };
-    if window.start_min >= window.end_min {
+    if window.start_min == window.end_min {
         return Err(PlanError(format!(
-            "window {text:?} must end after it starts, on the same day"
+            "window {text:?} ends when it starts: give a window like 09:00-11:00, or 22:00-02:00 \
+             across midnight"
         )));
     }
     Ok(window)
@@ -267,12 +269,12 @@ impl Plan {
                     ));
                 }
                 // Plans also arrive over the wire, not only through parse_window.
-                if windows
-                    .iter()
-                    .any(|w| w.start_min >= w.end_min || w.end_min >= 24 * 60)
-                {
+                // A window whose end is before its start crosses midnight (22:00-02:00).
+                if windows.iter().any(|w| {
+                    w.start_min == w.end_min || w.start_min >= 24 * 60 || w.end_min >= 24 * 60
+                }) {
                     return Err(PlanError(
-                        "a window must end after it starts, within the same day".into(),
+                        "a window must end at another time of day than it starts".into(),
                     ));
                 }
                 jiff::tz::TimeZone::get(tz).map_err(|_| {
@@ -379,7 +381,15 @@ mod tests {
                 end_min: 690
             }
         );
-        assert!(parse_window("11:00-09:00").is_err());
+        // An end before the start crosses midnight; an end equal to the start is no window.
+        assert_eq!(
+            parse_window("22:00-02:00").unwrap(),
+            Window {
+                start_min: 1320,
+                end_min: 120
+            }
+        );
+        assert!(parse_window("11:00-11:00").is_err());
         assert!(parse_window("25:00-26:00").is_err());
         assert_eq!(Action::parse("tier2").unwrap(), Action::AlertTier(2));
         assert!(Action::parse("tier0").is_err());

@@ -99,27 +99,34 @@ pub fn deadline_after(schedule: &Schedule, start_ms: i64) -> Result<i64, Schedul
             // The first window that *starts* after the cycle began; its end is the deadline.
             for _ in 0..8 {
                 for window in &sorted {
-                    let at = |minutes: u16| -> Result<i64, ScheduleError> {
-                        // Fallible on purpose: a window out of range is an error, never a panic.
-                        let time = jiff::civil::Time::new(
-                            (minutes / 60) as i8,
-                            (minutes % 60) as i8,
-                            0,
-                            0,
-                        )
-                        .map_err(|e| ScheduleError(e.to_string()))?;
-                        let local = date.to_datetime(time);
-                        // In a DST gap jiff moves forward; in a fold it takes the earlier time.
-                        let zoned = local
-                            .to_zoned_datetime(zone.clone())
+                    let at =
+                        |date: jiff::civil::Date, minutes: u16| -> Result<i64, ScheduleError> {
+                            // Fallible on purpose: a window out of range is an error, never a panic.
+                            let time = jiff::civil::Time::new(
+                                (minutes / 60) as i8,
+                                (minutes % 60) as i8,
+                                0,
+                                0,
+                            )
                             .map_err(|e| ScheduleError(e.to_string()))?;
-                        Ok(zoned.timestamp().as_millisecond())
-                    };
-                    let opens = at(window.start_min)?;
+                            let local = date.to_datetime(time);
+                            // In a DST gap jiff moves forward; in a fold it takes the earlier time.
+                            let zoned = local
+                                .to_zoned_datetime(zone.clone())
+                                .map_err(|e| ScheduleError(e.to_string()))?;
+                            Ok(zoned.timestamp().as_millisecond())
+                        };
+                    let opens = at(date, window.start_min)?;
                     if opens > start_ms {
+                        // A window that crosses midnight closes on the next day.
+                        let closing_date = if window.end_min > window.start_min {
+                            date
+                        } else {
+                            date.tomorrow().map_err(|e| ScheduleError(e.to_string()))?
+                        };
                         // A window straddling a skipped hour can open (moved forward) after it
                         // nominally closes: it then closes when it opens, never in the past.
-                        return Ok(at(window.end_min)?.max(opens));
+                        return Ok(at(closing_date, window.end_min)?.max(opens));
                     }
                 }
                 date = date.tomorrow().map_err(|e| ScheduleError(e.to_string()))?;

@@ -408,3 +408,36 @@ fn an_impossible_window_is_an_error_not_a_panic() {
     };
     assert!(plan.validate().is_err());
 }
+
+/// "windows cannot cross midnight": a night shift's window, 22:00-02:00 in Dushanbe, closes
+/// on the next day; one in Berlin closes at the right UTC time across the DST change.
+#[test]
+fn a_window_across_midnight_closes_on_the_next_day() {
+    let night = daily(&[(22 * 60, 2 * 60)], "Asia/Dushanbe"); // UTC+5
+    // Checked in at 21:00 local: tonight's window, closing at 02:00 local tomorrow.
+    assert_eq!(
+        deadline_after(&night, ms("2026-11-25T16:00:00Z")).unwrap(),
+        ms("2026-11-25T21:00:00Z")
+    );
+    // Checked in at 23:00 local, inside it: the next night's window.
+    assert_eq!(
+        deadline_after(&night, ms("2026-11-25T18:00:00Z")).unwrap(),
+        ms("2026-11-26T21:00:00Z")
+    );
+    // Berlin, the night the clocks go back (2026-10-25, 03:00 CEST -> 02:00 CET): the window
+    // opened at 22:00 CEST (20:00 UTC) closes at 02:00 CET... which comes twice; jiff takes
+    // the earlier (02:00 CEST, 00:00 UTC), never later than the window's real end.
+    let berlin = daily(&[(22 * 60, 2 * 60)], "Europe/Berlin");
+    assert_eq!(
+        deadline_after(&berlin, ms("2026-10-24T19:00:00Z")).unwrap(),
+        ms("2026-10-25T00:00:00Z")
+    );
+    let spec = crate::watch::plan::PlanSpec {
+        window: vec!["22:00-02:00".into()],
+        tz: Some("Asia/Dushanbe".into()),
+        grace: "1h".into(),
+        ..Default::default()
+    };
+    assert!(spec.build().is_ok());
+    assert!(crate::watch::plan::parse_window("09:00-09:00").is_err());
+}
