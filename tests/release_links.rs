@@ -339,6 +339,24 @@ fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bund
         .bytes()
         .unwrap();
     assert_eq!(again, bytes, "the link still serves what the alert names");
+    // The journalist sees that it was released, and until when, not "active" alone; and the
+    // refused removal is not left as one to repeat at every check-in.
+    let status = v.ok(&["status"], "");
+    assert!(
+        status.contains(&format!("bundle {id} (version 1) was released")),
+        "{status}"
+    );
+    let checked = v.run(&["release", "check"], "");
+    assert!(
+        stdout(&checked).contains("can download it until"),
+        "{}",
+        stdout(&checked)
+    );
+    assert!(
+        stdout(&checked).contains("holds all 1 bundle(s)"),
+        "{}",
+        stdout(&checked)
+    );
 }
 
 /// The SHA-256 the alert states for the one bundle it releases.

@@ -364,6 +364,11 @@ impl SealedBundles {
         let mut gaps = Vec::new();
         for release in &self.0 {
             let held = status.bundles.iter().find(|b| b.id == release.id);
+            // Released: frozen on that watcher until its links expire, whatever was sealed
+            // since; nothing to repeat (status and check say it was released).
+            if held.is_some_and(|h| h.released_until_ms.is_some()) {
+                continue;
+            }
             if release.removal_pending {
                 if held.is_some() {
                     gaps.push(format!(
@@ -402,6 +407,9 @@ pub(super) fn check(vault: &Vault) -> Result<()> {
         let gaps = sealed.gaps(status);
         if gaps.is_empty() {
             println!("{}: holds all {count} bundle(s)", link.url);
+            for line in super::watch::released_lines(status) {
+                println!("  {line}");
+            }
         } else {
             problems.fetch_add(gaps.len(), std::sync::atomic::Ordering::Relaxed);
             println!("{}:", link.url);

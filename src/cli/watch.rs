@@ -984,6 +984,25 @@ pub(super) fn checkin(vault: &Vault) -> Result<()> {
     Ok(())
 }
 
+/// The bundles a watcher has released, and until when its recipients can download them
+/// (they cannot be withdrawn or replaced until then).
+pub(super) fn released_lines(status: &StatusResponse) -> Vec<String> {
+    status
+        .bundles
+        .iter()
+        .filter_map(|b| {
+            b.released_until_ms.map(|until| {
+                format!(
+                    "bundle {} (version {}) was released: its recipients can download it until {}",
+                    b.id,
+                    b.version,
+                    time_text(until)
+                )
+            })
+        })
+        .collect()
+}
+
 pub(super) fn status(vault: &Vault) -> Result<()> {
     warn_of_gaps(vault);
     fan_out(vault, ops::STATUS, "{}".into(), |link, status| {
@@ -1003,6 +1022,9 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
                 time_text(*due),
                 time_text(*fired)
             );
+        }
+        for line in released_lines(status) {
+            println!("  {line}");
         }
         // Only answers to the real key carry these: the journalist learns afterwards what
         // a coercer did and was shown.
