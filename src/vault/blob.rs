@@ -20,14 +20,14 @@ use std::sync::mpsc;
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::crypto::{self, TAG_LEN};
-use crate::{disk, fsprotect};
 use crate::secret::Key32;
+use crate::{disk, fsprotect};
 
 pub const CHUNK_LEN: usize = 64 * 1024;
 const SEALED_CHUNK_LEN: usize = CHUNK_LEN + TAG_LEN;
 const MAGIC: &[u8; 8] = b"POSBONAT";
 const HEADER_LEN: usize = 16;
-/// Chunks handled per batch: 4 MiB in flight for reading, sealing and writing.
+/// Chunks handled per batch (4 MiB); up to [`Batch::IN_FLIGHT`] batches in flight.
 const BATCH_CHUNKS: usize = 64;
 
 const FLAG_MIDDLE: u8 = 0;
@@ -161,12 +161,46 @@ pub fn write_blob(dir: &Path, input: &mut dyn Read) -> io::Result<WrittenBlob> {
     Ok(WrittenBlob { blob_id, key, size })
 }
 
-/// A batch as it lies on disk: up to [`BATCH_CHUNKS`] sealed chunks back to back. Zeroized
-/// when dropped: a batch cut short by an error may still hold plaintext.
-type BatchBuffer = zeroize::Zeroizing<Vec<u8>>;
+/// A batch as it lies on disk: up to [`BATCH_CHUNKS`] sealed chunks back to back. Its
+/// memory is touched only as far as it is used (a small attachment costs a few pages, not
+/// 4 MiB) and zeroized when dropped: a batch cut short by an error may still hold
+/// plaintext, and an extracted one holds nothing else.
+struct Batch(Vec<u8>);
 
-fn batch_buffer() -> BatchBuffer {
-    zeroize::Zeroizing::new(vec![0u8; BATCH_CHUNKS * SEALED_CHUNK_LEN])
+impl Batch {
+    /// Batches in flight at once on each side of a pipeline.
+    const IN_FLIGHT: usize = 3;
+
+    fn new() -> Batch {
+        Batch(Vec::with_capacity(BATCH_CHUNKS * SEALED_CHUNK_LEN))
+    }
+
+    /// Its first `len` bytes, `len` at most a full batch.
+    fn first(&mut self, len: usize) -> &mut [u8] {
+        if self.0.len() < len {
+            self.0.resize(len, 0);
+        }
+        &mut self.0[..len]
+    }
+
+    /// A batch taken back from `returned`, or a new one while fewer than [`Self::IN_FLIGHT`]
+    /// exist; `None` once the other side has gone.
+    fn next(made: &mut usize, returned: &mpsc::Receiver<Batch>) -> Option<Batch> {
+        if let Ok(batch) = returned.try_recv() {
+            return Some(batch);
+        }
+        if *made < Self::IN_FLIGHT {
+            *made += 1;
+            return Some(Batch::new());
+        }
+        returned.recv().ok()
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0[..]);
+    }
 }
 
 /// Reads `input` in batches, seals each batch's chunks on every core and writes them to
@@ -178,41 +212,44 @@ fn seal_stream(
     aad: &[u8],
     out: &mut (dyn Write + Send),
 ) -> io::Result<u64> {
-    let (full_tx, full_rx) = mpsc::sync_channel::<(BatchBuffer, usize)>(1);
-    let (empty_tx, empty_rx) = mpsc::sync_channel::<BatchBuffer>(2);
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Batch, usize)>(1);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Batch>(Batch::IN_FLIGHT);
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> io::Result<()> {
             for (buf, len) in full_rx {
-                out.write_all(&buf[..len])?;
+                out.write_all(&buf.0[..len])?;
                 // The sealing side may have finished and gone: nothing left to hand back.
                 let _ = empty_tx.send(buf);
             }
             Ok(())
         });
-        let mut spare = vec![batch_buffer(), batch_buffer()];
+        let mut made = 0;
         let sealed = (|| -> io::Result<u64> {
             let mut counter = 0u64;
             let mut size = 0u64;
             loop {
                 // When the writer has failed it drops its ends: stop, and report its error.
-                let Some(mut buf) = spare.pop().or_else(|| empty_rx.recv().ok()) else {
+                let Some(mut buf) = Batch::next(&mut made, &empty_rx) else {
                     return Ok(size);
                 };
                 // Fill a batch; a chunk shorter than CHUNK_LEN is the last one.
-                let mut chunks: Vec<(u64, &mut [u8])> = Vec::with_capacity(BATCH_CHUNKS);
+                let mut filled = 0;
                 let mut finished = false;
-                for slot in buf.chunks_mut(SEALED_CHUNK_LEN) {
+                while filled < BATCH_CHUNKS * SEALED_CHUNK_LEN && !finished {
+                    let slot = &mut buf.first(filled + SEALED_CHUNK_LEN)[filled..];
                     let n = read_full(input, &mut slot[..CHUNK_LEN])?;
                     size += n as u64;
                     finished = n < CHUNK_LEN;
-                    chunks.push((counter, &mut slot[..n + TAG_LEN]));
-                    counter += 1;
-                    if finished {
-                        break;
-                    }
+                    filled += n + TAG_LEN;
                 }
+                let mut chunks: Vec<(u64, &mut [u8])> = buf.0[..filled]
+                    .chunks_mut(SEALED_CHUNK_LEN)
+                    .map(|chunk| {
+                        counter += 1;
+                        (counter - 1, chunk)
+                    })
+                    .collect();
                 let last_counter = if finished { counter - 1 } else { u64::MAX };
-                let len: usize = chunks.iter().map(|(_, chunk)| chunk.len()).sum();
                 in_parallel(&mut chunks, |(index, chunk)| {
                     let flag = if *index == last_counter {
                         FLAG_LAST
@@ -226,7 +263,7 @@ fn seal_stream(
                     tag_space.copy_from_slice(tag.as_ref());
                 });
                 drop(chunks);
-                if full_tx.send((buf, len)).is_err() || finished {
+                if full_tx.send((buf, filled)).is_err() || finished {
                     return Ok(size);
                 }
             }
@@ -299,23 +336,23 @@ pub fn read_blob(
     let cipher = cipher(key);
     let aad = aad(blob_id);
     let chunk_count = size / CHUNK_LEN as u64 + 1;
-    let (full_tx, full_rx) = mpsc::sync_channel::<Result<(BatchBuffer, usize), BlobError>>(1);
-    let (empty_tx, empty_rx) = mpsc::sync_channel::<BatchBuffer>(3);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Result<(Batch, usize), BlobError>>(1);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Batch>(Batch::IN_FLIGHT);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let mut spare = vec![batch_buffer(), batch_buffer(), batch_buffer()];
+            let mut made = 0;
             let mut remaining = ciphertext_len(size) - HEADER_LEN as u64;
             let mut next = 0u64;
             while remaining > 0 {
                 // The writing side drops its ends when writing fails.
-                let Some(mut buf) = spare.pop().or_else(|| empty_rx.recv().ok()) else {
+                let Some(mut buf) = Batch::next(&mut made, &empty_rx) else {
                     return;
                 };
-                let want = remaining.min(buf.len() as u64) as usize;
+                let want = remaining.min((BATCH_CHUNKS * SEALED_CHUNK_LEN) as u64) as usize;
                 remaining -= want as u64;
-                let opened = match read_full(&mut file, &mut buf[..want]) {
+                let opened = match read_full(&mut file, buf.first(want)) {
                     Ok(n) if n == want => {
-                        open_batch(&cipher, &aad, &mut buf[..want], &mut next, chunk_count)
+                        open_batch(&cipher, &aad, buf.first(want), &mut next, chunk_count)
                     }
                     Ok(_) => Err(BlobError::Truncated),
                     Err(e) => Err(e.into()),
@@ -331,7 +368,7 @@ pub fn read_blob(
         let empty_tx = empty_tx;
         for opened in full_rx {
             let (buf, len) = opened?;
-            let mut plain: Vec<io::IoSlice> = buf[..len]
+            let mut plain: Vec<io::IoSlice> = buf.0[..len]
                 .chunks(SEALED_CHUNK_LEN)
                 .map(|chunk| io::IoSlice::new(&chunk[..chunk.len() - TAG_LEN]))
                 .collect();
