@@ -7,7 +7,8 @@
 //!   zeroized on drop, redacted in `Debug`, locked in RAM; and process hardening (no core dumps).
 //! - [`crypto`]: the shared primitives over `ring`: OS randomness, one AEAD seal/open, HKDF,
 //!   Padmé length padding. No file formats.
-//! - [`disk`]: free-space checks before the databases are opened or written.
+//! - [`disk`]: free-space checks before the databases are opened or written; large files
+//!   sent to the disk while they are made.
 //! - [`fsprotect`]: copy-on-write detection and `chattr +C`, shredding, and constant file times.
 //! - [`vault`]: the local encrypted store on the journalist's laptop.
 //!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,

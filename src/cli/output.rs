@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::crypto;
+use crate::{crypto, disk};
 
 fn parent_of(path: &Path) -> &Path {
     path.parent()
@@ -83,7 +83,8 @@ pub fn write_whole<T>(out: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<T>
         }
     };
     let result = (|| -> Result<T> {
-        let mut writer = io::BufWriter::with_capacity(1 << 20, &file);
+        // Sent to the disk as it is written, so that the sync below waits for little.
+        let mut writer = io::BufWriter::with_capacity(1 << 20, disk::Writeback::new(&file));
         let value = fill(&mut writer)?;
         writer.flush()?;
         drop(writer);

@@ -15,18 +15,19 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::crypto::{self, TAG_LEN};
-use crate::fsprotect;
 use crate::secret::Key32;
+use crate::{disk, fsprotect};
 
 pub const CHUNK_LEN: usize = 64 * 1024;
 const SEALED_CHUNK_LEN: usize = CHUNK_LEN + TAG_LEN;
 const MAGIC: &[u8; 8] = b"POSBONAT";
 const HEADER_LEN: usize = 16;
-/// Chunks handled per batch: 4 MiB in flight for reading, sealing and writing.
+/// Chunks handled per batch (4 MiB); up to [`Batch::IN_FLIGHT`] batches in flight.
 const BATCH_CHUNKS: usize = 64;
 
 const FLAG_MIDDLE: u8 = 0;
@@ -129,50 +130,15 @@ pub fn write_blob(dir: &Path, input: &mut dyn Read) -> io::Result<WrittenBlob> {
     let cipher = cipher(&key);
     let aad = aad(&blob_id);
     let temp_path = dir.join(format!("{blob_id}.tmp"));
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&temp_path)?;
     let result = (|| {
-        file.write_all(&header())?;
-        let mut counter = 0u64;
-        let mut size = 0u64;
-        let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH_CHUNKS);
-        let mut pool: Vec<Vec<u8>> = Vec::new();
-        loop {
-            // Fill a batch; a chunk shorter than CHUNK_LEN is the last one.
-            let mut finished = false;
-            while batch.len() < BATCH_CHUNKS && !finished {
-                let mut buf = pool.pop().unwrap_or_else(|| vec![0u8; SEALED_CHUNK_LEN]);
-                buf.resize(CHUNK_LEN, 0);
-                let n = read_full(input, &mut buf)?;
-                buf.truncate(n);
-                size += n as u64;
-                finished = n < CHUNK_LEN;
-                batch.push((counter, buf));
-                counter += 1;
-            }
-            let last_counter = if finished { counter - 1 } else { u64::MAX };
-            in_parallel(&mut batch, |(index, buf)| {
-                let flag = if *index == last_counter {
-                    FLAG_LAST
-                } else {
-                    FLAG_MIDDLE
-                };
-                cipher
-                    .seal_in_place_append_tag(nonce(*index, flag), Aad::from(&aad), buf)
-                    .expect("chunks are far below the AEAD's size limit");
-            });
-            for (_, mut buf) in batch.drain(..) {
-                file.write_all(&buf)?;
-                buf.zeroize_contents();
-                pool.push(buf);
-            }
-            if finished {
-                break;
-            }
-        }
-        write_padding(&mut file, &cipher, &aad, ciphertext_len(size))?;
+        let mut out = disk::Writeback::new(&file);
+        out.write_all(&header())?;
+        let size = seal_stream(input, &cipher, &aad, &mut out)?;
+        write_padding(&mut out, &cipher, &aad, ciphertext_len(size))?;
         fsprotect::flatten_file_times(&file)?;
         file.sync_all()?;
         Ok(size)
@@ -195,21 +161,123 @@ pub fn write_blob(dir: &Path, input: &mut dyn Read) -> io::Result<WrittenBlob> {
     Ok(WrittenBlob { blob_id, key, size })
 }
 
-trait ZeroizeContents {
-    fn zeroize_contents(&mut self);
+/// A batch as it lies on disk: up to [`BATCH_CHUNKS`] sealed chunks back to back. Its
+/// memory is touched only as far as it is used (a small attachment costs a few pages, not
+/// 4 MiB) and zeroized when dropped: a batch cut short by an error may still hold
+/// plaintext, and an extracted one holds nothing else.
+struct Batch(Vec<u8>);
+
+impl Batch {
+    /// Batches in flight at once on each side of a pipeline.
+    const IN_FLIGHT: usize = 3;
+
+    fn new() -> Batch {
+        Batch(Vec::with_capacity(BATCH_CHUNKS * SEALED_CHUNK_LEN))
+    }
+
+    /// Its first `len` bytes, `len` at most a full batch.
+    fn first(&mut self, len: usize) -> &mut [u8] {
+        if self.0.len() < len {
+            self.0.resize(len, 0);
+        }
+        &mut self.0[..len]
+    }
+
+    /// A batch taken back from `returned`, or a new one while fewer than [`Self::IN_FLIGHT`]
+    /// exist; `None` once the other side has gone.
+    fn next(made: &mut usize, returned: &mpsc::Receiver<Batch>) -> Option<Batch> {
+        if let Ok(batch) = returned.try_recv() {
+            return Some(batch);
+        }
+        if *made < Self::IN_FLIGHT {
+            *made += 1;
+            return Some(Batch::new());
+        }
+        returned.recv().ok()
+    }
 }
 
-impl ZeroizeContents for Vec<u8> {
-    /// Chunks hold ciphertext once written, but a failed batch may leave plaintext behind.
-    fn zeroize_contents(&mut self) {
-        zeroize::Zeroize::zeroize(self);
+impl Drop for Batch {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0[..]);
     }
+}
+
+/// Reads `input` in batches, seals each batch's chunks on every core and writes them to
+/// `out`; a second thread writes one batch while the next is read and sealed. Returns the
+/// plaintext size.
+fn seal_stream(
+    input: &mut dyn Read,
+    cipher: &LessSafeKey,
+    aad: &[u8],
+    out: &mut (dyn Write + Send),
+) -> io::Result<u64> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Batch, usize)>(1);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Batch>(Batch::IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for (buf, len) in full_rx {
+                out.write_all(&buf.0[..len])?;
+                // The sealing side may have finished and gone: nothing left to hand back.
+                let _ = empty_tx.send(buf);
+            }
+            Ok(())
+        });
+        let mut made = 0;
+        let sealed = (|| -> io::Result<u64> {
+            let mut counter = 0u64;
+            let mut size = 0u64;
+            loop {
+                // When the writer has failed it drops its ends: stop, and report its error.
+                let Some(mut buf) = Batch::next(&mut made, &empty_rx) else {
+                    return Ok(size);
+                };
+                // Fill a batch; a chunk shorter than CHUNK_LEN is the last one.
+                let mut filled = 0;
+                let mut finished = false;
+                while filled < BATCH_CHUNKS * SEALED_CHUNK_LEN && !finished {
+                    let slot = &mut buf.first(filled + SEALED_CHUNK_LEN)[filled..];
+                    let n = read_full(input, &mut slot[..CHUNK_LEN])?;
+                    size += n as u64;
+                    finished = n < CHUNK_LEN;
+                    filled += n + TAG_LEN;
+                }
+                let mut chunks: Vec<(u64, &mut [u8])> = buf.0[..filled]
+                    .chunks_mut(SEALED_CHUNK_LEN)
+                    .map(|chunk| {
+                        counter += 1;
+                        (counter - 1, chunk)
+                    })
+                    .collect();
+                let last_counter = if finished { counter - 1 } else { u64::MAX };
+                in_parallel(&mut chunks, |(index, chunk)| {
+                    let flag = if *index == last_counter {
+                        FLAG_LAST
+                    } else {
+                        FLAG_MIDDLE
+                    };
+                    let (plain, tag_space) = chunk.split_at_mut(chunk.len() - TAG_LEN);
+                    let tag = cipher
+                        .seal_in_place_separate_tag(nonce(*index, flag), Aad::from(aad), plain)
+                        .expect("chunks are far below the AEAD's size limit");
+                    tag_space.copy_from_slice(tag.as_ref());
+                });
+                drop(chunks);
+                if full_tx.send((buf, filled)).is_err() || finished {
+                    return Ok(size);
+                }
+            }
+        })();
+        drop(full_tx);
+        let written = writer.join().expect("the blob writer does not panic");
+        written.and(sealed)
+    })
 }
 
 /// Pads the file from `written` bytes up to its Padmé length with bytes that look random:
 /// AES-GCM output of zeros under a nonce space no chunk uses.
 fn write_padding(
-    file: &mut File,
+    file: &mut dyn Write,
     cipher: &LessSafeKey,
     aad: &[u8],
     written: u64,
@@ -241,8 +309,9 @@ pub fn remove_blob(dir: &Path, blob_id: &str) -> io::Result<()> {
     fsprotect::shred(&blob_path(dir, blob_id))
 }
 
-/// Decrypts a blob of `size` plaintext bytes into `output`, checking every chunk before any
-/// of its bytes are written out.
+/// Decrypts a blob of `size` plaintext bytes into `output`, checking every chunk of a batch
+/// before any of its bytes are written out. A second thread reads and opens the batches, so
+/// that the caller's thread only writes.
 pub fn read_blob(
     dir: &Path,
     blob_id: &str,
@@ -267,44 +336,81 @@ pub fn read_blob(
     let cipher = cipher(key);
     let aad = aad(blob_id);
     let chunk_count = size / CHUNK_LEN as u64 + 1;
-    let mut next = 0u64;
-    let mut batch: Vec<(u64, Vec<u8>, bool)> = Vec::with_capacity(BATCH_CHUNKS);
-    while next < chunk_count {
-        while batch.len() < BATCH_CHUNKS && next < chunk_count {
-            let is_last = next == chunk_count - 1;
-            let sealed_len = if is_last {
-                (size % CHUNK_LEN as u64) as usize + TAG_LEN
-            } else {
-                SEALED_CHUNK_LEN
-            };
-            let mut buf = vec![0u8; sealed_len];
-            if read_full(&mut file, &mut buf)? < sealed_len {
-                return Err(BlobError::Truncated);
-            }
-            batch.push((next, buf, false));
-            next += 1;
-        }
-        in_parallel(&mut batch, |(index, buf, ok)| {
-            let flag = if *index == chunk_count - 1 {
-                FLAG_LAST
-            } else {
-                FLAG_MIDDLE
-            };
-            if let Ok(plain) = cipher.open_in_place(nonce(*index, flag), Aad::from(&aad), buf) {
-                let len = plain.len();
-                buf.truncate(len);
-                *ok = true;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Result<(Batch, usize), BlobError>>(1);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Batch>(Batch::IN_FLIGHT);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut made = 0;
+            let mut remaining = ciphertext_len(size) - HEADER_LEN as u64;
+            let mut next = 0u64;
+            while remaining > 0 {
+                // The writing side drops its ends when writing fails.
+                let Some(mut buf) = Batch::next(&mut made, &empty_rx) else {
+                    return;
+                };
+                let want = remaining.min((BATCH_CHUNKS * SEALED_CHUNK_LEN) as u64) as usize;
+                remaining -= want as u64;
+                let opened = match read_full(&mut file, buf.first(want)) {
+                    Ok(n) if n == want => {
+                        open_batch(&cipher, &aad, buf.first(want), &mut next, chunk_count)
+                    }
+                    Ok(_) => Err(BlobError::Truncated),
+                    Err(e) => Err(e.into()),
+                };
+                let failed = opened.is_err();
+                if full_tx.send(opened.map(|()| (buf, want))).is_err() || failed {
+                    return;
+                }
             }
         });
-        for (index, mut buf, ok) in batch.drain(..) {
-            if !ok {
-                return Err(BlobError::ChunkFails(index));
-            }
-            output.write_all(&buf)?;
-            buf.zeroize_contents();
+        // Owned here, so that an early return drops it and the reading side, if it waits
+        // for a buffer back, stops instead of keeping the scope open.
+        let empty_tx = empty_tx;
+        for opened in full_rx {
+            let (buf, len) = opened?;
+            let mut plain: Vec<io::IoSlice> = buf.0[..len]
+                .chunks(SEALED_CHUNK_LEN)
+                .map(|chunk| io::IoSlice::new(&chunk[..chunk.len() - TAG_LEN]))
+                .collect();
+            disk::write_all_vectored(output, &mut plain)?;
+            drop(plain);
+            // The reading side is gone once it has read everything.
+            let _ = empty_tx.send(buf);
         }
+        Ok(())
+    })
+}
+
+/// Opens, on every core, the sealed chunks lying back to back in `batch`, the first of them
+/// numbered `next`; advances `next` past them.
+fn open_batch(
+    cipher: &LessSafeKey,
+    aad: &[u8],
+    batch: &mut [u8],
+    next: &mut u64,
+    chunk_count: u64,
+) -> Result<(), BlobError> {
+    let mut chunks: Vec<(u64, &mut [u8], bool)> = batch
+        .chunks_mut(SEALED_CHUNK_LEN)
+        .map(|chunk| {
+            *next += 1;
+            (*next - 1, chunk, false)
+        })
+        .collect();
+    in_parallel(&mut chunks, |(index, chunk, ok)| {
+        let flag = if *index == chunk_count - 1 {
+            FLAG_LAST
+        } else {
+            FLAG_MIDDLE
+        };
+        *ok = cipher
+            .open_in_place(nonce(*index, flag), Aad::from(aad), chunk)
+            .is_ok();
+    });
+    match chunks.iter().find(|(_, _, ok)| !ok) {
+        Some((index, _, _)) => Err(BlobError::ChunkFails(*index)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks that a blob decrypts and authenticates completely, without writing plaintext out.
