@@ -1727,6 +1727,8 @@ pub use downloads::Download;
 mod answers;
 #[cfg(test)]
 mod links;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(test)]
 mod tests {

@@ -9,10 +9,7 @@ const D: i64 = 24 * H;
 /// A fake "now": the service takes every moment as an argument.
 const T0: i64 = 1_800_000_000_000;
 
-fn key() -> Ed25519KeyPair {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
-    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
-}
+use super::test_support::{enrolled_at, key};
 
 struct Enrolled {
     watcher: Watcher,
@@ -24,27 +21,11 @@ struct Enrolled {
 }
 
 fn enrolled() -> Enrolled {
-    let data = tempfile::tempdir().unwrap();
-    let watcher = Watcher::open(data.path()).unwrap();
-    let code = watcher.invites.create("Nilufar", T0).unwrap();
-    let (device, duress) = (key(), key());
-    let public =
-        |k: &Ed25519KeyPair| protocol::b64(ring::signature::KeyPair::public_key(k).as_ref());
-    let enrolled = watcher
-        .enrol(
-            &EnrolRequest {
-                proof: protocol::b64(device.sign(&protocol::enrol_bytes(&code)).as_ref()),
-                code,
-                device_key: public(&device),
-                duress_key: public(&duress),
-            },
-            T0,
-        )
-        .unwrap();
+    let (watcher, data, subject, device, duress, _) = enrolled_at(|_| T0);
     let mut e = Enrolled {
         watcher,
         data,
-        subject: enrolled.subject,
+        subject,
         device,
         duress,
         counter: 0,

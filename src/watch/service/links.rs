@@ -10,10 +10,7 @@ use crate::watch::contacts::{Channel, Contact, Directory, Lang};
 const H: i64 = 3_600_000;
 const D: i64 = 24 * H;
 
-fn key() -> Ed25519KeyPair {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
-    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
-}
+use super::test_support::enrolled_at;
 
 struct Journalist {
     watcher: Watcher,
@@ -100,28 +97,11 @@ const BUNDLE: &str = "0123456789abcdef0123456789abcdef";
 /// A journalist with a lawyer reached by e-mail and a webhook, a bundle (version 2) sealed
 /// for her, and a plan whose one step is the release.
 fn journalist() -> Journalist {
-    let data = tempfile::tempdir().unwrap();
-    let watcher = Watcher::open(data.path()).unwrap();
-    let t0 = watcher.now_ms();
-    let code = watcher.invites.create("Nilufar", t0).unwrap();
-    let (device, duress) = (key(), key());
-    let public =
-        |k: &Ed25519KeyPair| protocol::b64(ring::signature::KeyPair::public_key(k).as_ref());
-    let enrolled = watcher
-        .enrol(
-            &EnrolRequest {
-                proof: protocol::b64(device.sign(&protocol::enrol_bytes(&code)).as_ref()),
-                code,
-                device_key: public(&device),
-                duress_key: public(&duress),
-            },
-            t0,
-        )
-        .unwrap();
+    let (watcher, data, subject, device, _duress, t0) = enrolled_at(Watcher::now_ms);
     let mut j = Journalist {
         watcher,
         data,
-        subject: enrolled.subject,
+        subject,
         device,
         counter: 0,
         t0,
