@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use posbon::watch::contacts::{Channel, Contact, Directory, Lang};
-use posbon::watch::plan::{Action, Plan, Schedule, Step};
-use posbon::watch::schedule::State;
+use posbon::plan::schedule::State;
+use posbon::plan::{Action, Plan, Schedule, Step};
+use posbon::protocol::contacts::{Channel, Contact, Directory, Lang};
 use posbon::watch::store::{Store, Subject};
 
 fn now_ms() -> i64 {

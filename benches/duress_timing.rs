@@ -28,11 +28,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use posbon::watch::contacts::{Channel, Contact, Directory, Lang};
+use posbon::plan::schedule::State;
+use posbon::plan::{Action, Plan, Schedule, Step};
+use posbon::protocol::contacts::{Channel, Contact, Directory, Lang};
+use posbon::protocol::{self, ops};
 use posbon::watch::phone::{checkin_bytes, enrol_bytes, verifier};
-use posbon::watch::plan::{Action, Plan, Schedule, Step};
-use posbon::watch::protocol::{self, ops};
-use posbon::watch::schedule::State;
 use posbon::watch::store::{Store, Subject};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};

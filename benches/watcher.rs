@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use posbon::watch::plan::{Action, Plan, Schedule, Step};
-use posbon::watch::protocol::{self, SignedRequest, ops};
-use posbon::watch::schedule::State;
+use posbon::plan::schedule::State;
+use posbon::plan::{Action, Plan, Schedule, Step};
+use posbon::protocol::{self, SignedRequest, ops};
 use posbon::watch::store::{Store, Subject};
 use ring::signature::Ed25519KeyPair;
 
@@ -313,7 +313,7 @@ fn main() {
     let mut late: Vec<Duration> = queued
         .iter()
         .map(|q| match q.emitted {
-            posbon::watch::schedule::Emitted::Step { due_ms, .. } => {
+            posbon::plan::schedule::Emitted::Step { due_ms, .. } => {
                 Duration::from_millis((q.queued_ms - due_ms).max(0) as u64)
             }
             _ => unreachable!("only steps were due"),

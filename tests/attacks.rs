@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::watcher::{Daemon, connect_from, invite, runtime};
 use common::*;
-use posbon::watch::protocol;
+use posbon::protocol;
 
 fn enrolled() -> (TestVault, Daemon) {
     let v = TestVault::new();
@@ -145,8 +145,8 @@ fn a_replayed_upload_and_guessed_links_are_refused() {
     let daemon = Daemon::start(&temp.path().join("watcher"));
     let code = invite(&daemon.data, "Rustam");
     let device = key();
-    let link = posbon::watch::client::enrol(
-        &posbon::watch::client::Route::Direct,
+    let link = posbon::switch::client::enrol(
+        &posbon::switch::client::Route::Direct,
         &daemon.url,
         &code,
         &device,

@@ -5,8 +5,8 @@
 mod common;
 
 use common::watcher::{Daemon, invite};
-use posbon::watch::client::{self, Link};
-use posbon::watch::protocol::{self, SignedRequest, ops};
+use posbon::protocol::{self, SignedRequest, ops};
+use posbon::switch::client::{self, Link};
 use ring::signature::Ed25519KeyPair;
 
 fn key() -> Ed25519KeyPair {

@@ -14,10 +14,10 @@ use std::time::Duration;
 use common::receivers::free_port;
 use common::watcher::{Daemon, action_labels, actions, invite};
 use common::*;
-use posbon::watch::client;
+use posbon::protocol::ops;
+use posbon::switch::client;
 use posbon::watch::clock::{ACCEPT_FILE, TEST_OFFSET_ENV};
 use posbon::watch::escalation::{ClockReport, REPORT_FILE};
-use posbon::watch::protocol::ops;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use common::receivers::free_port;
 use common::watcher::{Daemon, action_labels, actions, invite};
 use common::*;
-use posbon::watch::client;
-use posbon::watch::protocol::{self, ops};
+use posbon::protocol::{self, ops};
+use posbon::switch::client;
 
 fn jitter(round: u64, spread_ms: u64) -> Duration {
     let nanos = std::time::SystemTime::now()

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::watcher::{Daemon, actions};
-use posbon::watch::client::{self, Link};
-use posbon::watch::protocol::{self, ops};
+use posbon::protocol::{self, ops};
+use posbon::switch::client::{self, Link};
 use posbon::watch::store::Store;
 use ring::signature::Ed25519KeyPair;
 

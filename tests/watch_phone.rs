@@ -159,7 +159,7 @@ fn a_checkin_without_a_valid_signature_is_refused() {
     unsigned.as_object_mut().unwrap().remove("sig");
     let old_way = json!({
         "device_id": phone.id,
-        "device_secret": posbon::watch::protocol::b64(&phone.pin_key),
+        "device_secret": posbon::protocol::b64(&phone.pin_key),
         "pin": PIN,
     });
     for request in [&forged, &moved, &unsigned, &old_way] {
@@ -468,7 +468,7 @@ fn a_phone_set_up_before_signing_keeps_working_and_is_listed_as_old() {
             "/v1/phone/checkin",
             &json!({
                 "device_id": "0a".repeat(16),
-                "device_secret": posbon::watch::protocol::b64(&secret),
+                "device_secret": posbon::protocol::b64(&secret),
                 "pin": pin,
             }),
         )

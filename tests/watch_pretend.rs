@@ -12,8 +12,8 @@ use common::phone::TestPhone;
 use common::receivers::Receiver;
 use common::watcher::{Daemon, actions, invite};
 use common::*;
-use posbon::watch::client::{self, Link};
-use posbon::watch::protocol::{StatusResponse, ops};
+use posbon::protocol::{StatusResponse, ops};
+use posbon::switch::client::{self, Link};
 use ring::signature::Ed25519KeyPair;
 use serde_json::json;
 

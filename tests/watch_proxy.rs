@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use common::phone::TestPhone;
 use common::receivers::free_port;
 use common::watcher::{Daemon, action_labels, actions, invite};
-use posbon::watch::client::{self, ClientError, Link};
-use posbon::watch::protocol::ops;
+use posbon::protocol::ops;
+use posbon::switch::client::{self, ClientError, Link};
 use ring::signature::Ed25519KeyPair;
 use serde_json::Value;
 
@@ -79,7 +79,7 @@ header = "X-Forwarded-For"
 "#;
 
 impl Setup {
-    fn call(&mut self, op: &str, payload: &str) -> posbon::watch::protocol::StatusResponse {
+    fn call(&mut self, op: &str, payload: &str) -> posbon::protocol::StatusResponse {
         let (status, counter) = client::call(
             &client::Route::Direct,
             &self.link,

@@ -11,9 +11,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::watcher::{Daemon, connect_from, invite, runtime};
-use posbon::watch::client::{self, Link};
+use posbon::protocol::ops;
+use posbon::switch::client::{self, Link};
 use posbon::watch::listener::{HEADER_TIMEOUT, SHUTDOWN_GRACE};
-use posbon::watch::protocol::ops;
 use ring::signature::Ed25519KeyPair;
 
 fn key() -> Ed25519KeyPair {

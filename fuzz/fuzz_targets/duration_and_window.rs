@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use posbon::watch::plan::{Action, PlanSpec, parse_duration, parse_window};
+use posbon::plan::{Action, PlanSpec, parse_duration, parse_window};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

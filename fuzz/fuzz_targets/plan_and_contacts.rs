@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use posbon::watch::plan::Plan;
-use posbon::watch::schedule::State;
+use posbon::plan::Plan;
+use posbon::plan::schedule::State;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(plan) = serde_json::from_slice::<Plan>(data)
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = state.check_in(1_795_586_400_000 + 9 * 86_400_000, true);
         let _ = plan.describe();
     }
-    if let Ok(dir) = serde_json::from_slice::<posbon::watch::contacts::Directory>(data) {
+    if let Ok(dir) = serde_json::from_slice::<posbon::protocol::contacts::Directory>(data) {
         let _ = dir.validate();
     }
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use posbon::watch::protocol::{self, BundlePut, EnrolRequest, PhoneCheckinRequest, SignedRequest};
+use posbon::protocol::{self, BundlePut, EnrolRequest, PhoneCheckinRequest, SignedRequest};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(request) = serde_json::from_slice::<SignedRequest>(data) {
@@ -11,9 +11,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = protocol::verify_request(&request, &key);
         let _ = protocol::check_freshness(&request, 5, 1_795_586_400_000);
         let _ = serde_json::from_str::<BundlePut>(&request.payload);
-        let _ = serde_json::from_str::<posbon::watch::plan::Plan>(&request.payload)
+        let _ = serde_json::from_str::<posbon::plan::Plan>(&request.payload)
             .map(|plan| plan.validate());
-        let _ = serde_json::from_str::<posbon::watch::contacts::Directory>(&request.payload)
+        let _ = serde_json::from_str::<posbon::protocol::contacts::Directory>(&request.payload)
             .map(|dir| dir.validate());
     }
     let _ = serde_json::from_slice::<EnrolRequest>(data);

@@ -2,8 +2,8 @@
 //! the watcher gathers the facts (times, the plan's next step, the journalist's instructions)
 //! and this module only writes them out, so every kind is tested without a clock or a server.
 
-use crate::watch::contacts::Lang;
-use crate::watch::plan::Action;
+use crate::plan::Action;
+use crate::protocol::contacts::Lang;
 
 use super::text::render;
 

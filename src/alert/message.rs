@@ -26,8 +26,8 @@
 use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
 
-use crate::watch::contacts::Lang;
-use crate::watch::protocol;
+use crate::lang::{Lang, has_invisible};
+use crate::protocol;
 
 const MAGIC: &str = "POSBON ALERT v1";
 const BEGIN: &str = "-----BEGIN POSBON SIGNATURE-----";
@@ -110,20 +110,6 @@ pub struct Verified {
     /// The message had other text around the alert (a forwarding note, a footer, or an
     /// addition by whoever passed it on): none of it is authenticated.
     pub text_outside: bool,
-}
-
-/// Characters that render as nothing (or reorder text): a forged copy could hide behind them.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
-}
-
-/// Whether `text` has a character that could hide or disguise text.
-pub fn has_invisible(text: &str) -> bool {
-    text.trim_start_matches('\u{FEFF}')
-        .chars()
-        .any(is_invisible)
 }
 
 /// One-line header values: a value with a line break would let a name forge a header line.
@@ -250,7 +236,7 @@ fn parse_header(text: &str) -> Result<Header, VerifyError> {
         .parse::<jiff::Timestamp>()
         .map_err(|_| VerifyError::Malformed(format!("the time {issued:?}")))?
         .as_millisecond();
-    let lang = Lang::parse(&take("lang")?).map_err(|e| VerifyError::Malformed(e.0))?;
+    let lang = Lang::parse(&take("lang")?).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     let header = Header {
         id: take("id")?,
         step: take("step")?,

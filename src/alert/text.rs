@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::watch::contacts::Lang;
+use crate::protocol::contacts::Lang;
 
 fn source(lang: Lang) -> &'static str {
     match lang {

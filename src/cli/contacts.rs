@@ -7,9 +7,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use crate::protocol::contacts::{Channel, Contact, ContactError, Directory, Lang};
+use crate::protocol::{TestPayload, ops};
 use crate::vault::Vault;
-use crate::watch::contacts::{Channel, Contact, Directory, Lang};
-use crate::watch::protocol::{TestPayload, ops};
 
 use super::fields::{self, Entry, FieldsError, Schema};
 use super::watch::{enrolled, fan_out};
@@ -135,7 +135,7 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             eprintln!(
                 "sending test alerts; each watcher answers once every service has (at most {} s: \
                  a Signal gateway may take a minute)",
-                crate::watch::protocol::TEST_ANSWER_LIMIT.as_secs()
+                crate::protocol::TEST_ANSWER_LIMIT.as_secs()
             );
             fan_out(vault, ops::TEST_ALERT, payload, |link, status| {
                 for result in status.test_results.iter().flatten() {
@@ -180,7 +180,7 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
     let contact = Contact {
         name: args.name.unwrap_or_default().trim().to_string(),
         role: args.role.unwrap_or_default().trim().to_string(),
-        lang: Lang::parse(args.lang.as_deref().unwrap_or_default())?,
+        lang: Lang::parse(args.lang.as_deref().unwrap_or_default()).map_err(ContactError::from)?,
         tiers,
         channels,
         tz: args.tz,
@@ -196,7 +196,7 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
     // What the contact must do first, said when it can still be passed on.
     for channel in &contact.channels {
         if let Channel::Telegram(chat) = channel
-            && let Ok(kind) = crate::watch::contacts::telegram_chat(chat)
+            && let Ok(kind) = crate::protocol::contacts::telegram_chat(chat)
         {
             eprintln!("note: telegram:{chat} is {}", kind.first_step());
         }
@@ -407,8 +407,8 @@ pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
         .context("NOT GENUINE: do not act on this alert before confirming it by phone")?;
     let header = &verified.header;
     // In the one standard form, whatever was typed, to compare with what the operator said.
-    let fingerprint = crate::watch::protocol::fingerprint(
-        &crate::watch::protocol::unb64(&header.watcher_key).unwrap_or_default(),
+    let fingerprint = crate::protocol::fingerprint(
+        &crate::protocol::unb64(&header.watcher_key).unwrap_or_default(),
     );
     println!("GENUINE: signed by watcher {fingerprint}");
     println!("id: {}", header.id);

@@ -735,23 +735,20 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         };
     }
     if error
-        .downcast_ref::<crate::watch::contacts::ContactError>()
+        .downcast_ref::<crate::protocol::contacts::ContactError>()
         .is_some()
     {
         return exit::USAGE;
     }
-    if let Some(e) = error.downcast_ref::<crate::watch::client::ClientError>() {
+    if let Some(e) = error.downcast_ref::<crate::switch::client::ClientError>() {
         return match e {
-            crate::watch::client::ClientError::Unreachable { .. }
-            | crate::watch::client::ClientError::ProxyDown { .. }
-            | crate::watch::client::ClientError::OnionWithoutProxy { .. } => exit::UNREACHABLE,
+            crate::switch::client::ClientError::Unreachable { .. }
+            | crate::switch::client::ClientError::ProxyDown { .. }
+            | crate::switch::client::ClientError::OnionWithoutProxy { .. } => exit::UNREACHABLE,
             _ => exit::REFUSED,
         };
     }
-    if error
-        .downcast_ref::<crate::watch::plan::PlanError>()
-        .is_some()
-    {
+    if error.downcast_ref::<crate::plan::PlanError>().is_some() {
         return exit::USAGE;
     }
     match error.downcast_ref::<VaultError>() {

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::{BundlePut, BundleRemove, StatusResponse, ops};
 use crate::release::bundle::{self, Manifest};
+use crate::switch::client;
 use crate::vault::{self, RecordId, Vault};
-use crate::watch::client;
-use crate::watch::protocol::{BundlePut, BundleRemove, StatusResponse, ops};
 
 use super::UsageError;
 use super::contacts::directory;
@@ -36,13 +36,13 @@ fn sealing_key(vault: &Vault) -> Result<ring::signature::Ed25519KeyPair> {
                 ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
                     .map_err(|_| anyhow::anyhow!("the OS random generator failed"))?;
             let key = SealingKey {
-                pkcs8: crate::watch::protocol::b64(pkcs8.as_ref()),
+                pkcs8: crate::protocol::b64(pkcs8.as_ref()),
             };
             vault.set_setting(SEALING_KEY, &key)?;
             key
         }
     };
-    let bytes = zeroize::Zeroizing::new(crate::watch::protocol::unb64(&stored.pkcs8)?);
+    let bytes = zeroize::Zeroizing::new(crate::protocol::unb64(&stored.pkcs8)?);
     ring::signature::Ed25519KeyPair::from_pkcs8(&bytes)
         .map_err(|_| anyhow::anyhow!("the vault's sealing key is damaged"))
 }
@@ -347,11 +347,11 @@ impl SealedBundles {
     }
 
     /// Each bundle still in force (not being withdrawn), as the plan's gaps look at it.
-    pub(super) fn sealed_for(&self) -> Vec<crate::watch::gaps::SealedFor<'_>> {
+    pub(super) fn sealed_for(&self) -> Vec<crate::switch::gaps::SealedFor<'_>> {
         self.0
             .iter()
             .filter(|r| !r.removal_pending)
-            .map(|r| crate::watch::gaps::SealedFor {
+            .map(|r| crate::switch::gaps::SealedFor {
                 name: &r.name,
                 recipients: &r.to,
             })

@@ -8,14 +8,14 @@ use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::plan::{self, PlanError, PlanSpec};
+use crate::protocol::{self, PausePayload, StatusResponse, ops};
+use crate::switch::client::{self, ClientError, Link, Route};
 use crate::vault::{self, Vault};
 use crate::watch::channels::{ChannelConfig, SignalConfig, SmtpConfig, TokenApi};
-use crate::watch::client::{self, ClientError, Link, Route};
 use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
 use crate::watch::listener::ConnectionLimits;
 use crate::watch::outbox::RetryPolicy;
-use crate::watch::plan::{self, PlanError, PlanSpec};
-use crate::watch::protocol::{self, PausePayload, StatusResponse, ops};
 use crate::watch::store::{Invites, Store};
 
 use super::commands::time_text;
@@ -709,8 +709,8 @@ fn links(vault: &Vault) -> Result<Vec<Link>> {
     // A link made by posbon 0.1 holds the 64-bit fingerprint, which `alert verify` no
     // longer takes: show the whole one, derived from the key the link was checked with.
     for link in &mut links {
-        if let Ok(key) = crate::watch::protocol::unb64(&link.watcher_key) {
-            link.fingerprint = crate::watch::protocol::fingerprint(&key);
+        if let Ok(key) = crate::protocol::unb64(&link.watcher_key) {
+            link.fingerprint = crate::protocol::fingerprint(&key);
         }
     }
     Ok(links)
@@ -802,7 +802,7 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     sync_decoy(vault)?;
     // The new watcher must know the plan and whom to alert from the start.
     let directory = super::contacts::directory(vault)?;
-    let plan: Option<crate::watch::plan::Plan> = vault.setting(PLAN)?;
+    let plan: Option<crate::plan::Plan> = vault.setting(PLAN)?;
     let mut to_send = Vec::new();
     if !directory.contacts.is_empty() || !directory.instructions.is_empty() {
         to_send.push((
@@ -943,11 +943,11 @@ fn deadline_text(status: &StatusResponse) -> String {
 /// Says what the plan and contacts leave uncovered (a step that alerts nobody, reminders to
 /// nobody...), so the switch never fails silently. Never fails the command itself.
 pub(super) fn warn_of_gaps(vault: &Vault) {
-    let found = (|| -> Result<Vec<crate::watch::gaps::Gap>> {
-        let plan: Option<crate::watch::plan::Plan> = vault.setting(PLAN)?;
+    let found = (|| -> Result<Vec<crate::switch::gaps::Gap>> {
+        let plan: Option<crate::plan::Plan> = vault.setting(PLAN)?;
         let directory = super::contacts::directory(vault)?;
         let sealed = super::release::SealedBundles::load(vault)?;
-        Ok(crate::watch::gaps::gaps(
+        Ok(crate::switch::gaps::gaps(
             plan.as_ref(),
             &directory,
             &sealed.sealed_for(),

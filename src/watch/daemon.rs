@@ -36,7 +36,7 @@ pub struct ServeOptions {
     pub data: PathBuf,
     pub listen: SocketAddr,
     /// Plans from the operator's config: (subject name, plan).
-    pub plans: Vec<(String, super::plan::Plan)>,
+    pub plans: Vec<(String, crate::plan::Plan)>,
     pub channels: ChannelConfig,
     /// Where contacts reach this watcher [default: http://LISTEN].
     pub public_url: Option<String>,

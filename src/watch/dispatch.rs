@@ -18,14 +18,14 @@
 
 use ring::signature::Ed25519KeyPair;
 
-use super::contacts::{Channel, Contact};
 use super::outbox::{BundleRef, Delivery, DeliveryState};
-use super::plan::{Action, Schedule};
-use super::schedule::Emitted;
 use super::service::{ACK_DAYS, DOWNLOAD_DAYS};
 use super::store::{AckEntry, DownloadEntry, Outgoing, Subject};
 use crate::alert::compose::{self, Event, Reader};
 use crate::alert::message::{Header, SignedAlert, alert_id};
+use crate::plan::schedule::Emitted;
+use crate::plan::{Action, Schedule};
+use crate::protocol::contacts::{Channel, Contact};
 
 /// What signing and linking need from the watcher.
 pub struct Dispatcher<'a> {

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
 
 use super::clock::{ACCEPT_FILE, Agreement, Judged};
-use super::plan::Action;
 use super::service::Watcher;
 use super::store::StoreError;
+use crate::plan::Action;
 
 /// The operator's view of the clock, rewritten by the daemon in `DATA/clock.json`.
 pub const REPORT_FILE: &str = "clock.json";

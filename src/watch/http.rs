@@ -14,17 +14,17 @@ use axum::routing::{get, post};
 use serde::Serialize;
 
 use super::channels::Sender;
-use super::contacts::Lang;
-use super::protocol::TestResult;
-use super::protocol::{ErrorBody, SIGNATURE_HEADER, SignedRequest};
 use super::proxy::ClientAddress;
 use super::service::{Handled, Refusal, Watcher};
+use crate::protocol::TestResult;
+use crate::protocol::contacts::Lang;
+use crate::protocol::{ErrorBody, SIGNATURE_HEADER, SignedRequest};
 
 /// Larger bodies are refused before they are read: requests are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
-use super::protocol::TEST_ANSWER_LIMIT;
+use crate::protocol::TEST_ANSWER_LIMIT;
 
 pub fn router(watcher: Arc<Watcher>) -> Router {
     // Uploads get their own, longer time limit: 32 MiB over a slow link takes minutes.
@@ -100,7 +100,7 @@ async fn phone_enrol(
     ClientAddress(from): ClientAddress,
     body: Bytes,
 ) -> Response {
-    let request: super::protocol::PhoneEnrolRequest = match parse(&body) {
+    let request: crate::protocol::PhoneEnrolRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
@@ -115,7 +115,7 @@ async fn phone_checkin(
     ClientAddress(from): ClientAddress,
     body: Bytes,
 ) -> Response {
-    let request: super::protocol::PhoneCheckinRequest = match parse(&body) {
+    let request: crate::protocol::PhoneCheckinRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
@@ -200,7 +200,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn enrol(State(watcher): State<Arc<Watcher>>, body: Bytes) -> Response {
-    let request: super::protocol::EnrolRequest = match parse(&body) {
+    let request: crate::protocol::EnrolRequest = match parse(&body) {
         Ok(request) => request,
         Err(e) => return refusal(e),
     };
@@ -236,9 +236,9 @@ async fn request(
     // Only these can bring a deadline earlier; a check-in only ever moves it later.
     let changes_schedule = matches!(
         request.op.as_str(),
-        super::protocol::ops::PLAN | super::protocol::ops::PAUSE | super::protocol::ops::RESUME
+        crate::protocol::ops::PLAN | crate::protocol::ops::PAUSE | crate::protocol::ops::RESUME
     );
-    let checkin = request.op == super::protocol::ops::CHECKIN;
+    let checkin = request.op == crate::protocol::ops::CHECKIN;
     let w = watcher.clone();
     let answer = blocking(move || w.handle(&request, w.now_ms())).await;
     if checkin {
@@ -271,7 +271,7 @@ async fn bundle(
     body: axum::body::Body,
 ) -> Response {
     let request: SignedRequest = match headers
-        .get(super::protocol::REQUEST_HEADER)
+        .get(crate::protocol::REQUEST_HEADER)
         .and_then(|v| protocol_b64(v.as_bytes()))
         .and_then(|json| serde_json::from_slice(&json).ok())
     {
@@ -282,7 +282,7 @@ async fn bundle(
             ));
         }
     };
-    if request.op != super::protocol::ops::BUNDLE_PUT {
+    if request.op != crate::protocol::ops::BUNDLE_PUT {
         return refusal(Refusal::malformed("only bundle-put is sent to /v1/bundle"));
     }
     let w = watcher.clone();
@@ -317,7 +317,7 @@ async fn bundle(
 }
 
 fn protocol_b64(bytes: &[u8]) -> Option<Vec<u8>> {
-    super::protocol::unb64(std::str::from_utf8(bytes).ok()?).ok()
+    crate::protocol::unb64(std::str::from_utf8(bytes).ok()?).ok()
 }
 
 /// The page behind a download link. Opening it changes nothing (link previews and mail

@@ -28,9 +28,9 @@ use prometheus_client::registry::Registry;
 
 use super::channels::SendError;
 use super::outbox::Delivery;
-use super::plan::Action;
-use super::schedule::Emitted;
 use super::service::{Refusal, Watcher};
+use crate::plan::Action;
+use crate::plan::schedule::Emitted;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Via {

@@ -1,10 +1,9 @@
-//! The watcher: a daemon away from the journalist that expects check-ins and escalates when
-//! one is missed.
+//! The watcher's server: a daemon away from the journalist that expects check-ins and
+//! escalates when one is missed. What it shares with the journalist's side lives in
+//! [`crate::plan`] (plans, the schedule) and [`crate::protocol`] (the signed requests, the
+//! contacts); the journalist's side is [`crate::switch`].
 //!
-//! - `plan`: what a subject's plan says (schedule, grace, reminders, ladder), parsed and checked.
-//! - `schedule`: the pure state machine over (plan, state, now).
 //! - `clock`: the time the watcher acts on, guarded against jumps of the wall clock.
-//! - `protocol`: the signed request/response format shared by client and watcher.
 //! - `store`: the watcher's SQLite database (subjects, queued actions, outbox) and the one-time
 //!   import of a posbon 0.1 (sled) store; invites; its key.
 //! - `service`: verifying and carrying out requests and ticks, without HTTP.
@@ -17,10 +16,6 @@
 //! - `pretend`: the pretend world that duress requests set up, and what follows it (the
 //!   decoy's status, the phone's answers, the journalist's reminders).
 //! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
-//! - `client`: the journalist's side (enrol, check in, plan, status) over HTTP; `route`:
-//!   how it reaches the watchers (straight, or only through a SOCKS5 proxy such as Tor).
-//! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
-//!   instructions; `gaps`: what a plan and its contacts leave uncovered (warnings).
 //! - `dispatch`: turning fired steps into signed alerts for each contact, in the outbox.
 //! - `outbox`: delivery records and the retry policy; `channels`: sending one delivery over
 //!   SMTP, Telegram, Signal, ntfy, Matrix or a webhook.
@@ -30,23 +25,16 @@
 //! journalist chose to tell it.
 
 pub mod channels;
-pub mod client;
 pub mod clock;
-pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
 pub mod escalation;
-pub mod gaps;
 pub mod http;
 pub mod listener;
 pub mod metrics;
 pub mod outbox;
 pub mod phone;
-pub mod plan;
 pub mod pretend;
-pub mod protocol;
 pub mod proxy;
-pub mod route;
-pub mod schedule;
 pub mod service;
 pub mod store;

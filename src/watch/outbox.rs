@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::contacts::Channel;
 use crate::alert::message::SignedAlert;
+use crate::protocol::contacts::Channel;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]

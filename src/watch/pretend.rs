@@ -15,10 +15,10 @@
 //! real key or the real PIN does not end it, since the coercer may still hold the phone and
 //! must see nothing change. Pure functions over a [`Subject`]; the service stores and answers.
 
-use super::plan::Action;
-use super::protocol::PretendStatus;
-use super::schedule::{Emitted, ScheduleError};
 use super::store::{DuressView, Subject};
+use crate::plan::Action;
+use crate::plan::schedule::{Emitted, ScheduleError};
+use crate::protocol::PretendStatus;
 
 /// Whether an event reaches the journalist (tier 0) rather than the contacts.
 pub fn to_journalist(event: &Emitted) -> bool {
@@ -139,7 +139,7 @@ pub fn summary(subject: &Subject, now_ms: i64) -> Option<PretendStatus> {
     let state = view.schedule(&subject.state);
     Some(PretendStatus {
         since_ms: view.since_ms,
-        plan: view.plan.as_ref().map(super::plan::Plan::describe),
+        plan: view.plan.as_ref().map(crate::plan::Plan::describe),
         deadline_ms: view
             .plan
             .as_ref()

@@ -11,18 +11,18 @@ use ring::signature::Ed25519KeyPair;
 use tracing::{info, warn};
 
 use super::clock::{GuardedClock, SystemClock};
-use super::contacts::Directory;
 use super::dispatch::{Dispatcher, token_hash};
 use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::phone::{self, Phone, PinCheck};
-use super::plan::Plan;
 use super::pretend;
-use super::protocol::{
+use super::store::{Invites, Outgoing, PhoneInvite, Store, StoreError, Subject};
+use crate::plan::Plan;
+use crate::plan::schedule::{Emitted, State};
+use crate::protocol::contacts::Directory;
+use crate::protocol::{
     self, EnrolRequest, EnrolResponse, PausePayload, PhoneCheckinRequest, PhoneCheckinResponse,
     PhoneEnrolRequest, PhoneEnrolResponse, ProtocolError, SignedRequest, StatusResponse, ops,
 };
-use super::schedule::{Emitted, State};
-use super::store::{Invites, Outgoing, PhoneInvite, Store, StoreError, Subject};
 
 /// A refusal, with a stable code for clients and an HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1185,7 +1185,7 @@ impl Watcher {
         &self,
         now_ms: i64,
         wall_ms: i64,
-    ) -> Result<Vec<(String, super::plan::Action, i64)>, StoreError> {
+    ) -> Result<Vec<(String, crate::plan::Action, i64)>, StoreError> {
         let mut held = Vec::new();
         for subject in self.store().subjects()? {
             let Some(plan) = &subject.plan else {
@@ -1695,8 +1695,8 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
                 let label = match f.key {
                     // Named as `plan set` names it: a reminder before the deadline, unlike the
                     // `remind` step after it.
-                    super::schedule::StepKey::Reminder(_) => "remind-before".to_string(),
-                    super::schedule::StepKey::Step(action) => action.label(),
+                    crate::plan::schedule::StepKey::Reminder(_) => "remind-before".to_string(),
+                    crate::plan::schedule::StepKey::Step(action) => action.label(),
                 };
                 (label, f.due_ms, f.fired_ms)
             })
@@ -1736,7 +1736,7 @@ mod tests {
 
     fn subject() -> Subject {
         Subject {
-            state: super::super::schedule::State::starting(0),
+            state: crate::plan::schedule::State::starting(0),
             ..Subject::enrolled("s".into(), "n".into(), vec![1; 32], vec![2; 32], 0)
         }
     }

@@ -26,10 +26,10 @@ use ring::signature::Ed25519KeyPair;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use super::contacts::Directory;
 use super::outbox::{Delivery, DeliveryState};
-use super::plan::Plan;
-use super::schedule::{Emitted, State};
+use crate::plan::Plan;
+use crate::plan::schedule::{Emitted, State};
+use crate::protocol::contacts::Directory;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -1066,7 +1066,7 @@ pub fn watcher_key(data: &Path) -> Result<Ed25519KeyPair, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::plan::Action;
+    use crate::plan::Action;
 
     /// A copy of a real posbon 0.1 watcher data directory (tests/fixtures/watcher-0.1).
     fn old_watcher() -> (tempfile::TempDir, PathBuf) {

@@ -3,8 +3,8 @@
 //! attacker on the path would.
 #![allow(dead_code)]
 
+use posbon::protocol::b64;
 use posbon::watch::phone::{checkin_bytes, enrol_bytes, verifier};
-use posbon::watch::protocol::b64;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 

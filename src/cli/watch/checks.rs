@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tracing::{info, warn};
 
 use super::{Config, DEFAULT_LISTEN, DEFAULT_SMTP_FROM, UsageError};
-use crate::watch::plan;
+use crate::plan;
 
 /// `[metrics]`: Prometheus metrics on an address of their own (`--metrics-listen` wins).
 #[derive(Deserialize, Default)]

@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use anyhow::Result;
 
+use crate::switch::client::Route;
+use crate::switch::route::SocksProxy;
 use crate::vault::Vault;
-use crate::watch::client::Route;
-use crate::watch::route::SocksProxy;
 
 use super::super::{ProxyCommand, UsageError};
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use zeroize::Zeroizing;
 
-use super::contacts::Channel;
 use super::outbox::{Delivery, Failure};
+use crate::protocol::contacts::Channel;
 
 // One file per channel, each as its service documents it.
 mod email;
@@ -474,8 +474,8 @@ mod tests {
     fn largest_alert() -> String {
         use crate::alert::compose::{Event, Reader, compose};
         use crate::alert::message::{Header, SignedAlert};
-        use crate::watch::contacts::{Lang, MAX_INSTRUCTIONS};
-        use crate::watch::plan::Action;
+        use crate::plan::Action;
+        use crate::protocol::contacts::{Lang, MAX_INSTRUCTIONS};
         let wide = |n: usize| "🕊".repeat(n);
         let name = wide(100);
         let instructions = wide(MAX_INSTRUCTIONS);

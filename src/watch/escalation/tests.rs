@@ -7,11 +7,11 @@ use std::sync::Arc;
 use ring::signature::Ed25519KeyPair;
 
 use super::*;
+use crate::plan::schedule::{Emitted, State};
+use crate::plan::{Plan, Schedule};
+use crate::protocol::{self, ops};
 use crate::watch::clock::{GuardedClock, ManualClock};
 use crate::watch::outbox::RetryPolicy;
-use crate::watch::plan::{Plan, Schedule};
-use crate::watch::protocol::{self, ops};
-use crate::watch::schedule::{Emitted, State};
 use crate::watch::store::{Store, Subject};
 
 const MIN: i64 = 60_000;

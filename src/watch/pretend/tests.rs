@@ -2,8 +2,8 @@
 //! pretend plan, while the real ladder goes on under the real one.
 
 use super::*;
-use crate::watch::plan::{Plan, Schedule, Step};
-use crate::watch::schedule::{State, StepKey};
+use crate::plan::schedule::{State, StepKey};
+use crate::plan::{Plan, Schedule, Step};
 
 const H: i64 = 3_600_000;
 const D: i64 = 24 * H;

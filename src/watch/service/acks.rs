@@ -111,7 +111,7 @@ impl Watcher {
     }
 
     /// The language of the contact an acknowledgement link was made for.
-    pub fn ack_lang(&self, token: &str) -> crate::watch::contacts::Lang {
+    pub fn ack_lang(&self, token: &str) -> crate::protocol::contacts::Lang {
         let store = self.store();
         store
             .ack(&token_hash(token))
@@ -121,7 +121,7 @@ impl Watcher {
                 let subject = store.subject(&entry.subject).ok()??;
                 subject.directory.find(&entry.contact).map(|c| c.lang)
             })
-            .unwrap_or(crate::watch::contacts::Lang::En)
+            .unwrap_or(crate::protocol::contacts::Lang::En)
     }
 
     /// Deletes expired links, at most [`SWEEP_BATCH`] looked at per call (each tick), going

@@ -2,7 +2,7 @@
 //! a watcher in a temporary directory, driven with a fake clock.
 
 use super::*;
-use crate::watch::contacts::{Channel, Contact, Directory, Lang};
+use crate::protocol::contacts::{Channel, Contact, Directory, Lang};
 
 const H: i64 = 3_600_000;
 const D: i64 = 24 * H;

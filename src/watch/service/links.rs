@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::alert::message;
-use crate::watch::contacts::{Channel, Contact, Directory, Lang};
+use crate::protocol::contacts::{Channel, Contact, Directory, Lang};
 
 const H: i64 = 3_600_000;
 const D: i64 = 24 * H;

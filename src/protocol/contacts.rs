@@ -8,38 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The languages alerts are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// Tajik (Cyrillic).
-    Tg,
-    Ru,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Tg, Lang::Ru, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Tg => "tg",
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, ContactError> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "tg" => Ok(Lang::Tg),
-            "ru" => Ok(Lang::Ru),
-            "en" => Ok(Lang::En),
-            other => Err(ContactError(format!(
-                "{other:?} is not a language posbon writes (tg, ru, en)"
-            ))),
-        }
-    }
-}
+pub use crate::lang::Lang;
 
 /// One way of reaching a contact. The watcher's operator configures the servers and secrets
 /// (SMTP relay, bot token); a contact names only the address.
@@ -292,6 +261,12 @@ impl Directory {
 #[error("{0}")]
 pub struct ContactError(pub String);
 
+impl From<crate::lang::UnknownLang> for ContactError {
+    fn from(e: crate::lang::UnknownLang) -> Self {
+        ContactError(e.to_string())
+    }
+}
+
 pub const MAX_CONTACTS: usize = 50;
 pub const MAX_CHANNELS: usize = 8;
 /// Keeps an alert within one Telegram message (4,096 characters).
@@ -313,7 +288,7 @@ impl Directory {
             .instructions
             .chars()
             .any(|c| c.is_control() && c != '\n')
-            || crate::alert::message::has_invisible(&self.instructions)
+            || crate::lang::has_invisible(&self.instructions)
         {
             return Err(ContactError(
                 "the instructions have control or invisible characters".into(),
@@ -340,8 +315,8 @@ impl Directory {
                     .chars()
                     .chain(contact.role.chars())
                     .any(char::is_control)
-                || crate::alert::message::has_invisible(&contact.name)
-                || crate::alert::message::has_invisible(&contact.role)
+                || crate::lang::has_invisible(&contact.name)
+                || crate::lang::has_invisible(&contact.role)
             {
                 return Err(ContactError(format!(
                     "{:?}: a name (and role) of 1 to 100 characters, on one line",

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Action, Plan, Schedule};
+use super::{Action, Plan, Schedule};
 
 /// Identifies what fired within a cycle, so nothing fires twice even if the plan is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -7,6 +7,11 @@
 //! refuses a bad signature, a timestamp more than five minutes off, and a counter not greater
 //! than the last one it accepted (a replay). Every response is signed with the watcher's key
 //! over `"posbon/v1/response\n" request-signature "\n" body`, which binds it to one request.
+//!
+//! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
+//!   instructions: the list the journalist sends to each watcher.
+
+pub mod contacts;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

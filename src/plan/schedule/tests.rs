@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::watch::plan::{Step, Window};
+use crate::plan::{Step, Window};
 
 const S: i64 = 1_000;
 
@@ -432,12 +432,12 @@ fn a_window_across_midnight_closes_on_the_next_day() {
         deadline_after(&berlin, ms("2026-10-24T19:00:00Z")).unwrap(),
         ms("2026-10-25T00:00:00Z")
     );
-    let spec = crate::watch::plan::PlanSpec {
+    let spec = crate::plan::PlanSpec {
         window: vec!["22:00-02:00".into()],
         tz: Some("Asia/Dushanbe".into()),
         grace: "1h".into(),
         ..Default::default()
     };
     assert!(spec.build().is_ok());
-    assert!(crate::watch::plan::parse_window("09:00-09:00").is_err());
+    assert!(crate::plan::parse_window("09:00-09:00").is_err());
 }

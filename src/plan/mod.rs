@@ -3,6 +3,10 @@
 //!
 //! All times are Unix milliseconds and all durations milliseconds, so that tests can drive the
 //! schedule with a fake clock and plans of a few seconds.
+//!
+//! - `schedule`: the pure state machine over (plan, state, now) -> next deadline and due steps.
+
+pub mod schedule;
 
 use serde::{Deserialize, Serialize};
 

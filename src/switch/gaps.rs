@@ -7,8 +7,8 @@
 //! `tierN` to the contacts in tier N, the release (and a duress alarm) to every contact but
 //! the journalist.
 
-use super::contacts::Directory;
-use super::plan::{Action, Plan};
+use crate::plan::{Action, Plan};
+use crate::protocol::contacts::Directory;
 
 /// One thing the plan and contacts leave uncovered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +130,8 @@ pub fn gaps(plan: Option<&Plan>, directory: &Directory, bundles: &[SealedFor<'_>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::contacts::{Channel, Contact, Lang};
-    use crate::watch::plan::PlanSpec;
+    use crate::plan::PlanSpec;
+    use crate::protocol::contacts::{Channel, Contact, Lang};
 
     fn plan(steps: &[&str], remind_before: &[&str]) -> Plan {
         PlanSpec {
