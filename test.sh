@@ -5,6 +5,7 @@
 #
 #   ./test.sh                 every test
 #   ./test.sh --test NAME     arguments are passed to `cargo test`
+#   ./test.sh --install       only install what the tests need (CI does this while it lints)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
@@ -67,4 +68,48 @@ fi
 # playwright-core drives Debian's Chromium (it downloads no browser of its own).
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 
-cargo test "$@"
+[ "${1:-}" = "--install" ] && exit 0
+if [ $# -gt 0 ]; then
+  exec cargo test "$@"
+fi
+
+# Every test. `cargo test` runs one test program after another, and most of their time is
+# spent waiting on the servers and processes they start, so here the programs run two at a
+# time, the longest first; each one's output is shown whole when it ends. The same tests,
+# with the same arguments, as `cargo test`.
+cargo test --no-run --message-format=json-render-diagnostics >target/test-programs.json
+/usr/bin/python3 - target/test-programs.json >target/test-programs <<'PY'
+import json, sys
+# Longest first (seconds measured on two cores), so that no long one starts last.
+longest = ["crash_loop", "vault_cli", "alerts_faults", "examiner", "watch_cli", "release",
+           "watch_slow_clients", "alerts", "release_links", "crash", "watch_crash"]
+programs = []
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
+        programs.append((m["target"]["name"], m["executable"]))
+rank = lambda p: longest.index(p[0]) if p[0] in longest else len(longest)
+for name, exe in sorted(programs, key=rank):
+    print(exe)
+PY
+results=$(mktemp -d)
+export results
+run_one() {
+  local exe=$1 name
+  name=$(basename "$exe")
+  "$exe" >"$results/$name.log" 2>&1 && echo 0 >"$results/$name.rc" || echo $? >"$results/$name.rc"
+  flock "$results/.print" sh -c 'echo "     Running $1"; cat "$2"' _ "$exe" "$results/$name.log"
+}
+export -f run_one
+xargs -a target/test-programs -d '\n' -P 2 -I{} bash -c 'run_one "$1"' _ {}
+cargo test --doc
+failed=0
+for rc in "$results"/*.rc; do
+  if [ "$(cat "$rc")" != 0 ]; then
+    echo "test.sh: FAILED: $(basename "$rc" .rc)" >&2
+    failed=1
+  fi
+done
+rm -rf "$results"
+[ "$failed" = 0 ] && echo "test.sh: every test program passed" >&2
+exit "$failed"

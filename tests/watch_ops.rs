@@ -365,12 +365,18 @@ fn metrics_count_check_ins_steps_and_deliveries_and_name_nobody() {
         "",
     );
     let mut metrics = String::new();
+    // The attempt is counted as it fails; the outbox's state is written just after, so both
+    // are waited for (under load the scrape can fall between the two).
     wait_until("a failed e-mail attempt", Duration::from_secs(20), || {
         metrics = scrape(metrics_port);
         value(
             &metrics,
             "posbon_delivery_attempts_total{channel=\"email\",outcome=\"failed\"}",
         ) >= 1.0
+            && value(
+                &metrics,
+                "posbon_outbox_deliveries{channel=\"email\",state=\"failing\"}",
+            ) >= 1.0
     });
 
     assert_eq!(value(&metrics, "posbon_subjects"), 1.0, "{metrics}");
