@@ -354,7 +354,7 @@ fn a_valid_laptop_invite_enrols_despite_a_flood_of_bad_codes_from_the_same_addre
 
 #[test]
 fn a_proxy_config_that_cannot_be_read_is_refused_with_its_reason() {
-    use posbon::cli::check_watcher_config as check;
+    use posbon::watch::config::check;
     check(BEHIND_A_PROXY).unwrap();
     check("[proxy]\ntrusted = [\"10.0.0.0/8\", \"fd00::/8\"]\nheader = \"X-Real-IP\"\n").unwrap();
     for (config, reason) in [

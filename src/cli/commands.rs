@@ -17,7 +17,7 @@ use super::passphrase::{self, Source};
 use super::{
     AddKind, AlertCommand, BackupCommand, BodyArgs, CaptureCommand, Cli, Command, DuressCommand,
     EditArgs, RecoveryCommand, ReleaseCommand, UsageError, VaultCommand, WatchCommand, contacts,
-    demo, editor, fields, output, release, watch,
+    demo, editor, fields, output, proxy, release, switch, watch,
 };
 
 /// What every command may need: where the vault is and how to unlock it.
@@ -40,7 +40,7 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         None => default_vault_dir()?,
     };
     // Before anything is sent to a watcher (opening the vault sends the unlock notices).
-    watch::set_proxy_override(cli.proxy.as_deref())?;
+    proxy::set_override(cli.proxy.as_deref())?;
     if cli.proxy.is_some()
         && matches!(
             cli.command,
@@ -164,14 +164,14 @@ pub(super) fn run(cli: Cli) -> Result<()> {
                     yes,
                 } => release::add(
                     &vault,
-                    release::Choice {
+                    crate::switch::releases::Choice {
                         records: &records,
                         to: &to,
                         name,
                         by,
                         include_sources,
-                        yes,
                     },
+                    yes,
                 ),
                 ReleaseCommand::List => release::list(&vault),
                 ReleaseCommand::Update { id, yes } => release::update(&vault, &id, yes),
@@ -188,45 +188,45 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Watch(WatchCommand::Actions { data }) => watch::actions(data),
         Command::Watch(WatchCommand::Status) => {
             let (vault, _) = unlock(&ctx)?;
-            watch::status(&vault)
+            switch::status(&vault)
         }
         Command::Watch(WatchCommand::EnrolPhone { watcher }) => {
             let (vault, _) = unlock(&ctx)?;
-            watch::enrol_phone(&vault, watcher.as_deref())
+            switch::enrol_phone(&vault, watcher.as_deref())
         }
         Command::Enrol { url, code } => {
             let (vault, _) = unlock(&ctx)?;
-            watch::enrol(&vault, &url, &code)
+            switch::enrol(&vault, &url, &code)
         }
         Command::Plan(command) => {
             let (vault, _) = unlock(&ctx)?;
-            watch::plan(&vault, command)
+            switch::plan(&vault, command)
         }
         Command::Checkin => {
             let (vault, _) = unlock(&ctx)?;
-            watch::checkin(&vault)
+            switch::checkin(&vault)
         }
         Command::Status => {
             let (vault, _) = unlock(&ctx)?;
-            watch::status(&vault)
+            switch::status(&vault)
         }
         Command::Pause { until, for_ } => {
             let (vault, _) = unlock(&ctx)?;
-            watch::pause(&vault, until, for_)
+            switch::pause(&vault, until, for_)
         }
         Command::Resume => {
             let (vault, _) = unlock(&ctx)?;
-            watch::resume(&vault)
+            switch::resume(&vault)
         }
         Command::Proxy(command) => {
             let (vault, _) = unlock(&ctx)?;
-            watch::proxy(&vault, command)
+            proxy::run(&vault, command)
         }
         Command::Phone(command) => {
             let (vault, _) = unlock(&ctx)?;
             match command {
-                super::PhoneCommand::List => watch::phone_list(&vault),
-                super::PhoneCommand::Remove { id } => watch::phone_remove(&vault, &id),
+                super::PhoneCommand::List => switch::phone_list(&vault),
+                super::PhoneCommand::Remove { id } => switch::phone_remove(&vault, &id),
             }
         }
     }
@@ -254,7 +254,7 @@ fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     let vault =
         result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
     super::zone::use_vault_zone(&vault);
-    watch::send_unlock_notices(&vault);
+    switch::send_unlock_notices(&vault);
     for notice in counted(vault.notices()) {
         eprintln!("posbon: {notice}");
     }
@@ -759,7 +759,7 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
             };
             let duress = source.read_new("Duress passphrase")?;
             vault.set_duress(&duress)?;
-            watch::sync_decoy(&vault)?;
+            crate::switch::watchers::sync_decoy(&vault).map_err(switch::explain)?;
             eprintln!(
                 "the duress passphrase is set: it opens a decoy vault (empty until you add to it \
                  while opened with the duress passphrase), and each use silently alerts your watchers"
@@ -772,7 +772,7 @@ fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
                 eprintln!("there was no duress passphrase");
             }
         }
-        DuressCommand::Over => watch::end_pretend(&vault)?,
+        DuressCommand::Over => switch::end_pretend(&vault)?,
         DuressCommand::Status => {
             let (recovery, duress) = vault.slot_summary()?;
             println!("recovery key: {}", if recovery { "set" } else { "not set" });

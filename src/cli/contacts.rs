@@ -8,18 +8,15 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::protocol::contacts::{Channel, Contact, ContactError, Directory, Lang};
-use crate::protocol::{TestPayload, ops};
 use crate::vault::Vault;
 
 use super::fields::{self, Entry, FieldsError, Schema};
-use super::watch::{enrolled, fan_out};
+use super::switch::{explain, warn_of_gaps};
 use super::{ContactAddArgs, ContactCommand, UsageError};
+use crate::switch::contacts as switch_contacts;
 
-/// The vault setting holding the directory.
-pub(super) const CONTACTS: &str = "contacts";
-
-pub(super) fn directory(vault: &Vault) -> Result<Directory> {
-    Ok(vault.setting(CONTACTS)?.unwrap_or_default())
+fn directory(vault: &Vault) -> Result<Directory> {
+    switch_contacts::directory(vault).map_err(explain)
 }
 
 pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
@@ -43,22 +40,17 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             };
             let contact = contact_from(args)?;
             let mut dir = directory(vault)?;
-            let replaced = dir.find(&contact.name).is_some();
-            dir.contacts
-                .retain(|c| !c.name.trim().eq_ignore_ascii_case(contact.name.trim()));
             let name = contact.name.clone();
-            dir.contacts.push(contact);
+            let replaced = switch_contacts::put(&mut dir, contact);
             save_and_sync(vault, &dir)?;
             eprintln!("{} {name}", if replaced { "replaced" } else { "added" });
             Ok(())
         }
         ContactCommand::Remove { name } => {
             let mut dir = directory(vault)?;
-            if dir.find(&name).is_none() {
+            if !switch_contacts::remove(&mut dir, &name) {
                 bail!(UsageError(format!("there is no contact called {name:?}")));
             }
-            dir.contacts
-                .retain(|c| !c.name.trim().eq_ignore_ascii_case(name.trim()));
             save_and_sync(vault, &dir)?;
             eprintln!("removed {name}");
             Ok(())
@@ -130,38 +122,25 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             {
                 bail!(UsageError(format!("there is no contact called {name:?}")));
             }
-            let payload = serde_json::to_string(&TestPayload { contact: name })?;
-            let failed = std::sync::atomic::AtomicUsize::new(0);
             eprintln!(
                 "sending test alerts; each watcher answers once every service has (at most {} s: \
                  a Signal gateway may take a minute)",
                 crate::protocol::TEST_ANSWER_LIMIT.as_secs()
             );
-            fan_out(vault, ops::TEST_ALERT, payload, |link, status| {
-                for result in status.test_results.iter().flatten() {
-                    match &result.error {
-                        None if result.accepted => println!(
-                            "{}: {} {}: accepted",
-                            link.url, result.contact, result.channel
-                        ),
-                        error => {
-                            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            println!(
-                                "{}: {} {}: FAILED: {}",
-                                link.url,
-                                result.contact,
-                                result.channel,
-                                error.as_deref().unwrap_or("not accepted")
-                            );
-                        }
-                    }
-                }
-            })?;
-            let failed = failed.into_inner();
-            if failed > 0 {
-                bail!("{failed} channel(s) did not accept the test alert");
-            }
-            Ok(())
+            switch_contacts::test_alerts(vault, name, |link, result| match &result.error {
+                None if result.accepted => println!(
+                    "{}: {} {}: accepted",
+                    link.url, result.contact, result.channel
+                ),
+                error => println!(
+                    "{}: {} {}: FAILED: {}",
+                    link.url,
+                    result.contact,
+                    result.channel,
+                    error.as_deref().unwrap_or("not accepted")
+                ),
+            })
+            .map_err(explain)
         }
     }
 }
@@ -351,10 +330,9 @@ fn ask_contact() -> Result<ContactAddArgs> {
 /// Saves the directory in the vault first (nothing is lost if a watcher is down), then sends
 /// it to every watcher.
 fn save_and_sync(vault: &Vault, dir: &Directory) -> Result<()> {
-    dir.validate()?;
-    vault.set_setting(CONTACTS, dir)?;
-    super::watch::warn_of_gaps(vault);
-    if !enrolled(vault)? {
+    switch_contacts::keep(vault, dir).map_err(explain)?;
+    warn_of_gaps(vault);
+    if !crate::switch::watchers::enrolled(vault).map_err(explain)? {
         eprintln!("saved in the vault; it is sent to each watcher when you enrol");
         return Ok(());
     }
@@ -365,12 +343,10 @@ fn save_and_sync(vault: &Vault, dir: &Directory) -> Result<()> {
 
 fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
     let count = dir.contacts.len();
-    fan_out(
-        vault,
-        ops::CONTACTS,
-        serde_json::to_string(&dir.for_watchers())?,
-        |link, _| println!("{}: {count} contact(s) sent", link.url),
-    )
+    switch_contacts::sync(vault, dir, |link| {
+        println!("{}: {count} contact(s) sent", link.url)
+    })
+    .map_err(explain)
 }
 
 /// `posbon alert verify`.

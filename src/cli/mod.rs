@@ -9,12 +9,13 @@
 mod commands;
 mod contacts;
 mod demo;
-mod demo_story;
 mod editor;
 mod fields;
 mod output;
 mod passphrase;
+mod proxy;
 mod release;
+mod switch;
 mod watch;
 mod zone;
 
@@ -24,8 +25,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::vault::{Kind, VaultError};
-
-pub use watch::check_config as check_watcher_config;
 
 /// A mistake in how posbon was called (exit code 2).
 #[derive(Debug)]
@@ -715,10 +714,10 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     ) {
         return exit::DISK_FULL;
     }
-    if error.downcast_ref::<watch::WatchersDisagree>().is_some() {
+    if error.downcast_ref::<switch::WatchersDisagree>().is_some() {
         return exit::REFUSED;
     }
-    if error.downcast_ref::<release::BundlesDiffer>().is_some() {
+    if error.downcast_ref::<switch::BundlesDiffer>().is_some() {
         return exit::BUNDLE_MISSING;
     }
     if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {
@@ -806,9 +805,9 @@ pub fn main() -> ExitCode {
     crate::secret::harden_process();
     if std::env::args_os()
         .nth(1)
-        .is_some_and(|a| a == watch::NOTICE_SENDER)
+        .is_some_and(|a| a == switch::NOTICE_SENDER)
     {
-        watch::deliver_unlock_notices();
+        switch::deliver_unlock_notices();
         return ExitCode::SUCCESS;
     }
     let cli = parse_command_line();
@@ -829,6 +828,14 @@ pub fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // Every switch error is worded by `switch::explain` before it gets here; one that
+            // slipped through would read without its remedy and exit with the wrong code.
+            debug_assert!(
+                !error
+                    .chain()
+                    .any(|cause| cause.is::<crate::switch::SwitchError>()),
+                "a switch error reached main without switch::explain: {error:#}"
+            );
             eprintln!("posbon: {}", error_text(&error));
             ExitCode::from(exit_code(&error))
         }

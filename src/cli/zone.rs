@@ -10,30 +10,15 @@ use jiff::tz::TimeZone;
 use super::UsageError;
 use crate::vault::Vault;
 
-/// The vault setting holding the journalist's time zone (an IANA name).
-pub(super) const SETTING: &str = "timezone";
-
 /// Set from the vault once it is open; the system's until then.
 static ZONE: RwLock<Option<TimeZone>> = RwLock::new(None);
 
 /// Takes the time zone from the open vault, for the rest of this command.
 pub(super) fn use_vault_zone(vault: &Vault) {
-    let named: Option<String> = vault.setting(SETTING).ok().flatten();
+    let named = crate::switch::settings::timezone(vault).ok().flatten();
     if let Some(zone) = named.and_then(|name| TimeZone::get(&name).ok()) {
         *ZONE.write().unwrap_or_else(|p| p.into_inner()) = Some(zone);
     }
-}
-
-/// The decoy shows times in the same zone: a decoy reading UTC under a Dushanbe journalist
-/// would be a tell. Like the watcher links, the real view's setting wins at each unlock.
-pub(super) fn sync_decoy(vault: &Vault) -> Result<()> {
-    let mine: Option<String> = vault.setting(SETTING)?;
-    if let Some(mine) = mine
-        && vault.decoy_setting::<String>(SETTING)?.as_ref() != Some(&mine)
-    {
-        vault.set_decoy_setting(SETTING, &mine)?;
-    }
-    Ok(())
 }
 
 fn zone() -> TimeZone {

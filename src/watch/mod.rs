@@ -26,6 +26,7 @@
 
 pub mod channels;
 pub mod clock;
+pub mod config;
 pub mod daemon;
 pub mod dispatch;
 pub mod escalation;

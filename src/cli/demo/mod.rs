@@ -3,6 +3,8 @@
 //! switch with two watchers, alerts, and a sealed release (`demo_story`). Nothing is left
 //! behind.
 
+mod story;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -153,7 +155,7 @@ pub fn run(insecure_fast_kdf: bool) -> Result<()> {
         Err(e) => return Err(e).context("reopening after panic"),
     }
 
-    super::demo_story::run_story(&root.0, insecure_fast_kdf)?;
+    story::run_story(&root.0, insecure_fast_kdf)?;
 
     step("Cleaning up");
     drop(root);

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::alert::message;
 use crate::release::bundle;
 
-use super::demo::step;
+use super::step;
 
 /// A watcher process; killed when dropped.
 struct Watcher {

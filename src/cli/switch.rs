@@ -1,0 +1,478 @@
+//! The journalist's switch commands (enrol, plan, check in, status, pause, resume, phones,
+//! `duress over`), the unlock notices' detached sender, and how the switch's errors read on a
+//! terminal. The work is [`crate::switch`]'s; this prints its answers as they come.
+
+use anyhow::{Result, anyhow};
+
+use crate::plan::{self, PlanSpec};
+use crate::protocol::StatusResponse;
+use crate::switch::client::Link;
+use crate::switch::releases::{BundleGap, SealedBundles};
+use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
+use crate::vault::{self, Vault};
+
+use super::commands::time_text;
+use super::{PlanCommand, UsageError};
+
+/// The watchers hold different plans (exit 9): one missed a change, or was tampered with.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "every watcher answered, but they disagree about your plan (listed above): set it again with `posbon plan set`, and ask the operator of the odd one out"
+)]
+pub struct WatchersDisagree;
+
+/// Some watcher lacks a bundle, holds an old copy, or still holds one that was removed
+/// (exit 12).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not every watcher holds the bundles as you sealed them (listed above): a release from that watcher would go out without a bundle, with an old copy, or with one you removed"
+)]
+pub struct BundlesDiffer;
+
+/// A switch error as the command line says it: warnings for what the error lists (each
+/// watcher that failed, each plan), then the error, worded with the command that mends it
+/// and of the type that [`super::exit_code`] maps.
+pub(super) fn explain(error: SwitchError) -> anyhow::Error {
+    match error {
+        SwitchError::NotEnrolled => {
+            UsageError("not enrolled with any watcher: run `posbon enrol URL CODE` first".into())
+                .into()
+        }
+        SwitchError::NotEnrolledWith(url) => UsageError(format!("not enrolled with {url}")).into(),
+        SwitchError::ProxyUnusable(e) => anyhow!(
+            "the proxy kept in the vault is not usable ({e}): set it again with `posbon proxy set`"
+        ),
+        SwitchError::WatchersFailed { .. } => {
+            let summary = error.to_string();
+            let SwitchError::WatchersFailed {
+                first, failures, ..
+            } = error
+            else {
+                unreachable!("matched above")
+            };
+            for e in std::iter::once(first.as_ref()).chain(&failures) {
+                eprintln!("posbon: WARNING: {e}");
+            }
+            anyhow::Error::new(*first).context(summary)
+        }
+        SwitchError::WatchersDisagree { plans } => {
+            for (url, plan) in &plans {
+                eprintln!(
+                    "posbon: WARNING: {url} has the plan: {}",
+                    plan.as_deref().unwrap_or("none")
+                );
+            }
+            WatchersDisagree.into()
+        }
+        SwitchError::UnknownPhone(id) => UsageError(format!(
+            "no watcher has a phone {id:?} (see `posbon phone list`)"
+        ))
+        .into(),
+        SwitchError::BundlesDiffer => BundlesDiffer.into(),
+        SwitchError::RemovalIncomplete { id, left, cause } => {
+            let why = match left {
+                RemovalLeft::Released(urls) => format!(
+                    "bundle {id} was already released to its recipients by {}, so it cannot be \
+                     withdrawn there until its links expire (see above); every other watcher \
+                     removed it",
+                    urls.join(", ")
+                ),
+                RemovalLeft::Unanswered => format!(
+                    "bundle {id} is withdrawn, but still on the watchers above that did not \
+                     answer or refused: run `posbon release remove {id}` again when they answer"
+                ),
+                RemovalLeft::Unknown => format!(
+                    "bundle {id} is withdrawn; run `posbon release remove {id}` again to finish"
+                ),
+            };
+            explain(*cause).context(why)
+        }
+        SwitchError::Release(refusal) => refused(refusal),
+        SwitchError::Client(e) => e.into(),
+        SwitchError::Vault(e) => e.into(),
+        SwitchError::Plan(e) => e.into(),
+        SwitchError::Contact(e) => e.into(),
+        SwitchError::Bundle(e) => e.into(),
+        SwitchError::Json(e) => e.into(),
+        other @ (SwitchError::DamagedKey(_)
+        | SwitchError::Random
+        | SwitchError::MissingAnswer { .. }
+        | SwitchError::TestsFailed(_)) => anyhow!("{other}"),
+    }
+}
+
+fn refused(refusal: ReleaseRefusal) -> anyhow::Error {
+    let usage = |text: String| UsageError(text).into();
+    match refusal {
+        ReleaseRefusal::NoRecords => usage("name at least one record to seal".into()),
+        ReleaseRefusal::NoContacts => usage("name at least one contact with --to".into()),
+        ReleaseRefusal::SourcesNotIncluded(sources) => usage(format!(
+            "these are sources, and a bundle holds none unless you say so with --include-sources: {}",
+            sources.join(", ")
+        )),
+        ReleaseRefusal::UnknownContact(name) => usage(format!(
+            "there is no contact called {name:?} (posbon contact add)"
+        )),
+        ReleaseRefusal::ContactIsJournalist(name) => usage(format!(
+            "{name} is in tier 0 (yourself: reminders only), so a release never reaches them; \
+             seal for contacts in tier 1 and up"
+        )),
+        ReleaseRefusal::ContactHasNoKey(name) => usage(format!(
+            "{name} has no key for sealed material: posbon contact add {name:?} ... --age-recipient age1..."
+        )),
+        ReleaseRefusal::ShortId => usage("give at least 4 digits of the bundle id".into()),
+        // Like a record that is not there: exit 1 (a malformed id is exit 2).
+        ReleaseRefusal::UnknownBundle(id) => {
+            anyhow!("no release bundle has the id {id:?} (see `posbon release list`)")
+        }
+        ReleaseRefusal::AmbiguousBundle(id) => {
+            usage(format!("{id:?} is ambiguous; give more digits"))
+        }
+        ReleaseRefusal::RemovalPending(id) => usage(format!(
+            "bundle {id} was removed (a watcher missed the removal): finish with `posbon release \
+             remove {id}`, or seal the records afresh with `posbon release add`"
+        )),
+    }
+}
+
+/// A bundle gap as the journalist reads it, with the command that mends it.
+pub(super) fn gap_text(gap: &BundleGap) -> String {
+    match gap {
+        BundleGap::Lacks { id, name } => {
+            format!("lacks bundle {id} ({name}): run `posbon release update {id}`")
+        }
+        BundleGap::OtherCopy { id, name } => {
+            format!("holds another copy of bundle {id} ({name}): run `posbon release update {id}`")
+        }
+        BundleGap::StillHoldsRemoved { id, name } => format!(
+            "still holds bundle {id} ({name}), which you removed: run `posbon release remove {id}` again"
+        ),
+    }
+}
+
+pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
+    let enrolled = watchers::enrol(vault, url, code).map_err(explain)?;
+    if enrolled.bundles_missing > 0 {
+        eprintln!(
+            "posbon: this watcher has none of your {} sealed bundle(s) yet: run `posbon release update ID` for each (see `posbon release list`)",
+            enrolled.bundles_missing
+        );
+    }
+    let link = enrolled.link;
+    println!("{}", link.fingerprint);
+    eprintln!(
+        "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
+        link.url, link.subject
+    );
+    Ok(())
+}
+
+fn deadline_text(status: &StatusResponse) -> String {
+    match (status.deadline_ms, status.paused_until_ms) {
+        (_, Some(until)) => format!("paused until {}", time_text(until)),
+        (Some(deadline), None) => format!("next deadline {}", time_text(deadline)),
+        (None, None) => "no plan set yet".into(),
+    }
+}
+
+/// Says what the plan and contacts leave uncovered (a step that alerts nobody, reminders to
+/// nobody...), so the switch never fails silently. Never fails the command itself.
+pub(super) fn warn_of_gaps(vault: &Vault) {
+    match requests::gaps(vault) {
+        Ok(found) => {
+            for gap in found {
+                eprintln!("posbon: WARNING: {gap}");
+            }
+        }
+        Err(e) => eprintln!(
+            "posbon: WARNING: cannot compare the plan with the contacts: {:#}",
+            explain(e)
+        ),
+    }
+}
+
+/// Checks in with every watcher, and says loudly if one of them would release without a
+/// bundle as sealed (the check-in itself stands; exit 12), so a watcher that lost a bundle
+/// is noticed long before it matters.
+pub(super) fn checkin(vault: &Vault) -> Result<()> {
+    warn_of_gaps(vault);
+    // Nothing may stop the check-in itself, not even an unreadable list of bundles.
+    let sealed = SealedBundles::load(vault).unwrap_or_else(|e| {
+        eprintln!(
+            "posbon: WARNING: cannot compare the watchers' bundles: {:#}",
+            explain(e)
+        );
+        SealedBundles::none()
+    });
+    requests::checkin(vault, &sealed, |link, status, gaps| {
+        println!("{}: checked in; {}", link.url, deadline_text(status));
+        for gap in gaps {
+            eprintln!("posbon: WARNING: {} {}", link.url, gap_text(gap));
+        }
+    })
+    .map_err(explain)
+}
+
+/// The bundles a watcher has released, and until when its recipients can download them
+/// (they cannot be withdrawn or replaced until then).
+pub(super) fn released_lines(status: &StatusResponse) -> Vec<String> {
+    status
+        .bundles
+        .iter()
+        .filter_map(|b| {
+            b.released_until_ms.map(|until| {
+                format!(
+                    "bundle {} (version {}) was released: its recipients can download it until {}",
+                    b.id,
+                    b.version,
+                    time_text(until)
+                )
+            })
+        })
+        .collect()
+}
+
+pub(super) fn status(vault: &Vault) -> Result<()> {
+    warn_of_gaps(vault);
+    requests::status(vault, |link, status| {
+        println!("{} (fingerprint {})", link.url, link.fingerprint);
+        println!("  plan: {}", status.plan.as_deref().unwrap_or("none"));
+        println!(
+            "  last check-in: {}",
+            status
+                .last_checkin_ms
+                .map(time_text)
+                .unwrap_or_else(|| "never".into())
+        );
+        println!("  {}", deadline_text(status));
+        for (label, due, fired) in &status.fired {
+            println!(
+                "  fired: {label} (due {}, fired {})",
+                time_text(*due),
+                time_text(*fired)
+            );
+        }
+        for line in released_lines(status) {
+            println!("  {line}");
+        }
+        // Only answers to the real key carry these: the journalist learns afterwards what
+        // a coercer did and was shown.
+        if let Some(seen) = status.duress_seen_ms {
+            println!("  duress key or PIN last used: {}", time_text(seen));
+        }
+        if let Some(pretend) = &status.pretend {
+            println!(
+                "  shown under duress (the decoy, the phone, your reminders): plan {}; {}",
+                pretend.plan.as_deref().unwrap_or("none"),
+                match (pretend.deadline_ms, pretend.paused_until_ms) {
+                    (_, Some(until)) => format!("paused until {}", time_text(until)),
+                    (Some(deadline), None) => format!("next deadline {}", time_text(deadline)),
+                    (None, None) => "no deadline".into(),
+                }
+            );
+        }
+    })
+    .map_err(explain)
+}
+
+pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
+    let PlanCommand::Set {
+        every,
+        windows,
+        tz,
+        grace,
+        remind_before,
+        steps,
+        release_on_duress,
+    } = command;
+    if let Some(tz) = &tz {
+        super::zone::check(tz)?;
+    }
+    let interval_with_zone = every.is_some() && tz.is_some();
+    let plan = PlanSpec {
+        every,
+        window: windows,
+        tz: tz.clone(),
+        grace,
+        remind_before,
+        steps,
+        release_on_duress,
+    }
+    .build()?;
+    let description = plan.describe();
+    // Kept in the vault first, so that a watcher enrolled later gets the same plan.
+    requests::keep_plan(vault, &plan, tz.as_deref()).map_err(explain)?;
+    if let Some(tz) = &tz {
+        super::zone::use_vault_zone(vault);
+        if interval_with_zone {
+            eprintln!(
+                "times are shown in {tz}; the interval counts from each check-in, not from a \
+                 time of day (for set times of day, give --window)"
+            );
+        }
+    }
+    warn_of_gaps(vault);
+    requests::send_plan(vault, &plan, |link, status| {
+        println!("{}: plan set; {}", link.url, deadline_text(status));
+    })
+    .map_err(explain)?;
+    eprintln!("plan: {description}");
+    Ok(())
+}
+
+pub(super) fn pause(vault: &Vault, until: Option<String>, for_: Option<String>) -> Result<()> {
+    let until_ms = match (until, for_) {
+        (Some(until), _) => super::zone::parse(&until)?.as_millisecond(),
+        (None, Some(duration)) => vault::now() + plan::parse_duration(&duration)?,
+        (None, None) => return Err(UsageError("give --until TIME or --for DURATION".into()).into()),
+    };
+    requests::pause(vault, until_ms, |link, status| {
+        println!("{}: {}", link.url, deadline_text(status));
+    })
+    .map_err(explain)
+}
+
+pub(super) fn resume(vault: &Vault) -> Result<()> {
+    requests::resume(vault, |link, status| {
+        println!("{}: resumed; {}", link.url, deadline_text(status));
+    })
+    .map_err(explain)
+}
+
+/// `posbon duress over`: ends the pretend world a coercion set up on every watcher.
+pub(super) fn end_pretend(vault: &Vault) -> Result<()> {
+    requests::end_pretend(vault, |link, status| {
+        println!(
+            "{}: the watcher follows your real plan again; {}",
+            link.url,
+            deadline_text(status)
+        );
+    })
+    .map_err(explain)
+}
+
+fn phone_lines(link: &Link, status: &StatusResponse) -> String {
+    let mut out = format!("{}:", link.url);
+    let phones = status.phones.as_deref().unwrap_or_default();
+    if phones.is_empty() {
+        out.push_str(" no phone enrolled");
+    }
+    for phone in phones {
+        let last = phone
+            .last_checkin_ms
+            .map(time_text)
+            .unwrap_or_else(|| "never".into());
+        out.push_str(&format!(
+            "\n  {}  set up {}  last check-in {}",
+            phone.id,
+            time_text(phone.enrolled_ms),
+            last
+        ));
+        if !phone.signs {
+            out.push_str(
+                "  OLD: sends a fixed secret; enrol it again with `posbon watch enrol-phone`, then remove this one",
+            );
+        }
+        if phone.duress_only {
+            out.push_str(
+                "  DURESS: set up or removed under duress; every use raises the silent alarm",
+            );
+        }
+    }
+    out
+}
+
+pub(super) fn phone_list(vault: &Vault) -> Result<()> {
+    requests::phones(vault, |link, status| {
+        println!("{}", phone_lines(link, status));
+    })
+    .map_err(explain)
+}
+
+/// Revokes a phone on every watcher that has it.
+pub(super) fn phone_remove(vault: &Vault, id: &str) -> Result<()> {
+    requests::remove_phone(vault, id, |link, status| {
+        println!("{}: removed {id}; left:", link.url);
+        println!("{}", phone_lines(link, status));
+    })
+    .map_err(explain)
+}
+
+pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
+    requests::invite_phone(vault, only, |invite| {
+        println!("{}", invite.url);
+        if let Ok(code) = qrcode::QrCode::new(invite.url.as_bytes()) {
+            let picture = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            eprintln!("{picture}");
+        }
+        eprintln!(
+            "open the link above on the phone (or scan the code) within 15 minutes; it works once.\n\
+             the phone then needs a PIN, and a different duress PIN for use under coercion."
+        );
+    })
+    .map_err(explain)
+}
+
+/// Sent at every unlock, under every passphrase (see [`switch::alarm`]). The notices are
+/// handed to a detached copy of posbon (`NOTICE_SENDER`), so no command waits on a watcher
+/// that is slow or does not answer, and nothing is printed either way.
+pub(super) fn send_unlock_notices(vault: &Vault) {
+    let Some(notices) = switch::alarm::unlock_notices(vault) else {
+        return;
+    };
+    let spawned = spawn_notice_sender().and_then(|mut child| {
+        use std::io::Write;
+        let mut stdin = child.stdin.take()?;
+        stdin.write_all(&notices.to_bytes()).ok()?;
+        // Not waited for: the sender outlives this command and is reaped by init.
+        std::mem::forget(child);
+        Some(())
+    });
+    if spawned.is_none() {
+        // No copy of posbon could be started (its file replaced or gone): send from here,
+        // briefly, rather than not at all.
+        notices.deliver(Some(std::time::Duration::from_secs(2)));
+    }
+}
+
+/// Starts the background sender: this very program (`/proc/self/exe`, which still names it
+/// if its file was replaced), in a process group of its own so that the Ctrl-C or the
+/// `timeout` that ends the command does not end the sender too.
+fn spawn_notice_sender() -> Option<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let start = |exe: &std::path::Path| {
+        std::process::Command::new(exe)
+            .arg(NOTICE_SENDER)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()
+    };
+    start(std::path::Path::new("/proc/self/exe"))
+        .or_else(|| std::env::current_exe().ok().and_then(|exe| start(&exe)))
+}
+
+/// The hidden first argument that makes posbon the background sender of unlock notices.
+pub(crate) const NOTICE_SENDER: &str = "__send-unlock-notices";
+
+/// The background sender: reads the notices from stdin and posts each, in parallel, once;
+/// failures are silent.
+pub(crate) fn deliver_unlock_notices() {
+    use std::io::Read;
+    let mut input = Vec::new();
+    if std::io::stdin()
+        .take(1 << 20)
+        .read_to_end(&mut input)
+        .is_err()
+    {
+        return;
+    }
+    if let Some(notices) = switch::alarm::Notices::from_bytes(&input) {
+        notices.deliver(None);
+    }
+}

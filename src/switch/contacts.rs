@@ -1,0 +1,105 @@
+//! The journalist's contacts and instructions: kept in the vault (so nothing is lost when a
+//! watcher is down), sent whole to every watcher on each change, and test alerts through each
+//! contact's channels. The lawyers' sealing keys never leave the vault
+//! ([`Directory::for_watchers`]).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::SwitchError;
+use super::client::Link;
+use super::settings::CONTACTS;
+use super::watchers::{enrolled, fan_out};
+use crate::protocol::contacts::{Contact, Directory};
+use crate::protocol::{StatusResponse, TestPayload, TestResult, ops};
+use crate::vault::Vault;
+
+pub use super::settings::directory;
+
+/// Whether a directory was only kept, or sent too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// Kept in the vault; sent to each watcher at enrolment.
+    KeptNotEnrolled,
+    /// Kept, and every watcher has it.
+    Sent,
+}
+
+/// Checks and keeps the directory in the vault first, then sends it to every watcher;
+/// `sent` hears each watcher that took it. A watcher that fails leaves it kept all the same.
+pub fn save(
+    vault: &Vault,
+    dir: &Directory,
+    sent: impl Fn(&Link) + Sync,
+) -> Result<Saved, SwitchError> {
+    keep(vault, dir)?;
+    if !enrolled(vault)? {
+        return Ok(Saved::KeptNotEnrolled);
+    }
+    sync(vault, dir, sent)?;
+    Ok(Saved::Sent)
+}
+
+/// The first half of [`save`]: checks and keeps the directory in the vault, for a face that
+/// shows what changed before it is sent with [`sync`].
+pub fn keep(vault: &Vault, dir: &Directory) -> Result<(), SwitchError> {
+    dir.validate()?;
+    Ok(vault.set_setting(CONTACTS, dir)?)
+}
+
+/// Adds `contact`, or replaces the one of the same name (any case); true if it replaced one.
+pub fn put(dir: &mut Directory, contact: Contact) -> bool {
+    let replaced = remove(dir, &contact.name);
+    dir.contacts.push(contact);
+    replaced
+}
+
+/// Removes the contact called `name` (any case); false if there is none.
+pub fn remove(dir: &mut Directory, name: &str) -> bool {
+    let before = dir.contacts.len();
+    dir.contacts
+        .retain(|c| !c.name.trim().eq_ignore_ascii_case(name.trim()));
+    dir.contacts.len() != before
+}
+
+/// Sends the directory (without the lawyers' keys) to every watcher.
+pub fn sync(
+    vault: &Vault,
+    dir: &Directory,
+    sent: impl Fn(&Link) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(
+        vault,
+        ops::CONTACTS,
+        serde_json::to_string(&dir.for_watchers())?,
+        |link, _| sent(link),
+    )
+}
+
+/// Asks every watcher to send a test alert to `contact` (or to every contact) through each
+/// channel; `answered` hears each service's answer. Fails if any channel did not accept,
+/// with their number.
+pub fn test_alerts(
+    vault: &Vault,
+    contact: Option<String>,
+    answered: impl Fn(&Link, &TestResult) + Sync,
+) -> Result<(), SwitchError> {
+    let payload = serde_json::to_string(&TestPayload { contact })?;
+    let failed = AtomicUsize::new(0);
+    fan_out(
+        vault,
+        ops::TEST_ALERT,
+        payload,
+        |link, status: &StatusResponse| {
+            for result in status.test_results.iter().flatten() {
+                if !(result.error.is_none() && result.accepted) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                answered(link, result);
+            }
+        },
+    )?;
+    match failed.into_inner() {
+        0 => Ok(()),
+        failed => Err(SwitchError::TestsFailed(failed)),
+    }
+}

@@ -1,0 +1,218 @@
+//! The journalist's requests to every watcher: check in, status, plan, pause, resume, ending
+//! a pretend world, and the phones enrolled for check-ins. Each is sent to every watcher at
+//! once; each answer is handed to the face as it comes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::SwitchError;
+use super::client::{self, ClientError, Link};
+use super::keys::signing_key;
+use super::releases::{BundleGap, SealedBundles};
+use super::settings::{self, PLAN};
+use super::watchers::{fan_out, for_each_watcher, links, save_links};
+use crate::plan::Plan;
+use crate::protocol::{self, PausePayload, StatusResponse, ops};
+use crate::switch::gaps::Gap;
+use crate::vault::{self, Vault};
+
+/// What the plan and the contacts leave uncovered (a step that alerts nobody, reminders to
+/// nobody...), for the face to show as warnings, so the switch never fails silently.
+pub fn gaps(vault: &Vault) -> Result<Vec<Gap>, SwitchError> {
+    let plan: Option<Plan> = vault.setting(PLAN)?;
+    let directory = settings::directory(vault)?;
+    let sealed = SealedBundles::load(vault)?;
+    Ok(super::gaps::gaps(
+        plan.as_ref(),
+        &directory,
+        &sealed.sealed_for(),
+    ))
+}
+
+/// Checks in with every watcher. `answered` hears each answer with the sealed bundles that
+/// watcher lacks or holds in another copy; if any does, the check-in still stands and this
+/// fails with [`SwitchError::BundlesDiffer`], so a watcher that lost a bundle is noticed long
+/// before it matters. `sealed` is what the vault sealed (a face that cannot read it passes
+/// [`SealedBundles::none`]: nothing may stop the check-in itself).
+pub fn checkin(
+    vault: &Vault,
+    sealed: &SealedBundles,
+    answered: impl Fn(&Link, &StatusResponse, &[BundleGap]) + Sync,
+) -> Result<(), SwitchError> {
+    let gaps = AtomicUsize::new(0);
+    fan_out(vault, ops::CHECKIN, "{}".into(), |link, status| {
+        let found = sealed.gaps(status);
+        gaps.fetch_add(found.len(), Ordering::Relaxed);
+        answered(link, status, &found);
+    })?;
+    if gaps.into_inner() > 0 {
+        return Err(SwitchError::BundlesDiffer);
+    }
+    Ok(())
+}
+
+/// Asks every watcher for its view of the switch.
+pub fn status(
+    vault: &Vault,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::STATUS, "{}".into(), answered)
+}
+
+/// Keeps `plan` in the vault (so a watcher enrolled later gets the same) and sends it to
+/// every watcher; a time zone given with it becomes the journalist's.
+pub fn set_plan(
+    vault: &Vault,
+    plan: &Plan,
+    timezone: Option<&str>,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    keep_plan(vault, plan, timezone)?;
+    send_plan(vault, plan, answered)
+}
+
+/// The first half of [`set_plan`]: keeps the plan (and time zone) in the vault, for a face
+/// that shows what changed before it is sent.
+pub fn keep_plan(vault: &Vault, plan: &Plan, timezone: Option<&str>) -> Result<(), SwitchError> {
+    vault.set_setting(PLAN, plan)?;
+    if let Some(tz) = timezone {
+        settings::set_timezone(vault, tz)?;
+    }
+    Ok(())
+}
+
+/// The second half of [`set_plan`]: sends the plan to every watcher.
+pub fn send_plan(
+    vault: &Vault,
+    plan: &Plan,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::PLAN, serde_json::to_string(plan)?, answered)
+}
+
+/// Pauses the switch on every watcher until `until_ms`.
+pub fn pause(
+    vault: &Vault,
+    until_ms: i64,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    let payload = serde_json::to_string(&PausePayload { until_ms })?;
+    fan_out(vault, ops::PAUSE, payload, answered)
+}
+
+/// Ends a pause on every watcher.
+pub fn resume(
+    vault: &Vault,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::RESUME, "{}".into(), answered)
+}
+
+/// Ends the pretend world a coercion set up on every watcher. Under the duress passphrase
+/// the watchers answer the same and end nothing (and raise the alarm).
+pub fn end_pretend(
+    vault: &Vault,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::END_PRETEND, "{}".into(), answered)
+}
+
+/// The phones each watcher has enrolled.
+pub fn phones(
+    vault: &Vault,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::PHONE_LIST, "{}".into(), answered)
+}
+
+/// Revokes a phone on every watcher that has it (a phone is enrolled with one watcher; the
+/// others answer that they do not know it, which is no failure unless none knows it).
+/// `removed` hears each watcher that removed it, with the phones it has left.
+pub fn remove_phone(
+    vault: &Vault,
+    id: &str,
+    removed: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    let payload = serde_json::to_string(&protocol::PhoneRemove { id: id.to_string() })?;
+    let count = AtomicUsize::new(0);
+    for_each_watcher(vault, |route, link, key, now| {
+        match client::call(route, link, key, ops::PHONE_REMOVE, payload.clone(), now) {
+            Ok((status, counter)) => {
+                count.fetch_add(1, Ordering::Relaxed);
+                removed(link, &status);
+                Ok(counter)
+            }
+            Err(ClientError::Refused { code, .. }) if code == "unknown_phone" => {
+                // The counter was not used up by a refusal: the next request reuses it.
+                Ok(link.last_counter)
+            }
+            Err(e) => Err(e),
+        }
+    })?;
+    if count.into_inner() == 0 {
+        return Err(SwitchError::UnknownPhone(id.to_string()));
+    }
+    Ok(())
+}
+
+/// A one-time link that enrols a phone with one watcher.
+pub struct PhoneInvite {
+    pub watcher: String,
+    /// The page's address with the one-time token after `#` (never sent to a server).
+    pub url: String,
+}
+
+/// Asks each watcher (or only the one at `only`) for a one-time phone enrolment link, one
+/// after another; `invited` hears each link as it comes.
+pub fn invite_phone(
+    vault: &Vault,
+    only: Option<&str>,
+    invited: impl Fn(&PhoneInvite),
+) -> Result<(), SwitchError> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let route = settings::route(vault)?;
+    let mut found = false;
+    let mut outcome = Ok(());
+    for link in links.iter_mut() {
+        if only.is_some_and(|url| url.trim_end_matches('/') != link.url) {
+            continue;
+        }
+        found = true;
+        let asked = client::call(
+            &route,
+            link,
+            &key,
+            ops::PHONE_INVITE,
+            "{}".into(),
+            vault::now(),
+        );
+        let (status, counter) = match asked {
+            Ok(answer) => answer,
+            Err(e) => {
+                outcome = Err(e.into());
+                break;
+            }
+        };
+        link.last_counter = counter;
+        let Some(token) = status.phone_token else {
+            outcome = Err(SwitchError::MissingAnswer {
+                url: link.url.clone(),
+                what: "a phone link",
+            });
+            break;
+        };
+        invited(&PhoneInvite {
+            watcher: link.url.clone(),
+            url: format!("{}/p#enrol={token}", link.url),
+        });
+    }
+    // The counters used are kept whatever happened after.
+    save_links(vault, &links)?;
+    outcome?;
+    if !found {
+        return Err(SwitchError::NotEnrolledWith(
+            only.unwrap_or("any watcher").to_string(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! What the journalist's side keeps in the vault's settings, by name, and the two settings a
+//! face reads before any request: the route to the watchers (a SOCKS5 proxy such as Tor) and
+//! the journalist's time zone. Each is a setting of the open view, sealed like the rest, and
+//! copied into the decoy so that a command under the duress passphrase behaves the same.
+
+use std::sync::OnceLock;
+
+use super::SwitchError;
+use super::route::{Route, SocksProxy};
+use crate::protocol::contacts::Directory;
+use crate::vault::Vault;
+
+/// The view's two signing keys (see `keys::DeviceKeys`).
+pub(crate) const DEVICE_KEYS: &str = "device-keys";
+/// The watcher links.
+pub(crate) const WATCHERS: &str = "watchers";
+/// The plan last set, sent to each watcher enrolled afterwards.
+pub(crate) const PLAN: &str = "plan";
+/// The contact directory and instructions.
+pub(crate) const CONTACTS: &str = "contacts";
+/// What was sealed (the bundles themselves are not kept).
+pub(crate) const RELEASES: &str = "releases";
+/// The journalist's sealing key (Ed25519, PKCS#8 in base64), made at first use.
+pub(crate) const SEALING_KEY: &str = "sealing-key";
+/// `Some(url)` while a proxy is set, `null` once cleared.
+const PROXY: &str = "proxy";
+/// The journalist's time zone (an IANA name), set with the plan.
+pub const TIMEZONE: &str = "timezone";
+
+/// A proxy given for this one process (the command line's `--proxy`). Process-wide rather
+/// than a parameter because every path to a watcher (the unlock notice sent while the vault
+/// opens included) must see it, and a path that missed a parameter would connect directly.
+static OVERRIDE: OnceLock<Route> = OnceLock::new();
+
+/// Takes a proxy for the rest of this process, before anything is sent.
+pub fn set_route_override(proxy: SocksProxy) {
+    let _ = OVERRIDE.set(Route::Socks(Box::new(proxy)));
+}
+
+/// The proxy given for this process, if any.
+pub fn route_override() -> Option<&'static Route> {
+    OVERRIDE.get()
+}
+
+/// The proxy this view keeps (the URL as set).
+pub fn kept_proxy(vault: &Vault) -> Result<Option<String>, SwitchError> {
+    Ok(vault.setting::<Option<String>>(PROXY)?.flatten())
+}
+
+/// The route every request takes: the process's override, else the vault's proxy, else
+/// straight. A kept proxy that no longer reads as one is an error, never a reason to go
+/// straight.
+pub fn route(vault: &Vault) -> Result<Route, SwitchError> {
+    if let Some(route) = OVERRIDE.get() {
+        return Ok(route.clone());
+    }
+    Route::from_proxy(kept_proxy(vault)?.as_deref()).map_err(SwitchError::ProxyUnusable)
+}
+
+/// Keeps `proxy` (or none) as this view's route, and in its decoy.
+pub fn set_proxy(vault: &Vault, proxy: Option<&SocksProxy>) -> Result<(), SwitchError> {
+    vault.set_setting(PROXY, &proxy.map(SocksProxy::url))?;
+    sync_proxy_to_decoy(vault)
+}
+
+/// Copies this view's proxy (or its having none) into its decoy, when they differ: the decoy
+/// must route its unlock notices and check-ins as this view does, and show the same proxy.
+/// The same work in every view.
+pub(crate) fn sync_proxy_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
+    let mine = kept_proxy(vault)?;
+    if vault.decoy_setting::<Option<String>>(PROXY)?.flatten() != mine {
+        vault.set_decoy_setting(PROXY, &mine)?;
+    }
+    Ok(())
+}
+
+/// The contacts and instructions kept in this view.
+pub fn directory(vault: &Vault) -> Result<Directory, SwitchError> {
+    Ok(vault.setting(CONTACTS)?.unwrap_or_default())
+}
+
+/// The journalist's time zone as kept, if set.
+pub fn timezone(vault: &Vault) -> Result<Option<String>, SwitchError> {
+    Ok(vault.setting(TIMEZONE)?)
+}
+
+/// Keeps the journalist's time zone (already checked to be one), in the decoy too.
+pub fn set_timezone(vault: &Vault, name: &str) -> Result<(), SwitchError> {
+    vault.set_setting(TIMEZONE, &name)?;
+    sync_timezone_to_decoy(vault)
+}
+
+/// The decoy shows times in the same zone: a decoy reading UTC under a Dushanbe journalist
+/// would be a tell. Like the watcher links, the real view's setting wins at each unlock.
+pub(crate) fn sync_timezone_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
+    let mine: Option<String> = vault.setting(TIMEZONE)?;
+    if let Some(mine) = mine
+        && vault.decoy_setting::<String>(TIMEZONE)?.as_ref() != Some(&mine)
+    {
+        vault.set_decoy_setting(TIMEZONE, &mine)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The watchers this vault is enrolled with: enrolment, the links kept in the vault (with the
+//! last counter each watcher accepted), the copy every decoy keeps, and the fan-out that sends
+//! one request to every watcher at once and keeps each one's answer.
+
+use ring::signature::Ed25519KeyPair;
+
+use super::SwitchError;
+use super::client::{self, ClientError, Link};
+use super::keys::{DeviceKeys, signing_key};
+use super::route::Route;
+use super::settings::{self, DEVICE_KEYS, PLAN, RELEASES, WATCHERS};
+use crate::protocol::{StatusResponse, ops};
+use crate::vault::{self, Vault};
+
+/// Whether the vault is enrolled with at least one watcher.
+pub fn enrolled(vault: &Vault) -> Result<bool, SwitchError> {
+    Ok(!vault
+        .setting::<Vec<Link>>(WATCHERS)?
+        .unwrap_or_default()
+        .is_empty())
+}
+
+/// The watcher links, at least one.
+pub fn links(vault: &Vault) -> Result<Vec<Link>, SwitchError> {
+    let mut links: Vec<Link> = vault.setting(WATCHERS)?.unwrap_or_default();
+    if links.is_empty() {
+        return Err(SwitchError::NotEnrolled);
+    }
+    // A link made by posbon 0.1 holds the 64-bit fingerprint, which `alert verify` no
+    // longer takes: show the whole one, derived from the key the link was checked with.
+    for link in &mut links {
+        if let Ok(key) = crate::protocol::unb64(&link.watcher_key) {
+            link.fingerprint = crate::protocol::fingerprint(&key);
+        }
+    }
+    Ok(links)
+}
+
+pub(crate) fn save_links(vault: &Vault, links: &[Link]) -> Result<(), SwitchError> {
+    Ok(vault.set_setting(WATCHERS, &links)?)
+}
+
+/// Copies the watcher links and the duress key into this view's decoy, so that opening the
+/// vault with the duress passphrase and checking in sends a duress check-in. The decoy keeps
+/// a `duress` key of its own (for its own decoy), made once. The same in every view.
+pub fn sync_decoy(vault: &Vault) -> Result<(), SwitchError> {
+    settings::sync_proxy_to_decoy(vault)?;
+    settings::sync_timezone_to_decoy(vault)?;
+    let (Some(keys), Some(links)) = (
+        vault.setting::<DeviceKeys>(DEVICE_KEYS)?,
+        vault.setting::<Vec<Link>>(WATCHERS)?,
+    ) else {
+        return Ok(());
+    };
+    let existing = vault.decoy_setting::<DeviceKeys>(DEVICE_KEYS)?;
+    // The decoy's own duress key is kept once made; one equal to its device key (written
+    // by posbon 0.1 and 0.2, and a tell) is replaced.
+    let below = match &existing {
+        Some(existing) if existing.duress != existing.device => existing.duress.clone(),
+        _ => DeviceKeys::generate().duress.clone(),
+    };
+    if existing
+        .as_ref()
+        .is_none_or(|e| e.device != keys.duress || e.duress != below)
+    {
+        let decoy_keys = DeviceKeys {
+            device: keys.duress.clone(),
+            duress: below,
+        };
+        if !vault.set_decoy_setting(DEVICE_KEYS, &decoy_keys)? {
+            return Ok(());
+        }
+    }
+    // Every watcher, each time: a watcher enrolled after the duress passphrase was set must
+    // hear the decoy's unlocks and check-ins too. Counters are the decoy's own.
+    let decoy_links: Vec<Link> = vault.decoy_setting(WATCHERS)?.unwrap_or_default();
+    let merged: Vec<Link> = links
+        .iter()
+        .map(|link| {
+            let mut link = link.clone();
+            if let Some(known) = decoy_links.iter().find(|d| d.url == link.url) {
+                link.last_counter = known.last_counter;
+            }
+            link
+        })
+        .collect();
+    let same = merged.len() == decoy_links.len()
+        && merged
+            .iter()
+            .zip(&decoy_links)
+            .all(|(a, b)| a.url == b.url && a.subject == b.subject);
+    if !same {
+        vault.set_decoy_setting(WATCHERS, &merged)?;
+    }
+    Ok(())
+}
+
+/// What enrolling with a watcher did.
+pub struct Enrolled {
+    pub link: Link,
+    /// Bundles sealed before this watcher was enrolled: it has none of them yet.
+    pub bundles_missing: usize,
+}
+
+/// Enrols with the watcher at `url` with the operator's one-time `code`, then sends it the
+/// plan and the contacts already set, so it knows them from the start.
+pub fn enrol(vault: &Vault, url: &str, code: &str) -> Result<Enrolled, SwitchError> {
+    let keys = DeviceKeys::load_or_make(vault)?;
+    let route = settings::route(vault)?;
+    let link = client::enrol(
+        &route,
+        url,
+        code,
+        &DeviceKeys::pair(&keys.device)?,
+        &DeviceKeys::pair(&keys.duress)?,
+    )?;
+    let mut links: Vec<Link> = vault.setting(WATCHERS)?.unwrap_or_default();
+    links.retain(|l| l.url != link.url);
+    links.push(link.clone());
+    save_links(vault, &links)?;
+    sync_decoy(vault)?;
+    // The new watcher must know the plan and whom to alert from the start.
+    let directory = settings::directory(vault)?;
+    let plan: Option<crate::plan::Plan> = vault.setting(PLAN)?;
+    let mut to_send = Vec::new();
+    if !directory.contacts.is_empty() || !directory.instructions.is_empty() {
+        to_send.push((
+            ops::CONTACTS,
+            serde_json::to_string(&directory.for_watchers())?,
+        ));
+    }
+    if let Some(plan) = &plan {
+        to_send.push((ops::PLAN, serde_json::to_string(plan)?));
+    }
+    if !to_send.is_empty() {
+        let mut link = link.clone();
+        let key = DeviceKeys::pair(&keys.device)?;
+        for (op, payload) in to_send {
+            let (_, counter) = client::call(&route, &link, &key, op, payload, vault::now())?;
+            link.last_counter = counter;
+        }
+        links.retain(|l| l.url != link.url);
+        links.push(link);
+        save_links(vault, &links)?;
+    }
+    let sealed: Vec<serde_json::Value> = vault.setting(RELEASES)?.unwrap_or_default();
+    Ok(Enrolled {
+        link,
+        bundles_missing: sealed.len(),
+    })
+}
+
+/// Runs `call` against every watcher at once (over this view's route, with the device key
+/// and one shared time, so that every watcher sees the same moment); keeps each new counter;
+/// fails with every failure if any failed.
+pub fn for_each_watcher(
+    vault: &Vault,
+    call: impl Fn(&Route, &Link, &Ed25519KeyPair, i64) -> Result<u64, ClientError> + Sync,
+) -> Result<(), SwitchError> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let route = settings::route(vault)?;
+    let now = vault::now();
+    let results: Vec<Result<u64, ClientError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = links
+            .iter()
+            .map(|link| {
+                let (route, key, call) = (&route, &key, &call);
+                scope.spawn(move || call(route, link, key, now))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a request thread does not panic"))
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for (link, result) in links.iter_mut().zip(results) {
+        match result {
+            Ok(counter) => link.last_counter = counter,
+            Err(e) => failures.push(e),
+        }
+    }
+    save_links(vault, &links)?;
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let first = failures.remove(0);
+    Err(SwitchError::WatchersFailed {
+        first: Box::new(first),
+        failures,
+        total: links.len(),
+    })
+}
+
+/// Sends one operation to every watcher at once; hands each answer to `answered` as it
+/// comes; fails if any failed, or if the watchers disagree about the plan.
+pub fn fan_out(
+    vault: &Vault,
+    op: &str,
+    payload: String,
+    answered: impl Fn(&Link, &StatusResponse) + Sync,
+) -> Result<(), SwitchError> {
+    let plans = std::sync::Mutex::new(Vec::<(String, Option<String>)>::new());
+    for_each_watcher(vault, |route, link, key, now| {
+        let (status, counter) = client::call(route, link, key, op, payload.clone(), now)?;
+        answered(link, &status);
+        plans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((link.url.clone(), status.plan.clone()));
+        Ok(counter)
+    })?;
+    let plans = plans.into_inner().unwrap_or_else(|p| p.into_inner());
+    if plans.windows(2).any(|pair| pair[0].1 != pair[1].1) {
+        return Err(SwitchError::WatchersDisagree { plans });
+    }
+    Ok(())
+}
