@@ -1,5 +1,6 @@
 //! Small, shared cryptographic building blocks over `ring`: the OS random generator, one AEAD
-//! seal/open pair, HKDF sub-keys, and length padding.
+//! seal/open pair, HKDF sub-keys, length padding, and the text forms of public keys (base64,
+//! fingerprints to compare over the phone).
 //!
 //! Nothing here knows about vaults or files; formats are built on top of these in `vault/`.
 //! Every key and nonce the project makes comes from [`fill_random`], that is from `ring`'s
@@ -170,6 +171,58 @@ pub fn unpad(padded: &[u8]) -> Option<&[u8]> {
     let len_bytes: [u8; 4] = padded.get(..4)?.try_into().ok()?;
     let len = u32::from_be_bytes(len_bytes) as usize;
     padded.get(4..4 + len)
+}
+
+/// Base64 (standard alphabet, padded): how keys and signatures travel in JSON.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Bytes from base64 (surrounding blanks ignored); `None` if it is not base64.
+pub fn unb64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+}
+
+/// The fingerprint of a watcher's public key, to compare over the phone: the first 16 bytes
+/// of its SHA-256, as eight groups of four hex digits. 128 bits, because a state-level
+/// attacker could afford the 2^64 work of matching a 64-bit one with a key of its own and
+/// then sign a false all-clear.
+pub fn fingerprint(public_key: &[u8]) -> String {
+    grouped_fingerprint(public_key, 16)
+}
+
+/// Whether `text` (as typed: any case, any separators a phone or word processor puts in)
+/// can be a whole fingerprint of the form above: 32 hex digits.
+pub fn is_whole_fingerprint(text: &str) -> bool {
+    let hex: Vec<char> = text.chars().filter(char::is_ascii_alphanumeric).collect();
+    hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
+}
+
+/// The 64-bit fingerprint that posbon 0.1 wrote into alerts and enrolment answers. It is
+/// never accepted from a person as naming a watcher (that is [`fingerprint`]'s job); it is
+/// recognised only where it was derived from a key that is itself checked, so that alerts
+/// signed before the change, and watchers not yet upgraded, still verify.
+pub fn legacy_fingerprint(public_key: &[u8]) -> String {
+    grouped_fingerprint(public_key, 8)
+}
+
+/// Whether `shown` is what a posbon of either version derives from `public_key`.
+pub fn is_derived_fingerprint(shown: &str, public_key: &[u8]) -> bool {
+    shown == fingerprint(public_key) || shown == legacy_fingerprint(public_key)
+}
+
+fn grouped_fingerprint(public_key: &[u8], bytes: usize) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
+    let hex = hex::encode(&digest.as_ref()[..bytes]);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[cfg(test)]

@@ -13,10 +13,12 @@
 
 pub mod contacts;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
+
+pub use crate::crypto::{
+    b64, fingerprint, is_derived_fingerprint, is_whole_fingerprint, legacy_fingerprint,
+};
 
 /// How far a request's timestamp may be from the watcher's clock.
 pub const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
@@ -295,13 +297,8 @@ pub enum ProtocolError {
     Malformed(String),
 }
 
-pub fn b64(bytes: &[u8]) -> String {
-    B64.encode(bytes)
-}
-
 pub fn unb64(text: &str) -> Result<Vec<u8>, ProtocolError> {
-    B64.decode(text.trim())
-        .map_err(|_| ProtocolError::Malformed("invalid base64".into()))
+    crate::crypto::unb64(text).ok_or_else(|| ProtocolError::Malformed("invalid base64".into()))
 }
 
 fn request_bytes(subject: &str, op: &str, ts_ms: i64, counter: u64, payload: &str) -> Vec<u8> {
@@ -386,44 +383,6 @@ pub fn check_freshness(
 
 pub fn public_key(key: &Ed25519KeyPair) -> Vec<u8> {
     key.public_key().as_ref().to_vec()
-}
-
-/// The fingerprint of a watcher's public key, to compare over the phone: the first 16 bytes
-/// of its SHA-256, as eight groups of four hex digits. 128 bits, because a state-level
-/// attacker could afford the 2^64 work of matching a 64-bit one with a key of its own and
-/// then sign a false all-clear.
-pub fn fingerprint(public_key: &[u8]) -> String {
-    grouped_fingerprint(public_key, 16)
-}
-
-/// Whether `text` (as typed: any case, any separators a phone or word processor puts in)
-/// can be a whole fingerprint of the form above: 32 hex digits.
-pub fn is_whole_fingerprint(text: &str) -> bool {
-    let hex: Vec<char> = text.chars().filter(char::is_ascii_alphanumeric).collect();
-    hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
-}
-
-/// The 64-bit fingerprint that posbon 0.1 wrote into alerts and enrolment answers. It is
-/// never accepted from a person as naming a watcher (that is [`fingerprint`]'s job); it is
-/// recognised only where it was derived from a key that is itself checked, so that alerts
-/// signed before the change, and watchers not yet upgraded, still verify.
-pub fn legacy_fingerprint(public_key: &[u8]) -> String {
-    grouped_fingerprint(public_key, 8)
-}
-
-/// Whether `shown` is what a posbon of either version derives from `public_key`.
-pub fn is_derived_fingerprint(shown: &str, public_key: &[u8]) -> bool {
-    shown == fingerprint(public_key) || shown == legacy_fingerprint(public_key)
-}
-
-fn grouped_fingerprint(public_key: &[u8], bytes: usize) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, public_key);
-    let hex = hex::encode(&digest.as_ref()[..bytes]);
-    hex.as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 #[cfg(test)]

@@ -106,13 +106,13 @@ pub enum Sealer {
 /// public key, in groups of four hex digits), long enough to stand up to an adversary who
 /// would search for a key with the same fingerprint.
 pub fn sealing_fingerprint(public_key: &[u8]) -> String {
-    crate::protocol::fingerprint(public_key)
+    crate::crypto::fingerprint(public_key)
 }
 
 /// Whether `text` (as typed: any case, any separators) can be a whole sealing fingerprint:
 /// 32 hex digits. A shortened one is a typing mistake, not a different sealer.
 pub fn is_sealing_fingerprint(text: &str) -> bool {
-    crate::protocol::is_whole_fingerprint(text)
+    crate::crypto::is_whole_fingerprint(text)
 }
 
 /// Whether `expected` (as typed: any case, any separators) is `fingerprint`.
@@ -470,9 +470,9 @@ pub fn seal(
         let public_key = ring::signature::KeyPair::public_key(signer).as_ref();
         let signature = SignatureFile {
             format: SIGNATURE_FORMAT.into(),
-            key: crate::protocol::b64(public_key),
+            key: crate::crypto::b64(public_key),
             fingerprint: sealing_fingerprint(public_key),
-            signature: crate::protocol::b64(signer.sign(&signed_listing(&files)).as_ref()),
+            signature: crate::crypto::b64(signer.sign(&signed_listing(&files)).as_ref()),
         };
         let json = serde_json::to_vec_pretty(&signature).expect("a signature serialises");
         debug_assert!(
@@ -500,13 +500,13 @@ pub(super) fn check_signature(
     if signature.format != SIGNATURE_FORMAT {
         return Err(bad("an unknown format"));
     }
-    let key = crate::protocol::unb64(&signature.key).map_err(|_| bad("a malformed key"))?;
+    let key = crate::crypto::unb64(&signature.key).ok_or_else(|| bad("a malformed key"))?;
     let fingerprint = sealing_fingerprint(&key);
     if signature.fingerprint != fingerprint {
         return Err(bad("the fingerprint is not that of the key"));
     }
     let sig =
-        crate::protocol::unb64(&signature.signature).map_err(|_| bad("a malformed signature"))?;
+        crate::crypto::unb64(&signature.signature).ok_or_else(|| bad("a malformed signature"))?;
     ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &key)
         .verify(&signed_listing(files), &sig)
         .map_err(|_| {

@@ -86,9 +86,9 @@ fn signed_plain(
         let public = ring::signature::KeyPair::public_key(key).as_ref();
         let signature = serde_json::to_vec(&SignatureFile {
             format: SIGNATURE_FORMAT.into(),
-            key: crate::protocol::b64(public),
+            key: crate::crypto::b64(public),
             fingerprint: sealing_fingerprint(public),
-            signature: crate::protocol::b64(key.sign(&signed_listing(&listing)).as_ref()),
+            signature: crate::crypto::b64(key.sign(&signed_listing(&listing)).as_ref()),
         })
         .unwrap();
         a.append(
