@@ -116,7 +116,7 @@ pub(super) fn list(vault: &Vault) -> Result<()> {
             r.records.len(),
             r.to.join(", "),
             r.size,
-            super::commands::time_text(r.sealed_ms),
+            super::zone::text(r.sealed_ms),
             if r.removal_pending {
                 "removal-pending"
             } else {

@@ -11,7 +11,7 @@ use crate::switch::releases::{BundleGap, SealedBundles};
 use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
 use crate::vault::{self, Vault};
 
-use super::commands::time_text;
+use super::zone::text as time_text;
 use super::{PlanCommand, UsageError};
 
 /// The watchers hold different plans (exit 9): one missed a change, or was tampered with.

@@ -12,7 +12,7 @@ use crate::watch::config::{self, Config, ConfigError, DEFAULT_LISTEN, Notice, TE
 use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
 use crate::watch::store::{Invites, Store};
 
-use super::commands::time_text;
+use super::zone::text as time_text;
 use super::{LogFormat, ServeOpsArgs, UsageError};
 
 /// A config error as the command line says it: the operator's mistakes are usage errors
