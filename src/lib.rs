@@ -3,13 +3,32 @@
 //!
 //! # Layout
 //!
-//! - [`secret`]: the one home of secret-holding types (passphrases, keys, plaintext buffers):
-//!   zeroized on drop, redacted in `Debug`, locked in RAM; and process hardening (no core dumps).
-//! - [`crypto`]: the shared primitives over `ring`: OS randomness, one AEAD seal/open, HKDF,
-//!   Padmé length padding. No file formats.
-//! - [`disk`]: free-space checks before the databases are opened or written; large files
-//!   sent to the disk while they are made.
-//! - [`fsprotect`]: copy-on-write detection and `chattr +C`, shredding, and constant file times.
+//! Three parts (see `docs/architecture.md`): the journalist's side (the vault and the
+//! switch), the watcher's server, and the lawyer's side (verifying alerts, opening bundles).
+//! Every arrow points down the list of layers below; no module imports one above it, and
+//! no two top-level modules import each other.
+//!
+//! **Faces** (print, prompt, exit codes; no logic of their own)
+//! - `cli` (in the binary's library half): arguments into library calls, errors into
+//!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
+//!
+//! **The journalist's side and the watcher's server**
+//! - [`switch`]: the journalist's side of the dead-man's switch as a library: enrolment,
+//!   device and sealing keys, fan-out to every watcher, plan, pause, check-in, status,
+//!   contacts, sealed bundles, the silent alarm at unlock; the HTTP client and its route
+//!   (straight, or only through a SOCKS5 proxy: Tor).
+//! - [`watch`]: the watcher's server: config, store, service, HTTP routes, daemon, the
+//!   escalation loop, the outbox and the alert channels, phones, metrics.
+//!
+//! **What both sides share**
+//! - [`protocol`]: the signed requests and responses, and the contact list they carry.
+//! - [`plan`]: what a plan says, and the pure schedule state machine over (plan, state, now).
+//! - [`alert`]: the signed, localised alert that contacts receive and lawyers verify.
+//! - [`release`]: sealed bundles for lawyers (an `age` file holding a signed tar archive),
+//!   made from vault records, fetched from a link, and opened with the lawyer's own key.
+//! - [`lang`]: the three languages (Tajik, Russian, English) and text hygiene.
+//!
+//! **The vault**
 //! - [`vault`]: the local encrypted store on the journalist's laptop.
 //!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,
 //!     recovery key, duress passphrase); overwritten in place so `panic` is a crypto-erase.
@@ -23,17 +42,16 @@
 //!   - `vault::blob`: attachments streamed in 64 KiB AES-256-GCM STREAM chunks.
 //!   - `vault::capture`: write-only adds (and duress events) sealed with `age` to the vault.
 //!   - `vault::backup`: whole-vault backups as `age` files.
-//! - [`watch`]: the dead-man's switch on a server: plans, the pure schedule state machine,
-//!   the signed protocol, the watcher's store, service, HTTP routes and daemon, and the
-//!   journalist's client with its route (straight, or only through a SOCKS5 proxy: Tor).
-//! - `cli` (in the binary's library half): turns arguments into library calls, and errors into
-//!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
 //!
-//! - [`alert`]: the signed, localised alert that contacts receive and lawyers verify, and its
-//!   templates in Tajik, Russian and English.
-//!
-//! - [`release`]: sealed release bundles for lawyers (an `age` file holding a tar archive),
-//!   made from vault records and opened with the lawyer's own key or the standard `age` tool.
+//! **Base**
+//! - [`crypto`]: the shared primitives over `ring`: OS randomness, one AEAD seal/open, HKDF,
+//!   Padmé length padding, the text forms of keys. No file formats.
+//! - [`secret`]: the one home of secret-holding types (passphrases, keys, plaintext buffers):
+//!   zeroized on drop, redacted in `Debug`, locked in RAM; and process hardening (no core
+//!   dumps).
+//! - [`disk`]: free-space checks before the databases are opened or written; large files
+//!   sent to the disk while they are made.
+//! - [`fsprotect`]: copy-on-write detection and `chattr +C`, shredding, and constant file times.
 
 pub mod alert;
 pub mod cli;

@@ -12,9 +12,9 @@ use zeroize::Zeroizing;
 use crate::vault::backup::{self, Opener, Seal};
 use crate::vault::{self, Unlock, Vault, capture};
 
-use super::commands::{Session, counted, create, unlock};
 use super::passphrase::Source;
 use super::records::{clean_tags, file_name_of, human_size, read_body};
+use super::session::{Session, counted, create, unlock};
 use super::zone::text as time_text;
 use super::{
     BackupCommand, BodyArgs, CaptureCommand, DuressCommand, RecoveryCommand, UsageError, fields,

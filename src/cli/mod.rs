@@ -2,7 +2,8 @@
 //! passphrases and fields, prints answers, and turns errors into messages and exit codes; the
 //! work is the library's (`vault`, `switch`, `release`, `alert`, `watch`).
 //!
-//! - `args`: every command as clap reads it; `commands`: the dispatch, and unlocking.
+//! - `args`: every command as clap reads it; `commands`: the dispatch; `session`: where
+//!   the vault is, unlocking and creating it.
 //! - `records`: add, import, list, show, edit, attach, extract; `keys`: passphrase, recovery
 //!   key, duress passphrase, capture, backup, check, panic.
 //! - `switch`: the journalist's switch commands, and how the switch's errors read;
@@ -31,6 +32,7 @@ mod passphrase;
 mod proxy;
 mod records;
 mod release;
+mod session;
 mod switch;
 mod watch;
 mod zone;

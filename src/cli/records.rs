@@ -10,10 +10,11 @@ use zeroize::Zeroizing;
 
 use crate::vault::{self, Kind, Record, RecordId};
 
-use super::commands::{Session, unlock};
+use super::session::{Session, unlock};
 use super::zone::text as time_text;
 use super::{AddKind, BodyArgs, EditArgs, UsageError, editor, fields, output};
 
+/// Reads a body from the editor, a file, or stdin.
 pub(super) fn read_body(args: &BodyArgs, initial: &str) -> Result<Zeroizing<String>> {
     if args.editor {
         return editor::edit(initial);

@@ -5,10 +5,12 @@
 //! - `bundle`: the bundle format (an `age` file holding a signed tar archive with a
 //!   manifest) and sealing it from vault records;
 //! - `keys`: the lawyer's key (age or SSH, with or without a passphrase);
-//! - `open`: opening a bundle safely, checking everything before writing anything.
+//! - `open`: opening a bundle safely, checking everything before writing anything;
+//! - `fetch`: downloading a released bundle through the link an alert gives.
 //!
 //! The watcher's side (storing bundles, download links, delivery) lives in `watch`.
 
 pub mod bundle;
+pub mod fetch;
 pub mod keys;
 pub mod open;

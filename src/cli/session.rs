@@ -1,0 +1,116 @@
+//! What every command that opens the vault shares: where the vault is, unlocking it (with
+//! the passphrase, the recovery key, or the duress passphrase: the same path), and creating
+//! one.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::secret::Passphrase;
+use crate::vault::keyslots::KdfParams;
+use crate::vault::{self, Unlock, Vault};
+
+use super::passphrase::{self, Source};
+use super::{UsageError, switch};
+
+/// What every command may need: where the vault is and how to unlock it.
+pub(super) struct Session {
+    pub(super) dir: PathBuf,
+    pub(super) passphrase: Source,
+    pub(super) recovery_key_file: Option<PathBuf>,
+}
+
+pub(super) fn default_vault_dir() -> Result<PathBuf> {
+    let base = dirs::data_dir().ok_or_else(|| {
+        UsageError("no platform data directory is known here; give --vault DIR".into())
+    })?;
+    Ok(base.join("posbon").join("vault"))
+}
+
+/// Opens the vault with the recovery key file or the passphrase; returns the passphrase too
+/// when one was used (backups may be sealed with it).
+pub(super) fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
+    if !vault::exists(&ctx.dir) {
+        return Err(vault::VaultError::NotFound(ctx.dir.clone()).into());
+    }
+    let (result, passphrase) = match &ctx.recovery_key_file {
+        Some(path) => {
+            let key = passphrase::from_file(path)?;
+            (Vault::open(&ctx.dir, Unlock::RecoveryKey(&key)), None)
+        }
+        None => {
+            let passphrase = ctx.passphrase.read("Passphrase")?;
+            (
+                Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase)),
+                Some(passphrase),
+            )
+        }
+    };
+    let vault =
+        result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+    super::zone::use_vault_zone(&vault);
+    switch::send_unlock_notices(&vault);
+    for notice in counted(vault.notices()) {
+        eprintln!("posbon: {notice}");
+    }
+    Ok((vault, passphrase))
+}
+
+/// `lines` with repeats folded into one line and a count: every command run under the
+/// duress passphrase is an unlock, and four of them in a minute read better as "4 times".
+pub(super) fn counted<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
+    let mut folded: Vec<(String, usize)> = Vec::new();
+    for line in lines {
+        match folded.iter_mut().find(|(seen, _)| seen == line.as_ref()) {
+            Some((_, count)) => *count += 1,
+            None => folded.push((line.as_ref().to_string(), 1)),
+        }
+    }
+    folded
+        .into_iter()
+        .map(|(line, count)| match count {
+            1 => line,
+            n => format!("{line} ({n} times)"),
+        })
+        .collect()
+}
+
+pub(super) fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
+    if vault::exists(&ctx.dir) {
+        return Err(vault::VaultError::AlreadyExists(ctx.dir.clone()).into());
+    }
+    let passphrase = ctx.passphrase.read_new("New passphrase")?;
+    create(ctx, &passphrase, insecure_fast_kdf)
+}
+
+pub(super) fn create(
+    ctx: &Session,
+    passphrase: &Passphrase,
+    insecure_fast_kdf: bool,
+) -> Result<()> {
+    let kdf = if insecure_fast_kdf {
+        eprintln!(
+            "posbon: WARNING: --insecure-fast-kdf makes the passphrase easy to brute-force; use it for tests only"
+        );
+        KdfParams::INSECURE_FAST
+    } else {
+        KdfParams::INTERACTIVE
+    };
+    Vault::create(&ctx.dir, passphrase, kdf)
+        .with_context(|| format!("cannot create a vault at {}", ctx.dir.display()))?;
+    eprintln!("created a vault at {}", ctx.dir.display());
+    if let Some(warning) = vault::keyslots::erasure_warning(&ctx.dir) {
+        eprintln!("posbon: {warning}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_lines_are_folded_with_a_count_in_first_seen_order() {
+        let lines = ["a", "b", "a", "a", "c"];
+        assert_eq!(super::counted(&lines), ["a (3 times)", "b", "c"]);
+        assert!(super::counted::<&str>(&[]).is_empty());
+    }
+}
