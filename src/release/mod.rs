@@ -5,10 +5,13 @@
 //! - `bundle`: the bundle format (an `age` file holding a signed tar archive with a
 //!   manifest) and sealing it from vault records;
 //! - `keys`: the lawyer's key (age or SSH, with or without a passphrase);
-//! - `open`: opening a bundle safely, checking everything before writing anything.
+//! - `open`: opening a bundle safely, checking everything before writing anything;
+//! - `error`: the error all three share; `names`: which characters a shown name may hold.
 //!
 //! The watcher's side (storing bundles, download links, delivery) lives in `watch`.
 
 pub mod bundle;
+pub mod error;
 pub mod keys;
+pub mod names;
 pub mod open;
