@@ -11,6 +11,7 @@ use ring::signature::Ed25519KeyPair;
 use tracing::{info, warn};
 
 use super::clock::{GuardedClock, SystemClock};
+pub use super::dispatch::{ACK_DAYS, DOWNLOAD_DAYS};
 use super::dispatch::{Dispatcher, token_hash};
 use super::outbox::{Delivery, DeliveryState, RetryPolicy};
 use super::phone::{self, Phone, PinCheck};
@@ -137,12 +138,6 @@ impl Drop for StagedFile {
 /// Bundles a subject may keep on one watcher, and their total size.
 pub const MAX_BUNDLES: usize = 8;
 pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
-/// How long a released bundle can be downloaded through its links (as often as wanted: the
-/// file is useless without the lawyer's key, and a count would let whoever sees a link use
-/// it up first). Until then the bundle is frozen.
-pub const DOWNLOAD_DAYS: i64 = 30;
-/// How long an acknowledgement link works; then it is deleted, like an expired download link.
-pub const ACK_DAYS: i64 = 30;
 
 /// A subject may ask for test alerts this often.
 const TEST_EVERY_MS: i64 = 10_000;
@@ -1348,14 +1343,16 @@ impl Watcher {
         Ok(true)
     }
 
-    /// Pending deliveries (at most 1,000), and the latest settled ones; read without holding
-    /// the watcher's lock, so a report never holds up check-ins.
-    pub fn outbox(&self, settled: usize) -> Result<(Vec<Delivery>, Vec<Delivery>), StoreError> {
+    /// Pending deliveries (at most `pending`), and the latest settled ones (at most
+    /// `settled`); read without holding the watcher's lock, so a report never holds up
+    /// check-ins.
+    pub fn outbox(
+        &self,
+        pending: usize,
+        settled: usize,
+    ) -> Result<(Vec<Delivery>, Vec<Delivery>), StoreError> {
         let view = self.store().outbox_view();
-        Ok((
-            view.pending(super::daemon::REPORT_PENDING)?,
-            view.delivered(settled)?,
-        ))
+        Ok((view.pending(pending)?, view.delivered(settled)?))
     }
 
     /// The outbox (and the count of subjects), read-only and apart from the watcher's lock.
