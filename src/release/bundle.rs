@@ -1,8 +1,7 @@
 //! A release bundle: chosen records and their attachments, sealed on the laptop for the
 //! lawyers' own age keys (X25519 or `ssh-ed25519`), to be released by the watchers if the
-//! journalist goes silent. The watchers hold it but cannot read it. Opening it is the
-//! sibling module `open` (not linked: it depends on this one, not the other way round); the
-//! lawyer's key is [`super::keys`].
+//! journalist goes silent. The watchers hold it but cannot read it. Opening it is
+//! [`super::open`]; the lawyer's key is [`super::keys`].
 //!
 //! Format: an `age` file (binary) whose plaintext is a POSIX tar archive:
 //!
