@@ -32,7 +32,9 @@
 //! - [`vault`]: the local encrypted store on the journalist's laptop.
 //!   - `vault::keyslots`: the vault key wrapped by fixed, equal-looking slots (passphrase,
 //!     recovery key, duress passphrase); overwritten in place so `panic` is a crypto-erase.
-//!   - `vault::record`: records (sources, drafts, case notes) and their sealed form.
+//!   - `vault::record`: records (sources, drafts, case notes) and their sealed form;
+//!     `vault::contents`: adding, reading, editing and deleting them and their attachments.
+//!   - `vault::views`: the real view and its decoys, made and linked in one uniform shape.
 //!   - `vault::slots` / `vault::meta`: slot changes that are safe to interrupt; sealed
 //!     per-view metadata and settings.
 //!   - `vault::store`: every SQLite call, committed before a write is reported done.

@@ -24,7 +24,9 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::vault::{Kind, Record, RecordId, Vault, VaultError};
+pub use super::error::BundleError;
+use super::names::is_hidden_char;
+use crate::vault::{Kind, Record, RecordId, Vault};
 
 /// The format posbon seals: with the bundle id, version and recipients in the manifest.
 pub const FORMAT_V2: &str = "posbon-bundle/2";
@@ -45,42 +47,6 @@ pub const MAX_CONTENT: u64 = MAX_BUNDLE - 2 * 1024 * 1024;
 const MAX_NAME_BYTES: usize = 200;
 /// Bundles smaller than this are padded up to it: a short note and a long one look alike.
 const MIN_PADDED: u64 = 64 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum BundleError {
-    #[error(transparent)]
-    Vault(#[from] VaultError),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("writing the bundle failed: {0}")]
-    Io(#[from] std::io::Error),
-    /// A file that could not be read (exit code 1, as any I/O error).
-    #[error("cannot read {path}: {reason}")]
-    Unreadable {
-        path: std::path::PathBuf,
-        reason: std::io::Error,
-    },
-    #[error(
-        "this key cannot open the bundle (it was sealed for other keys), or it is not an age file"
-    )]
-    NotForThisKey,
-    #[error("the bundle is damaged or was altered: {0}")]
-    Damaged(String),
-    #[error(
-        "the bundle was sealed by key {found}, not by {expected}: it is not from the journalist you named"
-    )]
-    WrongSealer { expected: String, found: String },
-    #[error(
-        "the bundle is not signed, so --from cannot be checked: it may be a forgery (or was sealed by a posbon older than the signature)"
-    )]
-    Unsigned,
-    #[error(
-        "the bundle was not sealed for your key ({key}): it is a copy someone re-encrypted, not what the journalist sent you"
-    )]
-    NotSealedForThisKey { key: String },
-    #[error("the passphrase of the key {key} is wrong")]
-    WrongKeyPassphrase { key: String },
-}
 
 /// `SIGNATURE.json`: who sealed the bundle, and their signature over its files.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,7 +185,7 @@ fn safe_name(name: &str) -> String {
         if cleaned.len() + c.len_utf8() > MAX_NAME_BYTES {
             break;
         }
-        cleaned.push(if c == '/' || c == '\\' || super::open::is_hidden_char(c) {
+        cleaned.push(if c == '/' || c == '\\' || is_hidden_char(c) {
             '_'
         } else {
             c

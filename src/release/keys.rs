@@ -11,7 +11,7 @@ use std::path::Path;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::bundle::BundleError;
+use super::error::BundleError;
 use crate::secret::Passphrase;
 
 /// Key files are small; anything larger is not one (and is not read whole).

@@ -6,11 +6,14 @@
 //!   manifest) and sealing it from vault records;
 //! - `keys`: the lawyer's key (age or SSH, with or without a passphrase);
 //! - `open`: opening a bundle safely, checking everything before writing anything;
-//! - `fetch`: downloading a released bundle through the link an alert gives.
+//! - `fetch`: downloading a released bundle through the link an alert gives;
+//! - `error`: the error they share; `names`: which characters a shown name may hold.
 //!
 //! The watcher's side (storing bundles, download links, delivery) lives in `watch`.
 
 pub mod bundle;
+pub mod error;
 pub mod fetch;
 pub mod keys;
+pub mod names;
 pub mod open;

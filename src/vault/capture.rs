@@ -149,7 +149,7 @@ pub fn capture_note(
 
 /// Captures a file without unlocking, streaming it in constant memory.
 pub fn capture_file(dir: &Path, name: &str, path: &Path) -> Result<RecordId> {
-    super::validate_attachment_name(name)?;
+    super::contents::validate_attachment_name(name)?;
     let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
     let size = file.metadata().map_err(|e| VaultError::io(path, e))?.len();
     let header = Header::File {

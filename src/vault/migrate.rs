@@ -179,7 +179,7 @@ fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32) -> Resu
                 readable.push(decoy.meta.clone());
                 readable.push(decoy.records.clone());
             }
-            None => super::init_decoys(store, dir, &own, key, &[Vec::new()])?,
+            None => super::views::init_decoys(store, dir, &own, key, &[Vec::new()])?,
         }
     }
 
@@ -218,11 +218,11 @@ fn copy_from_sled(legacy: &Path, store: &Store, dir: &Path, key: &Key32) -> Resu
 /// Gives the migrated views the entries a vault made by `init` has.
 fn give_all_views_their_shape(store: &Store, dir: &Path, key: &Key32) -> Result<()> {
     let own = Space::for_key(dir, key);
-    super::give_uniform_shape(store, &own, key)?;
+    super::views::give_uniform_shape(store, &own, key)?;
     if let Some(bytes) = get_meta(store, &own, key, "decoy-key")? {
         let decoy_key = Key32::from_slice(bytes.expose())
             .ok_or_else(|| VaultError::Damaged("decoy key length".into()))?;
-        super::give_uniform_shape(store, &Space::for_key(dir, &decoy_key), &decoy_key)?;
+        super::views::give_uniform_shape(store, &Space::for_key(dir, &decoy_key), &decoy_key)?;
     }
     Ok(())
 }
@@ -244,7 +244,7 @@ fn convert_kept(store: &Store, dir: &Path, key: &Key32) -> Result<()> {
         store.remove_legacy(&own.records, &name)?;
     }
     if get_meta(store, &own, key, "decoy-key")?.is_none() {
-        super::init_decoys(store, dir, &own, key, &[Vec::new()])?;
+        super::views::init_decoys(store, dir, &own, key, &[Vec::new()])?;
     }
     Ok(())
 }

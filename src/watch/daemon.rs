@@ -193,8 +193,8 @@ async fn run(options: ServeOptions) -> Result<(), ServeError> {
         stop_rx.clone(),
     ));
     if let Some(metrics) = metrics {
-        let (w, data) = (watcher.clone(), options.data.clone());
-        tokio::spawn(super::metrics::serve(metrics, w, data, stop_rx.clone()));
+        let (view, data) = (watcher.outbox_view(), options.data.clone());
+        tokio::spawn(super::metrics::serve(metrics, view, data, stop_rx.clone()));
     }
     let app = super::http::router(watcher)
         .layer(axum::middleware::from_fn(super::metrics::time_request))
@@ -493,7 +493,7 @@ pub const REPORT_SETTLED: usize = 200;
 pub const REPORT_PENDING: usize = 1_000;
 
 fn write_report(watcher: &Watcher, data: &std::path::Path) {
-    let Ok((pending, settled)) = watcher.outbox(REPORT_SETTLED) else {
+    let Ok((pending, settled)) = watcher.outbox(REPORT_PENDING, REPORT_SETTLED) else {
         return;
     };
     let report = OutboxReport {

@@ -19,13 +19,19 @@
 use ring::signature::Ed25519KeyPair;
 
 use super::outbox::{BundleRef, Delivery, DeliveryState};
-use super::service::{ACK_DAYS, DOWNLOAD_DAYS};
 use super::store::{AckEntry, DownloadEntry, Outgoing, Subject};
 use crate::alert::compose::{self, Event, Reader};
 use crate::alert::message::{Header, SignedAlert, alert_id};
 use crate::plan::schedule::Emitted;
 use crate::plan::{Action, Schedule};
 use crate::protocol::contacts::{Channel, Contact};
+
+/// How long a released bundle can be downloaded through its links (as often as wanted: the
+/// file is useless without the lawyer's key, and a count would let whoever sees a link use
+/// it up first). Until then the bundle is frozen.
+pub const DOWNLOAD_DAYS: i64 = 30;
+/// How long an acknowledgement link works; then it is deleted, like an expired download link.
+pub const ACK_DAYS: i64 = 30;
 
 /// What signing and linking need from the watcher.
 pub struct Dispatcher<'a> {

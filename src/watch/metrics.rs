@@ -28,7 +28,7 @@ use prometheus_client::registry::Registry;
 
 use super::channels::SendError;
 use super::outbox::Delivery;
-use super::service::{Refusal, Watcher};
+use super::store::OutboxView;
 use crate::plan::Action;
 use crate::plan::schedule::Emitted;
 
@@ -197,17 +197,15 @@ impl Metrics {
     }
 }
 
-/// A check-in was answered: `device` or `phone`, accepted or refused with its code.
-/// (A duress check-in is answered as accepted, and counted so.)
-pub fn checkin<T>(via: &'static str, answer: &Result<T, Refusal>) {
-    match answer {
-        Ok(_) => METRICS.checkins.get_or_create(&Via { via }).inc(),
-        Err(refusal) => METRICS
+/// A check-in was answered: `device` or `phone`, accepted (`refused` is `None`) or refused
+/// with the refusal's code. (A duress check-in is answered as accepted, and counted so.)
+/// Only the code comes in, not the refusal, so the metrics need nothing of the service.
+pub fn checkin(via: &'static str, refused: Option<&'static str>) {
+    match refused {
+        None => METRICS.checkins.get_or_create(&Via { via }).inc(),
+        Some(reason) => METRICS
             .refused
-            .get_or_create(&Refused {
-                via,
-                reason: refusal.code,
-            })
+            .get_or_create(&Refused { via, reason })
             .inc(),
     };
 }
@@ -287,8 +285,7 @@ pub async fn time_request(request: Request, next: Next) -> Response {
 }
 
 /// Reads the gauges (subjects, outbox, free disk). Blocking: the database and `statvfs`.
-fn read_gauges(watcher: &Watcher, data: &Path) {
-    let view = watcher.outbox_view();
+fn read_gauges(view: &OutboxView, data: &Path) {
     match view.subject_count() {
         Ok(n) => {
             METRICS.subjects.set(i64::try_from(n).unwrap_or(i64::MAX));
@@ -339,9 +336,9 @@ fn encode() -> String {
 }
 
 async fn scrape(
-    axum::extract::State((watcher, data)): axum::extract::State<(Arc<Watcher>, PathBuf)>,
+    axum::extract::State((view, data)): axum::extract::State<(Arc<OutboxView>, PathBuf)>,
 ) -> Response {
-    if tokio::task::spawn_blocking(move || read_gauges(&watcher, &data))
+    if tokio::task::spawn_blocking(move || read_gauges(&view, &data))
         .await
         .is_err()
     {
@@ -355,16 +352,17 @@ async fn scrape(
     response
 }
 
-/// Serves `GET /metrics` on `listener` until `stop`.
+/// Serves `GET /metrics` on `listener` until `stop`. The gauges are read through `view` (the
+/// watcher's [`OutboxView`]), apart from the watcher's lock.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    watcher: Arc<Watcher>,
+    view: OutboxView,
     data: PathBuf,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let app = axum::Router::new()
         .route("/metrics", axum::routing::get(scrape))
-        .with_state((watcher, data));
+        .with_state((Arc::new(view), data));
     let stopped = async move {
         let _ = stop.changed().await;
     };

@@ -1,6 +1,7 @@
 //! Answers built the same way for both keys, and the pretend world as the service keeps it:
 //! a watcher in a temporary directory, driven with a fake clock.
 
+use super::requests::duress_signed;
 use super::*;
 use crate::protocol::contacts::{Channel, Contact, Directory, Lang};
 
