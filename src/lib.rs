@@ -15,8 +15,7 @@
 //! **The journalist's side and the watcher's server**
 //! - [`switch`]: the journalist's side of the dead-man's switch as a library: enrolment,
 //!   device and sealing keys, fan-out to every watcher, plan, pause, check-in, status,
-//!   contacts, sealed bundles, the silent alarm at unlock; the HTTP client and its route
-//!   (straight, or only through a SOCKS5 proxy: Tor).
+//!   contacts, sealed bundles, the silent alarm at unlock; the HTTP client.
 //! - [`watch`]: the watcher's server: config, store, service, HTTP routes, daemon, the
 //!   escalation loop, the outbox and the alert channels, phones, metrics.
 //!
@@ -27,6 +26,8 @@
 //! - [`release`]: sealed bundles for lawyers (an `age` file holding a signed tar archive),
 //!   made from vault records, fetched from a link, and opened with the lawyer's own key.
 //! - [`lang`]: the three languages (Tajik, Russian, English) and text hygiene.
+//! - [`route`]: how a client reaches a watcher: straight, or only ever through a SOCKS5
+//!   proxy such as Tor (the journalist's requests, the lawyer's downloads).
 //!
 //! **The vault**
 //! - [`vault`]: the local encrypted store on the journalist's laptop.
@@ -64,6 +65,7 @@ pub mod lang;
 pub mod plan;
 pub mod protocol;
 pub mod release;
+pub mod route;
 pub mod secret;
 pub mod switch;
 pub mod vault;

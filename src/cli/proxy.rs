@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use crate::switch::route::{Route, SocksProxy};
+use crate::route::{Route, SocksProxy};
 use crate::switch::settings;
 use crate::vault::Vault;
 

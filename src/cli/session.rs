@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::secret::Passphrase;
+use crate::switch::alarm::open_vault;
 use crate::vault::keyslots::KdfParams;
 use crate::vault::{self, Unlock, Vault};
 
@@ -36,20 +37,22 @@ pub(super) fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     let (result, passphrase) = match &ctx.recovery_key_file {
         Some(path) => {
             let key = passphrase::from_file(path)?;
-            (Vault::open(&ctx.dir, Unlock::RecoveryKey(&key)), None)
+            (open_vault(&ctx.dir, Unlock::RecoveryKey(&key)), None)
         }
         None => {
             let passphrase = ctx.passphrase.read("Passphrase")?;
             (
-                Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase)),
+                open_vault(&ctx.dir, Unlock::Passphrase(&passphrase)),
                 Some(passphrase),
             )
         }
     };
-    let vault =
+    let (vault, notices) =
         result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
     super::zone::use_vault_zone(&vault);
-    switch::send_unlock_notices(&vault);
+    if let Some(notices) = notices {
+        switch::send_unlock_notices(notices);
+    }
     for notice in counted(vault.notices()) {
         eprintln!("posbon: {notice}");
     }

@@ -42,13 +42,19 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
         SwitchError::ProxyUnusable(e) => anyhow!(
             "the proxy kept in the vault is not usable ({e}): set it again with `posbon proxy set`"
         ),
-        SwitchError::WatchersFailed { .. } => {
-            let summary = error.to_string();
-            let SwitchError::WatchersFailed {
-                first, failures, ..
-            } = error
-            else {
-                unreachable!("matched above")
+        SwitchError::WatchersFailed {
+            first,
+            failures,
+            total,
+        } => {
+            let failed = failures.len() + 1;
+            let summary = if failed == total {
+                format!("{failed} of {total} watchers did not answer or refused")
+            } else {
+                format!(
+                    "{failed} of {total} watchers did not answer or refused; the others \
+                     answered (listed above)"
+                )
             };
             for e in std::iter::once(first.as_ref()).chain(&failures) {
                 eprintln!("posbon: WARNING: {e}");
@@ -107,8 +113,7 @@ fn refused(refusal: ReleaseRefusal) -> anyhow::Error {
         ReleaseRefusal::NoRecords => usage("name at least one record to seal".into()),
         ReleaseRefusal::NoContacts => usage("name at least one contact with --to".into()),
         ReleaseRefusal::SourcesNotIncluded(sources) => usage(format!(
-            "these are sources, and a bundle holds none unless you say so with --include-sources: {}",
-            sources.join(", ")
+            "these are sources, and a bundle holds none unless you say so with --include-sources: {sources}"
         )),
         ReleaseRefusal::UnknownContact(name) => usage(format!(
             "there is no contact called {name:?} (posbon contact add)"
@@ -419,10 +424,7 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
 /// Sent at every unlock, under every passphrase (see [`switch::alarm`]). The notices are
 /// handed to a detached copy of posbon (`NOTICE_SENDER`), so no command waits on a watcher
 /// that is slow or does not answer, and nothing is printed either way.
-pub(super) fn send_unlock_notices(vault: &Vault) {
-    let Some(notices) = switch::alarm::unlock_notices(vault) else {
-        return;
-    };
+pub(super) fn send_unlock_notices(notices: switch::alarm::Notices) {
     let spawned = spawn_notice_sender().and_then(|mut child| {
         use std::io::Write;
         let mut stdin = child.stdin.take()?;

@@ -7,15 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{self, Link};
 use super::keys::DeviceKeys;
-use super::route::Route;
 use super::settings::{self, DEVICE_KEYS, WATCHERS};
 use super::watchers::sync_decoy;
 use crate::protocol;
+use crate::route::Route;
 use crate::vault::{self, Vault};
 
 /// What the detached sender is given: the notices, and the proxy they must go through (none:
 /// straight).
 #[derive(Serialize, Deserialize)]
+#[must_use = "deliver the unlock notices: under the duress passphrase they are the silent alarm"]
 pub struct Notices {
     proxy: Option<String>,
     notices: Vec<Notice>,
@@ -26,6 +27,19 @@ struct Notice {
     url: String,
     /// The signed request, base64.
     body: String,
+}
+
+/// Opens the vault as every face must: with the passphrase, the recovery key or the duress
+/// passphrase (the same path), and with this unlock's notices signed for every watcher, which
+/// the face then delivers without waiting on them ([`Notices::deliver`], or a detached
+/// process). A face that opened the vault another way would raise no silent alarm.
+pub fn open_vault(
+    dir: &std::path::Path,
+    unlock: vault::Unlock<'_>,
+) -> Result<(Vault, Option<Notices>), vault::VaultError> {
+    let vault = Vault::open(dir, unlock)?;
+    let notices = unlock_notices(&vault);
+    Ok((vault, notices))
 }
 
 /// Signs this unlock's notice to every watcher, keeping the counters used. `None` when there

@@ -8,10 +8,10 @@ use std::time::Duration;
 use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
 
-pub use super::route::Route;
 use crate::protocol::{
     self, EnrolRequest, EnrolResponse, ErrorBody, SIGNATURE_HEADER, StatusResponse,
 };
+pub use crate::route::Route;
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 

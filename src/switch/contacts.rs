@@ -46,18 +46,21 @@ pub fn keep(vault: &Vault, dir: &Directory) -> Result<(), SwitchError> {
     Ok(vault.set_setting(CONTACTS, dir)?)
 }
 
-/// Adds `contact`, or replaces the one of the same name (any case); true if it replaced one.
+/// Adds `contact`, or replaces the one of the same name (as [`Directory::find`] compares
+/// names: any case, in any alphabet); true if it replaced one.
 pub fn put(dir: &mut Directory, contact: Contact) -> bool {
     let replaced = remove(dir, &contact.name);
     dir.contacts.push(contact);
     replaced
 }
 
-/// Removes the contact called `name` (any case); false if there is none.
+/// Removes the contact called `name` (as [`Directory::find`] finds it); false if there is
+/// none.
 pub fn remove(dir: &mut Directory, name: &str) -> bool {
+    let wanted = name.trim().to_lowercase();
     let before = dir.contacts.len();
     dir.contacts
-        .retain(|c| !c.name.trim().eq_ignore_ascii_case(name.trim()));
+        .retain(|c| c.name.trim().to_lowercase() != wanted);
     dir.contacts.len() != before
 }
 
@@ -101,5 +104,37 @@ pub fn test_alerts(
     match failed.into_inner() {
         0 => Ok(()),
         failed => Err(SwitchError::TestsFailed(failed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::contacts::{Channel, Lang};
+
+    fn contact(name: &str) -> Contact {
+        Contact {
+            name: name.into(),
+            role: "lawyer".into(),
+            lang: Lang::Tg,
+            tiers: vec![2],
+            channels: vec![Channel::Email("a@example.org".into())],
+            tz: None,
+            age_recipients: Vec::new(),
+            email_attach: false,
+        }
+    }
+
+    #[test]
+    fn a_contact_is_removed_and_replaced_by_the_name_find_matches_in_any_alphabet() {
+        let mut dir = Directory::default();
+        assert!(!put(&mut dir, contact("Алиса")));
+        assert!(dir.find("алиса").is_some());
+        // Replaced, not doubled, when the case differs in Cyrillic.
+        assert!(put(&mut dir, contact("АЛИСА")));
+        assert_eq!(dir.contacts.len(), 1);
+        assert!(remove(&mut dir, "алиса"));
+        assert!(dir.contacts.is_empty() && dir.find("алиса").is_none());
+        assert!(!remove(&mut dir, "алиса"));
     }
 }

@@ -4,8 +4,8 @@
 use crate::plan::PlanError;
 use crate::protocol::contacts::ContactError;
 use crate::release::bundle::BundleError;
+use crate::route::RouteError;
 use crate::switch::client::ClientError;
-use crate::switch::route::RouteError;
 use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,14 +79,7 @@ pub enum SwitchError {
 }
 
 fn watchers_failed_summary(failed: usize, total: usize) -> String {
-    if failed == total {
-        format!("{failed} of {total} watchers did not answer or refused")
-    } else {
-        format!(
-            "{failed} of {total} watchers did not answer or refused; the others answered \
-             (listed above)"
-        )
-    }
+    format!("{failed} of {total} watchers did not answer or refused")
 }
 
 impl SwitchError {
@@ -110,8 +103,8 @@ pub enum ReleaseRefusal {
     NoRecords,
     #[error("name at least one contact to seal for")]
     NoContacts,
-    #[error("these are sources, and a bundle holds none unless asked to include them: {}", .0.join(", "))]
-    SourcesNotIncluded(Vec<String>),
+    #[error("these are sources, and a bundle holds none unless asked to include them: {0}")]
+    SourcesNotIncluded(SourceTitles),
     #[error("there is no contact called {0:?}")]
     UnknownContact(String),
     #[error("{0} is in tier 0 (yourself: reminders only), so a release never reaches them")]
@@ -138,4 +131,21 @@ pub enum RemovalLeft {
     Unanswered,
     /// Whether the watchers removed it is unknown: withdrawn, to be repeated.
     Unknown,
+}
+
+/// The titles of sources, for the journalist to read; `Debug` (what a log of the error would
+/// hold) says only how many, since a source's name is what a coercer wants most.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourceTitles(pub Vec<String>);
+
+impl std::fmt::Display for SourceTitles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(", "))
+    }
+}
+
+impl std::fmt::Debug for SourceTitles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SourceTitles({} titles)", self.0.len())
+    }
 }

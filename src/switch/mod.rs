@@ -11,8 +11,7 @@
 //! - `alarm`: the signed notice sent to every watcher at each unlock (the silent alarm).
 //! - `keys`: the device keys that sign requests and the sealing key that signs bundles.
 //! - `settings`: what is kept in the vault, the route (a proxy such as Tor) and time zone.
-//! - `client`: one signed request to one watcher over HTTP; `route`: how it reaches the
-//!   watchers (straight, or only through a SOCKS5 proxy).
+//! - `client`: one signed request to one watcher over HTTP, over a [`crate::route`].
 //! - `gaps`: what a plan and its contacts leave uncovered (pure; shown as warnings).
 //! - `error`: [`SwitchError`], what can go wrong, as types.
 
@@ -24,7 +23,6 @@ pub mod gaps;
 pub mod keys;
 pub mod releases;
 pub mod requests;
-pub mod route;
 pub mod settings;
 pub mod watchers;
 

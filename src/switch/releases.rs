@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, ClientError, Link};
-use super::error::{ReleaseRefusal, RemovalLeft, SwitchError};
+use super::error::{ReleaseRefusal, RemovalLeft, SourceTitles, SwitchError};
 use super::settings::{self, RELEASES};
 use super::watchers::for_each_watcher;
 use crate::protocol::{BundlePut, BundleRemove, StatusResponse, ops};
@@ -130,7 +130,7 @@ pub fn prepare(vault: &Vault, id: &str, choice: Choice<'_>) -> Result<Prepared, 
     // Sources are what a detained journalist most needs to protect: never by default.
     let sources = bundle::sources_among(vault, &ids)?;
     if !sources.is_empty() && !choice.include_sources {
-        return Err(ReleaseRefusal::SourcesNotIncluded(sources).into());
+        return Err(ReleaseRefusal::SourcesNotIncluded(SourceTitles(sources)).into());
     }
     let dir = settings::directory(vault)?;
     let mut recipients = Vec::new();

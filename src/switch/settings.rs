@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 
 use super::SwitchError;
-use super::route::{Route, SocksProxy};
 use crate::protocol::contacts::Directory;
+use crate::route::{Route, SocksProxy};
 use crate::vault::Vault;
 
 /// The view's two signing keys (see `keys::DeviceKeys`).

@@ -7,9 +7,9 @@ use ring::signature::Ed25519KeyPair;
 use super::SwitchError;
 use super::client::{self, ClientError, Link};
 use super::keys::{DeviceKeys, signing_key};
-use super::route::Route;
 use super::settings::{self, DEVICE_KEYS, PLAN, RELEASES, WATCHERS};
 use crate::protocol::{StatusResponse, ops};
+use crate::route::Route;
 use crate::vault::{self, Vault};
 
 /// Whether the vault is enrolled with at least one watcher.
@@ -153,7 +153,7 @@ pub fn enrol(vault: &Vault, url: &str, code: &str) -> Result<Enrolled, SwitchErr
 /// Runs `call` against every watcher at once (over this view's route, with the device key
 /// and one shared time, so that every watcher sees the same moment); keeps each new counter;
 /// fails with every failure if any failed.
-pub fn for_each_watcher(
+pub(crate) fn for_each_watcher(
     vault: &Vault,
     call: impl Fn(&Route, &Link, &Ed25519KeyPair, i64) -> Result<u64, ClientError> + Sync,
 ) -> Result<(), SwitchError> {

@@ -298,7 +298,7 @@ pub fn run_story(root: &Path, insecure_fast_kdf: bool) -> Result<()> {
     let link = release["bundles"][0]["url"]
         .as_str()
         .context("no download link")?;
-    let bytes = crate::release::fetch::bundle_from_link(link)?;
+    let bytes = crate::release::fetch::bundle_from_link(&crate::route::Route::Direct, link)?;
     let file = root.join("case.age");
     std::fs::write(&file, &bytes)?;
     let out_dir = root.join("opened");

@@ -1,10 +1,10 @@
-//! How the journalist's client reaches the watchers: straight, or only ever through a SOCKS5
-//! proxy such as Tor, which resolves the watcher's name itself (so `.onion` addresses work
+//! How a client reaches a watcher (the journalist's requests, a lawyer's download of a released
+//! bundle): straight, or only ever through a SOCKS5 proxy such as Tor, which resolves the watcher's name itself (so `.onion` addresses work
 //! and the local resolver never hears the watcher's name).
 //!
 //! A route is chosen once per command and every request of that command takes it: there is
 //! no fallback from the proxy to a direct connection. A proxy that does not answer is an
-//! error that names it ([`super::client::ClientError::ProxyDown`]).
+//! error that names it (`switch::client::ClientError::ProxyDown`).
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
