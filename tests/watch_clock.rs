@@ -134,11 +134,19 @@ fn a_forward_jump_of_the_watchers_clock_releases_nothing_is_reported_and_held_un
     std::thread::sleep(Duration::from_millis(500));
     let log = daemon.log();
     assert!(log.contains("CLOCK JUMP"), "{log}");
-    assert_eq!(
-        log.matches("step held by the clock jump").count(),
-        4,
-        "{log}"
-    );
+    // Each step held now is reported once. (Should the loop have run between the clock's
+    // change and the second plan, the first plan's steps were held and reported too: a
+    // different set, with other due times.)
+    for step in &shown.held {
+        let line = format!("due_ms={}", step.due_ms);
+        assert_eq!(
+            log.lines()
+                .filter(|l| l.contains("step held by the clock jump") && l.contains(&line))
+                .count(),
+            1,
+            "{step:?}: {log}"
+        );
+    }
     assert_eq!(fired_in_log(&daemon), 0, "{log}");
 
     // The operator confirms the new time: the held steps fall due at once.
