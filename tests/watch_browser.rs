@@ -82,6 +82,34 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "the page shows the wait the watcher sent"
     );
     assert_eq!(seen["tajik_button"], "Қайд кардан");
+    // Every deadline names the phone's offset from UTC; Tajik dates are written out, never
+    // ICU's fallback "2026 M11 30 15:07".
+    assert!(real.ends_with(')') && real.contains("(UTC"), "{real}");
+    let tajik_date = seen["tajik_date"].as_str().unwrap();
+    let tajik_months = [
+        "январи",
+        "феврали",
+        "марти",
+        "апрели",
+        "майи",
+        "июни",
+        "июли",
+        "августи",
+        "сентябри",
+        "октябри",
+        "ноябри",
+        "декабри",
+    ];
+    let words: Vec<&str> = tajik_date.split(' ').collect();
+    assert!(
+        !tajik_date.contains(" M1")
+            && words.len() == 5
+            && tajik_months.contains(&words[1])
+            && words[2] == "2026,"
+            && words[4].starts_with("(UTC")
+            && words[4].ends_with(')'),
+        "{tajik_date}"
+    );
     assert_eq!(
         seen["tajik_message"], "Кӯшишҳо аз ҳад зиёданд. Пас аз 1 сония боз кӯшиш кунед.",
         "messages follow the language too, the wait with them"
