@@ -85,6 +85,11 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     // Every deadline names the phone's offset from UTC; Tajik dates are written out, never
     // ICU's fallback "2026 M11 30 15:07".
     assert!(real.ends_with(')') && real.contains("(UTC"), "{real}");
+    let used = seen["used_link_russian"].as_str().unwrap();
+    assert!(
+        used.starts_with("Ссылка для настройки неизвестна") && !used.contains("link"),
+        "a used link is told in the page's language: {used}"
+    );
     let tajik_date = seen["tajik_date"].as_str().unwrap();
     let tajik_months = [
         "январи",

@@ -71,6 +71,18 @@ try {
   seen.tajik_date = await page.evaluate(() => when(Date.UTC(2026, 10, 30, 10, 7)));
   await page.screenshot({ path: `${shots}/phone-tajik.png` });
   seen.page_bytes = (await page.content()).length;
+
+  // The same link a second time, on a Russian phone: it was used, and the page says so in
+  // Russian, with none of the server's English.
+  const again = await browser.newPage({ locale: "ru-RU", viewport: { width: 360, height: 640 } });
+  await again.goto(link);
+  await again.fill("#p1", "285071");
+  await again.fill("#p2", "285071");
+  await again.fill("#p3", "930462");
+  await again.fill("#p4", "930462");
+  await again.click("#enrol-button");
+  await again.waitForSelector("#msg.err");
+  seen.used_link_russian = await again.textContent("#msg");
 } finally {
   await browser.close();
 }
