@@ -318,10 +318,18 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
 
 fn push_bundles(reader: &Reader, bundles: &[BundleLine], lines: &mut Vec<String>) {
     for bundle in bundles {
+        // In the reader's units and decimal sign: a Russian sentence with "KiB" in it, or
+        // "1.5" where a comma is written, reads as a foreign text.
         let size = if bundle.size >= 1024 * 1024 {
-            format!("{:.1} MiB", bundle.size as f64 / (1024.0 * 1024.0))
+            let n = format!("{:.1}", bundle.size as f64 / (1024.0 * 1024.0));
+            let n = match reader.lang {
+                Lang::En => n,
+                Lang::Ru | Lang::Tg => n.replace('.', ","),
+            };
+            render(reader.lang, "size_mib", &[("n", &n)])
         } else {
-            format!("{} KiB", bundle.size.div_ceil(1024))
+            let n = bundle.size.div_ceil(1024).to_string();
+            render(reader.lang, "size_kib", &[("n", &n)])
         };
         lines.push(render(
             reader.lang,
@@ -545,5 +553,34 @@ mod tests {
                 assert!(!body.contains("(UTC)"), "{lang:?}: {body}");
             }
         }
+    }
+
+    #[test]
+    fn sizes_and_steps_read_in_the_readers_own_words() {
+        let mut sizes = Vec::new();
+        for event in every_event() {
+            let (_, body) = compose(&reader(Lang::Ru), &event);
+            if body.contains("Case 12/2026") {
+                assert!(!body.contains("KiB") && !body.contains("MiB"), "{body}");
+                sizes.extend(["2,4 МБ", "1 КБ"].into_iter().filter(|s| body.contains(s)));
+            }
+        }
+        assert_eq!(sizes, ["2,4 МБ", "1 КБ"]);
+        let english: Vec<String> = every_event()
+            .iter()
+            .map(|event| compose(&reader(Lang::En), event).1)
+            .filter(|body| body.contains("Case 12/2026"))
+            .collect();
+        assert!(english.iter().any(|b| b.contains("2.4 MiB")), "{english:?}");
+        assert!(english.iter().any(|b| b.contains("1 KiB")), "{english:?}");
+        // A tier is a group of contacts, not a copy of the Russian "круг".
+        let (title, body) = compose(&reader(Lang::Tg), &every_event()[0]);
+        assert!(
+            title.contains("гурӯҳи 1") && !body.contains("доираи"),
+            "{title}\n{body}"
+        );
+        assert!(!body.contains("ба фармон диҳед"), "{body}");
+        let (title, _) = compose(&reader(Lang::Ru), &every_event()[0]);
+        assert!(title.contains("(оповещение круга 1)"), "{title}");
     }
 }
