@@ -8,39 +8,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::SwitchError;
 use super::client::Link;
 use super::settings::CONTACTS;
-use super::watchers::{enrolled, fan_out};
+use super::watchers::fan_out;
 use crate::protocol::contacts::{Contact, Directory};
 use crate::protocol::{StatusResponse, TestPayload, TestResult, ops};
 use crate::vault::Vault;
 
 pub use super::settings::directory;
 
-/// Whether a directory was only kept, or sent too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Saved {
-    /// Kept in the vault; sent to each watcher at enrolment.
-    KeptNotEnrolled,
-    /// Kept, and every watcher has it.
-    Sent,
-}
-
-/// Checks and keeps the directory in the vault first, then sends it to every watcher;
-/// `sent` hears each watcher that took it. A watcher that fails leaves it kept all the same.
-pub fn save(
-    vault: &Vault,
-    dir: &Directory,
-    sent: impl Fn(&Link) + Sync,
-) -> Result<Saved, SwitchError> {
-    keep(vault, dir)?;
-    if !enrolled(vault)? {
-        return Ok(Saved::KeptNotEnrolled);
-    }
-    sync(vault, dir, sent)?;
-    Ok(Saved::Sent)
-}
-
-/// The first half of [`save`]: checks and keeps the directory in the vault, for a face that
-/// shows what changed before it is sent with [`sync`].
+/// Checks the directory and keeps it in the vault first (nothing is lost if a watcher is
+/// down); a face then shows what changed and sends it with [`sync`] if
+/// [`super::watchers::enrolled`].
 pub fn keep(vault: &Vault, dir: &Directory) -> Result<(), SwitchError> {
     dir.validate()?;
     Ok(vault.set_setting(CONTACTS, dir)?)

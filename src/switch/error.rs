@@ -82,19 +82,6 @@ fn watchers_failed_summary(failed: usize, total: usize) -> String {
     format!("{failed} of {total} watchers did not answer or refused")
 }
 
-impl SwitchError {
-    /// The client errors behind this one: the watchers that failed, in order.
-    pub fn client_errors(&self) -> Vec<&ClientError> {
-        match self {
-            SwitchError::WatchersFailed {
-                first, failures, ..
-            } => std::iter::once(first.as_ref()).chain(failures).collect(),
-            SwitchError::Client(e) => vec![e],
-            _ => Vec::new(),
-        }
-    }
-}
-
 /// Why a bundle cannot be sealed, updated or removed as asked. Each names what the
 /// journalist can do instead; the faces word it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

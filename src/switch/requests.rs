@@ -58,20 +58,9 @@ pub fn status(
     fan_out(vault, ops::STATUS, "{}".into(), answered)
 }
 
-/// Keeps `plan` in the vault (so a watcher enrolled later gets the same) and sends it to
-/// every watcher; a time zone given with it becomes the journalist's.
-pub fn set_plan(
-    vault: &Vault,
-    plan: &Plan,
-    timezone: Option<&str>,
-    answered: impl Fn(&Link, &StatusResponse) + Sync,
-) -> Result<(), SwitchError> {
-    keep_plan(vault, plan, timezone)?;
-    send_plan(vault, plan, answered)
-}
-
-/// The first half of [`set_plan`]: keeps the plan (and time zone) in the vault, for a face
-/// that shows what changed before it is sent.
+/// Keeps the plan (and the time zone given with it) in the vault first, so that a watcher
+/// enrolled later gets the same; a face then shows what changed and sends it with
+/// [`send_plan`].
 pub fn keep_plan(vault: &Vault, plan: &Plan, timezone: Option<&str>) -> Result<(), SwitchError> {
     vault.set_setting(PLAN, plan)?;
     if let Some(tz) = timezone {
@@ -80,7 +69,7 @@ pub fn keep_plan(vault: &Vault, plan: &Plan, timezone: Option<&str>) -> Result<(
     Ok(())
 }
 
-/// The second half of [`set_plan`]: sends the plan to every watcher.
+/// Sends the plan to every watcher.
 pub fn send_plan(
     vault: &Vault,
     plan: &Plan,

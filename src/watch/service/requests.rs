@@ -172,17 +172,7 @@ impl Watcher {
                     // key's status. The silent alarm goes out.
                     check_quota(&subject.with_duress_view(), &put)?;
                     subject.duress_bundles.retain(|b| b.id != put.id);
-                    subject.duress_bundles.push(BundleMeta {
-                        id: put.id,
-                        name: put.name,
-                        size: put.size,
-                        sha256: put.sha256,
-                        recipients: put.recipients,
-                        stored_ms: now_ms,
-                        version: put.version,
-                        released_ms: None,
-                        released_until_ms: None,
-                    });
+                    subject.duress_bundles.push(stored_meta(put, now_ms));
                     vec![Emitted::Duress {
                         cycle: subject.state.cycle,
                         at_ms,
@@ -201,17 +191,7 @@ impl Watcher {
                             Refusal::unavailable()
                         })?;
                     subject.bundles.retain(|b| b.id != put.id);
-                    subject.bundles.push(BundleMeta {
-                        id: put.id,
-                        name: put.name,
-                        size: put.size,
-                        sha256: put.sha256,
-                        recipients: put.recipients,
-                        stored_ms: now_ms,
-                        version: put.version,
-                        released_ms: None,
-                        released_until_ms: None,
-                    });
+                    subject.bundles.push(stored_meta(put, now_ms));
                     Vec::new()
                 }
             }
@@ -488,5 +468,20 @@ pub(super) fn duress_signed(
         (Ok(()), _) => Ok(false),
         (Err(_), Ok(())) => Ok(true),
         (Err(ProtocolError::BadSignature), Err(e)) | (Err(e), _) => Err(e.into()),
+    }
+}
+
+/// What is kept of a bundle just stored (or, for the duress key, pretended to be).
+fn stored_meta(put: crate::protocol::BundlePut, now_ms: i64) -> BundleMeta {
+    BundleMeta {
+        id: put.id,
+        name: put.name,
+        size: put.size,
+        sha256: put.sha256,
+        recipients: put.recipients,
+        stored_ms: now_ms,
+        version: put.version,
+        released_ms: None,
+        released_until_ms: None,
     }
 }
