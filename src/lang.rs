@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod catalogue;
+
 /// The languages posbon writes: every word a person reads comes in all three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,6 +37,27 @@ impl Lang {
     }
 }
 
+/// The language of the user's locale (`LC_ALL`, then `LC_MESSAGES`, then `LANG`, as the C
+/// library reads them): `tg_TJ.UTF-8` is Tajik, `ru_RU.UTF-8` Russian; anything else, or
+/// nothing, is English.
+pub fn from_locale() -> Lang {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .map(|value| locale_lang(&value))
+        .unwrap_or(Lang::En)
+}
+
+/// `tg_TJ.UTF-8`, `ru`, `ru-RU` → their language; anything else English.
+pub fn locale_lang(locale: &str) -> Lang {
+    let language = locale
+        .split(['_', '-', '.', '@'])
+        .next()
+        .unwrap_or_default();
+    Lang::parse(language).unwrap_or(Lang::En)
+}
+
 /// A language code posbon does not write.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a language posbon writes (tg, ru, en)")]
@@ -52,4 +75,20 @@ pub fn has_invisible(text: &str) -> bool {
     text.trim_start_matches('\u{FEFF}')
         .chars()
         .any(is_invisible)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locale_names_its_language_and_anything_else_is_english() {
+        assert_eq!(locale_lang("tg_TJ.UTF-8"), Lang::Tg);
+        assert_eq!(locale_lang("ru_RU.UTF-8@euro"), Lang::Ru);
+        assert_eq!(locale_lang("ru-RU"), Lang::Ru);
+        assert_eq!(locale_lang("ru"), Lang::Ru);
+        for other in ["C", "POSIX", "de_DE.UTF-8", "C.UTF-8", ""] {
+            assert_eq!(locale_lang(other), Lang::En, "{other}");
+        }
+    }
 }

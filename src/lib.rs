@@ -11,6 +11,8 @@
 //! **Faces** (print, prompt, exit codes; no logic of their own)
 //! - `cli` (in the binary's library half): arguments into library calls, errors into
 //!   messages and exit codes. `src/main.rs` only calls [`cli::main`].
+//! - [`app`]: `posbon app`, the same library calls as a local web app on loopback, behind a
+//!   one-time link, in Tajik, Russian and English, for those who never open a terminal.
 //!
 //! **The journalist's side and the watcher's server**
 //! - [`switch`]: the journalist's side of the dead-man's switch as a library: enrolment,
@@ -57,6 +59,7 @@
 //! - [`fsprotect`]: copy-on-write detection and `chattr +C`, shredding, and constant file times.
 
 pub mod alert;
+pub mod app;
 pub mod cli;
 pub mod crypto;
 pub mod disk;

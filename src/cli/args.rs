@@ -125,6 +125,21 @@ pub(crate) enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Open the vault and the switch as a local web app in the browser (this computer only)
+    App {
+        /// Where to listen (127.0.0.1 or ::1 only) [default: a free port on 127.0.0.1]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Print the link instead of opening the browser
+        #[arg(long)]
+        no_browser: bool,
+        /// The app's language: tg, ru or en [default: from LC_ALL, LC_MESSAGES or LANG]
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
+        /// Lock the vault after this long without use (like 10m, 1h)
+        #[arg(long, value_name = "DURATION", default_value = "10m")]
+        lock_after: String,
+    },
     /// Play the whole story in a temporary directory: the vault, then two watchers, alerts and a sealed release
     Demo {
         /// Cheap key derivation, for the automated test of the demo only

@@ -95,6 +95,12 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Vault(VaultCommand::Check) => keys::check(&ctx),
         Command::Panic { yes } => keys::panic_cmd(&ctx, yes),
         Command::Demo { insecure_fast_kdf } => demo::run(insecure_fast_kdf),
+        Command::App {
+            listen,
+            no_browser,
+            lang,
+            lock_after,
+        } => app(&ctx, listen, no_browser, lang, &lock_after),
         Command::Watch(WatchCommand::Serve {
             data,
             listen,
@@ -206,4 +212,37 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+}
+
+/// `posbon app`: the options checked here (a usage error exits 2), the rest is the app's.
+fn app(
+    ctx: &session::Session,
+    listen: Option<std::net::SocketAddr>,
+    no_browser: bool,
+    lang: Option<String>,
+    lock_after: &str,
+) -> Result<()> {
+    let lang = match lang {
+        Some(code) => crate::lang::Lang::parse(&code).map_err(|e| UsageError(e.to_string()))?,
+        None => crate::lang::from_locale(),
+    };
+    let lock_after = crate::plan::parse_duration(lock_after)
+        .ok()
+        .filter(|ms| *ms > 0)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--lock-after {lock_after:?} is not a duration like 10m or 1h"
+            ))
+        })?;
+    let options = crate::app::Options {
+        vault_dir: ctx.dir.clone(),
+        listen: listen.unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        open_browser: !no_browser,
+        lang,
+        lock_after: std::time::Duration::from_millis(lock_after as u64),
+    };
+    crate::app::run(options).map_err(|e| match e {
+        crate::app::AppError::NotLoopback(_) => anyhow::Error::new(UsageError(e.to_string())),
+        other => anyhow::Error::new(other),
+    })
 }

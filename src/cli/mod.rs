@@ -193,7 +193,7 @@ pub fn main() -> ExitCode {
     let cli = parse_command_line();
     let long_running = matches!(
         cli.command,
-        Command::Watch(WatchCommand::Serve { .. }) | Command::Demo { .. }
+        Command::Watch(WatchCommand::Serve { .. }) | Command::Demo { .. } | Command::App { .. }
     );
     if !long_running {
         // Like any Unix filter: `posbon release list | head -1` ends quietly when the reader

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+pub mod app;
 pub mod phone;
 pub mod receivers;
 pub mod synapse;

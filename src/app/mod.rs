@@ -1,0 +1,312 @@
+//! `posbon app`: the vault and the switch as a local web app, for journalists who never open a
+//! terminal. A face like `cli`: every action is a library call (`vault`, `switch`); this
+//! module serves pages, keeps the unlocked vault between requests, and forgets it on lock.
+//!
+//! - `gate`: who may talk to the app (launch token → session cookie, Host and Origin, the
+//!   form token, the headers on every answer), as pure decisions.
+//! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
+//! - `files`: attachments streamed in and out of the vault.
+//! - `watchers`: check-in and each watcher's status.
+//! - `when`: times in the journalist's time zone.
+//! - `text`: the app's words in Tajik, Russian and English (Fluent, `ftl/`).
+//!
+//! Pages are rendered on the server (askama templates in `templates/`, escaped by default)
+//! and carry no script at all: the Content-Security-Policy forbids any, so nothing injected
+//! into a record could run, and the app works on an old laptop with no network.
+
+mod files;
+mod gate;
+mod pages;
+mod text;
+mod watchers;
+mod when;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::lang::Lang;
+use crate::vault::Vault;
+use gate::{Gate, Refused};
+use text::Tr;
+
+/// How `posbon app` runs.
+pub struct Options {
+    pub vault_dir: PathBuf,
+    /// Where to listen: loopback only. Port 0 takes a free one.
+    pub listen: SocketAddr,
+    /// Open the launch link in the default browser (else only print it).
+    pub open_browser: bool,
+    pub lang: Lang,
+    /// The vault locks itself after this long without a request.
+    pub lock_after: Duration,
+}
+
+/// Why the app did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(
+        "the app listens on this computer only (127.0.0.1 or ::1), not on {0}: anyone on the network could reach the vault's pages"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the app: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// One run of the app: its gate, and the vault while it is unlocked.
+struct App {
+    gate: Gate,
+    vault_dir: PathBuf,
+    /// The unlocked vault; `None` when locked. Dropping the vault zeroizes its keys.
+    vault: Mutex<Option<Vault>>,
+    last_request: Mutex<Instant>,
+    lock_after: Duration,
+    lang: Mutex<Lang>,
+}
+
+impl App {
+    fn tr(&self) -> Tr {
+        Tr {
+            lang: *self.lang.lock().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+
+    fn unlocked(&self) -> bool {
+        self.vault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Forgets the vault: its keys are zeroized as it drops, and its lock is released.
+    fn lock(&self) {
+        self.vault.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    fn touch(&self) {
+        *self.last_request.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_request
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+    }
+}
+
+type Shared = Arc<App>;
+
+/// Starts the app and serves until Ctrl-C (or SIGTERM); the vault is locked on the way out.
+pub fn run(options: Options) -> Result<(), AppError> {
+    if !options.listen.ip().is_loopback() {
+        return Err(AppError::NotLoopback(options.listen));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(AppError::Runtime)?;
+    runtime.block_on(serve(options))
+}
+
+async fn serve(options: Options) -> Result<(), AppError> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| AppError::Listen {
+            addr: options.listen,
+            source,
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| AppError::Listen {
+            addr: options.listen,
+            source,
+        })?
+        .port();
+    let app = Arc::new(App {
+        gate: Gate::new(port),
+        vault_dir: options.vault_dir,
+        vault: Mutex::new(None),
+        last_request: Mutex::new(Instant::now()),
+        lock_after: options.lock_after,
+        lang: Mutex::new(options.lang),
+    });
+    let url = app.gate.launch_url();
+    let words = app.tr();
+    // The link is printed either way: a browser that does not start is not a dead end.
+    println!("{}", words.with("started", "url", &url));
+    if options.open_browser {
+        open_in_browser(&url);
+    }
+    tokio::spawn(lock_when_idle(app.clone()));
+    let routes = router(app.clone());
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    let served = axum::serve(listener, routes)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    app.lock();
+    served.map_err(AppError::Runtime)
+}
+
+fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/style.css", get(style))
+        .route("/unlock", post(pages::unlock))
+        .route("/lock", post(pages::lock))
+        .route("/lang", post(pages::set_lang))
+        .route("/search", post(pages::search))
+        .route("/new/{kind}", get(pages::new_form).post(pages::create))
+        .route("/r/{id}", get(pages::show))
+        .route("/r/{id}/edit", get(pages::edit_form).post(pages::save))
+        .route(
+            "/r/{id}/delete",
+            get(pages::confirm_delete).post(pages::delete),
+        )
+        .route(
+            "/r/{id}/attach",
+            post(files::attach).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/r/{id}/file/{index}", get(files::extract))
+        .route("/r/{id}/file/{index}/remove", post(files::detach))
+        .route("/switch", get(watchers::page))
+        .route("/checkin", post(watchers::checkin))
+        // Forms are small; only attachments are streamed past this.
+        .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(middleware::from_fn_with_state(app.clone(), guard))
+        .with_state(app)
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("style.css"),
+    )
+}
+
+/// Every request passes here first: the Host, the launch token, the session, and for every
+/// change the origin and the form token. Every answer, refused or not, leaves with the
+/// headers of [`gate::HEADERS`].
+async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    let mut response = admit(&app, request, next).await;
+    for (name, value) in gate::HEADERS {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn admit(app: &Shared, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if !app.gate.host_ok(text(header::HOST.as_str())) {
+        return refused(app, Refused::WrongHost);
+    }
+    if let Some(token) = query_value(request.uri().query(), "token") {
+        return match app.gate.exchange(&token) {
+            Ok(cookie) => Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(header::SET_COOKIE, cookie)
+                // The token leaves the address bar (and the history entry) at once.
+                .header(header::LOCATION, "/")
+                .body(Body::empty())
+                .expect("a valid redirect"),
+            Err(why) => refused(app, why),
+        };
+    }
+    if request.uri().path() == "/style.css" {
+        return next.run(request).await;
+    }
+    if !app.gate.session_ok(text(header::COOKIE.as_str())) {
+        return refused(app, Refused::NoSession);
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let form_token = query_value(request.uri().query(), "csrf");
+        if !app.gate.form_ok(
+            text(header::ORIGIN.as_str()),
+            text("sec-fetch-site"),
+            form_token.as_deref(),
+        ) {
+            return refused(app, Refused::CrossSite);
+        }
+    }
+    app.touch();
+    next.run(request).await
+}
+
+/// The value of `name` in a query string.
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+fn refused(app: &Shared, why: Refused) -> Response {
+    let words = app.tr();
+    let (status, id) = match why {
+        Refused::WrongHost => (StatusCode::FORBIDDEN, "refused-host"),
+        Refused::NoSession => (StatusCode::UNAUTHORIZED, "refused-session"),
+        Refused::LinkUsed => (StatusCode::FORBIDDEN, "refused-link"),
+        Refused::CrossSite => (StatusCode::FORBIDDEN, "refused-cross-site"),
+    };
+    let page = pages::Refused {
+        t: words,
+        text: words.get(id),
+    };
+    (status, pages::html(&page)).into_response()
+}
+
+/// Locks the vault once no request came for [`Options::lock_after`].
+async fn lock_when_idle(app: Shared) {
+    let every = (app.lock_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
+    loop {
+        tokio::time::sleep(every).await;
+        if app.idle_for() >= app.lock_after && app.unlocked() {
+            app.lock();
+            tracing::info!("locked after {:?} without a request", app.lock_after);
+        }
+    }
+}
+
+/// Asks the desktop to open `url` in the default browser; the printed link is the fallback.
+fn open_in_browser(url: &str) {
+    let started = std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if started.is_err() {
+        eprintln!("posbon: no browser could be started; open the link above in one");
+    }
+}

@@ -1,0 +1,568 @@
+//! The app's pages for the vault: unlock and lock, the language, and the records (list,
+//! search, read, add, edit, delete). Each handler does its vault work on a blocking thread
+//! (the vault's calls are synchronous and the unlock runs Argon2) and renders a template.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use zeroize::Zeroize;
+
+use super::Shared;
+use super::text::Tr;
+use super::when;
+use crate::lang::Lang;
+use crate::secret::Passphrase;
+use crate::switch::alarm::open_vault;
+use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, VaultError};
+
+/// What every page's frame shows: the words, the form token, whether the vault is open, and
+/// a line of news or of trouble from the last action.
+pub(super) struct Frame {
+    pub t: Tr,
+    pub csrf: String,
+    pub unlocked: bool,
+    pub notice: String,
+    pub error: String,
+}
+
+impl Frame {
+    pub(super) fn new(app: &Shared) -> Self {
+        Frame {
+            t: app.tr(),
+            csrf: app.gate.form_token().to_string(),
+            unlocked: app.unlocked(),
+            notice: String::new(),
+            error: String::new(),
+        }
+    }
+
+    pub(super) fn error(mut self, text: String) -> Self {
+        self.error = text;
+        self
+    }
+
+    pub(super) fn notice(mut self, text: String) -> Self {
+        self.notice = text;
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "refused.html")]
+pub(super) struct Refused {
+    pub t: Tr,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "unlock.html")]
+struct UnlockPage {
+    f: Frame,
+}
+
+pub(super) struct Row {
+    id: String,
+    kind: String,
+    title: String,
+    tags: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "records.html")]
+struct RecordsPage {
+    f: Frame,
+    words: String,
+    count_text: String,
+    rows: Vec<Row>,
+    damaged: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "record.html")]
+struct RecordPage {
+    f: Frame,
+    id: String,
+    kind: String,
+    title: String,
+    tags: String,
+    updated: String,
+    fields: Vec<(String, String)>,
+    body: String,
+    files: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "edit.html")]
+struct EditPage {
+    f: Frame,
+    heading: String,
+    action: String,
+    title_label: String,
+    title: String,
+    /// (name, label, value)
+    fields: Vec<(String, String, String)>,
+    tags: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub(super) struct ConfirmPage {
+    pub f: Frame,
+    pub question: String,
+    pub detail: String,
+    pub action: String,
+    pub button: String,
+    pub back: String,
+}
+
+/// A rendered template as an answer (a template that fails to render is a bug: say so).
+pub(super) fn html(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(text) => Html(text).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("posbon: a page failed to render: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+/// Runs `work` on the unlocked vault on a blocking thread; `None` when the vault is locked.
+pub(super) async fn with_vault<R: Send + 'static>(
+    app: &Shared,
+    work: impl FnOnce(&Vault) -> R + Send + 'static,
+) -> Option<R> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let guard = app.vault.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(work)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Where a locked vault sends every page: the unlock form.
+fn to_unlock() -> Response {
+    Redirect::to("/").into_response()
+}
+
+pub(super) async fn home(State(app): State<Shared>) -> Response {
+    list(&app, String::new(), Frame::new(&app)).await
+}
+
+async fn list(app: &Shared, words: String, frame: Frame) -> Response {
+    let t = app.tr();
+    let query = words.clone();
+    let found = with_vault(app, move |vault| {
+        let zone = when::zone(vault);
+        let listing = if query.trim().is_empty() {
+            vault.records()
+        } else {
+            vault.search(&[query])
+        };
+        listing.map(|listing| {
+            let rows: Vec<Row> = listing
+                .records
+                .iter()
+                .rev()
+                .map(|(id, record)| Row {
+                    id: id.to_string(),
+                    kind: kind_name(t, record.kind),
+                    title: record.title.clone(),
+                    tags: record.tags.join(", "),
+                    updated: when::when(&zone, record.updated),
+                })
+                .collect();
+            let damaged = listing.damaged.iter().map(|e| vault_error(t, e)).collect();
+            (rows, damaged)
+        })
+    })
+    .await;
+    let Some(found) = found else {
+        return html(&UnlockPage { f: frame });
+    };
+    match found {
+        Ok((rows, damaged)) => html(&RecordsPage {
+            count_text: t.count("records-count", "count", rows.len() as i64),
+            f: frame,
+            words,
+            rows,
+            damaged,
+        }),
+        Err(e) => html(&RecordsPage {
+            f: frame.error(vault_error(t, &e)),
+            words,
+            count_text: String::new(),
+            rows: Vec::new(),
+            damaged: Vec::new(),
+        }),
+    }
+}
+
+/// The body of a small form, decoded; the raw bytes are wiped.
+fn form(body: Bytes) -> Vec<(String, String)> {
+    let mut raw: Vec<u8> = body.into();
+    let pairs = form_urlencoded_pairs(&raw);
+    raw.zeroize();
+    pairs
+}
+
+fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_default()
+}
+
+fn take(pairs: &mut [(String, String)], name: &str) -> String {
+    pairs
+        .iter_mut()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| std::mem::take(value))
+        .unwrap_or_default()
+}
+
+pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
+    let mut pairs = form(body);
+    let passphrase = Passphrase::new(take(&mut pairs, "passphrase"));
+    pairs.zeroize();
+    let t = app.tr();
+    let opener = app.clone();
+    // Argon2 takes a second or two: on a blocking thread, and with the vault's slot locked
+    // so that two unlocks cannot race.
+    let opened = tokio::task::spawn_blocking(move || {
+        let mut slot = opener.vault.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() {
+            return Ok(());
+        }
+        let (vault, notices) = open_vault(&opener.vault_dir, Unlock::Passphrase(&passphrase))?;
+        if let Some(notices) = notices {
+            // The silent alarm: sent in the background, never waited for, never shown.
+            std::thread::spawn(move || notices.deliver(None));
+        }
+        *slot = Some(vault);
+        Ok::<(), VaultError>(())
+    })
+    .await;
+    match opened {
+        Ok(Ok(())) => Redirect::to("/").into_response(),
+        Ok(Err(e)) => html(&UnlockPage {
+            f: Frame::new(&app).error(vault_error(t, &e)),
+        }),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unlock failed").into_response(),
+    }
+}
+
+pub(super) async fn lock(State(app): State<Shared>) -> Response {
+    app.lock();
+    let t = app.tr();
+    html(&UnlockPage {
+        f: Frame::new(&app).notice(t.get("locked")),
+    })
+}
+
+pub(super) async fn set_lang(State(app): State<Shared>, body: Bytes) -> Response {
+    let mut pairs = form(body);
+    if let Ok(lang) = Lang::parse(&take(&mut pairs, "to")) {
+        *app.lang.lock().unwrap_or_else(|p| p.into_inner()) = lang;
+    }
+    Redirect::to("/").into_response()
+}
+
+pub(super) async fn search(State(app): State<Shared>, body: Bytes) -> Response {
+    // A form post, not a query in the address: the words stay out of the browser's history.
+    let mut pairs = form(body);
+    let words = take(&mut pairs, "words");
+    list(&app, words, Frame::new(&app)).await
+}
+
+fn parse_kind(text: &str) -> Option<Kind> {
+    match text {
+        "source" => Some(Kind::Source),
+        "draft" => Some(Kind::Draft),
+        "note" => Some(Kind::Note),
+        _ => None,
+    }
+}
+
+pub(super) fn kind_name(t: Tr, kind: Kind) -> String {
+    t.get(&format!("kind-{}", kind.as_str()))
+}
+
+fn title_label(t: Tr, kind: Kind) -> String {
+    t.get(&format!("title-{}", kind.title_label()))
+}
+
+fn edit_page(f: Frame, heading: String, action: String, record: &Record) -> EditPage {
+    EditPage {
+        heading,
+        action,
+        title_label: title_label(f.t, record.kind),
+        title: record.title.clone(),
+        fields: record
+            .kind
+            .field_names()
+            .iter()
+            .map(|name| {
+                (
+                    name.to_string(),
+                    f.t.get(&format!("field-{name}")),
+                    record.field(name).unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        tags: record.tags.join(", "),
+        body: record.body.clone(),
+        f,
+    }
+}
+
+pub(super) async fn new_form(State(app): State<Shared>, Path(kind): Path<String>) -> Response {
+    let Some(kind) = parse_kind(&kind) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !app.unlocked() {
+        return to_unlock();
+    }
+    let f = Frame::new(&app);
+    let heading = f.t.get(&format!("new-{}", kind.as_str()));
+    let blank = Record::new(kind, String::new(), 0);
+    html(&edit_page(
+        f,
+        heading,
+        format!("/new/{}", kind.as_str()),
+        &blank,
+    ))
+}
+
+/// The record a form describes, on top of `record`.
+fn fill(record: &mut Record, mut pairs: Vec<(String, String)>) {
+    record.title = take(&mut pairs, "title").trim().to_string();
+    record.body = take(&mut pairs, "body").replace("\r\n", "\n");
+    record.tags = take(&mut pairs, "tags")
+        .split(',')
+        .map(|tag| tag.trim().to_string())
+        .filter(|tag| !tag.is_empty())
+        .collect();
+    for name in record.kind.field_names() {
+        let value = take(&mut pairs, &format!("field-{name}"));
+        record.set_field(name, value.trim());
+    }
+    pairs.zeroize();
+}
+
+pub(super) async fn create(
+    State(app): State<Shared>,
+    Path(kind): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(kind) = parse_kind(&kind) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let pairs = form(body);
+    let t = app.tr();
+    let added = with_vault(&app, move |vault| {
+        let mut record = Record::new(kind, String::new(), vault::now());
+        fill(&mut record, pairs);
+        vault.add(&record)
+    })
+    .await;
+    match added {
+        None => to_unlock(),
+        Some(Ok(id)) => Redirect::to(&format!("/r/{id}")).into_response(),
+        Some(Err(e)) => {
+            let f = Frame::new(&app).error(vault_error(t, &e));
+            list(&app, String::new(), f).await
+        }
+    }
+}
+
+pub(super) async fn show(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    show_with(&app, id, Frame::new(&app)).await
+}
+
+pub(super) async fn show_with(app: &Shared, id: String, f: Frame) -> Response {
+    let t = app.tr();
+    let Some(record_id) = RecordId::from_hex(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let found = with_vault(app, move |vault| {
+        let zone = when::zone(vault);
+        vault.get(&record_id).map(|r| (r, zone))
+    })
+    .await;
+    match found {
+        None => to_unlock(),
+        Some(Ok((record, zone))) => html(&RecordPage {
+            id,
+            kind: kind_name(t, record.kind),
+            title: record.title.clone(),
+            tags: record.tags.join(", "),
+            updated: when::when(&zone, record.updated),
+            fields: record
+                .fields
+                .iter()
+                .map(|field| (t.get(&format!("field-{}", field.name)), field.value.clone()))
+                .collect(),
+            body: record.body.clone(),
+            files: record
+                .attachments
+                .iter()
+                .map(|a| (a.name.clone(), size_text(t, a.size)))
+                .collect(),
+            f,
+        }),
+        Some(Err(e)) => list(app, String::new(), f.error(vault_error(t, &e))).await,
+    }
+}
+
+pub(super) async fn edit_form(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    let t = app.tr();
+    let Some(record_id) = RecordId::from_hex(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match with_vault(&app, move |vault| vault.get(&record_id)).await {
+        None => to_unlock(),
+        Some(Ok(record)) => {
+            let f = Frame::new(&app);
+            let heading = f.t.get("edit");
+            html(&edit_page(f, heading, format!("/r/{id}/edit"), &record))
+        }
+        Some(Err(e)) => {
+            list(
+                &app,
+                String::new(),
+                Frame::new(&app).error(vault_error(t, &e)),
+            )
+            .await
+        }
+    }
+}
+
+pub(super) async fn save(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let t = app.tr();
+    let Some(record_id) = RecordId::from_hex(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let pairs = form(body);
+    let saved = with_vault(&app, move |vault| {
+        let mut record = vault.get(&record_id)?;
+        fill(&mut record, pairs);
+        record.updated = vault::now();
+        vault.put(&record_id, &record)
+    })
+    .await;
+    match saved {
+        None => to_unlock(),
+        Some(Ok(())) => Redirect::to(&format!("/r/{id}")).into_response(),
+        Some(Err(e)) => show_with(&app, id, Frame::new(&app).error(vault_error(t, &e))).await,
+    }
+}
+
+pub(super) async fn confirm_delete(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    let Some(record_id) = RecordId::from_hex(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(Ok(record)) = with_vault(&app, move |vault| vault.get(&record_id)).await else {
+        return to_unlock();
+    };
+    let f = Frame::new(&app);
+    html(&ConfirmPage {
+        question: f.t.with("delete-question", "title", &record.title),
+        detail: f.t.get("delete-detail"),
+        action: format!("/r/{id}/delete"),
+        button: f.t.get("delete"),
+        back: format!("/r/{id}"),
+        f,
+    })
+}
+
+pub(super) async fn delete(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    let t = app.tr();
+    let Some(record_id) = RecordId::from_hex(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match with_vault(&app, move |vault| vault.remove(&record_id)).await {
+        None => to_unlock(),
+        Some(Ok(())) => {
+            list(
+                &app,
+                String::new(),
+                Frame::new(&app).notice(t.get("deleted")),
+            )
+            .await
+        }
+        Some(Err(e)) => show_with(&app, id, Frame::new(&app).error(vault_error(t, &e))).await,
+    }
+}
+
+/// A size in the reader's units: "1,5 МБ" in Russian and Tajik, "1.5 MB" in English.
+pub(super) fn size_text(t: Tr, bytes: u64) -> String {
+    let (value, id) = if bytes >= 1_000_000 {
+        (bytes as f64 / 1_000_000.0, "size-mb")
+    } else if bytes >= 1_000 {
+        (bytes as f64 / 1_000.0, "size-kb")
+    } else {
+        return t.count("size-bytes", "n", bytes as i64);
+    };
+    let mut number = format!("{value:.1}");
+    if t.lang != Lang::En {
+        number = number.replace('.', ",");
+    }
+    t.with(id, "n", &number)
+}
+
+/// A vault error in the reader's words; the rarest ones keep the library's English text
+/// after a translated lead-in.
+pub(super) fn vault_error(t: Tr, error: &VaultError) -> String {
+    match error {
+        VaultError::WrongPassphrase => t.get("error-wrong-passphrase"),
+        VaultError::NotFound(dir) => t.with("error-no-vault", "dir", &dir.display().to_string()),
+        VaultError::InUse(_) => t.get("error-in-use"),
+        VaultError::NoSuchRecord(_) => t.get("error-no-record"),
+        VaultError::TamperedRecord { id } => t.with("error-tampered", "id", id),
+        VaultError::DuplicateAttachment { name, .. } => {
+            t.with("error-duplicate-file", "name", name)
+        }
+        other => t.with("error-other", "detail", &other.to_string()),
+    }
+}
+
+/// The attachment download's headers: always a file to save, never a page to render.
+pub(super) fn attachment_headers(name: &str, size: u64) -> [(header::HeaderName, String); 4] {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    [
+        (header::CONTENT_TYPE, "application/octet-stream".into()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+        ),
+        (header::CONTENT_LENGTH, size.to_string()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+    ]
+}

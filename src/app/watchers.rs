@@ -1,0 +1,186 @@
+//! The switch in the app: check in with every watcher, and each watcher's status, in the
+//! journalist's time zone, with the warnings that keep the switch from failing silently.
+
+use std::sync::Mutex;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::tz::TimeZone;
+
+use super::Shared;
+use super::pages::{Frame, html, vault_error, with_vault};
+use super::text::Tr;
+use super::when::{when, zone};
+use crate::protocol::StatusResponse;
+use crate::switch::gaps::Gap;
+use crate::switch::releases::{BundleGap, SealedBundles};
+use crate::switch::{SwitchError, requests};
+
+/// One watcher as the page shows it.
+pub(super) struct WatcherView {
+    url: String,
+    /// (label, value)
+    lines: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "switch.html")]
+struct SwitchPage {
+    f: Frame,
+    warnings: Vec<String>,
+    watchers: Vec<WatcherView>,
+}
+
+fn status_lines(t: Tr, zone: &TimeZone, status: &StatusResponse) -> Vec<(String, String)> {
+    let mut lines = vec![
+        (
+            t.get("status-plan"),
+            status
+                .plan
+                .clone()
+                .unwrap_or_else(|| t.get("status-no-plan")),
+        ),
+        (
+            t.get("status-last-checkin"),
+            status
+                .last_checkin_ms
+                .map(|ms| when(zone, ms))
+                .unwrap_or_else(|| t.get("status-never")),
+        ),
+    ];
+    lines.push(match (status.deadline_ms, status.paused_until_ms) {
+        (_, Some(until)) => (t.get("status-paused-until"), when(zone, until)),
+        (Some(deadline), None) => (t.get("status-deadline"), when(zone, deadline)),
+        (None, None) => (t.get("status-deadline"), t.get("status-no-plan")),
+    });
+    for (label, due, _) in &status.fired {
+        lines.push((
+            t.get("status-fired"),
+            format!("{label} ({})", when(zone, *due)),
+        ));
+    }
+    if let Some(seen) = status.duress_seen_ms {
+        lines.push((t.get("status-duress-seen"), when(zone, seen)));
+    }
+    lines
+}
+
+fn gap_text(t: Tr, gap: &Gap) -> String {
+    match gap {
+        Gap::NobodyAtStep { tier } => t.with("gap-nobody-at-step", "tier", &tier.to_string()),
+        Gap::NobodyAtRelease => t.get("gap-nobody-at-release"),
+        Gap::RemindersToNobody => t.get("gap-reminders-to-nobody"),
+        Gap::NoReminders => t.get("gap-no-reminders"),
+        Gap::TierNeverAlerted { contact, tier } => {
+            let text = t.with("gap-tier-never-alerted", "tier", &tier.to_string());
+            format!("{contact}: {text}")
+        }
+        Gap::BundleForNoContact { bundle, contact } => {
+            let text = t.with("gap-bundle-for-no-contact", "contact", contact);
+            format!("{bundle}: {text}")
+        }
+    }
+}
+
+fn bundle_gap_text(t: Tr, url: &str, gap: &BundleGap) -> String {
+    let (id, name, message) = match gap {
+        BundleGap::Lacks { id, name } => (id, name, "gap-lacks-bundle"),
+        BundleGap::OtherCopy { id, name } => (id, name, "gap-other-copy"),
+        BundleGap::StillHoldsRemoved { id, name } => (id, name, "gap-still-holds"),
+    };
+    format!("{url}: {} ({id}, {name})", t.get(message))
+}
+
+/// A switch error in the reader's words.
+fn switch_error(t: Tr, error: &SwitchError) -> String {
+    match error {
+        SwitchError::NotEnrolled => t.get("error-not-enrolled"),
+        SwitchError::WatchersFailed {
+            first,
+            failures,
+            total,
+        } => {
+            let failed = (failures.len() + 1).to_string();
+            let text = t.with("error-watchers-failed", "failed", &failed);
+            format!("{text} ({failed}/{total}: {first})")
+        }
+        SwitchError::WatchersDisagree { .. } => t.get("error-watchers-disagree"),
+        SwitchError::BundlesDiffer => t.get("error-bundles-differ"),
+        SwitchError::Vault(e) => vault_error(t, e),
+        other => t.with("error-other", "detail", &other.to_string()),
+    }
+}
+
+/// Asks every watcher (a check-in when `check_in`), and renders what each answered.
+async fn ask(app: &Shared, check_in: bool) -> Response {
+    let t = app.tr();
+    let asked = with_vault(app, move |vault| {
+        let zone = zone(vault);
+        let mut warnings: Vec<String> = match requests::gaps(vault) {
+            Ok(gaps) => gaps.iter().map(|g| gap_text(t, g)).collect(),
+            Err(e) => vec![switch_error(t, &e)],
+        };
+        let seen = Mutex::new(Vec::new());
+        let gaps_seen = Mutex::new(Vec::new());
+        let result = if check_in {
+            let sealed = SealedBundles::load(vault).unwrap_or_else(|_| SealedBundles::none());
+            requests::checkin(vault, &sealed, |link, status, gaps| {
+                let mut lines = vec![(t.get("checked-in"), t.get("yes"))];
+                lines.extend(status_lines(t, &zone, status));
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(WatcherView {
+                        url: link.url.clone(),
+                        lines,
+                    });
+                for gap in gaps {
+                    gaps_seen
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(bundle_gap_text(t, &link.url, gap));
+                }
+            })
+        } else {
+            requests::status(vault, |link, status| {
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(WatcherView {
+                        url: link.url.clone(),
+                        lines: status_lines(t, &zone, status),
+                    });
+            })
+        };
+        warnings.extend(gaps_seen.into_inner().unwrap_or_else(|p| p.into_inner()));
+        let mut watchers = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+        watchers.sort_by(|a, b| a.url.cmp(&b.url));
+        (
+            result.err().map(|e| switch_error(t, &e)),
+            warnings,
+            watchers,
+        )
+    })
+    .await;
+    let Some((failure, warnings, watchers)) = asked else {
+        return Redirect::to("/").into_response();
+    };
+    let mut f = Frame::new(app);
+    if let Some(text) = failure {
+        f = f.error(text);
+    } else if check_in {
+        f = f.notice(t.get("checkin-done"));
+    }
+    html(&SwitchPage {
+        f,
+        warnings,
+        watchers,
+    })
+}
+
+pub(super) async fn page(State(app): State<Shared>) -> Response {
+    ask(&app, false).await
+}
+
+pub(super) async fn checkin(State(app): State<Shared>) -> Response {
+    ask(&app, true).await
+}

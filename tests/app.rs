@@ -1,0 +1,359 @@
+//! `posbon app` as its browser uses it and as a stranger tries it: the real binary on a real
+//! vault, over HTTP on loopback. (The pages in a real browser: `app_browser.rs`.)
+
+mod common;
+
+use std::time::Duration;
+
+use common::app::{App, record_ids};
+use common::watcher::{Daemon, invite};
+use common::*;
+
+const HEADERS: [&str; 4] = [
+    "cache-control",
+    "content-security-policy",
+    "x-frame-options",
+    "referrer-policy",
+];
+
+fn assert_guarded(answer: &reqwest::blocking::Response, what: &str) {
+    for name in HEADERS {
+        assert!(answer.headers().contains_key(name), "{what}: no {name}");
+    }
+    assert_eq!(answer.headers()["cache-control"], "no-store, max-age=0");
+}
+
+#[test]
+fn strangers_get_nothing_a_session_link_works_once_and_forms_need_the_apps_own_page() {
+    let v = TestVault::new();
+    let secret_title = "Source Rustam in the ministry";
+    v.add_draft(secret_title, "met at the bazaar");
+    let mut app = App::start(&v, &[], &[]);
+    let base = app.base();
+    let anonymous = app.client.clone();
+
+    // No session: nothing, not even the unlock form.
+    let answer = anonymous.get(format!("{base}/")).send().unwrap();
+    assert_eq!(answer.status(), 401);
+    assert_guarded(&answer, "a refusal");
+    // A wrong token does not burn the real one; the real one works once.
+    let wrong = anonymous
+        .get(format!("{base}/?token={}", "0".repeat(64)))
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    app.sign_in();
+    let again = anonymous.get(&app.launch).send().unwrap();
+    assert_eq!(again.status(), 403, "the launch link works once");
+    assert!(again.headers().get("set-cookie").is_none());
+
+    let page = app.page("/");
+    assert!(page.contains("name=\"passphrase\""), "{page}");
+    app.unlock(PASSPHRASE);
+    let records = app.page("/");
+    assert!(records.contains(secret_title));
+    let id = record_ids(&records)[0].clone();
+
+    // DNS rebinding: a page at evil.example, resolving to 127.0.0.1, with the cookie even.
+    let cookie = app.cookie.clone().unwrap();
+    let rebound = anonymous
+        .get(format!("{base}/r/{id}"))
+        .header("host", format!("evil.example:{}", app.port))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    assert!(!rebound.text().unwrap().contains(secret_title));
+
+    // Forms posted from elsewhere: no Origin, another Origin, cross-site, no or a wrong token.
+    let csrf = app.csrf.clone().unwrap();
+    let attempts: [(&str, Option<&str>, Option<&str>, String); 5] = [
+        ("no origin", None, None, csrf.clone()),
+        (
+            "other origin",
+            Some("http://evil.example"),
+            None,
+            csrf.clone(),
+        ),
+        (
+            "cross-site",
+            Some(base.as_str()),
+            Some("cross-site"),
+            csrf.clone(),
+        ),
+        (
+            "no token",
+            Some(base.as_str()),
+            Some("same-origin"),
+            String::new(),
+        ),
+        (
+            "wrong token",
+            Some(base.as_str()),
+            Some("same-origin"),
+            "0".repeat(64),
+        ),
+    ];
+    for (what, origin, site, token) in attempts {
+        let mut request = anonymous
+            .post(format!("{base}/r/{id}/delete?csrf={token}"))
+            .header("cookie", &cookie);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        let answer = request.send().unwrap();
+        assert_eq!(answer.status(), 403, "{what}");
+        assert_guarded(&answer, what);
+    }
+    assert!(app.page("/").contains(secret_title), "nothing was deleted");
+
+    // Every page the session gets carries the headers too; nothing is cached.
+    let shown = app.get(&format!("/r/{id}"));
+    assert_guarded(&shown, "a record page");
+    let body = shown.text().unwrap();
+    assert!(body.contains("met at the bazaar"));
+    assert!(!body.contains("<script"), "the pages carry no script");
+}
+
+#[test]
+fn records_are_added_found_read_edited_and_deleted_and_the_cli_sees_the_same_vault() {
+    let v = TestVault::new();
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    app.page("/new/source");
+    let added = app.submit(
+        "/new/source",
+        &[
+            ("title", "Dilnoza <b>K.</b>"),
+            ("field-contact", "Signal +992 00 000 0000"),
+            ("field-trust", "reliable"),
+            ("tags", "ministry, customs"),
+            ("body", "Line one\r\n<script>alert(1)</script>"),
+        ],
+    );
+    assert!(
+        added.contains("Dilnoza &#60;b&#62;K.&#60;/b&#62;") && !added.contains("<b>K."),
+        "escaped: {added}"
+    );
+    assert!(
+        !added.contains("<script>alert"),
+        "a record cannot inject markup"
+    );
+    assert!(added.contains("Signal +992 00 000 0000"));
+    app.page("/new/draft");
+    app.submit(
+        "/new/draft",
+        &[("title", "Customs story"), ("body", "draft text")],
+    );
+
+    // Search by a word of a field, case-insensitively, in a post (not in the address).
+    let found = app.submit("/search", &[("words", "SIGNAL")]);
+    assert!(
+        found.contains("Dilnoza") && !found.contains("Customs story"),
+        "{found}"
+    );
+    let id = record_ids(&found)[0].clone();
+
+    app.page(&format!("/r/{id}/edit"));
+    let edited = app.submit(
+        &format!("/r/{id}/edit"),
+        &[
+            ("title", "Dilnoza K."),
+            ("field-contact", "moved to Threema"),
+            ("tags", "ministry"),
+            ("body", "rewritten"),
+        ],
+    );
+    assert!(edited.contains("moved to Threema") && !edited.contains("Signal +992"));
+
+    // The app holds the vault while unlocked; locked, the CLI opens it and sees the same.
+    app.page("/");
+    let locked = app.submit("/lock", &[]);
+    assert!(locked.contains("name=\"passphrase\""));
+    let shown = v.ok(&["show", &id[..8]], "");
+    assert!(
+        shown.contains("moved to Threema") && shown.contains("rewritten"),
+        "{shown}"
+    );
+
+    app.unlock(PASSPHRASE);
+    app.page(&format!("/r/{id}/delete"));
+    let after = app.submit(&format!("/r/{id}/delete"), &[]);
+    assert!(after.contains("The record was deleted."), "{after}");
+    app.submit("/lock", &[]);
+    assert_eq!(v.listed_ids().len(), 1, "the draft is left");
+}
+
+/// The app's resident memory at its peak so far (VmHWM), in KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_large_attachment_streams_in_and_out_without_being_held_in_memory_or_left_in_plaintext() {
+    let v = TestVault::new();
+    let id = v.add_draft("Leaked contract", "see file");
+    let mut app = App::start(&v, &[], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let full_id = record_ids(&app.page("/"))[0].clone();
+    assert!(full_id.starts_with(&id[..8]));
+    app.page(&format!("/r/{full_id}"));
+
+    let mut rng = Rng::seeded();
+    let size = 48 << 20;
+    let mut file: Vec<u8> = (0..size / 8)
+        .flat_map(|_| rng.below(u64::MAX).to_le_bytes())
+        .collect();
+    let marker = b"POSBON-MARKER-CONTRACT-7741";
+    file[size / 2..size / 2 + marker.len()].copy_from_slice(marker);
+    let before = peak_kib(app.pid());
+    let answer = app.attach(&full_id, "contract.pdf", file.clone());
+    let page = app.follow(answer);
+    assert!(page.contains("contract.pdf"), "{page}");
+    let grown_in = peak_kib(app.pid()).saturating_sub(before);
+
+    let download = app.get(&format!("/r/{full_id}/file/0"));
+    assert_eq!(download.status(), 200);
+    assert_eq!(
+        download.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;"),
+        "always saved, never shown"
+    );
+    let after_upload = peak_kib(app.pid());
+    assert_eq!(download.bytes().unwrap().as_ref(), &file[..]);
+    let grown_out = peak_kib(app.pid()).saturating_sub(after_upload);
+    // Held whole, 48 MiB would show at least once; streamed, only the vault's own pipeline
+    // (three 4 MiB batches each way) and a few 64 KiB chunks are in flight.
+    assert!(
+        grown_in < 24 << 10,
+        "the upload grew the app by {grown_in} KiB"
+    );
+    assert!(
+        grown_out < 24 << 10,
+        "the download grew the app by {grown_out} KiB"
+    );
+
+    app.page("/");
+    app.submit("/lock", &[]);
+    for (path, bytes) in v.files() {
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker),
+            "{} holds the plaintext",
+            path.display()
+        );
+    }
+    let out = v.path("out.pdf");
+    v.ok(
+        &[
+            "extract",
+            &id[..8],
+            "contract.pdf",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(std::fs::read(out).unwrap(), file);
+}
+
+#[test]
+fn the_vault_locks_itself_when_left_alone_and_the_cli_can_open_it_then() {
+    let v = TestVault::new();
+    v.add_draft("Idle test", "x");
+    let mut app = App::start(&v, &["--lock-after", "2s"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    assert!(app.page("/").contains("Idle test"));
+    let in_use = v.run(&["list"], "");
+    assert_eq!(code(&in_use), 6, "held while unlocked: {}", stderr(&in_use));
+    wait_until("the idle lock", Duration::from_secs(20), || {
+        v.run(&["list"], "").status.success()
+    });
+    let page = app.page("/");
+    assert!(page.contains("name=\"passphrase\"") && !page.contains("Idle test"));
+}
+
+#[test]
+fn a_wrong_passphrase_is_said_in_the_readers_language_and_changes_nothing() {
+    let v = TestVault::new();
+    let mut tajik = App::start(&v, &["--lang", "tg"], &[]);
+    tajik.sign_in();
+    let page = tajik.unlock("not the passphrase");
+    assert!(page.contains("Ибораи махфӣ нодуруст аст."), "{page}");
+    assert!(page.contains("lang=\"tg\""));
+    drop(tajik);
+    let mut russian = App::start(&v, &[], &[("LANG", "ru_RU.UTF-8")]);
+    russian.sign_in();
+    let page = russian.unlock("not the passphrase");
+    assert!(page.contains("Неверная парольная фраза."), "{page}");
+    let unlocked = russian.unlock(PASSPHRASE);
+    assert!(unlocked.contains("Записей нет."), "{unlocked}");
+    // The language can be changed on any page.
+    russian.page("/");
+    let english = russian.submit("/lang", &[("to", "en")]);
+    assert!(english.contains("No records."), "{english}");
+}
+
+#[test]
+fn the_duress_passphrase_opens_the_decoy_on_the_same_pages_and_the_watcher_hears_of_it() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "1h"], "");
+    v.add_draft("Real source list", "names");
+    let duress = v.set_duress("blue river under the old bridge");
+
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    let words = std::fs::read_to_string(&duress).unwrap();
+    let decoy = app.unlock(words.trim());
+    assert!(!decoy.contains("Real source list"), "{decoy}");
+    assert!(decoy.contains("No records."));
+    // A check-in from the decoy looks like one.
+    app.page("/switch");
+    let checked = app.submit("/checkin", &[]);
+    assert!(
+        checked.contains("Checked in with every watcher."),
+        "{checked}"
+    );
+    app.submit("/lock", &[]);
+    let real = app.unlock(PASSPHRASE);
+    assert!(real.contains("Real source list"));
+    app.submit("/lock", &[]);
+    // The journalist, later, under the real passphrase: the watcher saw the duress key.
+    wait_until("the silent alarm", Duration::from_secs(20), || {
+        v.ok(&["status"], "")
+            .contains("duress key or PIN last used")
+    });
+}
+
+#[test]
+fn the_app_refuses_to_listen_beyond_this_computer() {
+    let v = TestVault::new();
+    let out = v.run_plain(&["app", "--no-browser", "--listen", "0.0.0.0:0"], "");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("this computer only"),
+        "{}",
+        stderr(&out)
+    );
+}
