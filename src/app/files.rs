@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tokio::sync::mpsc;
 use zeroize::Zeroize;
 
-use super::Shared;
-use super::pages::{Frame, attachment_headers, show_with, vault_error, with_vault};
+use super::pages::{attachment_headers, vault_error, with_vault};
+use super::{Flash, Shared};
 use crate::vault::RecordId;
 
 /// Chunks in flight between the socket and the vault: a few, so memory stays flat.
@@ -121,11 +121,11 @@ pub(super) async fn attach(
         });
         break;
     }
-    let f = Frame::new(&app);
+    let back = format!("/r/{id}");
     match outcome {
-        Some(Ok(())) => Redirect::to(&format!("/r/{id}")).into_response(),
-        Some(Err(text)) => show_with(&app, id, f.error(text)).await,
-        None => show_with(&app, id, f.error(t.get("error-no-file"))).await,
+        Some(Ok(())) => app.after_post(&back, None),
+        Some(Err(text)) => app.after_post(&back, Some(Flash::Error(text))),
+        None => app.after_post(&back, Some(Flash::Error(t.get("error-no-file")))),
     }
 }
 
@@ -194,7 +194,7 @@ pub(super) async fn detach(
     .await;
     match removed {
         None => Redirect::to("/").into_response(),
-        Some(Ok(_)) => Redirect::to(&format!("/r/{id}")).into_response(),
-        Some(Err(e)) => show_with(&app, id, Frame::new(&app).error(vault_error(t, &e))).await,
+        Some(Ok(_)) => app.after_post(&format!("/r/{id}"), None),
+        Some(Err(e)) => app.after_post(&format!("/r/{id}"), Some(Flash::Error(vault_error(t, &e)))),
     }
 }

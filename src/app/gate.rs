@@ -28,7 +28,9 @@ pub const HEADERS: [(&str, &str); 8] = [
     ),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    // Not no-referrer: under it the browser posts forms with `Origin: null`, which the
+    // origin check must refuse. same-origin sends a referrer to this app alone.
+    ("referrer-policy", "same-origin"),
     ("cross-origin-opener-policy", "same-origin"),
     ("cross-origin-resource-policy", "same-origin"),
 ];

@@ -31,8 +31,9 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::lang::Lang;
 use crate::vault::Vault;
@@ -77,6 +78,18 @@ struct App {
     last_request: Mutex<Instant>,
     lock_after: Duration,
     lang: Mutex<Lang>,
+    /// What the page after a post says (the post itself is answered with a redirect).
+    flash: Mutex<Option<Flash>>,
+    /// The words of the last search, shown by `GET /search`; wiped on lock.
+    search: Mutex<Zeroizing<String>>,
+    /// The answers to the last check-in, shown once by `GET /switch`.
+    checked_in: Mutex<Option<watchers::Answers>>,
+}
+
+/// A line for the next page: news, or trouble.
+pub(super) enum Flash {
+    Notice(String),
+    Error(String),
 }
 
 impl App {
@@ -93,9 +106,30 @@ impl App {
             .is_some()
     }
 
-    /// Forgets the vault: its keys are zeroized as it drops, and its lock is released.
+    /// Forgets the vault: its keys are zeroized as it drops, and its lock is released. What
+    /// the pages kept between requests goes with it.
     fn lock(&self) {
         self.vault.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.search
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .zeroize();
+        self.checked_in
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+
+    fn take_flash(&self) -> Option<Flash> {
+        self.flash.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// The answer to every post: a redirect to `to`, whose page says `flash`. So the browser
+    /// keeps no post (with what was typed in it) in its history or its session files, and
+    /// Back or a reload never sends one again.
+    pub(super) fn after_post(&self, to: &str, flash: Option<Flash>) -> Response {
+        *self.flash.lock().unwrap_or_else(|p| p.into_inner()) = flash;
+        Redirect::to(to).into_response()
     }
 
     fn touch(&self) {
@@ -146,6 +180,9 @@ async fn serve(options: Options) -> Result<(), AppError> {
         last_request: Mutex::new(Instant::now()),
         lock_after: options.lock_after,
         lang: Mutex::new(options.lang),
+        flash: Mutex::new(None),
+        search: Mutex::new(Zeroizing::new(String::new())),
+        checked_in: Mutex::new(None),
     });
     let url = app.gate.launch_url();
     let words = app.tr();
@@ -178,7 +215,7 @@ fn router(app: Shared) -> Router {
         .route("/unlock", post(pages::unlock))
         .route("/lock", post(pages::lock))
         .route("/lang", post(pages::set_lang))
-        .route("/search", post(pages::search))
+        .route("/search", get(pages::found).post(pages::search))
         .route("/new/{kind}", get(pages::new_form).post(pages::create))
         .route("/r/{id}", get(pages::show))
         .route("/r/{id}/edit", get(pages::edit_form).post(pages::save))

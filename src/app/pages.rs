@@ -7,11 +7,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
-use super::Shared;
 use super::text::Tr;
 use super::when;
+use super::{Flash, Shared};
 use crate::lang::Lang;
 use crate::secret::Passphrase;
 use crate::switch::alarm::open_vault;
@@ -28,24 +28,21 @@ pub(super) struct Frame {
 }
 
 impl Frame {
+    /// The frame of the page being rendered, with the line the last post left for it.
     pub(super) fn new(app: &Shared) -> Self {
-        Frame {
+        let mut frame = Frame {
             t: app.tr(),
             csrf: app.gate.form_token().to_string(),
             unlocked: app.unlocked(),
             notice: String::new(),
             error: String::new(),
+        };
+        match app.take_flash() {
+            Some(Flash::Notice(text)) => frame.notice = text,
+            Some(Flash::Error(text)) => frame.error = text,
+            None => {}
         }
-    }
-
-    pub(super) fn error(mut self, text: String) -> Self {
-        self.error = text;
-        self
-    }
-
-    pub(super) fn notice(mut self, text: String) -> Self {
-        self.notice = text;
-        self
+        frame
     }
 }
 
@@ -195,7 +192,10 @@ async fn list(app: &Shared, words: String, frame: Frame) -> Response {
             damaged,
         }),
         Err(e) => html(&RecordsPage {
-            f: frame.error(vault_error(t, &e)),
+            f: Frame {
+                error: vault_error(t, &e),
+                ..frame
+            },
             words,
             count_text: String::new(),
             rows: Vec::new(),
@@ -247,10 +247,8 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
     })
     .await;
     match opened {
-        Ok(Ok(())) => Redirect::to("/").into_response(),
-        Ok(Err(e)) => html(&UnlockPage {
-            f: Frame::new(&app).error(vault_error(t, &e)),
-        }),
+        Ok(Ok(())) => app.after_post("/", None),
+        Ok(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unlock failed").into_response(),
     }
 }
@@ -258,9 +256,7 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
 pub(super) async fn lock(State(app): State<Shared>) -> Response {
     app.lock();
     let t = app.tr();
-    html(&UnlockPage {
-        f: Frame::new(&app).notice(t.get("locked")),
-    })
+    app.after_post("/", Some(Flash::Notice(t.get("locked"))))
 }
 
 pub(super) async fn set_lang(State(app): State<Shared>, body: Bytes) -> Response {
@@ -268,14 +264,27 @@ pub(super) async fn set_lang(State(app): State<Shared>, body: Bytes) -> Response
     if let Ok(lang) = Lang::parse(&take(&mut pairs, "to")) {
         *app.lang.lock().unwrap_or_else(|p| p.into_inner()) = lang;
     }
-    Redirect::to("/").into_response()
+    app.after_post("/", None)
 }
 
 pub(super) async fn search(State(app): State<Shared>, body: Bytes) -> Response {
     // A form post, not a query in the address: the words stay out of the browser's history.
+    // Kept here, not in the browser, until the next search or the lock.
     let mut pairs = form(body);
-    let words = take(&mut pairs, "words");
-    list(&app, words, Frame::new(&app)).await
+    *app.search.lock().unwrap_or_else(|p| p.into_inner()) =
+        Zeroizing::new(take(&mut pairs, "words"));
+    app.after_post("/search", None)
+}
+
+/// The results of the last search.
+pub(super) async fn found(State(app): State<Shared>) -> Response {
+    let words = app
+        .search
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .to_string();
+    let frame = Frame::new(&app);
+    list(&app, words, frame).await
 }
 
 fn parse_kind(text: &str) -> Option<Kind> {
@@ -371,19 +380,13 @@ pub(super) async fn create(
     .await;
     match added {
         None => to_unlock(),
-        Some(Ok(id)) => Redirect::to(&format!("/r/{id}")).into_response(),
-        Some(Err(e)) => {
-            let f = Frame::new(&app).error(vault_error(t, &e));
-            list(&app, String::new(), f).await
-        }
+        Some(Ok(id)) => app.after_post(&format!("/r/{id}"), None),
+        Some(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
     }
 }
 
 pub(super) async fn show(State(app): State<Shared>, Path(id): Path<String>) -> Response {
-    show_with(&app, id, Frame::new(&app)).await
-}
-
-pub(super) async fn show_with(app: &Shared, id: String, f: Frame) -> Response {
+    let app = &app;
     let t = app.tr();
     let Some(record_id) = RecordId::from_hex(&id) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -393,6 +396,7 @@ pub(super) async fn show_with(app: &Shared, id: String, f: Frame) -> Response {
         vault.get(&record_id).map(|r| (r, zone))
     })
     .await;
+    let f = Frame::new(app);
     match found {
         None => to_unlock(),
         Some(Ok((record, zone))) => html(&RecordPage {
@@ -414,7 +418,7 @@ pub(super) async fn show_with(app: &Shared, id: String, f: Frame) -> Response {
                 .collect(),
             f,
         }),
-        Some(Err(e)) => list(app, String::new(), f.error(vault_error(t, &e))).await,
+        Some(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
     }
 }
 
@@ -430,14 +434,7 @@ pub(super) async fn edit_form(State(app): State<Shared>, Path(id): Path<String>)
             let heading = f.t.get("edit");
             html(&edit_page(f, heading, format!("/r/{id}/edit"), &record))
         }
-        Some(Err(e)) => {
-            list(
-                &app,
-                String::new(),
-                Frame::new(&app).error(vault_error(t, &e)),
-            )
-            .await
-        }
+        Some(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
     }
 }
 
@@ -460,8 +457,8 @@ pub(super) async fn save(
     .await;
     match saved {
         None => to_unlock(),
-        Some(Ok(())) => Redirect::to(&format!("/r/{id}")).into_response(),
-        Some(Err(e)) => show_with(&app, id, Frame::new(&app).error(vault_error(t, &e))).await,
+        Some(Ok(())) => app.after_post(&format!("/r/{id}"), None),
+        Some(Err(e)) => app.after_post(&format!("/r/{id}"), Some(Flash::Error(vault_error(t, &e)))),
     }
 }
 
@@ -490,15 +487,8 @@ pub(super) async fn delete(State(app): State<Shared>, Path(id): Path<String>) ->
     };
     match with_vault(&app, move |vault| vault.remove(&record_id)).await {
         None => to_unlock(),
-        Some(Ok(())) => {
-            list(
-                &app,
-                String::new(),
-                Frame::new(&app).notice(t.get("deleted")),
-            )
-            .await
-        }
-        Some(Err(e)) => show_with(&app, id, Frame::new(&app).error(vault_error(t, &e))).await,
+        Some(Ok(())) => app.after_post("/", Some(Flash::Notice(t.get("deleted")))),
+        Some(Err(e)) => app.after_post(&format!("/r/{id}"), Some(Flash::Error(vault_error(t, &e)))),
     }
 }
 

@@ -8,10 +8,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 
-use super::Shared;
 use super::pages::{Frame, html, vault_error, with_vault};
 use super::text::Tr;
 use super::when::{when, zone};
+use super::{Flash, Shared};
 use crate::protocol::StatusResponse;
 use crate::switch::gaps::Gap;
 use crate::switch::releases::{BundleGap, SealedBundles};
@@ -112,10 +112,18 @@ fn switch_error(t: Tr, error: &SwitchError) -> String {
     }
 }
 
-/// Asks every watcher (a check-in when `check_in`), and renders what each answered.
-async fn ask(app: &Shared, check_in: bool) -> Response {
+/// What the watchers answered to a check-in, kept for the page after it.
+pub(super) struct Answers {
+    failure: Option<String>,
+    warnings: Vec<String>,
+    watchers: Vec<WatcherView>,
+}
+
+/// Asks every watcher (a check-in when `check_in`) and gathers what each answered; `None`
+/// when the vault is locked.
+async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
     let t = app.tr();
-    let asked = with_vault(app, move |vault| {
+    with_vault(app, move |vault| {
         let zone = zone(vault);
         let mut warnings: Vec<String> = match requests::gaps(vault) {
             Ok(gaps) => gaps.iter().map(|g| gap_text(t, g)).collect(),
@@ -154,33 +162,55 @@ async fn ask(app: &Shared, check_in: bool) -> Response {
         warnings.extend(gaps_seen.into_inner().unwrap_or_else(|p| p.into_inner()));
         let mut watchers = seen.into_inner().unwrap_or_else(|p| p.into_inner());
         watchers.sort_by(|a, b| a.url.cmp(&b.url));
-        (
-            result.err().map(|e| switch_error(t, &e)),
+        Answers {
+            failure: result.err().map(|e| switch_error(t, &e)),
             warnings,
             watchers,
-        )
+        }
     })
-    .await;
-    let Some((failure, warnings, watchers)) = asked else {
-        return Redirect::to("/").into_response();
-    };
+    .await
+}
+
+fn render(app: &Shared, answers: Answers) -> Response {
     let mut f = Frame::new(app);
-    if let Some(text) = failure {
-        f = f.error(text);
-    } else if check_in {
-        f = f.notice(t.get("checkin-done"));
+    if let Some(text) = answers.failure {
+        f.error = text;
     }
     html(&SwitchPage {
         f,
-        warnings,
-        watchers,
+        warnings: answers.warnings,
+        watchers: answers.watchers,
     })
 }
 
+/// The switch: the answers to the check-in just made, or each watcher's status.
 pub(super) async fn page(State(app): State<Shared>) -> Response {
-    ask(&app, false).await
+    let kept = app
+        .checked_in
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let answers = match kept {
+        Some(answers) => Some(answers),
+        None => ask(&app, false).await,
+    };
+    match answers {
+        Some(answers) => render(&app, answers),
+        None => Redirect::to("/").into_response(),
+    }
 }
 
 pub(super) async fn checkin(State(app): State<Shared>) -> Response {
-    ask(&app, true).await
+    let t = app.tr();
+    match ask(&app, true).await {
+        Some(answers) => {
+            let flash = answers
+                .failure
+                .is_none()
+                .then(|| Flash::Notice(t.get("checkin-done")));
+            *app.checked_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(answers);
+            app.after_post("/switch", flash)
+        }
+        None => Redirect::to("/").into_response(),
+    }
 }

@@ -1,0 +1,173 @@
+//! `posbon app` in a real browser: Debian's headless Chromium driven by playwright-core
+//! (`tests/browser/app.mjs`), in Tajik, Russian and English, at a phone's width and a
+//! laptop's. Each run unlocks, adds a source, attaches and downloads a file, searches, looks
+//! at the switch, locks and presses Back; then its browser profile (cache, history, session,
+//! autofill) is searched for what the journalist typed.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::app::App;
+use common::*;
+
+fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_below(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// The files of `profile` that hold `needle`.
+fn holding(profile: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    files_below(profile, &mut files);
+    files
+        .into_iter()
+        .filter(|file| {
+            std::fs::read(file)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+struct Expected {
+    lang: &'static str,
+    wrong: &'static str,
+    empty: &'static str,
+    not_enrolled: &'static str,
+    locked: &'static str,
+    size: &'static str,
+}
+
+const LANGUAGES: [Expected; 3] = [
+    Expected {
+        lang: "tg",
+        wrong: "Ибораи махфӣ нодуруст аст. Ҳеҷ чиз тағйир наёфт.",
+        empty: "Сабт нест.",
+        not_enrolled: "Ин анбор ҳанӯз ба ягон нозир пайваст нашудааст.",
+        locked: "Анбор қулф шуд.",
+        size: "3,1 МБ",
+    },
+    Expected {
+        lang: "ru",
+        wrong: "Неверная парольная фраза. Ничего не изменилось.",
+        empty: "Записей нет.",
+        not_enrolled: "Это хранилище ещё не подключено ни к одному наблюдателю.",
+        locked: "Хранилище заперто.",
+        size: "3,1 МБ",
+    },
+    Expected {
+        lang: "en",
+        wrong: "Wrong passphrase. Nothing was changed.",
+        empty: "No records.",
+        not_enrolled: "This vault is not enrolled with any watcher yet.",
+        locked: "The vault is locked.",
+        size: "3.1 MB",
+    },
+];
+
+#[test]
+fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_laptop_widths() {
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Chromium and playwright-core: ./test.sh --install"
+    );
+    let profiles = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    let mut scenarios = Vec::new();
+    for expected in &LANGUAGES {
+        for width in [360, 1280] {
+            let vault = TestVault::new();
+            let mut app = App::start(&vault, &["--lang", expected.lang], &[]);
+            let marker = format!("MARKER{}{}{}", expected.lang, width, std::process::id());
+            let profile = profiles.path().join(format!("{}-{width}", expected.lang));
+            scenarios.push(serde_json::json!({
+                "url": app.launch,
+                "lang": expected.lang,
+                "width": width,
+                "profile": profile,
+                "marker": marker,
+                "passphrase": PASSPHRASE,
+            }));
+            app.cookie = None;
+            runs.push((expected, width, vault, app, marker, profile));
+        }
+    }
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let out = Command::new("node")
+        .arg(browser_dir.join("app.mjs"))
+        .arg(serde_json::Value::Array(scenarios).to_string())
+        .arg(shots)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seen: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen.len(), runs.len());
+    for ((expected, width, vault, app, marker, profile), got) in runs.iter().zip(&seen) {
+        let at = format!("{} at {width} px: {got:#}", expected.lang);
+        assert!(got.get("failure").is_none(), "{at}");
+        assert!(
+            !got["url_after_launch"].as_str().unwrap().contains("token"),
+            "{at}"
+        );
+        assert_eq!(got["html_lang"], expected.lang, "{at}");
+        assert_eq!(got["wrong"], expected.wrong, "{at}");
+        assert_eq!(got["empty"], expected.empty, "{at}");
+        assert_eq!(got["title"], format!("Source {marker}"), "{at}");
+        assert!(
+            got["body"].as_str().unwrap().contains("Second line."),
+            "{at}"
+        );
+        assert_eq!(got["file_listed"], "scan.pdf", "{at}");
+        assert_eq!(got["file_size"], expected.size, "{at}");
+        assert_eq!(got["download_same"], true, "{at}");
+        assert_eq!(got["download_name"], "scan.pdf", "{at}");
+        assert_eq!(got["found"], 1, "{at}");
+        assert!(
+            !got["search_url"]
+                .as_str()
+                .unwrap()
+                .contains(marker.as_str()),
+            "{at}"
+        );
+        assert!(
+            got["switch_error"]
+                .as_str()
+                .unwrap()
+                .starts_with(expected.not_enrolled),
+            "{at}"
+        );
+        assert!(
+            got["locked"].as_str().unwrap().starts_with(expected.locked),
+            "{at}"
+        );
+        assert_eq!(got["back_shows_marker"], false, "Back after Lock: {at}");
+        for page in ["unlock_fits", "edit_fits", "record_fits"] {
+            assert_eq!(got[page], true, "{page}: no sideways scrolling: {at}");
+        }
+        // What the journalist typed is in the vault (encrypted) and nowhere in the browser:
+        // not its cache, history, session or autofill; nor is the passphrase.
+        for needle in [marker.as_str(), PASSPHRASE, "not the passphrase"] {
+            let found = holding(profile, needle);
+            assert!(
+                found.is_empty(),
+                "{needle} in the browser profile: {found:?} ({at})"
+            );
+        }
+        let listed = vault.ok(&["list"], "");
+        assert!(listed.contains(marker.as_str()), "{listed}");
+        let _ = app;
+    }
+}
