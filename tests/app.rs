@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::app::{App, record_ids};
+use common::receivers::Receiver;
 use common::watcher::{Daemon, invite};
 use common::*;
 
@@ -356,4 +357,171 @@ fn the_app_refuses_to_listen_beyond_this_computer() {
         "{}",
         stderr(&out)
     );
+}
+
+/// An age key pair from the Go `age-keygen`: (identity file, recipient).
+fn age_key(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    let path = dir.join("lawyer.key");
+    let out = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .expect("age-keygen (apt-get install age)");
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    (path, recipient)
+}
+
+#[test]
+fn a_lawyer_without_a_vault_verifies_alerts_and_opens_sealed_material_in_the_app() {
+    // The journalist's side: a watcher, a lawyer with a webhook and an age key, a sealed note.
+    let journalist = TestVault::new();
+    let hub = Receiver::start();
+    let config = journalist.path("watcher.toml");
+    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
+    let daemon = Daemon::start_with(
+        &journalist.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code = invite(&daemon.data, "Rustam");
+    journalist.ok(&["enrol", &daemon.url, &code], "");
+    let (key, recipient) = age_key(journalist.temp.path());
+    let hook = format!("{}/hook", hub.url());
+    journalist.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--webhook",
+            &hook,
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    journalist.ok(&["contact", "test"], "");
+    let alert = String::from_utf8(hub.received()[0].body.clone()).unwrap();
+    let note = journalist.add_draft("Statement MARKER-STATEMENT", "the statement text");
+    journalist.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
+    let sealing = journalist.ok(&["release", "key"], "").trim().to_string();
+    let mut bundles = Vec::new();
+    for entry in std::fs::read_dir(daemon.data.join("bundles"))
+        .unwrap()
+        .flatten()
+    {
+        for file in std::fs::read_dir(entry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            bundles.push(std::fs::read(file.path()).unwrap());
+        }
+        if entry.path().is_file() {
+            bundles.push(std::fs::read(entry.path()).unwrap());
+        }
+    }
+    assert_eq!(bundles.len(), 1, "one bundle on the watcher");
+    let bundle = bundles.remove(0);
+
+    // The lawyer: no vault at all, the app in Russian, downloads into a home of their own.
+    let lawyer = TestVault::uninitialised();
+    let home = lawyer.path("home");
+    std::fs::create_dir(&home).unwrap();
+    let home_text = home.to_str().unwrap().to_string();
+    let config_home = lawyer.path("config");
+    let mut app = App::start(
+        &lawyer,
+        &["--lang", "ru"],
+        &[
+            ("HOME", &home_text),
+            ("XDG_CONFIG_HOME", config_home.to_str().unwrap()),
+        ],
+    );
+    app.sign_in();
+    let page = app.page("/lawyer");
+    assert!(page.contains("Подлинное ли это оповещение?"), "{page}");
+
+    let genuine = app.submit(
+        "/lawyer/verify",
+        &[("watcher", &daemon.fingerprint), ("alert", &alert)],
+    );
+    assert!(genuine.contains("ПОДЛИННОЕ"), "{genuine}");
+    assert!(
+        genuine.contains("POSBON ALERT v1"),
+        "the signed text is shown"
+    );
+    // Shown once: a reload shows the forms again, not the last finding.
+    assert!(!app.page("/lawyer").contains("ПОДЛИННОЕ:"));
+    let altered = alert.replacen("Rustam", "Rustan", 1);
+    assert_ne!(altered, alert);
+    let forged = app.submit(
+        "/lawyer/verify",
+        &[("watcher", &daemon.fingerprint), ("alert", &altered)],
+    );
+    assert!(forged.contains("НЕ ПОДЛИННОЕ"), "{forged}");
+    let other_watcher = "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d";
+    let elsewhere = app.submit(
+        "/lawyer/verify",
+        &[("watcher", other_watcher), ("alert", &alert)],
+    );
+    assert!(
+        elsewhere.contains("НЕ ПОДЛИННОЕ") && elsewhere.contains("а не тот, кого Вы назвали"),
+        "{elsewhere}"
+    );
+
+    let key_bytes = std::fs::read(&key).unwrap();
+    let files = [
+        ("bundle", "case.age", bundle.clone()),
+        ("key", "lawyer.key", key_bytes.clone()),
+    ];
+    // The wrong sealer named: refused, nothing written.
+    let wrong = "0000-0000-0000-0000-0000-0000-0000-0000";
+    let answer = app.post_files("/lawyer/open", &files, &[("from", wrong)]);
+    let refused = app.follow(answer);
+    assert!(
+        refused.contains("а не названным Вами журналистом"),
+        "{refused}"
+    );
+    assert!(
+        std::fs::read_dir(&home).unwrap().next().is_none(),
+        "nothing written"
+    );
+    // The right one: checked and written to a new folder.
+    let answer = app.post_files("/lawyer/open", &files, &[("from", &sealing)]);
+    let opened = app.follow(answer);
+    assert!(opened.contains("Открыто"), "{opened}");
+    assert!(opened.contains("MARKER-STATEMENT"), "{opened}");
+    let folder = home.join("case-opened");
+    assert!(folder.is_dir(), "{opened}");
+    let mut written = Vec::new();
+    let mut stack = vec![folder];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                written.push(std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+    }
+    assert!(
+        written
+            .iter()
+            .any(|text| text.contains("the statement text")),
+        "{written:?}"
+    );
+    // A second opening does not overwrite the first.
+    let answer = app.post_files("/lawyer/open", &files, &[("from", &sealing)]);
+    app.follow(answer);
+    assert!(home.join("case-opened-1").is_dir());
 }

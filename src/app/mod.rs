@@ -7,6 +7,7 @@
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
 //! - `files`: attachments streamed in and out of the vault.
 //! - `watchers`: check-in and each watcher's status.
+//! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
 //! - `when`: times in the journalist's time zone.
 //! - `text`: the app's words in Tajik, Russian and English (Fluent, `ftl/`).
 //!
@@ -16,6 +17,7 @@
 
 mod files;
 mod gate;
+mod lawyer;
 mod pages;
 mod text;
 mod watchers;
@@ -84,6 +86,8 @@ struct App {
     search: Mutex<Zeroizing<String>>,
     /// The answers to the last check-in, shown once by `GET /switch`.
     checked_in: Mutex<Option<watchers::Answers>>,
+    /// What the lawyer's last verification or opening found, shown once.
+    finding: Mutex<Option<lawyer::Finding>>,
 }
 
 /// A line for the next page: news, or trouble.
@@ -115,6 +119,10 @@ impl App {
             .unwrap_or_else(|p| p.into_inner())
             .zeroize();
         self.checked_in
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.finding
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
@@ -183,6 +191,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
         flash: Mutex::new(None),
         search: Mutex::new(Zeroizing::new(String::new())),
         checked_in: Mutex::new(None),
+        finding: Mutex::new(None),
     });
     let url = app.gate.launch_url();
     let words = app.tr();
@@ -231,6 +240,12 @@ fn router(app: Shared) -> Router {
         .route("/r/{id}/file/{index}/remove", post(files::detach))
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
+        .route("/lawyer", get(lawyer::page))
+        .route("/lawyer/verify", post(lawyer::verify))
+        .route(
+            "/lawyer/open",
+            post(lawyer::open).layer(DefaultBodyLimit::max(lawyer::MAX_FORM)),
+        )
         // Forms are small; only attachments are streamed past this.
         .layer(DefaultBodyLimit::max(1 << 20))
         .layer(middleware::from_fn_with_state(app.clone(), guard))

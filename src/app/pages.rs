@@ -205,7 +205,7 @@ async fn list(app: &Shared, words: String, frame: Frame) -> Response {
 }
 
 /// The body of a small form, decoded; the raw bytes are wiped.
-fn form(body: Bytes) -> Vec<(String, String)> {
+pub(super) fn form(body: Bytes) -> Vec<(String, String)> {
     let mut raw: Vec<u8> = body.into();
     let pairs = form_urlencoded_pairs(&raw);
     raw.zeroize();
@@ -216,7 +216,7 @@ fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_default()
 }
 
-fn take(pairs: &mut [(String, String)], name: &str) -> String {
+pub(super) fn take(pairs: &mut [(String, String)], name: &str) -> String {
     pairs
         .iter_mut()
         .find(|(key, _)| key == name)

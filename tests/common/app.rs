@@ -151,6 +151,33 @@ impl App {
             .unwrap()
     }
 
+    /// Posts a multipart form of `(name, file name, bytes)` files and `(name, value)` fields.
+    pub fn post_files(
+        &mut self,
+        path: &str,
+        files: &[(&str, &str, Vec<u8>)],
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let csrf = self.csrf.clone().expect("a page was read first");
+        let mut form = multipart::Form::new();
+        for (name, file_name, bytes) in files {
+            form = form.part(
+                name.to_string(),
+                multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string()),
+            );
+        }
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        self.client
+            .post(format!("{}{path}?csrf={csrf}", self.base()))
+            .header("cookie", self.cookie.as_deref().unwrap_or(""))
+            .header("origin", self.base())
+            .multipart(form)
+            .send()
+            .unwrap()
+    }
+
     /// Unlocks with `passphrase`; returns the page shown.
     pub fn unlock(&mut self, passphrase: &str) -> String {
         self.page("/");
