@@ -484,3 +484,40 @@ fn a_phone_set_up_before_signing_keeps_working_and_is_listed_as_old() {
     v.ok(&["phone", "remove", &"0a".repeat(16)], "");
     assert_eq!(old(PIN).0, 401);
 }
+
+#[test]
+fn unenrol_revokes_the_phones_and_under_duress_they_only_look_revoked() {
+    let (v, daemon, token) = with_phone_link();
+    let mut phone = TestPhone::enrol(&daemon, &token);
+    let duress = v.set_duress("the duress words");
+    // Forced to leave the watcher: the phone then answers as a revoked one, to either PIN...
+    let forced = v.run_with_pass(&duress, &["unenrol", &daemon.url], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    for pin in [PIN, DURESS] {
+        let (status, body) = phone.checkin(&daemon, pin);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("unknown_device")),
+            "{body}"
+        );
+    }
+    // ...but the watcher kept the journalist and the phone, marked.
+    let listed = v.ok(&["phone", "list"], "");
+    assert!(
+        listed.contains(&phone.id) && listed.contains("DURESS"),
+        "{listed}"
+    );
+    // A real unenrol revokes it for good.
+    v.ok(&["unenrol", &daemon.url], "");
+    let (status, body) = phone.checkin(&daemon, PIN);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unknown_device")),
+        "{body}"
+    );
+    let data = daemon.data.clone();
+    assert!(daemon.stop());
+    let store = posbon::watch::store::Store::open(&data).unwrap();
+    assert!(store.subjects().unwrap().is_empty());
+    assert!(store.phone_owner(&phone.id).unwrap().is_none());
+}

@@ -151,6 +151,14 @@ pub(crate) enum Command {
     Watch(WatchCommand),
     /// Enrol this vault's device key with a watcher, using the one-time code its operator gave you
     Enrol { url: String, code: String },
+    /// Leave a watcher: it forgets you, your phones and your bundles, and this vault forgets
+    /// it (refused while alerts it sent this cycle are unanswered by a check-in, or while a
+    /// bundle it released can still be downloaded)
+    Unenrol {
+        /// The watcher's URL, as `posbon status` lists it
+        #[arg(value_name = "WATCHER")]
+        watcher: String,
+    },
     /// Set the check-in plan on every watcher you are enrolled with
     #[command(subcommand)]
     Plan(PlanCommand),
@@ -382,6 +390,30 @@ pub(crate) enum WatchCommand {
     Invite {
         /// A name for the journalist, shown in alerts
         name: String,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// List the journalists this watcher serves, by the name given at invite (works with the
+    /// daemon running or not; no secrets are shown)
+    Journalists {
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// Remove a journalist: their plan, contacts, phones, bundles and links are deleted
+    /// (works with the daemon running or not; asks first unless --yes)
+    Remove {
+        /// The name given at invite (see `posbon watch journalists`)
+        name: String,
+        /// The journalist's id, when two share the name
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        /// Remove even while alerts are under way or a released bundle can still be
+        /// downloaded (those contacts then hear no all-clear; the download links stop working)
+        #[arg(long)]
+        force: bool,
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
     },

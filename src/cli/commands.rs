@@ -26,6 +26,8 @@ pub(super) fn run(cli: Cli) -> Result<()> {
                     | WatchCommand::Outbox { .. }
                     | WatchCommand::Invite { .. }
                     | WatchCommand::Actions { .. }
+                    | WatchCommand::Journalists { .. }
+                    | WatchCommand::Remove { .. }
             )
         )
     {
@@ -168,6 +170,14 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         }
         Command::Watch(WatchCommand::Invite { name, data }) => watch::invite(&name, data),
         Command::Watch(WatchCommand::Actions { data }) => watch::actions(data),
+        Command::Watch(WatchCommand::Journalists { data }) => watch::journalists(data),
+        Command::Watch(WatchCommand::Remove {
+            name,
+            id,
+            yes,
+            force,
+            data,
+        }) => watch::remove(&name, id.as_deref(), yes, force, data),
         Command::Watch(WatchCommand::Status) => {
             let (vault, _) = session::unlock(&ctx)?;
             switch::status(&vault)
@@ -179,6 +189,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::Enrol { url, code } => {
             let (vault, _) = session::unlock(&ctx)?;
             switch::enrol(&vault, &url, &code)
+        }
+        Command::Unenrol { watcher } => {
+            let (vault, _) = session::unlock(&ctx)?;
+            switch::unenrol(&vault, &watcher)
         }
         Command::Plan(command) => {
             let (vault, _) = session::unlock(&ctx)?;

@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow};
 
 use crate::plan::{self, PlanSpec};
 use crate::protocol::StatusResponse;
-use crate::switch::client::Link;
+use crate::switch::client::{ClientError, Link};
 use crate::switch::releases::{BundleGap, SealedBundles};
 use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
 use crate::vault::{self, Vault};
@@ -57,7 +57,7 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
                 )
             };
             for e in std::iter::once(first.as_ref()).chain(&failures) {
-                eprintln!("posbon: WARNING: {e}");
+                eprintln!("posbon: WARNING: {}", client_text(e));
             }
             anyhow::Error::new(*first).context(summary)
         }
@@ -94,7 +94,10 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
             explain(*cause).context(why)
         }
         SwitchError::Release(refusal) => refused(refusal),
-        SwitchError::Client(e) => e.into(),
+        SwitchError::Client(e) => {
+            let text = client_text(&e);
+            anyhow::Error::new(e).context(text)
+        }
         SwitchError::Vault(e) => e.into(),
         SwitchError::Plan(e) => e.into(),
         SwitchError::Contact(e) => e.into(),
@@ -104,6 +107,19 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
         | SwitchError::Random
         | SwitchError::MissingAnswer { .. }
         | SwitchError::TestsFailed(_)) => anyhow!("{other}"),
+    }
+}
+
+/// A watcher's failure as the journalist reads it: a watcher that answers as to a stranger
+/// is named as what it most likely is, with what to do.
+fn client_text(error: &ClientError) -> String {
+    match error {
+        ClientError::Refused { url, code, .. } if code == "bad_signature" => format!(
+            "{url} does not know this vault (it refused the request's signature): its operator \
+             may have removed you. Ask them; if you have left that watcher, run `posbon unenrol \
+             {url}` to forget it here"
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -169,6 +185,29 @@ pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
         "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
         link.url, link.subject
     );
+    Ok(())
+}
+
+/// `posbon unenrol WATCHER`: the same words under every passphrase (under the duress one the
+/// watcher only pretends, and raises the silent alarm).
+pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
+    let url = url.trim_end_matches('/');
+    match watchers::unenrol(vault, url).map_err(explain)? {
+        watchers::Unenrolled::Forgotten { .. } => println!(
+            "{url}: unenrolled; this watcher no longer knows you, your phones or your bundles, \
+             and this vault no longer knows it"
+        ),
+        watchers::Unenrolled::NotKnownThere => println!(
+            "{url}: this watcher did not know you any more (its operator may have removed you); \
+             this vault no longer knows it either"
+        ),
+    }
+    if !watchers::enrolled(vault).map_err(explain)? {
+        eprintln!(
+            "posbon: WARNING: you are enrolled with no watcher now: nobody is alerted if you stop \
+             checking in (enrol again with `posbon enrol URL CODE`)"
+        );
+    }
     Ok(())
 }
 

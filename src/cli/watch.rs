@@ -1,5 +1,5 @@
 //! The watcher operator's commands: `watch serve` (with its config file), `watch invite`,
-//! `watch actions`, `watch outbox`, `watch check-config`.
+//! `watch journalists`, `watch remove`, `watch actions`, `watch outbox`, `watch check-config`.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,8 @@ use crate::protocol;
 use crate::vault;
 use crate::watch::config::{self, Config, ConfigError, DEFAULT_LISTEN, Notice, TELEGRAM_MOVES};
 use crate::watch::daemon::{self, DeliverySummary, OutboxReport, ServeOptions};
-use crate::watch::store::{Invites, Store};
+use crate::watch::service::{Journalist, PlanState, Watcher};
+use crate::watch::store::{Invites, LeaveBlock, Removal, RemovalRequests, Store, StoreError};
 
 use super::zone::text as time_text;
 use super::{LogFormat, ServeOpsArgs, UsageError};
@@ -339,4 +340,198 @@ fn running_report(data: &std::path::Path) -> Result<OutboxReport> {
         )
     })?;
     serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+}
+
+/// A journalist's plan state in the operator's list.
+fn plan_text(plan: &PlanState) -> String {
+    match plan {
+        PlanState::NoPlan => "no plan yet".into(),
+        PlanState::Paused { until_ms } => format!("paused until {}", time_text(*until_ms)),
+        PlanState::Alerting { steps } => format!(
+            "ALERTING: {} went out, not yet answered by a check-in",
+            steps.join(", ")
+        ),
+        PlanState::Due { deadline_ms } => format!("next deadline {}", time_text(*deadline_ms)),
+        PlanState::Unknown => "the plan cannot be read".into(),
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `posbon watch journalists`: read beside a running daemon (a read-only connection).
+pub(super) fn journalists(data: Option<PathBuf>) -> Result<()> {
+    let data = existing_data_dir(data)?;
+    let list = crate::watch::service::journalists(&data, vault::now())?;
+    if list.is_empty() {
+        eprintln!("no journalist is enrolled with this watcher");
+        return Ok(());
+    }
+    for j in &list {
+        println!("{}  (id {})", j.name, j.id);
+        println!(
+            "  enrolled {}; last check-in {}",
+            time_text(j.enrolled_ms),
+            j.last_checkin_ms
+                .map(time_text)
+                .unwrap_or_else(|| "never".into())
+        );
+        println!("  {}", plan_text(&j.plan));
+        println!(
+            "  {}, {}, {}",
+            count(j.phones, "phone", "phones"),
+            count(j.bundles, "sealed bundle", "sealed bundles"),
+            count(j.contacts, "contact", "contacts")
+        );
+    }
+    eprintln!("{}", count(list.len(), "journalist", "journalists"));
+    Ok(())
+}
+
+/// The one journalist `name` (and `id`, if given) names, or why not.
+fn chosen(list: Vec<Journalist>, name: &str, id: Option<&str>) -> Result<Journalist> {
+    let wanted = name.trim().to_lowercase();
+    let named: Vec<Journalist> = list
+        .into_iter()
+        .filter(|j| j.name.trim().to_lowercase() == wanted)
+        .collect();
+    if named.is_empty() {
+        bail!(UsageError(format!(
+            "no journalist called {name:?} is enrolled with this watcher (see `posbon watch journalists`)"
+        )));
+    }
+    let ids = |list: &[Journalist]| -> String {
+        list.iter()
+            .map(|j| format!("  {} (enrolled {})", j.id, time_text(j.enrolled_ms)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let Some(id) = id else {
+        if named.len() > 1 {
+            bail!(UsageError(format!(
+                "{} journalists are called {name:?}; say which with --id ID:\n{}",
+                named.len(),
+                ids(&named)
+            )));
+        }
+        return Ok(named.into_iter().next().expect("one"));
+    };
+    let id = id.trim().to_lowercase();
+    let mut matching: Vec<Journalist> = named
+        .iter()
+        .filter(|j| id.len() >= 8 && j.id.starts_with(&id))
+        .cloned()
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.remove(0)),
+        0 => bail!(UsageError(format!(
+            "no journalist called {name:?} has an id beginning {id:?} (give at least 8 digits of one of):\n{}",
+            ids(&named)
+        ))),
+        _ => bail!(UsageError(format!(
+            "more than one id begins {id:?}; give more of it"
+        ))),
+    }
+}
+
+/// Asks the operator to type the name back; refuses without a terminal.
+fn confirm_removal(j: &Journalist) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        bail!(UsageError(
+            "refusing to remove a journalist without a terminal to confirm on; add --yes".into()
+        ));
+    }
+    eprint!(
+        "This removes {} (id {}, enrolled {}) from this watcher: their plan, contacts, {} and {} \
+         are deleted, and they are no longer watched. Alerts already in the outbox still go out.\n\
+         Type their name to go ahead: ",
+        j.name,
+        j.id,
+        time_text(j.enrolled_ms),
+        count(j.phones, "phone", "phones"),
+        count(j.bundles, "sealed bundle", "sealed bundles"),
+    );
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim().to_lowercase() != j.name.trim().to_lowercase() {
+        bail!("not confirmed; nothing was removed");
+    }
+    Ok(())
+}
+
+/// How long `watch remove` waits for a running daemon to carry the removal out (it looks
+/// at least once a second).
+const REMOVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `posbon watch remove NAME`: with the daemon stopped, here; while it runs, by a request
+/// file it carries out and answers (only the daemon writes the store while it runs).
+pub(super) fn remove(
+    name: &str,
+    id: Option<&str>,
+    yes: bool,
+    force: bool,
+    data: Option<PathBuf>,
+) -> Result<()> {
+    let data = existing_data_dir(data)?;
+    let journalist = chosen(
+        crate::watch::service::journalists(&data, vault::now())?,
+        name,
+        id,
+    )?;
+    if !yes {
+        confirm_removal(&journalist)?;
+    }
+    let removal = match Watcher::open(&data) {
+        Ok(watcher) => watcher.remove_subject(&journalist.id, force, vault::now())?,
+        Err(StoreError::InUse) => {
+            let requests = RemovalRequests::new(&data);
+            requests.ask(&journalist.id, force)?;
+            let asked = std::time::Instant::now();
+            loop {
+                if let Some(answer) = requests.take_answer(&journalist.id) {
+                    break answer;
+                }
+                if asked.elapsed() > REMOVAL_WAIT {
+                    requests.withdraw(&journalist.id);
+                    bail!(
+                        "the running watcher did not carry out the removal within {} s (see its \
+                         log); the request was withdrawn, but it may have been carried out just \
+                         now: check with `posbon watch journalists`",
+                        REMOVAL_WAIT.as_secs()
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let who = format!("{} (id {})", journalist.name, journalist.id);
+    match removal {
+        Removal::Removed { .. } => {
+            eprintln!(
+                "removed {who}: their plan, contacts, phones, bundles and links are deleted; \
+                 alerts already in the outbox still go out"
+            );
+            Ok(())
+        }
+        Removal::Unknown => bail!("{who} was removed already"),
+        Removal::Refused {
+            block: LeaveBlock::AlertsUnderWay { steps },
+        } => bail!(
+            "{who} was not removed: alerts about them went out in this cycle ({}) and no \
+             check-in has answered them, so their contacts have not heard the all-clear. Wait \
+             for a check-in, or add --force",
+            steps.join(", ")
+        ),
+        Removal::Refused {
+            block: LeaveBlock::BundleReleased { id, until_ms },
+        } => bail!(
+            "{who} was not removed: their bundle {id} was released, and its recipients can \
+             download it until {}; removing them now breaks those links. Wait until then, or \
+             add --force",
+            time_text(until_ms)
+        ),
+    }
 }

@@ -94,6 +94,12 @@ pub mod ops {
     pub const PHONE_LIST: &str = "phone-list";
     /// Revoke a phone (payload `{"id":".."}`); answered in `phones`, without it.
     pub const PHONE_REMOVE: &str = "phone-remove";
+    /// Forget this journalist: the subject, its phones and its bundles (payload `{}`).
+    /// Refused (`alerts_under_way`, `bundle_released`) while alerts of the current cycle
+    /// went out and no check-in answered them, or while a released bundle's links work.
+    /// Under the duress key it looks done (the same answer) and forgets nothing, and raises
+    /// the silent alarm.
+    pub const UNENROL: &str = "unenrol";
 }
 
 /// The payload of `phone-remove`.

@@ -3,8 +3,8 @@
 //! prompts, no exit codes: answers come back as data (each watcher's as it arrives, through a
 //! callback), failures as [`SwitchError`].
 //!
-//! - `watchers`: enrolment, the links kept in the vault, the decoy's copy, and the fan-out of
-//!   one request to every watcher at once.
+//! - `watchers`: enrolment and unenrolment, the links kept in the vault, the decoy's copy,
+//!   and the fan-out of one request to every watcher at once.
 //! - `requests`: check in, status, plan, pause, resume, end a pretend world, phones.
 //! - `contacts`: the contacts and instructions, kept and sent; test alerts.
 //! - `releases`: sealing bundles for the lawyers, uploading, checking and withdrawing them.

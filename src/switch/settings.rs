@@ -14,6 +14,9 @@ use crate::vault::Vault;
 pub(crate) const DEVICE_KEYS: &str = "device-keys";
 /// The watcher links.
 pub(crate) const WATCHERS: &str = "watchers";
+/// The watchers this view unenrolled from (url and subject): its upper view's copy of the
+/// links does not bring them back (see `watchers::sync_decoy`).
+pub(crate) const WATCHERS_LEFT: &str = "watchers-left";
 /// The plan last set, sent to each watcher enrolled afterwards.
 pub(crate) const PLAN: &str = "plan";
 /// The contact directory and instructions.

@@ -7,7 +7,7 @@ use ring::signature::Ed25519KeyPair;
 use super::SwitchError;
 use super::client::{self, ClientError, Link};
 use super::keys::{DeviceKeys, signing_key};
-use super::settings::{self, DEVICE_KEYS, PLAN, RELEASES, WATCHERS};
+use super::settings::{self, DEVICE_KEYS, PLAN, RELEASES, WATCHERS, WATCHERS_LEFT};
 use crate::protocol::{StatusResponse, ops};
 use crate::route::Route;
 use crate::vault::{self, Vault};
@@ -72,10 +72,13 @@ pub fn sync_decoy(vault: &Vault) -> Result<(), SwitchError> {
         }
     }
     // Every watcher, each time: a watcher enrolled after the duress passphrase was set must
-    // hear the decoy's unlocks and check-ins too. Counters are the decoy's own.
+    // hear the decoy's unlocks and check-ins too. Counters are the decoy's own. Not one the
+    // decoy unenrolled from: whoever made it leave must not see it back.
     let decoy_links: Vec<Link> = vault.decoy_setting(WATCHERS)?.unwrap_or_default();
+    let decoy_left: Vec<Left> = vault.decoy_setting(WATCHERS_LEFT)?.unwrap_or_default();
     let merged: Vec<Link> = links
         .iter()
+        .filter(|link| !decoy_left.iter().any(|left| left.is(link)))
         .map(|link| {
             let mut link = link.clone();
             if let Some(known) = decoy_links.iter().find(|d| d.url == link.url) {
@@ -93,6 +96,66 @@ pub fn sync_decoy(vault: &Vault) -> Result<(), SwitchError> {
         vault.set_decoy_setting(WATCHERS, &merged)?;
     }
     Ok(())
+}
+
+/// A watcher this view unenrolled from. Kept by subject as well as URL: enrolling there
+/// again makes a new subject, which is not this one.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Left {
+    url: String,
+    subject: String,
+}
+
+impl Left {
+    fn is(&self, link: &Link) -> bool {
+        self.url == link.url && self.subject == link.subject
+    }
+}
+
+/// What unenrolling from a watcher did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unenrolled {
+    /// The watcher answered that it forgot the journalist (the name it knew them by).
+    Forgotten { name: String },
+    /// The watcher answered as to a stranger: it no longer knew this vault (its operator
+    /// removed the journalist, say). The link is forgotten here all the same.
+    NotKnownThere,
+}
+
+/// Leaves the watcher at `url`: asks it to forget the journalist, their phones and their
+/// bundles (signed, like every request), then forgets the link in this view and in its
+/// decoy. The same in every view; under the duress passphrase the watcher answers alike,
+/// forgets nothing and raises the silent alarm. If the watcher refuses or does not answer,
+/// the link is kept.
+pub fn unenrol(vault: &Vault, url: &str) -> Result<Unenrolled, SwitchError> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let wanted = url.trim_end_matches('/');
+    let Some(index) = links.iter().position(|l| l.url == wanted) else {
+        return Err(SwitchError::NotEnrolledWith(wanted.to_string()));
+    };
+    let route = settings::route(vault)?;
+    let link = links.remove(index);
+    let asked = client::call(&route, &link, &key, ops::UNENROL, "{}".into(), vault::now());
+    let outcome = match asked {
+        Ok((status, _)) => Unenrolled::Forgotten { name: status.name },
+        // Answered as a request for a subject it does not know (or a forged signature, which
+        // this vault does not make).
+        Err(ClientError::Refused { code, .. }) if code == "bad_signature" => {
+            Unenrolled::NotKnownThere
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut left: Vec<Left> = vault.setting(WATCHERS_LEFT)?.unwrap_or_default();
+    left.retain(|l| !l.is(&link));
+    left.push(Left {
+        url: link.url.clone(),
+        subject: link.subject.clone(),
+    });
+    vault.set_setting(WATCHERS_LEFT, &left)?;
+    save_links(vault, &links)?;
+    sync_decoy(vault)?;
+    Ok(outcome)
 }
 
 /// What enrolling with a watcher did.

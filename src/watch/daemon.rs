@@ -4,7 +4,7 @@
 //! The delivery loop sends whatever in the outbox is due, several at once, records each
 //! attempt durably, and sleeps until the next retry or until new alerts arrive. It also
 //! writes `DATA/outbox.json` (what `posbon watch outbox` shows while the daemon runs) and
-//! carries out `DATA/give-up/KEY` requests.
+//! carries out `DATA/give-up/KEY` requests and the operator's removals (`DATA/remove/`).
 //!
 //! The escalation loop sleeps until the earliest moment a step falls due (at most a minute),
 //! or until a request changes a schedule. Every step is persisted together with its queued
@@ -328,7 +328,7 @@ async fn deliver(
         let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
         let now = watcher.now_ms();
         let round = tokio::task::spawn_blocking(move || {
-            let given_up = give_up_requests(&w, &dir);
+            let given_up = give_up_requests(&w, &dir) + removal_requests(&w, &dir);
             (given_up, w.due_deliveries(now, &taken, room))
         })
         .await;
@@ -434,6 +434,25 @@ fn give_up_requests(watcher: &Watcher, data: &std::path::Path) -> usize {
         }
     }
     given_up
+}
+
+/// Carries out the removals `posbon watch remove` asked for in `DATA/remove/`, and answers
+/// each beside it. Returns how many it carried out (the report is then rewritten at once).
+fn removal_requests(watcher: &Watcher, data: &std::path::Path) -> usize {
+    let requests = super::store::RemovalRequests::new(data);
+    let mut done = 0;
+    for (id, force) in requests.waiting() {
+        match watcher.remove_subject(&id, force, watcher.now_ms()) {
+            Ok(removal) => {
+                done += 1;
+                if let Err(e) = requests.answer(&id, &removal) {
+                    error!(error = %e, "a removal was carried out but could not be answered");
+                }
+            }
+            Err(e) => error!(error = %e, "a removal could not be carried out; tried again"),
+        }
+    }
+    done
 }
 
 /// One line of the outbox report: everything but the alert's text.

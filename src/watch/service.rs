@@ -10,7 +10,9 @@
 //! - `phones`: phone enrolment and PIN check-ins; `duress`: the silent alarm and its ration;
 //! - `bundles`: bundle files and the rules for replacing and removing them;
 //! - `ticks`: steps falling due with time; `deliveries`: the outbox as the sender sees it;
-//! - `acks` and `downloads`: what the links in alerts do.
+//! - `acks` and `downloads`: what the links in alerts do;
+//! - `leaving`: a journalist's `unenrol` and the operator's removal, and the sweep of what a
+//!   forgotten subject left.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -132,6 +134,9 @@ pub struct Watcher {
     hashed: downloads::Hashed,
     /// Where the sweep of expired links goes on (see `acks::sweep_links`).
     sweep: Mutex<acks::SweepCursor>,
+    /// A subject was forgotten (or may have been, before a crash) and what it left is yet
+    /// to be swept (see `leaving`).
+    leftovers: std::sync::atomic::AtomicBool,
 }
 
 /// A request carried out, and the test alerts it asks to send (for `test-alert`).
@@ -209,6 +214,7 @@ impl Watcher {
             download_slots: downloads::Slots::new(downloads::SLOTS, downloads::SLOTS_PER_LINK),
             hashed: downloads::Hashed::default(),
             sweep: Mutex::new(acks::SweepCursor::default()),
+            leftovers: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -443,12 +449,14 @@ mod bundles;
 mod deliveries;
 mod downloads;
 mod duress;
+mod leaving;
 mod phones;
 mod requests;
 mod ticks;
 pub use bundles::{MAX_BUNDLE_BYTES, MAX_BUNDLES};
 pub use downloads::Download;
 pub use duress::DURESS_REPEAT_MS;
+pub use leaving::{Journalist, PlanState, journalists};
 
 #[cfg(test)]
 mod answers;

@@ -17,7 +17,8 @@
 //! This file opens the database and commits subjects with what their changes queue and send.
 //! The records themselves are in `records`; the outbox's tables and read-only view in
 //! `deliveries`; link entries and their sweep in `links`; the files beside the database in
-//! `invites` and `keys`.
+//! `invites` and `keys`; forgetting a journalist, and the read-only look at the subjects,
+//! in `removal`.
 
 mod deliveries;
 mod invites;
@@ -25,6 +26,7 @@ mod keys;
 mod links;
 mod migrate;
 mod records;
+mod removal;
 
 pub use deliveries::OutboxView;
 pub use invites::{Invite, Invites, new_invite_code};
@@ -33,6 +35,7 @@ pub use links::Sweep;
 pub use records::{
     AckEntry, BundleMeta, DownloadEntry, DuressView, Outgoing, PhoneInvite, QueuedAction, Subject,
 };
+pub use removal::{LeaveBlock, Removal, RemovalRequests, read_subjects};
 
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};

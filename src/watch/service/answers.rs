@@ -208,3 +208,67 @@ fn under_a_pretend_plan_the_phone_and_the_decoy_agree_and_the_real_key_is_told()
     assert_eq!(real.pretend, None);
     assert!(e.stored().duress_view.is_none());
 }
+
+#[test]
+fn unenrol_under_duress_answers_as_the_real_one_forgets_nothing_and_raises_the_alarm() {
+    let mut real = enrolled();
+    let mut forced = enrolled();
+    let answer = real.send(false, ops::UNENROL, "{}", T0 + 1).unwrap();
+    let pretended = forced.send(true, ops::UNENROL, "{}", T0 + 1).unwrap();
+    assert_eq!(answer, pretended, "the same answer");
+    assert_eq!(answer.plan, None);
+    // Really forgotten: the journalist's next request is answered as a stranger's.
+    assert!(
+        real.watcher
+            .store()
+            .subject(&real.subject)
+            .unwrap()
+            .is_none()
+    );
+    let after = real.send(false, ops::CHECKIN, "{}", T0 + 2).unwrap_err();
+    assert_eq!(after.code, "bad_signature");
+    // Under duress: still watched, on the real plan, and the silent alarm goes out.
+    let kept = forced.stored();
+    assert!(kept.plan.is_some());
+    assert!(matches!(kept.unstaged.as_slice(), [Emitted::Duress { .. }]));
+    forced
+        .watcher
+        .due_deliveries(T0 + 2, &Default::default(), 10)
+        .unwrap();
+    let alerts = forced.pending();
+    assert_eq!(alerts.len(), 1, "the duress alert, to the editor");
+    assert_eq!(alerts[0].contact, "editor");
+    // The journalist's real key still works there.
+    forced.send(false, ops::CHECKIN, "{}", T0 + 3).unwrap();
+}
+
+#[test]
+fn unenrol_waits_for_a_check_in_after_alerts_and_the_all_clear_still_goes_out() {
+    let mut e = enrolled();
+    e.watcher.tick(T0 + D + H + 1).unwrap();
+    let fired = e.pending().len();
+    assert_eq!(fired, 2, "the reminder and tier 1");
+    for duress in [false, true] {
+        let refused = e
+            .send(duress, ops::UNENROL, "{}", T0 + D + H + 2)
+            .unwrap_err();
+        assert_eq!(refused.code, "alerts_under_way");
+        assert!(refused.message.contains("check in first"), "{refused}");
+    }
+    e.send(false, ops::CHECKIN, "{}", T0 + D + H + 3).unwrap();
+    // At once, before the delivery loop built the all-clear the check-in emitted.
+    e.send(false, ops::UNENROL, "{}", T0 + D + H + 4).unwrap();
+    let pending = e.pending();
+    assert_eq!(
+        pending.len(),
+        fired + 1,
+        "the all-clear was built before forgetting"
+    );
+    assert!(pending.iter().all(|d| d.subject == e.subject));
+    // The queue and the links go with the delivery loop's next round; the outbox stays.
+    e.watcher
+        .due_deliveries(T0 + D + H + 5, &Default::default(), 10)
+        .unwrap();
+    assert!(e.watcher.queued().unwrap().is_empty());
+    assert_eq!(e.pending().len(), fired + 1);
+}

@@ -64,7 +64,7 @@ impl Watcher {
 }
 
 /// A day and time for a refusal the journalist reads.
-fn utc_day(ms: i64) -> String {
+pub(super) fn utc_day(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|_| ms.to_string())

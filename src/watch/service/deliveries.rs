@@ -24,6 +24,10 @@ impl Watcher {
         if let Err(e) = self.stage_deferred(now_ms) {
             warn!(error = %e, "alerts could not be built yet; the next tick tries again");
         }
+        // What a forgotten journalist left (links, queued actions, bundle files) goes too.
+        if let Err(e) = self.forget_leftovers() {
+            warn!(error = %e, "what a removed journalist left could not all be deleted; tried again next round");
+        }
         let mut keys = Vec::new();
         let mut next = None;
         for (at, key) in self.retry_index().iter() {

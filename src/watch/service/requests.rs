@@ -5,6 +5,7 @@
 
 use super::bundles::{check_quota, check_replaceable, refuse_if_frozen};
 use super::duress::{alarm_if, ration_duress};
+use super::leaving::{leave_block, left_status};
 use super::phones::{PHONE_INVITE_MS, find_phone, phone_infos};
 use super::ticks::fire_overdue;
 use super::*;
@@ -148,6 +149,7 @@ impl Watcher {
         let mut removed_phone = None;
         let mut tests = Vec::new();
         let mut removed_bundle = None;
+        let mut leaving = false;
         let emitted = match (request.op.as_str(), duress) {
             (ops::CHECKIN, _) => {
                 if duress {
@@ -333,6 +335,32 @@ impl Watcher {
                 subject.duress_view = None;
                 Vec::new()
             }
+            // Under duress it looks done, with the same answer, and forgets nothing: a
+            // coercer cannot switch the watcher off by making the journalist leave it. Each
+            // check is made on what that key is shown, so the refusals agree with it too.
+            (ops::UNENROL, true) => {
+                if let Some(block) = leave_block(&subject.with_duress_view(), now_ms) {
+                    return Err(block.into());
+                }
+                // The phones look gone (answered like revoked ones, as after a real
+                // unenrol), but stay enrolled, and every use of them raises the alarm, as
+                // after a phone removed under duress.
+                for phone in &mut subject.phones {
+                    phone.hidden = true;
+                    phone.duress_only = true;
+                }
+                vec![Emitted::Duress {
+                    cycle: subject.state.cycle,
+                    at_ms,
+                }]
+            }
+            (ops::UNENROL, false) => {
+                if let Some(block) = leave_block(&subject, now_ms) {
+                    return Err(block.into());
+                }
+                leaving = true;
+                Vec::new()
+            }
             (other, _) => return Err(Refusal::malformed(format!("unknown operation {other:?}"))),
         };
         let emitted = [overdue, emitted].concat();
@@ -343,7 +371,13 @@ impl Watcher {
             subject.duress_alerted_ms = None;
         }
         let emitted = ration_duress(&mut subject, emitted, at_ms);
-        self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
+        if leaving {
+            // What this request or earlier ones emitted still goes out; then it is forgotten.
+            subject.unstaged.extend(emitted);
+            self.forget(&store, &mut subject, now_ms)?;
+        } else {
+            self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
+        }
         if let Some(id) = &removed_phone {
             store.forget_phone(id)?;
         }
@@ -355,7 +389,9 @@ impl Watcher {
             let _ = std::fs::remove_file(self.bundle_path(&subject.id, &id));
         }
         info!(subject = %subject.id, op = %request.op, "request accepted");
-        let mut status = if duress {
+        let mut status = if request.op == ops::UNENROL {
+            left_status(&subject)
+        } else if duress {
             status_of(&subject.with_duress_view(), now_ms)
         } else {
             // The journalist, free again, learns what the coercer was shown.
