@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) proxy: Option<String>,
 
+    /// The language of messages: tg, ru or en [default: from LC_ALL, LC_MESSAGES or LANG]
+    #[arg(long, global = true, env = "POSBON_LANG", value_name = "LANG")]
+    pub(crate) lang: Option<String>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -133,9 +137,6 @@ pub(crate) enum Command {
         /// Print the link instead of opening the browser
         #[arg(long)]
         no_browser: bool,
-        /// The app's language: tg, ru or en [default: from LC_ALL, LC_MESSAGES or LANG]
-        #[arg(long, value_name = "LANG")]
-        lang: Option<String>,
         /// Lock the vault after this long without use (like 10m, 1h)
         #[arg(long, value_name = "DURATION", default_value = "10m")]
         lock_after: String,

@@ -100,9 +100,8 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         Command::App {
             listen,
             no_browser,
-            lang,
             lock_after,
-        } => app(&ctx, listen, no_browser, lang, &lock_after),
+        } => app(&ctx, listen, no_browser, &lock_after),
         Command::Watch(WatchCommand::Serve {
             data,
             listen,
@@ -233,13 +232,9 @@ fn app(
     ctx: &session::Session,
     listen: Option<std::net::SocketAddr>,
     no_browser: bool,
-    lang: Option<String>,
     lock_after: &str,
 ) -> Result<()> {
-    let lang = match lang {
-        Some(code) => crate::lang::Lang::parse(&code).map_err(|e| UsageError(e.to_string()))?,
-        None => crate::lang::from_locale(),
-    };
+    let lang = super::words::lang();
     let lock_after = crate::plan::parse_duration(lock_after)
         .ok()
         .filter(|ms| *ms > 0)

@@ -27,7 +27,7 @@ pub(super) fn passwd(ctx: &Session, new_file: Option<PathBuf>) -> Result<()> {
         file: new_file,
         fd: None,
     };
-    let new = source.read_new("New passphrase")?;
+    let new = source.read_new(&super::words::t("prompt-new-passphrase"))?;
     vault.change_passphrase(&new)?;
     eprintln!("the passphrase was changed");
     Ok(())
@@ -66,7 +66,7 @@ pub(super) fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
                 file: duress_passphrase_file,
                 fd: None,
             };
-            let duress = source.read_new("Duress passphrase")?;
+            let duress = source.read_new(&super::words::t("prompt-duress-passphrase"))?;
             vault.set_duress(&duress)?;
             crate::switch::watchers::sync_decoy(&vault).map_err(switch::explain)?;
             eprintln!(
@@ -180,7 +180,9 @@ pub(super) fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
             let opener = match &identity {
                 Some(path) => Opener::IdentityFile(path),
                 None => {
-                    passphrase = ctx.passphrase.read("Backup passphrase")?;
+                    passphrase = ctx
+                        .passphrase
+                        .read(&super::words::t("prompt-backup-passphrase"))?;
                     Opener::Passphrase(&passphrase)
                 }
             };
@@ -203,7 +205,9 @@ pub(super) fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
                 unlock(ctx)?
             } else {
                 // Read once: a descriptor cannot be read a second time.
-                let passphrase = ctx.passphrase.read_new("New passphrase")?;
+                let passphrase = ctx
+                    .passphrase
+                    .read_new(&super::words::t("prompt-new-passphrase"))?;
                 create(ctx, &passphrase, insecure_fast_kdf)?;
                 let vault = Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase))
                     .with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;

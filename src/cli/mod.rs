@@ -35,6 +35,7 @@ mod release;
 mod session;
 mod switch;
 mod watch;
+mod words;
 mod zone;
 
 use std::process::ExitCode;
@@ -141,6 +142,21 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
+/// The error as the reader reads it: in Tajik or Russian, an error every command can meet
+/// (a wrong passphrase, no vault, a vault in use...) is said in their words; the rest, and
+/// everything in English, as [`error_text`] says it.
+fn said(error: &anyhow::Error) -> String {
+    if words::lang() != crate::lang::Lang::En
+        && let Some(text) = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<VaultError>())
+            .and_then(words::vault_error)
+    {
+        return text;
+    }
+    error_text(error)
+}
+
 /// The error and its causes on one line. A cause that its parent already quotes at its end
 /// (`PATH: No such file` caused by `No such file`) is not said twice.
 fn error_text(error: &anyhow::Error) -> String {
@@ -191,6 +207,14 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let cli = parse_command_line();
+    match cli.lang.as_deref().map(crate::lang::Lang::parse) {
+        Some(Ok(lang)) => words::set(lang),
+        Some(Err(e)) => {
+            eprintln!("posbon: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+        None => words::set(crate::lang::from_locale()),
+    }
     let long_running = matches!(
         cli.command,
         Command::Watch(WatchCommand::Serve { .. }) | Command::Demo { .. } | Command::App { .. }
@@ -216,7 +240,7 @@ pub fn main() -> ExitCode {
                     .any(|cause| cause.is::<crate::switch::SwitchError>()),
                 "a switch error reached main without switch::explain: {error:#}"
             );
-            eprintln!("posbon: {}", error_text(&error));
+            eprintln!("posbon: {}", said(&error));
             ExitCode::from(exit_code(&error))
         }
     }

@@ -72,7 +72,7 @@ impl Source {
         self.file.is_some() || self.fd.is_some()
     }
 
-    /// The passphrase to unlock with.
+    /// The passphrase to unlock with; `what` is the prompt, in the reader's words.
     pub fn read(&self, what: &str) -> Result<Passphrase> {
         if let Some(path) = &self.file {
             return from_file(path);
@@ -97,7 +97,7 @@ impl Source {
         let first = loop {
             let typed = prompt(&format!("{what}: "))?;
             if typed.is_empty() {
-                bail!("the passphrase is empty");
+                bail!(super::words::t("passphrase-empty"));
             }
             match too_weak(&typed) {
                 None => break typed,
@@ -108,9 +108,10 @@ impl Source {
                 Some(why) => bail!(UsageError(why)),
             }
         };
-        let second = prompt(&format!("{what} (again): "))?;
+        let again = super::words::with("prompt-again", &[("what", what)]);
+        let second = prompt(&format!("{again}: "))?;
         if !first.matches(&second) {
-            bail!("the two passphrases differ; nothing was changed");
+            bail!(super::words::t("passphrases-differ"));
         }
         Ok(first)
     }

@@ -26,7 +26,7 @@ pub(super) fn read_body(args: &BodyArgs, initial: &str) -> Result<Zeroizing<Stri
             .with_context(|| format!("cannot read {}", path.display()))?;
     } else {
         if io::stdin().is_terminal() {
-            eprintln!("Type the body; end with Ctrl-D on a line of its own.");
+            eprintln!("{}", super::words::t("type-body"));
         }
         io::stdin()
             .read_to_end(&mut bytes)
@@ -193,7 +193,10 @@ pub(super) fn import(ctx: &Session) -> Result<()> {
         out.flush()?;
         count += 1;
     }
-    eprintln!("imported {count} record(s)");
+    eprintln!(
+        "{}",
+        super::words::count("imported", "count", count as i64, &[])
+    );
     Ok(())
 }
 
@@ -370,7 +373,10 @@ pub(super) fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
     }
     record.updated = vault::now();
     vault.put(&id, &record)?;
-    eprintln!("updated record {id}");
+    eprintln!(
+        "{}",
+        super::words::with("updated-record", &[("id", &id.to_string())])
+    );
     Ok(())
 }
 
@@ -397,7 +403,17 @@ pub(super) fn attach(ctx: &Session, id: &str, path: &Path, name: Option<String>)
     let (vault, _) = unlock(ctx)?;
     let id = vault.resolve(id)?;
     let size = vault.attach(&id, &name, &mut file)?;
-    eprintln!("attached {name:?} ({}) to record {id}", human_size(size));
+    eprintln!(
+        "{}",
+        super::words::with(
+            "attached",
+            &[
+                ("name", &format!("{name:?}")),
+                ("size", &human_size(size)),
+                ("id", &id.to_string()),
+            ],
+        )
+    );
     Ok(())
 }
 
@@ -412,6 +428,9 @@ pub(super) fn extract(ctx: &Session, id: &str, name: &str, out: &Path) -> Result
     }
     // Whole or not at all: a tampered attachment or a kill never leaves partial plaintext.
     output::write_whole(out, |writer| Ok(vault.extract(&id, name, writer)?))?;
-    eprintln!("wrote {}", out.display());
+    eprintln!(
+        "{}",
+        super::words::with("wrote", &[("path", &out.display().to_string())])
+    );
     Ok(())
 }

@@ -184,7 +184,10 @@ pub(super) fn open(args: &OpenArgs<'_>, passphrase: &super::passphrase::Source) 
     let key = match args.key {
         Some(path) => Some(keys::read(path, &mut || {
             passphrase
-                .read(&format!("Passphrase of {}", path.display()))
+                .read(&super::words::with(
+                    "prompt-key-passphrase",
+                    &[("path", &path.display().to_string())],
+                ))
                 .map_err(|e| bundle::BundleError::Invalid(format!("{e:#}")))
         })?),
         None => None,

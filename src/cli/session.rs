@@ -40,7 +40,7 @@ pub(super) fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
             (open_vault(&ctx.dir, Unlock::RecoveryKey(&key)), None)
         }
         None => {
-            let passphrase = ctx.passphrase.read("Passphrase")?;
+            let passphrase = ctx.passphrase.read(&super::words::t("prompt-passphrase"))?;
             (
                 open_vault(&ctx.dir, Unlock::Passphrase(&passphrase)),
                 Some(passphrase),
@@ -82,7 +82,9 @@ pub(super) fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
     if vault::exists(&ctx.dir) {
         return Err(vault::VaultError::AlreadyExists(ctx.dir.clone()).into());
     }
-    let passphrase = ctx.passphrase.read_new("New passphrase")?;
+    let passphrase = ctx
+        .passphrase
+        .read_new(&super::words::t("prompt-new-passphrase"))?;
     create(ctx, &passphrase, insecure_fast_kdf)
 }
 
@@ -101,7 +103,10 @@ pub(super) fn create(
     };
     Vault::create(&ctx.dir, passphrase, kdf)
         .with_context(|| format!("cannot create a vault at {}", ctx.dir.display()))?;
-    eprintln!("created a vault at {}", ctx.dir.display());
+    eprintln!(
+        "{}",
+        super::words::with("created-vault", &[("dir", &ctx.dir.display().to_string())])
+    );
     if let Some(warning) = vault::keyslots::erasure_warning(&ctx.dir) {
         eprintln!("posbon: {warning}");
     }

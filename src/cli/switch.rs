@@ -11,6 +11,7 @@ use crate::switch::releases::{BundleGap, SealedBundles};
 use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
 use crate::vault::{self, Vault};
 
+use super::words;
 use super::zone::text as time_text;
 use super::{PlanCommand, UsageError};
 
@@ -34,10 +35,7 @@ pub struct BundlesDiffer;
 /// and of the type that [`super::exit_code`] maps.
 pub(super) fn explain(error: SwitchError) -> anyhow::Error {
     match error {
-        SwitchError::NotEnrolled => {
-            UsageError("not enrolled with any watcher: run `posbon enrol URL CODE` first".into())
-                .into()
-        }
+        SwitchError::NotEnrolled => UsageError(words::t("not-enrolled")).into(),
         SwitchError::NotEnrolledWith(url) => UsageError(format!("not enrolled with {url}")).into(),
         SwitchError::ProxyUnusable(e) => anyhow!(
             "the proxy kept in the vault is not usable ({e}): set it again with `posbon proxy set`"
@@ -48,13 +46,13 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
             total,
         } => {
             let failed = failures.len() + 1;
+            let numbers = [("failed", failed.to_string()), ("total", total.to_string())];
+            let numbers: Vec<(&str, &str)> =
+                numbers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let summary = if failed == total {
-                format!("{failed} of {total} watchers did not answer or refused")
+                words::count("watchers-failed-all", "total", total as i64, &numbers[..1])
             } else {
-                format!(
-                    "{failed} of {total} watchers did not answer or refused; the others \
-                     answered (listed above)"
-                )
+                words::with("watchers-failed-some", &numbers)
             };
             for e in std::iter::once(first.as_ref()).chain(&failures) {
                 eprintln!("posbon: WARNING: {}", client_text(e));
@@ -213,9 +211,9 @@ pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
 
 fn deadline_text(status: &StatusResponse) -> String {
     match (status.deadline_ms, status.paused_until_ms) {
-        (_, Some(until)) => format!("paused until {}", time_text(until)),
-        (Some(deadline), None) => format!("next deadline {}", time_text(deadline)),
-        (None, None) => "no plan set yet".into(),
+        (_, Some(until)) => words::with("deadline-paused", &[("time", &time_text(until))]),
+        (Some(deadline), None) => words::with("deadline-next", &[("time", &time_text(deadline))]),
+        (None, None) => words::t("deadline-none"),
     }
 }
 
@@ -249,7 +247,13 @@ pub(super) fn checkin(vault: &Vault) -> Result<()> {
         SealedBundles::none()
     });
     requests::checkin(vault, &sealed, |link, status, gaps| {
-        println!("{}: checked in; {}", link.url, deadline_text(status));
+        println!(
+            "{}",
+            words::with(
+                "checked-in",
+                &[("url", &link.url), ("deadline", &deadline_text(status))]
+            )
+        );
         for gap in gaps {
             eprintln!("posbon: WARNING: {} {}", link.url, gap_text(gap));
         }
@@ -280,21 +284,25 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
     warn_of_gaps(vault);
     requests::status(vault, |link, status| {
         println!("{} (fingerprint {})", link.url, link.fingerprint);
-        println!("  plan: {}", status.plan.as_deref().unwrap_or("none"));
+        let none = words::t("status-none");
+        let plan = status.plan.as_deref().unwrap_or(&none);
+        println!("  {}", words::with("status-plan", &[("plan", plan)]));
+        let last = status
+            .last_checkin_ms
+            .map(time_text)
+            .unwrap_or_else(|| words::t("status-never"));
         println!(
-            "  last check-in: {}",
-            status
-                .last_checkin_ms
-                .map(time_text)
-                .unwrap_or_else(|| "never".into())
+            "  {}",
+            words::with("status-last-checkin", &[("time", &last)])
         );
         println!("  {}", deadline_text(status));
         for (label, due, fired) in &status.fired {
-            println!(
-                "  fired: {label} (due {}, fired {})",
-                time_text(*due),
-                time_text(*fired)
+            let (due, fired) = (time_text(*due), time_text(*fired));
+            let line = words::with(
+                "status-fired",
+                &[("step", label), ("due", &due), ("fired", &fired)],
             );
+            println!("  {line}");
         }
         for line in released_lines(status) {
             println!("  {line}");
@@ -302,7 +310,11 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
         // Only answers to the real key carry these: the journalist learns afterwards what
         // a coercer did and was shown.
         if let Some(seen) = status.duress_seen_ms {
-            println!("  duress key or PIN last used: {}", time_text(seen));
+            let seen = time_text(seen);
+            println!(
+                "  {}",
+                words::with("status-duress-seen", &[("time", &seen)])
+            );
         }
         if let Some(pretend) = &status.pretend {
             println!(
@@ -357,7 +369,13 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
     }
     warn_of_gaps(vault);
     requests::send_plan(vault, &plan, |link, status| {
-        println!("{}: plan set; {}", link.url, deadline_text(status));
+        println!(
+            "{}",
+            words::with(
+                "plan-set",
+                &[("url", &link.url), ("deadline", &deadline_text(status))]
+            )
+        );
     })
     .map_err(explain)?;
     eprintln!("plan: {description}");

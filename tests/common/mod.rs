@@ -19,7 +19,12 @@ pub fn posbon() -> Command {
         .env_remove("POSBON_VAULT")
         .env_remove("POSBON_PASSPHRASE_FILE")
         .env_remove("VISUAL")
-        .env_remove("EDITOR");
+        .env_remove("EDITOR")
+        // English unless a test asks for another language.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .env_remove("POSBON_LANG");
     command
 }
 

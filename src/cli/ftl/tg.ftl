@@ -1,0 +1,36 @@
+# Сатри фармони posbon: тоҷикӣ. Ҳамаи паёмҳо ва ивазкуниҳо бояд мисли en.ftl бошанд
+# (санҷиш инро месанҷад). Луғати истилоҳот: docs/glossary.md.
+prompt-passphrase = Ибораи махфӣ
+prompt-new-passphrase = Ибораи махфии нав
+prompt-duress-passphrase = Ибораи махфии маҷбурӣ
+prompt-backup-passphrase = Ибораи махфии нусхаи эҳтиётӣ
+prompt-key-passphrase = Ибораи махфии { $path }
+prompt-again = { $what } (бори дигар)
+passphrase-empty = ибораи махфӣ холӣ аст
+passphrases-differ = ду ибора мувофиқат намекунанд; ҳеҷ чиз тағйир наёфт
+created-vault = анбор дар { $dir } сохта шуд
+type-body = Матнро нависед; дар сатри алоҳида Ctrl-D-ро пахш карда, ба охир расонед.
+updated-record = сабти { $id } тағйир ёфт
+attached = файли { $name } ({ $size }) ба сабти { $id } илова шуд
+wrote = ба { $path } навишта шуд
+imported = { $count } сабт ворид карда шуд
+checked-in = { $url }: ҳузур тасдиқ шуд; { $deadline }
+plan-set = { $url }: нақша муқаррар шуд; { $deadline }
+deadline-next = мӯҳлати навбатӣ { $time }
+deadline-paused = таваққуф то { $time }
+deadline-none = нақша ҳанӯз муқаррар нашудааст
+status-plan = нақша: { $plan }
+status-none = нест
+status-last-checkin = тасдиқи охирини ҳузур: { $time }
+status-never = ҳеҷ гоҳ
+status-fired = қадам иҷро шуд: { $step } (мӯҳлат { $due }, иҷро шуд { $fired })
+status-duress-seen = ибора ё PIN-и маҷбурӣ бори охир: { $time }
+not-enrolled = анбор ба ягон нозир пайваст нашудааст: аввал `posbon enrol URL РАМЗ`-ро иҷро кунед
+watchers-failed-all = аз { $total } нозир { $failed } ҷавоб надоданд ё рад карданд
+watchers-failed-some = аз { $total } нозир { $failed } ҷавоб надоданд ё рад карданд; дигарон ҷавоб доданд (ба боло нигаред)
+error-wrong-passphrase = ибораи махфӣ ё калиди барқарорсозӣ нодуруст аст (ҳеҷ чиз тағйир наёфт)
+error-no-vault = дар { $dir } анбор нест (онро бо `posbon init` созед)
+error-in-use = анбор дар { $dir } дар барномаи дигари posbon банд аст; интизор шавед, то он ба охир расад
+error-no-record = сабт бо id { $id } нест
+error-ambiguous-id = ибтидои id { $id } ба якчанд сабт мувофиқ аст; аломатҳои бештар ворид кунед
+error-tampered = сабти { $id } вайрон ё қалбакӣ шудааст: асл будани он тасдиқ намешавад

@@ -1,0 +1,135 @@
+//! The command line in the reader's language: Tajik and Russian from `--lang` or the locale,
+//! for the messages of the main commands (init, a wrong passphrase, no vault, a vault in
+//! use, add and edit, check-in and status); English as before when nothing else is asked.
+
+mod common;
+
+use common::watcher::{Daemon, invite};
+use common::*;
+
+fn in_lang(v: &TestVault, lang_env: &str, args: &[&str]) -> std::process::Output {
+    let mut command = v.command();
+    command
+        .env("LANG", lang_env)
+        .arg("--passphrase-file")
+        .arg(&v.pass_file)
+        .args(args);
+    feed(command, b"")
+}
+
+#[test]
+fn init_and_the_errors_every_command_can_meet_are_said_in_tajik_and_russian() {
+    let v = TestVault::uninitialised();
+    // No vault yet: in Russian from the locale, in Tajik from --lang (which wins).
+    let none = in_lang(&v, "ru_RU.UTF-8", &["list"]);
+    assert_eq!(code(&none), 5);
+    assert!(stderr(&none).contains("нет хранилища"), "{}", stderr(&none));
+    let none = in_lang(&v, "ru_RU.UTF-8", &["--lang", "tg", "list"]);
+    assert!(stderr(&none).contains("анбор нест"), "{}", stderr(&none));
+
+    let mut init = v.command();
+    init.env("LANG", "tg_TJ.UTF-8")
+        .args(["init", "--insecure-fast-kdf", "--passphrase-file"])
+        .arg(&v.pass_file);
+    let made = feed(init, b"");
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(stderr(&made).contains("анбор дар"), "{}", stderr(&made));
+
+    let wrong = v.secret_file("wrong", "not the passphrase at all");
+    let mut command = v.command();
+    command
+        .env("LANG", "tg_TJ.UTF-8")
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .arg("list");
+    let refused = feed(command, b"");
+    assert_eq!(code(&refused), 3, "the same exit code in every language");
+    assert_eq!(
+        stderr(&refused).trim(),
+        "posbon: ибораи махфӣ ё калиди барқарорсозӣ нодуруст аст (ҳеҷ чиз тағйир наёфт)"
+    );
+    let mut command = v.command();
+    command
+        .env("POSBON_LANG", "ru")
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .arg("list");
+    let refused = feed(command, b"");
+    assert_eq!(
+        stderr(&refused).trim(),
+        "posbon: неверная парольная фраза или ключ восстановления (ничего не изменилось)"
+    );
+
+    // English as before when the locale is not one posbon writes.
+    let english = in_lang(&v, "de_DE.UTF-8", &["show", "abcd"]);
+    assert!(
+        stderr(&english).contains("no record with id abcd"),
+        "{}",
+        stderr(&english)
+    );
+    let russian = in_lang(&v, "ru_RU.UTF-8", &["show", "abcd"]);
+    assert!(
+        stderr(&russian).contains("нет записи с id abcd"),
+        "{}",
+        stderr(&russian)
+    );
+    let bad = in_lang(&v, "C", &["--lang", "fr", "list"]);
+    assert_eq!(code(&bad), 2, "{}", stderr(&bad));
+}
+
+#[test]
+fn records_check_in_and_status_answer_in_the_readers_language() {
+    let v = TestVault::new();
+    let id = v.add_draft("Tender", "text");
+    let file = v.secret_file("scan.txt", "scan");
+    let attached = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["attach", &id, file.to_str().unwrap(), "--name", "scan.txt"],
+    );
+    assert!(
+        stderr(&attached).contains("добавлен к записи"),
+        "{}",
+        stderr(&attached)
+    );
+
+    let not_enrolled = in_lang(&v, "tg_TJ.UTF-8", &["checkin"]);
+    assert_eq!(code(&not_enrolled), 2);
+    assert!(
+        stderr(&not_enrolled).contains("ба ягон нозир пайваст нашудааст"),
+        "{}",
+        stderr(&not_enrolled)
+    );
+
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code_ = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code_], "");
+    let set = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["plan", "set", "--every", "1d", "--grace", "1h"],
+    );
+    assert!(
+        stdout(&set).contains(": план задан; следующий срок "),
+        "{}",
+        stdout(&set)
+    );
+    let checked = in_lang(&v, "tg_TJ.UTF-8", &["checkin"]);
+    assert!(
+        stdout(&checked).contains(": ҳузур тасдиқ шуд; мӯҳлати навбатӣ "),
+        "{}",
+        stdout(&checked)
+    );
+    let status = in_lang(&v, "ru_RU.UTF-8", &["status"]);
+    let text = stdout(&status);
+    assert!(
+        text.contains("  план: ") && text.contains("  последняя отметка: "),
+        "{text}"
+    );
+    // English, as scripts read it.
+    let english = v.ok(&["checkin"], "");
+    assert!(
+        english.contains(": checked in; next deadline "),
+        "{english}"
+    );
+}
