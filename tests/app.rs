@@ -525,3 +525,50 @@ fn a_lawyer_without_a_vault_verifies_alerts_and_opens_sealed_material_in_the_app
     app.follow(answer);
     assert!(home.join("case-opened-1").is_dir());
 }
+
+#[test]
+fn a_note_added_without_unlocking_appears_after_the_unlock_and_panic_needs_the_word() {
+    let v = TestVault::new();
+    let mut app = App::start(&v, &["--lang", "ru"], &[]);
+    app.sign_in();
+    app.page("/capture");
+    let sealed = app.submit(
+        "/capture",
+        &[
+            ("kind", "note"),
+            ("title", "Checkpoint MARKER-CAPTURE"),
+            ("body", "seen at 9:40"),
+        ],
+    );
+    assert!(sealed.contains("Запечатано в хранилище."), "{sealed}");
+    // Not readable where it was typed: the vault's files hold no plaintext of it.
+    let marker: &[u8] = b"MARKER-CAPTURE";
+    for (path, bytes) in v.files() {
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker),
+            "{}",
+            path.display()
+        );
+    }
+    let unlocked = app.unlock(PASSPHRASE);
+    assert!(unlocked.contains("Checkpoint MARKER-CAPTURE"), "{unlocked}");
+
+    // Panic: a wrong word destroys nothing; the word (in any of the languages) does.
+    app.page("/panic");
+    let refused = app.submit("/panic", &[("confirm", "yes")]);
+    assert!(refused.contains("Не подтверждено"), "{refused}");
+    assert!(
+        app.page("/").contains("Checkpoint MARKER-CAPTURE"),
+        "still open"
+    );
+    let erased = app.submit("/panic", &[("confirm", "erase")]);
+    assert!(erased.contains("Ключи хранилища уничтожены."), "{erased}");
+    assert!(
+        erased.contains("name=\"passphrase\""),
+        "the keys left memory too"
+    );
+    let after = v.run(&["list"], "");
+    assert!(!after.status.success(), "the vault no longer opens");
+    let again = app.unlock(PASSPHRASE);
+    assert!(!again.contains("MARKER-CAPTURE"), "{again}");
+}

@@ -7,6 +7,7 @@
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
 //! - `files`: attachments streamed in and out of the vault.
 //! - `watchers`: check-in and each watcher's status.
+//! - `emergency`: what works without unlocking: adding a note, and `panic`.
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
 //! - `when`: times in the journalist's time zone.
 //! - `text`: the app's words in Tajik, Russian and English (Fluent, `ftl/`).
@@ -15,6 +16,7 @@
 //! and carry no script at all: the Content-Security-Policy forbids any, so nothing injected
 //! into a record could run, and the app works on an old laptop with no network.
 
+mod emergency;
 mod files;
 mod gate;
 mod lawyer;
@@ -240,6 +242,11 @@ fn router(app: Shared) -> Router {
         .route("/r/{id}/file/{index}/remove", post(files::detach))
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
+        .route(
+            "/capture",
+            get(emergency::capture_form).post(emergency::capture),
+        )
+        .route("/panic", get(emergency::panic_form).post(emergency::panic))
         .route("/lawyer", get(lawyer::page))
         .route("/lawyer/verify", post(lawyer::verify))
         .route(
