@@ -572,3 +572,53 @@ fn a_note_added_without_unlocking_appears_after_the_unlock_and_panic_needs_the_w
     let again = app.unlock(PASSPHRASE);
     assert!(!again.contains("MARKER-CAPTURE"), "{again}");
 }
+
+#[test]
+fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zone() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    app.page("/plan");
+    let bad = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "09:00-11:00"),
+            ("tz", "Asia/Dushanb"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(bad.contains("is not a time zone"), "{bad}");
+    let invalid = app.submit(
+        "/plan",
+        &[
+            ("how", "every"),
+            ("every", "soon"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(invalid.contains("The plan is not valid"), "{invalid}");
+    let set = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "09:00-11:00"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+            ("remind_before", "1h"),
+        ],
+    );
+    assert!(set.contains("Plan set:"), "{set}");
+    // The watcher's deadline: the end of the window, in Dushanbe time (UTC+5, no DST).
+    assert!(set.contains("11:00 (UTC+05:00)"), "{set}");
+    assert!(set.contains(&daemon.url), "{set}");
+    // The CLI reads the same plan from the vault and the watcher.
+    app.submit("/lock", &[]);
+    let status = v.ok(&["status"], "");
+    assert!(status.contains("Asia/Dushanbe"), "{status}");
+}

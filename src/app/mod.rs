@@ -6,6 +6,7 @@
 //!   form token, the headers on every answer), as pure decisions.
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
 //! - `files`: attachments streamed in and out of the vault.
+//! - `planning`: the plan, kept in the vault and sent to every watcher.
 //! - `watchers`: check-in and each watcher's status.
 //! - `emergency`: what works without unlocking: adding a note, and `panic`.
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
@@ -21,6 +22,7 @@ mod files;
 mod gate;
 mod lawyer;
 mod pages;
+mod planning;
 mod text;
 mod watchers;
 mod when;
@@ -242,6 +244,7 @@ fn router(app: Shared) -> Router {
         .route("/r/{id}/file/{index}/remove", post(files::detach))
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
+        .route("/plan", get(planning::page).post(planning::set))
         .route(
             "/capture",
             get(emergency::capture_form).post(emergency::capture),

@@ -19,7 +19,7 @@ use crate::switch::{SwitchError, requests};
 
 /// One watcher as the page shows it.
 pub(super) struct WatcherView {
-    url: String,
+    pub(super) url: String,
     /// (label, value)
     lines: Vec<(String, String)>,
 }
@@ -30,6 +30,19 @@ struct SwitchPage {
     f: Frame,
     warnings: Vec<String>,
     watchers: Vec<WatcherView>,
+}
+
+/// One watcher's answer as the page shows it.
+pub(super) fn watcher_view(
+    t: Tr,
+    zone: &TimeZone,
+    link: &crate::switch::client::Link,
+    status: &StatusResponse,
+) -> WatcherView {
+    WatcherView {
+        url: link.url.clone(),
+        lines: status_lines(t, zone, status),
+    }
 }
 
 fn status_lines(t: Tr, zone: &TimeZone, status: &StatusResponse) -> Vec<(String, String)> {
@@ -93,7 +106,7 @@ fn bundle_gap_text(t: Tr, url: &str, gap: &BundleGap) -> String {
 }
 
 /// A switch error in the reader's words.
-fn switch_error(t: Tr, error: &SwitchError) -> String {
+pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
     match error {
         SwitchError::NotEnrolled => t.get("error-not-enrolled"),
         SwitchError::WatchersFailed {
@@ -114,9 +127,9 @@ fn switch_error(t: Tr, error: &SwitchError) -> String {
 
 /// What the watchers answered to a check-in, kept for the page after it.
 pub(super) struct Answers {
-    failure: Option<String>,
-    warnings: Vec<String>,
-    watchers: Vec<WatcherView>,
+    pub(super) failure: Option<String>,
+    pub(super) warnings: Vec<String>,
+    pub(super) watchers: Vec<WatcherView>,
 }
 
 /// Asks every watcher (a check-in when `check_in`) and gathers what each answered; `None`

@@ -1,0 +1,128 @@
+//! The plan in the app: what the watchers expect (a check-in every so often, or inside daily
+//! windows in the journalist's time zone), the grace, reminders and steps; kept in the vault
+//! and sent to every watcher, as `posbon plan set`.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use zeroize::Zeroize;
+
+use super::pages::{Frame, form, html, take, with_vault};
+use super::watchers::{Answers, switch_error, watcher_view};
+use super::when::zone;
+use super::{Flash, Shared};
+use crate::plan::{Plan, PlanSpec};
+use crate::switch::{requests, settings};
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    f: Frame,
+    current: String,
+    tz: String,
+}
+
+pub(super) async fn page(State(app): State<Shared>) -> Response {
+    let t = app.tr();
+    let shown = with_vault(&app, move |vault| {
+        let plan: Option<Plan> = vault.setting(settings::PLAN).ok().flatten();
+        let tz = zone(vault).iana_name().unwrap_or("UTC").to_string();
+        (
+            plan.map(|p| p.describe())
+                .unwrap_or_else(|| t.get("status-no-plan")),
+            tz,
+        )
+    })
+    .await;
+    match shown {
+        Some((current, tz)) => html(&PlanPage {
+            f: Frame::new(&app),
+            current,
+            tz,
+        }),
+        None => Redirect::to("/").into_response(),
+    }
+}
+
+/// A form field of several values, separated by commas or spaces.
+fn list(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let how = take(&mut pairs, "how");
+    let every = take(&mut pairs, "every");
+    let spec = PlanSpec {
+        every: (how == "every").then(|| every.trim().to_string()),
+        window: if how == "windows" {
+            list(&take(&mut pairs, "windows"))
+        } else {
+            Vec::new()
+        },
+        tz: Some(take(&mut pairs, "tz").trim().to_string()).filter(|tz| !tz.is_empty()),
+        grace: take(&mut pairs, "grace").trim().to_string(),
+        remind_before: list(&take(&mut pairs, "remind_before")),
+        steps: list(&take(&mut pairs, "steps")),
+        release_on_duress: take(&mut pairs, "release_on_duress") == "on",
+    };
+    pairs.zeroize();
+    if let Some(tz) = &spec.tz
+        && jiff::tz::TimeZone::get(tz).is_err()
+    {
+        return app.after_post(
+            "/plan",
+            Some(Flash::Error(t.with("plan-bad-zone", "zone", tz))),
+        );
+    }
+    let plan = match spec.build() {
+        Ok(plan) => plan,
+        Err(e) => {
+            return app.after_post(
+                "/plan",
+                Some(Flash::Error(t.with(
+                    "plan-invalid",
+                    "detail",
+                    &e.to_string(),
+                ))),
+            );
+        }
+    };
+    let tz = spec.tz.clone();
+    let sent = with_vault(&app, move |vault| {
+        requests::keep_plan(vault, &plan, tz.as_deref())?;
+        let zone = zone(vault);
+        let seen = std::sync::Mutex::new(Vec::new());
+        let result = requests::send_plan(vault, &plan, |link, status| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(watcher_view(t, &zone, link, status));
+        });
+        let mut watchers = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+        watchers.sort_by(|a, b| a.url.cmp(&b.url));
+        Ok::<_, crate::switch::SwitchError>((result, watchers, plan.describe()))
+    })
+    .await;
+    match sent {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post("/plan", Some(Flash::Error(switch_error(t, &e)))),
+        Some(Ok((result, watchers, described))) => {
+            let failure = result.err().map(|e| switch_error(t, &e));
+            let flash = failure
+                .is_none()
+                .then(|| Flash::Notice(t.with("plan-set", "plan", &described)));
+            *app.checked_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Answers {
+                failure,
+                warnings: Vec::new(),
+                watchers,
+            });
+            app.after_post("/switch", flash)
+        }
+    }
+}
