@@ -81,7 +81,7 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         seen["locked"], "Too many attempts. Try again in 1 s.",
         "the page shows the wait the watcher sent"
     );
-    assert_eq!(seen["tajik_button"], "Қайд кардан");
+    assert_eq!(seen["tajik_button"], "Ҳузурро тасдиқ кардан");
     // Every deadline names the phone's offset from UTC; Tajik dates are written out, never
     // ICU's fallback "2026 M11 30 15:07".
     assert!(real.ends_with(')') && real.contains("(UTC"), "{real}");
