@@ -622,3 +622,124 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
     let status = v.ok(&["status"], "");
     assert!(status.contains("Asia/Dushanbe"), "{status}");
 }
+
+/// Every file under `dir`.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn contacts_are_kept_and_sent_and_material_is_sealed_only_after_the_journalist_saw_it() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    let (key, recipient) = age_key(v.temp.path());
+    v.ok(
+        &["add", "source", "--name", "Rustam the clerk"],
+        "met twice",
+    );
+    let note = v.add_draft("Court statement MARKER-SEALED", "the statement");
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+
+    app.page("/contacts");
+    let bad = app.submit(
+        "/contacts",
+        &[("name", "Dilnoza"), ("lang", "ru"), ("tiers", "x")],
+    );
+    assert!(bad.contains("is not a tier"), "{bad}");
+    let saved = app.submit(
+        "/contacts",
+        &[
+            ("name", "Dilnoza"),
+            ("role", "lawyer"),
+            ("lang", "ru"),
+            ("tiers", "2"),
+            ("email", "dilnoza@example.org"),
+            ("keys", &recipient),
+        ],
+    );
+    assert!(
+        saved.contains("Dilnoza is saved and sent to every watcher."),
+        "{saved}"
+    );
+    assert!(saved.contains("one key for sealed material"), "{saved}");
+    // A bundle with a source is refused unless sources may be included.
+    let page = app.page("/seal");
+    let ids = record_ids(&page.replace("value=\"", "href=\"/r/"));
+    assert_eq!(ids.len(), 2, "{page}");
+    let source_id = ids
+        .iter()
+        .find(|id| !id.starts_with(&note[..8]))
+        .unwrap()
+        .clone();
+    let note_id = ids
+        .iter()
+        .find(|id| id.starts_with(&note[..8]))
+        .unwrap()
+        .clone();
+    let refused = app.submit("/seal", &[("record", &source_id), ("to", "Dilnoza")]);
+    assert!(refused.contains("source"), "{refused}");
+    assert!(files_under(&daemon.data.join("bundles")).is_empty());
+
+    // The review says exactly what it reveals, and to whom; nothing is sealed before.
+    let review = app.submit(
+        "/seal",
+        &[
+            ("record", &note_id),
+            ("record", &source_id),
+            ("to", "Dilnoza"),
+            ("name", "case 14"),
+            ("include_sources", "on"),
+        ],
+    );
+    assert!(
+        review.contains("If it is released, “case 14” will reveal this to Dilnoza:"),
+        "{review}"
+    );
+    assert!(review.contains("Court statement MARKER-SEALED"));
+    assert!(review.contains("WARNING: it names sources:") && review.contains("Rustam the clerk"));
+    assert!(
+        files_under(&daemon.data.join("bundles")).is_empty(),
+        "not yet sealed"
+    );
+    let not_accepted = app.submit("/seal/confirm", &[]);
+    assert!(not_accepted.contains("tick the box"), "{not_accepted}");
+    assert!(files_under(&daemon.data.join("bundles")).is_empty());
+    let sealed = app.submit("/seal/confirm", &[("reveal_sources", "on")]);
+    assert!(
+        sealed.contains("Sealed 2 records and sent them to every watcher."),
+        "{sealed}"
+    );
+    // The watcher holds it; the lawyer's key opens it with the Go age, not only with posbon.
+    let stored = files_under(&daemon.data.join("bundles"));
+    assert_eq!(stored.len(), 1);
+    let out = std::process::Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&key)
+        .arg(&stored[0])
+        .output()
+        .expect("age (apt-get install age)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MARKER-SEALED"));
+    app.page("/");
+    app.submit("/lock", &[]);
+    let list = v.ok(&["release", "list"], "");
+    assert!(list.contains("case 14"), "{list}");
+    let listed = v.ok(&["contact", "list"], "");
+    assert!(listed.contains("Dilnoza"), "{listed}");
+}

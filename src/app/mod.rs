@@ -6,7 +6,10 @@
 //!   form token, the headers on every answer), as pure decisions.
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
 //! - `files`: attachments streamed in and out of the vault.
+//! - `people`: the contacts and their instructions, kept in the vault and sent to every
+//!   watcher.
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
+//! - `sealing`: material sealed for the lawyers, shown before it is sealed.
 //! - `watchers`: check-in and each watcher's status.
 //! - `emergency`: what works without unlocking: adding a note, and `panic`.
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
@@ -22,7 +25,9 @@ mod files;
 mod gate;
 mod lawyer;
 mod pages;
+mod people;
 mod planning;
+mod sealing;
 mod text;
 mod watchers;
 mod when;
@@ -92,6 +97,8 @@ struct App {
     checked_in: Mutex<Option<watchers::Answers>>,
     /// What the lawyer's last verification or opening found, shown once.
     finding: Mutex<Option<lawyer::Finding>>,
+    /// A bundle prepared and shown, waiting for the journalist to confirm it.
+    sealing: Mutex<Option<crate::switch::releases::Prepared>>,
 }
 
 /// A line for the next page: news, or trouble.
@@ -127,6 +134,10 @@ impl App {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         self.finding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.sealing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
@@ -196,6 +207,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
         search: Mutex::new(Zeroizing::new(String::new())),
         checked_in: Mutex::new(None),
         finding: Mutex::new(None),
+        sealing: Mutex::new(None),
     });
     let url = app.gate.launch_url();
     let words = app.tr();
@@ -245,6 +257,12 @@ fn router(app: Shared) -> Router {
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
         .route("/plan", get(planning::page).post(planning::set))
+        .route("/contacts", get(people::page).post(people::add))
+        .route("/contacts/remove", post(people::remove))
+        .route("/contacts/instructions", post(people::instructions))
+        .route("/seal", get(sealing::page).post(sealing::prepare))
+        .route("/seal/review", get(sealing::review))
+        .route("/seal/confirm", post(sealing::confirm))
         .route(
             "/capture",
             get(emergency::capture_form).post(emergency::capture),

@@ -38,6 +38,12 @@ impl Tr {
         catalogue().text(self.lang, id, &[(name, Arg::Text(value))])
     }
 
+    /// The message `id` with several text variables.
+    pub fn args(&self, id: &str, args: &[(&str, &str)]) -> String {
+        let args: Vec<(&str, Arg<'_>)> = args.iter().map(|(k, v)| (*k, Arg::Text(v))).collect();
+        catalogue().text(self.lang, id, &args)
+    }
+
     /// The message `id` with one number (plural rules apply).
     pub fn count(&self, id: &str, name: &str, value: i64) -> String {
         catalogue().text(self.lang, id, &[(name, Arg::Number(value))])

@@ -168,3 +168,42 @@ plan-button = Set the plan
 plan-set = Plan set: { $plan }
 plan-invalid = The plan is not valid: { $detail }
 plan-bad-zone = “{ $zone }” is not a time zone (like Asia/Dushanbe or Europe/Moscow).
+nav-contacts = Contacts
+contacts-title = Who is alerted
+contacts-tiers = Tier
+contacts-keys = { $n ->
+    [0] no key for sealed material
+    [one] one key for sealed material
+   *[other] { $n } keys for sealed material
+}
+contacts-add = Add a contact, or change one (the same name)
+contacts-role = Role (editor, lawyer, NANSMIT duty officer, family)
+contacts-lang = The language they read
+contacts-tiers-label = Tiers (0 is you: reminders only; 1, 2… are alerted at those steps; several separated by commas)
+contacts-keys-label = Their keys for sealed material (age1… or ssh-ed25519 …, one per line; lawyers only)
+contacts-email-attach = Attach released material to their e-mails (otherwise a download link only)
+contacts-instructions = Your instructions to your contacts (who to call, your lawyer, the case number, medical needs)
+contacts-saved = { $name } is saved and sent to every watcher.
+contacts-removed = { $name } is removed, on every watcher too.
+contacts-instructions-saved = The instructions are saved and sent to every watcher.
+contacts-bad-tier = “{ $tier }” is not a tier (0 to 9).
+nav-seal = Sealed material
+seal-title = Material for your lawyers
+seal-hint = Sealed here for your lawyers’ own keys and signed with your sealing key, then held by every watcher, unreadable to them; released only at the plan’s last step.
+seal-existing = “{ $name }”, version { $version }, for { $to }
+seal-records = What to seal
+seal-to = For whom (contacts with a key)
+seal-no-lawyers = No contact has a key for sealed material yet: add one under Contacts.
+seal-name = A name for the bundle (it travels in alerts and sits on every watcher: not a source’s name)
+seal-include-sources = Sources may be included (otherwise a bundle with a source is refused)
+seal-prepare = Show what it will reveal
+seal-review = If it is released, “{ $name }” will reveal this to { $to }:
+seal-sources-warning = WARNING: it names sources:
+seal-reveal-sources = I know; reveal these sources to them
+seal-sources-not-accepted = It names sources: tick the box to reveal them, or go back and leave them out.
+seal-button = Seal and send to every watcher
+seal-done = { $count ->
+    [one] Sealed one record and sent it to every watcher.
+   *[other] Sealed { $count } records and sent them to every watcher.
+}
+seal-not-everywhere = It is sealed, but not every watcher has it: run “posbon release update” when they can be reached.

@@ -1,0 +1,197 @@
+//! Sealing material for the lawyers in the app, as `posbon release add`: choose records and
+//! lawyers, then see exactly what the bundle will reveal and to whom (every record, every
+//! file, and a warning for each source) before anything is sealed; sealed with the
+//! journalist's sealing key for the lawyers' own keys, and uploaded to every watcher.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use zeroize::Zeroize;
+
+use super::pages::{Frame, form, html, kind_name, take, with_vault};
+use super::text::Tr;
+use super::watchers::switch_error;
+use super::{Flash, Shared};
+use crate::switch::releases::{self, Choice, Prepared};
+use crate::switch::{SwitchError, contacts};
+
+#[derive(Template)]
+#[template(path = "seal.html")]
+struct SealPage {
+    f: Frame,
+    /// (id, kind, title)
+    records: Vec<(String, String, String)>,
+    /// Names of the contacts with keys.
+    lawyers: Vec<String>,
+    /// One line per bundle already sealed.
+    sealed: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "seal_review.html")]
+struct ReviewPage {
+    f: Frame,
+    heading: String,
+    items: Vec<String>,
+    sources: Vec<String>,
+}
+
+pub(super) async fn page(State(app): State<Shared>) -> Response {
+    let t = app.tr();
+    let shown = with_vault(&app, move |vault| {
+        let listing = vault.records()?;
+        let records = listing
+            .records
+            .iter()
+            .map(|(id, r)| (id.to_string(), kind_name(t, r.kind), r.title.clone()))
+            .collect();
+        let lawyers = contacts::directory(vault)?
+            .contacts
+            .iter()
+            .filter(|c| !c.age_recipients.is_empty() && !c.is_journalist())
+            .map(|c| c.name.clone())
+            .collect();
+        let sealed = releases::releases(vault)?
+            .iter()
+            .map(|r| {
+                t.args(
+                    "seal-existing",
+                    &[
+                        ("name", r.name.as_str()),
+                        ("version", &r.version.to_string()),
+                        ("to", &r.to.join(", ")),
+                    ],
+                )
+            })
+            .collect();
+        Ok::<_, SwitchError>((records, lawyers, sealed))
+    })
+    .await;
+    match shown {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post("/", Some(Flash::Error(switch_error(t, &e)))),
+        Some(Ok((records, lawyers, sealed))) => html(&SealPage {
+            f: Frame::new(&app),
+            records,
+            lawyers,
+            sealed,
+        }),
+    }
+}
+
+/// Every value of the repeated field `name`.
+fn all(pairs: &mut [(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter_mut()
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| std::mem::take(value))
+        .collect()
+}
+
+pub(super) async fn prepare(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let records = all(&mut pairs, "record");
+    let to = all(&mut pairs, "to");
+    let name = Some(take(&mut pairs, "name").trim().to_string()).filter(|n| !n.is_empty());
+    let include_sources = take(&mut pairs, "include_sources") == "on";
+    pairs.zeroize();
+    let prepared = with_vault(&app, move |vault| {
+        let id = releases::new_id();
+        releases::prepare(
+            vault,
+            &id,
+            Choice {
+                records: &records,
+                to: &to,
+                name,
+                by: None,
+                include_sources,
+            },
+        )
+    })
+    .await;
+    match prepared {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
+        Some(Ok(prepared)) => {
+            *app.sealing.lock().unwrap_or_else(|p| p.into_inner()) = Some(prepared);
+            app.after_post("/seal/review", None)
+        }
+    }
+}
+
+fn review_of(t: Tr, prepared: &Prepared) -> (String, Vec<String>) {
+    let heading = t.args(
+        "seal-review",
+        &[
+            ("name", prepared.name.as_str()),
+            ("to", &prepared.for_.join(", ")),
+        ],
+    );
+    let mut items = Vec::new();
+    for item in &prepared.items {
+        items.push(format!("{}. [{}] {}", item.n, item.kind, item.title));
+        for file in &item.files {
+            items.push(format!("    {}: {file}", t.get("attachments")));
+        }
+    }
+    (heading, items)
+}
+
+pub(super) async fn review(State(app): State<Shared>) -> Response {
+    let t = app.tr();
+    let shown = {
+        let pending = app.sealing.lock().unwrap_or_else(|p| p.into_inner());
+        pending
+            .as_ref()
+            .map(|prepared| (review_of(t, prepared), prepared.sources.clone()))
+    };
+    match shown {
+        None => Redirect::to("/seal").into_response(),
+        Some(((heading, items), sources)) => html(&ReviewPage {
+            f: Frame::new(&app),
+            heading,
+            items,
+            sources,
+        }),
+    }
+}
+
+pub(super) async fn confirm(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let sources_accepted = take(&mut pairs, "reveal_sources") == "on";
+    let Some(prepared) = app.sealing.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        return Redirect::to("/seal").into_response();
+    };
+    if !prepared.sources.is_empty() && !sources_accepted {
+        *app.sealing.lock().unwrap_or_else(|p| p.into_inner()) = Some(prepared);
+        return app.after_post(
+            "/seal/review",
+            Some(Flash::Error(t.get("seal-sources-not-accepted"))),
+        );
+    }
+    let done = with_vault(&app, move |vault| {
+        let sealed = releases::seal(vault, prepared)?;
+        let items = sealed.items;
+        releases::upload(vault, &sealed, |_| {}).map(|()| items)
+    })
+    .await;
+    match done {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(items)) => app.after_post(
+            "/seal",
+            Some(Flash::Notice(t.count("seal-done", "count", items as i64))),
+        ),
+        Some(Err(e)) => app.after_post(
+            "/seal",
+            Some(Flash::Error(format!(
+                "{} {}",
+                switch_error(t, &e),
+                t.get("seal-not-everywhere")
+            ))),
+        ),
+    }
+}
