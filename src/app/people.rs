@@ -44,7 +44,7 @@ fn lang_name(lang: Lang) -> String {
 
 pub(super) async fn page(State(app): State<Shared>) -> Response {
     let t = app.tr();
-    let shown = with_vault(&app, move |vault| contacts::directory(vault)).await;
+    let shown = with_vault(&app, contacts::directory).await;
     match shown {
         None => Redirect::to("/").into_response(),
         Some(Err(e)) => app.after_post("/", Some(Flash::Error(switch_error(t, &e)))),
