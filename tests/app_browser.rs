@@ -1,7 +1,8 @@
 //! `posbon app` in a real browser: Debian's headless Chromium driven by playwright-core
 //! (`tests/browser/app.mjs`), in Tajik, Russian and English, at a phone's width and a
 //! laptop's. Each run unlocks, adds a source, attaches and downloads a file, searches, looks
-//! at the switch, locks and presses Back; then its browser profile (cache, history, session,
+//! at the switch, adds a contact, sets a plan, checks a forged alert as a lawyer, locks,
+//! adds a note without unlocking and presses Back; then its browser profile (cache, history, session,
 //! autofill) is searched for what the journalist typed.
 
 mod common;
@@ -42,6 +43,9 @@ fn holding(profile: &Path, needle: &str) -> Vec<PathBuf> {
 
 struct Expected {
     lang: &'static str,
+    contact_saved: &'static str,
+    verdict: &'static str,
+    captured: &'static str,
     wrong: &'static str,
     empty: &'static str,
     not_enrolled: &'static str,
@@ -52,6 +56,9 @@ struct Expected {
 const LANGUAGES: [Expected; 3] = [
     Expected {
         lang: "tg",
+        contact_saved: "Dilnoza: нигоҳ дошта шуд ва ба ҳамаи нозирон фиристода шуд.",
+        verdict: "ҲАҚИҚӢ НЕСТ:",
+        captured: "Ба анбор мӯҳр зада шуд.",
         wrong: "Ибораи махфӣ нодуруст аст. Ҳеҷ чиз тағйир наёфт.",
         empty: "Сабт нест.",
         not_enrolled: "Ин анбор ҳанӯз ба ягон нозир пайваст нашудааст.",
@@ -60,6 +67,9 @@ const LANGUAGES: [Expected; 3] = [
     },
     Expected {
         lang: "ru",
+        contact_saved: "Dilnoza: сохранено и отправлено всем наблюдателям.",
+        verdict: "НЕ ПОДЛИННОЕ:",
+        captured: "Запечатано в хранилище.",
         wrong: "Неверная парольная фраза. Ничего не изменилось.",
         empty: "Записей нет.",
         not_enrolled: "Это хранилище ещё не подключено ни к одному наблюдателю.",
@@ -68,6 +78,9 @@ const LANGUAGES: [Expected; 3] = [
     },
     Expected {
         lang: "en",
+        contact_saved: "Dilnoza is saved and sent to every watcher.",
+        verdict: "NOT GENUINE:",
+        captured: "Sealed into the vault.",
         wrong: "Wrong passphrase. Nothing was changed.",
         empty: "No records.",
         not_enrolled: "This vault is not enrolled with any watcher yet.",
@@ -153,8 +166,33 @@ fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_la
             got["locked"].as_str().unwrap().starts_with(expected.locked),
             "{at}"
         );
+        assert_eq!(got["contact_saved"], expected.contact_saved, "{at}");
+        assert_eq!(
+            got["plan_error"], got["switch_error"],
+            "a plan set while not enrolled: {at}"
+        );
+        assert!(
+            got["verdict"]
+                .as_str()
+                .unwrap()
+                .starts_with(expected.verdict),
+            "{at}"
+        );
+        assert!(
+            got["captured"]
+                .as_str()
+                .unwrap()
+                .starts_with(expected.captured),
+            "{at}"
+        );
         assert_eq!(got["back_shows_marker"], false, "Back after Lock: {at}");
-        for page in ["unlock_fits", "edit_fits", "record_fits"] {
+        for page in [
+            "unlock_fits",
+            "edit_fits",
+            "record_fits",
+            "contacts_fit",
+            "lawyer_fits",
+        ] {
             assert_eq!(got[page], true, "{page}: no sideways scrolling: {at}");
         }
         // What the journalist typed is in the vault (encrypted) and nowhere in the browser:
@@ -168,6 +206,10 @@ fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_la
         }
         let listed = vault.ok(&["list"], "");
         assert!(listed.contains(marker.as_str()), "{listed}");
+        assert!(
+            listed.contains(&format!("Checkpoint {marker}")),
+            "the capture: {listed}"
+        );
         let _ = app;
     }
 }

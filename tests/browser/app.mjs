@@ -80,9 +80,42 @@ for (const s of scenarios) {
     got.switch_error = (await page.textContent("#error")).trim();
     await shot(page, "switch");
 
+    await page.click("#nav-contacts");
+    await page.fill("#name", "Dilnoza");
+    await page.selectOption("#lang", "ru");
+    await page.fill("#tiers", "2");
+    await page.fill("#email", "dilnoza@example.org");
+    await page.click("#save-contact");
+    await page.waitForSelector("#notice");
+    got.contact_saved = (await page.textContent("#notice")).trim();
+    await shot(page, "contacts");
+    got.contacts_fit = await fits(page);
+
+    await page.goto(new URL("/plan", page.url()).href);
+    await page.click("#set-plan");
+    await page.waitForSelector("#error");
+    got.plan_error = (await page.textContent("#error")).trim();
+
+    await page.click("#nav-lawyer");
+    await page.fill("#watcher", "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d");
+    await page.fill("#alert", "POSBON ALERT v1 something forged");
+    await page.click("#verify");
+    await page.waitForSelector("#verdict");
+    got.verdict = (await page.textContent("#verdict")).trim();
+    await shot(page, "lawyer");
+    got.lawyer_fits = await fits(page);
+
     await page.click("#lock");
     await page.waitForSelector("#passphrase");
     got.locked = (await page.textContent("#notice")).trim();
+    // Added while locked: sealed at once, readable after the next unlock.
+    await page.click("#nav-capture");
+    await page.fill("#title", `Checkpoint ${s.marker}`);
+    await page.fill("#body", `seen ${s.marker}`);
+    await page.click("#capture");
+    await page.waitForSelector("#notice");
+    got.captured = (await page.textContent("#notice")).trim();
+    await page.click("#nav-unlock");
     // A coercer presses Back: the pages are not kept, so the browser asks the app again,
     // which shows the unlock form.
     await page.goBack();
