@@ -25,6 +25,7 @@ mod keys;
 mod links;
 mod migrate;
 mod records;
+mod sync;
 
 pub use deliveries::OutboxView;
 pub use invites::{Invite, Invites, new_invite_code};
@@ -66,6 +67,10 @@ pub enum StoreError {
     InUse,
     #[error(transparent)]
     DiskFull(#[from] crate::disk::DiskFull),
+    #[error(
+        "the watcher's write-ahead log {path} could not be synced ({reason}); nothing written since is known to be on disk: restart the watcher"
+    )]
+    NotDurable { path: PathBuf, reason: String },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -100,6 +105,8 @@ pub struct Store {
     reader: Arc<Mutex<rusqlite::Connection>>,
     /// The database file, for free-space checks before writing.
     path: PathBuf,
+    /// Syncs of the write-ahead log, shared by every commit made before them.
+    sync: Arc<sync::WalSync>,
     /// The flock that keeps a second process out; released when the store is dropped (or
     /// the process dies, however it dies). The last field, so it outlives the connections.
     _lock: File,
@@ -150,8 +157,10 @@ fn connect(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // WAL: a commit appends to one file, and readers do not wait for the writer.
     // synchronous=FULL: the WAL is fsynced at every commit, so a commit is durable when it
-    // returns, even on power loss. secure_delete: what is deleted is overwritten, not left in
-    // free pages. No foreign keys: tables refer to each other only through record contents.
+    // returns, even on power loss. That holds while the store is opened (schema, imports);
+    // `Store::open` then lowers the writer to NORMAL and syncs the log itself, once for many
+    // commits (see `sync`). secure_delete: what is deleted is overwritten, not left in free
+    // pages. No foreign keys: tables refer to each other only through record contents.
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Db(format!(
@@ -218,10 +227,16 @@ impl Store {
         migrate::forget_age_recipients(&conn)?;
         let reader = connect(&path)?;
         reader.execute_batch("PRAGMA query_only=ON;")?;
+        // From here on a commit is not synced by SQLite but by `flush`, which every change
+        // that is acknowledged or acted upon waits for (see `sync`). Checkpoints still sync
+        // the log before they copy it, at NORMAL as at FULL.
+        let sync = Arc::new(sync::WalSync::open(&path)?);
+        conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
         Ok(Store {
             conn,
             reader: Arc::new(Mutex::new(reader)),
             path,
+            sync,
             _lock: lock,
         })
     }
@@ -313,15 +328,18 @@ impl Store {
         Ok(crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?)
     }
 
-    /// Everything committed so far is on disk: each commit is (synchronous=FULL). Kept so
-    /// that callers still mark where they rely on durability.
+    /// Returns once everything committed before the call is on disk. A commit alone
+    /// survives the process being killed, not power loss: nothing may be acknowledged, sent
+    /// or acted upon because of a commit before a flush that follows it has returned.
     pub fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+        self.sync.flush()
     }
 
-    /// A handle for the same, usable without holding the store.
+    /// A handle for the same, usable without holding the store: commit under the store's
+    /// lock, release it, then flush, so that others commit while the disk syncs and one
+    /// sync covers them all.
     pub fn flusher(&self) -> Flusher {
-        Flusher(())
+        Flusher(self.sync.clone())
     }
 
     /// Forgets which subject a removed phone belonged to. Called after the subject without
@@ -384,17 +402,16 @@ fn sequence(key: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
-/// Makes everything committed before a call durable, from any thread, without the store.
-/// With SQLite at synchronous=FULL every commit already is, so there is nothing left to do;
-/// the handle stays so that the places that rely on durability say so (and a group commit
-/// can come back here without touching them).
+/// Makes everything committed before a call durable, from any thread, without the store:
+/// one sync of the write-ahead log at a time, shared by everyone who arrived while the one
+/// before it ran (see `sync`).
 #[derive(Clone)]
-pub struct Flusher(());
+pub struct Flusher(Arc<sync::WalSync>);
 
 impl Flusher {
     /// Returns once everything committed before this call is on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+        self.0.flush()
     }
 }
 
@@ -484,6 +501,71 @@ mod tests {
             })
             .collect();
         assert_eq!(cycles, [1, 2, 3]);
+    }
+
+    #[test]
+    fn commits_flushed_from_many_threads_at_once_are_all_there_after_reopening() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Arc::new(Mutex::new(Store::open(temp.path()).unwrap()));
+        let flusher = store.lock().unwrap().flusher();
+        let syncs_before = store.lock().unwrap().sync.completed();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (store, flusher) = (store.clone(), flusher.clone());
+                std::thread::spawn(move || {
+                    let mut flushed = Vec::new();
+                    for i in 0..40 {
+                        let id = format!("s{t}-{i}");
+                        let mut subject =
+                            Subject::enrolled(id.clone(), "N".into(), vec![1], vec![2], 5);
+                        subject.counter = i;
+                        // As the watcher does: commit under the lock, release it, flush.
+                        store
+                            .lock()
+                            .unwrap()
+                            .commit(&subject, &[step(i)], 10)
+                            .unwrap();
+                        flusher.flush().unwrap();
+                        flushed.push(id);
+                    }
+                    flushed
+                })
+            })
+            .collect();
+        let flushed: Vec<String> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let store = Arc::into_inner(store).unwrap().into_inner().unwrap();
+        let syncs = store.sync.completed() - syncs_before;
+        assert!((1..=320).contains(&syncs), "{syncs} syncs for 320 flushes");
+        drop(store);
+        let store = Store::open(temp.path()).unwrap();
+        for id in &flushed {
+            assert!(store.subject(id).unwrap().is_some(), "{id} is lost");
+        }
+        assert_eq!(flushed.len(), 320);
+        assert_eq!(store.queued().unwrap().len(), 320);
+    }
+
+    #[test]
+    fn the_writer_commits_at_normal_and_a_flush_syncs_what_it_committed() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Store::open(temp.path()).unwrap();
+        // 1 = NORMAL: the commit is synced by the flush, not by SQLite.
+        let level: i64 = store
+            .conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(level, 1);
+        let subject = Subject::enrolled("s1".into(), "N".into(), vec![1], vec![2], 5);
+        let before = store.sync.completed();
+        store.commit(&subject, &[], 6).unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.sync.completed(), before + 1);
+        // The log the flush syncs is the one SQLite writes to.
+        let wal = temp.path().join(format!("{DATABASE_FILE}-wal"));
+        assert!(fs::metadata(&wal).unwrap().len() > 0);
     }
 
     #[test]
