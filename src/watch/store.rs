@@ -35,10 +35,12 @@ pub use records::{
     AckEntry, BundleMeta, DownloadEntry, DuressView, Outgoing, PhoneInvite, QueuedAction, Subject,
 };
 
+use std::cell::Cell;
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -96,6 +98,11 @@ const TABLES: [&str; 7] = [
     "downloads", // SHA-256 (hex) of a download token → DownloadEntry
 ];
 
+/// Free space beyond [`crate::disk::TO_WRITE`] that lets writes skip the check for a while.
+const ROOMY: u64 = 256 * 1024 * 1024;
+/// How long they skip it.
+const ROOM_CHECK_EVERY: Duration = Duration::from_secs(1);
+
 /// The schema this code writes; `PRAGMA user_version` holds it.
 const SCHEMA_VERSION: i64 = 1;
 
@@ -107,6 +114,8 @@ pub struct Store {
     path: PathBuf,
     /// Syncs of the write-ahead log, shared by every commit made before them.
     sync: Arc<sync::WalSync>,
+    /// Until when writes may skip the free-space check (see [`Store::room`]).
+    roomy_until: Cell<Option<Instant>>,
     /// The flock that keeps a second process out; released when the store is dropped (or
     /// the process dies, however it dies). The last field, so it outlives the connections.
     _lock: File,
@@ -237,6 +246,7 @@ impl Store {
             reader: Arc::new(Mutex::new(reader)),
             path,
             sync,
+            roomy_until: Cell::new(None),
             _lock: lock,
         })
     }
@@ -324,8 +334,41 @@ impl Store {
 
     /// Refuses to write when the disk is nearly full, with an error that says so, before a
     /// request is half carried out.
+    ///
+    /// A `statvfs` (and a `stat`) per check-in was a measurable part of its cost, so when a
+    /// check finds far more room than the margin ([`ROOMY`] above it), the writes of the
+    /// next [`ROOM_CHECK_EVERY`] skip it: in a second nothing the watcher writes comes near
+    /// that much (the log is checkpointed every few MiB; four 32 MiB bundle uploads at once
+    /// are the most). Closer to full, every write is checked, as before.
     fn room(&self) -> Result<(), StoreError> {
+        let now = Instant::now();
+        if self.roomy_until.get().is_some_and(|until| now < until) {
+            return Ok(());
+        }
+        if crate::disk::free_bytes(&self.path)
+            .is_ok_and(|free| free >= crate::disk::TO_WRITE.saturating_add(ROOMY))
+        {
+            self.roomy_until.set(Some(now + ROOM_CHECK_EVERY));
+            return Ok(());
+        }
+        self.roomy_until.set(None);
         Ok(crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?)
+    }
+
+    /// A subject's two public keys (device, duress), read without the rest of its record:
+    /// what a request's signatures are checked against before the store is locked again.
+    pub fn subject_keys(&self, id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        /// Only the keys; serde skips the other fields without building them.
+        #[derive(Deserialize)]
+        struct Keys {
+            device_key: Vec<u8>,
+            duress_key: Vec<u8>,
+        }
+        Ok(self
+            .get("subjects", id.as_bytes())?
+            .map(|v| parse::<Keys>(&v, "subject"))
+            .transpose()?
+            .map(|k| (k.device_key, k.duress_key)))
     }
 
     /// Returns once everything committed before the call is on disk. A commit alone

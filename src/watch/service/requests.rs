@@ -98,11 +98,8 @@ impl Watcher {
     ) -> Result<Handled, Refusal> {
         // Keys never change once enrolled: read them, then verify the signature (the costly
         // step) without holding the store, so requests verify on every core at once.
-        let (device_key, duress_key) = {
-            let Some(subject) = self.store().subject(&request.subject)? else {
-                return Err(refuse_unknown_subject(request));
-            };
-            (subject.device_key, subject.duress_key)
+        let Some((device_key, duress_key)) = self.store().subject_keys(&request.subject)? else {
+            return Err(refuse_unknown_subject(request));
         };
         let duress = duress_signed(request, &device_key, &duress_key)?;
         // A bundle is checked and written before the store is locked: hashing and syncing
