@@ -17,6 +17,10 @@ use posbon::watch::store::{Store, Subject};
 use ring::signature::Ed25519KeyPair;
 
 const SUBJECTS: usize = 10_000;
+/// Connections the load generators keep open: the watcher's cap per client address
+/// (`ConnectionLimits::default`). Over it each further connection is closed as soon as it
+/// is accepted, and the generator spends both its time and the daemon's reconnecting.
+const CONNECTIONS: usize = 32;
 
 fn now_ms() -> i64 {
     posbon::vault::now()
@@ -91,6 +95,21 @@ impl Daemon {
             .and_then(|v| v.parse().ok())
             .unwrap();
         kib / 1024.0
+    }
+
+    /// CPU seconds (user and system) the daemon has used so far.
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        // SAFETY: sysconf only reads a configuration value.
+        ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
     }
 
     fn stop(mut self) {
@@ -213,6 +232,18 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// CPU seconds (user and system) used by the children this process has waited for.
+fn children_cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; it was zeroed, so it is initialised.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// Accepted check-ins per second under wrk, or None when wrk is not installed. `round`
 /// keeps the requests of each run distinct (and above the counters of the runs before).
 fn wrk_throughput(
@@ -220,7 +251,7 @@ fn wrk_throughput(
     keys: &[(String, Ed25519KeyPair)],
     dir: &Path,
     round: u64,
-) -> Option<f64> {
+) -> Option<(f64, f64)> {
     Command::new("wrk").arg("--version").output().ok()?;
     let bodies = signed_checkins(keys, 150_000, round);
     let file = dir.join("bodies.jsonl");
@@ -232,7 +263,7 @@ fn wrk_throughput(
     std::fs::write(&file, text).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/checkins.lua");
     let out = Command::new("wrk")
-        .args(["-t1", "-c64", "-d5s", "-s"])
+        .args(["-t1", &format!("-c{CONNECTIONS}"), "-d5s", "-s"])
         .arg(script)
         .arg(base)
         .env("POSBON_BODIES", &file)
@@ -256,11 +287,14 @@ fn wrk_throughput(
         .and_then(|rest| rest.split('s').next())
         .and_then(|n| n.parse::<f64>().ok())?;
     let refused = number_after("Non-2xx").unwrap_or(0.0);
+    if let Some(errors) = text.lines().find(|l| l.contains("Socket errors")) {
+        eprintln!("wrk: {}", errors.trim());
+    }
     assert!(
         total < 150_000.0,
         "wrk ran out of distinct requests; replays would count"
     );
-    Some((total - refused) / seconds)
+    Some(((total - refused) / seconds, total - refused))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -296,13 +330,19 @@ fn main() {
 
     let total = 20_000;
     let bodies = signed_checkins(&keys, total, 1);
-    let concurrency = 64;
+    let concurrency = CONNECTIONS;
+    // A client of its own, dropped after: its idle connections would otherwise hold the
+    // per-address cap against wrk's.
+    let burst = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
     let started = Instant::now();
     let accepted = runtime.block_on(async {
         let queue = Arc::new(tokio::sync::Mutex::new(bodies.into_iter()));
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
-            let (queue, client, url) = (queue.clone(), client.clone(), url.clone());
+            let (queue, client, url) = (queue.clone(), burst.clone(), url.clone());
             tasks.push(tokio::spawn(async move {
                 let mut ok = 0usize;
                 loop {
@@ -330,8 +370,10 @@ fn main() {
     });
     let elapsed = started.elapsed();
     let throughput = accepted as f64 / elapsed.as_secs_f64();
+    drop(burst);
+    std::thread::sleep(Duration::from_millis(300));
 
-    // The same with wrk (C, one thread, 64 connections): a load generator far cheaper than
+    // The same with wrk (C, one thread, as many connections): a load generator far cheaper than
     // the daemon, so the daemon gets most of both cores. Each wrk run is followed by the
     // crypto floor measured alone on the same cores (the daemon idle), and the daemon's rate
     // is given as a fraction of it; POSBON_BENCH_ROUNDS repeats the pair, interleaved, so
@@ -342,9 +384,23 @@ fn main() {
         .unwrap_or(1)
         .max(1);
     let mut wrk_rates = Vec::new();
+    let mut daemon_us = Vec::new();
     let mut floors = Vec::new();
     for round in 0..rounds {
-        let rate = wrk_throughput(&daemon.url, &keys, temp.path(), 10 + round);
+        let (daemon_cpu, wrk_cpu) = (daemon.cpu_seconds(), children_cpu_seconds());
+        let run = wrk_throughput(&daemon.url, &keys, temp.path(), 10 + round);
+        let rate = run.map(|(rate, accepted)| {
+            // CPU time per accepted check-in, the daemon's and wrk's: unlike the rate, it
+            // hardly depends on what else the machine is doing.
+            let us = (daemon.cpu_seconds() - daemon_cpu) * 1e6 / accepted;
+            let wrk_us = (children_cpu_seconds() - wrk_cpu) * 1e6 / accepted;
+            eprintln!(
+                "round {}: daemon {us:.0} us of CPU per check-in, wrk {wrk_us:.0} us",
+                round + 1
+            );
+            daemon_us.push(us);
+            rate
+        });
         let floor = measure_floor(&keys);
         if let Some(rate) = rate {
             eprintln!(
@@ -363,6 +419,7 @@ fn main() {
         floors.push(floor);
     }
     let wrk_rate = (!wrk_rates.is_empty()).then(|| median(&mut wrk_rates.clone()));
+    let cpu_us = (!daemon_us.is_empty()).then(|| median(&mut daemon_us));
     let floor_of =
         |pick: fn(&Floor) -> f64| median(&mut floors.iter().map(pick).collect::<Vec<_>>());
     let floor2 = [
@@ -372,6 +429,15 @@ fn main() {
     let floor1 = [floor_of(|f| f.one_thread[0]), floor_of(|f| f.one_thread[1])];
     if std::env::var_os("POSBON_BENCH_THROUGHPUT_ONLY").is_some() {
         // For trying a change quickly: only the throughput figures and the floor.
+        if let Some(us) = cpu_us {
+            println!(
+                "daemon CPU per check-in under wrk: {us:.0} us (median); the floor's, 1 thread: {:.0} us (verify + sign), {:.0} us (2 verifies + sign); CPU fraction {:.2} / {:.2}",
+                1e6 / floor1[0],
+                1e6 / floor1[1],
+                1e6 / floor1[0] / us,
+                1e6 / floor1[1] / us
+            );
+        }
         println!(
             "check-ins/s: reqwest {throughput:.0}, wrk {} (median of {rounds}); floor, 2 threads: {:.0} (verify + sign), {:.0} (2 verifies + sign); 1 thread: {:.0}, {:.0}; wrk / floor: {}",
             wrk_rate.map_or("-".into(), |r| format!("{r:.0}")),
@@ -496,7 +562,7 @@ fn main() {
     );
     match wrk_rate {
         Some(rate) => println!(
-            "| the same under wrk (1 thread, 64 connections, 5 s; median of {rounds}) | {rate:.0}/s | > 20,000/s |"
+            "| the same under wrk (1 thread, {CONNECTIONS} connections, 5 s; median of {rounds}) | {rate:.0}/s | > 20,000/s |"
         ),
         None => println!("| the same under wrk | wrk not installed (apt-get install wrk) | - |"),
     }
