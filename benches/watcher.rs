@@ -67,7 +67,11 @@ struct Daemon {
 impl Daemon {
     fn start(data: &Path) -> Daemon {
         let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_posbon"))
+        // POSBON_BENCH_BIN: another build of the daemon (an older commit's, to compare in
+        // the same run of the machine's load; the store's format must be the same).
+        let binary = std::env::var_os("POSBON_BENCH_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_posbon").into());
+        let mut child = Command::new(binary)
             .args(["watch", "serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .stdout(Stdio::piped())

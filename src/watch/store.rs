@@ -3,11 +3,13 @@
 //! signing key.
 //!
 //! Subjects, queue and outbox live in one SQLite database (`DATA/store.sqlite`, write-ahead
-//! log, `synchronous=FULL`) and change together in one transaction, so a step is marked fired
-//! exactly when its action is queued: after a crash it is neither lost nor repeated. A commit
-//! is on disk when it returns, so every change is durable before it is acknowledged. One
-//! process at a time has the store open (an flock on `DATA/lock`); the others are told it is
-//! in use. Invites are small files, so that `posbon watch invite` works while the daemon
+//! log) and change together in one transaction, so a step is marked fired exactly when its
+//! action is queued: after a crash it is neither lost nor repeated. A commit returns once its
+//! bytes are in the log (they survive the process being killed); [`Store::flush`] or a
+//! [`Flusher`] then fsyncs the log, one fsync for every commit made meanwhile (a group
+//! commit, see `sync`), and nothing is acknowledged, sent or acted upon before that returns,
+//! so every change is durable, power loss included, before anyone hears of it. One process
+//! at a time has the store open (an flock on `DATA/lock`); the others are told it is in use. Invites are small files, so that `posbon watch invite` works while the daemon
 //! holds the database.
 //!
 //! posbon 0.1 kept this state in sled (`DATA/db/`); [`Store::open`] imports such a store
@@ -97,6 +99,14 @@ const TABLES: [&str; 7] = [
     "acks",      // SHA-256 (hex) of an acknowledgement token → AckEntry
     "downloads", // SHA-256 (hex) of a download token → DownloadEntry
 ];
+
+/// A subject's public keys, read from its record alone: serde skips the other fields
+/// without building them.
+#[derive(Deserialize)]
+pub struct SubjectKeys {
+    pub device_key: Vec<u8>,
+    pub duress_key: Vec<u8>,
+}
 
 /// Free space beyond [`crate::disk::TO_WRITE`] that lets writes skip the check for a while.
 const ROOMY: u64 = 256 * 1024 * 1024;
@@ -357,18 +367,10 @@ impl Store {
 
     /// A subject's two public keys (device, duress), read without the rest of its record:
     /// what a request's signatures are checked against before the store is locked again.
-    pub fn subject_keys(&self, id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
-        /// Only the keys; serde skips the other fields without building them.
-        #[derive(Deserialize)]
-        struct Keys {
-            device_key: Vec<u8>,
-            duress_key: Vec<u8>,
-        }
-        Ok(self
-            .get("subjects", id.as_bytes())?
-            .map(|v| parse::<Keys>(&v, "subject"))
-            .transpose()?
-            .map(|k| (k.device_key, k.duress_key)))
+    pub fn subject_keys(&self, id: &str) -> Result<Option<SubjectKeys>, StoreError> {
+        self.get("subjects", id.as_bytes())?
+            .map(|v| parse(&v, "subject"))
+            .transpose()
     }
 
     /// Returns once everything committed before the call is on disk. A commit alone
