@@ -3,11 +3,13 @@
 //! signing key.
 //!
 //! Subjects, queue and outbox live in one SQLite database (`DATA/store.sqlite`, write-ahead
-//! log, `synchronous=FULL`) and change together in one transaction, so a step is marked fired
-//! exactly when its action is queued: after a crash it is neither lost nor repeated. A commit
-//! is on disk when it returns, so every change is durable before it is acknowledged. One
-//! process at a time has the store open (an flock on `DATA/lock`); the others are told it is
-//! in use. Invites are small files, so that `posbon watch invite` works while the daemon
+//! log) and change together in one transaction, so a step is marked fired exactly when its
+//! action is queued: after a crash it is neither lost nor repeated. A commit returns once its
+//! bytes are in the log (they survive the process being killed); [`Store::flush`] or a
+//! [`Flusher`] then fsyncs the log, one fsync for every commit made meanwhile (a group
+//! commit, see `sync`), and nothing is acknowledged, sent or acted upon before that returns,
+//! so every change is durable, power loss included, before anyone hears of it. One process
+//! at a time has the store open (an flock on `DATA/lock`); the others are told it is in use. Invites are small files, so that `posbon watch invite` works while the daemon
 //! holds the database.
 //!
 //! posbon 0.1 kept this state in sled (`DATA/db/`); [`Store::open`] imports such a store
@@ -27,6 +29,7 @@ mod links;
 mod migrate;
 mod records;
 mod removal;
+mod sync;
 
 pub use deliveries::OutboxView;
 pub use invites::{Invite, Invites, new_invite_code};
@@ -37,10 +40,12 @@ pub use records::{
 };
 pub use removal::{LeaveBlock, Removal, RemovalRequests, read_subjects};
 
+use std::cell::Cell;
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -69,6 +74,10 @@ pub enum StoreError {
     InUse,
     #[error(transparent)]
     DiskFull(#[from] crate::disk::DiskFull),
+    #[error(
+        "the watcher's write-ahead log {path} could not be synced ({reason}); nothing written since is known to be on disk: restart the watcher"
+    )]
+    NotDurable { path: PathBuf, reason: String },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -94,6 +103,19 @@ const TABLES: [&str; 7] = [
     "downloads", // SHA-256 (hex) of a download token → DownloadEntry
 ];
 
+/// A subject's public keys, read from its record alone: serde skips the other fields
+/// without building them.
+#[derive(Deserialize)]
+pub struct SubjectKeys {
+    pub device_key: Vec<u8>,
+    pub duress_key: Vec<u8>,
+}
+
+/// Free space beyond [`crate::disk::TO_WRITE`] that lets writes skip the check for a while.
+const ROOMY: u64 = 256 * 1024 * 1024;
+/// How long they skip it.
+const ROOM_CHECK_EVERY: Duration = Duration::from_secs(1);
+
 /// The schema this code writes; `PRAGMA user_version` holds it.
 const SCHEMA_VERSION: i64 = 1;
 
@@ -103,6 +125,10 @@ pub struct Store {
     reader: Arc<Mutex<rusqlite::Connection>>,
     /// The database file, for free-space checks before writing.
     path: PathBuf,
+    /// Syncs of the write-ahead log, shared by every commit made before them.
+    sync: Arc<sync::WalSync>,
+    /// Until when writes may skip the free-space check (see [`Store::room`]).
+    roomy_until: Cell<Option<Instant>>,
     /// The flock that keeps a second process out; released when the store is dropped (or
     /// the process dies, however it dies). The last field, so it outlives the connections.
     _lock: File,
@@ -153,8 +179,10 @@ fn connect(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // WAL: a commit appends to one file, and readers do not wait for the writer.
     // synchronous=FULL: the WAL is fsynced at every commit, so a commit is durable when it
-    // returns, even on power loss. secure_delete: what is deleted is overwritten, not left in
-    // free pages. No foreign keys: tables refer to each other only through record contents.
+    // returns, even on power loss. That holds while the store is opened (schema, imports);
+    // `Store::open` then lowers the writer to NORMAL and syncs the log itself, once for many
+    // commits (see `sync`). secure_delete: what is deleted is overwritten, not left in free
+    // pages. No foreign keys: tables refer to each other only through record contents.
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Db(format!(
@@ -221,10 +249,17 @@ impl Store {
         migrate::forget_age_recipients(&conn)?;
         let reader = connect(&path)?;
         reader.execute_batch("PRAGMA query_only=ON;")?;
+        // From here on a commit is not synced by SQLite but by `flush`, which every change
+        // that is acknowledged or acted upon waits for (see `sync`). Checkpoints still sync
+        // the log before they copy it, at NORMAL as at FULL.
+        let sync = Arc::new(sync::WalSync::open(&path)?);
+        conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
         Ok(Store {
             conn,
             reader: Arc::new(Mutex::new(reader)),
             path,
+            sync,
+            roomy_until: Cell::new(None),
             _lock: lock,
         })
     }
@@ -312,19 +347,47 @@ impl Store {
 
     /// Refuses to write when the disk is nearly full, with an error that says so, before a
     /// request is half carried out.
+    ///
+    /// A `statvfs` (and a `stat`) per check-in was a measurable part of its cost, so when a
+    /// check finds far more room than the margin ([`ROOMY`] above it), the writes of the
+    /// next [`ROOM_CHECK_EVERY`] skip it: in a second nothing the watcher writes comes near
+    /// that much (the log is checkpointed every few MiB; four 32 MiB bundle uploads at once
+    /// are the most). Closer to full, every write is checked, as before.
     fn room(&self) -> Result<(), StoreError> {
+        let now = Instant::now();
+        if self.roomy_until.get().is_some_and(|until| now < until) {
+            return Ok(());
+        }
+        if crate::disk::free_bytes(&self.path)
+            .is_ok_and(|free| free >= crate::disk::TO_WRITE.saturating_add(ROOMY))
+        {
+            self.roomy_until.set(Some(now + ROOM_CHECK_EVERY));
+            return Ok(());
+        }
+        self.roomy_until.set(None);
         Ok(crate::disk::ensure_room(&self.path, crate::disk::TO_WRITE)?)
     }
 
-    /// Everything committed so far is on disk: each commit is (synchronous=FULL). Kept so
-    /// that callers still mark where they rely on durability.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+    /// A subject's two public keys (device, duress), read without the rest of its record:
+    /// what a request's signatures are checked against before the store is locked again.
+    pub fn subject_keys(&self, id: &str) -> Result<Option<SubjectKeys>, StoreError> {
+        self.get("subjects", id.as_bytes())?
+            .map(|v| parse(&v, "subject"))
+            .transpose()
     }
 
-    /// A handle for the same, usable without holding the store.
+    /// Returns once everything committed before the call is on disk. A commit alone
+    /// survives the process being killed, not power loss: nothing may be acknowledged, sent
+    /// or acted upon because of a commit before a flush that follows it has returned.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.sync.flush()
+    }
+
+    /// A handle for the same, usable without holding the store: commit under the store's
+    /// lock, release it, then flush, so that others commit while the disk syncs and one
+    /// sync covers them all.
     pub fn flusher(&self) -> Flusher {
-        Flusher(())
+        Flusher(self.sync.clone())
     }
 
     /// Forgets which subject a removed phone belonged to. Called after the subject without
@@ -387,17 +450,16 @@ fn sequence(key: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
-/// Makes everything committed before a call durable, from any thread, without the store.
-/// With SQLite at synchronous=FULL every commit already is, so there is nothing left to do;
-/// the handle stays so that the places that rely on durability say so (and a group commit
-/// can come back here without touching them).
+/// Makes everything committed before a call durable, from any thread, without the store:
+/// one sync of the write-ahead log at a time, shared by everyone who arrived while the one
+/// before it ran (see `sync`).
 #[derive(Clone)]
-pub struct Flusher(());
+pub struct Flusher(Arc<sync::WalSync>);
 
 impl Flusher {
     /// Returns once everything committed before this call is on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+        self.0.flush()
     }
 }
 
@@ -487,6 +549,71 @@ mod tests {
             })
             .collect();
         assert_eq!(cycles, [1, 2, 3]);
+    }
+
+    #[test]
+    fn commits_flushed_from_many_threads_at_once_are_all_there_after_reopening() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Arc::new(Mutex::new(Store::open(temp.path()).unwrap()));
+        let flusher = store.lock().unwrap().flusher();
+        let syncs_before = store.lock().unwrap().sync.completed();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (store, flusher) = (store.clone(), flusher.clone());
+                std::thread::spawn(move || {
+                    let mut flushed = Vec::new();
+                    for i in 0..40 {
+                        let id = format!("s{t}-{i}");
+                        let mut subject =
+                            Subject::enrolled(id.clone(), "N".into(), vec![1], vec![2], 5);
+                        subject.counter = i;
+                        // As the watcher does: commit under the lock, release it, flush.
+                        store
+                            .lock()
+                            .unwrap()
+                            .commit(&subject, &[step(i)], 10)
+                            .unwrap();
+                        flusher.flush().unwrap();
+                        flushed.push(id);
+                    }
+                    flushed
+                })
+            })
+            .collect();
+        let flushed: Vec<String> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let store = Arc::into_inner(store).unwrap().into_inner().unwrap();
+        let syncs = store.sync.completed() - syncs_before;
+        assert!((1..=320).contains(&syncs), "{syncs} syncs for 320 flushes");
+        drop(store);
+        let store = Store::open(temp.path()).unwrap();
+        for id in &flushed {
+            assert!(store.subject(id).unwrap().is_some(), "{id} is lost");
+        }
+        assert_eq!(flushed.len(), 320);
+        assert_eq!(store.queued().unwrap().len(), 320);
+    }
+
+    #[test]
+    fn the_writer_commits_at_normal_and_a_flush_syncs_what_it_committed() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Store::open(temp.path()).unwrap();
+        // 1 = NORMAL: the commit is synced by the flush, not by SQLite.
+        let level: i64 = store
+            .conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(level, 1);
+        let subject = Subject::enrolled("s1".into(), "N".into(), vec![1], vec![2], 5);
+        let before = store.sync.completed();
+        store.commit(&subject, &[], 6).unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.sync.completed(), before + 1);
+        // The log the flush syncs is the one SQLite writes to.
+        let wal = temp.path().join(format!("{DATABASE_FILE}-wal"));
+        assert!(fs::metadata(&wal).unwrap().len() > 0);
     }
 
     #[test]

@@ -99,13 +99,10 @@ impl Watcher {
     ) -> Result<Handled, Refusal> {
         // Keys never change once enrolled: read them, then verify the signature (the costly
         // step) without holding the store, so requests verify on every core at once.
-        let (device_key, duress_key) = {
-            let Some(subject) = self.store().subject(&request.subject)? else {
-                return Err(refuse_unknown_subject(request));
-            };
-            (subject.device_key, subject.duress_key)
+        let Some(keys) = self.store().subject_keys(&request.subject)? else {
+            return Err(refuse_unknown_subject(request));
         };
-        let duress = duress_signed(request, &device_key, &duress_key)?;
+        let duress = duress_signed(request, &keys.device_key, &keys.duress_key)?;
         // A bundle is checked and written before the store is locked: hashing and syncing
         // 32 MiB must not hold up everyone's check-ins.
         let mut staged_bundle = None;
