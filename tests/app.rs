@@ -743,3 +743,42 @@ fn contacts_are_kept_and_sent_and_material_is_sealed_only_after_the_journalist_s
     let listed = v.ok(&["contact", "list"], "");
     assert!(listed.contains("Dilnoza"), "{listed}");
 }
+
+#[test]
+fn another_user_of_this_computer_gets_no_answer_even_with_the_launch_link() {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid cannot fail.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test runs a client as another user (nobody), which needs root (CI runs as root)"
+    );
+    let v = TestVault::new();
+    let mut app = App::start(&v, &[], &[]);
+    let script = format!(
+        "import socket\n\
+         s = socket.create_connection(('127.0.0.1', {port}))\n\
+         s.sendall(b'GET /?{query} HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\nConnection: close\\r\\n\\r\\n')\n\
+         s.settimeout(10)\n\
+         try:\n    print(repr(s.recv(4096)))\n\
+         except Exception as e:\n    print('error', e)\n",
+        port = app.port,
+        query = app.launch.split('?').nth(1).unwrap(),
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(&script)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let said = stdout(&out);
+    assert!(
+        said.trim() == "b''" || said.starts_with("error"),
+        "another user got an answer: {said} {}",
+        stderr(&out)
+    );
+    // The link was not spent: the journalist's own browser still signs in with it.
+    app.sign_in();
+    assert!(app.page("/").contains("name=\"passphrase\""));
+}

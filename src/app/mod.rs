@@ -2,6 +2,7 @@
 //! terminal. A face like `cli`: every action is a library call (`vault`, `switch`); this
 //! module serves pages, keeps the unlocked vault between requests, and forgets it on lock.
 //!
+//! - `peer`: only connections from the journalist's own user are accepted at all.
 //! - `gate`: who may talk to the app (launch token → session cookie, Host and Origin, the
 //!   form token, the headers on every answer), as pure decisions.
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
@@ -25,6 +26,7 @@ mod files;
 mod gate;
 mod lawyer;
 mod pages;
+mod peer;
 mod people;
 mod planning;
 mod sealing;
@@ -226,7 +228,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
             _ = term.recv() => {}
         }
     };
-    let served = axum::serve(listener, routes)
+    let served = axum::serve(peer::OwnUserOnly::new(listener), routes)
         .with_graceful_shutdown(shutdown)
         .await;
     app.lock();
