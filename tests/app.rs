@@ -782,3 +782,68 @@ fn another_user_of_this_computer_gets_no_answer_even_with_the_launch_link() {
     app.sign_in();
     assert!(app.page("/").contains("name=\"passphrase\""));
 }
+
+#[test]
+fn passphrases_are_changed_weak_ones_refused_and_a_recovery_key_is_shown_once() {
+    let v = TestVault::new();
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let page = app.page("/keys");
+    assert!(page.contains("id=\"duress-state\">not set<"), "{page}");
+    let weak = app.submit(
+        "/keys",
+        &[
+            ("which", "passphrase"),
+            ("new", "secret123"),
+            ("again", "secret123"),
+        ],
+    );
+    assert!(weak.contains("too easy to guess"), "{weak}");
+    let differ = app.submit(
+        "/keys",
+        &[
+            ("which", "passphrase"),
+            ("new", "amber kettle orbit violin"),
+            ("again", "amber kettle orbit violi"),
+        ],
+    );
+    assert!(differ.contains("differ"), "{differ}");
+    let duress = "lantern pebble under quiet rivers";
+    let set = app.submit(
+        "/keys",
+        &[("which", "duress"), ("new", duress), ("again", duress)],
+    );
+    assert!(set.contains("The duress passphrase is set."), "{set}");
+    assert!(set.contains("id=\"duress-state\">set<"), "{set}");
+    let made = app.submit("/keys/recovery", &[]);
+    let at = made.find("id=\"recovery-key\">").expect("the key is shown") + 18;
+    let key = made[at..].split('<').next().unwrap().trim().to_string();
+    assert!(key.starts_with("AGE-SECRET-KEY-1"), "{key}");
+    assert!(!app.page("/keys").contains(&key), "shown once only");
+    let new = "amber kettle orbit violin marsh";
+    let changed = app.submit(
+        "/keys",
+        &[("which", "passphrase"), ("new", new), ("again", new)],
+    );
+    assert!(changed.contains("The passphrase was changed."), "{changed}");
+    app.submit("/lock", &[]);
+    // The CLI agrees: the old passphrase no longer opens; the new one, the recovery key and
+    // the duress passphrase (the decoy) do.
+    assert_eq!(code(&v.run(&["list"], "")), 3);
+    let new_file = v.secret_file("new", new);
+    assert!(v.run_with_pass(&new_file, &["list"], "").status.success());
+    let key_file = v.secret_file("recovery", &key);
+    let mut with_key = v.command();
+    with_key
+        .arg("--recovery-key-file")
+        .arg(&key_file)
+        .arg("list");
+    assert!(feed(with_key, b"").status.success());
+    let duress_file = v.secret_file("duress-words", duress);
+    assert!(
+        v.run_with_pass(&duress_file, &["list"], "")
+            .status
+            .success()
+    );
+}

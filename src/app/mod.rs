@@ -13,6 +13,7 @@
 //! - `sealing`: material sealed for the lawyers, shown before it is sealed.
 //! - `watchers`: check-in and each watcher's status.
 //! - `emergency`: what works without unlocking: adding a note, and `panic`.
+//! - `keys`: a new passphrase, the duress passphrase, a recovery key shown once.
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
 //! - `when`: times in the journalist's time zone.
 //! - `text`: the app's words in Tajik, Russian and English (Fluent, `ftl/`).
@@ -24,6 +25,7 @@
 mod emergency;
 mod files;
 mod gate;
+mod keys;
 mod lawyer;
 mod pages;
 mod peer;
@@ -101,6 +103,8 @@ struct App {
     finding: Mutex<Option<lawyer::Finding>>,
     /// A bundle prepared and shown, waiting for the journalist to confirm it.
     sealing: Mutex<Option<crate::switch::releases::Prepared>>,
+    /// A recovery key just made, for the one page that shows it.
+    recovery_key: Mutex<Option<Zeroizing<String>>>,
 }
 
 /// A line for the next page: news, or trouble.
@@ -140,6 +144,10 @@ impl App {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         self.sealing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.recovery_key
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
@@ -210,6 +218,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
         checked_in: Mutex::new(None),
         finding: Mutex::new(None),
         sealing: Mutex::new(None),
+        recovery_key: Mutex::new(None),
     });
     let url = app.gate.launch_url();
     let words = app.tr();
@@ -262,6 +271,8 @@ fn router(app: Shared) -> Router {
         .route("/contacts", get(people::page).post(people::add))
         .route("/contacts/remove", post(people::remove))
         .route("/contacts/instructions", post(people::instructions))
+        .route("/keys", get(keys::page).post(keys::change))
+        .route("/keys/recovery", post(keys::recovery))
         .route("/seal", get(sealing::page).post(sealing::prepare))
         .route("/seal/review", get(sealing::review))
         .route("/seal/confirm", post(sealing::confirm))

@@ -207,3 +207,23 @@ seal-done = { $count ->
    *[other] Sealed { $count } records and sent them to every watcher.
 }
 seal-not-everywhere = It is sealed, but not every watcher has it: run “posbon release update” when they can be reached.
+nav-keys = Keys
+keys-title = Passphrases and keys
+keys-recovery = Recovery key
+keys-duress = Duress passphrase
+keys-set = set
+keys-not-set = not set
+keys-new-passphrase = New passphrase
+keys-again = The same again
+keys-change = Change the passphrase
+keys-set-duress = Set the duress passphrase
+keys-duress-hint = A second passphrase to give under pressure: it opens a harmless decoy vault that works like the real one, and every use silently alerts your watchers.
+keys-recovery-hint = Opens the vault without the passphrase. Shown once: write it on paper and keep it away from this computer, or give it to someone you trust. A new one replaces the old.
+keys-make-recovery = Make a recovery key
+keys-recovery-once = Your recovery key, shown this once. Write it down now: it will not be shown again.
+keys-recovery-made = A recovery key was made.
+keys-changed = The passphrase was changed.
+keys-duress-set = The duress passphrase is set.
+keys-differ = The two passphrases differ; nothing was changed.
+keys-weak = This passphrase is too easy to guess (about { $guesses } guesses; posbon asks for at least 10^10). Use four or more unrelated words, and nothing about you: no names, dates or places.
+keys-empty = Type the passphrase.

@@ -1,0 +1,141 @@
+//! The vault's keys in the app, as `posbon passwd`, `recovery add` and `duress set`: a new
+//! passphrase, a recovery key shown once, and the duress passphrase that opens the decoy.
+//! New passphrases are typed twice and refused when easy to guess (the estimator the CLI
+//! uses). Under the duress passphrase the same page does the same things to the decoy view,
+//! as the CLI does.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::pages::{Frame, form, html, take, vault_error, with_vault};
+use super::text::Tr;
+use super::when::{when, zone};
+use super::{Flash, Shared};
+use crate::secret::Passphrase;
+use crate::secret::strength;
+
+#[derive(Template)]
+#[template(path = "keys.html")]
+struct KeysPage {
+    f: Frame,
+    recovery_set: bool,
+    duress_set: bool,
+    duress_uses: Vec<String>,
+    /// A recovery key just made: shown on this one page, then forgotten.
+    new_recovery_key: String,
+}
+
+pub(super) async fn page(State(app): State<Shared>) -> Response {
+    let shown = with_vault(&app, |vault| {
+        let zone = zone(vault);
+        let (recovery, duress) = vault.slot_summary()?;
+        let uses = vault
+            .events()?
+            .iter()
+            .map(|event| when(&zone, event.at))
+            .collect::<Vec<_>>();
+        Ok::<_, crate::vault::VaultError>((recovery, duress, uses))
+    })
+    .await;
+    let t = app.tr();
+    let new_recovery_key = app
+        .recovery_key
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .map(|key| key.to_string())
+        .unwrap_or_default();
+    match shown {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
+        Some(Ok((recovery_set, duress_set, duress_uses))) => html(&KeysPage {
+            f: Frame::new(&app),
+            recovery_set,
+            duress_set,
+            duress_uses,
+            new_recovery_key,
+        }),
+    }
+}
+
+/// The new passphrase typed twice, if both agree and it is hard enough to guess.
+fn new_passphrase(t: Tr, pairs: &mut [(String, String)]) -> Result<Passphrase, String> {
+    let first = Passphrase::new(take(pairs, "new"));
+    let second = Passphrase::new(take(pairs, "again"));
+    if first.is_empty() {
+        return Err(t.get("keys-empty"));
+    }
+    if !first.matches(&second) {
+        return Err(t.get("keys-differ"));
+    }
+    let estimate = strength::estimate(&first, &[]);
+    if !estimate.acceptable() {
+        return Err(t.with(
+            "keys-weak",
+            "guesses",
+            &format!("10^{}", estimate.guesses_log10),
+        ));
+    }
+    Ok(first)
+}
+
+pub(super) async fn change(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let which = take(&mut pairs, "which");
+    let chosen = new_passphrase(t, &mut pairs);
+    pairs.zeroize();
+    let passphrase = match chosen {
+        Ok(passphrase) => passphrase,
+        Err(text) => return app.after_post("/keys", Some(Flash::Error(text))),
+    };
+    // Slot changes need the vault mutably, under its lock.
+    let holder = app.clone();
+    let changed = tokio::task::spawn_blocking(move || {
+        let mut slot = holder.vault.lock().unwrap_or_else(|p| p.into_inner());
+        let vault = slot.as_mut()?;
+        Some(if which == "duress" {
+            vault.set_duress(&passphrase).map(|()| {
+                // The decoy knows the watchers too, so that it checks in like the real one.
+                let _ = crate::switch::watchers::sync_decoy(vault);
+                "keys-duress-set"
+            })
+        } else {
+            vault
+                .change_passphrase(&passphrase)
+                .map(|()| "keys-changed")
+        })
+    })
+    .await
+    .ok()
+    .flatten();
+    match changed {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(id)) => app.after_post("/keys", Some(Flash::Notice(t.get(id)))),
+        Some(Err(e)) => app.after_post("/keys", Some(Flash::Error(vault_error(t, &e)))),
+    }
+}
+
+pub(super) async fn recovery(State(app): State<Shared>) -> Response {
+    let t = app.tr();
+    let holder = app.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let mut slot = holder.vault.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_mut().map(|vault| vault.add_recovery_key())
+    })
+    .await
+    .ok()
+    .flatten();
+    match made {
+        None => Redirect::to("/").into_response(),
+        Some(Ok((key, _recipient))) => {
+            *app.recovery_key.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Zeroizing::new(key.expose().to_string()));
+            app.after_post("/keys", Some(Flash::Notice(t.get("keys-recovery-made"))))
+        }
+        Some(Err(e)) => app.after_post("/keys", Some(Flash::Error(vault_error(t, &e)))),
+    }
+}
