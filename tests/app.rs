@@ -847,3 +847,45 @@ fn passphrases_are_changed_weak_ones_refused_and_a_recovery_key_is_shown_once() 
             .success()
     );
 }
+
+#[test]
+fn a_backup_made_in_the_app_opens_with_its_own_passphrase_only() {
+    let v = TestVault::new();
+    v.add_draft("Backed up MARKER-BACKUP", "the text");
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    // No passphrase chosen yet: the download link leads back to the form.
+    assert_eq!(app.get("/backup/download").status(), 303);
+    app.page("/backup");
+    let weak = app.submit("/backup", &[("new", "backup1"), ("again", "backup1")]);
+    assert!(weak.contains("too easy to guess"), "{weak}");
+    let words = "copper meadow tunnel harbor";
+    let ready = app.submit("/backup", &[("new", words), ("again", words)]);
+    assert!(ready.contains("/backup/download"), "{ready}");
+    let download = app.get("/backup/download");
+    assert_eq!(download.status(), 200);
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"posbon-backup-")
+    );
+    let bytes = download.bytes().unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1"), "an age file");
+    assert!(!bytes.windows(13).any(|w| w == b"MARKER-BACKUP"));
+    // One download per passphrase typed: the link does not work twice.
+    assert_eq!(app.get("/backup/download").status(), 303);
+    app.page("/");
+    app.submit("/lock", &[]);
+    let file = v.path("backup.age");
+    std::fs::write(&file, &bytes).unwrap();
+    let right = v.secret_file("backup-words", words);
+    let verified = v.run_with_pass(&right, &["backup", "verify", file.to_str().unwrap()], "");
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let wrong = v.run(&["backup", "verify", file.to_str().unwrap()], "");
+    assert!(
+        !wrong.status.success(),
+        "the vault's passphrase does not open it"
+    );
+}

@@ -53,8 +53,20 @@ impl Drop for ChunkReader {
 }
 
 /// A `Write` that hands what the vault decrypts to the answer's body.
-struct ChunkWriter {
+pub(super) struct ChunkWriter {
     chunks: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl ChunkWriter {
+    pub(super) fn new(chunks: mpsc::Sender<io::Result<Bytes>>) -> Self {
+        ChunkWriter { chunks }
+    }
+
+    /// Ends the body with an error: the browser reports a failed download instead of
+    /// saving a truncated file as if whole.
+    pub(super) fn fail(&self, error: io::Error) {
+        let _ = self.chunks.blocking_send(Err(error));
+    }
 }
 
 impl Write for ChunkWriter {

@@ -62,7 +62,7 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
 }
 
 /// The new passphrase typed twice, if both agree and it is hard enough to guess.
-fn new_passphrase(t: Tr, pairs: &mut [(String, String)]) -> Result<Passphrase, String> {
+pub(super) fn new_passphrase(t: Tr, pairs: &mut [(String, String)]) -> Result<Passphrase, String> {
     let first = Passphrase::new(take(pairs, "new"));
     let second = Passphrase::new(take(pairs, "again"));
     if first.is_empty() {

@@ -12,6 +12,7 @@
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
 //! - `sealing`: material sealed for the lawyers, shown before it is sealed.
 //! - `watchers`: check-in and each watcher's status.
+//! - `backups`: the whole vault as one `age` file, streamed to the downloads.
 //! - `emergency`: what works without unlocking: adding a note, and `panic`.
 //! - `keys`: a new passphrase, the duress passphrase, a recovery key shown once.
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
@@ -22,6 +23,7 @@
 //! and carry no script at all: the Content-Security-Policy forbids any, so nothing injected
 //! into a record could run, and the app works on an old laptop with no network.
 
+mod backups;
 mod emergency;
 mod files;
 mod gate;
@@ -105,6 +107,8 @@ struct App {
     sealing: Mutex<Option<crate::switch::releases::Prepared>>,
     /// A recovery key just made, for the one page that shows it.
     recovery_key: Mutex<Option<Zeroizing<String>>>,
+    /// The passphrase of the backup about to be downloaded (zeroized on drop).
+    backup_passphrase: Mutex<Option<crate::secret::Passphrase>>,
 }
 
 /// A line for the next page: news, or trouble.
@@ -148,6 +152,10 @@ impl App {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         self.recovery_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.backup_passphrase
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
@@ -219,6 +227,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
         finding: Mutex::new(None),
         sealing: Mutex::new(None),
         recovery_key: Mutex::new(None),
+        backup_passphrase: Mutex::new(None),
     });
     let url = app.gate.launch_url();
     let words = app.tr();
@@ -272,6 +281,8 @@ fn router(app: Shared) -> Router {
         .route("/contacts/remove", post(people::remove))
         .route("/contacts/instructions", post(people::instructions))
         .route("/keys", get(keys::page).post(keys::change))
+        .route("/backup", get(backups::page).post(backups::prepare))
+        .route("/backup/download", get(backups::download))
         .route("/keys/recovery", post(keys::recovery))
         .route("/seal", get(sealing::page).post(sealing::prepare))
         .route("/seal/review", get(sealing::review))
