@@ -79,6 +79,9 @@ pub enum Event<'a> {
         alert: &'a str,
         channel: &'a str,
     },
+    /// The journalist took back the duress alerts `alerts` (a false alarm), with the real
+    /// key, at `at_ms`.
+    Retraction { at_ms: i64, alerts: &'a [&'a str] },
     /// A test of the channels.
     Test,
     /// A phone was set up for check-ins (to the journalist only).
@@ -241,6 +244,17 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
                 "all_clear"
             };
             lines.push(at(key, *at_ms, &[("alert", &alerts.join(", "))]));
+            lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
+        }
+        Event::Retraction { at_ms, alerts } => {
+            title = plain("title_retraction", &[]);
+            let key = if alerts.len() > 1 {
+                "retraction_many"
+            } else {
+                "retraction"
+            };
+            lines.push(at(key, *at_ms, &[("alert", &alerts.join(", "))]));
+            lines.push(plain("retraction_caution", &[]));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::Ack {
@@ -457,8 +471,32 @@ mod tests {
                 first_ms: NOV_25_0600_UTC,
                 channel: "email",
             },
+            Event::Retraction {
+                at_ms: NOV_25_0600_UTC,
+                alerts: &["abc"],
+            },
+            Event::Retraction {
+                at_ms: NOV_25_0600_UTC,
+                alerts: &["abc", "def"],
+            },
             Event::Test,
         ]
+    }
+
+    #[test]
+    fn a_retraction_names_the_alarms_it_takes_back_and_asks_for_a_check() {
+        let (title, body) = compose(
+            &reader(Lang::En),
+            &Event::Retraction {
+                at_ms: NOV_25_0600_UTC,
+                alerts: &["abc", "def"],
+            },
+        );
+        assert!(title.contains("Rustam") && title.contains("false alarm"), "{title}");
+        assert!(body.contains("abc, def"), "{body}");
+        assert!(body.contains("2026-11-25 11:00 (Asia/Dushanbe), 2026-11-25 06:00 UTC"));
+        assert!(body.contains("duress passphrase") && body.contains("agreed on in advance"));
+        assert!(body.contains("posbon alert verify"));
     }
 
     #[test]

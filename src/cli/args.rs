@@ -168,6 +168,10 @@ pub(crate) enum Command {
     Checkin,
     /// Show, per watcher, the plan, last check-in, next deadline and steps fired
     Status,
+    /// What happened while you were away, from every watcher, oldest first, in your time
+    /// zone: check-ins (laptop or phone), steps fired, alerts per contact and channel and
+    /// whether they were delivered, acknowledgements, duress events, releases, downloads
+    History,
     /// Pause the switch on every watcher ("offline until"); no deadline falls before then
     Pause {
         /// When the pause ends, like "2026-12-03 18:00" in your time zone (plan set --tz), or
@@ -635,6 +639,9 @@ pub(crate) enum DuressCommand {
     /// Tell every watcher the coercion is over: the phone, your reminders and the watchers'
     /// answers follow your real plan again, not the one you were forced to set
     Over,
+    /// Take back a false duress alarm: every contact your last duress alarm(s) reached gets a
+    /// signed retraction (only with your real passphrase; never from the phone)
+    Retract,
 }
 
 #[derive(Subcommand)]

@@ -205,6 +205,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             let (vault, _) = session::unlock(&ctx)?;
             switch::status(&vault)
         }
+        Command::History => {
+            let (vault, _) = session::unlock(&ctx)?;
+            switch::history(&vault)
+        }
         Command::Pause { until, for_ } => {
             let (vault, _) = session::unlock(&ctx)?;
             switch::pause(&vault, until, for_)

@@ -82,6 +82,7 @@ pub(super) fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
             }
         }
         DuressCommand::Over => switch::end_pretend(&vault)?,
+        DuressCommand::Retract => switch::retract_duress(&vault)?,
         DuressCommand::Status => {
             let (recovery, duress) = vault.slot_summary()?;
             println!("recovery key: {}", if recovery { "set" } else { "not set" });

@@ -66,6 +66,13 @@ pub enum Emitted {
         #[serde(default)]
         at_ms: i64,
     },
+    /// The journalist took back a false duress alarm (with the real key): tell the contacts
+    /// the duress alerts `alerts` reached (`contacts`). Not from the schedule.
+    Retraction {
+        at_ms: i64,
+        alerts: Vec<String>,
+        contacts: Vec<String>,
+    },
 }
 
 /// What the machine says about one moment.

@@ -100,6 +100,56 @@ pub mod ops {
     /// Under the duress key it looks done (the same answer) and forgets nothing, and raises
     /// the silent alarm.
     pub const UNENROL: &str = "unenrol";
+    /// What happened while the journalist was away (answered in `history`): check-ins and
+    /// where from, steps fired, alerts and their delivery, acknowledgements, releases,
+    /// downloads. Under the duress key, only what the pretend world shows: no duress event,
+    /// no duress alert, no retraction (and the silent alarm, as for any duress request).
+    pub const HISTORY: &str = "history";
+    /// Take back a false duress alarm (payload `{}`): every contact the duress alerts not yet
+    /// taken back reached is sent a signed retraction (answered in `retracted`). Under the
+    /// duress key it answers alike, sends nothing and raises the silent alarm.
+    pub const DURESS_RETRACT: &str = "duress-retract";
+}
+
+/// One thing that happened, as `history` reports it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub at_ms: i64,
+    /// What happened: a request's operation (`checkin`, `plan`, `unlock`...),
+    /// `phone-checkin`, `step` (a step of the plan fell due), `alert` (one delivery),
+    /// `ack` (a contact took an alert on), `download` (a released bundle was downloaded),
+    /// `retraction` (a duress alarm was taken back).
+    pub what: String,
+    /// Where a request came from: `laptop`, or `phone ID` (the first 8 hex digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The duress key, the duress PIN, or a phone that only raises the alarm was used (only
+    /// ever true in answers to the real key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duress: bool,
+    /// Part of the pretend world a coercion set up (only ever marked in answers to the real
+    /// key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pretend: bool,
+    /// The step (`remind`, `tier1`, `release`, `duress`, `all-clear`, `retraction`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// The kind of channel (`email`, `webhook`...), never its address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    /// For an alert: `pending`, `delivered` or `given-up`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
+    /// When it was delivered (or given up on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_ms: Option<i64>,
+    /// A bundle's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 /// The payload of `phone-remove`.
@@ -255,6 +305,12 @@ pub struct StatusResponse {
     /// Only in the answers to `phone-list` and `phone-remove`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phones: Option<Vec<PhoneInfo>>,
+    /// Only in the answer to `history`: oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+    /// Only in the answer to `duress-retract`: how many contacts the retraction goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracted: Option<u32>,
 }
 
 /// The pretend world as the real key is told of it: what the decoy, the phone and the

@@ -1,6 +1,7 @@
 //! The journalist's requests to every watcher: check in, status, plan, pause, resume, ending
-//! a pretend world, and the phones enrolled for check-ins. Each is sent to every watcher at
-//! once; each answer is handed to the face as it comes.
+//! a pretend world, the history, taking back a false duress alarm, and the phones enrolled
+//! for check-ins. Each is sent to every watcher at once; each answer is handed to the face
+//! as it comes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,7 +12,7 @@ use super::releases::{BundleGap, SealedBundles};
 use super::settings::{self, PLAN};
 use super::watchers::{fan_out, for_each_watcher, links, save_links};
 use crate::plan::Plan;
-use crate::protocol::{self, PausePayload, StatusResponse, ops};
+use crate::protocol::{self, HistoryEntry, PausePayload, StatusResponse, ops};
 use crate::switch::gaps::Gap;
 use crate::vault::{self, Vault};
 
@@ -103,6 +104,31 @@ pub fn end_pretend(
     answered: impl Fn(&Link, &StatusResponse) + Sync,
 ) -> Result<(), SwitchError> {
     fan_out(vault, ops::END_PRETEND, "{}".into(), answered)
+}
+
+/// What happened while the journalist was away, from every watcher at once: `answered`
+/// hears each watcher's history (oldest first) as it comes. Under the duress passphrase the
+/// watchers answer with what the pretend world shows, and raise the alarm.
+pub fn history(
+    vault: &Vault,
+    answered: impl Fn(&Link, &[HistoryEntry]) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::HISTORY, "{}".into(), |link, status| {
+        answered(link, status.history.as_deref().unwrap_or_default())
+    })
+}
+
+/// Takes back a false duress alarm on every watcher: each sends every contact its duress
+/// alerts not yet taken back reached a signed retraction. `answered` hears each watcher
+/// with the number of contacts it tells (0: no alarm to take back). Under the duress
+/// passphrase the watchers answer alike, take nothing back and raise the alarm.
+pub fn retract_duress(
+    vault: &Vault,
+    answered: impl Fn(&Link, u32) + Sync,
+) -> Result<(), SwitchError> {
+    fan_out(vault, ops::DURESS_RETRACT, "{}".into(), |link, status| {
+        answered(link, status.retracted.unwrap_or(0))
+    })
 }
 
 /// The phones each watcher has enrolled.

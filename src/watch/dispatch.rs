@@ -64,6 +64,11 @@ fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
             ..
         }
         | Emitted::Duress { .. } => contacts.filter(|c| !c.is_journalist()).collect(),
+        // Whom the duress alerts it takes back reached, whatever their tier is now; nobody
+        // else (a contact added since never heard of the alarm).
+        Emitted::Retraction { contacts: names, .. } => contacts
+            .filter(|c| names.iter().any(|name| *name == c.name))
+            .collect(),
         // Everyone who received a ladder alert, whatever their tier is now.
         Emitted::AllClear { .. } => contacts
             .filter(|c| subject.alerted.iter().any(|(name, _)| *name == c.name))
@@ -284,6 +289,16 @@ impl Dispatcher<'_> {
                             bundles: bundle_lines.clone(),
                         },
                     ),
+                    Emitted::Retraction { at_ms, alerts, .. } => {
+                        cleared = alerts.iter().map(String::as_str).collect::<Vec<_>>();
+                        (
+                            "retraction".to_string(),
+                            Event::Retraction {
+                                at_ms: *at_ms,
+                                alerts: &cleared,
+                            },
+                        )
+                    }
                     Emitted::PhoneEnrolled { device, at_ms } => (
                         "phone-enrolled".to_string(),
                         Event::PhoneEnrolled {
@@ -391,6 +406,20 @@ impl Dispatcher<'_> {
                     subject.last_alert = Some(id);
                 }
                 Emitted::AllClear { .. } => subject.alerted.clear(),
+                // Remembered for a retraction: whom it reached.
+                Emitted::Duress { .. } => {
+                    subject.duress_alarms.push(super::store::DuressAlarm {
+                        id,
+                        at_ms: now_ms,
+                        contacts: names,
+                        retracted_ms: None,
+                    });
+                    let excess = subject
+                        .duress_alarms
+                        .len()
+                        .saturating_sub(super::store::DURESS_ALARMS_KEPT);
+                    subject.duress_alarms.drain(..excess);
+                }
                 _ => {}
             }
         }
@@ -599,6 +628,10 @@ impl Dispatcher<'_> {
             // One notice per phone, the same on a retry of the same enrolment.
             Emitted::PhoneEnrolled { device: phone, .. } => {
                 alert_id(&[device, b"phone-enrolled", phone.as_bytes()])
+            }
+            // The alarms it takes back: the same on every watcher that sent them.
+            Emitted::Retraction { alerts, .. } => {
+                alert_id(&[device, b"retraction", alerts.join(",").as_bytes()])
             }
             Emitted::AllClear { .. } => {
                 let mut ids: Vec<&str> =

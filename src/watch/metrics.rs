@@ -224,7 +224,9 @@ pub fn step_fired(emitted: &Emitted) {
             Action::Release => "release",
         },
         Emitted::AllClear { .. } => "all-clear",
-        Emitted::Duress { .. } | Emitted::PhoneEnrolled { .. } => return,
+        Emitted::Duress { .. } | Emitted::PhoneEnrolled { .. } | Emitted::Retraction { .. } => {
+            return;
+        }
     };
     METRICS.steps.get_or_create(&Step { kind }).inc();
 }

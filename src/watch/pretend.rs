@@ -38,11 +38,14 @@ pub struct Due {
     pub real: Vec<Emitted>,
     /// The pretend world's reminders, for the journalist's own contacts.
     pub reminders: Vec<Emitted>,
+    /// Every step the pretend world marked fired (its reminders among them), for the
+    /// history the duress key is shown.
+    pub pretend: Vec<Emitted>,
 }
 
 impl Due {
     pub fn is_empty(&self) -> bool {
-        self.real.is_empty() && self.reminders.is_empty()
+        self.real.is_empty() && self.reminders.is_empty() && self.pretend.is_empty()
     }
 }
 
@@ -59,7 +62,8 @@ pub fn fire_due(subject: &mut Subject, now_ms: i64) -> Result<Due, ScheduleError
             let fired = state.fire_due(plan, now_ms)?;
             view.paused_until_ms = state.paused_until_ms;
             view.state = Some(state);
-            due.reminders = fired.into_iter().filter(to_journalist).collect();
+            due.reminders = fired.iter().filter(|e| to_journalist(e)).cloned().collect();
+            due.pretend = fired;
         }
     }
     Ok(due)

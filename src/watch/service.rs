@@ -11,6 +11,7 @@
 //! - `bundles`: bundle files and the rules for replacing and removing them;
 //! - `ticks`: steps falling due with time; `deliveries`: the outbox as the sender sees it;
 //! - `acks` and `downloads`: what the links in alerts do;
+//! - `history`: the rows each change adds to the subject's log, and what each key is shown;
 //! - `leaving`: a journalist's `unenrol` and the operator's removal, and the sweep of what a
 //!   forgotten subject left.
 
@@ -297,6 +298,9 @@ impl Watcher {
         let queued: Vec<Emitted> = due.real.iter().chain(&due.reminders).cloned().collect();
         store.commit_with(subject, &queued, &outgoing, now_ms)?;
         self.stage(&outgoing);
+        let real: Vec<Emitted> = unstaged.into_iter().chain(due.real.iter().cloned()).collect();
+        let rows = history::fired_rows(subject, &real, &due.pretend, &outgoing, now_ms);
+        self.log_history(store, &rows, now_ms);
         Ok(())
     }
 
@@ -428,6 +432,8 @@ fn status_of(subject: &Subject, now_ms: i64) -> StatusResponse {
             .collect(),
         phone_token: None,
         phones: None,
+        history: None,
+        retracted: None,
         test_results: None,
         duress_seen_ms: None,
         pretend: None,
@@ -449,6 +455,7 @@ mod bundles;
 mod deliveries;
 mod downloads;
 mod duress;
+mod history;
 mod leaving;
 mod phones;
 mod requests;

@@ -20,9 +20,10 @@
 //! The records themselves are in `records`; the outbox's tables and read-only view in
 //! `deliveries`; link entries and their sweep in `links`; the files beside the database in
 //! `invites` and `keys`; forgetting a journalist, and the read-only look at the subjects,
-//! in `removal`.
+//! in `removal`; each subject's bounded log of events, for `posbon history`, in `history`.
 
 mod deliveries;
+mod history;
 mod invites;
 mod keys;
 mod links;
@@ -32,11 +33,13 @@ mod removal;
 mod sync;
 
 pub use deliveries::OutboxView;
+pub use history::{HISTORY_DAYS, HISTORY_MAX, HistoryRecord};
 pub use invites::{Invite, Invites, new_invite_code};
 pub use keys::{link_key, watcher_key};
 pub use links::Sweep;
 pub use records::{
-    AckEntry, BundleMeta, DownloadEntry, DuressView, Outgoing, PhoneInvite, QueuedAction, Subject,
+    AckEntry, BundleMeta, DURESS_ALARMS_KEPT, DownloadEntry, DuressAlarm, DuressView, Outgoing,
+    PhoneInvite, QueuedAction, Subject,
 };
 pub use removal::{LeaveBlock, Removal, RemovalRequests, read_subjects};
 
@@ -245,6 +248,7 @@ impl Store {
         let conn = connect(&path)?;
         conn.set_prepared_statement_cache_capacity(32);
         create_schema(&conn)?;
+        history::create(&conn)?;
         migrate::import_sled(data, &conn)?;
         migrate::forget_age_recipients(&conn)?;
         let reader = connect(&path)?;

@@ -86,6 +86,7 @@ fn queued(watcher: &Watcher) -> Vec<String> {
             Emitted::AllClear { .. } => "all-clear".into(),
             Emitted::Duress { .. } => "duress".into(),
             Emitted::PhoneEnrolled { .. } => "phone-enrolled".into(),
+            Emitted::Retraction { .. } => "retraction".into(),
         })
         .collect()
 }

@@ -87,6 +87,16 @@ impl Watcher {
         siblings.push((hash, entry.clone()));
         store.commit_ack(&siblings, &outgoing)?;
         self.stage(&outgoing);
+        let row = super::history::contact_row(
+            &subject.id,
+            "ack",
+            &entry.contact,
+            &via,
+            Some(&entry.alert_id),
+            None,
+            now_ms,
+        );
+        self.log_history(&store, &[row], now_ms);
         drop(store);
         self.flush_and_publish()?;
         info!(subject = %subject.id, alert = %entry.alert_id, channel = %via, "alert acknowledged");

@@ -355,6 +355,16 @@ impl Watcher {
         };
         store.commit_download(&hash, &entry, &outgoing)?;
         self.stage(&outgoing);
+        let row = super::history::contact_row(
+            &entry.subject,
+            "download",
+            &entry.contact,
+            &entry.channel,
+            None,
+            Some(&entry.bundle),
+            now_ms,
+        );
+        self.log_history(&store, &[row], now_ms);
         drop(store);
         self.flush_and_publish()?;
         // Without the subject or the contact: the log must not tie a lawyer to a journalist.

@@ -81,6 +81,8 @@ pub(super) fn left_status(subject: &Subject) -> StatusResponse {
         duress_seen_ms: None,
         pretend: None,
         phones: None,
+        history: None,
+        retracted: None,
     }
 }
 

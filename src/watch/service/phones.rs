@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use super::history::phone_row;
 use super::duress::ration_duress;
 use super::ticks::fire_overdue;
 use super::*;
@@ -95,6 +96,15 @@ impl Watcher {
             at_ms: now_ms,
         }];
         self.commit_deferring(&store, &mut subject, &notice, now_ms)?;
+        let row = phone_row(
+            &subject,
+            "phone-enrolled",
+            &device_id,
+            duress_only,
+            false,
+            now_ms,
+        );
+        self.log_history(&store, &[row], now_ms);
         drop(store);
         self.flush_and_publish()?;
         info!(subject = %subject.id, "phone enrolled");
@@ -264,6 +274,15 @@ impl Watcher {
         }
         let emitted = ration_duress(&mut subject, emitted, now_ms);
         self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
+        let row = phone_row(
+            &subject,
+            "phone-checkin",
+            &request.device_id,
+            duress,
+            hidden,
+            now_ms,
+        );
+        self.log_history(&store, &[row], now_ms);
         drop(store);
         self.flush_and_publish()?;
         if hidden {

@@ -5,6 +5,7 @@
 
 use super::bundles::{check_quota, check_replaceable, refuse_if_frozen};
 use super::duress::{alarm_if, ration_duress};
+use super::history;
 use super::leaving::{leave_block, left_status};
 use super::phones::{PHONE_INVITE_MS, find_phone, phone_infos};
 use super::ticks::fire_overdue;
@@ -141,6 +142,9 @@ impl Watcher {
         // cycle began, so a delayed request cannot move a deadline earlier.
         let at_ms = request.ts_ms.max(subject.state.cycle_start_ms);
         let overdue = fire_overdue(&mut subject, at_ms.min(now_ms));
+        let pretend_before = subject.duress_view.is_some();
+        let mut history_shown = None;
+        let mut retracted = None;
         let mut phone_token = None;
         let mut phones = None;
         let mut removed_phone = None;
@@ -261,6 +265,40 @@ impl Watcher {
             }],
             // Every unlock sends this; only the duress key's means anything.
             (ops::UNLOCK, _) => alarm_if(duress, &subject, at_ms),
+            // The same rows are read under either key; the duress key is shown what the
+            // pretend world shows (see `history`).
+            (ops::HISTORY, _) => {
+                history_shown = Some(history::shown(store.history(&subject.id)?, duress));
+                alarm_if(duress, &subject, at_ms)
+            }
+            // Every contact the duress alerts not yet taken back reached is told, signed, in
+            // their language, through the outbox.
+            (ops::DURESS_RETRACT, false) => {
+                let (alerts, contacts) = subject.retractable();
+                retracted = Some(contacts.len() as u32);
+                if alerts.is_empty() {
+                    Vec::new()
+                } else {
+                    for alarm in &mut subject.duress_alarms {
+                        alarm.retracted_ms.get_or_insert(at_ms);
+                    }
+                    vec![Emitted::Retraction {
+                        at_ms,
+                        alerts,
+                        contacts,
+                    }]
+                }
+            }
+            // Under duress it looks done, with the answer a real retraction of the alarm
+            // gets, takes nothing back and raises the silent alarm (rationed like any):
+            // a coercer who makes the journalist take the alarm back has not.
+            (ops::DURESS_RETRACT, true) => {
+                retracted = Some(retraction_shown(&subject));
+                vec![Emitted::Duress {
+                    cycle: subject.state.cycle,
+                    at_ms,
+                }]
+            }
             (ops::PHONE_INVITE, _) => {
                 let token = phone::link_token(&subject.id);
                 phone_token = Some(token.clone());
@@ -374,6 +412,8 @@ impl Watcher {
             self.forget(&store, &mut subject, now_ms)?;
         } else {
             self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
+            let row = history::request_row(&subject, &request.op, duress, pretend_before, at_ms);
+            self.log_history(&store, &[row], now_ms);
         }
         if let Some(id) = &removed_phone {
             store.forget_phone(id)?;
@@ -400,6 +440,8 @@ impl Watcher {
         };
         status.phone_token = phone_token;
         status.phones = phones;
+        status.history = history_shown;
+        status.retracted = retracted;
         Ok(Handled { status, tests })
     }
 }
@@ -502,6 +544,26 @@ pub(super) fn duress_signed(
         (Err(_), Ok(())) => Ok(true),
         (Err(ProtocolError::BadSignature), Err(e)) | (Err(e), _) => Err(e.into()),
     }
+}
+
+/// How many contacts a retraction asked for under the duress key is said to reach: what the
+/// real key would be told (the contacts of the duress alerts not taken back; else of the
+/// last one; else whom a duress alert reaches), so the answer looks like a real one.
+fn retraction_shown(subject: &Subject) -> u32 {
+    let (_, contacts) = subject.retractable();
+    let count = if !contacts.is_empty() {
+        contacts.len()
+    } else if let Some(last) = subject.duress_alarms.last() {
+        last.contacts.len()
+    } else {
+        subject
+            .directory
+            .contacts
+            .iter()
+            .filter(|c| !c.is_journalist())
+            .count()
+    };
+    u32::try_from(count).unwrap_or(u32::MAX)
 }
 
 /// What is kept of a bundle just stored (or, for the duress key, pretended to be).

@@ -67,6 +67,43 @@ pub struct Subject {
     /// does. Stored with the change, so a crash before the alerts are built loses nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unstaged: Vec<Emitted>,
+    /// The silent duress alerts sent, the latest last (at most [`DURESS_ALARMS_KEPT`]): whom
+    /// each reached, and whether the journalist took it back (`posbon duress retract`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duress_alarms: Vec<DuressAlarm>,
+}
+
+/// How many duress alerts a subject remembers for retractions.
+pub const DURESS_ALARMS_KEPT: usize = 20;
+
+/// A silent duress alert that went out, as a retraction needs it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DuressAlarm {
+    pub id: String,
+    pub at_ms: i64,
+    /// The contacts it went to.
+    pub contacts: Vec<String>,
+    /// When the journalist took it back, if they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracted_ms: Option<i64>,
+}
+
+impl Subject {
+    /// The duress alerts not yet taken back, and every contact they reached (each once, in
+    /// the order first reached).
+    pub fn retractable(&self) -> (Vec<String>, Vec<String>) {
+        let mut alerts = Vec::new();
+        let mut contacts: Vec<String> = Vec::new();
+        for alarm in self.duress_alarms.iter().filter(|a| a.retracted_ms.is_none()) {
+            alerts.push(alarm.id.clone());
+            for name in &alarm.contacts {
+                if !contacts.contains(name) {
+                    contacts.push(name.clone());
+                }
+            }
+        }
+        (alerts, contacts)
+    }
 }
 
 /// A bundle this watcher holds (and cannot read).
@@ -202,6 +239,7 @@ impl Subject {
             duress_bundles: Vec::new(),
             duress_seen_ms: None,
             unstaged: Vec::new(),
+            duress_alarms: Vec::new(),
         }
     }
 

@@ -140,7 +140,7 @@ impl RemovalRequests {
 }
 
 /// The tables whose entries name their subject in a `subject` field of their JSON.
-const OWNED: [&str; 3] = ["queue", "acks", "downloads"];
+const OWNED: [&str; 4] = ["queue", "acks", "downloads", "history"];
 
 /// The one field the sweep reads of an entry.
 #[derive(Deserialize)]
@@ -157,6 +157,13 @@ impl Store {
             .execute(params![subject.id.as_bytes()])?;
         tx.prepare_cached("DELETE FROM phones WHERE value = ?1")?
             .execute(params![subject.id.as_bytes()])?;
+        // Its history goes with it, at once (the sweep would find it too).
+        let mut start = subject.id.as_bytes().to_vec();
+        start.push(0);
+        let mut end = subject.id.as_bytes().to_vec();
+        end.push(1);
+        tx.prepare_cached("DELETE FROM history WHERE key >= ?1 AND key < ?2")?
+            .execute(params![start, end])?;
         tx.commit()?;
         Ok(())
     }
