@@ -492,7 +492,10 @@ mod tests {
                 alerts: &["abc", "def"],
             },
         );
-        assert!(title.contains("Rustam") && title.contains("false alarm"), "{title}");
+        assert!(
+            title.contains("Rustam") && title.contains("false alarm"),
+            "{title}"
+        );
         assert!(body.contains("abc, def"), "{body}");
         assert!(body.contains("2026-11-25 11:00 (Asia/Dushanbe), 2026-11-25 06:00 UTC"));
         assert!(body.contains("duress passphrase") && body.contains("agreed on in advance"));

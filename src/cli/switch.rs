@@ -433,7 +433,9 @@ pub(super) fn retract_duress(vault: &Vault) -> Result<()> {
 /// One history entry as the journalist reads it (without its time).
 pub(super) fn history_text(entry: &HistoryEntry) -> String {
     let from = entry.from.as_deref().unwrap_or("laptop");
-    let from_phone = from.strip_prefix("phone ").map(|id| format!("the phone {id}"));
+    let from_phone = from
+        .strip_prefix("phone ")
+        .map(|id| format!("the phone {id}"));
     let place = from_phone.unwrap_or_else(|| "the laptop".to_string());
     let opt = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".into());
     let text = match entry.what.as_str() {

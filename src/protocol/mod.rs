@@ -107,7 +107,8 @@ pub mod ops {
     pub const HISTORY: &str = "history";
     /// Take back a false duress alarm (payload `{}`): every contact the duress alerts not yet
     /// taken back reached is sent a signed retraction (answered in `retracted`). Under the
-    /// duress key it answers alike, sends nothing and raises the silent alarm.
+    /// duress key it answers alike, takes nothing back and raises the silent alarm again,
+    /// even within a coercion episode already alerted.
     pub const DURESS_RETRACT: &str = "duress-retract";
 }
 

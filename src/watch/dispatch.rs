@@ -66,7 +66,9 @@ fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
         | Emitted::Duress { .. } => contacts.filter(|c| !c.is_journalist()).collect(),
         // Whom the duress alerts it takes back reached, whatever their tier is now; nobody
         // else (a contact added since never heard of the alarm).
-        Emitted::Retraction { contacts: names, .. } => contacts
+        Emitted::Retraction {
+            contacts: names, ..
+        } => contacts
             .filter(|c| names.iter().any(|name| *name == c.name))
             .collect(),
         // Everyone who received a ladder alert, whatever their tier is now.

@@ -298,7 +298,10 @@ impl Watcher {
         let queued: Vec<Emitted> = due.real.iter().chain(&due.reminders).cloned().collect();
         store.commit_with(subject, &queued, &outgoing, now_ms)?;
         self.stage(&outgoing);
-        let real: Vec<Emitted> = unstaged.into_iter().chain(due.real.iter().cloned()).collect();
+        let real: Vec<Emitted> = unstaged
+            .into_iter()
+            .chain(due.real.iter().cloned())
+            .collect();
         let rows = history::fired_rows(subject, &real, &due.pretend, &outgoing, now_ms);
         self.log_history(store, &rows, now_ms);
         Ok(())

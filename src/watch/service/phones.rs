@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use super::history::phone_row;
 use super::duress::ration_duress;
+use super::history::phone_row;
 use super::ticks::fire_overdue;
 use super::*;
 

@@ -289,11 +289,13 @@ impl Watcher {
                     }]
                 }
             }
-            // Under duress it looks done, with the answer a real retraction of the alarm
-            // gets, takes nothing back and raises the silent alarm (rationed like any):
-            // a coercer who makes the journalist take the alarm back has not.
+            // Under duress it looks done, with the answer a real retraction would get right
+            // after it, takes nothing back, and raises the silent alarm again, even within
+            // an episode already alerted: a coercer who makes the journalist take the alarm
+            // back knows of it, and the contacts must hear that this happened.
             (ops::DURESS_RETRACT, true) => {
                 retracted = Some(retraction_shown(&subject));
+                subject.duress_alerted_ms = None;
                 vec![Emitted::Duress {
                     cycle: subject.state.cycle,
                     at_ms,
@@ -547,23 +549,21 @@ pub(super) fn duress_signed(
 }
 
 /// How many contacts a retraction asked for under the duress key is said to reach: what the
-/// real key would be told (the contacts of the duress alerts not taken back; else of the
-/// last one; else whom a duress alert reaches), so the answer looks like a real one.
+/// real key would be told right after it, once the alarm it raises went out (the contacts
+/// of the duress alerts not taken back, and everyone a duress alert reaches).
 fn retraction_shown(subject: &Subject) -> u32 {
-    let (_, contacts) = subject.retractable();
-    let count = if !contacts.is_empty() {
-        contacts.len()
-    } else if let Some(last) = subject.duress_alarms.last() {
-        last.contacts.len()
-    } else {
-        subject
-            .directory
-            .contacts
-            .iter()
-            .filter(|c| !c.is_journalist())
-            .count()
-    };
-    u32::try_from(count).unwrap_or(u32::MAX)
+    let (_, mut contacts) = subject.retractable();
+    for contact in subject
+        .directory
+        .contacts
+        .iter()
+        .filter(|c| !c.is_journalist())
+    {
+        if !contacts.contains(&contact.name) {
+            contacts.push(contact.name.clone());
+        }
+    }
+    u32::try_from(contacts.len()).unwrap_or(u32::MAX)
 }
 
 /// What is kept of a bundle just stored (or, for the duress key, pretended to be).

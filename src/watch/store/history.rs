@@ -222,7 +222,8 @@ mod tests {
         let kept = store.history("a").unwrap();
         assert_eq!(kept.len(), HISTORY_MAX);
         assert_eq!(kept[0].entry.at_ms, now + 5);
-        let subject = crate::watch::store::Subject::enrolled("a".into(), "A".into(), vec![1], vec![2], 0);
+        let subject =
+            crate::watch::store::Subject::enrolled("a".into(), "A".into(), vec![1], vec![2], 0);
         store.commit(&subject, &[], now).unwrap();
         store.remove_subject(&subject).unwrap();
         assert!(store.history("a").unwrap().is_empty());

@@ -94,7 +94,11 @@ impl Subject {
     pub fn retractable(&self) -> (Vec<String>, Vec<String>) {
         let mut alerts = Vec::new();
         let mut contacts: Vec<String> = Vec::new();
-        for alarm in self.duress_alarms.iter().filter(|a| a.retracted_ms.is_none()) {
+        for alarm in self
+            .duress_alarms
+            .iter()
+            .filter(|a| a.retracted_ms.is_none())
+        {
             alerts.push(alarm.id.clone());
             for name in &alarm.contacts {
                 if !contacts.contains(name) {
