@@ -187,7 +187,41 @@ impl Watcher {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support;
     use super::*;
+
+    #[test]
+    fn every_signed_request_adds_one_row_under_either_key_and_the_duress_key_reads_no_mark() {
+        let (watcher, _data, subject, device, duress, t0) =
+            test_support::enrolled_at(|w| w.now_ms());
+        let counter = std::cell::Cell::new(0);
+        let call = |key: &Ed25519KeyPair, op: &str, at: i64| {
+            counter.set(counter.get() + 1);
+            let request = protocol::sign_request(key, &subject, op, at, counter.get(), "{}".into());
+            watcher.handle(&request, at).unwrap().status
+        };
+        let rows = || watcher.store().history(&subject).unwrap().len();
+        call(&device, ops::CHECKIN, t0 + 1);
+        assert_eq!(rows(), 1);
+        call(&duress, ops::CHECKIN, t0 + 2);
+        assert_eq!(rows(), 2);
+        let shown = call(&duress, ops::HISTORY, t0 + 3).history.unwrap();
+        assert_eq!(rows(), 3);
+        let whats: Vec<(&str, bool)> = shown.iter().map(|e| (e.what.as_str(), e.duress)).collect();
+        assert_eq!(whats, [("checkin", false), ("checkin", false)]);
+        let real = call(&device, ops::HISTORY, t0 + 4).history.unwrap();
+        assert_eq!(rows(), 4);
+        let whats: Vec<(&str, bool)> = real.iter().map(|e| (e.what.as_str(), e.duress)).collect();
+        assert_eq!(
+            whats,
+            [("checkin", false), ("checkin", true), ("history", true)]
+        );
+        // Neither key has an alarm to take back; both are told the same.
+        let told = |key| call(key, ops::DURESS_RETRACT, t0 + 5).retracted;
+        assert_eq!(told(&duress), Some(0));
+        assert_eq!(told(&device), Some(0));
+        assert_eq!(rows(), 6);
+    }
 
     fn subject() -> Subject {
         Subject::enrolled("s".into(), "n".into(), vec![1; 32], vec![2; 32], 0)
