@@ -69,7 +69,7 @@ fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
         Emitted::Retraction {
             contacts: names, ..
         } => contacts
-            .filter(|c| names.iter().any(|name| *name == c.name))
+            .filter(|c| names.contains(&c.name))
             .collect(),
         // Everyone who received a ladder alert, whatever their tier is now.
         Emitted::AllClear { .. } => contacts
