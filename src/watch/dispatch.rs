@@ -68,9 +68,7 @@ fn recipients<'s>(subject: &'s Subject, emitted: &Emitted) -> Vec<&'s Contact> {
         // else (a contact added since never heard of the alarm).
         Emitted::Retraction {
             contacts: names, ..
-        } => contacts
-            .filter(|c| names.contains(&c.name))
-            .collect(),
+        } => contacts.filter(|c| names.contains(&c.name)).collect(),
         // Everyone who received a ladder alert, whatever their tier is now.
         Emitted::AllClear { .. } => contacts
             .filter(|c| subject.alerted.iter().any(|(name, _)| *name == c.name))
