@@ -191,7 +191,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_signed_request_adds_one_row_under_either_key_and_the_duress_key_reads_no_mark() {
+    fn every_signed_request_adds_one_row_under_either_key_and_leaves_with_the_subject() {
         let (watcher, _data, subject, device, duress, t0) =
             test_support::enrolled_at(|w| w.now_ms());
         let counter = std::cell::Cell::new(0);
@@ -221,6 +221,11 @@ mod tests {
         assert_eq!(told(&duress), Some(0));
         assert_eq!(told(&device), Some(0));
         assert_eq!(rows(), 6);
+        // A duress unenrol forgets nothing (one row more); a real one takes it all away.
+        call(&duress, ops::UNENROL, t0 + 6);
+        assert_eq!(rows(), 7);
+        call(&device, ops::UNENROL, t0 + 7);
+        assert_eq!(rows(), 0);
     }
 
     fn subject() -> Subject {
