@@ -10,9 +10,9 @@
 //!
 //! Nothing here is the vault's: operations, times, contact names and channel kinds (never
 //! an address), alert and bundle ids, which the watcher knows anyway. Rows are written in a
-//! transaction of their own just after the change they tell of, without an fsync of their
-//! own (the next commit's makes them durable): a crash between loses a line of history,
-//! never the change.
+//! transaction of their own just after the change they tell of, before the flush that makes
+//! the change durable (the group commit: see `sync`), which makes them durable too; a crash
+//! between the two transactions loses a line of history, never the change.
 
 use rusqlite::{TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -72,15 +72,7 @@ impl Store {
             return Ok(());
         }
         self.room()?;
-        // No fsync of its own (see the module's note); the setting is put back as it was.
-        let sync: i64 = self
-            .conn
-            .query_row("PRAGMA synchronous", [], |row| row.get(0))?;
-        self.conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
-        let written = self.append(records, now_ms);
-        self.conn
-            .execute_batch(&format!("PRAGMA synchronous={sync};"))?;
-        written
+        self.append(records, now_ms)
     }
 
     fn append(&self, records: &[HistoryRecord], now_ms: i64) -> Result<(), StoreError> {
