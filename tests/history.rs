@@ -336,3 +336,63 @@ fn a_retraction_reaches_whom_the_alarm_reached_verifies_and_never_comes_from_the
         "{shown}"
     );
 }
+
+#[test]
+fn with_several_watchers_the_histories_are_merged_by_time_and_each_line_names_its_watcher() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("watcher-a"));
+    let b = Daemon::start(&v.path("watcher-b"));
+    for daemon in [&a, &b] {
+        let code = invite(&daemon.data, "Rustam");
+        v.ok(&["enrol", &daemon.url, &code], "");
+    }
+    v.ok(
+        &[
+            "plan",
+            "set",
+            "--every",
+            "1d",
+            "--grace",
+            "1h",
+            "--tz",
+            "Europe/Berlin",
+        ],
+        "",
+    );
+    v.ok(&["checkin"], "");
+    let history = v.ok(&["history"], "");
+    assert_local_times(&history, "Europe/Berlin");
+    for daemon in [&a, &b] {
+        let own: Vec<&str> = history
+            .lines()
+            .filter(|l| l.contains(&format!("  {}  ", daemon.url)))
+            .collect();
+        assert!(
+            own.iter()
+                .any(|l| l.ends_with("checked in from the laptop")),
+            "{history}"
+        );
+        assert!(
+            own.iter()
+                .any(|l| l.ends_with("plan changed from the laptop")),
+            "{history}"
+        );
+    }
+    assert!(
+        history
+            .lines()
+            .all(|l| l.contains(&a.url) || l.contains(&b.url)),
+        "{history}"
+    );
+    // Oldest first across both: the plan on both before the check-in on either.
+    let first_checkin = history
+        .lines()
+        .position(|l| l.ends_with("checked in from the laptop"))
+        .unwrap();
+    let lines: Vec<&str> = history.lines().collect();
+    let last_plan = lines
+        .iter()
+        .rposition(|l| l.ends_with("plan changed from the laptop"))
+        .unwrap();
+    assert!(last_plan < first_checkin, "{history}");
+}

@@ -454,6 +454,9 @@ pub(super) fn history_text(entry: &HistoryEntry) -> String {
         "phone-list" => format!("phones listed from {place}"),
         "phone-remove" => format!("a phone removed from {place}"),
         "phone-enrolled" => format!("{place} was set up"),
+        "phone-pin-guessing" => {
+            format!("wrong PINs typed again and again on {place}: the silent alarm was raised")
+        }
         "end-pretend" => format!("`duress over` from {place}: the pretend world ended"),
         "duress-retract" => format!("`duress retract` from {place}"),
         "unenrol" => format!("unenrol asked for from {place}"),

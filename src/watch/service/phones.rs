@@ -242,6 +242,16 @@ impl Watcher {
                     subject.duress_cycle = Some(subject.state.cycle);
                     let emitted = ration_duress(&mut subject, emitted, now_ms);
                     self.commit_deferring(&store, &mut subject, &emitted, now_ms)?;
+                    // For the real key only: it is an alarm.
+                    let row = phone_row(
+                        &subject,
+                        "phone-pin-guessing",
+                        &request.device_id,
+                        true,
+                        true,
+                        now_ms,
+                    );
+                    self.log_history(&store, &[row], now_ms);
                     drop(store);
                     self.flush_and_publish()?;
                 } else {
