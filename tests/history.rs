@@ -155,6 +155,18 @@ fn history_lists_everything_in_local_time_and_the_duress_key_sees_only_the_prete
     let out = w.v.run_with_pass(&duress, &["checkin"], "");
     assert!(out.status.success(), "{}", stderr(&out));
     w.wait_for("Ed", "duress");
+    // Ed says "I am on it" for the tier-1 alert and for the duress alert.
+    for step in ["tier1", "duress"] {
+        let alert = w
+            .at("Ed")
+            .into_iter()
+            .find(|r| r.json()["step"] == step)
+            .unwrap()
+            .json();
+        let link = alert["ack_url"].as_str().unwrap().to_string();
+        let confirmed = reqwest::blocking::Client::new().post(&link).send().unwrap();
+        assert_eq!(confirmed.status(), 200);
+    }
     let out = w.v.run_with_pass(&duress, &["pause", "--for", "3d"], "");
     assert!(out.status.success(), "{}", stderr(&out));
     let (status, body) = phone.checkin(&w.daemon, DURESS);
@@ -192,6 +204,11 @@ fn history_lists_everything_in_local_time_and_the_duress_key_sees_only_the_prete
             "{expected:?} missing from:\n{real}"
         );
     }
+    assert_eq!(
+        count(&real, "Ed is on it (\"I am on it\", alert "),
+        2,
+        "{real}"
+    );
     // The tier-0 contact gets reminders, never the duress alert.
     assert!(real.contains("alert remind ("), "{real}");
     assert_eq!(count(&real, "alert duress ("), 1, "{real}");
