@@ -296,7 +296,7 @@ fn a_retraction_reaches_whom_the_alarm_reached_verifies_and_never_comes_from_the
     assert_eq!(code(&real), 0, "{}", stderr(&real));
     assert_eq!(stdout(&real), stdout(&forced));
     assert!(
-        stdout(&real).contains("on its way to the 1 contact(s)"),
+        stdout(&real).contains("on its way to everyone your duress alarm reached"),
         "{}",
         stdout(&real)
     );

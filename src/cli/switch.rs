@@ -416,15 +416,17 @@ pub(super) fn end_pretend(vault: &Vault) -> Result<()> {
 /// `posbon duress retract`: the same words under every passphrase (under the duress one the
 /// watchers take nothing back, and raise the silent alarm).
 pub(super) fn retract_duress(vault: &Vault) -> Result<()> {
-    requests::retract_duress(vault, |link, contacts| {
-        if contacts == 0 {
-            println!("{}: no duress alarm to take back", link.url);
-        } else {
+    // No count of contacts: the decoy gets the same answer, and must not learn how many
+    // there are. `posbon history` lists each retraction sent, with your real passphrase.
+    requests::retract_duress(vault, |link, sent| {
+        if sent {
             println!(
-                "{}: a signed retraction is on its way to the {contacts} contact(s) your duress \
-                 alarm reached",
+                "{}: a signed retraction is on its way to everyone your duress alarm reached \
+                 (see `posbon history`)",
                 link.url
             );
+        } else {
+            println!("{}: no duress alarm to take back", link.url);
         }
     })
     .map_err(explain)

@@ -309,9 +309,11 @@ pub struct StatusResponse {
     /// Only in the answer to `history`: oldest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
-    /// Only in the answer to `duress-retract`: how many contacts the retraction goes to.
+    /// Only in the answer to `duress-retract`: whether a retraction goes out (to anyone).
+    /// Not how many contacts it reaches: the duress key gets the same answer, and the decoy
+    /// must not learn how many contacts there are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retracted: Option<u32>,
+    pub retracted: Option<bool>,
 }
 
 /// The pretend world as the real key is told of it: what the decoy, the phone and the

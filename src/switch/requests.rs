@@ -120,14 +120,14 @@ pub fn history(
 
 /// Takes back a false duress alarm on every watcher: each sends every contact its duress
 /// alerts not yet taken back reached a signed retraction. `answered` hears each watcher
-/// with the number of contacts it tells (0: no alarm to take back). Under the duress
+/// with whether it sends one (false: no alarm to take back). Under the duress
 /// passphrase the watchers answer alike, take nothing back and raise the alarm.
 pub fn retract_duress(
     vault: &Vault,
-    answered: impl Fn(&Link, u32) + Sync,
+    answered: impl Fn(&Link, bool) + Sync,
 ) -> Result<(), SwitchError> {
     fan_out(vault, ops::DURESS_RETRACT, "{}".into(), |link, status| {
-        answered(link, status.retracted.unwrap_or(0))
+        answered(link, status.retracted.unwrap_or(false))
     })
 }
 

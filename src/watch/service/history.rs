@@ -218,8 +218,8 @@ mod tests {
         );
         // Neither key has an alarm to take back; both are told the same.
         let told = |key| call(key, ops::DURESS_RETRACT, t0 + 5).retracted;
-        assert_eq!(told(&duress), Some(0));
-        assert_eq!(told(&device), Some(0));
+        assert_eq!(told(&duress), Some(false));
+        assert_eq!(told(&device), Some(false));
         assert_eq!(rows(), 6);
         // A duress unenrol forgets nothing (one row more); a real one takes it all away.
         call(&duress, ops::UNENROL, t0 + 6);

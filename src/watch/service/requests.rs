@@ -275,7 +275,7 @@ impl Watcher {
             // their language, through the outbox.
             (ops::DURESS_RETRACT, false) => {
                 let (alerts, contacts) = subject.retractable();
-                retracted = Some(contacts.len() as u32);
+                retracted = Some(!contacts.is_empty());
                 if alerts.is_empty() {
                     Vec::new()
                 } else {
@@ -548,22 +548,17 @@ pub(super) fn duress_signed(
     }
 }
 
-/// How many contacts a retraction asked for under the duress key is said to reach: what the
-/// real key would be told right after it, once the alarm it raises went out (the contacts
-/// of the duress alerts not taken back, and everyone a duress alert reaches).
-fn retraction_shown(subject: &Subject) -> u32 {
-    let (_, mut contacts) = subject.retractable();
-    for contact in subject
-        .directory
-        .contacts
-        .iter()
-        .filter(|c| !c.is_journalist())
-    {
-        if !contacts.contains(&contact.name) {
-            contacts.push(contact.name.clone());
-        }
-    }
-    u32::try_from(contacts.len()).unwrap_or(u32::MAX)
+/// Whether a retraction asked for under the duress key is said to go out: what the real key
+/// would be told right after it, once the alarm it raises went out (a duress alert not taken
+/// back reached someone, or there is someone for a duress alert to reach).
+fn retraction_shown(subject: &Subject) -> bool {
+    let (_, contacts) = subject.retractable();
+    !contacts.is_empty()
+        || subject
+            .directory
+            .contacts
+            .iter()
+            .any(|c| !c.is_journalist())
 }
 
 /// What is kept of a bundle just stored (or, for the duress key, pretended to be).
