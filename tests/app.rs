@@ -111,6 +111,20 @@ fn strangers_get_nothing_a_session_link_works_once_and_forms_need_the_apps_own_p
     }
     assert!(app.page("/").contains(secret_title), "nothing was deleted");
 
+    // Pages fetched by another site, or by a page on another port of this computer (which
+    // the browser calls same-site and sends the cookie for), are refused too: some pages show
+    // what they hold once, and a stranger's fetch would use it up.
+    for site in ["same-site", "cross-site"] {
+        let answer = anonymous
+            .get(format!("{base}/r/{id}"))
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", site)
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 403, "{site}");
+        assert!(!answer.text().unwrap().contains(secret_title), "{site}");
+    }
+
     // Every page the session gets carries the headers too; nothing is cached.
     let shown = app.get(&format!("/r/{id}"));
     assert_guarded(&shown, "a record page");
@@ -292,6 +306,160 @@ fn the_vault_locks_itself_when_left_alone_and_the_cli_can_open_it_then() {
     assert!(page.contains("name=\"passphrase\"") && !page.contains("Idle test"));
 }
 
+/// The start of an upload of `announced` bytes, sent by hand on a raw connection so that it
+/// can stop half-way and hang there, as a browser on a dying line does. The connection is
+/// returned open: the app must let go of the vault without waiting for it.
+fn stalled_upload(app: &mut App, id: &str, announced: usize, sent: &[u8]) -> std::net::TcpStream {
+    use std::io::Write;
+    let csrf = app.csrf.clone().expect("a page was read first");
+    let head = "--stall\r\nContent-Disposition: form-data; name=\"file\"; \
+                filename=\"recording.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+    write!(
+        stream,
+        "POST /r/{id}/attach?csrf={csrf} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Cookie: {cookie}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+         Content-Type: multipart/form-data; boundary=stall\r\nContent-Length: {length}\r\n\r\n{head}",
+        port = app.port,
+        cookie = app.cookie.as_deref().unwrap(),
+        length = head.len() + announced,
+    )
+    .unwrap();
+    stream.write_all(sent).unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+/// A download started by hand and never read past its first bytes: the app fills the
+/// connection's buffers, then waits for a reader who does not come.
+fn stalled_download(app: &App, path: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n",
+        port = app.port,
+        cookie = app.cookie.as_deref().unwrap(),
+    )
+    .unwrap();
+    let mut first = [0u8; 4096];
+    let n = stream.read(&mut first).unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &first[..n]);
+    stream
+}
+
+/// Whether the CLI can open the vault: only once the app let go of it (and of its keys).
+fn cli_opens(v: &TestVault) -> bool {
+    v.run(&["list"], "").status.success()
+}
+
+/// A review found that Lock waited for the transfer in hand, so that a stalled upload or
+/// download kept the app, and the keys in it, open for as long as the browser liked. Lock,
+/// the idle lock and a stop must each take the keys within seconds, whatever is in flight,
+/// and what was half uploaded must leave nothing behind.
+#[test]
+fn lock_the_idle_lock_and_a_stop_take_the_keys_even_while_a_transfer_hangs() {
+    let v = TestVault::new();
+    let id = v.add_draft("Interview recording", "see file");
+    let big = v.path("big.bin");
+    let mut rng = Rng::seeded();
+    let file: Vec<u8> = (0..(32 << 20) / 8)
+        .flat_map(|_| rng.below(u64::MAX).to_le_bytes())
+        .collect();
+    std::fs::write(&big, &file).unwrap();
+    v.ok(
+        &["attach", &id, big.to_str().unwrap(), "--name", "big.bin"],
+        "",
+    );
+    let marker = b"POSBON-MARKER-HALF-UPLOADED-5521";
+    let mut half = vec![b'x'; 1 << 20];
+    half[4096..4096 + marker.len()].copy_from_slice(marker);
+
+    // Lock, pressed while an upload hangs half-way.
+    let mut app = App::start(&v, &[], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let full_id = record_ids(&app.page("/"))[0].clone();
+    app.page(&format!("/r/{full_id}"));
+    let _upload = stalled_upload(&mut app, &full_id, 64 << 20, &half);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!cli_opens(&v), "the app holds the vault while unlocked");
+    let page = app.submit("/lock", &[]);
+    assert!(page.contains("name=\"passphrase\""), "{page}");
+    wait_until(
+        "the vault let go after Lock",
+        Duration::from_secs(10),
+        || cli_opens(&v),
+    );
+    let shown = v.ok(&["show", &id[..8]], "");
+    assert!(
+        !shown.contains("recording.bin"),
+        "nothing of the half upload: {shown}"
+    );
+
+    // Lock, pressed while a download is not being read.
+    app.unlock(PASSPHRASE);
+    app.page("/");
+    let _download = stalled_download(&app, &format!("/r/{full_id}/file/0"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!cli_opens(&v));
+    app.submit("/lock", &[]);
+    wait_until(
+        "the vault let go during a download",
+        Duration::from_secs(10),
+        || cli_opens(&v),
+    );
+    drop(app);
+
+    // The idle lock, while an upload hangs: a hanging upload is not activity.
+    let mut app = App::start(&v, &["--lock-after", "2s"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    app.page(&format!("/r/{full_id}"));
+    let _upload = stalled_upload(&mut app, &full_id, 64 << 20, &half);
+    wait_until(
+        "the idle lock during a hung upload",
+        Duration::from_secs(20),
+        || cli_opens(&v),
+    );
+    drop(app);
+
+    // A stop (SIGTERM), while an upload hangs: the app goes, and the vault is free.
+    let mut app = App::start(&v, &[], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    app.page(&format!("/r/{full_id}"));
+    let _upload = stalled_upload(&mut app, &full_id, 64 << 20, &half);
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = app.pid().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until(
+        "the app to stop during a hung upload",
+        Duration::from_secs(15),
+        || app.child.try_wait().unwrap().is_some(),
+    );
+    assert!(cli_opens(&v));
+
+    for (path, bytes) in v.files() {
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker),
+            "{} holds the half upload's plaintext",
+            path.display()
+        );
+    }
+    let shown = v.ok(&["show", &id[..8]], "");
+    assert!(
+        shown.contains("big.bin") && !shown.contains("recording.bin"),
+        "{shown}"
+    );
+}
+
 #[test]
 fn a_wrong_passphrase_is_said_in_the_readers_language_and_changes_nothing() {
     let v = TestVault::new();
@@ -356,6 +524,69 @@ fn the_app_refuses_to_listen_beyond_this_computer() {
         stderr(&out).contains("this computer only"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// On IPv6 loopback the link printed is the address bound, and it works (it once named
+/// 127.0.0.1, where nothing listened).
+#[test]
+fn on_ipv6_loopback_the_printed_link_opens_the_app() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let v = TestVault::new();
+    let app = App::start(&v, &["--listen", "[::1]:0"], &[]);
+    assert!(app.launch.starts_with("http://[::1]:"), "{}", app.launch);
+    let answer = app.client.get(&app.launch).send().unwrap();
+    assert_eq!(answer.status(), 303, "the link works");
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap();
+    let page = app
+        .client
+        .get(format!("http://[::1]:{}/", app.port))
+        .header("cookie", cookie)
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("name=\"passphrase\""));
+}
+
+/// A title or file name with a right-to-left override (or another hidden character) is
+/// shown with the character made visible, on every page that names it and in the name a
+/// download is saved under: `fdp.exe` must not pass for `exe.pdf`.
+#[test]
+fn hidden_characters_in_titles_and_file_names_are_shown_not_obeyed() {
+    let v = TestVault::new();
+    let id = v.add_draft("Contract \u{202E}fdp.exe", "x");
+    let file = v.path("plain.txt");
+    std::fs::write(&file, b"hello").unwrap();
+    v.ok(
+        &[
+            "attach",
+            &id,
+            file.to_str().unwrap(),
+            "--name",
+            "scan\u{202E}fdp.exe",
+        ],
+        "",
+    );
+    let mut app = App::start(&v, &[], &[]);
+    app.sign_in();
+    let list = app.unlock(PASSPHRASE);
+    let full_id = record_ids(&list)[0].clone();
+    let record = app.page(&format!("/r/{full_id}"));
+    let delete = app.page(&format!("/r/{full_id}/delete"));
+    for (what, page) in [("list", &list), ("record", &record), ("delete", &delete)] {
+        assert!(!page.contains('\u{202E}'), "{what} shows the override raw");
+        assert!(page.contains("Contract _fdp.exe"), "{what}: {page}");
+    }
+    assert!(record.contains("scan_fdp.exe"), "{record}");
+    let download = app.get(&format!("/r/{full_id}/file/0"));
+    let saved_as = download.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        !saved_as.contains("%E2%80%AE") && saved_as.contains("scan_fdp.exe"),
+        "{saved_as}"
     );
 }
 

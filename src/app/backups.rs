@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tokio::sync::mpsc;
 use zeroize::Zeroize;
 
-use super::files::ChunkWriter;
+use super::files::{ChunkWriter, Transfer};
 use super::keys::new_passphrase;
 use super::pages::{Frame, form, html, with_vault};
 use super::{Flash, Shared};
@@ -69,9 +69,10 @@ pub(super) async fn download(State(app): State<Shared>) -> Response {
     };
     let (sender, mut receiver) = mpsc::channel::<io::Result<Bytes>>(4);
     let streamer = app.clone();
+    let transfer = Transfer::new(&app);
     tokio::spawn(async move {
         let exported = with_vault(&streamer, move |vault| {
-            let mut writer = ChunkWriter::new(sender);
+            let mut writer = ChunkWriter::new(sender, transfer);
             if let Err(e) = backup::export(vault, Seal::Passphrase(&passphrase), &mut writer) {
                 writer.fail(io::Error::other(e.to_string()));
             }

@@ -87,10 +87,13 @@ pub(super) async fn panic(State(app): State<Shared>, body: Bytes) -> Response {
     if !CONFIRM_WORDS.contains(&typed.as_str()) {
         return app.after_post("/panic", Some(Flash::Error(t.get("panic-not-confirmed"))));
     }
-    // The keys in memory first, then the ones on disk.
-    app.lock();
+    // Nothing may use the vault from here; the keys on disk go at once, without waiting for
+    // a transfer to let go of the vault, and the keys in memory as soon as it does.
+    app.end_session();
     let dir = app.vault_dir.clone();
-    match tokio::task::spawn_blocking(move || vault::panic_erase(&dir)).await {
+    let erased = tokio::task::spawn_blocking(move || vault::panic_erase(&dir)).await;
+    app.lock().await;
+    match erased {
         Ok(Ok(())) => app.after_post("/", Some(Flash::Notice(t.get("panic-done")))),
         Ok(Err(e)) => app.after_post("/panic", Some(Flash::Error(vault_error(t, &e)))),
         Err(_) => app.after_post("/panic", Some(Flash::Error(t.get("open-damaged")))),

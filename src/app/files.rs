@@ -3,12 +3,15 @@
 //! memory or written anywhere in plaintext, and a download goes the other way.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use zeroize::Zeroize;
 
 use super::pages::{attachment_headers, vault_error, with_vault};
@@ -18,10 +21,64 @@ use crate::vault::RecordId;
 /// Chunks in flight between the socket and the vault: a few, so memory stays flat.
 const IN_FLIGHT: usize = 4;
 
+/// How long a transfer may wait for the browser (a chunk of an upload, room for one of a
+/// download) before it is given up: a stalled transfer must not hold the vault.
+const STALLED_AFTER: Duration = Duration::from_secs(60);
+
+/// What every step of a streamed transfer watches: the end of the session (Lock, the idle
+/// lock, panic, a stop), which stops it at once, and a browser that stopped sending or
+/// reading. Each step that moves data counts as activity, so a long transfer is not taken for
+/// an idle app.
+#[derive(Clone)]
+pub(super) struct Transfer {
+    app: Shared,
+    ended: watch::Receiver<bool>,
+}
+
+impl Transfer {
+    /// A transfer of the session open now (of none, if the vault is locked: it stops at once).
+    pub(super) fn new(app: &Shared) -> Self {
+        Transfer {
+            app: app.clone(),
+            ended: app.session.end_signal(),
+        }
+    }
+
+    /// Waits for `step`, unless the session ends or the browser stalls first.
+    pub(super) async fn step<T>(&mut self, step: impl Future<Output = T>) -> io::Result<T> {
+        let outcome = tokio::select! {
+            done = step => Ok(done),
+            // Not `Interrupted`, which `write_all` and `read_exact` retry for ever.
+            _ = self.ended.wait_for(|ended| *ended) => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the vault was locked",
+            )),
+            () = tokio::time::sleep(STALLED_AFTER) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the browser stopped for too long",
+            )),
+        };
+        if outcome.is_ok() {
+            self.app.touch();
+        }
+        outcome
+    }
+
+    /// The same, from the blocking thread that holds the vault.
+    fn step_blocking<T>(&mut self, step: impl Future<Output = T>) -> io::Result<T> {
+        tokio::runtime::Handle::current().block_on(self.step(step))
+    }
+}
+
 /// A `Read` over chunks arriving from the async side; each chunk is wiped once read. An
-/// upload that breaks off arrives as an error, so the vault keeps nothing of it.
+/// upload that breaks off, stalls, or outlives the session arrives as an error, so the vault
+/// keeps nothing of it.
 struct ChunkReader {
     chunks: mpsc::Receiver<io::Result<Bytes>>,
+    /// Set by the feeder only when the browser's file ended: a channel closed without it
+    /// is an upload that broke off, never the end of the file.
+    whole: Arc<AtomicBool>,
+    transfer: Transfer,
     current: Vec<u8>,
     offset: usize,
 }
@@ -30,13 +87,19 @@ impl Read for ChunkReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.offset == self.current.len() {
             self.current.zeroize();
-            match self.chunks.blocking_recv() {
+            match self.transfer.step_blocking(self.chunks.recv())? {
                 Some(Ok(chunk)) => {
                     self.current = chunk.into();
                     self.offset = 0;
                 }
                 Some(Err(e)) => return Err(e),
-                None => return Ok(0),
+                None if self.whole.load(Ordering::SeqCst) => return Ok(0),
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the upload broke off",
+                    ));
+                }
             }
         }
         let n = out.len().min(self.current.len() - self.offset);
@@ -52,27 +115,31 @@ impl Drop for ChunkReader {
     }
 }
 
-/// A `Write` that hands what the vault decrypts to the answer's body.
+/// A `Write` that hands what the vault decrypts to the answer's body; it fails (and the vault
+/// lets go) when the session ends or the browser stops reading.
 pub(super) struct ChunkWriter {
     chunks: mpsc::Sender<io::Result<Bytes>>,
+    transfer: Transfer,
 }
 
 impl ChunkWriter {
-    pub(super) fn new(chunks: mpsc::Sender<io::Result<Bytes>>) -> Self {
-        ChunkWriter { chunks }
+    pub(super) fn new(chunks: mpsc::Sender<io::Result<Bytes>>, transfer: Transfer) -> Self {
+        ChunkWriter { chunks, transfer }
     }
 
     /// Ends the body with an error: the browser reports a failed download instead of
     /// saving a truncated file as if whole.
-    pub(super) fn fail(&self, error: io::Error) {
-        let _ = self.chunks.blocking_send(Err(error));
+    pub(super) fn fail(&mut self, error: io::Error) {
+        let chunks = self.chunks.clone();
+        let _ = self.transfer.step_blocking(chunks.send(Err(error)));
     }
 }
 
 impl Write for ChunkWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.chunks
-            .blocking_send(Ok(Bytes::copy_from_slice(data)))
+        let chunks = self.chunks.clone();
+        self.transfer
+            .step_blocking(chunks.send(Ok(Bytes::copy_from_slice(data))))?
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the browser went away"))?;
         Ok(data.len())
     }
@@ -102,9 +169,15 @@ pub(super) async fn attach(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "file".into());
         let (sender, receiver) = mpsc::channel(IN_FLIGHT);
+        let transfer = Transfer::new(&app);
+        let mut feeder = transfer.clone();
+        let whole = Arc::new(AtomicBool::new(false));
+        let ended_whole = whole.clone();
         let storing = with_vault(&app, move |vault| {
             let mut reader = ChunkReader {
                 chunks: receiver,
+                whole,
+                transfer,
                 current: Vec::new(),
                 offset: 0,
             };
@@ -112,14 +185,24 @@ pub(super) async fn attach(
         });
         let feeding = async move {
             loop {
-                let next = match field.chunk().await {
-                    Ok(Some(chunk)) => Ok(chunk),
+                let next = match feeder.step(field.chunk()).await {
+                    Ok(Ok(Some(chunk))) => Ok(chunk),
                     // The end: dropping the sender ends the reader, and the file.
-                    Ok(None) => return true,
-                    Err(e) => Err(io::Error::other(e.to_string())),
+                    Ok(Ok(None)) => {
+                        ended_whole.store(true, Ordering::SeqCst);
+                        return true;
+                    }
+                    Ok(Err(e)) => Err(io::Error::other(e.to_string())),
+                    // Locked or stalled: the reader sees the same and gives up.
+                    Err(_) => return false,
                 };
                 let broken = next.is_err();
-                if sender.send(next).await.is_err() || broken {
+                // The vault may give up first (locked, or the record gone): stop feeding.
+                let sent = tokio::select! {
+                    sent = sender.send(next) => sent.is_ok(),
+                    () = sender.closed() => false,
+                };
+                if !sent || broken {
                     return false;
                 }
             }
@@ -167,13 +250,12 @@ pub(super) async fn extract(
     // chunk) ends the body with an error, so the browser reports a failed download instead
     // of saving a truncated file as if whole.
     let streamer = app.clone();
+    let transfer = Transfer::new(&app);
     tokio::spawn(async move {
         with_vault(&streamer, move |vault| {
-            let mut writer = ChunkWriter { chunks: sender };
+            let mut writer = ChunkWriter::new(sender, transfer);
             if let Err(e) = vault.extract(&record_id, &file_name, &mut writer) {
-                let _ = writer
-                    .chunks
-                    .blocking_send(Err(io::Error::other(e.to_string())));
+                writer.fail(io::Error::other(e.to_string()));
             }
         })
         .await

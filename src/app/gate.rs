@@ -8,6 +8,7 @@
 //! another site can neither read answers (no CORS, a strict Host) nor post forms (Origin,
 //! `Sec-Fetch-Site`, SameSite=Strict and the form token, each enough alone).
 
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use crate::crypto;
@@ -44,13 +45,15 @@ pub enum Refused {
     NoSession,
     /// The launch link was used already (or is not this app's).
     LinkUsed,
-    /// A form posted from another origin, or without the form token.
+    /// A form posted from another origin, or without the form token; or any request the
+    /// browser says another site (another port on this computer included) made.
     CrossSite,
 }
 
 /// The secrets of one run of the app: made from the OS generator at start, never written.
 pub struct Gate {
-    port: u16,
+    /// The address the app is bound to: its link and the only Host it answers to.
+    addr: SocketAddr,
     /// Taken by the first browser that opens the launch link; `None` afterwards.
     launch: Mutex<Option<String>>,
     session: String,
@@ -58,9 +61,9 @@ pub struct Gate {
 }
 
 impl Gate {
-    pub fn new(port: u16) -> Self {
+    pub fn new(addr: SocketAddr) -> Self {
         Gate {
-            port,
+            addr,
             launch: Mutex::new(Some(hex::encode(crypto::random_array::<32>()))),
             session: hex::encode(crypto::random_array::<32>()),
             form_token: hex::encode(crypto::random_array::<32>()),
@@ -70,9 +73,10 @@ impl Gate {
     /// The address to open once: it carries the launch token.
     pub fn launch_url(&self) -> String {
         let token = self.launch.lock().unwrap_or_else(|p| p.into_inner());
+        // SocketAddr prints an IPv6 address in brackets, as a URL wants it.
         format!(
-            "http://127.0.0.1:{}/?token={}",
-            self.port,
+            "http://{}/?token={}",
+            self.addr,
             token.as_deref().unwrap_or("")
         )
     }
@@ -82,16 +86,26 @@ impl Gate {
         &self.form_token
     }
 
-    /// Whether `host` (the Host header) names this app: 127.0.0.1 or localhost at its port.
-    /// Any other name, even one that resolves to 127.0.0.1, is a rebinding attempt.
+    /// Whether `host` (the Host header) names this app: the address it is bound to, or
+    /// localhost, at its port. Any other name, even one that resolves to loopback, is a
+    /// rebinding attempt.
     pub fn host_ok(&self, host: Option<&str>) -> bool {
         let Some(host) = host else { return false };
         [
-            format!("127.0.0.1:{}", self.port),
-            format!("localhost:{}", self.port),
+            self.addr.to_string(),
+            format!("localhost:{}", self.addr.port()),
         ]
         .iter()
         .any(|ours| host.eq_ignore_ascii_case(ours))
+    }
+
+    /// Whether the browser says the request came from another site: a page elsewhere, or on
+    /// another port of this computer (`same-site`), which can make the browser load the app's
+    /// pages with its cookie even though it cannot read them. Such a request is refused
+    /// whatever it asks, so that no page here is even fetched (pages that show something once
+    /// would lose it). A link opened from outside the browser or typed is `none`.
+    pub fn fetched_from_elsewhere(&self, fetch_site: Option<&str>) -> bool {
+        fetch_site.is_some_and(|site| site != "same-origin" && site != "none")
     }
 
     /// Exchanges the launch token for the session cookie, once: the cookie's value, or why not.
@@ -152,9 +166,13 @@ mod tests {
             .to_string()
     }
 
+    fn at(text: &str) -> Gate {
+        Gate::new(text.parse().unwrap())
+    }
+
     #[test]
     fn the_launch_token_opens_one_session_once() {
-        let gate = Gate::new(4000);
+        let gate = at("127.0.0.1:4000");
         let token = token_of(&gate);
         assert_eq!(gate.exchange("0000"), Err(Refused::LinkUsed));
         let cookie = gate.exchange(&token).unwrap();
@@ -168,7 +186,7 @@ mod tests {
 
     #[test]
     fn only_this_apps_host_and_origin_with_the_form_token_pass() {
-        let gate = Gate::new(4000);
+        let gate = at("127.0.0.1:4000");
         assert!(gate.host_ok(Some("127.0.0.1:4000")));
         assert!(gate.host_ok(Some("LOCALHOST:4000")));
         for wrong in ["evil.example:4000", "127.0.0.1:4001", "127.0.0.1", ""] {
@@ -192,8 +210,36 @@ mod tests {
     }
 
     #[test]
+    fn on_ipv6_loopback_the_link_and_the_host_are_the_bound_address() {
+        let gate = at("[::1]:4000");
+        assert!(gate.launch_url().starts_with("http://[::1]:4000/?token="));
+        assert!(gate.host_ok(Some("[::1]:4000")));
+        assert!(gate.host_ok(Some("localhost:4000")));
+        assert!(!gate.host_ok(Some("127.0.0.1:4000")), "not bound there");
+        assert!(!gate.host_ok(Some("[::1]:4001")));
+        let token = gate.form_token().to_string();
+        assert!(gate.form_ok(Some("http://[::1]:4000"), None, Some(&token)));
+    }
+
+    #[test]
+    fn only_this_sites_own_pages_and_outside_links_may_fetch_anything() {
+        let gate = at("127.0.0.1:4000");
+        assert!(
+            !gate.fetched_from_elsewhere(None),
+            "old browsers send nothing"
+        );
+        assert!(!gate.fetched_from_elsewhere(Some("same-origin")));
+        assert!(!gate.fetched_from_elsewhere(Some("none")));
+        assert!(
+            gate.fetched_from_elsewhere(Some("same-site")),
+            "another port"
+        );
+        assert!(gate.fetched_from_elsewhere(Some("cross-site")));
+    }
+
+    #[test]
     fn every_run_has_its_own_secrets() {
-        let (a, b) = (Gate::new(1), Gate::new(1));
+        let (a, b) = (at("127.0.0.1:1"), at("127.0.0.1:1"));
         assert_ne!(token_of(&a), token_of(&b));
         assert_ne!(a.form_token(), b.form_token());
         assert_eq!(token_of(&a).len(), 64);

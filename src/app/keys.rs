@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::pages::{Frame, form, html, take, vault_error, with_vault};
+use super::pages::{Frame, form, html, take, vault_error, with_vault, with_vault_mut};
 use super::text::Tr;
 use super::when::{when, zone};
 use super::{Flash, Shared};
@@ -93,11 +93,8 @@ pub(super) async fn change(State(app): State<Shared>, body: Bytes) -> Response {
         Err(text) => return app.after_post("/keys", Some(Flash::Error(text))),
     };
     // Slot changes need the vault mutably, under its lock.
-    let holder = app.clone();
-    let changed = tokio::task::spawn_blocking(move || {
-        let mut slot = holder.vault.lock().unwrap_or_else(|p| p.into_inner());
-        let vault = slot.as_mut()?;
-        Some(if which == "duress" {
+    let changed = with_vault_mut(&app, move |vault| {
+        if which == "duress" {
             vault.set_duress(&passphrase).map(|()| {
                 // The decoy knows the watchers too, so that it checks in like the real one.
                 let _ = crate::switch::watchers::sync_decoy(vault);
@@ -107,11 +104,9 @@ pub(super) async fn change(State(app): State<Shared>, body: Bytes) -> Response {
             vault
                 .change_passphrase(&passphrase)
                 .map(|()| "keys-changed")
-        })
+        }
     })
-    .await
-    .ok()
-    .flatten();
+    .await;
     match changed {
         None => Redirect::to("/").into_response(),
         Some(Ok(id)) => app.after_post("/keys", Some(Flash::Notice(t.get(id)))),
@@ -121,14 +116,7 @@ pub(super) async fn change(State(app): State<Shared>, body: Bytes) -> Response {
 
 pub(super) async fn recovery(State(app): State<Shared>) -> Response {
     let t = app.tr();
-    let holder = app.clone();
-    let made = tokio::task::spawn_blocking(move || {
-        let mut slot = holder.vault.lock().unwrap_or_else(|p| p.into_inner());
-        slot.as_mut().map(|vault| vault.add_recovery_key())
-    })
-    .await
-    .ok()
-    .flatten();
+    let made = with_vault_mut(&app, |vault| vault.add_recovery_key()).await;
     match made {
         None => Redirect::to("/").into_response(),
         Some(Ok((key, _recipient))) => {

@@ -3,6 +3,7 @@
 //! module serves pages, keeps the unlocked vault between requests, and forgets it on lock.
 //!
 //! - `peer`: only connections from the journalist's own user are accepted at all.
+//! - `session`: the unlocked vault between requests, and locking that never waits on it.
 //! - `gate`: who may talk to the app (launch token → session cookie, Host and Origin, the
 //!   form token, the headers on every answer), as pure decisions.
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
@@ -34,10 +35,12 @@ mod peer;
 mod people;
 mod planning;
 mod sealing;
+mod session;
 mod text;
 mod watchers;
 mod when;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -53,7 +56,6 @@ use axum::routing::{get, post};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::lang::Lang;
-use crate::vault::Vault;
 use gate::{Gate, Refused};
 use text::Tr;
 
@@ -90,8 +92,8 @@ pub enum AppError {
 struct App {
     gate: Gate,
     vault_dir: PathBuf,
-    /// The unlocked vault; `None` when locked. Dropping the vault zeroizes its keys.
-    vault: Mutex<Option<Vault>>,
+    /// The unlocked vault, if it is.
+    session: session::Session,
     last_request: Mutex<Instant>,
     lock_after: Duration,
     lang: Mutex<Lang>,
@@ -124,17 +126,27 @@ impl App {
         }
     }
 
+    /// Whether the vault is unlocked; never waits on work using it.
     fn unlocked(&self) -> bool {
-        self.vault
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        self.session.is_open()
     }
 
-    /// Forgets the vault: its keys are zeroized as it drops, and its lock is released. What
-    /// the pages kept between requests goes with it.
-    fn lock(&self) {
-        self.vault.lock().unwrap_or_else(|p| p.into_inner()).take();
+    /// Forgets the vault: the session ends at once (transfers stop, pages show it locked),
+    /// then its keys are zeroized as it drops and its lock on the directory is released as
+    /// soon as the work in hand lets go of it (see [`session`]). That is waited for briefly:
+    /// a call to a watcher in flight is not, and the keys go when it ends (its timeout).
+    async fn lock(self: &Arc<Self>) {
+        self.end_session();
+        let app = self.clone();
+        let forgetting = tokio::task::spawn_blocking(move || app.session.forget());
+        let _ = tokio::time::timeout(LOCK_WAIT, forgetting).await;
+    }
+
+    /// Ends the session without waiting for anything: the vault is no longer handed to any
+    /// work, streamed transfers stop, and what the pages kept between requests is wiped.
+    fn end_session(&self) {
+        self.session.end();
+        self.flash.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.search
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -197,7 +209,11 @@ pub fn run(options: Options) -> Result<(), AppError> {
         .enable_all()
         .build()
         .map_err(AppError::Runtime)?;
-    runtime.block_on(serve(options))
+    let served = runtime.block_on(serve(options));
+    // A call to a watcher still running on a blocking thread must not hold the process (and
+    // the keys in it) until its timeout: the process ends, and its memory with it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
 async fn serve(options: Options) -> Result<(), AppError> {
@@ -207,17 +223,14 @@ async fn serve(options: Options) -> Result<(), AppError> {
             addr: options.listen,
             source,
         })?;
-    let port = listener
-        .local_addr()
-        .map_err(|source| AppError::Listen {
-            addr: options.listen,
-            source,
-        })?
-        .port();
+    let bound = listener.local_addr().map_err(|source| AppError::Listen {
+        addr: options.listen,
+        source,
+    })?;
     let app = Arc::new(App {
-        gate: Gate::new(port),
+        gate: Gate::new(bound),
         vault_dir: options.vault_dir,
-        vault: Mutex::new(None),
+        session: session::Session::new(),
         last_request: Mutex::new(Instant::now()),
         lock_after: options.lock_after,
         lang: Mutex::new(options.lang),
@@ -238,20 +251,41 @@ async fn serve(options: Options) -> Result<(), AppError> {
     }
     tokio::spawn(lock_when_idle(app.clone()));
     let routes = router(app.clone());
-    let shutdown = async {
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let ender = app.clone();
+    let shutdown = async move {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("a SIGTERM handler can be installed");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
+        // Transfers in flight stop now, so that their connections close and the keys go.
+        ender.end_session();
+        let _ = stopping.send(true);
     };
-    let served = axum::serve(peer::OwnUserOnly::new(listener), routes)
+    let serving = axum::serve(peer::OwnUserOnly::new(listener), routes)
         .with_graceful_shutdown(shutdown)
-        .await;
-    app.lock();
+        .into_future();
+    // A connection that never finishes (a browser that stopped reading) must not keep the
+    // app, and the vault with it, alive after a stop: it gets a few seconds.
+    let served = tokio::select! {
+        served = serving => served,
+        _ = async {
+            let _ = stopped.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    };
+    app.lock().await;
     served.map_err(AppError::Runtime)
 }
+
+/// How long a stop waits for connections still open before it goes anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// How long Lock waits for the vault to be dropped before it answers (a transfer lets go
+/// within a chunk; a call to a watcher may take its whole timeout, and is not waited for).
+const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 fn router(app: Shared) -> Router {
     Router::new()
@@ -334,6 +368,9 @@ async fn admit(app: &Shared, request: Request, next: Next) -> Response {
     if !app.gate.host_ok(text(header::HOST.as_str())) {
         return refused(app, Refused::WrongHost);
     }
+    if app.gate.fetched_from_elsewhere(text("sec-fetch-site")) {
+        return refused(app, Refused::CrossSite);
+    }
     if let Some(token) = query_value(request.uri().query(), "token") {
         return match app.gate.exchange(&token) {
             Ok(cookie) => Response::builder()
@@ -396,7 +433,7 @@ async fn lock_when_idle(app: Shared) {
     loop {
         tokio::time::sleep(every).await;
         if app.idle_for() >= app.lock_after && app.unlocked() {
-            app.lock();
+            app.lock().await;
             tracing::info!("locked after {:?} without a request", app.lock_after);
         }
     }

@@ -13,6 +13,7 @@ use super::text::Tr;
 use super::when;
 use super::{Flash, Shared};
 use crate::lang::Lang;
+use crate::release::names::displayable;
 use crate::secret::Passphrase;
 use crate::switch::alarm::open_vault;
 use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, VaultError};
@@ -134,13 +135,22 @@ pub(super) async fn with_vault<R: Send + 'static>(
     work: impl FnOnce(&Vault) -> R + Send + 'static,
 ) -> Option<R> {
     let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let guard = app.vault.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map(work)
-    })
-    .await
-    .ok()
-    .flatten()
+    tokio::task::spawn_blocking(move || app.session.with(work))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The same, for work that changes the vault's key slots.
+pub(super) async fn with_vault_mut<R: Send + 'static>(
+    app: &Shared,
+    work: impl FnOnce(&mut Vault) -> R + Send + 'static,
+) -> Option<R> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || app.session.with_mut(work))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Where a locked vault sends every page: the unlock form.
@@ -170,7 +180,7 @@ async fn list(app: &Shared, words: String, frame: Frame) -> Response {
                 .map(|(id, record)| Row {
                     id: id.to_string(),
                     kind: kind_name(t, record.kind),
-                    title: record.title.clone(),
+                    title: displayable(&record.title),
                     tags: record.tags.join(", "),
                     updated: when::when(&zone, record.updated),
                 })
@@ -233,17 +243,14 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
     // Argon2 takes a second or two: on a blocking thread, and with the vault's slot locked
     // so that two unlocks cannot race.
     let opened = tokio::task::spawn_blocking(move || {
-        let mut slot = opener.vault.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_some() {
-            return Ok(());
-        }
-        let (vault, notices) = open_vault(&opener.vault_dir, Unlock::Passphrase(&passphrase))?;
-        if let Some(notices) = notices {
-            // The silent alarm: sent in the background, never waited for, never shown.
-            std::thread::spawn(move || notices.deliver(None));
-        }
-        *slot = Some(vault);
-        Ok::<(), VaultError>(())
+        opener.session.open_with(|| {
+            let (vault, notices) = open_vault(&opener.vault_dir, Unlock::Passphrase(&passphrase))?;
+            if let Some(notices) = notices {
+                // The silent alarm: sent in the background, never waited for, never shown.
+                std::thread::spawn(move || notices.deliver(None));
+            }
+            Ok::<Vault, VaultError>(vault)
+        })
     })
     .await;
     match opened {
@@ -254,7 +261,7 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
 }
 
 pub(super) async fn lock(State(app): State<Shared>) -> Response {
-    app.lock();
+    app.lock().await;
     let t = app.tr();
     app.after_post("/", Some(Flash::Notice(t.get("locked"))))
 }
@@ -402,7 +409,7 @@ pub(super) async fn show(State(app): State<Shared>, Path(id): Path<String>) -> R
         Some(Ok((record, zone))) => html(&RecordPage {
             id,
             kind: kind_name(t, record.kind),
-            title: record.title.clone(),
+            title: displayable(&record.title),
             tags: record.tags.join(", "),
             updated: when::when(&zone, record.updated),
             fields: record
@@ -414,7 +421,7 @@ pub(super) async fn show(State(app): State<Shared>, Path(id): Path<String>) -> R
             files: record
                 .attachments
                 .iter()
-                .map(|a| (a.name.clone(), size_text(t, a.size)))
+                .map(|a| (displayable(&a.name), size_text(t, a.size)))
                 .collect(),
             f,
         }),
@@ -471,7 +478,9 @@ pub(super) async fn confirm_delete(State(app): State<Shared>, Path(id): Path<Str
     };
     let f = Frame::new(&app);
     html(&ConfirmPage {
-        question: f.t.with("delete-question", "title", &record.title),
+        question: f
+            .t
+            .with("delete-question", "title", &displayable(&record.title)),
         detail: f.t.get("delete-detail"),
         action: format!("/r/{id}/delete"),
         button: f.t.get("delete"),
@@ -526,6 +535,8 @@ pub(super) fn vault_error(t: Tr, error: &VaultError) -> String {
 
 /// The attachment download's headers: always a file to save, never a page to render.
 pub(super) fn attachment_headers(name: &str, size: u64) -> [(header::HeaderName, String); 4] {
+    // A right-to-left override would make the saved `fdp.exe` read as `exe.pdf`.
+    let name = &displayable(name);
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -15,12 +15,16 @@ use super::watchers::switch_error;
 use super::{Flash, Shared};
 use crate::lang::Lang;
 use crate::protocol::contacts::{Channel, Contact, Directory};
+use crate::release::names::displayable;
 use crate::switch::{SwitchError, contacts, watchers};
 use crate::vault::Vault;
 
 /// One contact as the page lists it.
 struct Row {
+    /// The name as stored, which the remove form sends back.
     name: String,
+    /// The name as shown: hidden characters made visible.
+    shown: String,
     role: String,
     lang: String,
     tiers: String,
@@ -55,6 +59,7 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
                 .iter()
                 .map(|c| Row {
                     name: c.name.clone(),
+                    shown: displayable(&c.name),
                     role: c.role.clone(),
                     lang: lang_name(c.lang),
                     tiers: c

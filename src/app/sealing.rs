@@ -13,6 +13,7 @@ use super::pages::{Frame, form, html, kind_name, take, with_vault};
 use super::text::Tr;
 use super::watchers::switch_error;
 use super::{Flash, Shared};
+use crate::release::names::displayable;
 use crate::switch::releases::{self, Choice, Prepared};
 use crate::switch::{SwitchError, contacts};
 
@@ -23,7 +24,8 @@ struct SealPage {
     /// (id, kind, title)
     records: Vec<(String, String, String)>,
     /// Names of the contacts with keys.
-    lawyers: Vec<String>,
+    /// (name as stored, name as shown)
+    lawyers: Vec<(String, String)>,
     /// One line per bundle already sealed.
     sealed: Vec<String>,
 }
@@ -44,13 +46,13 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
         let records = listing
             .records
             .iter()
-            .map(|(id, r)| (id.to_string(), kind_name(t, r.kind), r.title.clone()))
+            .map(|(id, r)| (id.to_string(), kind_name(t, r.kind), displayable(&r.title)))
             .collect();
         let lawyers = contacts::directory(vault)?
             .contacts
             .iter()
             .filter(|c| !c.age_recipients.is_empty() && !c.is_journalist())
-            .map(|c| c.name.clone())
+            .map(|c| (c.name.clone(), displayable(&c.name)))
             .collect();
         let sealed = releases::releases(vault)?
             .iter()
@@ -126,14 +128,20 @@ fn review_of(t: Tr, prepared: &Prepared) -> (String, Vec<String>) {
     let heading = t.args(
         "seal-review",
         &[
-            ("name", prepared.name.as_str()),
-            ("to", &prepared.for_.join(", ")),
+            ("name", &displayable(&prepared.name)),
+            ("to", &displayable(&prepared.for_.join(", "))),
         ],
     );
     let mut items = Vec::new();
     for item in &prepared.items {
-        items.push(format!("{}. [{}] {}", item.n, item.kind, item.title));
+        items.push(format!(
+            "{}. [{}] {}",
+            item.n,
+            item.kind,
+            displayable(&item.title)
+        ));
         for file in &item.files {
+            let file = displayable(file);
             items.push(format!("    {}: {file}", t.get("attachments")));
         }
     }

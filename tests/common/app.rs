@@ -49,9 +49,10 @@ impl App {
             .unwrap_or_else(|| panic!("no link in {line:?}"))
             .to_string();
         let port = launch
-            .trim_start_matches("http://127.0.0.1:")
+            .trim_start_matches("http://")
             .split('/')
             .next()
+            .and_then(|host| host.rsplit(':').next())
             .unwrap()
             .parse()
             .unwrap();
