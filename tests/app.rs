@@ -515,6 +515,109 @@ fn the_duress_passphrase_opens_the_decoy_on_the_same_pages_and_the_watcher_hears
     });
 }
 
+/// What happened while the journalist was away, in the app and in their language: the
+/// duress alarm is in the history under the real passphrase only, and taking it back sends
+/// the contact it reached a retraction. Under the duress passphrase the same pages and the
+/// same answer, and nothing is taken back.
+#[test]
+fn the_history_shows_the_duress_alarm_only_to_the_real_passphrase_and_it_can_be_taken_back() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let config = v.path("watcher.toml");
+    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    let code = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    let hook = format!("{}/hook", hub.url());
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Ed",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--webhook",
+            &hook,
+        ],
+        "",
+    );
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "1h"], "");
+    let duress = v.set_duress("blue river under the old bridge");
+    let duress = std::fs::read_to_string(&duress).unwrap();
+    let steps = |hub: &Receiver| -> Vec<String> {
+        hub.received()
+            .iter()
+            .filter_map(|r| r.json()["step"].as_str().map(str::to_string))
+            .collect()
+    };
+
+    // The coercer makes the journalist check in under the duress passphrase: Ed is alerted.
+    let mut app = App::start(&v, &["--lang", "tg"], &[]);
+    app.sign_in();
+    app.unlock(duress.trim());
+    app.page("/switch");
+    app.submit("/checkin", &[]);
+    wait_until("the duress alert", Duration::from_secs(30), || {
+        steps(&hub).iter().any(|s| s == "duress")
+    });
+    // The decoy's history: the pretend world, no alarm, in Tajik.
+    let decoy_history = app.page("/history");
+    assert!(decoy_history.contains("Чӣ шуд"), "{decoy_history}");
+    assert!(!decoy_history.contains("МАҶБУРӢ"), "{decoy_history}");
+    assert!(
+        !decoy_history.contains("Ed"),
+        "no alert in the pretend world"
+    );
+    // Asked from the decoy, the retraction answers as the real one would, and sends none.
+    let decoy_answer = app.submit("/history/retract", &[]);
+    app.submit("/lock", &[]);
+
+    // The journalist, later, with the real passphrase.
+    app.unlock(PASSPHRASE);
+    let history = app.page("/history");
+    assert!(
+        history.contains("МАҶБУРӢ: тасдиқи ҳузур аз ноутбук"),
+        "{history}"
+    );
+    assert!(
+        history.contains("ба Ed тавассути webhook"),
+        "the alert to Ed: {history}"
+    );
+    assert!(
+        history.contains("(UTC"),
+        "times in the journalist's zone: {history}"
+    );
+    let real_answer = app.submit("/history/retract", &[]);
+    let notice = |page: &str| {
+        page.split("id=\"notice\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(!notice(&real_answer).is_empty(), "{real_answer}");
+    assert_eq!(
+        notice(&decoy_answer),
+        notice(&real_answer),
+        "the same answer"
+    );
+    wait_until("the retraction", Duration::from_secs(30), || {
+        steps(&hub).iter().any(|s| s == "retraction")
+    });
+    assert_eq!(
+        steps(&hub).iter().filter(|s| *s == "retraction").count(),
+        1,
+        "only the real passphrase took it back: {:?}",
+        steps(&hub)
+    );
+}
+
 #[test]
 fn the_app_refuses_to_listen_beyond_this_computer() {
     let v = TestVault::new();

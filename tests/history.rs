@@ -241,6 +241,13 @@ fn history_lists_everything_in_local_time_and_the_duress_key_sees_only_the_prete
     assert_eq!(count(&shown, "checked in from the phone"), 2, "{shown}");
     assert!(shown.contains("paused from the laptop"), "{shown}");
     assert!(shown.contains("step fired: release"), "{shown}");
+    // The same lines in the journalist's language.
+    let russian = stdout(&w.v.run_with_pass(&duress, &["--lang", "ru", "history"], ""));
+    assert!(russian.contains("пауза с ноутбука"), "{russian}");
+    assert!(russian.contains("сработал шаг: release"), "{russian}");
+    let tajik = stdout(&w.v.run_with_pass(&duress, &["--lang", "tg", "history"], ""));
+    assert!(tajik.contains("таваққуф аз ноутбук"), "{tajik}");
+    assert!(!tajik.contains("МАҶБУРӢ") && !tajik.contains("paused"), "{tajik}");
     // It agrees with the decoy's status: the last check-in it shows is the one status shows.
     let status = stdout(&w.v.run_with_pass(&duress, &["status"], ""));
     let last = status

@@ -13,6 +13,8 @@
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
 //! - `sealing`: material sealed for the lawyers, shown before it is sealed.
 //! - `watchers`: check-in and each watcher's status.
+//! - `history`: what the watchers saw while the journalist was away; taking back a false
+//!   duress alarm.
 //! - `backups`: the whole vault as one `age` file, streamed to the downloads.
 //! - `emergency`: what works without unlocking: adding a note, and `panic`.
 //! - `keys`: a new passphrase, the duress passphrase, a recovery key shown once.
@@ -28,6 +30,7 @@ mod backups;
 mod emergency;
 mod files;
 mod gate;
+mod history;
 mod keys;
 mod lawyer;
 mod pages;
@@ -310,6 +313,8 @@ fn router(app: Shared) -> Router {
         .route("/r/{id}/file/{index}/remove", post(files::detach))
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
+        .route("/history", get(history::page))
+        .route("/history/retract", post(history::retract))
         .route("/plan", get(planning::page).post(planning::set))
         .route("/contacts", get(people::page).post(people::add))
         .route("/contacts/remove", post(people::remove))

@@ -5,10 +5,10 @@
 use anyhow::{Result, anyhow};
 
 use crate::plan::{self, PlanSpec};
-use crate::protocol::{HistoryEntry, StatusResponse};
+use crate::protocol::StatusResponse;
 use crate::switch::client::{ClientError, Link};
 use crate::switch::releases::{BundleGap, SealedBundles};
-use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
+use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, timeline, watchers};
 use crate::vault::{self, Vault};
 
 use super::words;
@@ -432,95 +432,28 @@ pub(super) fn retract_duress(vault: &Vault) -> Result<()> {
     .map_err(explain)
 }
 
-/// One history entry as the journalist reads it (without its time).
-pub(super) fn history_text(entry: &HistoryEntry) -> String {
-    let from = entry.from.as_deref().unwrap_or("laptop");
-    let from_phone = from
-        .strip_prefix("phone ")
-        .map(|id| format!("the phone {id}"));
-    let place = from_phone.unwrap_or_else(|| "the laptop".to_string());
-    let opt = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".into());
-    let text = match entry.what.as_str() {
-        "checkin" | "phone-checkin" => format!("checked in from {place}"),
-        "unlock" => format!("vault opened on {place}"),
-        "status" => format!("status looked at from {place}"),
-        "history" => format!("history looked at from {place}"),
-        "plan" => format!("plan changed from {place}"),
-        "pause" => format!("paused from {place}"),
-        "resume" => format!("resumed from {place}"),
-        "contacts" => format!("contacts sent from {place}"),
-        "test-alert" => format!("test alerts asked for from {place}"),
-        "bundle-put" => format!("a sealed bundle stored from {place}"),
-        "bundle-remove" => format!("a sealed bundle removed from {place}"),
-        "phone-invite" => format!("a phone link made from {place}"),
-        "phone-list" => format!("phones listed from {place}"),
-        "phone-remove" => format!("a phone removed from {place}"),
-        "phone-enrolled" => format!("{place} was set up"),
-        "phone-pin-guessing" => {
-            format!("wrong PINs typed again and again on {place}: the silent alarm was raised")
-        }
-        "end-pretend" => format!("`duress over` from {place}: the pretend world ended"),
-        "duress-retract" => format!("`duress retract` from {place}"),
-        "unenrol" => format!("unenrol asked for from {place}"),
-        "step" => format!("step fired: {}", opt(&entry.step)),
-        "alert" => {
-            let settled = match (entry.delivery.as_deref(), entry.settled_ms) {
-                (Some("delivered"), Some(at)) => format!("delivered {}", time_text(at)),
-                (Some("given-up"), Some(at)) => format!("GIVEN UP {}", time_text(at)),
-                (Some("pending"), _) => "NOT YET DELIVERED (the watcher keeps trying)".into(),
-                (other, _) => other.unwrap_or("unknown").to_string(),
-            };
-            format!(
-                "alert {} ({}) to {} by {}: {settled}",
-                opt(&entry.step),
-                opt(&entry.alert),
-                opt(&entry.contact),
-                opt(&entry.channel),
-            )
-        }
-        "ack" => format!(
-            "{} is on it (\"I am on it\", alert {}, through the link sent by {})",
-            opt(&entry.contact),
-            opt(&entry.alert),
-            opt(&entry.channel),
-        ),
-        "download" => format!(
-            "{} downloaded released bundle {} (through the link sent by {})",
-            opt(&entry.contact),
-            opt(&entry.bundle),
-            opt(&entry.channel),
-        ),
-        other => format!("{other} from {place}"),
-    };
-    let mut text = text;
-    if entry.duress {
-        text = format!("DURESS: {text}");
-    }
-    if entry.pretend {
-        text.push_str(" (in the pretend world shown under duress)");
-    }
-    text
-}
-
 /// `posbon history`: every watcher's history, merged, oldest first, each line naming its
 /// watcher when there are several. What a watcher that failed held is missing (it is named
 /// below, and the command fails).
 pub(super) fn history(vault: &Vault) -> Result<()> {
+    let lang = super::words::lang();
     let found = std::sync::Mutex::new(Vec::<(i64, String, String)>::new());
     let outcome = requests::history(vault, |link, entries| {
         let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
-        found.extend(
-            entries
-                .iter()
-                .map(|e| (e.at_ms, link.url.clone(), history_text(e))),
-        );
+        found.extend(entries.iter().map(|e| {
+            (
+                e.at_ms,
+                link.url.clone(),
+                timeline::describe(lang, e, time_text),
+            )
+        }));
     });
     let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
     // By time, then by watcher, so that the same moment on two watchers reads together.
     found.sort();
     let several = watchers::links(vault).map(|l| l.len() > 1).unwrap_or(false);
     if found.is_empty() && outcome.is_ok() {
-        println!("nothing yet");
+        println!("{}", timeline::word(lang, "nothing-yet"));
     }
     for (at, url, text) in found {
         if several {

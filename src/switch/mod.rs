@@ -13,6 +13,7 @@
 //! - `settings`: what is kept in the vault, the route (a proxy such as Tor) and time zone.
 //! - `client`: one signed request to one watcher over HTTP, over a [`crate::route`].
 //! - `gaps`: what a plan and its contacts leave uncovered (pure; shown as warnings).
+//! - `timeline`: the watchers' history in the journalist's words (Fluent, shared by faces).
 //! - `error`: [`SwitchError`], what can go wrong, as types.
 
 pub mod alarm;
@@ -24,6 +25,7 @@ pub mod keys;
 pub mod releases;
 pub mod requests;
 pub mod settings;
+pub mod timeline;
 pub mod watchers;
 
 pub use error::{ReleaseRefusal, RemovalLeft, SwitchError};

@@ -233,3 +233,11 @@ backup-hint = One encrypted file with every record and file, opened with the bac
 backup-passphrase = A passphrase for the backup
 backup-prepare = Make the backup
 backup-download = Save the backup file
+
+history-title = What happened
+history-hint = Everything your watchers saw, newest first: check-ins and from where, steps of the plan, every alert and whether it arrived, who took an alert on, downloads of released material. Times are in your time zone.
+retract-title = Take back a false duress alarm
+retract-hint = If your duress passphrase or duress PIN raised the alarm by mistake, everyone that alarm reached gets a signed message saying it was a false alarm. Alerts about missed check-ins are not taken back.
+retract-button = Send the retraction
+retract-sent = A signed retraction is on its way to everyone your duress alarm reached. It will appear in this list.
+retract-nothing = There is no duress alarm to take back.
