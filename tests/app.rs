@@ -1070,6 +1070,50 @@ fn contacts_are_kept_and_sent_and_material_is_sealed_only_after_the_journalist_s
         .expect("age (apt-get install age)");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("MARKER-SEALED"));
+
+    // Sealed again from the records as they are now: the same review first, then version 2.
+    let page = app.page("/seal");
+    let bundle = page
+        .split("id=\"update-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an update button")
+        .to_string();
+    assert!(page.contains("version 1"), "{page}");
+    let review = app.submit(&format!("/seal/{bundle}/update"), &[]);
+    assert!(review.contains("Court statement MARKER-SEALED"), "{review}");
+    assert!(
+        review.contains("Rustam the clerk"),
+        "the sources named again"
+    );
+    let resealed = app.submit("/seal/confirm", &[("reveal_sources", "on")]);
+    assert!(resealed.contains("version 2"), "{resealed}");
+    assert_eq!(files_under(&daemon.data.join("bundles")).len(), 1);
+
+    // Withdrawn, after a question: the watcher deletes it.
+    let question = app.page(&format!("/seal/{bundle}/withdraw"));
+    assert!(question.contains("Withdraw “case 14”?"), "{question}");
+    assert_eq!(
+        files_under(&daemon.data.join("bundles")).len(),
+        1,
+        "asked first"
+    );
+    let withdrawn = app.submit(&format!("/seal/{bundle}/withdraw"), &[]);
+    assert!(
+        withdrawn.contains("Withdrawn: every watcher deleted it."),
+        "{withdrawn}"
+    );
+    assert!(files_under(&daemon.data.join("bundles")).is_empty());
+    // A made-up bundle id is not an address to anything.
+    let odd = app.post("/seal/..%2F..%2Fkeyslots/withdraw", &[]);
+    assert_eq!(odd.status(), 404);
+
+    // Sealed anew, to be listed below.
+    app.submit(
+        "/seal",
+        &[("record", &note_id), ("to", "Dilnoza"), ("name", "case 14")],
+    );
+    app.submit("/seal/confirm", &[]);
     app.page("/");
     app.submit("/lock", &[]);
     let list = v.ok(&["release", "list"], "");

@@ -247,7 +247,10 @@ fn history_lists_everything_in_local_time_and_the_duress_key_sees_only_the_prete
     assert!(russian.contains("сработал шаг: release"), "{russian}");
     let tajik = stdout(&w.v.run_with_pass(&duress, &["--lang", "tg", "history"], ""));
     assert!(tajik.contains("таваққуф аз ноутбук"), "{tajik}");
-    assert!(!tajik.contains("МАҶБУРӢ") && !tajik.contains("paused"), "{tajik}");
+    assert!(
+        !tajik.contains("МАҶБУРӢ") && !tajik.contains("paused"),
+        "{tajik}"
+    );
     // It agrees with the decoy's status: the last check-in it shows is the one status shows.
     let status = stdout(&w.v.run_with_pass(&duress, &["status"], ""));
     let last = status

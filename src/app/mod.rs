@@ -326,6 +326,11 @@ fn router(app: Shared) -> Router {
         .route("/seal", get(sealing::page).post(sealing::prepare))
         .route("/seal/review", get(sealing::review))
         .route("/seal/confirm", post(sealing::confirm))
+        .route("/seal/{id}/update", post(sealing::update))
+        .route(
+            "/seal/{id}/withdraw",
+            get(sealing::confirm_withdraw).post(sealing::withdraw),
+        )
         .route(
             "/capture",
             get(emergency::capture_form).post(emergency::capture),

@@ -5,11 +5,12 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::Zeroize;
 
-use super::pages::{Frame, form, html, kind_name, take, with_vault};
+use super::pages::{ConfirmPage, Frame, form, html, kind_name, take, with_vault};
 use super::text::Tr;
 use super::watchers::switch_error;
 use super::{Flash, Shared};
@@ -26,8 +27,16 @@ struct SealPage {
     /// Names of the contacts with keys.
     /// (name as stored, name as shown)
     lawyers: Vec<(String, String)>,
-    /// One line per bundle already sealed.
-    sealed: Vec<String>,
+    /// The bundles already sealed.
+    sealed: Vec<SealedRow>,
+}
+
+/// A bundle already sealed, with what can be done with it.
+struct SealedRow {
+    id: String,
+    line: String,
+    /// Withdrawn, but not every watcher confirmed it yet.
+    withdrawing: bool,
 }
 
 #[derive(Template)]
@@ -56,15 +65,17 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
             .collect();
         let sealed = releases::releases(vault)?
             .iter()
-            .map(|r| {
-                t.args(
+            .map(|r| SealedRow {
+                id: r.id.clone(),
+                line: t.args(
                     "seal-existing",
                     &[
-                        ("name", r.name.as_str()),
+                        ("name", &displayable(&r.name)),
                         ("version", &r.version.to_string()),
-                        ("to", &r.to.join(", ")),
+                        ("to", &displayable(&r.to.join(", "))),
                     ],
-                )
+                ),
+                withdrawing: r.removal_pending,
             })
             .collect();
         Ok::<_, SwitchError>((records, lawyers, sealed))
@@ -201,5 +212,75 @@ pub(super) async fn confirm(State(app): State<Shared>, body: Bytes) -> Response 
                 t.get("seal-not-everywhere")
             ))),
         ),
+    }
+}
+
+/// A bundle's id as the pages carry it: hex, nothing else (it goes into addresses).
+fn bundle_id(id: &str) -> Option<String> {
+    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| id.to_string())
+}
+
+/// Seals a bundle again from what its records hold now, for the same people, as `posbon
+/// release update`: prepared here, shown on the review page, sealed only on its confirmation.
+pub(super) async fn update(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    let t = app.tr();
+    let Some(id) = bundle_id(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let prepared = with_vault(&app, move |vault| {
+        let old = releases::find(vault, &id)?;
+        let choice = releases::choice_of(&old)?;
+        releases::prepare(vault, &old.id, choice)
+    })
+    .await;
+    match prepared {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
+        Some(Ok(prepared)) => {
+            *app.sealing.lock().unwrap_or_else(|p| p.into_inner()) = Some(prepared);
+            app.after_post("/seal/review", None)
+        }
+    }
+}
+
+pub(super) async fn confirm_withdraw(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = bundle_id(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let lookup = id.clone();
+    let Some(Ok(release)) = with_vault(&app, move |vault| releases::find(vault, &lookup)).await
+    else {
+        return Redirect::to("/seal").into_response();
+    };
+    let f = Frame::new(&app);
+    html(&ConfirmPage {
+        question: f.t.with(
+            "seal-withdraw-question",
+            "name",
+            &displayable(&release.name),
+        ),
+        detail: f.t.get("seal-withdraw-detail"),
+        action: format!("/seal/{id}/withdraw"),
+        button: f.t.get("seal-withdraw"),
+        back: "/seal".into(),
+        f,
+    })
+}
+
+/// Withdraws a bundle from every watcher, as `posbon release remove`.
+pub(super) async fn withdraw(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    let t = app.tr();
+    let Some(id) = bundle_id(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let removed = with_vault(&app, move |vault| releases::remove(vault, &id, |_| {})).await;
+    match removed {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(())) => app.after_post("/seal", Some(Flash::Notice(t.get("seal-withdrawn")))),
+        Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
     }
 }

@@ -241,3 +241,10 @@ retract-hint = If your duress passphrase or duress PIN raised the alarm by mista
 retract-button = Send the retraction
 retract-sent = A signed retraction is on its way to everyone your duress alarm reached. It will appear in this list.
 retract-nothing = There is no duress alarm to take back.
+
+seal-update = Seal again from the records as they are now
+seal-withdraw = Withdraw
+seal-withdraw-question = Withdraw “{ $name }”?
+seal-withdraw-detail = Every watcher deletes this bundle, and it will not be released. A lawyer who already downloaded it keeps their copy.
+seal-withdrawn = Withdrawn: every watcher deleted it.
+seal-withdrawing = withdrawn, but not every watcher has confirmed it yet: withdraw again when they answer
