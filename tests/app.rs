@@ -1224,6 +1224,46 @@ fn passphrases_are_changed_weak_ones_refused_and_a_recovery_key_is_shown_once() 
             .status
             .success()
     );
+
+    // Both removed in the app, each after a question: then neither opens anything.
+    app.unlock(new);
+    let keys = app.page("/keys");
+    assert!(keys.contains("id=\"remove-recovery\"") && keys.contains("id=\"remove-duress\""));
+    let question = app.page("/keys/remove/duress");
+    assert!(
+        question.contains("everything in the decoy is destroyed"),
+        "{question}"
+    );
+    assert!(
+        app.page("/keys").contains("id=\"duress-state\">set<"),
+        "nothing removed by asking"
+    );
+    let removed = app.submit("/keys/remove/duress", &[]);
+    assert!(
+        removed.contains("The duress passphrase was removed."),
+        "{removed}"
+    );
+    assert!(
+        removed.contains("id=\"duress-state\">not set<"),
+        "{removed}"
+    );
+    assert!(!removed.contains("id=\"remove-duress\""), "{removed}");
+    app.page("/keys/remove/recovery");
+    let removed = app.submit("/keys/remove/recovery", &[]);
+    assert!(
+        removed.contains("The recovery key was removed."),
+        "{removed}"
+    );
+    assert_eq!(app.post("/keys/remove/passphrase", &[]).status(), 404);
+    app.submit("/lock", &[]);
+    assert_eq!(code(&v.run_with_pass(&duress_file, &["list"], "")), 3);
+    let mut with_key = v.command();
+    with_key
+        .arg("--recovery-key-file")
+        .arg(&key_file)
+        .arg("list");
+    assert!(!feed(with_key, b"").status.success());
+    assert!(v.run_with_pass(&new_file, &["list"], "").status.success());
 }
 
 #[test]

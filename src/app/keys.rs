@@ -1,16 +1,18 @@
-//! The vault's keys in the app, as `posbon passwd`, `recovery add` and `duress set`: a new
-//! passphrase, a recovery key shown once, and the duress passphrase that opens the decoy.
+//! The vault's keys in the app, as `posbon passwd`, `recovery add|remove` and `duress
+//! set|remove`: a new passphrase, a recovery key shown once, and the duress passphrase that
+//! opens the decoy; removing either after a question.
 //! New passphrases are typed twice and refused when easy to guess (the estimator the CLI
 //! uses). Under the duress passphrase the same page does the same things to the decoy view,
 //! as the CLI does.
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::pages::{Frame, form, html, take, vault_error, with_vault, with_vault_mut};
+use super::pages::{ConfirmPage, Frame, form, html, take, vault_error, with_vault, with_vault_mut};
 use super::text::Tr;
 use super::when::{when, zone};
 use super::{Flash, Shared};
@@ -124,6 +126,61 @@ pub(super) async fn recovery(State(app): State<Shared>) -> Response {
                 Some(Zeroizing::new(key.expose().to_string()));
             app.after_post("/keys", Some(Flash::Notice(t.get("keys-recovery-made"))))
         }
+        Some(Err(e)) => app.after_post("/keys", Some(Flash::Error(vault_error(t, &e)))),
+    }
+}
+
+/// What can be removed from the keys page: the recovery key, or the duress passphrase (which
+/// empties the decoy with it).
+fn removable(which: &str) -> Option<&'static str> {
+    match which {
+        "recovery" => Some("recovery"),
+        "duress" => Some("duress"),
+        _ => None,
+    }
+}
+
+pub(super) async fn confirm_remove(
+    State(app): State<Shared>,
+    Path(which): Path<String>,
+) -> Response {
+    let Some(which) = removable(&which) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !app.unlocked() {
+        return Redirect::to("/").into_response();
+    }
+    let f = Frame::new(&app);
+    html(&ConfirmPage {
+        question: f.t.get(&format!("keys-remove-{which}-question")),
+        detail: f.t.get(&format!("keys-remove-{which}-detail")),
+        action: format!("/keys/remove/{which}"),
+        button: f.t.get(&format!("keys-remove-{which}")),
+        back: "/keys".into(),
+        f,
+    })
+}
+
+pub(super) async fn remove(State(app): State<Shared>, Path(which): Path<String>) -> Response {
+    let t = app.tr();
+    let Some(which) = removable(&which) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let removed = with_vault_mut(&app, move |vault| match which {
+        "duress" => vault.remove_duress(),
+        _ => vault.remove_recovery_key(),
+    })
+    .await;
+    match removed {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(true)) => app.after_post(
+            "/keys",
+            Some(Flash::Notice(t.get(&format!("keys-{which}-removed")))),
+        ),
+        Some(Ok(false)) => app.after_post(
+            "/keys",
+            Some(Flash::Notice(t.get(&format!("keys-{which}-none")))),
+        ),
         Some(Err(e)) => app.after_post("/keys", Some(Flash::Error(vault_error(t, &e)))),
     }
 }

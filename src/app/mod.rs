@@ -323,6 +323,10 @@ fn router(app: Shared) -> Router {
         .route("/backup", get(backups::page).post(backups::prepare))
         .route("/backup/download", get(backups::download))
         .route("/keys/recovery", post(keys::recovery))
+        .route(
+            "/keys/remove/{which}",
+            get(keys::confirm_remove).post(keys::remove),
+        )
         .route("/seal", get(sealing::page).post(sealing::prepare))
         .route("/seal/review", get(sealing::review))
         .route("/seal/confirm", post(sealing::confirm))

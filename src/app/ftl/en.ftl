@@ -248,3 +248,14 @@ seal-withdraw-question = Withdraw “{ $name }”?
 seal-withdraw-detail = Every watcher deletes this bundle, and it will not be released. A lawyer who already downloaded it keeps their copy.
 seal-withdrawn = Withdrawn: every watcher deleted it.
 seal-withdrawing = withdrawn, but not every watcher has confirmed it yet: withdraw again when they answer
+
+keys-remove-recovery = Remove the recovery key
+keys-remove-recovery-question = Remove the recovery key?
+keys-remove-recovery-detail = The recovery key will no longer open the vault. Your passphrase still does.
+keys-recovery-removed = The recovery key was removed.
+keys-recovery-none = There was no recovery key.
+keys-remove-duress = Remove the duress passphrase
+keys-remove-duress-question = Remove the duress passphrase?
+keys-remove-duress-detail = The duress passphrase will no longer open anything, and everything in the decoy is destroyed, as if it had never been set.
+keys-duress-removed = The duress passphrase was removed.
+keys-duress-none = There was no duress passphrase.
