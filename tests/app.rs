@@ -310,6 +310,16 @@ fn the_vault_locks_itself_when_left_alone_and_the_cli_can_open_it_then() {
 /// can stop half-way and hang there, as a browser on a dying line does. The connection is
 /// returned open: the app must let go of the vault without waiting for it.
 fn stalled_upload(app: &mut App, id: &str, announced: usize, sent: &[u8]) -> std::net::TcpStream {
+    stalled_upload_to(app, &format!("/r/{id}/attach"), announced, sent)
+}
+
+/// The same, to any path that takes a file.
+fn stalled_upload_to(
+    app: &mut App,
+    path: &str,
+    announced: usize,
+    sent: &[u8],
+) -> std::net::TcpStream {
     use std::io::Write;
     let csrf = app.csrf.clone().expect("a page was read first");
     let head = "--stall\r\nContent-Disposition: form-data; name=\"file\"; \
@@ -317,7 +327,7 @@ fn stalled_upload(app: &mut App, id: &str, announced: usize, sent: &[u8]) -> std
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", app.port)).unwrap();
     write!(
         stream,
-        "POST /r/{id}/attach?csrf={csrf} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+        "POST {path}?csrf={csrf} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
          Cookie: {cookie}\r\nOrigin: http://127.0.0.1:{port}\r\n\
          Content-Type: multipart/form-data; boundary=stall\r\nContent-Length: {length}\r\n\r\n{head}",
         port = app.port,
@@ -884,8 +894,79 @@ fn a_note_added_without_unlocking_appears_after_the_unlock_and_panic_needs_the_w
             path.display()
         );
     }
+    // A file too, streamed: 3 MiB with a marker in its middle, and one upload that breaks
+    // off half-way (it must leave nothing, not even a spool).
+    let mut rng = Rng::seeded();
+    let mut photo: Vec<u8> = (0..(3 << 20) / 8)
+        .flat_map(|_| rng.below(u64::MAX).to_le_bytes())
+        .collect();
+    let file_marker = b"MARKER-CAPTURED-PHOTO";
+    photo[1 << 20..(1 << 20) + file_marker.len()].copy_from_slice(file_marker);
+    app.page("/capture");
+    let answer = app.post_files(
+        "/capture/file",
+        &[("file", "checkpoint.jpg", photo.clone())],
+        &[],
+    );
+    let sealed = app.follow(answer);
+    assert!(sealed.contains("Файл запечатан в хранилище."), "{sealed}");
+    let mut half = vec![b'y'; 1 << 20];
+    half[100..100 + file_marker.len()].copy_from_slice(file_marker);
+    let broken = stalled_upload_to(&mut app, "/capture/file", 8 << 20, &half);
+    drop(broken);
+    let inbox = || -> Vec<String> {
+        std::fs::read_dir(v.dir.join("inbox"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    wait_until(
+        "the broken upload's spool to go",
+        Duration::from_secs(10),
+        || !inbox().iter().any(|n| n.ends_with(".spool")),
+    );
+    let left = inbox();
+    assert_eq!(
+        left.iter().filter(|n| n.ends_with(".age")).count(),
+        2,
+        "{left:?}"
+    );
+    for (path, bytes) in v.files() {
+        assert!(
+            !bytes.windows(file_marker.len()).any(|w| w == file_marker),
+            "{}",
+            path.display()
+        );
+    }
     let unlocked = app.unlock(PASSPHRASE);
     assert!(unlocked.contains("Checkpoint MARKER-CAPTURE"), "{unlocked}");
+    assert!(unlocked.contains("checkpoint.jpg"), "{unlocked}");
+    app.submit("/lock", &[]);
+    let listed = v.ok(&["list"], "");
+    let photo_id = listed
+        .lines()
+        .find(|l| l.ends_with("checkpoint.jpg"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_string();
+    let out = v.path("photo-out.jpg");
+    v.ok(
+        &[
+            "extract",
+            &photo_id,
+            "checkpoint.jpg",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(
+        std::fs::read(out).unwrap(),
+        photo,
+        "the whole file, byte for byte"
+    );
+    app.unlock(PASSPHRASE);
 
     // Panic: a wrong word destroys nothing; the word (in any of the languages) does.
     app.page("/panic");

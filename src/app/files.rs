@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::multipart::Field;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,7 +17,7 @@ use zeroize::Zeroize;
 
 use super::pages::{attachment_headers, vault_error, with_vault};
 use super::{Flash, Shared};
-use crate::vault::RecordId;
+use crate::vault::{RecordId, capture};
 
 /// Chunks in flight between the socket and the vault: a few, so memory stays flat.
 const IN_FLIGHT: usize = 4;
@@ -32,7 +33,8 @@ const STALLED_AFTER: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub(super) struct Transfer {
     app: Shared,
-    ended: watch::Receiver<bool>,
+    /// The session's end signal; `None` for a transfer that needs no session (a capture).
+    ended: Option<watch::Receiver<bool>>,
 }
 
 impl Transfer {
@@ -40,16 +42,37 @@ impl Transfer {
     pub(super) fn new(app: &Shared) -> Self {
         Transfer {
             app: app.clone(),
-            ended: app.session.end_signal(),
+            ended: Some(app.session.end_signal()),
+        }
+    }
+
+    /// A transfer that needs no unlocked vault (adding a file without unlocking): only a
+    /// stalled browser stops it.
+    pub(super) fn without_session(app: &Shared) -> Self {
+        Transfer {
+            app: app.clone(),
+            ended: None,
+        }
+    }
+
+    /// Resolves when the session this transfer belongs to ends; never, without one.
+    async fn session_ended(&mut self) {
+        match &mut self.ended {
+            Some(ended) => {
+                // A closed channel (the sender replaced at the next unlock) is an end too.
+                let _ = ended.wait_for(|ended| *ended).await;
+            }
+            None => std::future::pending().await,
         }
     }
 
     /// Waits for `step`, unless the session ends or the browser stalls first.
     pub(super) async fn step<T>(&mut self, step: impl Future<Output = T>) -> io::Result<T> {
+        let mut watching = self.clone();
         let outcome = tokio::select! {
             done = step => Ok(done),
             // Not `Interrupted`, which `write_all` and `read_exact` retry for ever.
-            _ = self.ended.wait_for(|ended| *ended) => Err(io::Error::new(
+            () = watching.session_ended() => Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,
                 "the vault was locked",
             )),
@@ -149,6 +172,83 @@ impl Write for ChunkWriter {
     }
 }
 
+/// The two ends of an upload: the `Read` a blocking thread stores from, and the feeder that
+/// moves the browser's chunks into it.
+fn upload_pipe(transfer: Transfer) -> (ChunkReader, Feeder) {
+    let (sender, receiver) = mpsc::channel(IN_FLIGHT);
+    let whole = Arc::new(AtomicBool::new(false));
+    let reader = ChunkReader {
+        chunks: receiver,
+        whole: whole.clone(),
+        transfer: transfer.clone(),
+        current: Vec::new(),
+        offset: 0,
+    };
+    let feeder = Feeder {
+        sender,
+        whole,
+        transfer,
+    };
+    (reader, feeder)
+}
+
+struct Feeder {
+    sender: mpsc::Sender<io::Result<Bytes>>,
+    whole: Arc<AtomicBool>,
+    transfer: Transfer,
+}
+
+impl Feeder {
+    /// Feeds `field` to the reader; whether the browser's file arrived whole.
+    async fn feed(mut self, mut field: Field<'_>) -> bool {
+        loop {
+            let next = match self.transfer.step(field.chunk()).await {
+                Ok(Ok(Some(chunk))) => Ok(chunk),
+                // The end: dropping the sender ends the reader, and the file.
+                Ok(Ok(None)) => {
+                    self.whole.store(true, Ordering::SeqCst);
+                    return true;
+                }
+                Ok(Err(e)) => Err(io::Error::other(e.to_string())),
+                // Locked or stalled: the reader sees the same and gives up.
+                Err(_) => return false,
+            };
+            let broken = next.is_err();
+            // The store may give up first (locked, or the record gone): stop feeding.
+            let sent = tokio::select! {
+                sent = self.sender.send(next) => sent.is_ok(),
+                () = self.sender.closed() => false,
+            };
+            if !sent || broken {
+                return false;
+            }
+        }
+    }
+}
+
+/// The file's name as the browser sent it, without any folder (some send a whole path).
+fn sent_name(field: &Field<'_>) -> String {
+    field
+        .file_name()
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".into())
+}
+
+/// The multipart field named `file`, skipping any other (a loop in each handler: a function
+/// returning the field cannot borrow the form in a loop).
+macro_rules! file_field {
+    ($multipart:expr) => {
+        loop {
+            match $multipart.next_field().await {
+                Ok(Some(field)) if field.name() == Some("file") => break Some(field),
+                Ok(Some(_)) => continue,
+                _ => break None,
+            }
+        }
+    };
+}
+
 pub(super) async fn attach(
     State(app): State<Shared>,
     Path(id): Path<String>,
@@ -158,70 +258,46 @@ pub(super) async fn attach(
     let Some(record_id) = RecordId::from_hex(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut outcome = None;
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field
-            .file_name()
-            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "file".into());
-        let (sender, receiver) = mpsc::channel(IN_FLIGHT);
-        let transfer = Transfer::new(&app);
-        let mut feeder = transfer.clone();
-        let whole = Arc::new(AtomicBool::new(false));
-        let ended_whole = whole.clone();
-        let storing = with_vault(&app, move |vault| {
-            let mut reader = ChunkReader {
-                chunks: receiver,
-                whole,
-                transfer,
-                current: Vec::new(),
-                offset: 0,
-            };
-            vault.attach(&record_id, &name, &mut reader)
-        });
-        let feeding = async move {
-            loop {
-                let next = match feeder.step(field.chunk()).await {
-                    Ok(Ok(Some(chunk))) => Ok(chunk),
-                    // The end: dropping the sender ends the reader, and the file.
-                    Ok(Ok(None)) => {
-                        ended_whole.store(true, Ordering::SeqCst);
-                        return true;
-                    }
-                    Ok(Err(e)) => Err(io::Error::other(e.to_string())),
-                    // Locked or stalled: the reader sees the same and gives up.
-                    Err(_) => return false,
-                };
-                let broken = next.is_err();
-                // The vault may give up first (locked, or the record gone): stop feeding.
-                let sent = tokio::select! {
-                    sent = sender.send(next) => sent.is_ok(),
-                    () = sender.closed() => false,
-                };
-                if !sent || broken {
-                    return false;
-                }
-            }
-        };
-        let (stored, whole) = tokio::join!(storing, feeding);
-        outcome = Some(match stored {
-            None => return Redirect::to("/").into_response(),
-            Some(Ok(_)) => Ok(()),
-            Some(Err(_)) if !whole => Err(t.get("error-upload-broken")),
-            Some(Err(e)) => Err(vault_error(t, &e)),
-        });
-        break;
-    }
     let back = format!("/r/{id}");
-    match outcome {
-        Some(Ok(())) => app.after_post(&back, None),
-        Some(Err(text)) => app.after_post(&back, Some(Flash::Error(text))),
-        None => app.after_post(&back, Some(Flash::Error(t.get("error-no-file")))),
+    let Some(field) = file_field!(multipart) else {
+        return app.after_post(&back, Some(Flash::Error(t.get("error-no-file"))));
+    };
+    let name = sent_name(&field);
+    let (mut reader, feeder) = upload_pipe(Transfer::new(&app));
+    let storing = with_vault(&app, move |vault| {
+        vault.attach(&record_id, &name, &mut reader)
+    });
+    let (stored, whole) = tokio::join!(storing, feeder.feed(field));
+    match stored {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(_)) => app.after_post(&back, None),
+        Some(Err(_)) if !whole => {
+            app.after_post(&back, Some(Flash::Error(t.get("error-upload-broken"))))
+        }
+        Some(Err(e)) => app.after_post(&back, Some(Flash::Error(vault_error(t, &e)))),
     }
+}
+
+/// Adds a file without unlocking, as `posbon capture file`: streamed into the vault's inbox,
+/// sealed to it, readable only after the next unlock.
+pub(super) async fn capture(State(app): State<Shared>, mut multipart: Multipart) -> Response {
+    let t = app.tr();
+    let Some(field) = file_field!(multipart) else {
+        return app.after_post("/capture", Some(Flash::Error(t.get("error-no-file"))));
+    };
+    let name = sent_name(&field);
+    let (mut reader, feeder) = upload_pipe(Transfer::without_session(&app));
+    let dir = app.vault_dir.clone();
+    let storing =
+        tokio::task::spawn_blocking(move || capture::capture_stream(&dir, &name, &mut reader));
+    let (stored, whole) = tokio::join!(storing, feeder.feed(field));
+    let flash = match stored {
+        Ok(Ok(_)) => Flash::Notice(t.get("capture-file-done")),
+        Ok(Err(_)) | Err(_) if !whole => Flash::Error(t.get("error-upload-broken")),
+        Ok(Err(e)) => Flash::Error(vault_error(t, &e)),
+        Err(_) => Flash::Error(t.get("open-damaged")),
+    };
+    app.after_post("/capture", Some(flash))
 }
 
 pub(super) async fn extract(

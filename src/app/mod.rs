@@ -339,6 +339,10 @@ fn router(app: Shared) -> Router {
             "/capture",
             get(emergency::capture_form).post(emergency::capture),
         )
+        .route(
+            "/capture/file",
+            post(files::capture).layer(DefaultBodyLimit::disable()),
+        )
         .route("/panic", get(emergency::panic_form).post(emergency::panic))
         .route("/lawyer", get(lawyer::page))
         .route("/lawyer/verify", post(lawyer::verify))

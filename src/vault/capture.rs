@@ -166,6 +166,74 @@ pub fn capture_file(dir: &Path, name: &str, path: &Path) -> Result<RecordId> {
     )
 }
 
+/// Suffix of a spool: a streamed capture on its way in (see [`capture_stream`]).
+const SPOOL_SUFFIX: &str = "spool";
+
+/// Captures a file of unknown length without unlocking (a browser's upload), in constant
+/// memory. A capture's header names its size, which a stream tells only at its end: so the
+/// stream is first spooled into the inbox encrypted to a key made for it that lives only in
+/// this process's memory, then read back into the capture, and the spool is shredded.
+/// Nothing readable is on the disk at any moment, even after a crash (the spool's key died
+/// with the process; the next unlock shreds what is left of it).
+pub fn capture_stream(dir: &Path, name: &str, input: &mut dyn Read) -> Result<RecordId> {
+    super::contents::validate_attachment_name(name)?;
+    let recipient = recipient(dir)?;
+    let inbox = dir.join(INBOX_DIR);
+    super::create_private_dir(&inbox)?;
+    let spool = inbox.join(format!("{}.{SPOOL_SUFFIX}", RecordId::random()));
+    let (_secret, key) = super::identity::generate();
+    let spooled = (|| -> io::Result<u64> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&spool)?;
+        let public = key.to_public();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&public as &dyn age::Recipient))
+                .map_err(io::Error::other)?;
+        let mut writer = encryptor.wrap_output(io::BufWriter::new(file))?;
+        let size = io::copy(input, &mut writer)?;
+        writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+        Ok(size)
+    })();
+    let captured = spooled
+        .map_err(|e| VaultError::io(&spool, e))
+        .and_then(|size| {
+            let file = File::open(&spool).map_err(|e| VaultError::io(&spool, e))?;
+            let mut reader = age::Decryptor::new_buffered(BufReader::new(file))
+                .and_then(|d| d.decrypt(std::iter::once(&key as &dyn age::Identity)))
+                .map_err(|e| VaultError::io(&spool, io::Error::other(e)))?;
+            let header = Header::File {
+                name: name.to_string(),
+                size,
+                created: super::now(),
+            };
+            write_capture(dir, &recipient, &header, &mut reader, size)
+        });
+    let _ = fsprotect::shred(&spool);
+    captured
+}
+
+/// Shreds spools an interrupted [`capture_stream`] left (unreadable: their key is gone), once
+/// they are old enough not to be one still being written by another process.
+fn shred_abandoned_spools(inbox: &Path) {
+    let Ok(entries) = fs::read_dir(inbox) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        let abandoned = path.extension().is_some_and(|x| x == SPOOL_SUFFIX)
+            && fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|at| at.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
+        if abandoned {
+            let _ = fsprotect::shred(&path);
+        }
+    }
+}
+
 /// How an import went.
 #[derive(Default)]
 pub(crate) struct ImportReport {
@@ -186,6 +254,7 @@ pub(crate) fn import_all(
     let mut report = ImportReport::default();
     // Captures imported before a crash that stopped their shredding half-way.
     let _ = fsprotect::finish_shredding(&inbox);
+    shred_abandoned_spools(&inbox);
     let Ok(entries) = fs::read_dir(&inbox) else {
         return Ok(report);
     };

@@ -259,3 +259,6 @@ keys-remove-duress-question = Remove the duress passphrase?
 keys-remove-duress-detail = The duress passphrase will no longer open anything, and everything in the decoy is destroyed, as if it had never been set.
 keys-duress-removed = The duress passphrase was removed.
 keys-duress-none = There was no duress passphrase.
+
+capture-file-title = A file
+capture-file-done = The file is sealed into the vault. It appears as a record of its own after the next unlock.
