@@ -150,7 +150,9 @@ pub(crate) enum Command {
     /// Run or administer a watcher (the server side of the dead-man's switch)
     #[command(subcommand)]
     Watch(WatchCommand),
-    /// Enrol this vault's device key with a watcher, using the one-time code its operator gave you
+    /// Enrol this vault's device key with a watcher, using the one-time code its operator gave
+    /// you; the bundles you sealed are then sealed again and sent to every watcher, so the
+    /// new one holds them too (exit 12 if it does not: the enrolment stands)
     Enrol { url: String, code: String },
     /// Leave a watcher: it forgets you, your phones and your bundles, and this vault forgets
     /// it (refused while alerts it sent this cycle are unanswered by a check-in, or while a
@@ -159,6 +161,13 @@ pub(crate) enum Command {
         /// The watcher's URL, as `posbon status` lists it
         #[arg(value_name = "WATCHER")]
         watcher: String,
+        /// Only forget the watcher here, without asking it to forget you: for a watcher that
+        /// is gone (its server shut down or seized). It is not told, so if it still runs it
+        /// keeps watching you and alerts your contacts when you stop checking in: ask its
+        /// operator to remove you. A watcher that answers is left without --local, which makes
+        /// it forget you; --local on one that answers is done all the same, with a warning
+        #[arg(long)]
+        local: bool,
     },
     /// Set the check-in plan on every watcher you are enrolled with
     #[command(subcommand)]

@@ -189,9 +189,13 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             let (vault, _) = session::unlock(&ctx)?;
             switch::enrol(&vault, &url, &code)
         }
-        Command::Unenrol { watcher } => {
+        Command::Unenrol { watcher, local } => {
             let (vault, _) = session::unlock(&ctx)?;
-            switch::unenrol(&vault, &watcher)
+            if local {
+                switch::unenrol_local(&vault, &watcher)
+            } else {
+                switch::unenrol(&vault, &watcher)
+            }
         }
         Command::Plan(command) => {
             let (vault, _) = session::unlock(&ctx)?;

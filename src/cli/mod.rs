@@ -98,7 +98,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<switch::WatchersDisagree>().is_some() {
         return exit::REFUSED;
     }
-    if error.downcast_ref::<switch::BundlesDiffer>().is_some() {
+    if error.downcast_ref::<switch::BundlesDiffer>().is_some()
+        || error
+            .downcast_ref::<switch::EnrolledWithoutBundles>()
+            .is_some()
+    {
         return exit::BUNDLE_MISSING;
     }
     if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {

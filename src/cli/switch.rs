@@ -2,12 +2,12 @@
 //! phones, `duress over`, `duress retract`), the unlock notices' detached sender, and how the
 //! switch's errors read on a terminal. The work is [`crate::switch`]'s; this prints its answers as they come.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 
 use crate::plan::{self, PlanSpec};
 use crate::protocol::{HistoryEntry, StatusResponse};
 use crate::switch::client::{ClientError, Link};
-use crate::switch::releases::{BundleGap, SealedBundles};
+use crate::switch::releases::{BundleGap, Resent, SealedBundles};
 use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
 use crate::vault::{self, Vault};
 
@@ -169,21 +169,107 @@ pub(super) fn gap_text(gap: &BundleGap) -> String {
     }
 }
 
+/// Enrolled, but the new watcher lacks a sealed bundle (exit 12): the enrolment stands.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EnrolledWithoutBundles(String);
+
+/// `posbon enrol URL CODE`: enrols, then sends the bundles sealed before to every watcher
+/// (sealed again, as `release update` does), saying what became of each. The same path under
+/// every passphrase: a decoy sends its own bundles, which the watchers only pretend to store.
 pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
-    let enrolled = watchers::enrol(vault, url, code).map_err(explain)?;
-    if enrolled.bundles_missing > 0 {
-        eprintln!(
-            "posbon: this watcher has none of your {} sealed bundle(s) yet: run `posbon release update ID` for each (see `posbon release list`)",
-            enrolled.bundles_missing
-        );
-    }
-    let link = enrolled.link;
+    let link = watchers::enrol(vault, url, code).map_err(explain)?;
     println!("{}", link.fingerprint);
     eprintln!(
         "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
         link.url, link.subject
     );
+    send_bundles(vault, &link)
+}
+
+/// Sends every bundle in force to every watcher after `new` was enrolled with.
+fn send_bundles(vault: &Vault, new: &Link) -> Result<()> {
+    let count = SealedBundles::load(vault).map_err(explain)?.in_force();
+    if count == 0 {
+        return Ok(());
+    }
+    eprintln!(
+        "{}",
+        words::count("enrol-bundles-sending", "count", count as i64, &[])
+    );
+    let mut missing = false;
+    switch::releases::send_to_all(
+        vault,
+        |prepared| eprint!("{}", super::release::preview(prepared)),
+        |release, outcome| {
+            let (id, name) = (release.id.as_str(), release.name.as_str());
+            let warn = |text: String| eprintln!("posbon: WARNING: {text}");
+            match outcome {
+                Resent::Everywhere { version } => println!(
+                    "{}",
+                    words::with(
+                        "enrol-bundle-stored",
+                        &[
+                            ("id", id),
+                            ("name", name),
+                            ("version", &version.to_string())
+                        ]
+                    )
+                ),
+                Resent::NotEverywhere { failed, .. } => {
+                    missing = true;
+                    for e in &failed {
+                        warn(client_text(e));
+                        let url = failed_url(e);
+                        let which = if url == new.url {
+                            "enrol-bundle-lacks"
+                        } else {
+                            "enrol-bundle-old-copy"
+                        };
+                        warn(words::with(
+                            which,
+                            &[("url", url), ("id", id), ("name", name)],
+                        ));
+                    }
+                }
+                Resent::NotSealed(e) => {
+                    missing = true;
+                    let reason = format!("{:#}", explain(e));
+                    warn(words::with(
+                        "enrol-bundle-not-sealed",
+                        &[
+                            ("url", &new.url),
+                            ("id", id),
+                            ("name", name),
+                            ("reason", &reason),
+                        ],
+                    ));
+                }
+            }
+        },
+    )
+    .map_err(explain)
+    .with_context(|| words::with("enrolled-bundles-unsent", &[("url", &new.url)]))?;
+    if missing {
+        return Err(EnrolledWithoutBundles(words::with(
+            "enrolled-without-bundles",
+            &[("url", &new.url)],
+        ))
+        .into());
+    }
     Ok(())
+}
+
+/// The watcher a request failed at.
+fn failed_url(error: &ClientError) -> &str {
+    match error {
+        ClientError::Unreachable { url, .. }
+        | ClientError::ProxyDown { url, .. }
+        | ClientError::OnionWithoutProxy { url }
+        | ClientError::Refused { url, .. }
+        | ClientError::BadResponseSignature { url }
+        | ClientError::Malformed { url, .. } => url,
+    }
 }
 
 /// `posbon unenrol WATCHER`: the same words under every passphrase (under the duress one the
@@ -200,6 +286,39 @@ pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
              this vault no longer knows it either"
         ),
     }
+    warn_if_none_left(vault)
+}
+
+/// `posbon unenrol WATCHER --local`: forgets a watcher that is gone, without asking it to
+/// forget you, and says so. The same words under every passphrase: under the duress one the
+/// decoy forgets it and the real vault keeps it (and keeps checking in there).
+pub(super) fn unenrol_local(vault: &Vault, url: &str) -> Result<()> {
+    let url = url.trim_end_matches('/');
+    let answered = watchers::unenrol_local(vault, url).map_err(explain)?;
+    println!("{}", words::with("unenrolled-locally", &[("url", url)]));
+    match answered {
+        watchers::LeftLocally::StillWatching => eprintln!(
+            "posbon: WARNING: {}",
+            words::with("unenrol-local-still-watching", &[("url", url)])
+        ),
+        watchers::LeftLocally::NotKnownThere => {
+            eprintln!(
+                "{}",
+                words::with("unenrol-local-not-known", &[("url", url)])
+            )
+        }
+        watchers::LeftLocally::NoAnswer(e) => eprintln!(
+            "{}",
+            words::with(
+                "unenrol-local-no-answer",
+                &[("url", url), ("reason", &client_text(&e))]
+            )
+        ),
+    }
+    warn_if_none_left(vault)
+}
+
+fn warn_if_none_left(vault: &Vault) -> Result<()> {
     if !watchers::enrolled(vault).map_err(explain)? {
         eprintln!(
             "posbon: WARNING: you are enrolled with no watcher now: nobody is alerted if you stop \
@@ -282,7 +401,13 @@ pub(super) fn released_lines(status: &StatusResponse) -> Vec<String> {
 
 pub(super) fn status(vault: &Vault) -> Result<()> {
     warn_of_gaps(vault);
+    // As at a check-in, a watcher that would release without a bundle as sealed is named
+    // (a warning only: `status` changes nothing and exits as before).
+    let sealed = SealedBundles::load(vault).unwrap_or_else(|_| SealedBundles::none());
     requests::status(vault, |link, status| {
+        for gap in sealed.gaps(status) {
+            eprintln!("posbon: WARNING: {} {}", link.url, gap_text(&gap));
+        }
         println!("{} (fingerprint {})", link.url, link.fingerprint);
         let none = words::t("status-none");
         let plan = status.plan.as_deref().unwrap_or(&none);
