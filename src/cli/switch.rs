@@ -1,13 +1,13 @@
-//! The journalist's switch commands (enrol, plan, check in, status, history, pause, resume,
+//! The journalist's switch commands (plan, check in, status, history, pause, resume,
 //! phones, `duress over`, `duress retract`), the unlock notices' detached sender, and how the
 //! switch's errors read on a terminal. The work is [`crate::switch`]'s; this prints its answers as they come.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
 use crate::plan::{self, PlanSpec};
 use crate::protocol::{HistoryEntry, StatusResponse};
 use crate::switch::client::{ClientError, Link};
-use crate::switch::releases::{BundleGap, Resent, SealedBundles};
+use crate::switch::releases::{BundleGap, SealedBundles};
 use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, watchers};
 use crate::vault::{self, Vault};
 
@@ -110,7 +110,7 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
 
 /// A watcher's failure as the journalist reads it: a watcher that answers as to a stranger
 /// is named as what it most likely is, with what to do.
-fn client_text(error: &ClientError) -> String {
+pub(super) fn client_text(error: &ClientError) -> String {
     match error {
         ClientError::Refused { url, code, .. } if code == "bad_signature" => format!(
             "{url} does not know this vault (it refused the request's signature): its operator \
@@ -167,165 +167,6 @@ pub(super) fn gap_text(gap: &BundleGap) -> String {
             "still holds bundle {id} ({name}), which you removed: run `posbon release remove {id}` again"
         ),
     }
-}
-
-/// Enrolled, but the new watcher lacks a sealed bundle (exit 12): the enrolment stands.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct EnrolledWithoutBundles(String);
-
-/// `posbon enrol URL CODE`: enrols, then sends the bundles sealed before to every watcher
-/// (sealed again, as `release update` does), saying what became of each. The same path under
-/// every passphrase: a decoy sends its own bundles, which the watchers only pretend to store.
-pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
-    let link = watchers::enrol(vault, url, code).map_err(explain)?;
-    println!("{}", link.fingerprint);
-    eprintln!(
-        "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
-        link.url, link.subject
-    );
-    send_bundles(vault, &link)
-}
-
-/// Sends every bundle in force to every watcher after `new` was enrolled with.
-fn send_bundles(vault: &Vault, new: &Link) -> Result<()> {
-    let count = SealedBundles::load(vault).map_err(explain)?.in_force();
-    if count == 0 {
-        return Ok(());
-    }
-    eprintln!(
-        "{}",
-        words::count("enrol-bundles-sending", "count", count as i64, &[])
-    );
-    let mut missing = false;
-    switch::releases::send_to_all(
-        vault,
-        |prepared| eprint!("{}", super::release::preview(prepared)),
-        |release, outcome| {
-            let (id, name) = (release.id.as_str(), release.name.as_str());
-            let warn = |text: String| eprintln!("posbon: WARNING: {text}");
-            match outcome {
-                Resent::Everywhere { version } => println!(
-                    "{}",
-                    words::with(
-                        "enrol-bundle-stored",
-                        &[
-                            ("id", id),
-                            ("name", name),
-                            ("version", &version.to_string())
-                        ]
-                    )
-                ),
-                Resent::NotEverywhere { failed, .. } => {
-                    missing = true;
-                    for e in &failed {
-                        warn(client_text(e));
-                        let url = failed_url(e);
-                        let which = if url == new.url {
-                            "enrol-bundle-lacks"
-                        } else {
-                            "enrol-bundle-old-copy"
-                        };
-                        warn(words::with(
-                            which,
-                            &[("url", url), ("id", id), ("name", name)],
-                        ));
-                    }
-                }
-                Resent::NotSealed(e) => {
-                    missing = true;
-                    let reason = format!("{:#}", explain(e));
-                    warn(words::with(
-                        "enrol-bundle-not-sealed",
-                        &[
-                            ("url", &new.url),
-                            ("id", id),
-                            ("name", name),
-                            ("reason", &reason),
-                        ],
-                    ));
-                }
-            }
-        },
-    )
-    .map_err(explain)
-    .with_context(|| words::with("enrolled-bundles-unsent", &[("url", &new.url)]))?;
-    if missing {
-        return Err(EnrolledWithoutBundles(words::with(
-            "enrolled-without-bundles",
-            &[("url", &new.url)],
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-/// The watcher a request failed at.
-fn failed_url(error: &ClientError) -> &str {
-    match error {
-        ClientError::Unreachable { url, .. }
-        | ClientError::ProxyDown { url, .. }
-        | ClientError::OnionWithoutProxy { url }
-        | ClientError::Refused { url, .. }
-        | ClientError::BadResponseSignature { url }
-        | ClientError::Malformed { url, .. } => url,
-    }
-}
-
-/// `posbon unenrol WATCHER`: the same words under every passphrase (under the duress one the
-/// watcher only pretends, and raises the silent alarm).
-pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
-    let url = url.trim_end_matches('/');
-    match watchers::unenrol(vault, url).map_err(explain)? {
-        watchers::Unenrolled::Forgotten { .. } => println!(
-            "{url}: unenrolled; this watcher no longer knows you, your phones or your bundles, \
-             and this vault no longer knows it"
-        ),
-        watchers::Unenrolled::NotKnownThere => println!(
-            "{url}: this watcher did not know you any more (its operator may have removed you); \
-             this vault no longer knows it either"
-        ),
-    }
-    warn_if_none_left(vault)
-}
-
-/// `posbon unenrol WATCHER --local`: forgets a watcher that is gone, without asking it to
-/// forget you, and says so. The same words under every passphrase: under the duress one the
-/// decoy forgets it and the real vault keeps it (and keeps checking in there).
-pub(super) fn unenrol_local(vault: &Vault, url: &str) -> Result<()> {
-    let url = url.trim_end_matches('/');
-    let answered = watchers::unenrol_local(vault, url).map_err(explain)?;
-    println!("{}", words::with("unenrolled-locally", &[("url", url)]));
-    match answered {
-        watchers::LeftLocally::StillWatching => eprintln!(
-            "posbon: WARNING: {}",
-            words::with("unenrol-local-still-watching", &[("url", url)])
-        ),
-        watchers::LeftLocally::NotKnownThere => {
-            eprintln!(
-                "{}",
-                words::with("unenrol-local-not-known", &[("url", url)])
-            )
-        }
-        watchers::LeftLocally::NoAnswer(e) => eprintln!(
-            "{}",
-            words::with(
-                "unenrol-local-no-answer",
-                &[("url", url), ("reason", &client_text(&e))]
-            )
-        ),
-    }
-    warn_if_none_left(vault)
-}
-
-fn warn_if_none_left(vault: &Vault) -> Result<()> {
-    if !watchers::enrolled(vault).map_err(explain)? {
-        eprintln!(
-            "posbon: WARNING: you are enrolled with no watcher now: nobody is alerted if you stop \
-             checking in (enrol again with `posbon enrol URL CODE`)"
-        );
-    }
-    Ok(())
 }
 
 fn deadline_text(status: &StatusResponse) -> String {
