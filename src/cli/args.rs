@@ -156,7 +156,8 @@ pub(crate) enum Command {
     Enrol { url: String, code: String },
     /// Leave a watcher: it forgets you, your phones and your bundles, and this vault forgets
     /// it (refused while alerts it sent this cycle are unanswered by a check-in, or while a
-    /// bundle it released can still be downloaded)
+    /// bundle it released can still be downloaded); with --local, only this vault forgets it,
+    /// for a watcher that is gone
     Unenrol {
         /// The watcher's URL, as `posbon status` lists it
         #[arg(value_name = "WATCHER")]
@@ -164,8 +165,8 @@ pub(crate) enum Command {
         /// Only forget the watcher here, without asking it to forget you: for a watcher that
         /// is gone (its server shut down or seized). It is not told, so if it still runs it
         /// keeps watching you and alerts your contacts when you stop checking in: ask its
-        /// operator to remove you. A watcher that answers is left without --local, which makes
-        /// it forget you; --local on one that answers is done all the same, with a warning
+        /// operator to remove you. Leave a watcher that answers without --local, which makes
+        /// it forget you: --local on one that answers is done all the same, with a warning
         #[arg(long)]
         local: bool,
     },
