@@ -49,20 +49,29 @@ fn send_bundles(vault: &Vault, new: &Link) -> Result<()> {
             let (id, name) = (release.id.as_str(), release.name.as_str());
             let warn = |text: String| eprintln!("posbon: WARNING: {text}");
             match outcome {
-                Resent::Everywhere { version } => println!(
-                    "{}",
-                    words::with(
-                        "enrol-bundle-stored",
-                        &[
-                            ("id", id),
-                            ("name", name),
-                            ("version", &version.to_string())
-                        ]
-                    )
-                ),
-                Resent::NotEverywhere { failed, .. } => {
-                    missing = true;
+                Resent::Sealed {
+                    version,
+                    failed,
+                    released_on,
+                } => {
+                    let version = version.to_string();
+                    let args = [("id", id), ("name", name), ("version", version.as_str())];
+                    if failed.is_empty() && released_on.is_empty() {
+                        println!("{}", words::with("enrol-bundle-stored", &args));
+                    } else {
+                        println!("{}", words::with("enrol-bundle-stored-but", &args));
+                    }
+                    for url in &released_on {
+                        eprintln!(
+                            "{}",
+                            words::with(
+                                "enrol-bundle-released",
+                                &[("url", url), ("id", id), ("name", name)],
+                            )
+                        );
+                    }
                     for e in &failed {
+                        missing = true;
                         warn(client_text(e));
                         let url = failed_url(e);
                         let which = if url == new.url {

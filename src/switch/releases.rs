@@ -276,15 +276,14 @@ pub fn upload(
 /// What became of one bundle sent along to a newly enrolled watcher ([`send_to_all`]).
 #[derive(Debug)]
 pub enum Resent {
-    /// Sealed again as `version` and stored on every watcher (kept as it was on any that
-    /// released it, where it is frozen until its links expire).
-    Everywhere { version: u64 },
-    /// Sealed again as `version`, but these watchers did not store it (each failure names
-    /// its watcher): the new watcher, if among them, lacks the bundle; any other still holds
-    /// the version before.
-    NotEverywhere {
+    /// Sealed again as `version` and stored on every watcher but those that `failed` (each
+    /// failure names its watcher: the new watcher, if among them, lacks the bundle; any
+    /// other still holds the version before) and those it was `released_on` (their URLs),
+    /// which keep the released version until its links expire: not a gap.
+    Sealed {
         version: u64,
         failed: Vec<ClientError>,
+        released_on: Vec<String>,
     },
     /// Could not be sealed again (a record deleted since, a contact removed or without a
     /// key): nothing was sent; the new watcher lacks it, the others keep what they held.
@@ -320,26 +319,31 @@ pub fn send_to_all(
                 continue;
             }
         };
-        let failed: Vec<ClientError> = match upload(vault, &sealed, |_| {}) {
+        let failures: Vec<ClientError> = match upload(vault, &sealed, |_| {}) {
             Ok(()) => Vec::new(),
             Err(SwitchError::WatchersFailed {
                 first, failures, ..
-            }) => std::iter::once(*first)
-                .chain(failures)
-                // Released there: frozen until its links expire, and not a gap (see `gaps`).
-                .filter(|e| {
-                    !matches!(e, ClientError::Refused { code, .. } if code == "bundle_released")
-                })
-                .collect(),
+            }) => std::iter::once(*first).chain(failures).collect(),
             Err(e) => return Err(e),
         };
-        let version = sealed.version;
+        // Released there: frozen until its links expire, and not a gap (see `gaps`).
+        let (released, failed): (Vec<ClientError>, Vec<ClientError>) =
+            failures.into_iter().partition(
+                |e| matches!(e, ClientError::Refused { code, .. } if code == "bundle_released"),
+            );
+        let released_on = released
+            .into_iter()
+            .filter_map(|e| match e {
+                ClientError::Refused { url, .. } => Some(url),
+                _ => None,
+            })
+            .collect();
         done(
             &release,
-            if failed.is_empty() {
-                Resent::Everywhere { version }
-            } else {
-                Resent::NotEverywhere { version, failed }
+            Resent::Sealed {
+                version: sealed.version,
+                failed,
+                released_on,
             },
         );
     }

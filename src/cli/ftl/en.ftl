@@ -32,6 +32,8 @@ enrol-bundles-sending = { $count ->
    *[other] sending the { $count } bundles you sealed to your watchers, the new one too: each is sealed again from its records as they are now, for the same people (as `posbon release update` does), so that every watcher holds the same version
 }
 enrol-bundle-stored = bundle { $id } ({ $name }): sealed again as version { $version } and stored on every watcher
+enrol-bundle-stored-but = bundle { $id } ({ $name }): sealed again as version { $version } and stored on every watcher but those named below
+enrol-bundle-released = { $url } released bundle { $id } ({ $name }) earlier: it keeps the released version until its links expire
 enrol-bundle-lacks = { $url } lacks bundle { $id } ({ $name }): run `posbon release update { $id }` when it answers
 enrol-bundle-old-copy = { $url } still holds the version before of bundle { $id } ({ $name }): run `posbon release update { $id }` when it answers
 enrol-bundle-not-sealed = { $url } lacks bundle { $id } ({ $name }): it could not be sealed again ({ $reason }); mend that and run `posbon release update { $id }`, or withdraw it with `posbon release remove { $id }`

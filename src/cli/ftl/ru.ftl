@@ -36,6 +36,8 @@ enrol-bundles-sending = { $count ->
    *[many] отправляю { $count } запечатанных вами пакетов вашим наблюдателям, и новому тоже: каждый запечатывается заново из записей в их нынешнем виде, для тех же людей (как `posbon release update`), чтобы у всех наблюдателей была одна версия
 }
 enrol-bundle-stored = пакет { $id } ({ $name }): запечатан заново как версия { $version } и сохранён у всех наблюдателей
+enrol-bundle-stored-but = пакет { $id } ({ $name }): запечатан заново как версия { $version } и сохранён у всех наблюдателей, кроме названных ниже
+enrol-bundle-released = { $url } уже передал пакет { $id } ({ $name }) получателям: он хранит переданную версию, пока действуют её ссылки
 enrol-bundle-lacks = у { $url } нет пакета { $id } ({ $name }): выполните `posbon release update { $id }`, когда он будет отвечать
 enrol-bundle-old-copy = у { $url } осталась прежняя версия пакета { $id } ({ $name }): выполните `posbon release update { $id }`, когда он будет отвечать
 enrol-bundle-not-sealed = у { $url } нет пакета { $id } ({ $name }): его не удалось запечатать заново ({ $reason }); исправьте это и выполните `posbon release update { $id }` или отзовите пакет: `posbon release remove { $id }`
