@@ -1,5 +1,6 @@
-//! Leaving a watcher, as an adversary would test it: the journalist's `unenrol` under the
-//! real and the duress passphrase, and the operator's `watch journalists` and `watch remove`
+//! Leaving a watcher, as an adversary would test it: the journalist's `unenrol` (and
+//! `unenrol --local`, for a watcher that is gone) under the real and the duress passphrase,
+//! and the operator's `watch journalists` and `watch remove`
 //! while the daemon runs. The real binary, real daemons on loopback, a webhook receiver.
 
 mod common;
