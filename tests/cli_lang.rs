@@ -1,6 +1,7 @@
 //! The command line in the reader's language: Tajik and Russian from `--lang` or the locale,
 //! for the messages of the main commands (init, a wrong passphrase, no vault, a vault in
-//! use, add and edit, check-in and status); English as before when nothing else is asked.
+//! use, add and edit, check-in and status, enrolling and dropping a watcher); English as
+//! before when nothing else is asked.
 
 mod common;
 
@@ -75,6 +76,74 @@ fn init_and_the_errors_every_command_can_meet_are_said_in_tajik_and_russian() {
     );
     let bad = in_lang(&v, "C", &["--lang", "fr", "list"]);
     assert_eq!(code(&bad), 2, "{}", stderr(&bad));
+}
+
+/// Issue 15's words: the bundles sent at enrolment (in Tajik) and a watcher dropped with
+/// `unenrol --local` (in Russian).
+#[test]
+fn enrolling_and_dropping_a_watcher_locally_answer_in_the_readers_language() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("a"));
+    v.ok(&["enrol", &a.url, &invite(&a.data, "Nilufar")], "");
+    let key = v.path("lawyer.key");
+    let made = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .expect("age-keygen (apt-get install age)");
+    assert!(made.status.success());
+    let recipient = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    let note = v.add_draft("Statement", "text");
+    v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
+
+    let b = Daemon::start(&v.path("b"));
+    let enrolled = in_lang(
+        &v,
+        "tg_TJ.UTF-8",
+        &["enrol", &b.url, &invite(&b.data, "Nilufar")],
+    );
+    assert!(enrolled.status.success(), "{}", stderr(&enrolled));
+    assert!(
+        stdout(&enrolled).contains("ҳамчун версияи 2 аз нав мӯҳр шуд ва дар ҳамаи нозирон"),
+        "{}",
+        stdout(&enrolled)
+    );
+
+    let url = b.url.clone();
+    assert!(b.stop());
+    let dropped = in_lang(&v, "ru_RU.UTF-8", &["unenrol", "--local", &url]);
+    assert!(dropped.status.success(), "{}", stderr(&dropped));
+    assert!(
+        stdout(&dropped).contains(": забыт только здесь. Наблюдателю НЕ сообщили"),
+        "{}",
+        stdout(&dropped)
+    );
+    assert!(
+        stderr(&dropped).contains(" сейчас не ответил: "),
+        "{}",
+        stderr(&dropped)
+    );
 }
 
 #[test]

@@ -743,32 +743,11 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
             .contains("holds all 1 bundle(s)")
     );
 
-    // A watcher enrolled later lacks it until the bundle is sealed again.
+    // A watcher enrolled later is sent it at enrolment (sealed again, on both watchers;
+    // `enrolling_sends_the_bundles_to_the_new_watcher_and_says_what_is_missing` tells more).
     let later = Daemon::start(&v.path("later"));
     let invite_code = invite(&later.data, "Rustam");
     v.ok(&["enrol", &later.url, &invite_code], "");
-    let checked = v.run(&["release", "check"], "");
-    assert_eq!(code(&checked), 12, "{}", stderr(&checked));
-    assert!(
-        stdout(&checked).contains(&format!("lacks bundle {id}")),
-        "{}",
-        stdout(&checked)
-    );
-    // Every check-in says so too: it stands on both watchers, and exits 12 with the gap.
-    let checked_in = v.run(&["checkin"], "");
-    assert_eq!(code(&checked_in), 12, "{}", stderr(&checked_in));
-    assert_eq!(stdout(&checked_in).matches("checked in").count(), 2);
-    assert!(
-        stderr(&checked_in).contains(&format!("WARNING: {} lacks bundle {id}", later.url)),
-        "{}",
-        stderr(&checked_in)
-    );
-    assert!(
-        !stderr(&checked_in).contains(&w.url),
-        "{}",
-        stderr(&checked_in)
-    );
-    v.ok(&["release", "update", &id[..8], "--yes"], "");
     v.ok(&["checkin"], "");
     assert_eq!(
         v.ok(&["release", "check"], "")
@@ -871,6 +850,320 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     assert!(bundle_files(&later.data).is_empty());
     assert!(v.ok(&["release", "list"], "").is_empty());
     v.ok(&["checkin"], "");
+}
+
+/// Adds `Dilnoza`, a lawyer with the age key `recipient`, in the view `pass` opens.
+fn add_lawyer(v: &TestVault, pass: Option<&Path>, recipient: &str) {
+    let args = [
+        "contact",
+        "add",
+        "Dilnoza",
+        "--lang",
+        "ru",
+        "--tier",
+        "2",
+        "--email",
+        "d@example.org",
+        "--age-recipient",
+        recipient,
+    ];
+    let out = match pass {
+        Some(pass) => v.run_with_pass(pass, &args, ""),
+        None => v.run(&args, ""),
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Everything `posbon open` wrote from `bundle`, opened with `key` for the sealer `from`,
+/// as one text; and what it printed.
+fn opened_text(v: &TestVault, bundle: &Path, key: &Path, from: &str) -> (String, String) {
+    let out_dir = v.path(&format!("opened-{}", rand_suffix()));
+    let opened = open_bundle(bundle, key, &out_dir, Some(from));
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let text = walk(&out_dir)
+        .iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (text, stdout(&opened))
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+/// Issue 15: a watcher enrolled with after bundles were sealed is sent them at enrolment, so
+/// the next check-in passes; every watcher then holds the same version, and the new one's
+/// copy opens for the lawyer as the journalist's.
+#[test]
+fn enrolling_a_third_watcher_sends_it_the_bundles_and_the_check_in_passes() {
+    let v = TestVault::new();
+    let (a, b) = (Daemon::start(&v.path("a")), Daemon::start(&v.path("b")));
+    for w in [&a, &b] {
+        v.ok(&["enrol", &w.url, &invite(&w.data, "Rustam")], "");
+    }
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let (key, recipient) = age_key(v.temp.path(), "dilnoza");
+    add_lawyer(&v, None, &recipient);
+    let note = v.add_draft("Statement", "what I saw at the court");
+    v.ok(
+        &[
+            "release", "add", &note, "--to", "Dilnoza", "--name", "Case", "--yes",
+        ],
+        "",
+    );
+    let id = v.ok(&["release", "list"], "")[..32].to_string();
+
+    let c = Daemon::start(&v.path("c"));
+    let enrolled = v.run(&["enrol", &c.url, &invite(&c.data, "Rustam")], "");
+    assert!(enrolled.status.success(), "{}", stderr(&enrolled));
+    assert_eq!(
+        stdout(&enrolled).lines().nth(1),
+        Some(
+            format!("bundle {id} (Case): sealed again as version 2 and stored on every watcher")
+                .as_str()
+        ),
+        "{}",
+        stdout(&enrolled)
+    );
+    let said = stderr(&enrolled);
+    assert!(said.contains("sending the bundle you sealed"), "{said}");
+    assert!(
+        said.contains("will reveal to Dilnoza") && said.contains("[draft] Statement"),
+        "what it reveals is shown: {said}"
+    );
+    assert!(!said.contains("WARNING"), "{said}");
+
+    // The next check-in passes, and every watcher holds the same file.
+    let checked_in = v.run(&["checkin"], "");
+    assert_eq!(code(&checked_in), 0, "{}", stderr(&checked_in));
+    assert_eq!(stdout(&checked_in).matches("checked in").count(), 3);
+    assert_eq!(
+        v.ok(&["release", "check"], "")
+            .matches("holds all 1 bundle(s)")
+            .count(),
+        3
+    );
+    let files: Vec<_> = [&a, &b, &c].iter().map(|w| bundle_files(&w.data)).collect();
+    for held in &files {
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!(
+            held[0].1, files[2][0].1,
+            "one version is one file everywhere"
+        );
+    }
+    // The operator of the new watcher sees it held, read beside the running daemon.
+    let listed = posbon()
+        .args(["watch", "journalists", "--data"])
+        .arg(&c.data)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&listed).contains("1 sealed bundle,"),
+        "{}",
+        stdout(&listed)
+    );
+    // The lawyer opens the new watcher's copy as the journalist's own.
+    let sealer = v.ok(&["release", "key"], "").trim().to_string();
+    let (text, printed) = opened_text(&v, &files[2][0].0, &key, &sealer);
+    assert!(text.contains("what I saw at the court"), "{text}");
+    assert!(
+        printed.contains(&format!("version: 2 of bundle {id}")),
+        "{printed}"
+    );
+}
+
+/// Issue 15: an upload at enrolment that fails leaves the enrolment standing and says which
+/// bundle the new watcher lacks and what to run (exit 12); check-ins say it again until it
+/// is run.
+#[test]
+fn enrolling_where_the_bundle_cannot_be_stored_stands_and_names_what_is_missing() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("a"));
+    v.ok(&["enrol", &a.url, &invite(&a.data, "Rustam")], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    add_lawyer(&v, None, &age_key(v.temp.path(), "dilnoza").1);
+    let note = v.add_draft("Statement", "what I saw");
+    v.ok(
+        &[
+            "release", "add", &note, "--to", "Dilnoza", "--name", "Case", "--yes",
+        ],
+        "",
+    );
+    let id = v.ok(&["release", "list"], "")[..32].to_string();
+
+    // The new watcher cannot store bundles: where they go is a file, not a folder.
+    let b = Daemon::start(&v.path("b"));
+    let shelf = b.data.join("bundles");
+    std::fs::write(&shelf, b"not a folder").unwrap();
+    let enrolled = v.run(&["enrol", &b.url, &invite(&b.data, "Rustam")], "");
+    assert_eq!(code(&enrolled), 12, "{}", stderr(&enrolled));
+    let said = stderr(&enrolled);
+    assert!(
+        said.contains(&format!(
+            "posbon: WARNING: {} lacks bundle {id} (Case): run `posbon release update {id}` \
+             when it answers",
+            b.url
+        )),
+        "{said}"
+    );
+    assert!(
+        said.trim_end().ends_with(&format!(
+            "you are enrolled with {}, but it does not hold every bundle you sealed (listed \
+             above): a release from it would go out without them",
+            b.url
+        )),
+        "{said}"
+    );
+    assert!(!said.contains(&format!("WARNING: {}", a.url)), "{said}");
+    // The enrolment stands: the fingerprint was printed, and the check-in reaches both,
+    // exits 12 and names the gap.
+    assert_eq!(
+        stdout(&enrolled).lines().next(),
+        Some(b.fingerprint.as_str())
+    );
+    let checked_in = v.run(&["checkin"], "");
+    assert_eq!(code(&checked_in), 12, "{}", stderr(&checked_in));
+    assert_eq!(stdout(&checked_in).matches("checked in").count(), 2);
+    assert!(
+        stderr(&checked_in).contains(&format!("WARNING: {} lacks bundle {id}", b.url)),
+        "{}",
+        stderr(&checked_in)
+    );
+    let status = v.run(&["status"], "");
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(
+        stderr(&status).contains(&format!("WARNING: {} lacks bundle {id}", b.url)),
+        "{}",
+        stderr(&status)
+    );
+    // Mended on the watcher, the command it named mends the rest.
+    std::fs::remove_file(&shelf).unwrap();
+    v.ok(&["release", "update", &id[..8], "--yes"], "");
+    v.ok(&["checkin"], "");
+    assert_eq!(bundle_files(&b.data).len(), 1);
+
+    // A bundle whose record is gone cannot be sealed again: said, for the next watcher.
+    v.ok(&["rm", &note], "");
+    let c = Daemon::start(&v.path("c"));
+    let enrolled = v.run(&["enrol", &c.url, &invite(&c.data, "Rustam")], "");
+    assert_eq!(code(&enrolled), 12, "{}", stderr(&enrolled));
+    assert!(
+        stderr(&enrolled).contains(&format!(
+            "posbon: WARNING: {} lacks bundle {id} (Case): it could not be sealed again",
+            c.url
+        )) && stderr(&enrolled).contains(&format!("`posbon release remove {id}`")),
+        "{}",
+        stderr(&enrolled)
+    );
+    assert!(bundle_files(&c.data).is_empty());
+}
+
+/// Issue 15, as a coercer would compare: enrolling under the duress passphrase takes the
+/// same path and prints the same lines as a real enrolment, but only the decoy's own bundle
+/// is sealed again, and no real bundle reaches the new watcher or changes on the others.
+#[test]
+fn enrolling_under_duress_sends_only_the_decoys_bundle_and_reads_the_same() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("a"));
+    v.ok(&["enrol", &a.url, &invite(&a.data, "Rustam")], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let (key, recipient) = age_key(v.temp.path(), "dilnoza");
+    add_lawyer(&v, None, &recipient);
+    let note = v.add_draft("Statement", "the real statement");
+    v.ok(
+        &[
+            "release", "add", &note, "--to", "Dilnoza", "--name", "Case", "--yes",
+        ],
+        "",
+    );
+    let duress = v.set_duress("a quiet river at dawn");
+    // The decoy's own bundle, made to look like the real one.
+    add_lawyer(&v, Some(&duress), &recipient);
+    let decoy_note = stdout(&v.run_with_pass(
+        &duress,
+        &["add", "draft", "--title", "Statement"],
+        "milk and bread",
+    ))
+    .trim()
+    .to_string();
+    let sealed = v.run_with_pass(
+        &duress,
+        &[
+            "release",
+            "add",
+            &decoy_note,
+            "--to",
+            "Dilnoza",
+            "--name",
+            "Case",
+            "--yes",
+        ],
+        "",
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+
+    // The real journalist enrols with B; the coerced one with C.
+    let b = Daemon::start(&v.path("b"));
+    let real = v.run(&["enrol", &b.url, &invite(&b.data, "Rustam")], "");
+    assert!(real.status.success(), "{}", stderr(&real));
+    let on_a = bundle_files(&a.data);
+    let c = Daemon::start(&v.path("c"));
+    let forced = v.run_with_pass(&duress, &["enrol", &c.url, &invite(&c.data, "Rustam")], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+
+    // The same lines, but for what differs anyway (address, fingerprint, subject, id).
+    let id_of = |pass: Option<&Path>| {
+        let listed = match pass {
+            Some(p) => stdout(&v.run_with_pass(p, &["release", "list"], "")),
+            None => v.ok(&["release", "list"], ""),
+        };
+        listed[..32].to_string()
+    };
+    let (real_id, decoy_id) = (id_of(None), id_of(Some(&duress)));
+    let normal = |out: &Output, w: &Daemon, id: &str| {
+        let text = format!("{}\n{}", stdout(out), stderr(out))
+            .replace(&w.url, "URL")
+            .replace(&w.fingerprint, "FINGERPRINT")
+            .replace(id, "ID");
+        // The subject the watcher gave (quoted after "as").
+        let subject = text
+            .split(" as \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        text.replace(&subject, "SUBJECT")
+    };
+    assert_eq!(normal(&forced, &c, &decoy_id), normal(&real, &b, &real_id));
+    assert!(stdout(&forced).contains("stored on every watcher"));
+
+    // C holds the decoy's bundle only; A holds what it held; B holds the real one.
+    let on_c = bundle_files(&c.data);
+    assert_eq!(on_c.len(), 1);
+    let decoy_sealer = stdout(&v.run_with_pass(&duress, &["release", "key"], ""))
+        .trim()
+        .to_string();
+    let (text, _) = opened_text(&v, &on_c[0].0, &key, &decoy_sealer);
+    assert!(text.contains("milk and bread") && !text.contains("the real statement"));
+    assert_eq!(
+        bundle_files(&a.data),
+        on_a,
+        "the duress upload stored nothing on A"
+    );
+    let real_sealer = v.ok(&["release", "key"], "").trim().to_string();
+    let on_b = bundle_files(&b.data);
+    assert_eq!(on_b.len(), 1);
+    let (text, _) = opened_text(&v, &on_b[0].0, &key, &real_sealer);
+    assert!(text.contains("the real statement"), "{text}");
+    // Each view's check-in passes: neither sees a gap the other made.
+    let decoy_checkin = v.run_with_pass(&duress, &["checkin"], "");
+    assert_eq!(code(&decoy_checkin), 0, "{}", stderr(&decoy_checkin));
+    let real_checkin = v.run(&["checkin"], "");
+    assert_eq!(code(&real_checkin), 0, "{}", stderr(&real_checkin));
+    assert!(!stdout(&real_checkin).contains(&c.url));
 }
 
 /// A lawyer's identity file protected by a passphrase, as `age -p` makes it (scrypt; a low

@@ -219,6 +219,69 @@ impl Released {
     }
 }
 
+/// Issue 15: enrolling with another watcher after one released a bundle. The bundle is
+/// sealed again for the new watcher; the one that released it keeps the released file (it
+/// is frozen until its links expire), which is said and is no failure; check-ins pass.
+#[test]
+fn enrolling_after_a_release_sends_the_new_version_and_leaves_the_released_one() {
+    let r = released(0);
+    let v = &r.v;
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let held = std::fs::read(walk_files(&r.w.data.join("bundles"))[0].clone()).unwrap();
+    let b = Daemon::start(&v.path("b"));
+    let enrolled = v.run(&["enrol", &b.url, &invite(&b.data, "Rustam Nazarov")], "");
+    assert_eq!(code(&enrolled), 0, "{}", stderr(&enrolled));
+    let name = format!("bundle {}", &r.id[..6]);
+    assert!(
+        stdout(&enrolled).contains(&format!(
+            "bundle {} ({name}): sealed again as version 2 and stored on every watcher but \
+             those named below",
+            r.id
+        )),
+        "{}",
+        stdout(&enrolled)
+    );
+    assert!(
+        stderr(&enrolled).contains(&format!(
+            "{} released bundle {} ({name}) earlier: it keeps the released version until its \
+             links expire",
+            r.w.url, r.id
+        )),
+        "{}",
+        stderr(&enrolled)
+    );
+    assert!(
+        !stderr(&enrolled).contains("WARNING"),
+        "{}",
+        stderr(&enrolled)
+    );
+    // The released file is the one the alert named; the new watcher holds version 2.
+    let files = walk_files(&r.w.data.join("bundles"));
+    assert_eq!(files.len(), 1);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), held);
+    assert_eq!(
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, &held)),
+        header_sha(&r.mail_text)
+    );
+    assert_eq!(walk_files(&b.data.join("bundles")).len(), 1);
+    let checked_in = v.run(&["checkin"], "");
+    assert_eq!(code(&checked_in), 0, "{}", stderr(&checked_in));
+}
+
+/// Every file below `dir`.
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[test]
 fn a_stranger_with_the_webhook_link_cannot_take_the_lawyers_download_or_the_bundle() {
     let r = released(0);

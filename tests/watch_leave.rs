@@ -1,5 +1,6 @@
-//! Leaving a watcher, as an adversary would test it: the journalist's `unenrol` under the
-//! real and the duress passphrase, and the operator's `watch journalists` and `watch remove`
+//! Leaving a watcher, as an adversary would test it: the journalist's `unenrol` (and
+//! `unenrol --local`, for a watcher that is gone) under the real and the duress passphrase,
+//! and the operator's `watch journalists` and `watch remove`
 //! while the daemon runs. The real binary, real daemons on loopback, a webhook receiver.
 
 mod common;
@@ -231,6 +232,167 @@ fn unenrol_under_duress_looks_the_same_but_the_watcher_keeps_watching_and_alerts
     );
     assert_eq!(stderr(&forced), stderr(&real));
     assert!(ids_of(&b.data, "Rustam").is_empty());
+}
+
+/// Issue 15, as a coercer comparing the two passphrases would: `unenrol --local` forgets a
+/// watcher whose server is gone without asking it, says plainly that it was not told, and
+/// prints the same under both passphrases; under the duress one the decoy forgets it, the
+/// real vault keeps it (and checks in there once it is back), and the silent alarm goes
+/// out from the watchers that hear it.
+#[test]
+fn unenrol_local_forgets_a_gone_watcher_here_only_and_reads_the_same_under_duress() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let (a, b) = (start_watcher(&v, "a"), start_watcher(&v, "b"));
+    enrol(&v, &a, "Rustam");
+    enrol(&v, &b, "Rustam");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Ed",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--webhook",
+            &format!("{}/hook/ed", hub.url()),
+        ],
+        "",
+    );
+    v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    let duress = v.set_duress("the river at dawn");
+    let (a_port, a_data, a_url) = (a.port(), a.data.clone(), a.url.clone());
+    let config = v.path("a.toml");
+    assert!(a.stop());
+
+    // A's server is gone; the coercer makes the journalist drop it.
+    let forced = v.run_with_pass(&duress, &["unenrol", "--local", &format!("{a_url}/")], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(
+        stdout(&forced),
+        format!(
+            "{a_url}: forgotten here only. The watcher was NOT told: if it still runs, it keeps \
+             watching you and alerts your contacts when you stop checking in with it. Ask its \
+             operator to remove you.\n"
+        )
+    );
+    assert!(
+        stderr(&forced).starts_with(&format!(
+            "{a_url} did not answer just now: cannot reach {a_url}"
+        )),
+        "{}",
+        stderr(&forced)
+    );
+    let looked = v.run_with_pass(&duress, &["status"], "");
+    assert!(looked.status.success(), "{}", stderr(&looked));
+    assert!(
+        !stdout(&looked).contains(&a_url) && stdout(&looked).contains(&b.url),
+        "the decoy forgot A: {}",
+        stdout(&looked)
+    );
+    // B heard the duress passphrase and raised the silent alarm, signed by B.
+    let from_b = |r: &Received| {
+        step_of(r) == "duress" && r.json()["fingerprint"].as_str() == Some(b.fingerprint.as_str())
+    };
+    wait_until("B's duress alert", Duration::from_secs(20), || {
+        hub.received().iter().any(from_b)
+    });
+
+    // The real vault still has A: without it the status fails, naming A; once A is back,
+    // the real check-in reaches it.
+    let status = v.run(&["status"], "");
+    assert_eq!(code(&status), 8, "{}", stderr(&status));
+    assert!(stderr(&status).contains(&a_url), "{}", stderr(&status));
+    let a = Daemon::start_with(&a_data, a_port, &["--config", config.to_str().unwrap()]);
+    let checkin = v.ok(&["checkin"], "");
+    assert!(
+        checkin.contains(&format!("{a_url}: checked in")),
+        "{checkin}"
+    );
+    assert_eq!(ids_of(&a.data, "Rustam").len(), 1, "A was told nothing");
+    // After the real passphrase was used, the decoy still does not show A.
+    let later = v.run_with_pass(&duress, &["status"], "");
+    assert!(!stdout(&later).contains(&a_url), "{}", stdout(&later));
+
+    // Gone again: the journalist drops it for real, and reads exactly what the coercer read.
+    assert!(a.stop());
+    let real = v.run(&["unenrol", "--local", &a_url], "");
+    assert!(real.status.success(), "{}", stderr(&real));
+    assert_eq!(stdout(&real), stdout(&forced));
+    assert_eq!(stderr(&real), stderr(&forced));
+    let status = v.ok(&["status"], "");
+    assert!(
+        !status.contains(&a_url) && status.contains(&b.url),
+        "{status}"
+    );
+    // Not enrolled with it any more: a usage error, under either passphrase alike.
+    let again = v.run(&["unenrol", "--local", &a_url], "");
+    let forced_again = v.run_with_pass(&duress, &["unenrol", "--local", &a_url], "");
+    assert_eq!(code(&again), 2, "{}", stderr(&again));
+    assert_eq!(stderr(&again), stderr(&forced_again));
+}
+
+/// `unenrol --local` on a watcher that still answers is done, with a warning that it still
+/// watches (the same under both passphrases); the watcher forgets nothing, and the one
+/// asked under the duress passphrase raises the silent alarm.
+#[test]
+fn unenrol_local_on_a_watcher_that_answers_warns_that_it_still_watches() {
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let (a, b) = (start_watcher(&v, "a"), start_watcher(&v, "b"));
+    enrol(&v, &a, "Rustam");
+    enrol(&v, &b, "Rustam");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Ed",
+            "--lang",
+            "en",
+            "--tier",
+            "1",
+            "--webhook",
+            &format!("{}/hook/ed", hub.url()),
+        ],
+        "",
+    );
+    v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
+    let duress = v.set_duress("the river at dawn");
+
+    let forced = v.run_with_pass(&duress, &["unenrol", "--local", &a.url], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(
+        stderr(&forced),
+        format!(
+            "posbon: WARNING: {} answered just now and still knows you: it keeps watching you \
+             and will alert your contacts. Ask its operator to remove you (a watcher that \
+             answers is left with `posbon unenrol URL`, without --local, which makes it forget \
+             you)\n",
+            a.url
+        )
+    );
+    let from_a = |r: &Received| {
+        step_of(r) == "duress" && r.json()["fingerprint"].as_str() == Some(a.fingerprint.as_str())
+    };
+    wait_until("A's duress alert", Duration::from_secs(20), || {
+        hub.received().iter().any(from_a)
+    });
+    // The real journalist does the same: the same words; A is told nothing either way.
+    let real = v.run(&["unenrol", "--local", &a.url], "");
+    assert!(real.status.success(), "{}", stderr(&real));
+    assert_eq!(stdout(&real), stdout(&forced));
+    assert_eq!(stderr(&real), stderr(&forced));
+    assert_eq!(
+        ids_of(&a.data, "Rustam").len(),
+        1,
+        "A still knows the journalist"
+    );
+    let status = v.ok(&["status"], "");
+    assert!(
+        !status.contains(&a.url) && status.contains(&b.url),
+        "{status}"
+    );
 }
 
 #[test]

@@ -150,15 +150,25 @@ pub(crate) enum Command {
     /// Run or administer a watcher (the server side of the dead-man's switch)
     #[command(subcommand)]
     Watch(WatchCommand),
-    /// Enrol this vault's device key with a watcher, using the one-time code its operator gave you
+    /// Enrol this vault's device key with a watcher, using the one-time code its operator gave
+    /// you; the bundles you sealed are then sealed again and sent to every watcher, so the
+    /// new one holds them too (exit 12 if it does not: the enrolment stands)
     Enrol { url: String, code: String },
     /// Leave a watcher: it forgets you, your phones and your bundles, and this vault forgets
     /// it (refused while alerts it sent this cycle are unanswered by a check-in, or while a
-    /// bundle it released can still be downloaded)
+    /// bundle it released can still be downloaded); with --local, only this vault forgets it,
+    /// for a watcher that is gone
     Unenrol {
         /// The watcher's URL, as `posbon status` lists it
         #[arg(value_name = "WATCHER")]
         watcher: String,
+        /// Only forget the watcher here, without asking it to forget you: for a watcher that
+        /// is gone (its server shut down or seized). It is not told, so if it still runs it
+        /// keeps watching you and alerts your contacts when you stop checking in: ask its
+        /// operator to remove you. Leave a watcher that answers without --local, which makes
+        /// it forget you: --local on one that answers is done all the same, with a warning
+        #[arg(long)]
+        local: bool,
     },
     /// Set the check-in plan on every watcher you are enrolled with
     #[command(subcommand)]

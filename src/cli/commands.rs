@@ -7,7 +7,7 @@ use super::passphrase::Source;
 use super::records::{print_rows, read_body, report_damaged};
 use super::{
     AlertCommand, BodyArgs, Cli, Command, ReleaseCommand, UsageError, VaultCommand, WatchCommand,
-    contacts, demo, fields, keys, proxy, records, release, session, switch, watch,
+    contacts, demo, enrolment, fields, keys, proxy, records, release, session, switch, watch,
 };
 
 pub(super) fn run(cli: Cli) -> Result<()> {
@@ -187,11 +187,15 @@ pub(super) fn run(cli: Cli) -> Result<()> {
         }
         Command::Enrol { url, code } => {
             let (vault, _) = session::unlock(&ctx)?;
-            switch::enrol(&vault, &url, &code)
+            enrolment::enrol(&vault, &url, &code)
         }
-        Command::Unenrol { watcher } => {
+        Command::Unenrol { watcher, local } => {
             let (vault, _) = session::unlock(&ctx)?;
-            switch::unenrol(&vault, &watcher)
+            if local {
+                enrolment::unenrol_local(&vault, &watcher)
+            } else {
+                enrolment::unenrol(&vault, &watcher)
+            }
         }
         Command::Plan(command) => {
             let (vault, _) = session::unlock(&ctx)?;

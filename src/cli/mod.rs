@@ -6,7 +6,8 @@
 //!   the vault is, unlocking and creating it.
 //! - `records`: add, import, list, show, edit, attach, extract; `keys`: passphrase, recovery
 //!   key, duress passphrase, capture, backup, check, panic.
-//! - `switch`: the journalist's switch commands, and how the switch's errors read;
+//! - `enrolment`: joining and leaving watchers (`enrol`, `unenrol`); `switch`: the
+//!   journalist's other switch commands, and how the switch's errors read;
 //!   `contacts`: contacts and `alert verify`; `release`: sealed bundles and `open`;
 //!   `proxy`: the route to the watchers.
 //! - `watch`: the operator's `watch` commands; `demo`: the whole story, end to end.
@@ -25,6 +26,7 @@ mod commands;
 mod contacts;
 mod demo;
 mod editor;
+mod enrolment;
 mod fields;
 mod keys;
 mod output;
@@ -98,7 +100,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<switch::WatchersDisagree>().is_some() {
         return exit::REFUSED;
     }
-    if error.downcast_ref::<switch::BundlesDiffer>().is_some() {
+    if error.downcast_ref::<switch::BundlesDiffer>().is_some()
+        || error
+            .downcast_ref::<enrolment::EnrolledWithoutBundles>()
+            .is_some()
+    {
         return exit::BUNDLE_MISSING;
     }
     if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {

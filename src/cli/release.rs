@@ -67,7 +67,7 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>, yes: bool) -> Re
     Ok(())
 }
 
-fn preview(prepared: &Prepared) -> String {
+pub(super) fn preview(prepared: &Prepared) -> String {
     let mut preview = format!(
         "This bundle ({:?}) will reveal to {} if it is released:\n",
         prepared.name,

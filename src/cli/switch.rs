@@ -1,4 +1,4 @@
-//! The journalist's switch commands (enrol, plan, check in, status, history, pause, resume,
+//! The journalist's switch commands (plan, check in, status, history, pause, resume,
 //! phones, `duress over`, `duress retract`), the unlock notices' detached sender, and how the
 //! switch's errors read on a terminal. The work is [`crate::switch`]'s; this prints its answers as they come.
 
@@ -110,7 +110,7 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
 
 /// A watcher's failure as the journalist reads it: a watcher that answers as to a stranger
 /// is named as what it most likely is, with what to do.
-fn client_text(error: &ClientError) -> String {
+pub(super) fn client_text(error: &ClientError) -> String {
     match error {
         ClientError::Refused { url, code, .. } if code == "bad_signature" => format!(
             "{url} does not know this vault (it refused the request's signature): its operator \
@@ -167,46 +167,6 @@ pub(super) fn gap_text(gap: &BundleGap) -> String {
             "still holds bundle {id} ({name}), which you removed: run `posbon release remove {id}` again"
         ),
     }
-}
-
-pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
-    let enrolled = watchers::enrol(vault, url, code).map_err(explain)?;
-    if enrolled.bundles_missing > 0 {
-        eprintln!(
-            "posbon: this watcher has none of your {} sealed bundle(s) yet: run `posbon release update ID` for each (see `posbon release list`)",
-            enrolled.bundles_missing
-        );
-    }
-    let link = enrolled.link;
-    println!("{}", link.fingerprint);
-    eprintln!(
-        "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
-        link.url, link.subject
-    );
-    Ok(())
-}
-
-/// `posbon unenrol WATCHER`: the same words under every passphrase (under the duress one the
-/// watcher only pretends, and raises the silent alarm).
-pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
-    let url = url.trim_end_matches('/');
-    match watchers::unenrol(vault, url).map_err(explain)? {
-        watchers::Unenrolled::Forgotten { .. } => println!(
-            "{url}: unenrolled; this watcher no longer knows you, your phones or your bundles, \
-             and this vault no longer knows it"
-        ),
-        watchers::Unenrolled::NotKnownThere => println!(
-            "{url}: this watcher did not know you any more (its operator may have removed you); \
-             this vault no longer knows it either"
-        ),
-    }
-    if !watchers::enrolled(vault).map_err(explain)? {
-        eprintln!(
-            "posbon: WARNING: you are enrolled with no watcher now: nobody is alerted if you stop \
-             checking in (enrol again with `posbon enrol URL CODE`)"
-        );
-    }
-    Ok(())
 }
 
 fn deadline_text(status: &StatusResponse) -> String {
@@ -282,7 +242,13 @@ pub(super) fn released_lines(status: &StatusResponse) -> Vec<String> {
 
 pub(super) fn status(vault: &Vault) -> Result<()> {
     warn_of_gaps(vault);
+    // As at a check-in, a watcher that would release without a bundle as sealed is named
+    // (a warning only: `status` changes nothing and exits as before).
+    let sealed = SealedBundles::load(vault).unwrap_or_else(|_| SealedBundles::none());
     requests::status(vault, |link, status| {
+        for gap in sealed.gaps(status) {
+            eprintln!("posbon: WARNING: {} {}", link.url, gap_text(&gap));
+        }
         println!("{} (fingerprint {})", link.url, link.fingerprint);
         let none = words::t("status-none");
         let plan = status.plan.as_deref().unwrap_or(&none);

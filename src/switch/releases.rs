@@ -180,6 +180,8 @@ pub struct Sealed {
     put: String,
     /// How many records it holds.
     pub items: usize,
+    /// 1 when first sealed, one more at every update.
+    pub version: u64,
 }
 
 impl Sealed {
@@ -247,6 +249,7 @@ pub fn seal(vault: &Vault, prepared: Prepared) -> Result<Sealed, SwitchError> {
         bytes: sealed,
         put,
         items: manifest.items.len(),
+        version,
     })
 }
 
@@ -268,6 +271,83 @@ pub fn upload(
         stored(link);
         Ok(counter)
     })
+}
+
+/// What became of one bundle sent along to a newly enrolled watcher ([`send_to_all`]).
+#[derive(Debug)]
+pub enum Resent {
+    /// Sealed again as `version` and stored on every watcher but those that `failed` (each
+    /// failure names its watcher: the new watcher, if among them, lacks the bundle; any
+    /// other still holds the version before) and those it was `released_on` (their URLs),
+    /// which keep the released version until its links expire: not a gap.
+    Sealed {
+        version: u64,
+        failed: Vec<ClientError>,
+        released_on: Vec<String>,
+    },
+    /// Could not be sealed again (a record deleted since, a contact removed or without a
+    /// key): nothing was sent; the new watcher lacks it, the others keep what they held.
+    NotSealed(SwitchError),
+}
+
+/// Sends every bundle in force to a watcher just enrolled with. The vault keeps no copy of
+/// what it sealed, and a watcher holds one file per version of a bundle, so each is sealed
+/// again from its records as they are now, for the same people, one version up (as `release
+/// update` does), and the new version goes to every watcher: all then hold the same.
+/// `sealing` hears what each will reveal, before it is sealed; `done` hears what became of
+/// it. A failure for one bundle does not stop the next.
+///
+/// The same in every view: a decoy seals its own bundles from its own records with its own
+/// sealing key (it can read no other), and the watchers that know its key as the duress key
+/// only pretend to store them.
+pub fn send_to_all(
+    vault: &Vault,
+    mut sealing: impl FnMut(&Prepared),
+    mut done: impl FnMut(&Release, Resent),
+) -> Result<(), SwitchError> {
+    for release in releases(vault)?.into_iter().filter(|r| !r.removal_pending) {
+        let sealed = choice_of(&release)
+            .and_then(|choice| prepare(vault, &release.id, choice))
+            .and_then(|prepared| {
+                sealing(&prepared);
+                seal(vault, prepared)
+            });
+        let sealed = match sealed {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                done(&release, Resent::NotSealed(e));
+                continue;
+            }
+        };
+        let failures: Vec<ClientError> = match upload(vault, &sealed, |_| {}) {
+            Ok(()) => Vec::new(),
+            Err(SwitchError::WatchersFailed {
+                first, failures, ..
+            }) => std::iter::once(*first).chain(failures).collect(),
+            Err(e) => return Err(e),
+        };
+        // Released there: frozen until its links expire, and not a gap (see `gaps`).
+        let (released, failed): (Vec<ClientError>, Vec<ClientError>) =
+            failures.into_iter().partition(
+                |e| matches!(e, ClientError::Refused { code, .. } if code == "bundle_released"),
+            );
+        let released_on = released
+            .into_iter()
+            .filter_map(|e| match e {
+                ClientError::Refused { url, .. } => Some(url),
+                _ => None,
+            })
+            .collect();
+        done(
+            &release,
+            Resent::Sealed {
+                version: sealed.version,
+                failed,
+                released_on,
+            },
+        );
+    }
+    Ok(())
 }
 
 /// How a watcher's copy of a sealed bundle differs from what was sealed.

@@ -7,7 +7,7 @@ use ring::signature::Ed25519KeyPair;
 use super::SwitchError;
 use super::client::{self, ClientError, Link};
 use super::keys::{DeviceKeys, signing_key};
-use super::settings::{self, DEVICE_KEYS, PLAN, RELEASES, WATCHERS, WATCHERS_LEFT};
+use super::settings::{self, DEVICE_KEYS, PLAN, WATCHERS, WATCHERS_LEFT};
 use crate::protocol::{StatusResponse, ops};
 use crate::route::Route;
 use crate::vault::{self, Vault};
@@ -146,31 +146,73 @@ pub fn unenrol(vault: &Vault, url: &str) -> Result<Unenrolled, SwitchError> {
         }
         Err(e) => return Err(e.into()),
     };
+    forget(vault, &link, &links)?;
+    Ok(outcome)
+}
+
+/// Forgets `link` in this view (the rest are `kept`) and in its decoy, and remembers that
+/// this view left it, so that its upper view's copy of the links does not bring it back.
+fn forget(vault: &Vault, link: &Link, kept: &[Link]) -> Result<(), SwitchError> {
     let mut left: Vec<Left> = vault.setting(WATCHERS_LEFT)?.unwrap_or_default();
-    left.retain(|l| !l.is(&link));
+    left.retain(|l| !l.is(link));
     left.push(Left {
         url: link.url.clone(),
         subject: link.subject.clone(),
     });
     vault.set_setting(WATCHERS_LEFT, &left)?;
-    save_links(vault, &links)?;
-    sync_decoy(vault)?;
-    Ok(outcome)
+    save_links(vault, kept)?;
+    sync_decoy(vault)
 }
 
-/// What enrolling with a watcher did.
-pub struct Enrolled {
-    pub link: Link,
-    /// Bundles sealed before this watcher was enrolled: it has none of them yet.
-    pub bundles_missing: usize,
+/// What a watcher forgotten here only answered when asked, once, whether it still knows
+/// this vault.
+#[derive(Debug)]
+pub enum LeftLocally {
+    /// It answered and still knows the journalist: it keeps watching, and will alert.
+    StillWatching,
+    /// It answered as to a stranger: it no longer knew this vault.
+    NotKnownThere,
+    /// It did not answer (or not as the watcher enrolled with): why.
+    NoAnswer(ClientError),
+}
+
+/// Forgets the watcher at `url` in this view and its decoy without asking it to forget the
+/// journalist: for a watcher that is gone (its server shut down or seized) and can no longer
+/// be asked. The watcher is asked one thing first, a status signed like every request, so
+/// that the face can say whether it still watches; the answer changes nothing here.
+///
+/// The same in every view. Under the duress passphrase the decoy forgets the link and the
+/// real view keeps it (and keeps checking in there); the status request, signed with the
+/// duress key, raises the silent alarm if the watcher is there to hear it, as the unlock
+/// notice did.
+pub fn unenrol_local(vault: &Vault, url: &str) -> Result<LeftLocally, SwitchError> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let wanted = url.trim_end_matches('/');
+    let Some(index) = links.iter().position(|l| l.url == wanted) else {
+        return Err(SwitchError::NotEnrolledWith(wanted.to_string()));
+    };
+    let route = settings::route(vault)?;
+    let link = links.remove(index);
+    let asked = client::call(&route, &link, &key, ops::STATUS, "{}".into(), vault::now());
+    let answer = match asked {
+        Ok(_) => LeftLocally::StillWatching,
+        Err(ClientError::Refused { code, .. }) if code == "bad_signature" => {
+            LeftLocally::NotKnownThere
+        }
+        Err(e) => LeftLocally::NoAnswer(e),
+    };
+    forget(vault, &link, &links)?;
+    Ok(answer)
 }
 
 /// Enrols with the watcher at `url` with the operator's one-time `code`, then sends it the
-/// plan and the contacts already set, so it knows them from the start.
-pub fn enrol(vault: &Vault, url: &str, code: &str) -> Result<Enrolled, SwitchError> {
+/// plan and the contacts already set, so it knows them from the start; returns the link. The
+/// bundles sealed before go with [`super::releases::send_to_all`].
+pub fn enrol(vault: &Vault, url: &str, code: &str) -> Result<Link, SwitchError> {
     let keys = DeviceKeys::load_or_make(vault)?;
     let route = settings::route(vault)?;
-    let link = client::enrol(
+    let mut link = client::enrol(
         &route,
         url,
         code,
@@ -196,21 +238,16 @@ pub fn enrol(vault: &Vault, url: &str, code: &str) -> Result<Enrolled, SwitchErr
         to_send.push((ops::PLAN, serde_json::to_string(plan)?));
     }
     if !to_send.is_empty() {
-        let mut link = link.clone();
         let key = DeviceKeys::pair(&keys.device)?;
         for (op, payload) in to_send {
             let (_, counter) = client::call(&route, &link, &key, op, payload, vault::now())?;
             link.last_counter = counter;
         }
         links.retain(|l| l.url != link.url);
-        links.push(link);
+        links.push(link.clone());
         save_links(vault, &links)?;
     }
-    let sealed: Vec<serde_json::Value> = vault.setting(RELEASES)?.unwrap_or_default();
-    Ok(Enrolled {
-        link,
-        bundles_missing: sealed.len(),
-    })
+    Ok(link)
 }
 
 /// Runs `call` against every watcher at once (over this view's route, with the device key
