@@ -628,6 +628,44 @@ fn the_history_shows_the_duress_alarm_only_to_the_real_passphrase_and_it_can_be_
     );
 }
 
+/// A journalist who never opened a terminal starts with `posbon app` and no vault: the app
+/// makes one, with a passphrase typed twice and refused when easy to guess, in Tajik.
+#[test]
+fn with_no_vault_yet_the_app_makes_one_and_the_cli_opens_it_with_the_same_passphrase() {
+    let v = TestVault::uninitialised();
+    let mut app = App::start(&v, &["--lang", "tg", "--insecure-fast-kdf"], &[]);
+    app.sign_in();
+    let page = app.page("/");
+    assert!(page.contains("Анбори худро созед"), "{page}");
+    assert!(
+        !page.contains("name=\"passphrase\""),
+        "no unlock form: {page}"
+    );
+    let weak = app.submit("/create", &[("new", "secret"), ("again", "secret")]);
+    assert!(
+        !v.dir.join("keyslots").exists() || !weak.contains("Анбор сохта"),
+        "{weak}"
+    );
+    assert!(
+        weak.contains("Анбори худро созед"),
+        "still to be made: {weak}"
+    );
+    let words = "amber kettle orbit violin marsh";
+    let differ = app.submit("/create", &[("new", words), ("again", "amber kettle")]);
+    assert!(differ.contains("Анбори худро созед"), "{differ}");
+    let made = app.submit("/create", &[("new", words), ("again", words)]);
+    assert!(made.contains("Анбор сохта ва кушода шуд."), "{made}");
+    assert!(made.contains("id=\"lock\""), "open at once: {made}");
+    // A second make is refused: the vault is there.
+    let again = app.submit("/create", &[("new", words), ("again", words)]);
+    assert!(!again.contains("Анбор сохта ва кушода шуд."), "{again}");
+    app.page("/");
+    app.submit("/lock", &[]);
+    let pass = v.secret_file("chosen", words);
+    let listed = v.run_with_pass(&pass, &["list"], "");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+}
+
 #[test]
 fn the_app_refuses_to_listen_beyond_this_computer() {
     let v = TestVault::new();

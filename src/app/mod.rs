@@ -72,6 +72,8 @@ pub struct Options {
     pub lang: Lang,
     /// The vault locks itself after this long without a request.
     pub lock_after: Duration,
+    /// The key derivation of a vault made in the app.
+    pub kdf: crate::vault::keyslots::KdfParams,
 }
 
 /// Why the app did not start.
@@ -95,6 +97,8 @@ pub enum AppError {
 struct App {
     gate: Gate,
     vault_dir: PathBuf,
+    /// The key derivation of a vault made here.
+    kdf: crate::vault::keyslots::KdfParams,
     /// The unlocked vault, if it is.
     session: session::Session,
     last_request: Mutex<Instant>,
@@ -233,6 +237,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
     let app = Arc::new(App {
         gate: Gate::new(bound),
         vault_dir: options.vault_dir,
+        kdf: options.kdf,
         session: session::Session::new(),
         last_request: Mutex::new(Instant::now()),
         lock_after: options.lock_after,
@@ -295,6 +300,7 @@ fn router(app: Shared) -> Router {
         .route("/", get(pages::home))
         .route("/style.css", get(style))
         .route("/unlock", post(pages::unlock))
+        .route("/create", post(pages::create_vault))
         .route("/lock", post(pages::lock))
         .route("/lang", post(pages::set_lang))
         .route("/search", get(pages::found).post(pages::search))

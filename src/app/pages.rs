@@ -60,6 +60,50 @@ struct UnlockPage {
     f: Frame,
 }
 
+/// What the app shows where there is no vault yet: the form that makes one.
+#[derive(Template)]
+#[template(path = "create.html")]
+struct CreatePage {
+    f: Frame,
+    dir: String,
+}
+
+/// Makes the vault, as `posbon init`, with a passphrase typed twice and refused when easy to
+/// guess, then opens it.
+pub(super) async fn create_vault(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let chosen = super::keys::new_passphrase(t, &mut pairs);
+    pairs.zeroize();
+    let passphrase = match chosen {
+        Ok(passphrase) => passphrase,
+        Err(text) => return app.after_post("/", Some(Flash::Error(text))),
+    };
+    let maker = app.clone();
+    // Argon2, twice (to make the slots, then to open): on a blocking thread.
+    let made = tokio::task::spawn_blocking(move || {
+        if vault::exists(&maker.vault_dir) {
+            return Err(VaultError::AlreadyExists(maker.vault_dir.clone()));
+        }
+        Vault::create(&maker.vault_dir, &passphrase, maker.kdf)?;
+        let warning = vault::keyslots::erasure_warning(&maker.vault_dir);
+        maker.session.open_with(|| {
+            open_vault(&maker.vault_dir, Unlock::Passphrase(&passphrase)).map(|(vault, _)| vault)
+        })?;
+        Ok(warning)
+    })
+    .await;
+    match made {
+        Ok(Ok(None)) => app.after_post("/", Some(Flash::Notice(t.get("create-done")))),
+        Ok(Ok(Some(warning))) => app.after_post(
+            "/",
+            Some(Flash::Error(format!("{} {warning}", t.get("create-done")))),
+        ),
+        Ok(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "create failed").into_response(),
+    }
+}
+
 pub(super) struct Row {
     id: String,
     kind: String,
@@ -191,6 +235,12 @@ async fn list(app: &Shared, words: String, frame: Frame) -> Response {
     })
     .await;
     let Some(found) = found else {
+        if !vault::exists(&app.vault_dir) {
+            return html(&CreatePage {
+                f: frame,
+                dir: app.vault_dir.display().to_string(),
+            });
+        }
         return html(&UnlockPage { f: frame });
     };
     match found {

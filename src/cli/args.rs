@@ -140,6 +140,9 @@ pub(crate) enum Command {
         /// Lock the vault after this long without use (like 10m, 1h)
         #[arg(long, value_name = "DURATION", default_value = "10m")]
         lock_after: String,
+        /// A vault made in the app gets cheap key derivation, for automated tests only
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
     },
     /// Play the whole story in a temporary directory: the vault, then two watchers, alerts and a sealed release
     Demo {

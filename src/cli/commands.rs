@@ -101,7 +101,8 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             listen,
             no_browser,
             lock_after,
-        } => app(&ctx, listen, no_browser, &lock_after),
+            insecure_fast_kdf,
+        } => app(&ctx, listen, no_browser, &lock_after, insecure_fast_kdf),
         Command::Watch(WatchCommand::Serve {
             data,
             listen,
@@ -241,6 +242,7 @@ fn app(
     listen: Option<std::net::SocketAddr>,
     no_browser: bool,
     lock_after: &str,
+    insecure_fast_kdf: bool,
 ) -> Result<()> {
     let lang = super::words::lang();
     let lock_after = crate::plan::parse_duration(lock_after)
@@ -257,6 +259,14 @@ fn app(
         open_browser: !no_browser,
         lang,
         lock_after: std::time::Duration::from_millis(lock_after as u64),
+        kdf: if insecure_fast_kdf {
+            eprintln!(
+                "posbon: WARNING: --insecure-fast-kdf makes the passphrase of a vault made in the app easy to brute-force; use it for tests only"
+            );
+            crate::vault::keyslots::KdfParams::INSECURE_FAST
+        } else {
+            crate::vault::keyslots::KdfParams::INTERACTIVE
+        },
     };
     crate::app::run(options).map_err(|e| match e {
         crate::app::AppError::NotLoopback(_) => anyhow::Error::new(UsageError(e.to_string())),

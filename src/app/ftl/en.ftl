@@ -262,3 +262,9 @@ keys-duress-none = There was no duress passphrase.
 
 capture-file-title = A file
 capture-file-done = The file is sealed into the vault. It appears as a record of its own after the next unlock.
+
+create-title = Make your vault
+create-hint = There is no vault here yet ({ $dir }). Choose its passphrase: everything you keep in posbon is encrypted with it, and nobody, posbon included, can open the vault without it or the recovery key.
+create-advice = Several ordinary words in an order only you know (five or more) are both easy to remember and hard to guess. Do not write it on this computer. Once the vault is made, make a recovery key (Keys) and keep it on paper, away from here.
+create-button = Make the vault
+create-done = The vault is made and open.
