@@ -5,7 +5,8 @@
 //!
 //! Format: an `age` file (binary) whose plaintext is a POSIX tar archive:
 //!
-//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings);
+//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings,
+//!   from the alerts' catalogue, `alert::text`);
 //! - `manifest.json`: the same for programs (`format: "posbon-bundle/2"`), with the bundle's
 //!   id, its version (one more at every `release update`) and the recipients' keys, so a
 //!   replayed old version or a copy re-encrypted for someone else shows;
@@ -225,25 +226,36 @@ fn render(record: &Record) -> Zeroizing<String> {
 }
 
 fn human_manifest(manifest: &Manifest) -> String {
+    // The reader's language is not known: every heading in the three, from the catalogue
+    // the alerts that announce the bundle use.
+    let h = crate::alert::text::in_every_language;
     let mut text = format!(
-        "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
-         name / название / ном: {}\n\
-         bundle / пакет / баста: {} (version / версия / версия {})\n\
-         sealed / запечатан / мӯҳр шуд: {}\n\
-         by / кем / аз ҷониби: {}\n\
-         for / для / барои: {}\n\n",
+        "{}\n\n\
+         {}: {}\n\
+         {}: {} ({} {})\n\
+         {}: {}\n\
+         {}: {}\n\
+         {}: {}\n\n",
+        h("manifest-title"),
+        h("manifest-name"),
         manifest.name,
+        h("manifest-bundle"),
         manifest.bundle_id,
+        h("manifest-version"),
         manifest.version,
+        h("manifest-sealed"),
         jiff::Timestamp::from_millisecond(manifest.sealed_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
+        h("manifest-by"),
         manifest.by,
+        h("manifest-for"),
         manifest.for_.join(", ")
     );
+    let folder = h("manifest-folder");
     for item in &manifest.items {
         text.push_str(&format!(
-            "{}. [{}] {}\n   folder / папка / ҷузвдон: {}/\n",
+            "{}. [{}] {}\n   {folder}: {}/\n",
             item.n, item.kind, item.title, item.dir
         ));
         for file in &item.files {
@@ -527,5 +539,38 @@ mod tests {
         parse_recipient(&identity.to_public().to_string()).unwrap();
         assert!(parse_recipient("ssh-rsa AAAA").is_err());
         assert!(parse_recipient("age1notvalid").is_err());
+    }
+
+    #[test]
+    fn the_manifest_for_people_has_its_headings_in_the_three_languages() {
+        let manifest = Manifest {
+            format: FORMAT_V2.to_string(),
+            name: "Case 12/2026".into(),
+            sealed_ms: 0,
+            by: "Rustam".into(),
+            for_: vec!["Dilnoza".into()],
+            items: vec![Item {
+                n: 1,
+                dir: "01-Road-tender".into(),
+                kind: "draft".into(),
+                title: "Road tender".into(),
+                created_ms: 0,
+                files: vec!["scan.txt".into()],
+            }],
+            bundle_id: "b1".into(),
+            version: 2,
+            recipients: vec![],
+        };
+        let text = human_manifest(&manifest);
+        assert!(
+            text.starts_with(
+                "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
+             name / название / ном: Case 12/2026\n\
+             bundle / пакет / баста: b1 (version / версия / версия 2)\n\
+             sealed / запечатан / мӯҳр зада шуд: 1970-01-01T00:00:00Z\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("1. [draft] Road tender\n   folder / папка / ҷузвдон: 01-Road-tender/\n   - scan.txt\n"), "{text}");
     }
 }
