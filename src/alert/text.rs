@@ -103,6 +103,31 @@ mod tests {
     }
 
     #[test]
+    fn the_words_follow_the_glossary() {
+        // docs/glossary.md: the acknowledgement button, and terms a reader found astray.
+        assert_eq!(render(Lang::Tg, "ack-page-button", &[]), "Ба ӯҳда мегирам");
+        assert_eq!(render(Lang::Ru, "ack-page-button", &[]), "Беру на себя");
+        let all = |lang| -> String {
+            every_message(lang, "X")
+                .into_iter()
+                .map(|(_, text)| text + "\n")
+                .collect()
+        };
+        let (tajik, russian) = (all(Lang::Tg), all(Lang::Ru));
+        // Watcher is «нозир»; sealed is «мӯҳрзада»; a missed check-in is not a "spent" one.
+        for astray in ["назоратӣ", "мӯҳршуда", "сарфшуда", "Ман ба ӯҳда"]
+        {
+            assert!(!tajik.contains(astray), "tg: {astray}");
+        }
+        assert!(tajik.contains("нозир") && tajik.contains("мӯҳрзада"));
+        // A step is «шаг», the sealing key «ключ запечатывания».
+        for astray in ["этап", "ключа печати", "ключ печати"] {
+            assert!(!russian.contains(astray), "ru: {astray}");
+        }
+        assert!(russian.contains("шаг плана") && russian.contains("ключа запечатывания"));
+    }
+
+    #[test]
     fn values_are_filled_once_and_never_expanded_nor_isolated() {
         for lang in Lang::ALL {
             let text = render(
