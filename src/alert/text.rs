@@ -1,7 +1,7 @@
-//! The words of alerts, of the pages behind their links and of a sealed bundle's
-//! `MANIFEST.txt`: a Fluent catalogue (`ftl/`, one file per language, editable by
-//! translators) built by [`crate::lang::catalogue`], which refuses a language that lacks a
-//! message or a variable. The code names a message; the translator owns the words.
+//! The words of alerts and of the pages behind their links: a Fluent catalogue (`ftl/`, one
+//! file per language, editable by translators) built by [`crate::lang::catalogue`], which
+//! refuses a language that lacks a message or a variable. The code names a message; the
+//! translator owns the words.
 //!
 //! Variables are filled once and never read again: a journalist's name containing `{x}` or
 //! `{ $x }` comes out as written. No Unicode isolation marks are put around them (the
@@ -41,14 +41,6 @@ pub fn render_count(lang: Lang, key: &str, count: usize, args: &[(&str, &str)]) 
     let mut all: Vec<(&str, Arg<'_>)> = vec![("count", Arg::Number(count))];
     all.extend(args.iter().map(|(k, v)| (*k, Arg::Text(v))));
     catalogue().text(lang, key, &all)
-}
-
-/// The message `key` in English, Russian and Tajik, joined by " / ": a heading for a reader
-/// whose language is not known (a bundle's `MANIFEST.txt`).
-pub fn in_every_language(key: &str) -> String {
-    [Lang::En, Lang::Ru, Lang::Tg]
-        .map(|lang| render(lang, key, &[]))
-        .join(" / ")
 }
 
 #[cfg(test)]
@@ -161,13 +153,5 @@ mod tests {
         assert!(clear(Lang::Ru, 21).contains("Тревоги a сняты"));
         assert!(clear(Lang::Tg, 2).contains("Ҳушдорҳои a"));
         assert!(clear(Lang::En, 1).contains("The alert a is over"));
-    }
-
-    #[test]
-    fn manifest_headings_are_in_the_three_languages() {
-        assert_eq!(
-            in_every_language("manifest-sealed"),
-            "sealed / запечатан / мӯҳр зада шуд"
-        );
     }
 }

@@ -5,8 +5,7 @@
 //!
 //! Format: an `age` file (binary) whose plaintext is a POSIX tar archive:
 //!
-//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings,
-//!   from the alerts' catalogue, `alert::text`);
+//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings);
 //! - `manifest.json`: the same for programs (`format: "posbon-bundle/2"`), with the bundle's
 //!   id, its version (one more at every `release update`) and the recipients' keys, so a
 //!   replayed old version or a copy re-encrypted for someone else shows;
@@ -226,36 +225,27 @@ fn render(record: &Record) -> Zeroizing<String> {
 }
 
 fn human_manifest(manifest: &Manifest) -> String {
-    // The reader's language is not known: every heading in the three, from the catalogue
-    // the alerts that announce the bundle use.
-    let h = crate::alert::text::in_every_language;
+    // The reader's language is not known: every heading in the three. (Not from the alerts'
+    // catalogue: `release` importing `alert` would close a circle through `protocol`.)
     let mut text = format!(
-        "{}\n\n\
-         {}: {}\n\
-         {}: {} ({} {})\n\
-         {}: {}\n\
-         {}: {}\n\
-         {}: {}\n\n",
-        h("manifest-title"),
-        h("manifest-name"),
+        "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
+         name / название / ном: {}\n\
+         bundle / пакет / баста: {} (version / версия / версия {})\n\
+         sealed / запечатан / мӯҳр зада шуд: {}\n\
+         by / кем / аз ҷониби: {}\n\
+         for / для / барои: {}\n\n",
         manifest.name,
-        h("manifest-bundle"),
         manifest.bundle_id,
-        h("manifest-version"),
         manifest.version,
-        h("manifest-sealed"),
         jiff::Timestamp::from_millisecond(manifest.sealed_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
-        h("manifest-by"),
         manifest.by,
-        h("manifest-for"),
         manifest.for_.join(", ")
     );
-    let folder = h("manifest-folder");
     for item in &manifest.items {
         text.push_str(&format!(
-            "{}. [{}] {}\n   {folder}: {}/\n",
+            "{}. [{}] {}\n   folder / папка / ҷузвдон: {}/\n",
             item.n, item.kind, item.title, item.dir
         ));
         for file in &item.files {

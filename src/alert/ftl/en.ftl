@@ -1,5 +1,5 @@
-# posbon alert texts: English. What the watcher sends to a journalist's contacts, the pages
-# behind their links, and the headings of a sealed bundle's MANIFEST.txt.
+# posbon alert texts: English. What the watcher sends to a journalist's contacts, and the pages
+# behind their links.
 #
 # Translators: keep every message, and keep every { $variable } exactly as it is (you may move
 # it within the sentence). A test fails if a language misses a message or a variable. Write for
@@ -80,14 +80,3 @@ ack-page-already = Alert { $alert } about { $name } was already confirmed, at { 
 download-page-text = Sealed material "{ $bundle }", version { $version }, SHA-256 { $sha256 }. This link works until { $until } UTC, as often as needed; the person it was sent to is told of every download. Only their own key opens the file.
 download-page-button = Download
 link-unknown = This link is unknown, or it has expired (links work for 30 days). If you expected material or an alert here, ask the journalist's other contacts or NANSMIT.
-
-# The headings of MANIFEST.txt in a sealed bundle: each is written in the three languages,
-# joined by " / ".
-manifest-title = posbon release bundle
-manifest-name = name
-manifest-bundle = bundle
-manifest-version = version
-manifest-sealed = sealed
-manifest-by = by
-manifest-for = for
-manifest-folder = folder
