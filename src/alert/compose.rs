@@ -5,7 +5,7 @@
 use crate::plan::Action;
 use crate::protocol::contacts::Lang;
 
-use super::text::render;
+use super::text::{render, render_count};
 
 /// What every alert about one journalist, to one reader, shares.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ fn times(reader: &Reader, ms: i64) -> (String, String, String) {
 /// (links from before channels were) is said to be so.
 pub fn channel_name(lang: Lang, kind: &str) -> String {
     if kind.is_empty() {
-        render(lang, "unknown_channel", &[])
+        render(lang, "unknown-channel", &[])
     } else {
         kind.to_string()
     }
@@ -131,9 +131,9 @@ pub fn channel_name(lang: Lang, kind: &str) -> String {
 /// The localised name of a step.
 pub fn step_name(lang: Lang, action: Action) -> String {
     match action {
-        Action::AlertTier(n) => render(lang, "step_tier", &[("tier", &n.to_string())]),
-        Action::Release => render(lang, "step_release", &[]),
-        Action::RemindJournalist => render(lang, "step_remind", &[]),
+        Action::AlertTier(n) => render(lang, "step-tier", &[("tier", &n.to_string())]),
+        Action::Release => render(lang, "step-release", &[]),
+        Action::RemindJournalist => render(lang, "step-remind", &[]),
     }
 }
 
@@ -141,7 +141,8 @@ pub fn step_name(lang: Lang, action: Action) -> String {
 pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
     let lang = reader.lang;
     let name = reader.name;
-    let at = |key: &str, ms: i64, extra: &[(&str, &str)]| {
+    // A sentence with a time in it; `count` for one that says "one alert" or "several".
+    let timed = |key: &str, ms: i64, count: Option<usize>, extra: &[(&str, &str)]| {
         let (local, tz, utc) = times(reader, ms);
         let mut args: Vec<(&str, &str)> = vec![
             ("local", &local),
@@ -150,7 +151,10 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             ("name", name),
         ];
         args.extend_from_slice(extra);
-        let text = render(lang, key, &args);
+        let text = match count {
+            Some(n) => render_count(lang, key, n, &args),
+            None => render(lang, key, &args),
+        };
         if tz == "UTC" {
             // The reader's zone is UTC: one time, not the same one twice.
             text.replace(&format!("{local} (UTC), {utc} UTC"), &format!("{utc} UTC"))
@@ -158,6 +162,7 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             text
         }
     };
+    let at = |key: &str, ms: i64, extra: &[(&str, &str)]| timed(key, ms, None, extra);
     let plain = |key: &str, extra: &[(&str, &str)]| {
         let mut args: Vec<(&str, &str)> = vec![("name", name)];
         args.extend_from_slice(extra);
@@ -178,33 +183,33 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
         } => {
             let step = step_name(lang, *action);
             title = match action {
-                Action::Release => plain("title_release", &[]),
-                _ => plain("title_step", &[("step", &step)]),
+                Action::Release => plain("title-release", &[]),
+                _ => plain("title-step", &[("step", &step)]),
             };
             lines.push(plain("missed", &[]));
             lines.push(match last_checkin_ms {
-                Some(ms) => at("last_checkin", *ms, &[]),
-                None => at("no_checkin_yet", *cycle_start_ms, &[]),
+                Some(ms) => at("last-checkin", *ms, &[]),
+                None => at("no-checkin-yet", *cycle_start_ms, &[]),
             });
             lines.push(at("deadline", *deadline_ms, &[]));
             lines.push(match action {
                 Action::AlertTier(n) => plain(
-                    "this_step_tier",
+                    "this-step-tier",
                     &[("step", &step), ("tier", &n.to_string())],
                 ),
-                _ => plain("this_step_release", &[]),
+                _ => plain("this-step-release", &[]),
             });
             if *duress_seen {
-                lines.push(plain("duress_seen", &[]));
+                lines.push(plain("duress-seen", &[]));
             }
             push_instructions(reader, &mut lines);
             push_bundles(reader, bundles, &mut lines);
             lines.push(match next {
-                Some((action, ms)) => at("next_step", *ms, &[("step", &step_name(lang, *action))]),
-                None => plain("last_step", &[]),
+                Some((action, ms)) => at("next-step", *ms, &[("step", &step_name(lang, *action))]),
+                None => plain("last-step", &[]),
             });
             if let Some(url) = ack_url {
-                lines.push(plain("ack_link", &[("url", url)]));
+                lines.push(plain("ack-link", &[("url", url)]));
             }
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
@@ -213,10 +218,10 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             missed,
         } => {
             if *missed {
-                title = plain("title_missed_reminder", &[]);
-                lines.push(at("missed_reminder", *deadline_ms, &[]));
+                title = plain("title-missed-reminder", &[]);
+                lines.push(at("missed-reminder", *deadline_ms, &[]));
             } else {
-                title = at("title_reminder", *deadline_ms, &[]);
+                title = at("title-reminder", *deadline_ms, &[]);
                 lines.push(at("reminder", *deadline_ms, &[]));
             }
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
@@ -226,35 +231,34 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             ack_url,
             bundles,
         } => {
-            title = plain("title_duress", &[]);
+            title = plain("title-duress", &[]);
             lines.push(at("duress", *at_ms, &[]));
             push_instructions(reader, &mut lines);
             push_bundles(reader, bundles, &mut lines);
             if let Some(url) = ack_url {
-                lines.push(plain("ack_link", &[("url", url)]));
+                lines.push(plain("ack-link", &[("url", url)]));
             }
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::AllClear { at_ms, alerts } => {
-            title = plain("title_all_clear", &[]);
-            // Russian and Tajik inflect for the plural: one message per number.
-            let key = if alerts.len() > 1 {
-                "all_clear_many"
-            } else {
-                "all_clear"
-            };
-            lines.push(at(key, *at_ms, &[("alert", &alerts.join(", "))]));
+            title = plain("title-all-clear", &[]);
+            lines.push(timed(
+                "all-clear",
+                *at_ms,
+                Some(alerts.len()),
+                &[("alert", &alerts.join(", "))],
+            ));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::Retraction { at_ms, alerts } => {
-            title = plain("title_retraction", &[]);
-            let key = if alerts.len() > 1 {
-                "retraction_many"
-            } else {
-                "retraction"
-            };
-            lines.push(at(key, *at_ms, &[("alert", &alerts.join(", "))]));
-            lines.push(plain("retraction_caution", &[]));
+            title = plain("title-retraction", &[]);
+            lines.push(timed(
+                "retraction",
+                *at_ms,
+                Some(alerts.len()),
+                &[("alert", &alerts.join(", "))],
+            ));
+            lines.push(plain("retraction-caution", &[]));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::Ack {
@@ -264,7 +268,7 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             alert,
             channel,
         } => {
-            title = plain("title_ack", &[("contact", contact)]);
+            title = plain("title-ack", &[("contact", contact)]);
             let channel = channel_name(lang, channel);
             lines.push(at(
                 "ack",
@@ -283,20 +287,20 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             alert,
             channel,
         } => {
-            title = plain("title_ack_confirmed", &[]);
+            title = plain("title-ack-confirmed", &[]);
             let channel = channel_name(lang, channel);
             lines.push(at(
-                "ack_confirmed",
+                "ack-confirmed",
                 *at_ms,
                 &[("alert", alert), ("channel", &channel)],
             ));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::PhoneEnrolled { device, at_ms } => {
-            title = plain("title_phone_enrolled", &[]);
+            title = plain("title-phone-enrolled", &[]);
             // The first 8 hex digits are what `posbon phone list` shows first.
             let short = device.get(..8).unwrap_or(device);
-            lines.push(at("phone_enrolled", *at_ms, &[("device", short)]));
+            lines.push(at("phone-enrolled", *at_ms, &[("device", short)]));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::Downloaded {
@@ -307,9 +311,9 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             first_ms,
             channel,
         } => {
-            title = plain("title_download", &[("bundle", bundle)]);
+            title = plain("title-download", &[("bundle", bundle)]);
             lines.push(at(
-                "download_notice",
+                "download-notice",
                 *first_ms,
                 &[
                     ("bundle", bundle),
@@ -322,7 +326,7 @@ pub fn compose(reader: &Reader, event: &Event) -> (String, String) {
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
         Event::Test => {
-            title = plain("title_test", &[]);
+            title = plain("title-test", &[]);
             lines.push(plain("test", &[]));
             lines.push(plain("verify", &[("fingerprint", reader.fingerprint)]));
         }
@@ -340,14 +344,14 @@ fn push_bundles(reader: &Reader, bundles: &[BundleLine], lines: &mut Vec<String>
                 Lang::En => n,
                 Lang::Ru | Lang::Tg => n.replace('.', ","),
             };
-            render(reader.lang, "size_mib", &[("n", &n)])
+            render(reader.lang, "size-mib", &[("n", &n)])
         } else {
             let n = bundle.size.div_ceil(1024).to_string();
-            render(reader.lang, "size_kib", &[("n", &n)])
+            render(reader.lang, "size-kib", &[("n", &n)])
         };
         lines.push(render(
             reader.lang,
-            "bundle_ready",
+            "bundle-ready",
             &[
                 ("bundle", bundle.name),
                 ("version", &bundle.version.to_string()),
@@ -359,14 +363,14 @@ fn push_bundles(reader: &Reader, bundles: &[BundleLine], lines: &mut Vec<String>
     }
     // Once, after the bundles: how to open them without putting the lawyer's files at risk.
     if !bundles.is_empty() {
-        lines.push(render(reader.lang, "open_safely", &[]));
+        lines.push(render(reader.lang, "open-safely", &[]));
     }
 }
 
 fn push_instructions(reader: &Reader, lines: &mut Vec<String>) {
     let instructions = reader.instructions.trim();
     if instructions.is_empty() {
-        lines.push(render(reader.lang, "no_instructions", &[]));
+        lines.push(render(reader.lang, "no-instructions", &[]));
     } else {
         lines.push(format!(
             "{}\n{}",

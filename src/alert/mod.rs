@@ -2,8 +2,8 @@
 //!
 //! - `message`: the signed alert itself: its text form (what people read, and what is signed),
 //!   its JSON form (webhooks), and verification of either, or of an e-mail as received.
-//! - `text`: the message templates in Tajik, Russian and English (`lang/*.toml`, editable by
-//!   translators) and their rendering.
+//! - `text`: the words in Tajik, Russian and English, a Fluent catalogue (`ftl/*.ftl`,
+//!   editable by translators) built by `lang::catalogue`, and their rendering.
 //! - `compose`: which sentences make up each kind of alert, from the facts of a missed
 //!   deadline. Pure: no clock, no I/O.
 //!

@@ -17,6 +17,8 @@ use super::Lang;
 /// One face's messages in every language.
 pub struct Catalogue {
     bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
+    /// Every message with the variables it uses: the same in every language.
+    messages: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Why a catalogue's files do not make a catalogue (a translator's or developer's slip).
@@ -106,7 +108,16 @@ impl Catalogue {
                 })?;
             bundles.push((lang, bundle));
         }
-        Ok(Catalogue { bundles })
+        Ok(Catalogue {
+            bundles,
+            messages: english,
+        })
+    }
+
+    /// Every message's id with the variables it uses (in every language: [`Catalogue::new`]
+    /// made sure), for tests that read each message in each language.
+    pub fn messages(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
+        self.messages.iter().map(|(id, names)| (id.as_str(), names))
     }
 
     /// The message `id` in `lang` with `args` filled in. A message that cannot be found (a

@@ -225,11 +225,13 @@ fn render(record: &Record) -> Zeroizing<String> {
 }
 
 fn human_manifest(manifest: &Manifest) -> String {
+    // The reader's language is not known: every heading in the three. (Not from the alerts'
+    // catalogue: `release` importing `alert` would close a circle through `protocol`.)
     let mut text = format!(
         "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
          name / название / ном: {}\n\
          bundle / пакет / баста: {} (version / версия / версия {})\n\
-         sealed / запечатан / мӯҳр шуд: {}\n\
+         sealed / запечатан / мӯҳр зада шуд: {}\n\
          by / кем / аз ҷониби: {}\n\
          for / для / барои: {}\n\n",
         manifest.name,
@@ -527,5 +529,38 @@ mod tests {
         parse_recipient(&identity.to_public().to_string()).unwrap();
         assert!(parse_recipient("ssh-rsa AAAA").is_err());
         assert!(parse_recipient("age1notvalid").is_err());
+    }
+
+    #[test]
+    fn the_manifest_for_people_has_its_headings_in_the_three_languages() {
+        let manifest = Manifest {
+            format: FORMAT_V2.to_string(),
+            name: "Case 12/2026".into(),
+            sealed_ms: 0,
+            by: "Rustam".into(),
+            for_: vec!["Dilnoza".into()],
+            items: vec![Item {
+                n: 1,
+                dir: "01-Road-tender".into(),
+                kind: "draft".into(),
+                title: "Road tender".into(),
+                created_ms: 0,
+                files: vec!["scan.txt".into()],
+            }],
+            bundle_id: "b1".into(),
+            version: 2,
+            recipients: vec![],
+        };
+        let text = human_manifest(&manifest);
+        assert!(
+            text.starts_with(
+                "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
+             name / название / ном: Case 12/2026\n\
+             bundle / пакет / баста: b1 (version / версия / версия 2)\n\
+             sealed / запечатан / мӯҳр зада шуд: 1970-01-01T00:00:00Z\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("1. [draft] Road tender\n   folder / папка / ҷузвдон: 01-Road-tender/\n   - scan.txt\n"), "{text}");
     }
 }

@@ -159,7 +159,7 @@ fn page_refusal(refused: Refusal) -> Response {
         body.push_str(&format!(
             "<p lang=\"{}\">{}</p>",
             lang.code(),
-            html_escape(&crate::alert::text::render(lang, "link_unknown", &[]))
+            html_escape(&crate::alert::text::render(lang, "link-unknown", &[]))
         ));
     }
     let mut response = ack_html(Lang::En, "posbon", &body);
@@ -339,7 +339,7 @@ async fn download_page(
             for lang in [Lang::En, Lang::Ru, Lang::Tg] {
                 let text = crate::alert::text::render(
                     lang,
-                    "download_page_text",
+                    "download-page-text",
                     &[
                         ("bundle", &link.name),
                         ("version", &version),
@@ -347,7 +347,7 @@ async fn download_page(
                         ("until", &until),
                     ],
                 );
-                let safely = crate::alert::text::render(lang, "open_safely", &[]);
+                let safely = crate::alert::text::render(lang, "open-safely", &[]);
                 body.push_str(&format!(
                     "<section lang=\"{}\"><p>{}</p><p>{}</p></section>",
                     lang.code(),
@@ -357,7 +357,7 @@ async fn download_page(
             }
             let buttons: Vec<String> = [Lang::En, Lang::Ru, Lang::Tg]
                 .iter()
-                .map(|lang| crate::alert::text::render(*lang, "download_page_button", &[]))
+                .map(|lang| crate::alert::text::render(*lang, "download-page-button", &[]))
                 .collect();
             body.push_str(&format!(
                 "<form method=\"post\"><button type=\"submit\">{}</button></form>",
@@ -481,11 +481,11 @@ async fn ack_page(
     } else {
         format!(
             "<p>{}</p><form method=\"post\"><button type=\"submit\">{}</button></form>",
-            html_escape(&render("ack_page_text")),
-            html_escape(&render("ack_page_button"))
+            html_escape(&render("ack-page-text")),
+            html_escape(&render("ack-page-button"))
         )
     };
-    ack_html(lang, &render("ack_page_title"), &body)
+    ack_html(lang, &render("ack-page-title"), &body)
 }
 
 /// What the page of a confirmed link says: thanks, if this request confirmed it; when and
@@ -500,11 +500,11 @@ fn ack_done_text(lang: Lang, found: &super::service::Acknowledged) -> String {
             let channel = crate::alert::compose::channel_name(lang, via);
             crate::alert::text::render(
                 lang,
-                "ack_page_already",
+                "ack-page-already",
                 &[&args[..], &[("when", &when), ("channel", &channel)]].concat(),
             )
         }
-        _ => crate::alert::text::render(lang, "ack_page_done", &args),
+        _ => crate::alert::text::render(lang, "ack-page-done", &args),
     }
 }
 
@@ -524,7 +524,7 @@ async fn ack_confirm(
     match blocking(move || w.acknowledge(&t, w.now_ms())).await {
         Ok(found) => {
             let text = ack_done_text(lang, &found);
-            let title = crate::alert::text::render(lang, "ack_page_title", &[]);
+            let title = crate::alert::text::render(lang, "ack-page-title", &[]);
             ack_html(lang, &title, &format!("<p>{}</p>", html_escape(&text)))
         }
         Err(e) => page_refusal(e),
