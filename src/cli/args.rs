@@ -160,7 +160,7 @@ pub(crate) enum Command {
         #[arg(value_name = "WATCHER")]
         watcher: String,
     },
-    /// Set the check-in plan on every watcher you are enrolled with
+    /// Set the check-in plan on every watcher you are enrolled with, or show it
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Check in with every enrolled watcher; exit 0 only if all accepted (12: accepted, but
@@ -487,12 +487,17 @@ pub(crate) enum PhoneCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum PlanCommand {
-    /// Set the plan: a check-in every DURATION, or inside daily windows in a time zone
+    /// Set the plan: a check-in every DURATION, or inside windows in a time zone, every day
+    /// or on some days of the week
     Set {
         /// Check in at least this often (10s, 90m, 2h, 1d)
         #[arg(long, required_unless_present = "windows", conflicts_with = "windows")]
         every: Option<String>,
-        /// A daily window like 09:00-11:00 (repeatable); needs --tz
+        /// A window like 09:00-11:00 (every day), or with its days: mon-fri/09:00-11:00,
+        /// sat/12:00-14:00 (days: mon tue wed thu fri sat sun, or пн..вс, душанбе..якшанбе;
+        /// a range like mon-fri or a list like mon,wed,fri). A window across midnight
+        /// (22:00-02:00) belongs to the day it starts on; a day with no window has no
+        /// deadline. Repeatable; needs --tz
         #[arg(long = "window", id = "windows", requires = "tz")]
         windows: Vec<String>,
         /// Your time zone, like Asia/Dushanbe: the windows' zone, and the one every time is
@@ -513,6 +518,9 @@ pub(crate) enum PlanCommand {
         #[arg(long)]
         release_on_duress: bool,
     },
+    /// Show the plan kept in this vault (as last set), with its windows and the days that
+    /// have none
+    Show,
 }
 
 #[derive(Args, Clone, Default)]
