@@ -1,6 +1,6 @@
-//! The plan in the app: what the watchers expect (a check-in every so often, or inside daily
-//! windows in the journalist's time zone), the grace, reminders and steps; kept in the vault
-//! and sent to every watcher, as `posbon plan set`.
+//! The plan in the app: what the watchers expect (a check-in every so often, or inside
+//! windows in the journalist's time zone, every day or on some days of the week), the grace,
+//! reminders and steps; kept in the vault and sent to every watcher, as `posbon plan set`.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -12,7 +12,7 @@ use super::pages::{Frame, form, html, take, with_vault};
 use super::watchers::{Answers, switch_error, watcher_view};
 use super::when::zone;
 use super::{Flash, Shared};
-use crate::plan::{Plan, PlanSpec};
+use crate::plan::{Days, Plan, PlanSpec, Schedule, split_windows};
 use crate::switch::{requests, settings};
 
 #[derive(Template)]
@@ -20,7 +20,36 @@ use crate::switch::{requests, settings};
 struct PlanPage {
     f: Frame,
     current: String,
+    /// The windows and the days without one, in the journalist's words.
+    rules: Vec<String>,
     tz: String,
+}
+
+/// One line per window (`Mon–Fri 09:00-11:00`), then the days that have none, if any.
+fn rules(t: super::text::Tr, plan: &Plan) -> Vec<String> {
+    let Schedule::Daily { windows, .. } = &plan.schedule else {
+        return Vec::new();
+    };
+    let name = |day: jiff::civil::Weekday| {
+        let id = format!("weekday-{}", crate::plan::days::name(day));
+        t.get(&id)
+    };
+    let days = |days: Days| {
+        if days.is_every_day() {
+            t.get("days-every")
+        } else {
+            days.list_with(name)
+        }
+    };
+    let mut lines: Vec<String> = windows
+        .iter()
+        .map(|w| format!("{} {}", days(w.days), w.times()))
+        .collect();
+    let free = plan.days_without_window();
+    if !free.is_empty() {
+        lines.push(t.with("plan-no-window", "days", &days(free)));
+    }
+    lines
 }
 
 pub(super) async fn page(State(app): State<Shared>) -> Response {
@@ -29,16 +58,19 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
         let plan: Option<Plan> = vault.setting(settings::PLAN).ok().flatten();
         let tz = zone(vault).iana_name().unwrap_or("UTC").to_string();
         (
-            plan.map(|p| p.describe())
+            plan.as_ref()
+                .map(|p| p.describe())
                 .unwrap_or_else(|| t.get("status-no-plan")),
+            plan.as_ref().map(|p| rules(t, p)).unwrap_or_default(),
             tz,
         )
     })
     .await;
     match shown {
-        Some((current, tz)) => html(&PlanPage {
+        Some((current, rules, tz)) => html(&PlanPage {
             f: Frame::new(&app),
             current,
+            rules,
             tz,
         }),
         None => Redirect::to("/").into_response(),
@@ -62,7 +94,7 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
     let spec = PlanSpec {
         every: (how == "every").then(|| every.trim().to_string()),
         window: if how == "windows" {
-            list(&take(&mut pairs, "windows"))
+            split_windows(&take(&mut pairs, "windows"))
         } else {
             Vec::new()
         },
