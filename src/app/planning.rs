@@ -25,7 +25,7 @@ struct PlanPage {
     tz: String,
 }
 
-/// One line per window (`Mon–Fri 09:00-11:00`), then the days that have none, if any.
+/// One line per window (`Check-in window: Mon–Fri 09:00-11:00`), then the days that have none, if any.
 fn rules(t: super::text::Tr, plan: &Plan) -> Vec<String> {
     let Schedule::Daily { windows, .. } = &plan.schedule else {
         return Vec::new();
@@ -43,7 +43,15 @@ fn rules(t: super::text::Tr, plan: &Plan) -> Vec<String> {
     };
     let mut lines: Vec<String> = windows
         .iter()
-        .map(|w| format!("{} {}", days(w.days), w.times()))
+        .map(|w| {
+            let (from, to) = w.times();
+            let id = if w.crosses_midnight() {
+                "plan-window-night"
+            } else {
+                "plan-window"
+            };
+            t.args(id, &[("days", &days(w.days)), ("from", &from), ("to", &to)])
+        })
         .collect();
     let free = plan.days_without_window();
     if !free.is_empty() {

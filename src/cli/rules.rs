@@ -28,7 +28,7 @@ fn days_text(days: Days) -> String {
     }
 }
 
-/// One line per window (`Mon–Fri 09:00-11:00`), then the days that have none, if any; nothing
+/// One line per window (`check-in window: Mon–Fri 09:00-11:00`), then the days that have none, if any; nothing
 /// for a plan of intervals.
 pub(super) fn lines(plan: &Plan) -> Vec<String> {
     let Schedule::Daily { windows, .. } = &plan.schedule else {
@@ -36,7 +36,18 @@ pub(super) fn lines(plan: &Plan) -> Vec<String> {
     };
     let mut lines: Vec<String> = windows
         .iter()
-        .map(|w| format!("{} {}", days_text(w.days), w.times()))
+        .map(|w| {
+            let (from, to) = w.times();
+            let id = if w.crosses_midnight() {
+                "plan-window-night"
+            } else {
+                "plan-window"
+            };
+            words::with(
+                id,
+                &[("days", &days_text(w.days)), ("from", &from), ("to", &to)],
+            )
+        })
         .collect();
     let free = plan.days_without_window();
     if !free.is_empty() {

@@ -14,7 +14,7 @@ use crate::vault::{self, Vault};
 use super::rules;
 use super::words;
 use super::zone::text as time_text;
-use super::{PlanCommand, UsageError};
+use super::{PlanCommand, SetPlan, UsageError};
 
 /// The watchers hold different plans (exit 9): one missed a change, or was tampered with.
 #[derive(Debug, thiserror::Error)]
@@ -354,26 +354,22 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
 }
 
 pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
-    let (every, windows, tz, grace, remind_before, steps, release_on_duress) = match command {
-        PlanCommand::Set {
-            every,
-            windows,
-            tz,
-            grace,
-            remind_before,
-            steps,
-            release_on_duress,
-        } => (
-            every,
-            windows,
-            tz,
-            grace,
-            remind_before,
-            steps,
-            release_on_duress,
-        ),
-        PlanCommand::Show => return show_plan(vault),
-    };
+    match command {
+        PlanCommand::Set(set) => set_plan(vault, set),
+        PlanCommand::Show => show_plan(vault),
+    }
+}
+
+fn set_plan(vault: &Vault, set: SetPlan) -> Result<()> {
+    let SetPlan {
+        every,
+        windows,
+        tz,
+        grace,
+        remind_before,
+        steps,
+        release_on_duress,
+    } = set;
     if let Some(tz) = &tz {
         super::zone::check(tz)?;
     }

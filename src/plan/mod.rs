@@ -291,26 +291,25 @@ impl std::fmt::Display for Window {
         if !self.days.is_every_day() {
             write!(f, "{}/", self.days)?;
         }
-        write!(
-            f,
-            "{:02}:{:02}-{:02}:{:02}",
-            self.start_min / 60,
-            self.start_min % 60,
-            self.end_min / 60,
-            self.end_min % 60
-        )
+        write!(f, "{}-{}", hhmm(self.start_min), hhmm(self.end_min))
     }
 }
 
 impl Window {
-    /// `09:00-11:00`: the times alone, without the days.
-    pub fn times(&self) -> String {
-        Window {
-            days: Days::EVERY,
-            ..*self
-        }
-        .to_string()
+    /// When it opens and closes, as `09:00` and `11:00`.
+    pub fn times(&self) -> (String, String) {
+        (hhmm(self.start_min), hhmm(self.end_min))
     }
+
+    /// Whether it closes on the day after it opens (22:00-02:00).
+    pub fn crosses_midnight(&self) -> bool {
+        self.end_min < self.start_min
+    }
+}
+
+/// Minutes after midnight as `09:05`.
+fn hhmm(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 impl Plan {
