@@ -617,10 +617,42 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
     // The watcher's deadline: the end of the window, in Dushanbe time (UTC+5, no DST).
     assert!(set.contains("11:00 (UTC+05:00)"), "{set}");
     assert!(set.contains(&daemon.url), "{set}");
+    // Windows on some days, typed as on the command line; a day's name alone belongs to the
+    // window after it. The plan page lists them and the day without one.
+    let week = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "mon-fri 09:00-11:00, sat/12:00-14:00"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(
+        week.contains(
+            "Plan set: windows mon-fri/09:00-11:00,sat/12:00-14:00 Asia/Dushanbe, no check-in on sun"
+        ),
+        "{week}"
+    );
+    let page = app.page("/plan");
+    assert!(page.contains("Mon–Fri 09:00-11:00"), "{page}");
+    assert!(page.contains("Sat 12:00-14:00"), "{page}");
+    assert!(page.contains("No window on Sun"), "{page}");
+    let bad_day = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "funday/09:00-11:00"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(bad_day.contains("is not a day of the week"), "{bad_day}");
     // The CLI reads the same plan from the vault and the watcher.
     app.submit("/lock", &[]);
     let status = v.ok(&["status"], "");
     assert!(status.contains("Asia/Dushanbe"), "{status}");
+    assert!(status.contains("no window on Sun"), "{status}");
 }
 
 /// Every file under `dir`.
