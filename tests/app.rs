@@ -616,6 +616,18 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
     assert!(set.contains("Plan set:"), "{set}");
     // The watcher's deadline: the end of the window, in Dushanbe time (UTC+5, no DST).
     assert!(set.contains("11:00 (UTC+05:00)"), "{set}");
+    // With the weekday it falls on there: today's window if it has not opened yet.
+    let there =
+        jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Dushanbe").unwrap());
+    let day = if there.hour() < 9 {
+        there.date()
+    } else {
+        there.date().tomorrow().unwrap()
+    };
+    assert!(
+        set.contains(&day.strftime("%a %Y-%m-%d 11:00 (UTC+05:00)").to_string()),
+        "{set}"
+    );
     assert!(set.contains(&daemon.url), "{set}");
     // Windows on some days, typed as on the command line; a day's name alone belongs to the
     // window after it. The plan page lists them and the day without one.

@@ -10,7 +10,7 @@ use zeroize::Zeroize;
 
 use super::pages::{Frame, form, html, take, with_vault};
 use super::watchers::{Answers, switch_error, watcher_view};
-use super::when::zone;
+use super::when::{day_name, zone};
 use super::{Flash, Shared};
 use crate::plan::{Days, Plan, PlanSpec, Schedule, split_windows};
 use crate::switch::{requests, settings};
@@ -30,10 +30,7 @@ fn rules(t: super::text::Tr, plan: &Plan) -> Vec<String> {
     let Schedule::Daily { windows, .. } = &plan.schedule else {
         return Vec::new();
     };
-    let name = |day: jiff::civil::Weekday| {
-        let id = format!("weekday-{}", crate::plan::days::name(day));
-        t.get(&id)
-    };
+    let name = |day| day_name(t, day);
     let days = |days: Days| {
         if days.is_every_day() {
             t.get("days-every")
