@@ -216,6 +216,12 @@ fn a_forced_decoy_plan_is_what_the_decoy_shows_and_the_real_status_tells_of_it()
         "",
     );
     assert!(forced.status.success(), "{}", stderr(&forced));
+    // The watcher answers with the plan the coercer set: no warning of another plan held.
+    assert!(
+        !stderr(&forced).contains("holds the plan as"),
+        "{}",
+        stderr(&forced)
+    );
     let paused = v.run_with_pass(&duress, &["pause", "--for", "3d"], "");
     assert!(paused.status.success(), "{}", stderr(&paused));
     // The decoy shows the plan and pause it set, and nothing of a second world.
