@@ -598,4 +598,20 @@ mod tests {
         let good: Plan = serde_json::from_str(&plan(r#"["sun"]"#)).unwrap();
         good.validate().unwrap();
     }
+
+    proptest::proptest! {
+        /// A window reads back as it is described: `plan show` and `status` can be typed
+        /// into `plan set` again.
+        #[test]
+        fn a_window_reads_back_as_it_is_written(
+            start_min in 0u16..1440,
+            end_min in 0u16..1440,
+            days in 1u8..128,
+        ) {
+            proptest::prop_assume!(start_min != end_min);
+            let window = Window { start_min, end_min, days: Days::from_bits(days) };
+            proptest::prop_assert_eq!(parse_window(&window.to_string()), Ok(window));
+            proptest::prop_assert_eq!(split_windows(&window.to_string()), [window.to_string()]);
+        }
+    }
 }
