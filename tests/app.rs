@@ -646,6 +646,8 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
         ),
         "{week}"
     );
+    // The watcher holds the plan sent: no warning of an older watcher.
+    assert!(!week.contains("holds another plan"), "{week}");
     let page = app.page("/plan");
     assert!(page.contains("Mon–Fri 09:00-11:00"), "{page}");
     assert!(page.contains("Sat 12:00-14:00"), "{page}");

@@ -135,28 +135,46 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
     let sent = with_vault(&app, move |vault| {
         requests::keep_plan(vault, &plan, tz.as_deref())?;
         let zone = zone(vault);
+        let described = plan.describe();
         let seen = std::sync::Mutex::new(Vec::new());
+        let differ = std::sync::Mutex::new(Vec::new());
         let result = requests::send_plan(vault, &plan, |link, status| {
             seen.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(watcher_view(t, &zone, link, status));
+            // A watcher from before weekday rules drops the days and would expect a
+            // check-in every day: said, as `posbon plan set` says it.
+            if status.plan.as_deref() != Some(described.as_str()) {
+                differ
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(t.args(
+                        "plan-watcher-differs",
+                        &[
+                            ("url", &link.url),
+                            ("plan", status.plan.as_deref().unwrap_or("-")),
+                        ],
+                    ));
+            }
         });
         let mut watchers = seen.into_inner().unwrap_or_else(|p| p.into_inner());
         watchers.sort_by(|a, b| a.url.cmp(&b.url));
-        Ok::<_, crate::switch::SwitchError>((result, watchers, plan.describe()))
+        let mut warnings = differ.into_inner().unwrap_or_else(|p| p.into_inner());
+        warnings.sort();
+        Ok::<_, crate::switch::SwitchError>((result, watchers, warnings, described))
     })
     .await;
     match sent {
         None => Redirect::to("/").into_response(),
         Some(Err(e)) => app.after_post("/plan", Some(Flash::Error(switch_error(t, &e)))),
-        Some(Ok((result, watchers, described))) => {
+        Some(Ok((result, watchers, warnings, described))) => {
             let failure = result.err().map(|e| switch_error(t, &e));
             let flash = failure
                 .is_none()
                 .then(|| Flash::Notice(t.with("plan-set", "plan", &described)));
             *app.checked_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Answers {
                 failure,
-                warnings: Vec::new(),
+                warnings,
                 watchers,
             });
             app.after_post("/switch", flash)

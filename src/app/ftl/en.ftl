@@ -170,6 +170,7 @@ days-every = Every day
 plan-window = Check-in window: { $days } { $from }-{ $to }
 plan-window-night = Check-in window: { $days } { $from }-{ $to } (closes the next day)
 plan-no-window = No window on { $days }: no deadline falls on such a day; the next one is on the next day with a window.
+plan-watcher-differs = { $url } holds another plan: { $plan }. It may be an older watcher that does not know days of the week and expects you every day: ask its operator to upgrade it.
 plan-tz = Your time zone (like Asia/Dushanbe)
 plan-grace = Grace after a missed deadline, before anyone is alerted (like 2h)
 plan-remind-before = Remind me before each deadline (like 1h; several separated by commas)
