@@ -1069,11 +1069,57 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
     assert!(set.contains("Plan set:"), "{set}");
     // The watcher's deadline: the end of the window, in Dushanbe time (UTC+5, no DST).
     assert!(set.contains("11:00 (UTC+05:00)"), "{set}");
+    // With the weekday it falls on there: today's window if it has not opened yet.
+    let there =
+        jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Dushanbe").unwrap());
+    let day = if there.hour() < 9 {
+        there.date()
+    } else {
+        there.date().tomorrow().unwrap()
+    };
+    assert!(
+        set.contains(&day.strftime("%a %Y-%m-%d 11:00 (UTC+05:00)").to_string()),
+        "{set}"
+    );
     assert!(set.contains(&daemon.url), "{set}");
+    // Windows on some days, typed as on the command line; a day's name alone belongs to the
+    // window after it. The plan page lists them and the day without one.
+    let week = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "mon-fri 09:00-11:00, sat/12:00-14:00"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(
+        week.contains(
+            "Plan set: windows mon-fri/09:00-11:00,sat/12:00-14:00 Asia/Dushanbe, no check-in on sun"
+        ),
+        "{week}"
+    );
+    // The watcher holds the plan sent: no warning of an older watcher.
+    assert!(!week.contains("holds another plan"), "{week}");
+    let page = app.page("/plan");
+    assert!(page.contains("Mon–Fri 09:00-11:00"), "{page}");
+    assert!(page.contains("Sat 12:00-14:00"), "{page}");
+    assert!(page.contains("No window on Sun"), "{page}");
+    let bad_day = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "funday/09:00-11:00"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(bad_day.contains("is not a day of the week"), "{bad_day}");
     // The CLI reads the same plan from the vault and the watcher.
     app.submit("/lock", &[]);
     let status = v.ok(&["status"], "");
     assert!(status.contains("Asia/Dushanbe"), "{status}");
+    assert!(status.contains("no window on Sun"), "{status}");
 }
 
 /// Every file under `dir`.

@@ -233,6 +233,25 @@ fn a_plan_with_impossible_windows_is_refused_and_does_not_stop_the_watcher() {
         matches!(result, Err(client::ClientError::Refused { .. })),
         "{result:?}"
     );
+    // A window on no day of the week (a week of searching would find no deadline), and one
+    // on a day that does not exist.
+    for days in ["[]", r#"["mon","funday"]"#] {
+        let no_days = format!(
+            r#"{{"schedule":{{"kind":"daily","windows":[{{"start_min":540,"end_min":600,"days":{days}}}],"tz":"Asia/Dushanbe"}},"grace_ms":0,"steps":[{{"action":"release","after_ms":0}}]}}"#
+        );
+        let result = client::call(
+            &client::Route::Direct,
+            &s.link,
+            &s.device,
+            ops::PLAN,
+            no_days,
+            now_ms(),
+        );
+        assert!(
+            matches!(result, Err(client::ClientError::Refused { .. })),
+            "{days}: {result:?}"
+        );
+    }
     // Still answering, plan unchanged.
     assert!(
         s.call(ops::STATUS, "{}")

@@ -216,6 +216,12 @@ fn a_forced_decoy_plan_is_what_the_decoy_shows_and_the_real_status_tells_of_it()
         "",
     );
     assert!(forced.status.success(), "{}", stderr(&forced));
+    // The watcher answers with the plan the coercer set: no warning of another plan held.
+    assert!(
+        !stderr(&forced).contains("holds the plan as"),
+        "{}",
+        stderr(&forced)
+    );
     let paused = v.run_with_pass(&duress, &["pause", "--for", "3d"], "");
     assert!(paused.status.success(), "{}", stderr(&paused));
     // The decoy shows the plan and pause it set, and nothing of a second world.
@@ -938,4 +944,118 @@ fn times_are_shown_and_typed_in_the_journalists_time_zone() {
         "",
     );
     assert_eq!(code(&bad_zone), 2, "{}", stderr(&bad_zone));
+}
+
+/// Issue 15: "check in between 09:00 and 11:00 on some days, nothing on the others, in my
+/// time zone". The real CLI and daemon, on the real clock: the only window is on the weekday
+/// two days from now in Dushanbe, so the deadline is that day's 11:00, whatever today is.
+#[test]
+fn a_plan_with_weekday_windows_shows_the_deadline_with_its_weekday_and_the_free_days() {
+    let (v, _daemon) = enrolled();
+    let zone = jiff::tz::TimeZone::get("Asia/Dushanbe").unwrap();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(zone.clone())
+        .date();
+    let day = today.checked_add(jiff::Span::new().days(2)).unwrap();
+    let name = day.strftime("%a").to_string(); // Mon, Tue...
+    let window = format!("{}/09:00-11:00", name.to_lowercase());
+    // A night window on the day after it, crossing midnight, belongs to that day: it opens
+    // later than the first one, so the deadline stays the first one's.
+    let night = format!(
+        "{}/22:00-02:00",
+        day.tomorrow()
+            .unwrap()
+            .strftime("%a")
+            .to_string()
+            .to_lowercase()
+    );
+    let set = v.run(
+        &[
+            "plan",
+            "set",
+            "--window",
+            &window,
+            "--window",
+            &night,
+            "--tz",
+            "Asia/Dushanbe",
+            "--grace",
+            "1h",
+        ],
+        "",
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    let expected = format!(
+        "next deadline {name} {} 11:00 Asia/Dushanbe (06:00 UTC)",
+        day.strftime("%Y-%m-%d")
+    );
+    assert!(
+        stdout(&set).contains(&format!("plan set; {expected}")),
+        "{}",
+        stdout(&set)
+    );
+    // The windows and the free days, in words, on stderr.
+    assert!(
+        stderr(&set).contains(&format!("  check-in window: {name} 09:00-11:00\n")),
+        "{}",
+        stderr(&set)
+    );
+    assert!(
+        stderr(&set).contains("22:00-02:00 (closes the next day)"),
+        "{}",
+        stderr(&set)
+    );
+    assert!(stderr(&set).contains("no window on "), "{}", stderr(&set));
+
+    // `status` agrees, with the plan as the watcher holds it and the days that have no window.
+    let status = v.ok(&["status"], "");
+    assert!(status.contains(&expected), "{status}");
+    assert!(
+        status.contains(&format!(
+            "plan: windows {window},{night} Asia/Dushanbe, no check-in on "
+        )),
+        "{status}"
+    );
+    assert!(
+        status.contains("no deadline falls on such a day"),
+        "{status}"
+    );
+    let shown = v.ok(&["plan", "show"], "");
+    assert!(
+        shown.contains(&format!("plan: windows {window},{night}")),
+        "{shown}"
+    );
+    // In Russian, the weekday too.
+    let russian = v.ok(&["--lang", "ru", "status"], "");
+    let ru_day =
+        ["пн", "вт", "ср", "чт", "пт", "сб", "вс"][day.weekday().to_monday_zero_offset() as usize];
+    assert!(
+        russian.contains(&format!(
+            "следующий срок {ru_day} {}",
+            day.strftime("%Y-%m-%d")
+        )),
+        "{russian}"
+    );
+
+    // A day that does not exist is refused before anything is sent, naming the days.
+    let bad = v.run(
+        &[
+            "plan",
+            "set",
+            "--window",
+            "funday/09:00-11:00",
+            "--tz",
+            "Asia/Dushanbe",
+            "--grace",
+            "1h",
+        ],
+        "",
+    );
+    assert_eq!(code(&bad), 2, "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("\"funday\" is not a day of the week: give mon, tue"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(v.ok(&["status"], "").contains(&expected));
 }

@@ -1,6 +1,6 @@
-//! The plan in the app: what the watchers expect (a check-in every so often, or inside daily
-//! windows in the journalist's time zone), the grace, reminders and steps; kept in the vault
-//! and sent to every watcher, as `posbon plan set`.
+//! The plan in the app: what the watchers expect (a check-in every so often, or inside
+//! windows in the journalist's time zone, every day or on some days of the week), the grace,
+//! reminders and steps; kept in the vault and sent to every watcher, as `posbon plan set`.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -10,9 +10,9 @@ use zeroize::Zeroize;
 
 use super::pages::{Frame, form, html, take, with_vault};
 use super::watchers::{Answers, switch_error, watcher_view};
-use super::when::zone;
+use super::when::{day_name, zone};
 use super::{Flash, Shared};
-use crate::plan::{Plan, PlanSpec};
+use crate::plan::{Days, Plan, PlanSpec, Schedule, split_windows};
 use crate::switch::{requests, settings};
 
 #[derive(Template)]
@@ -20,7 +20,41 @@ use crate::switch::{requests, settings};
 struct PlanPage {
     f: Frame,
     current: String,
+    /// The windows and the days without one, in the journalist's words.
+    rules: Vec<String>,
     tz: String,
+}
+
+/// One line per window (`Check-in window: Mon–Fri 09:00-11:00`), then the days that have none, if any.
+fn rules(t: super::text::Tr, plan: &Plan) -> Vec<String> {
+    let Schedule::Daily { windows, .. } = &plan.schedule else {
+        return Vec::new();
+    };
+    let name = |day| day_name(t, day);
+    let days = |days: Days| {
+        if days.is_every_day() {
+            t.get("days-every")
+        } else {
+            days.list_with(name)
+        }
+    };
+    let mut lines: Vec<String> = windows
+        .iter()
+        .map(|w| {
+            let (from, to) = w.times();
+            let id = if w.crosses_midnight() {
+                "plan-window-night"
+            } else {
+                "plan-window"
+            };
+            t.args(id, &[("days", &days(w.days)), ("from", &from), ("to", &to)])
+        })
+        .collect();
+    let free = plan.days_without_window();
+    if !free.is_empty() {
+        lines.push(t.with("plan-no-window", "days", &days(free)));
+    }
+    lines
 }
 
 pub(super) async fn page(State(app): State<Shared>) -> Response {
@@ -29,16 +63,19 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
         let plan: Option<Plan> = vault.setting(settings::PLAN).ok().flatten();
         let tz = zone(vault).iana_name().unwrap_or("UTC").to_string();
         (
-            plan.map(|p| p.describe())
+            plan.as_ref()
+                .map(|p| p.describe())
                 .unwrap_or_else(|| t.get("status-no-plan")),
+            plan.as_ref().map(|p| rules(t, p)).unwrap_or_default(),
             tz,
         )
     })
     .await;
     match shown {
-        Some((current, tz)) => html(&PlanPage {
+        Some((current, rules, tz)) => html(&PlanPage {
             f: Frame::new(&app),
             current,
+            rules,
             tz,
         }),
         None => Redirect::to("/").into_response(),
@@ -62,7 +99,7 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
     let spec = PlanSpec {
         every: (how == "every").then(|| every.trim().to_string()),
         window: if how == "windows" {
-            list(&take(&mut pairs, "windows"))
+            split_windows(&take(&mut pairs, "windows"))
         } else {
             Vec::new()
         },
@@ -98,28 +135,46 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
     let sent = with_vault(&app, move |vault| {
         requests::keep_plan(vault, &plan, tz.as_deref())?;
         let zone = zone(vault);
+        let described = plan.describe();
         let seen = std::sync::Mutex::new(Vec::new());
+        let differ = std::sync::Mutex::new(Vec::new());
         let result = requests::send_plan(vault, &plan, |link, status| {
             seen.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(watcher_view(t, &zone, link, status));
+            // A watcher from before weekday rules drops the days and would expect a
+            // check-in every day: said, as `posbon plan set` says it.
+            if status.plan.as_deref() != Some(described.as_str()) {
+                differ
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(t.args(
+                        "plan-watcher-differs",
+                        &[
+                            ("url", &link.url),
+                            ("plan", status.plan.as_deref().unwrap_or("-")),
+                        ],
+                    ));
+            }
         });
         let mut watchers = seen.into_inner().unwrap_or_else(|p| p.into_inner());
         watchers.sort_by(|a, b| a.url.cmp(&b.url));
-        Ok::<_, crate::switch::SwitchError>((result, watchers, plan.describe()))
+        let mut warnings = differ.into_inner().unwrap_or_else(|p| p.into_inner());
+        warnings.sort();
+        Ok::<_, crate::switch::SwitchError>((result, watchers, warnings, described))
     })
     .await;
     match sent {
         None => Redirect::to("/").into_response(),
         Some(Err(e)) => app.after_post("/plan", Some(Flash::Error(switch_error(t, &e)))),
-        Some(Ok((result, watchers, described))) => {
+        Some(Ok((result, watchers, warnings, described))) => {
             let failure = result.err().map(|e| switch_error(t, &e));
             let flash = failure
                 .is_none()
                 .then(|| Flash::Notice(t.with("plan-set", "plan", &described)));
             *app.checked_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Answers {
                 failure,
-                warnings: Vec::new(),
+                warnings,
                 watchers,
             });
             app.after_post("/switch", flash)

@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 
 use super::pages::{Frame, html, vault_error, with_vault};
 use super::text::Tr;
-use super::when::{when, zone};
+use super::when::{when, when_with_day, zone};
 use super::{Flash, Shared};
 use crate::protocol::StatusResponse;
 use crate::switch::gaps::Gap;
@@ -64,7 +64,7 @@ fn status_lines(t: Tr, zone: &TimeZone, status: &StatusResponse) -> Vec<(String,
     ];
     lines.push(match (status.deadline_ms, status.paused_until_ms) {
         (_, Some(until)) => (t.get("status-paused-until"), when(zone, until)),
-        (Some(deadline), None) => (t.get("status-deadline"), when(zone, deadline)),
+        (Some(deadline), None) => (t.get("status-deadline"), when_with_day(t, zone, deadline)),
         (None, None) => (t.get("status-deadline"), t.get("status-no-plan")),
     });
     for (label, due, _) in &status.fired {

@@ -173,7 +173,7 @@ pub(crate) enum Command {
         #[arg(long)]
         local: bool,
     },
-    /// Set the check-in plan on every watcher you are enrolled with
+    /// Set the check-in plan on every watcher you are enrolled with, or show it
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Check in with every enrolled watcher; exit 0 only if all accepted (12: accepted, but
@@ -500,32 +500,44 @@ pub(crate) enum PhoneCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum PlanCommand {
-    /// Set the plan: a check-in every DURATION, or inside daily windows in a time zone
-    Set {
-        /// Check in at least this often (10s, 90m, 2h, 1d)
-        #[arg(long, required_unless_present = "windows", conflicts_with = "windows")]
-        every: Option<String>,
-        /// A daily window like 09:00-11:00 (repeatable); needs --tz
-        #[arg(long = "window", id = "windows", requires = "tz")]
-        windows: Vec<String>,
-        /// Your time zone, like Asia/Dushanbe: the windows' zone, and the one every time is
-        /// shown in (with --every too: the interval still counts from each check-in)
-        #[arg(long)]
-        tz: Option<String>,
-        /// How long after a missed deadline before the first step
-        #[arg(long)]
-        grace: String,
-        /// Remind me this long before each deadline (repeatable)
-        #[arg(long = "remind-before")]
-        remind_before: Vec<String>,
-        /// A step as ACTION:DELAY after the grace (remind, tier1..tier9, release), repeatable
-        /// [default: remind:0s tier1:GRACE tier2:2*GRACE release:3*GRACE]
-        #[arg(long = "step")]
-        steps: Vec<String>,
-        /// Also release the sealed bundles at once when a duress code is used
-        #[arg(long)]
-        release_on_duress: bool,
-    },
+    /// Set the plan: a check-in every DURATION, or inside windows in a time zone, every day
+    /// or on some days of the week
+    Set(SetPlan),
+    /// Show the plan kept in this vault (as last set), with its windows and the days that
+    /// have none
+    Show,
+}
+
+/// `posbon plan set`'s options.
+#[derive(Args)]
+pub(crate) struct SetPlan {
+    /// Check in at least this often (10s, 90m, 2h, 1d)
+    #[arg(long, required_unless_present = "windows", conflicts_with = "windows")]
+    pub(crate) every: Option<String>,
+    /// A window like 09:00-11:00 (every day), or with its days: mon-fri/09:00-11:00,
+    /// sat/12:00-14:00 (days: mon tue wed thu fri sat sun, or пн..вс, душанбе..якшанбе;
+    /// a range like mon-fri or a list like mon,wed,fri). A window across midnight
+    /// (22:00-02:00) belongs to the day it starts on; a day with no window has no
+    /// deadline. Repeatable; needs --tz
+    #[arg(long = "window", id = "windows", requires = "tz")]
+    pub(crate) windows: Vec<String>,
+    /// Your time zone, like Asia/Dushanbe: the windows' zone, and the one every time is
+    /// shown in (with --every too: the interval still counts from each check-in)
+    #[arg(long)]
+    pub(crate) tz: Option<String>,
+    /// How long after a missed deadline before the first step
+    #[arg(long)]
+    pub(crate) grace: String,
+    /// Remind me this long before each deadline (repeatable)
+    #[arg(long = "remind-before")]
+    pub(crate) remind_before: Vec<String>,
+    /// A step as ACTION:DELAY after the grace (remind, tier1..tier9, release), repeatable
+    /// [default: remind:0s tier1:GRACE tier2:2*GRACE release:3*GRACE]
+    #[arg(long = "step")]
+    pub(crate) steps: Vec<String>,
+    /// Also release the sealed bundles at once when a duress code is used
+    #[arg(long)]
+    pub(crate) release_on_duress: bool,
 }
 
 #[derive(Args, Clone, Default)]

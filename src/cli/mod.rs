@@ -34,6 +34,7 @@ mod passphrase;
 mod proxy;
 mod records;
 mod release;
+mod rules;
 mod session;
 mod switch;
 mod watch;

@@ -11,9 +11,10 @@ use crate::switch::releases::{BundleGap, SealedBundles};
 use crate::switch::{self, ReleaseRefusal, RemovalLeft, SwitchError, requests, timeline, watchers};
 use crate::vault::{self, Vault};
 
+use super::rules;
 use super::words;
 use super::zone::text as time_text;
-use super::{PlanCommand, UsageError};
+use super::{PlanCommand, SetPlan, UsageError};
 
 /// The watchers hold different plans (exit 9): one missed a change, or was tampered with.
 #[derive(Debug, thiserror::Error)]
@@ -172,8 +173,19 @@ pub(super) fn gap_text(gap: &BundleGap) -> String {
 fn deadline_text(status: &StatusResponse) -> String {
     match (status.deadline_ms, status.paused_until_ms) {
         (_, Some(until)) => words::with("deadline-paused", &[("time", &time_text(until))]),
-        (Some(deadline), None) => words::with("deadline-next", &[("time", &time_text(deadline))]),
+        (Some(deadline), None) => {
+            words::with("deadline-next", &[("time", &with_weekday(deadline))])
+        }
         (None, None) => words::t("deadline-none"),
+    }
+}
+
+/// `Mon 2026-12-07 11:00 Asia/Dushanbe (06:00 UTC)`: a deadline with the weekday it falls on
+/// where the journalist is, since a plan may have windows on some days only.
+fn with_weekday(unix_ms: i64) -> String {
+    match super::zone::weekday(unix_ms) {
+        Some(day) => format!("{} {}", rules::weekday(day), time_text(unix_ms)),
+        None => time_text(unix_ms),
     }
 }
 
@@ -245,6 +257,7 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
     // As at a check-in, a watcher that would release without a bundle as sealed is named
     // (a warning only: `status` changes nothing and exits as before).
     let sealed = SealedBundles::load(vault).unwrap_or_else(|_| SealedBundles::none());
+    let kept = requests::kept_plan(vault).ok().flatten();
     requests::status(vault, |link, status| {
         for gap in sealed.gaps(status) {
             eprintln!("posbon: WARNING: {} {}", link.url, gap_text(&gap));
@@ -262,6 +275,15 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
             words::with("status-last-checkin", &[("time", &last)])
         );
         println!("  {}", deadline_text(status));
+        // The windows and the days without one, in the reader's words, from the plan kept
+        // here when the watcher holds the same.
+        if let Some(kept) = &kept
+            && status.plan.as_deref() == Some(kept.describe().as_str())
+        {
+            for line in rules::lines(kept) {
+                println!("  {line}");
+            }
+        }
         for (label, due, fired) in &status.fired {
             let (due, fired) = (time_text(*due), time_text(*fired));
             let line = words::with(
@@ -288,7 +310,7 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
                 pretend.plan.as_deref().unwrap_or("none"),
                 match (pretend.deadline_ms, pretend.paused_until_ms) {
                     (_, Some(until)) => format!("paused until {}", time_text(until)),
-                    (Some(deadline), None) => format!("next deadline {}", time_text(deadline)),
+                    (Some(deadline), None) => format!("next deadline {}", with_weekday(deadline)),
                     (None, None) => "no deadline".into(),
                 }
             );
@@ -298,7 +320,14 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
 }
 
 pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
-    let PlanCommand::Set {
+    match command {
+        PlanCommand::Set(set) => set_plan(vault, set),
+        PlanCommand::Show => show_plan(vault),
+    }
+}
+
+fn set_plan(vault: &Vault, set: SetPlan) -> Result<()> {
+    let SetPlan {
         every,
         windows,
         tz,
@@ -306,7 +335,7 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
         remind_before,
         steps,
         release_on_duress,
-    } = command;
+    } = set;
     if let Some(tz) = &tz {
         super::zone::check(tz)?;
     }
@@ -342,9 +371,40 @@ pub(super) fn plan(vault: &Vault, command: PlanCommand) -> Result<()> {
                 &[("url", &link.url), ("deadline", &deadline_text(status))]
             )
         );
+        // A watcher from before weekday rules drops the days it does not know, and would
+        // expect a check-in every day: say so rather than let it alert on a free day.
+        if status.plan.as_deref() != Some(description.as_str()) {
+            eprintln!(
+                "posbon: WARNING: {} holds the plan as: {}; it may be an older watcher that \
+                 does not know days of the week (it would expect you on every day): ask its \
+                 operator to upgrade it",
+                link.url,
+                status.plan.as_deref().unwrap_or("none")
+            );
+        }
     })
     .map_err(explain)?;
     eprintln!("plan: {description}");
+    for line in rules::lines(&plan) {
+        eprintln!("  {line}");
+    }
+    Ok(())
+}
+
+/// `posbon plan show`: the plan kept in this vault, as last set here.
+fn show_plan(vault: &Vault) -> Result<()> {
+    match requests::kept_plan(vault).map_err(explain)? {
+        Some(plan) => {
+            println!(
+                "{}",
+                words::with("status-plan", &[("plan", &plan.describe())])
+            );
+            for line in rules::lines(&plan) {
+                println!("  {line}");
+            }
+        }
+        None => println!("{}", words::t("deadline-none")),
+    }
     Ok(())
 }
 

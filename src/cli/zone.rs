@@ -70,6 +70,12 @@ fn text_in(unix_ms: i64, zone: &TimeZone) -> String {
     format!("{} {name} ({utc_part})", local.strftime("%Y-%m-%d %H:%M"))
 }
 
+/// The weekday `unix_ms` falls on where the journalist is.
+pub(super) fn weekday(unix_ms: i64) -> Option<jiff::civil::Weekday> {
+    let at = jiff::Timestamp::from_millisecond(unix_ms).ok()?;
+    Some(at.to_zoned_datetime(zone()).weekday())
+}
+
 /// A time as typed: `2026-12-03 18:00` (or with `T`, or seconds) in the journalist's zone, or
 /// a time with its own offset (`2026-12-03T18:00:00+05:00`, `...Z`).
 pub(super) fn parse(text: &str) -> Result<jiff::Timestamp> {

@@ -5,8 +5,12 @@
 //! schedule with a fake clock and plans of a few seconds.
 //!
 //! - `schedule`: the pure state machine over (plan, state, now) -> next deadline and due steps.
+//! - `days`: the days of the week a window applies on.
 
+pub mod days;
 pub mod schedule;
+
+pub use days::Days;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,12 +60,15 @@ pub struct Step {
     pub after_ms: i64,
 }
 
-/// A daily window in local time, minutes after midnight; an end before the start is on the
-/// next day (22:00-02:00 crosses midnight).
+/// A window in local time, minutes after midnight, on some days of the week; an end before
+/// the start is on the next day (22:00-02:00 crosses midnight), and such a window belongs to
+/// the day it starts on. Without `days` (plans from before weekday rules), every day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub start_min: u16,
     pub end_min: u16,
+    #[serde(default, skip_serializing_if = "Days::is_every_day")]
+    pub days: Days,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +76,8 @@ pub struct Window {
 pub enum Schedule {
     /// A check-in at least every `every_ms`.
     Every { every_ms: i64 },
-    /// A check-in inside one of the daily windows, in the named time zone.
+    /// A check-in inside one of the windows, each on its days of the week, in the named
+    /// time zone.
     Daily { windows: Vec<Window>, tz: String },
 }
 
@@ -91,7 +99,8 @@ pub struct Plan {
 pub struct PlanError(pub String);
 
 /// A plan as people write it, on the command line or in the watcher's TOML config (as text):
-/// `every = "1d"` or `window = ["09:00-11:00"]` with `tz`, `grace = "2h"`,
+/// `every = "1d"` or `window = ["09:00-11:00"]` (or with days, `["mon-fri/09:00-11:00",
+/// "sat/12:00-14:00"]`) with `tz`, `grace = "2h"`,
 /// `remind_before = ["30m"]`, `steps = ["remind:0s", "tier1:2h", "tier2:4h", "release:6h"]`.
 #[derive(Debug, Clone, Default)]
 pub struct PlanSpec {
@@ -210,18 +219,33 @@ pub fn format_duration(ms: i64) -> String {
     if out.is_empty() { "0s".into() } else { out }
 }
 
-/// Parses `09:00-11:00`.
+/// Parses `09:00-11:00` (every day), or with the days it applies on before it, after a slash
+/// or a space: `mon-fri/09:00-11:00`, `sat 12:00-14:00`, `пн,ср/22:00-02:00` (see [`Days::parse`]).
 pub fn parse_window(text: &str) -> Result<Window, PlanError> {
-    let bad = || PlanError(format!("{text:?} is not a window (like 09:00-11:00)"));
+    let text = text.trim();
+    // Day names have no digits: whatever comes before the first digit names the days.
+    let (days, times) = text.split_at(text.find(|c: char| c.is_ascii_digit()).unwrap_or(0));
+    let days = days.trim().trim_end_matches('/').trim();
+    let days = if days.is_empty() {
+        Days::EVERY
+    } else {
+        Days::parse(days)?
+    };
+    let bad = || {
+        PlanError(format!(
+            "{text:?} is not a window (like 09:00-11:00, or mon-fri/09:00-11:00)"
+        ))
+    };
     let minutes = |hm: &str| -> Option<u16> {
         let (h, m) = hm.trim().split_once(':')?;
         let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
         (h < 24 && m < 60).then_some(h * 60 + m)
     };
-    let (start, end) = text.split_once('-').ok_or_else(bad)?;
+    let (start, end) = times.split_once('-').ok_or_else(bad)?;
     let window = Window {
         start_min: minutes(start).ok_or_else(bad)?,
         end_min: minutes(end).ok_or_else(bad)?,
+        days,
     };
     if window.start_min == window.end_min {
         return Err(PlanError(format!(
@@ -230,6 +254,62 @@ pub fn parse_window(text: &str) -> Result<Window, PlanError> {
         )));
     }
     Ok(window)
+}
+
+/// A form's or a config's list of windows as one text, separated by commas or spaces:
+/// `mon-fri/09:00-11:00, sat 12:00-14:00`. A part without a time of day belongs to the
+/// window after it, as its days (`mon, wed/10:00-11:00` is one window, on two days).
+pub fn split_windows(text: &str) -> Vec<String> {
+    let mut windows: Vec<String> = Vec::new();
+    let mut days: Option<String> = None;
+    for part in text.split([',', ' ', '\t', '\n', '\r', ';']).map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        if !part.contains(':') {
+            days = Some(match days {
+                Some(before) => format!("{before},{part}"),
+                None => part.to_string(),
+            });
+            continue;
+        }
+        windows.push(match days.take() {
+            Some(before) if part.contains('/') => format!("{before},{part}"),
+            Some(before) => format!("{before}/{part}"),
+            None => part.to_string(),
+        });
+    }
+    // Days with no time after them: left as they are, for parse_window to say what is wrong.
+    windows.extend(days);
+    windows
+}
+
+/// `09:00-11:00`, or `mon-fri/09:00-11:00` when it is not every day: as [`parse_window`]
+/// reads it.
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.days.is_every_day() {
+            write!(f, "{}/", self.days)?;
+        }
+        write!(f, "{}-{}", hhmm(self.start_min), hhmm(self.end_min))
+    }
+}
+
+impl Window {
+    /// When it opens and closes, as `09:00` and `11:00`.
+    pub fn times(&self) -> (String, String) {
+        (hhmm(self.start_min), hhmm(self.end_min))
+    }
+
+    /// Whether it closes on the day after it opens (22:00-02:00).
+    pub fn crosses_midnight(&self) -> bool {
+        self.end_min < self.start_min
+    }
+}
+
+/// Minutes after midnight as `09:05`.
+fn hhmm(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 impl Plan {
@@ -281,6 +361,13 @@ impl Plan {
                         "a window must end at another time of day than it starts".into(),
                     ));
                 }
+                if windows.iter().any(|w| w.days.is_empty()) {
+                    return Err(PlanError(
+                        "a window needs at least one day of the week (leave the days out for \
+                         every day)"
+                            .into(),
+                    ));
+                }
                 jiff::tz::TimeZone::get(tz).map_err(|_| {
                     PlanError(format!(
                         "{tz:?} is not a known time zone (like Asia/Dushanbe)"
@@ -311,24 +398,36 @@ impl Plan {
         Ok(())
     }
 
+    /// The days of the week on which no window opens (so no deadline falls), for a plan of
+    /// windows; none for a plan of intervals.
+    pub fn days_without_window(&self) -> Days {
+        match &self.schedule {
+            Schedule::Every { .. } => Days::NONE,
+            Schedule::Daily { windows, .. } => windows
+                .iter()
+                .fold(Days::NONE, |all, w| all.union(w.days))
+                .others(),
+        }
+    }
+
     /// A one-line description, for status output.
     pub fn describe(&self) -> String {
         let schedule = match &self.schedule {
             Schedule::Every { every_ms } => format!("every {}", format_duration(*every_ms)),
             Schedule::Daily { windows, tz } => {
-                let list: Vec<String> = windows
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "{:02}:{:02}-{:02}:{:02}",
-                            w.start_min / 60,
-                            w.start_min % 60,
-                            w.end_min / 60,
-                            w.end_min % 60
-                        )
-                    })
-                    .collect();
-                format!("daily {} {tz}", list.join(","))
+                let list: Vec<String> = windows.iter().map(Window::to_string).collect();
+                if windows.iter().all(|w| w.days.is_every_day()) {
+                    // As before weekday rules: plans set then read the same.
+                    format!("daily {} {tz}", list.join(","))
+                } else {
+                    let free = self.days_without_window();
+                    let free = if free.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", no check-in on {free}")
+                    };
+                    format!("windows {} {tz}{free}", list.join(","))
+                }
             }
         };
         let steps: Vec<String> = self
@@ -382,7 +481,8 @@ mod tests {
             parse_window("09:00-11:30").unwrap(),
             Window {
                 start_min: 540,
-                end_min: 690
+                end_min: 690,
+                days: Days::EVERY
             }
         );
         // An end before the start crosses midnight; an end equal to the start is no window.
@@ -390,7 +490,8 @@ mod tests {
             parse_window("22:00-02:00").unwrap(),
             Window {
                 start_min: 1320,
-                end_min: 120
+                end_min: 120,
+                days: Days::EVERY
             }
         );
         assert!(parse_window("11:00-11:00").is_err());
@@ -419,5 +520,98 @@ mod tests {
             after_ms: 1,
         });
         assert!(plan.validate().unwrap_err().0.contains("twice"));
+    }
+
+    #[test]
+    fn weekday_windows_parse_describe_and_travel_as_json() {
+        let spec = PlanSpec {
+            window: vec!["mon-fri/09:00-11:00".into(), "сб 12:00-14:00".into()],
+            tz: Some("Asia/Dushanbe".into()),
+            grace: "2h".into(),
+            steps: vec!["tier1:0s".into()],
+            ..Default::default()
+        };
+        let plan = spec.build().unwrap();
+        assert_eq!(
+            plan.describe(),
+            "windows mon-fri/09:00-11:00,sat/12:00-14:00 Asia/Dushanbe, no check-in on sun, \
+             grace 2h, steps tier1:0s"
+        );
+        let json = serde_json::to_string(&plan.schedule).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"daily","windows":[{"start_min":540,"end_min":660,"days":["mon","tue","wed","thu","fri"]},{"start_min":720,"end_min":840,"days":["sat"]}],"tz":"Asia/Dushanbe"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Schedule>(&json).unwrap(),
+            plan.schedule
+        );
+        // Every day covered, though not by every window: nothing to say about free days.
+        let spec = PlanSpec {
+            window: vec!["mon-fri/09:00-11:00".into(), "sat,sun/12:00-14:00".into()],
+            ..spec
+        };
+        assert!(
+            spec.build().unwrap().describe().starts_with(
+                "windows mon-fri/09:00-11:00,sat,sun/12:00-14:00 Asia/Dushanbe, grace"
+            )
+        );
+        // Days in the watcher's TOML config and the app's field read the same; a part with
+        // no time is the days of the window after it.
+        assert_eq!(
+            split_windows("mon, wed/10:00-11:00 sat 12:00-14:00,22:00-02:00"),
+            ["mon,wed/10:00-11:00", "sat/12:00-14:00", "22:00-02:00"]
+        );
+        assert_eq!(split_windows("mon-fri"), ["mon-fri"]);
+        assert!(parse_window("mon-fri").is_err());
+        let bad = parse_window("mnday/09:00-11:00").unwrap_err().0;
+        assert!(bad.contains("\"mnday\" is not a day of the week"), "{bad}");
+        // Spaces around the dash, as before days existed.
+        assert_eq!(parse_window("09:00 - 11:00").unwrap().days, Days::EVERY);
+    }
+
+    #[test]
+    fn a_stored_plan_without_days_reads_as_every_day_and_is_written_the_same() {
+        let old =
+            r#"{"kind":"daily","windows":[{"start_min":540,"end_min":660}],"tz":"Asia/Dushanbe"}"#;
+        let schedule: Schedule = serde_json::from_str(old).unwrap();
+        let Schedule::Daily { windows, .. } = &schedule else {
+            panic!("{schedule:?}")
+        };
+        assert_eq!(windows[0].days, Days::EVERY);
+        // Written back without days, as an older watcher wrote and reads it.
+        assert_eq!(serde_json::to_string(&schedule).unwrap(), old);
+    }
+
+    #[test]
+    fn a_plan_from_the_wire_with_no_days_or_bad_days_is_refused() {
+        let plan = |days: &str| {
+            format!(
+                r#"{{"schedule":{{"kind":"daily","windows":[{{"start_min":540,"end_min":660,"days":{days}}}],"tz":"Asia/Dushanbe"}},"grace_ms":0,"steps":[{{"action":"release","after_ms":0}}]}}"#
+            )
+        };
+        let empty: Plan = serde_json::from_str(&plan("[]")).unwrap();
+        assert!(empty.validate().unwrap_err().0.contains("at least one day"));
+        for bad in [r#"["mon","mon"]"#, r#"["monday"]"#, r#""mon""#, "127"] {
+            assert!(serde_json::from_str::<Plan>(&plan(bad)).is_err(), "{bad}");
+        }
+        let good: Plan = serde_json::from_str(&plan(r#"["sun"]"#)).unwrap();
+        good.validate().unwrap();
+    }
+
+    proptest::proptest! {
+        /// A window reads back as it is described: `plan show` and `status` can be typed
+        /// into `plan set` again.
+        #[test]
+        fn a_window_reads_back_as_it_is_written(
+            start_min in 0u16..1440,
+            end_min in 0u16..1440,
+            days in 1u8..128,
+        ) {
+            proptest::prop_assume!(start_min != end_min);
+            let window = Window { start_min, end_min, days: Days::from_bits(days) };
+            proptest::prop_assert_eq!(parse_window(&window.to_string()), Ok(window));
+            proptest::prop_assert_eq!(split_windows(&window.to_string()), [window.to_string()]);
+        }
     }
 }

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Plan, Schedule};
+use super::{Action, Plan, Schedule, Window};
 
 /// Identifies what fired within a cycle, so nothing fires twice even if the plan is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -96,51 +96,61 @@ pub fn deadline_after(schedule: &Schedule, start_ms: i64) -> Result<i64, Schedul
         Schedule::Every { every_ms } => start_ms
             .checked_add(*every_ms)
             .ok_or_else(|| ScheduleError("time overflow".into())),
-        Schedule::Daily { windows, tz } => {
-            let zone = jiff::tz::TimeZone::get(tz).map_err(|e| ScheduleError(e.to_string()))?;
-            let start = jiff::Timestamp::from_millisecond(start_ms)
-                .map_err(|e| ScheduleError(e.to_string()))?;
-            let mut date = start.to_zoned_datetime(zone.clone()).date();
-            let mut sorted = windows.clone();
-            sorted.sort_by_key(|w| w.start_min);
-            // The first window that *starts* after the cycle began; its end is the deadline.
-            for _ in 0..8 {
-                for window in &sorted {
-                    let at =
-                        |date: jiff::civil::Date, minutes: u16| -> Result<i64, ScheduleError> {
-                            // Fallible on purpose: a window out of range is an error, never a panic.
-                            let time = jiff::civil::Time::new(
-                                (minutes / 60) as i8,
-                                (minutes % 60) as i8,
-                                0,
-                                0,
-                            )
-                            .map_err(|e| ScheduleError(e.to_string()))?;
-                            let local = date.to_datetime(time);
-                            // In a DST gap jiff moves forward; in a fold it takes the earlier time.
-                            let zoned = local
-                                .to_zoned_datetime(zone.clone())
-                                .map_err(|e| ScheduleError(e.to_string()))?;
-                            Ok(zoned.timestamp().as_millisecond())
-                        };
-                    let opens = at(date, window.start_min)?;
-                    if opens > start_ms {
-                        // A window that crosses midnight closes on the next day.
-                        let closing_date = if window.end_min > window.start_min {
-                            date
-                        } else {
-                            date.tomorrow().map_err(|e| ScheduleError(e.to_string()))?
-                        };
-                        // A window straddling a skipped hour can open (moved forward) after it
-                        // nominally closes: it then closes when it opens, never in the past.
-                        return Ok(at(closing_date, window.end_min)?.max(opens));
-                    }
-                }
-                date = date.tomorrow().map_err(|e| ScheduleError(e.to_string()))?;
-            }
-            Err(ScheduleError("no window in the next week".into()))
-        }
+        Schedule::Daily { windows, tz } => window_deadline(windows, tz, start_ms),
     }
+}
+
+/// The end of the first window to open after `start_ms`, on one of its days in local time (a
+/// window across midnight belongs to the day it opens). Every window has a day, so a week
+/// and a day always holds one.
+fn window_deadline(windows: &[Window], tz: &str, start_ms: i64) -> Result<i64, ScheduleError> {
+    let error = |e: jiff::Error| ScheduleError(e.to_string());
+    let zone = jiff::tz::TimeZone::get(tz).map_err(error)?;
+    let start = jiff::Timestamp::from_millisecond(start_ms).map_err(error)?;
+    let at = |date: jiff::civil::Date, minutes: u16| -> Result<i64, ScheduleError> {
+        // Fallible on purpose: a window out of range is an error, never a panic.
+        let time = jiff::civil::Time::new((minutes / 60) as i8, (minutes % 60) as i8, 0, 0)
+            .map_err(error)?;
+        // In a DST gap jiff moves forward; in a fold it takes the earlier time.
+        let zoned = date
+            .to_datetime(time)
+            .to_zoned_datetime(zone.clone())
+            .map_err(error)?;
+        Ok(zoned.timestamp().as_millisecond())
+    };
+    let mut date = start.to_zoned_datetime(zone.clone()).date();
+    // (opens, closes) of the earliest opening found so far.
+    let mut first: Option<(i64, i64)> = None;
+    for _ in 0..9 {
+        let found_before = first.is_some();
+        for window in windows.iter().filter(|w| w.days.contains(date.weekday())) {
+            let opens = at(date, window.start_min)?;
+            // Compared as instants, not as times of day: a window opening in a skipped hour
+            // moves forward, possibly past a later one (02:30 opens at 03:30, after 03:15).
+            // On a tie the first window listed wins.
+            if opens <= start_ms || first.is_some_and(|(earliest, _)| earliest <= opens) {
+                continue;
+            }
+            // A window that crosses midnight closes on the next day.
+            let closing_date = if window.end_min > window.start_min {
+                date
+            } else {
+                date.tomorrow().map_err(error)?
+            };
+            // A window straddling a skipped hour can open (moved forward) after it nominally
+            // closes: it then closes when it opens, never in the past.
+            first = Some((opens, at(closing_date, window.end_min)?.max(opens)));
+        }
+        // The day after the first day with a window is looked at too: only a change of the
+        // clocks at midnight can open one of its windows earlier.
+        if found_before {
+            break;
+        }
+        date = date.tomorrow().map_err(error)?;
+    }
+    first
+        .map(|(_, closes)| closes)
+        .ok_or_else(|| ScheduleError("no window in the next week".into()))
 }
 
 impl State {
@@ -318,3 +328,6 @@ impl State {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod calendar_tests;

@@ -59,6 +59,11 @@ pub fn status(
     fan_out(vault, ops::STATUS, "{}".into(), answered)
 }
 
+/// The plan kept in the vault (as last set here), if any.
+pub fn kept_plan(vault: &Vault) -> Result<Option<Plan>, SwitchError> {
+    Ok(vault.setting(PLAN)?)
+}
+
 /// Keeps the plan (and the time zone given with it) in the vault first, so that a watcher
 /// enrolled later gets the same; a face then shows what changed and sends it with
 /// [`send_plan`].

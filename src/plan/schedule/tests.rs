@@ -277,6 +277,7 @@ fn daily(windows: &[(u16, u16)], tz: &str) -> Schedule {
             .map(|(a, b)| Window {
                 start_min: *a,
                 end_min: *b,
+                days: crate::plan::Days::EVERY,
             })
             .collect(),
         tz: tz.into(),
