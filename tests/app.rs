@@ -419,6 +419,30 @@ fn lock_the_idle_lock_and_a_stop_take_the_keys_even_while_a_transfer_hangs() {
         Duration::from_secs(10),
         || cli_opens(&v),
     );
+
+    // A backup (no length announced) cut off by Lock must end as a failed download, never
+    // as a whole-looking file: the chunked body gets no proper end.
+    app.unlock(PASSPHRASE);
+    app.page("/backup");
+    let words = "amber kettle orbit violin marsh";
+    app.submit("/backup", &[("new", words), ("again", words)]);
+    let mut backup = stalled_download(&app, "/backup/download");
+    std::thread::sleep(Duration::from_millis(500));
+    app.submit("/lock", &[]);
+    wait_until(
+        "the vault let go during a backup",
+        Duration::from_secs(10),
+        || cli_opens(&v),
+    );
+    let mut rest = Vec::new();
+    backup
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = std::io::Read::read_to_end(&mut backup, &mut rest);
+    assert!(
+        !rest.ends_with(b"0\r\n\r\n"),
+        "a cut-off backup must not end like a whole one"
+    );
     drop(app);
 
     // The idle lock, while an upload hangs: a hanging upload is not activity.

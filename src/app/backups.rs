@@ -7,15 +7,14 @@
 use std::io;
 
 use askama::Template;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use tokio::sync::mpsc;
 use zeroize::Zeroize;
 
 use super::files::{ChunkWriter, Transfer};
-use super::keys::new_passphrase;
+use super::forms::new_passphrase;
 use super::pages::{Frame, form, html, with_vault};
 use super::{Flash, Shared};
 use crate::vault::backup::{self, Seal};
@@ -67,14 +66,13 @@ pub(super) async fn download(State(app): State<Shared>) -> Response {
     else {
         return Redirect::to("/backup").into_response();
     };
-    let (sender, mut receiver) = mpsc::channel::<io::Result<Bytes>>(4);
     let streamer = app.clone();
-    let transfer = Transfer::new(&app);
+    let (mut writer, body) = ChunkWriter::with_body(Transfer::new(&app));
     tokio::spawn(async move {
         let exported = with_vault(&streamer, move |vault| {
-            let mut writer = ChunkWriter::new(sender, transfer);
-            if let Err(e) = backup::export(vault, Seal::Passphrase(&passphrase), &mut writer) {
-                writer.fail(io::Error::other(e.to_string()));
+            match backup::export(vault, Seal::Passphrase(&passphrase), &mut writer) {
+                Ok(_) => writer.finish(),
+                Err(e) => writer.fail(io::Error::other(e.to_string())),
             }
         })
         .await;
@@ -82,7 +80,6 @@ pub(super) async fn download(State(app): State<Shared>) -> Response {
             tracing::warn!("the vault was locked before the backup could be made");
         }
     });
-    let stream = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
     let date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
     (
         [
@@ -92,7 +89,7 @@ pub(super) async fn download(State(app): State<Shared>) -> Response {
                 format!("attachment; filename=\"posbon-backup-{date}.age\""),
             ),
         ],
-        Body::from_stream(stream),
+        body,
     )
         .into_response()
 }

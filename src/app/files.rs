@@ -142,12 +142,43 @@ impl Drop for ChunkReader {
 /// lets go) when the session ends or the browser stops reading.
 pub(super) struct ChunkWriter {
     chunks: mpsc::Sender<io::Result<Bytes>>,
+    /// Set by [`ChunkWriter::finish`] only: a body whose writer went without it is cut off.
+    complete: Arc<AtomicBool>,
     transfer: Transfer,
 }
 
 impl ChunkWriter {
-    pub(super) fn new(chunks: mpsc::Sender<io::Result<Bytes>>, transfer: Transfer) -> Self {
-        ChunkWriter { chunks, transfer }
+    /// A writer and the body it feeds. The body ends with an error unless the writer was
+    /// finished, so that a download cut off by a lock (or anything else) is reported by the
+    /// browser as failed, never saved as a whole file (a backup has no length to check).
+    pub(super) fn with_body(transfer: Transfer) -> (Self, Body) {
+        let (chunks, mut receiver) = mpsc::channel::<io::Result<Bytes>>(IN_FLIGHT);
+        let complete = Arc::new(AtomicBool::new(false));
+        let whole = complete.clone();
+        let stream = futures_util::stream::poll_fn(move |cx| {
+            match receiver.poll_recv(cx) {
+                std::task::Poll::Ready(None) if !whole.load(Ordering::SeqCst) => {
+                    // Once: the next poll after an error is not made.
+                    whole.store(true, Ordering::SeqCst);
+                    std::task::Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "the download was cut off",
+                    ))))
+                }
+                other => other,
+            }
+        });
+        let writer = ChunkWriter {
+            chunks,
+            complete,
+            transfer,
+        };
+        (writer, Body::from_stream(stream))
+    }
+
+    /// Everything was written: the body ends as a whole file.
+    pub(super) fn finish(self) {
+        self.complete.store(true, Ordering::SeqCst);
     }
 
     /// Ends the body with an error: the browser reports a failed download instead of
@@ -320,24 +351,22 @@ pub(super) async fn extract(
     let Some((name, size)) = found else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let (sender, mut receiver) = mpsc::channel::<io::Result<Bytes>>(IN_FLIGHT);
     let file_name = name.clone();
     // Not awaited: the body streams while the vault decrypts. A failure mid-way (a tampered
-    // chunk) ends the body with an error, so the browser reports a failed download instead
-    // of saving a truncated file as if whole.
+    // chunk, a lock) ends the body with an error, so the browser reports a failed download
+    // instead of saving a truncated file as if whole.
     let streamer = app.clone();
-    let transfer = Transfer::new(&app);
+    let (mut writer, body) = ChunkWriter::with_body(Transfer::new(&app));
     tokio::spawn(async move {
         with_vault(&streamer, move |vault| {
-            let mut writer = ChunkWriter::new(sender, transfer);
-            if let Err(e) = vault.extract(&record_id, &file_name, &mut writer) {
-                writer.fail(io::Error::other(e.to_string()));
+            match vault.extract(&record_id, &file_name, &mut writer) {
+                Ok(_) => writer.finish(),
+                Err(e) => writer.fail(io::Error::other(e.to_string())),
             }
         })
         .await
     });
-    let stream = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
-    let mut response = Body::from_stream(stream).into_response();
+    let mut response = body.into_response();
     for (name, value) in attachment_headers(&name, size) {
         if let Ok(value) = value.parse() {
             response.headers_mut().insert(name, value);

@@ -12,12 +12,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::forms::new_passphrase;
 use super::pages::{ConfirmPage, Frame, form, html, take, vault_error, with_vault, with_vault_mut};
-use super::text::Tr;
 use super::when::{when, zone};
 use super::{Flash, Shared};
-use crate::secret::Passphrase;
-use crate::secret::strength;
 
 #[derive(Template)]
 #[template(path = "keys.html")]
@@ -61,27 +59,6 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
             new_recovery_key,
         }),
     }
-}
-
-/// The new passphrase typed twice, if both agree and it is hard enough to guess.
-pub(super) fn new_passphrase(t: Tr, pairs: &mut [(String, String)]) -> Result<Passphrase, String> {
-    let first = Passphrase::new(take(pairs, "new"));
-    let second = Passphrase::new(take(pairs, "again"));
-    if first.is_empty() {
-        return Err(t.get("keys-empty"));
-    }
-    if !first.matches(&second) {
-        return Err(t.get("keys-differ"));
-    }
-    let estimate = strength::estimate(&first, &[]);
-    if !estimate.acceptable() {
-        return Err(t.with(
-            "keys-weak",
-            "guesses",
-            &format!("10^{}", estimate.guesses_log10),
-        ));
-    }
-    Ok(first)
 }
 
 pub(super) async fn change(State(app): State<Shared>, body: Bytes) -> Response {

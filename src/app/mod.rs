@@ -18,6 +18,8 @@
 //! - `backups`: the whole vault as one `age` file, streamed to the downloads.
 //! - `emergency`: what works without unlocking: adding a note, and `panic`.
 //! - `keys`: a new passphrase, the duress passphrase, a recovery key shown once.
+//! - `forms`: what a posted form holds (wiped once read), and a new passphrase as every form
+//!   takes it (twice, strength checked).
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
 //! - `when`: times in the journalist's time zone.
 //! - `text`: the app's words in Tajik, Russian and English (Fluent, `ftl/`).
@@ -29,6 +31,7 @@
 mod backups;
 mod emergency;
 mod files;
+mod forms;
 mod gate;
 mod history;
 mod keys;

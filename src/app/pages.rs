@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use zeroize::{Zeroize, Zeroizing};
 
+pub(super) use super::forms::{form, take};
 use super::text::Tr;
 use super::when;
 use super::{Flash, Shared};
@@ -73,7 +74,7 @@ struct CreatePage {
 pub(super) async fn create_vault(State(app): State<Shared>, body: Bytes) -> Response {
     let t = app.tr();
     let mut pairs = form(body);
-    let chosen = super::keys::new_passphrase(t, &mut pairs);
+    let chosen = super::forms::new_passphrase(t, &mut pairs);
     pairs.zeroize();
     let passphrase = match chosen {
         Ok(passphrase) => passphrase,
@@ -262,26 +263,6 @@ async fn list(app: &Shared, words: String, frame: Frame) -> Response {
             damaged: Vec::new(),
         }),
     }
-}
-
-/// The body of a small form, decoded; the raw bytes are wiped.
-pub(super) fn form(body: Bytes) -> Vec<(String, String)> {
-    let mut raw: Vec<u8> = body.into();
-    let pairs = form_urlencoded_pairs(&raw);
-    raw.zeroize();
-    pairs
-}
-
-fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_default()
-}
-
-pub(super) fn take(pairs: &mut [(String, String)], name: &str) -> String {
-    pairs
-        .iter_mut()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| std::mem::take(value))
-        .unwrap_or_default()
 }
 
 pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {

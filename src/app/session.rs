@@ -98,8 +98,12 @@ impl Session {
     /// released) once the work in hand lets go of it. Blocks: a blocking thread only.
     pub(super) fn forget(&self) {
         self.end();
-        let vault = self.vault.lock().unwrap_or_else(|p| p.into_inner()).take();
-        drop(vault);
+        let mut slot = self.vault.lock().unwrap_or_else(|p| p.into_inner());
+        // An unlock that came while this waited for the vault opened a session of its own:
+        // it is not this one's to drop (its own lock will).
+        if !self.is_open() {
+            drop(slot.take());
+        }
     }
 }
 
