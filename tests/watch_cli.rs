@@ -745,9 +745,11 @@ fn under_either_passphrase_the_proxy_is_the_same_and_the_unlock_notice_takes_it(
     // The decoy's `proxy show` sent its notice through the proxy from a detached sender: it
     // must have gone before the watcher is replaced, or a late one (CI was slow enough once)
     // would be counted as one of the notices below.
-    wait_until("the decoy's earlier notice", Duration::from_secs(20), || {
-        tor.connections_to(port) == 1
-    });
+    wait_until(
+        "the decoy's earlier notice",
+        Duration::from_secs(20),
+        || tor.connections_to(port) == 1,
+    );
     assert!(daemon.stop());
     let seen = recorder(port, true);
     v.ok(&["list"], "");
