@@ -1,7 +1,9 @@
 //! The phone page in a real browser: Debian's headless Chromium, driven by playwright-core
-//! (`tests/browser/`, installed by `.ci/run` with `npm ci`). Enrols, checks in with the PIN and
-//! with the duress PIN, and checks what the page showed, what it kept (keys it cannot read
-//! back, in IndexedDB), and what the watcher recorded.
+//! (`tests/browser/`, installed by `.ci/run` with `npm ci`). One link for two watchers (the
+//! second reached cross-origin, through CORS): enrols, checks in with the PIN and with the
+//! duress PIN, and checks what the page showed, what it kept (keys it cannot read back, in
+//! IndexedDB, one pair per watcher), and what each watcher recorded; then with the second
+//! watcher stopped, that the page names it as not answering.
 
 mod common;
 
@@ -20,16 +22,23 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     );
     let v = TestVault::new();
     let daemon = Daemon::start(&v.path("watcher"));
-    let code = invite(&daemon.data, "Nilufar");
-    v.ok(&["enrol", &daemon.url, &code], "");
+    let other = Daemon::start(&v.path("other"));
+    for d in [&daemon, &other] {
+        let code = invite(&d.data, "Nilufar");
+        v.ok(&["enrol", &d.url, &code], "");
+    }
     v.ok(&["plan", "set", "--every", "1d", "--grace", "1h"], "");
-    let link = v.ok(&["watch", "enrol-phone"], "").trim().to_string();
+    let printed = v.ok(&["watch", "enrol-phone"], "");
+    let link = printed.lines().next().unwrap().to_string();
+    let host = |d: &Daemon| d.url.trim_start_matches("http://").to_string();
+    let (a, b) = (host(&daemon), host(&other));
 
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let out = Command::new("node")
         .arg(browser_dir.join("phone.mjs"))
         .arg(&link)
         .arg(shots)
+        .arg(other.child.id().to_string())
         .output()
         .expect("node runs");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -41,19 +50,31 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
             .starts_with("The PINs differ"),
         "{seen}"
     );
+    let watchers = |base: &str| {
+        serde_json::json!([
+            {"key_extractable": false, "key_type": "ECDSA P-256", "pin_key_extractable": false,
+             "url": daemon.url},
+            {"key_extractable": false, "key_type": "ECDSA P-256", "pin_key_extractable": false,
+             "url": base},
+        ])
+    };
     assert_eq!(
         seen["stored"],
-        serde_json::json!({
-            "key_extractable": false,
-            "key_type": "ECDSA P-256",
-            "pin_key_extractable": false,
-            "local_storage": "posbon-counter",
-        }),
-        "the phone keeps keys that cannot be read back, and no secret"
+        serde_json::json!({"watchers": watchers(&other.url), "local_storage": "posbon-counter"}),
+        "the phone keeps a key pair and a PIN key per watcher that cannot be read back, and no secret"
     );
     assert_eq!(
         seen["enrolled"],
         "This phone is set up. Check in with your PIN."
+    );
+    assert_eq!(
+        seen["names_before"],
+        format!("This link sets up the phone with these watchers: {a}, {b}")
+    );
+    assert_eq!(seen["names"], format!("Your watchers: {a}, {b}"));
+    assert_eq!(
+        seen["enrolled_lines"],
+        serde_json::json!([format!("{a}: set up"), format!("{b}: set up")])
     );
     assert!(
         !seen["url_after_enrol"].as_str().unwrap().contains("enrol="),
@@ -69,6 +90,10 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "the duress PIN shows the same page"
     );
     assert_eq!(duress.len(), real.len(), "{duress} / {real}");
+    let each = serde_json::json!([format!("{a}: checked in"), format!("{b}: checked in")]);
+    assert_eq!(seen["real_lines"], each, "one button reached both, named");
+    assert_eq!(seen["duress_lines"], each);
+    assert_eq!(seen["real_page"], seen["duress_page"]);
     assert!(
         seen["fast_clock"]
             .as_str()
@@ -120,11 +145,46 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "messages follow the language too, the wait with them"
     );
 
+    // The second watcher stopped: said plainly, by name, and not as success.
+    assert_eq!(
+        seen["one_down"],
+        format!(
+            "Watcher {b} did not answer — your check-in reached {a}. Try again soon, or check in from your laptop."
+        )
+    );
+    assert_eq!(
+        seen["one_down_lines"],
+        serde_json::json!([format!("{a}: checked in"), format!("{b}: did not answer")])
+    );
+    assert_eq!(seen["one_down_class"], "err");
+    assert!(
+        seen["one_down_tajik"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "Нозир {b} ҷавоб надод — тасдиқи ҳузури шумо ба {a} расид."
+            )),
+        "{seen}"
+    );
+
+    assert_eq!(seen["old_record_names"], format!("Your watchers: {a}"));
+    assert!(
+        seen["old_record"]
+            .as_str()
+            .unwrap()
+            .starts_with("Checked in. Next deadline:"),
+        "a phone set up from a one-watcher link before still checks in: {seen}"
+    );
+
+    let other_data = other.data.clone();
+    drop(other);
     let data = daemon.data.clone();
     assert!(daemon.stop());
-    assert_eq!(
-        action_labels(&actions(&data)),
-        vec!["phone-enrolled", "duress"],
-        "the watcher told tier 0 of the phone, and recorded the duress check-in"
-    );
+    for data in [&data, &other_data] {
+        assert_eq!(
+            action_labels(&actions(data)),
+            vec!["phone-enrolled", "duress"],
+            "each watcher told tier 0 of the phone, and recorded the duress check-in"
+        );
+    }
 }
