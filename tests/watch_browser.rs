@@ -32,6 +32,9 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     let link = printed.lines().next().unwrap().to_string();
     let host = |d: &Daemon| d.url.trim_start_matches("http://").to_string();
     let (a, b) = (host(&daemon), host(&other));
+    // An address where no watcher answers.
+    let dead = format!("http://127.0.0.1:{}", common::receivers::free_port());
+    let c = dead.trim_start_matches("http://").to_string();
 
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let out = Command::new("node")
@@ -39,6 +42,8 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         .arg(&link)
         .arg(shots)
         .arg(other.child.id().to_string())
+        .arg(printed.lines().nth(1).expect("a spare link"))
+        .arg(&dead)
         .output()
         .expect("node runs");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -145,6 +150,44 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "messages follow the language too, the wait with them"
     );
 
+    // The spare link with a watcher that does not answer: set up with the two that do.
+    assert_eq!(
+        seen["partial_names"],
+        format!("This link sets up the phone with these watchers: {b}, {a}, {c}")
+    );
+    assert_eq!(
+        seen["partial"],
+        format!(
+            "This phone is set up with {b} and {a}, but not with {c}. Press “Set up” again, with the same PINs."
+        )
+    );
+    assert_eq!(
+        seen["partial_lines"],
+        serde_json::json!([
+            format!("{b}: set up"),
+            format!("{a}: set up"),
+            format!("{c}: did not answer")
+        ])
+    );
+    assert_eq!(
+        seen["partial_fragment"],
+        format!(
+            "#{}={}",
+            dead.replace(':', "%3A").replace('/', "%2F"),
+            "ab".repeat(24)
+        ),
+        "only the token not used is kept, to try again"
+    );
+    assert_eq!(
+        seen["partial_forms_shown"],
+        serde_json::json!([true, true]),
+        "set up again for the one missing, or check in with the two"
+    );
+    assert_eq!(
+        seen["partial_names_after"],
+        format!("Your watchers: {b}, {a}")
+    );
+
     // The second watcher stopped: said plainly, by name, and not as success.
     assert_eq!(
         seen["one_down"],
@@ -183,8 +226,8 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     for data in [&data, &other_data] {
         assert_eq!(
             action_labels(&actions(data)),
-            vec!["phone-enrolled", "duress"],
-            "each watcher told tier 0 of the phone, and recorded the duress check-in"
+            vec!["phone-enrolled", "duress", "phone-enrolled"],
+            "each watcher told tier 0 of each phone (the link's, the spare's), and recorded the duress check-in"
         );
     }
 }

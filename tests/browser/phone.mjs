@@ -1,11 +1,13 @@
 // Drives the phone page like a journalist would: open the enrolment link (one link for two
 // watchers), choose the PINs, check in with the PIN, then with the duress PIN, then wrong PINs
 // until it must wait, then read the page in Tajik; then the second watcher is stopped
-// (SIGTERM to DOWN_PID) and the journalist checks in again.
-// Usage: node phone.mjs ENROL_LINK SCREENSHOT_DIR DOWN_PID -> prints one JSON object of what it saw.
+// (SIGTERM to DOWN_PID) and the journalist checks in again. Before that, the spare link with a
+// watcher added that does not answer (DEAD_URL) sets up another phone.
+// Usage: node phone.mjs ENROL_LINK SCREENSHOT_DIR DOWN_PID SPARE_LINK DEAD_URL
+//   -> prints one JSON object of what it saw.
 import { chromium } from "playwright-core";
 
-const [link, shots, downPid] = process.argv.slice(2);
+const [link, shots, downPid, spare, dead] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -99,6 +101,25 @@ try {
   await again.click("#enrol-button");
   await again.waitForSelector("#msg.err");
   seen.used_link_russian = await again.textContent("#msg p");
+
+  // The spare link, with a watcher added that does not answer: the page names all three
+  // before the PINs are typed, sets the phone up with the two that answer, says plainly which
+  // did not, and keeps that one's token in the address to try again.
+  const third = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 640 } });
+  await third.goto(spare + "&" + encodeURIComponent(dead) + "=" + "ab".repeat(24));
+  seen.partial_names = await third.textContent("#names");
+  await third.fill("#p1", "285071");
+  await third.fill("#p2", "285071");
+  await third.fill("#p3", "930462");
+  await third.fill("#p4", "930462");
+  await third.click("#enrol-button");
+  await third.waitForSelector("#msg.err");
+  seen.partial = await third.textContent("#msg p");
+  seen.partial_lines = await third.$$eval("#msg li", (l) => l.map((e) => e.textContent));
+  seen.partial_fragment = new URL(third.url()).hash;
+  seen.partial_forms_shown = [await third.isVisible("#enrol-button"),
+    await third.isVisible("#checkin-button")];
+  seen.partial_names_after = await third.textContent("#names");
 
   // The second watcher goes down. After the wait the lock asked for, one check-in: the
   // page says plainly which watcher did not answer and which took it, never success.
