@@ -2,8 +2,9 @@
 //! (`tests/browser/`, installed by `.ci/run` with `npm ci`). One link for two watchers (the
 //! second reached cross-origin, through CORS): enrols, checks in with the PIN and with the
 //! duress PIN, and checks what the page showed, what it kept (keys it cannot read back, in
-//! IndexedDB, one pair per watcher), and what each watcher recorded; then with the second
-//! watcher stopped, that the page names it as not answering.
+//! IndexedDB, one pair per watcher), and what each watcher recorded; sets a phone up from the
+//! spare link with a watcher that does not answer; adds a watcher enrolled with later to the
+//! page; then with the second watcher stopped, that the page names it as not answering.
 
 mod common;
 
@@ -36,6 +37,14 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     let dead = format!("http://127.0.0.1:{}", common::receivers::free_port());
     let c = dead.trim_start_matches("http://").to_string();
 
+    // A third watcher, enrolled with after the phone was set up: its link adds it.
+    let later = Daemon::start(&v.path("later"));
+    let code = invite(&later.data, "Nilufar");
+    v.ok(&["enrol", &later.url, &code], "");
+    let add = v.ok(&["watch", "enrol-phone", "--watcher", &later.url], "");
+    let add = add.lines().next().unwrap().to_string();
+    let c3 = host(&later);
+
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let out = Command::new("node")
         .arg(browser_dir.join("phone.mjs"))
@@ -44,6 +53,7 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         .arg(other.child.id().to_string())
         .arg(printed.lines().nth(1).expect("a spare link"))
         .arg(&dead)
+        .arg(&add)
         .output()
         .expect("node runs");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -185,19 +195,51 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
     );
     assert_eq!(
         seen["partial_names_after"],
-        format!("Your watchers: {b}, {a}")
+        format!("This link sets up the phone with these watchers: {c}")
+    );
+
+    // The later watcher, added to the page: kept beside the two, checked in with all three.
+    assert_eq!(
+        seen["add_names"],
+        format!("This link sets up the phone with these watchers: {c3}")
+    );
+    assert_eq!(
+        seen["added"],
+        "This phone is set up. Check in with your PIN."
+    );
+    assert_eq!(
+        seen["added_names"],
+        format!("Your watchers: {a}, {b}, {c3}")
+    );
+    assert!(
+        seen["three"]
+            .as_str()
+            .unwrap()
+            .starts_with("Checked in. Next deadline:")
+    );
+    assert_eq!(
+        seen["three_lines"],
+        serde_json::json!([
+            format!("{a}: checked in"),
+            format!("{b}: checked in"),
+            format!("{c3}: checked in")
+        ])
     );
 
     // The second watcher stopped: said plainly, by name, and not as success.
     assert_eq!(
         seen["one_down"],
         format!(
-            "Watcher {b} did not answer — your check-in reached {a}. Try again soon, or check in from your laptop."
+            "Watcher {b} did not answer — your check-in reached {a} and {c3}. Try again soon, or check in from your laptop."
         )
     );
     assert_eq!(
         seen["one_down_lines"],
-        serde_json::json!([format!("{a}: checked in"), format!("{b}: did not answer")])
+        serde_json::json!([
+            format!("{a}: checked in"),
+            format!("{b}: did not answer"),
+            format!("{c3}: checked in")
+        ])
     );
     assert_eq!(seen["one_down_class"], "err");
     assert!(
@@ -205,7 +247,7 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
             .as_str()
             .unwrap()
             .starts_with(&format!(
-                "Нозир {b} ҷавоб надод — тасдиқи ҳузури шумо ба {a} расид."
+                "Нозир {b} ҷавоб надод — тасдиқи ҳузури шумо ба {a} ва {c3} расид."
             )),
         "{seen}"
     );
@@ -219,6 +261,9 @@ fn a_journalist_enrols_a_phone_and_checks_in_from_a_real_browser() {
         "a phone set up from a one-watcher link before still checks in: {seen}"
     );
 
+    let later_data = later.data.clone();
+    assert!(later.stop());
+    assert_eq!(action_labels(&actions(&later_data)), vec!["phone-enrolled"]);
     let other_data = other.data.clone();
     drop(other);
     let data = daemon.data.clone();

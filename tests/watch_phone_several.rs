@@ -231,6 +231,37 @@ fn with_a_watcher_down_the_others_still_take_the_checkin_and_the_spare_page_open
 }
 
 #[test]
+fn a_watcher_enrolled_later_is_added_to_the_pages_the_phone_already_has() {
+    let (v, mut daemons) = with_watchers(2);
+    let links = phone_links(&v);
+    let mut phones = enrol_all(&links[0]);
+    // A third watcher, enrolled with after the phone was set up.
+    let later = Daemon::start(&v.path("later"));
+    let code = invite(&later.data, "Nilufar");
+    v.ok(&["enrol", &later.url, &code], "");
+    let out = v.run(&["watch", "enrol-phone", "--watcher", &later.url], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let added: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        added.len(),
+        2,
+        "for the link's page and the spare's: {added:?}"
+    );
+    for (link, served) in added.iter().zip([&daemons[0].url, &daemons[1].url]) {
+        // Served by the pages the phone has; only the new watcher's token inside.
+        assert!(link.starts_with(&format!("{served}/p#")), "{link}");
+        let tokens = link_tokens(link);
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens[0].0, later.url);
+    }
+    phones.extend(enrol_all(&added[0]));
+    for (url, phone) in phones.iter_mut() {
+        assert_eq!(phone.checkin_at(url, PIN).0, 200, "{url}");
+    }
+    daemons.push(later);
+}
+
+#[test]
 fn under_the_duress_passphrase_the_one_link_sets_up_a_phone_that_alarms_every_watcher() {
     let (v, daemons) = with_watchers(2);
     let duress = v.set_duress("the duress words");

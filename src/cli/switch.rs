@@ -599,7 +599,11 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
                 .build();
             eprintln!("{picture}");
         }
-        eprintln!("sets the phone up with: {}", link.watchers.join(", "));
+        eprintln!(
+            "a page served by {}; sets the phone up with: {}",
+            link.served_by,
+            link.watchers.join(", ")
+        );
     }
     eprintln!(
         "open the link above on the phone (or scan the code) within 15 minutes; it works once.\n\
@@ -609,7 +613,7 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
     match made.unanswered {
         Some(e) => Err(explain(e).context(
             "the phone will not be set up with the watchers that did not answer; run \
-             `posbon watch enrol-phone` again when they do",
+             `posbon watch enrol-phone --watcher URL` for each when it does",
         )),
         None => Ok(()),
     }

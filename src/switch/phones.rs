@@ -44,6 +44,11 @@ pub struct PhoneLinks {
 
 /// Asks each watcher (or only the one at `only`) for one-time tokens, one per page, and
 /// makes the links. Fails only if no watcher gave one.
+///
+/// With every watcher, the pages are served by the first two that answer. With `only` (a
+/// watcher enrolled with later, or one that did not answer before), the link adds that one
+/// watcher to the pages the phone already has: those served by the first two watchers
+/// enrolled, which need not answer now.
 pub fn invite_phone(vault: &Vault, only: Option<&str>) -> Result<PhoneLinks, SwitchError> {
     let key = signing_key(vault)?;
     let mut links = links(vault)?;
@@ -56,7 +61,10 @@ pub fn invite_phone(vault: &Vault, only: Option<&str>) -> Result<PhoneLinks, Swi
             only.unwrap_or("any watcher").to_string(),
         ));
     }
-    let pages = chosen.len().min(PAGES);
+    let pages = match only {
+        Some(_) => links.len().min(PAGES),
+        None => chosen.len().min(PAGES),
+    };
     // (watcher, one token per page), for the watchers that gave every one.
     let mut tokens: Vec<(String, Vec<String>)> = Vec::new();
     let mut failures = Vec::new();
@@ -109,17 +117,25 @@ pub fn invite_phone(vault: &Vault, only: Option<&str>) -> Result<PhoneLinks, Swi
     if tokens.is_empty() {
         return Err(unanswered.unwrap_or(SwitchError::NotEnrolled));
     }
-    let made = (0..pages.min(tokens.len()))
-        .map(|page| {
-            // Page 0 is served by the first watcher that answered, the spare by the second.
+    let served: Vec<String> = match only {
+        Some(_) => links.iter().take(pages).map(|l| l.url.clone()).collect(),
+        None => tokens.iter().take(pages).map(|(u, _)| u.clone()).collect(),
+    };
+    let made = served
+        .into_iter()
+        .enumerate()
+        .map(|(page, served_by)| {
             let mut order: Vec<(String, String)> = tokens
                 .iter()
                 .map(|(url, t)| (url.clone(), t[page].clone()))
                 .collect();
-            order.rotate_left(page);
+            // The page's own watcher first, the others in the same order after it.
+            if let Some(own) = order.iter().position(|(url, _)| *url == served_by) {
+                order.rotate_left(own);
+            }
             PhoneLink {
-                served_by: order[0].0.clone(),
-                url: page_link(&order),
+                url: page_link(&served_by, &order),
+                served_by,
                 spare: page > 0,
                 watchers: order.iter().map(|(url, _)| url.clone()).collect(),
             }
@@ -131,19 +147,22 @@ pub fn invite_phone(vault: &Vault, only: Option<&str>) -> Result<PhoneLinks, Swi
     })
 }
 
-/// The link to the page of the first watcher in `tokens` ((watcher URL, token) each), with
-/// every token in the fragment: `FIRST/p#enrol=T1&URL2=T2&URL3=T3`. A link with one watcher
-/// is the link posbon has always made, `URL/p#enrol=TOKEN`.
-pub fn page_link(tokens: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (i, (url, token)) in tokens.iter().enumerate() {
-        if i == 0 {
-            out.push_str(&format!("{url}/p#enrol={token}"));
-        } else {
-            out.push_str(&format!("&{}={token}", percent_encode(url)));
-        }
-    }
-    out
+/// The link to the page of the watcher at `served`, with every token in the fragment
+/// ((watcher URL, token) each): `SERVED/p#enrol=T1&URL2=T2&URL3=T3`, the served watcher's
+/// own token (if it gives one) as `enrol`. A link with one watcher is the link posbon has
+/// always made, `URL/p#enrol=TOKEN`.
+pub fn page_link(served: &str, tokens: &[(String, String)]) -> String {
+    let parts: Vec<String> = tokens
+        .iter()
+        .map(|(url, token)| {
+            if url == served {
+                format!("enrol={token}")
+            } else {
+                format!("{}={token}", percent_encode(url))
+            }
+        })
+        .collect();
+    format!("{served}/p#{}", parts.join("&"))
 }
 
 /// Every byte but the unreserved ones (RFC 3986) as `%XX`, so that a watcher's address
@@ -166,17 +185,21 @@ mod tests {
 
     #[test]
     fn a_link_for_one_watcher_is_the_link_posbon_always_made() {
-        let link = page_link(&[("https://a.example".into(), "ab12".into())]);
+        let a = "https://a.example";
+        let link = page_link(a, &[(a.into(), "ab12".into())]);
         assert_eq!(link, "https://a.example/p#enrol=ab12");
     }
 
     #[test]
     fn a_link_for_several_carries_each_watchers_token_in_the_fragment() {
-        let link = page_link(&[
-            ("https://a.example/w".into(), "aa".into()),
-            ("http://b.onion".into(), "bb".into()),
-            ("https://c.example:8443/x&y=z".into(), "cc".into()),
-        ]);
+        let link = page_link(
+            "https://a.example/w",
+            &[
+                ("https://a.example/w".into(), "aa".into()),
+                ("http://b.onion".into(), "bb".into()),
+                ("https://c.example:8443/x&y=z".into(), "cc".into()),
+            ],
+        );
         assert_eq!(
             link,
             "https://a.example/w/p#enrol=aa&http%3A%2F%2Fb.onion=bb\
@@ -188,5 +211,14 @@ mod tests {
             "tokens only after #"
         );
         assert_eq!(fragment.matches('&').count(), 2);
+    }
+
+    #[test]
+    fn a_link_that_adds_a_watcher_to_a_page_carries_only_that_watchers_token() {
+        let link = page_link(
+            "https://a.example",
+            &[("https://c.example".into(), "cc".into())],
+        );
+        assert_eq!(link, "https://a.example/p#https%3A%2F%2Fc.example=cc");
     }
 }

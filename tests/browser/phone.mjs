@@ -2,12 +2,13 @@
 // watchers), choose the PINs, check in with the PIN, then with the duress PIN, then wrong PINs
 // until it must wait, then read the page in Tajik; then the second watcher is stopped
 // (SIGTERM to DOWN_PID) and the journalist checks in again. Before that, the spare link with a
-// watcher added that does not answer (DEAD_URL) sets up another phone.
-// Usage: node phone.mjs ENROL_LINK SCREENSHOT_DIR DOWN_PID SPARE_LINK DEAD_URL
+// watcher added that does not answer (DEAD_URL) sets up another phone, and a watcher enrolled
+// with later is added to the first page by its own link (ADD_LINK).
+// Usage: node phone.mjs ENROL_LINK SCREENSHOT_DIR DOWN_PID SPARE_LINK DEAD_URL ADD_LINK
 //   -> prints one JSON object of what it saw.
 import { chromium } from "playwright-core";
 
-const [link, shots, downPid, spare, dead] = process.argv.slice(2);
+const [link, shots, downPid, spare, dead, add] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -120,6 +121,23 @@ try {
   seen.partial_forms_shown = [await third.isVisible("#enrol-button"),
     await third.isVisible("#checkin-button")];
   seen.partial_names_after = await third.textContent("#names");
+
+  // A watcher enrolled with later, added by its own link to the page the phone has (a
+  // change of fragment alone does not load the page again: the journalist opens the link).
+  await page.goto(add);
+  await page.reload();
+  await page.click("[data-lang=en]");
+  seen.add_names = await page.textContent("#names");
+  await page.fill("#p1", "285071");
+  await page.fill("#p2", "285071");
+  await page.fill("#p3", "930462");
+  await page.fill("#p4", "930462");
+  await page.click("#enrol-button");
+  await page.waitForSelector("#msg.ok");
+  seen.added = await page.textContent("#msg p");
+  seen.added_names = await page.textContent("#names");
+  seen.three = await checkIn("285071");
+  seen.three_lines = await lines();
 
   // The second watcher goes down. After the wait the lock asked for, one check-in: the
   // page says plainly which watcher did not answer and which took it, never success.
