@@ -17,7 +17,8 @@
 //! **The journalist's side and the watcher's server**
 //! - [`switch`]: the journalist's side of the dead-man's switch as a library: enrolment,
 //!   device and sealing keys, fan-out to every watcher, plan, pause, check-in, status,
-//!   contacts, sealed bundles, the silent alarm at unlock; the HTTP client.
+//!   contacts, sealed bundles, the silent alarm at unlock, the one phone link for every
+//!   watcher; the HTTP client.
 //! - [`watch`]: the watcher's server: config, store, service, HTTP routes, daemon, the
 //!   escalation loop, the outbox and the alert channels, phones, metrics.
 //!

@@ -443,8 +443,10 @@ pub(crate) enum WatchCommand {
     /// (Journalist) The same as `posbon status`: each watcher's view of your check-ins
     Status,
     /// (Journalist) Print a one-time link and QR code that sets up a phone for PIN check-ins
+    /// with every watcher (and a spare link, served by another watcher, when there are several)
     EnrolPhone {
-        /// Only this watcher [default: every enrolled watcher, one link each]
+        /// Only this watcher, added to the phone's pages (served by the first two watchers) [default:
+        /// every enrolled watcher, in one link]
         #[arg(long, value_name = "URL")]
         watcher: Option<String>,
     },

@@ -538,10 +538,20 @@ pub(super) fn phone_remove(vault: &Vault, id: &str) -> Result<()> {
     .map_err(explain)
 }
 
+/// One link that sets the phone up with every watcher (a spare, served by another watcher,
+/// when there are several); each on stdout, with its QR code and what it is on stderr.
 pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
-    requests::invite_phone(vault, only, |invite| {
-        println!("{}", invite.url);
-        if let Ok(code) = qrcode::QrCode::new(invite.url.as_bytes()) {
+    let made = switch::phones::invite_phone(vault, only).map_err(explain)?;
+    for link in &made.links {
+        if link.spare {
+            eprintln!(
+                "\nspare link, served by {}: open it on the same phone too and choose the same \
+                 PINs; keep it as a second bookmark, for when {} cannot be reached.",
+                link.served_by, made.links[0].served_by
+            );
+        }
+        println!("{}", link.url);
+        if let Ok(code) = qrcode::QrCode::new(link.url.as_bytes()) {
             let picture = code
                 .render::<qrcode::render::unicode::Dense1x2>()
                 .quiet_zone(true)
@@ -549,11 +559,23 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
             eprintln!("{picture}");
         }
         eprintln!(
-            "open the link above on the phone (or scan the code) within 15 minutes; it works once.\n\
-             the phone then needs a PIN, and a different duress PIN for use under coercion."
+            "a page served by {}; sets the phone up with: {}",
+            link.served_by,
+            link.watchers.join(", ")
         );
-    })
-    .map_err(explain)
+    }
+    eprintln!(
+        "open the link above on the phone (or scan the code) within 15 minutes; it works once.\n\
+         the phone then needs a PIN, and a different duress PIN for use under coercion; one \
+         button then checks in with every watcher named."
+    );
+    match made.unanswered {
+        Some(e) => Err(explain(e).context(
+            "the phone will not be set up with the watchers that did not answer; run \
+             `posbon watch enrol-phone --watcher URL` for each when it does",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Sent at every unlock, under every passphrase (see [`switch::alarm`]). The notices are

@@ -6,6 +6,7 @@
 //! - `watchers`: enrolment and unenrolment, the links kept in the vault, the decoy's copy,
 //!   and the fan-out of one request to every watcher at once.
 //! - `requests`: check in, status, plan, pause, resume, end a pretend world, phones.
+//! - `phones`: the one link (and a spare) that sets a phone up with every watcher.
 //! - `contacts`: the contacts and instructions, kept and sent; test alerts.
 //! - `releases`: sealing bundles for the lawyers, uploading, checking and withdrawing them.
 //! - `alarm`: the signed notice sent to every watcher at each unlock (the silent alarm).
@@ -22,6 +23,7 @@ pub mod contacts;
 pub mod error;
 pub mod gaps;
 pub mod keys;
+pub mod phones;
 pub mod releases;
 pub mod requests;
 pub mod settings;

@@ -7,14 +7,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::SwitchError;
 use super::client::{self, ClientError, Link};
-use super::keys::signing_key;
 use super::releases::{BundleGap, SealedBundles};
 use super::settings::{self, PLAN};
-use super::watchers::{fan_out, for_each_watcher, links, save_links};
+use super::watchers::{fan_out, for_each_watcher};
 use crate::plan::Plan;
 use crate::protocol::{self, HistoryEntry, PausePayload, StatusResponse, ops};
 use crate::switch::gaps::Gap;
-use crate::vault::{self, Vault};
+use crate::vault::Vault;
 
 /// What the plan and the contacts leave uncovered (a step that alerts nobody, reminders to
 /// nobody...), for the face to show as warnings, so the switch never fails silently.
@@ -170,69 +169,6 @@ pub fn remove_phone(
     })?;
     if count.into_inner() == 0 {
         return Err(SwitchError::UnknownPhone(id.to_string()));
-    }
-    Ok(())
-}
-
-/// A one-time link that enrols a phone with one watcher.
-pub struct PhoneInvite {
-    pub watcher: String,
-    /// The page's address with the one-time token after `#` (never sent to a server).
-    pub url: String,
-}
-
-/// Asks each watcher (or only the one at `only`) for a one-time phone enrolment link, one
-/// after another; `invited` hears each link as it comes.
-pub fn invite_phone(
-    vault: &Vault,
-    only: Option<&str>,
-    invited: impl Fn(&PhoneInvite),
-) -> Result<(), SwitchError> {
-    let key = signing_key(vault)?;
-    let mut links = links(vault)?;
-    let route = settings::route(vault)?;
-    let mut found = false;
-    let mut outcome = Ok(());
-    for link in links.iter_mut() {
-        if only.is_some_and(|url| url.trim_end_matches('/') != link.url) {
-            continue;
-        }
-        found = true;
-        let asked = client::call(
-            &route,
-            link,
-            &key,
-            ops::PHONE_INVITE,
-            "{}".into(),
-            vault::now(),
-        );
-        let (status, counter) = match asked {
-            Ok(answer) => answer,
-            Err(e) => {
-                outcome = Err(e.into());
-                break;
-            }
-        };
-        link.last_counter = counter;
-        let Some(token) = status.phone_token else {
-            outcome = Err(SwitchError::MissingAnswer {
-                url: link.url.clone(),
-                what: "a phone link",
-            });
-            break;
-        };
-        invited(&PhoneInvite {
-            watcher: link.url.clone(),
-            url: format!("{}/p#enrol={token}", link.url),
-        });
-    }
-    // The counters used are kept whatever happened after.
-    save_links(vault, &links)?;
-    outcome?;
-    if !found {
-        return Err(SwitchError::NotEnrolledWith(
-            only.unwrap_or("any watcher").to_string(),
-        ));
     }
     Ok(())
 }

@@ -50,8 +50,7 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .route("/health", get(health))
         .route("/v1/enrol", post(enrol))
         .route("/p", get(phone_page))
-        .route("/v1/phone/enrol", post(phone_enrol))
-        .route("/v1/phone/checkin", post(phone_checkin))
+        .merge(phone_api())
         .route("/a/{token}", get(ack_page).post(ack_confirm))
         .route("/b/{token}", get(download_page).post(download))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -68,11 +67,67 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
 const PHONE_PAGE: &str = include_str!("phone.html");
 
 async fn phone_page() -> Response {
-    // Everything the page needs is inline; nothing may be loaded from elsewhere.
+    // Everything the page needs is inline; nothing may be loaded from elsewhere. It may
+    // connect to other origins: the journalist's other watchers, whose addresses only the
+    // phone knows (they came in the link's fragment), so the policy cannot name them. Nothing
+    // on the page is built from input as markup, and its keys cannot be read out.
     html_page(
         PHONE_PAGE.to_string(),
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'",
     )
+}
+
+/// The two routes a phone page served by another of the journalist's watchers calls from
+/// its own origin: enrolment and check-in, with CORS. Nothing else on this watcher answers
+/// another origin. Any origin may call them, never with credentials (there are none: the
+/// watcher sets no cookie; a phone is authenticated by its signature, an enrolment by its
+/// one-time token), and a browser could already send them these bodies without CORS; CORS
+/// only lets the page read the answer. The body limit, the time limit and the limits on
+/// unproven requests are those of every route (the layers in [`router`]).
+fn phone_api() -> Router<Arc<Watcher>> {
+    Router::new()
+        .route("/v1/phone/enrol", post(phone_enrol).options(preflight))
+        .route("/v1/phone/checkin", post(phone_checkin).options(preflight))
+        .layer(axum::middleware::map_response(cross_origin))
+}
+
+/// How long a browser may keep the answer to a preflight.
+const PREFLIGHT_MAX_AGE_S: &str = "600";
+
+/// The answer to a preflight: POST with a JSON body, nothing else (no other header, so no
+/// `Authorization`; no credentials).
+async fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(PREFLIGHT_MAX_AGE_S),
+    );
+    response
+}
+
+/// Every answer of the phone routes may be read by a page of any origin that sent no
+/// credentials (`*` forbids them), including `Date` (the page corrects its clock from it)
+/// and `Retry-After`.
+async fn cross_origin(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("date, retry-after"),
+    );
+    response
 }
 
 /// An HTML page that loads nothing from elsewhere, leaks no referrer and is never cached.

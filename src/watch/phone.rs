@@ -13,6 +13,12 @@
 //! with the label `duress`, and the watcher compares them with the verifiers it stored, the
 //! same two values for either PIN typed.
 //!
+//! One page serves every watcher of a journalist (`switch::phones`): it makes a key pair and
+//! a PIN key for each watcher, so each watcher sees its own phone, and nothing one watcher
+//! stores or receives (verifiers, signatures, the device id) counts at another. Only the two
+//! phone routes answer other origins (CORS, in `http`), for the page served by another
+//! watcher.
+//!
 //! The watcher never stores a PIN or the PIN key: only SHA-256 of the key and, per PIN,
 //! HMAC-SHA256 keyed with it. A seized watcher therefore cannot test PINs offline (that needs
 //! the 256-bit key, which only the phone holds). Phones set up before check-ins were signed

@@ -14,13 +14,53 @@ pub const PIN: &str = "285071";
 pub const DURESS: &str = "930462";
 
 pub fn post(daemon: &Daemon, path: &str, body: &Value) -> (u16, Value) {
+    post_to(&daemon.url, path, body)
+}
+
+/// Posts to the watcher at `url` (one of several, or one that is down: then panics).
+pub fn post_to(url: &str, path: &str, body: &Value) -> (u16, Value) {
     let response = reqwest::blocking::Client::new()
-        .post(format!("{}{path}", daemon.url))
+        .post(format!("{url}{path}"))
         .json(body)
         .send()
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().unwrap())
+}
+
+/// The (watcher, token) pairs of a phone link from `watch enrol-phone`: the page's own
+/// watcher from `URL/p#enrol=TOKEN`, each other from `&URL=TOKEN` (percent-encoded).
+pub fn link_tokens(link: &str) -> Vec<(String, String)> {
+    let (page, fragment) = link.split_once('#').expect("a fragment");
+    let served = page.strip_suffix("/p").expect("the page is URL/p");
+    fragment
+        .split('&')
+        .map(|part| {
+            let (key, token) = part.split_once('=').unwrap();
+            let url = if key == "enrol" {
+                served.to_string()
+            } else {
+                percent_decode(key)
+            };
+            (url, token.to_string())
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
 
 pub struct TestPhone {
@@ -72,9 +112,14 @@ impl TestPhone {
 
     /// Enrols with PIN and DURESS; panics unless accepted.
     pub fn enrol(daemon: &Daemon, token: &str) -> TestPhone {
+        Self::enrol_at(&daemon.url, token)
+    }
+
+    /// Enrols with the watcher at `url`, as the page does with each of several.
+    pub fn enrol_at(url: &str, token: &str) -> TestPhone {
         let mut phone = TestPhone::new();
-        let (status, body) = post(
-            daemon,
+        let (status, body) = post_to(
+            url,
             "/v1/phone/enrol",
             &phone.enrol_request(token, PIN, DURESS),
         );
@@ -116,7 +161,11 @@ impl TestPhone {
     }
 
     pub fn checkin(&mut self, daemon: &Daemon, pin: &str) -> (u16, Value) {
+        self.checkin_at(&daemon.url, pin)
+    }
+
+    pub fn checkin_at(&mut self, url: &str, pin: &str) -> (u16, Value) {
         let request = self.checkin_request(pin);
-        post(daemon, "/v1/phone/checkin", &request)
+        post_to(url, "/v1/phone/checkin", &request)
     }
 }
