@@ -494,6 +494,60 @@ fn lock_the_idle_lock_and_a_stop_take_the_keys_even_while_a_transfer_hangs() {
     );
 }
 
+/// A check-in to a watcher that takes the connection and never answers holds the vault for
+/// the client's whole timeout, which Lock must not wait for: the app stops instead, and the
+/// keys go with the process.
+#[test]
+fn lock_during_a_call_to_a_silent_watcher_stops_the_app_rather_than_wait() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let code = invite(&daemon.data, "Nilufar");
+    v.ok(&["enrol", &daemon.url, &code], "");
+    let port = daemon.port();
+    assert!(daemon.stop());
+    // The watcher's address now takes connections and says nothing.
+    let silent = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let held = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for stream in silent.incoming().flatten().take(8) {
+            kept.push(stream);
+        }
+        kept
+    });
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    app.page("/switch");
+    let csrf = app.csrf.clone().unwrap();
+    let (base, cookie) = (app.base(), app.cookie.clone().unwrap());
+    let client = app.client.clone();
+    // The check-in waits on the silent watcher (its timeout is 15 s).
+    std::thread::spawn(move || {
+        let _ = client
+            .post(format!("{base}/checkin?csrf={csrf}"))
+            .header("cookie", cookie)
+            .header("origin", &base)
+            .send();
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    // No answer comes: the app stops while the browser waits for one.
+    let _ = app
+        .client
+        .post(format!(
+            "{}/lock?csrf={}",
+            app.base(),
+            app.csrf.clone().unwrap()
+        ))
+        .header("cookie", app.cookie.clone().unwrap())
+        .header("origin", app.base())
+        .send();
+    wait_until("the app to stop", Duration::from_secs(12), || {
+        app.child.try_wait().unwrap().is_some()
+    });
+    assert!(cli_opens(&v), "the vault is free");
+    drop(held);
+}
+
 #[test]
 fn a_wrong_passphrase_is_said_in_the_readers_language_and_changes_nothing() {
     let v = TestVault::new();
@@ -688,6 +742,90 @@ fn with_no_vault_yet_the_app_makes_one_and_the_cli_opens_it_with_the_same_passph
     let pass = v.secret_file("chosen", words);
     let listed = v.run_with_pass(&pass, &["list"], "");
     assert!(listed.status.success(), "{}", stderr(&listed));
+}
+
+/// A phone set up from the app: one link (with its QR code, and a spare from the second
+/// watcher) enrols it with both watchers; the link is shown once; the phones are listed per
+/// watcher, and one is removed after a question.
+#[test]
+fn a_phone_is_set_up_from_the_apps_link_listed_and_removed_after_a_question() {
+    use common::phone::{TestPhone, link_tokens};
+    let v = TestVault::new();
+    let first = Daemon::start(&v.path("first"));
+    let second = Daemon::start(&v.path("second"));
+    for daemon in [&first, &second] {
+        let code = invite(&daemon.data, "Nilufar");
+        v.ok(&["enrol", &daemon.url, &code], "");
+    }
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let empty = app.page("/phones");
+    assert_eq!(
+        empty
+            .matches("No phone is set up with this watcher.")
+            .count(),
+        2,
+        "{empty}"
+    );
+    let made = app.submit("/phones/invite", &[]);
+    assert!(
+        made.contains("<svg") && made.contains("The spare link"),
+        "{made}"
+    );
+    let links: Vec<String> = made
+        .split("<code class=\"link\">")
+        .skip(1)
+        .map(|rest| {
+            // As the browser reads it: askama escapes &, / and the quotes.
+            rest.split("</code>")
+                .next()
+                .unwrap()
+                .replace("&#x2f;", "/")
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&quot;", "\"")
+                .replace("&#38;", "&")
+                .replace("&amp;", "&")
+        })
+        .collect();
+    assert_eq!(links.len(), 2, "the link and the spare: {made}");
+    assert!(links[0].contains("#enrol="), "{}", links[0]);
+    assert!(!app.page("/phones").contains("#enrol="), "shown once");
+    let tokens = link_tokens(&links[0]);
+    assert_eq!(
+        tokens.len(),
+        2,
+        "one link for both watchers: {tokens:?} from {}",
+        links[0]
+    );
+    assert!(
+        tokens.iter().all(|(url, _)| url.starts_with("http")),
+        "{tokens:?} from {}",
+        links[0]
+    );
+    let phones: Vec<TestPhone> = tokens
+        .iter()
+        .map(|(url, token)| TestPhone::enrol_at(url, token))
+        .collect();
+    let listed = app.page("/phones");
+    for phone in &phones {
+        assert!(listed.contains(&phone.id), "{listed}");
+    }
+    let question = app.page(&format!("/phones/{}/remove", phones[0].id));
+    assert!(question.contains("Remove the phone"), "{question}");
+    assert!(
+        app.page("/phones").contains(&phones[0].id),
+        "nothing removed by asking"
+    );
+    let removed = app.submit(&format!("/phones/{}/remove", phones[0].id), &[]);
+    assert!(removed.contains("The phone was removed."), "{removed}");
+    assert!(!removed.contains(&phones[0].id), "{removed}");
+    assert!(
+        removed.contains(&phones[1].id),
+        "the other watcher's phone stays"
+    );
+    assert_eq!(app.post("/phones/..%2Fx/remove", &[]).status(), 404);
 }
 
 #[test]
@@ -1495,4 +1633,45 @@ fn a_backup_made_in_the_app_opens_with_its_own_passphrase_only() {
         !wrong.status.success(),
         "the vault's passphrase does not open it"
     );
+
+    // Restored in the app into another vault (a new laptop): the wrong passphrase restores
+    // nothing; the right one restores the record; again, and there is still one.
+    let other = TestVault::new();
+    let mut fresh = App::start(&other, &["--lang", "ru"], &[]);
+    fresh.sign_in();
+    fresh.unlock(PASSPHRASE);
+    fresh.page("/backup");
+    let restore = |app: &mut App, passphrase: &str| {
+        let csrf = app.csrf.clone().unwrap();
+        let form = reqwest::blocking::multipart::Form::new()
+            .text("passphrase", passphrase.to_string())
+            .part(
+                "file",
+                reqwest::blocking::multipart::Part::bytes(bytes.to_vec()).file_name("b.age"),
+            );
+        let answer = app
+            .client
+            .post(format!("{}/backup/restore?csrf={csrf}", app.base()))
+            .header("cookie", app.cookie.as_deref().unwrap())
+            .header("origin", app.base())
+            .multipart(form)
+            .send()
+            .unwrap();
+        app.follow(answer)
+    };
+    let refused = restore(&mut fresh, "not the words");
+    assert!(
+        !refused.contains("Резервная копия восстановлена"),
+        "{refused}"
+    );
+    assert!(!fresh.page("/").contains("MARKER-BACKUP"));
+    let restored = restore(&mut fresh, words);
+    assert!(
+        restored.contains("Резервная копия восстановлена: 1 запись."),
+        "{restored}"
+    );
+    assert!(restored.contains("MARKER-BACKUP"), "{restored}");
+    fresh.page("/backup");
+    restore(&mut fresh, words);
+    assert_eq!(fresh.page("/").matches("MARKER-BACKUP").count(), 1);
 }

@@ -2,22 +2,25 @@
 //! with a backup passphrase the journalist types here (typed twice, refused when easy to
 //! guess), streamed to the browser's downloads. The passphrase is posted once and kept in
 //! memory for the one download that follows (Post/Redirect/Get: no post with it in it stays
-//! in the browser); the download itself is a plain link.
+//! in the browser); the download itself is a plain link. And a backup restored into the open
+//! vault, as `posbon backup restore`: its file streamed from the browser with its passphrase,
+//! records merged by id (restoring twice keeps one copy).
 
 use std::io;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::Zeroize;
 
-use super::files::{ChunkWriter, Transfer};
+use super::files::{ChunkWriter, Transfer, into_vault};
 use super::forms::new_passphrase;
-use super::pages::{Frame, form, html, with_vault};
+use super::pages::{Frame, form, html, vault_error, with_vault};
 use super::{Flash, Shared};
-use crate::vault::backup::{self, Seal};
+use crate::secret::Passphrase;
+use crate::vault::backup::{self, Opener, Seal};
 
 #[derive(Template)]
 #[template(path = "backup.html")]
@@ -92,4 +95,43 @@ pub(super) async fn download(State(app): State<Shared>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Restores a backup into the open vault. The form sends the passphrase before the file (in
+/// the page's order), so the file is decrypted as it streams in, never held or spooled.
+pub(super) async fn restore(State(app): State<Shared>, mut multipart: Multipart) -> Response {
+    let t = app.tr();
+    let mut passphrase = None;
+    let field = loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("passphrase") => {
+                passphrase = Some(Passphrase::new(field.text().await.unwrap_or_default()));
+            }
+            Ok(Some(field)) if field.name() == Some("file") => break Some(field),
+            Ok(Some(_)) => continue,
+            _ => break None,
+        }
+    };
+    let (Some(field), Some(passphrase)) = (field, passphrase) else {
+        return app.after_post("/backup", Some(Flash::Error(t.get("error-no-file"))));
+    };
+    let (restored, whole) = into_vault(&app, field, move |vault, reader| {
+        backup::restore_from(vault, reader, Opener::Passphrase(&passphrase))
+    })
+    .await;
+    match restored {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(summary)) => app.after_post(
+            "/",
+            Some(Flash::Notice(t.count(
+                "backup-restored",
+                "count",
+                summary.records as i64,
+            ))),
+        ),
+        Some(Err(_)) if !whole => {
+            app.after_post("/backup", Some(Flash::Error(t.get("error-upload-broken"))))
+        }
+        Some(Err(e)) => app.after_post("/backup", Some(Flash::Error(vault_error(t, &e)))),
+    }
 }

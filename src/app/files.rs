@@ -17,7 +17,7 @@ use zeroize::Zeroize;
 
 use super::pages::{attachment_headers, vault_error, with_vault};
 use super::{Flash, Shared};
-use crate::vault::{RecordId, capture};
+use crate::vault::{RecordId, Vault, capture};
 
 /// Chunks in flight between the socket and the vault: a few, so memory stays flat.
 const IN_FLIGHT: usize = 4;
@@ -81,7 +81,9 @@ impl Transfer {
                 "the browser stopped for too long",
             )),
         };
-        if outcome.is_ok() {
+        // A transfer of the session keeps it from locking when idle; a capture (no session)
+        // must not keep an unlocked vault open.
+        if outcome.is_ok() && self.ended.is_some() {
             self.app.touch();
         }
         outcome
@@ -109,7 +111,10 @@ struct ChunkReader {
 impl Read for ChunkReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.offset == self.current.len() {
+            // Zeroizing a Vec also empties it: the offset goes back with it, or a read after
+            // an error would look past the end.
             self.current.zeroize();
+            self.offset = 0;
             match self.transfer.step_blocking(self.chunks.recv())? {
                 Some(Ok(chunk)) => {
                     self.current = chunk.into();
@@ -280,6 +285,19 @@ macro_rules! file_field {
     };
 }
 
+/// Streams the browser's file `field` into `store`, run on the unlocked vault on a blocking
+/// thread: what `store` returned (`None` when the vault is locked), and whether the file
+/// arrived whole (a store that failed on a file that did not is an upload that broke off).
+pub(super) async fn into_vault<R: Send + 'static>(
+    app: &Shared,
+    field: Field<'_>,
+    store: impl FnOnce(&Vault, &mut dyn Read) -> R + Send + 'static,
+) -> (Option<R>, bool) {
+    let (mut reader, feeder) = upload_pipe(Transfer::new(app));
+    let storing = with_vault(app, move |vault| store(vault, &mut reader));
+    tokio::join!(storing, feeder.feed(field))
+}
+
 pub(super) async fn attach(
     State(app): State<Shared>,
     Path(id): Path<String>,
@@ -294,11 +312,10 @@ pub(super) async fn attach(
         return app.after_post(&back, Some(Flash::Error(t.get("error-no-file"))));
     };
     let name = sent_name(&field);
-    let (mut reader, feeder) = upload_pipe(Transfer::new(&app));
-    let storing = with_vault(&app, move |vault| {
-        vault.attach(&record_id, &name, &mut reader)
-    });
-    let (stored, whole) = tokio::join!(storing, feeder.feed(field));
+    let (stored, whole) = into_vault(&app, field, move |vault, reader| {
+        vault.attach(&record_id, &name, reader)
+    })
+    .await;
     match stored {
         None => Redirect::to("/").into_response(),
         Some(Ok(_)) => app.after_post(&back, None),

@@ -95,12 +95,16 @@ pub(super) async fn change(State(app): State<Shared>, body: Bytes) -> Response {
 
 pub(super) async fn recovery(State(app): State<Shared>) -> Response {
     let t = app.tr();
+    let session = app.session.current();
     let made = with_vault_mut(&app, |vault| vault.add_recovery_key()).await;
     match made {
         None => Redirect::to("/").into_response(),
         Some(Ok((key, _recipient))) => {
-            *app.recovery_key.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(Zeroizing::new(key.expose().to_string()));
+            app.keep(
+                session,
+                &app.recovery_key,
+                Zeroizing::new(key.expose().to_string()),
+            );
             app.after_post("/keys", Some(Flash::Notice(t.get("keys-recovery-made"))))
         }
         Some(Err(e)) => app.after_post("/keys", Some(Flash::Error(vault_error(t, &e)))),

@@ -8,6 +8,8 @@
 //!   form token, the headers on every answer), as pure decisions.
 //! - `pages`: unlock, lock, language, and the records (list, search, read, add, edit, delete).
 //! - `files`: attachments streamed in and out of the vault.
+//! - `phones`: a link (and its QR code) that sets a phone up with every watcher; each
+//!   watcher's phones, and removing one.
 //! - `people`: the contacts and their instructions, kept in the vault and sent to every
 //!   watcher.
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
@@ -39,6 +41,7 @@ mod lawyer;
 mod pages;
 mod peer;
 mod people;
+mod phones;
 mod planning;
 mod sealing;
 mod session;
@@ -121,6 +124,8 @@ struct App {
     recovery_key: Mutex<Option<Zeroizing<String>>>,
     /// The passphrase of the backup about to be downloaded (zeroized on drop).
     backup_passphrase: Mutex<Option<crate::secret::Passphrase>>,
+    /// Phone links just made, for the one page that shows them (their tokens work once).
+    phone_links: Mutex<Option<Vec<phones::ShownLink>>>,
 }
 
 /// A line for the next page: news, or trouble.
@@ -143,19 +148,43 @@ impl App {
 
     /// Forgets the vault: the session ends at once (transfers stop, pages show it locked),
     /// then its keys are zeroized as it drops and its lock on the directory is released as
-    /// soon as the work in hand lets go of it (see [`session`]). That is waited for briefly:
-    /// a call to a watcher in flight is not, and the keys go when it ends (its timeout).
+    /// soon as the work in hand lets go of it (see [`session`]). A transfer lets go within a
+    /// chunk; a call to a watcher in flight may take its whole timeout (minutes, for a bundle
+    /// on a slow line). The keys must not outlive a lock by that long, so if they are not gone
+    /// within [`LOCK_WAIT`] the app stops: the process ends, and its memory with it.
     async fn lock(self: &Arc<Self>) {
         self.end_session();
         let app = self.clone();
         let forgetting = tokio::task::spawn_blocking(move || app.session.forget());
-        let _ = tokio::time::timeout(LOCK_WAIT, forgetting).await;
+        if tokio::time::timeout(LOCK_WAIT, forgetting).await.is_err() {
+            eprintln!(
+                "posbon: a call to a watcher still held the vault when it was locked; the app \
+                 stops so that the keys go now (start it again)"
+            );
+            std::process::exit(EXIT_LOCKED_BY_STOPPING);
+        }
+    }
+
+    /// Stores `value` for the pages of the session `session`, unless that session ended
+    /// meanwhile (what work found after a lock belongs to no page: a decoy session opened
+    /// later must not show the real vault's answers).
+    pub(super) fn keep<T>(&self, session: u64, slot: &Mutex<Option<T>>, value: T) {
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if self.session.still(session) {
+            *slot = Some(value);
+        }
     }
 
     /// Ends the session without waiting for anything: the vault is no longer handed to any
     /// work, streamed transfers stop, and what the pages kept between requests is wiped.
     fn end_session(&self) {
         self.session.end();
+        self.wipe_pages();
+    }
+
+    /// Wipes what the pages kept between requests: at every end of a session, and at every
+    /// start of one, so that nothing of one session is ever shown in another.
+    fn wipe_pages(&self) {
         self.flash.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.search
             .lock()
@@ -178,6 +207,10 @@ impl App {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         self.backup_passphrase
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.phone_links
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
@@ -237,6 +270,9 @@ async fn serve(options: Options) -> Result<(), AppError> {
         addr: options.listen,
         source,
     })?;
+    // A file being added without unlocking when the app last stopped left an unreadable
+    // spool: it goes now, not at the next unlock, which may be days away.
+    crate::vault::capture::shred_abandoned_spools(&options.vault_dir.join(crate::vault::INBOX_DIR));
     let app = Arc::new(App {
         gate: Gate::new(bound),
         vault_dir: options.vault_dir,
@@ -252,6 +288,7 @@ async fn serve(options: Options) -> Result<(), AppError> {
         sealing: Mutex::new(None),
         recovery_key: Mutex::new(None),
         backup_passphrase: Mutex::new(None),
+        phone_links: Mutex::new(None),
     });
     let url = app.gate.launch_url();
     let words = app.tr();
@@ -294,9 +331,12 @@ async fn serve(options: Options) -> Result<(), AppError> {
 /// How long a stop waits for connections still open before it goes anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// How long Lock waits for the vault to be dropped before it answers (a transfer lets go
-/// within a chunk; a call to a watcher may take its whole timeout, and is not waited for).
-const LOCK_WAIT: Duration = Duration::from_secs(2);
+/// How long Lock waits for the vault to be dropped (a transfer lets go within a chunk; a
+/// call to a watcher may take its whole timeout, and then the app stops instead).
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// The exit status of an app that stopped because a lock could not drop the keys at once.
+const EXIT_LOCKED_BY_STOPPING: i32 = 0;
 
 fn router(app: Shared) -> Router {
     Router::new()
@@ -323,6 +363,12 @@ fn router(app: Shared) -> Router {
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
         .route("/history", get(history::page))
+        .route("/phones", get(phones::page))
+        .route("/phones/invite", post(phones::invite))
+        .route(
+            "/phones/{id}/remove",
+            get(phones::confirm_remove).post(phones::remove),
+        )
         .route("/history/retract", post(history::retract))
         .route("/plan", get(planning::page).post(planning::set))
         .route("/contacts", get(people::page).post(people::add))
@@ -331,6 +377,10 @@ fn router(app: Shared) -> Router {
         .route("/keys", get(keys::page).post(keys::change))
         .route("/backup", get(backups::page).post(backups::prepare))
         .route("/backup/download", get(backups::download))
+        .route(
+            "/backup/restore",
+            post(backups::restore).layer(DefaultBodyLimit::disable()),
+        )
         .route("/keys/recovery", post(keys::recovery))
         .route(
             "/keys/remove/{which}",

@@ -88,6 +88,7 @@ pub(super) async fn create_vault(State(app): State<Shared>, body: Bytes) -> Resp
         }
         Vault::create(&maker.vault_dir, &passphrase, maker.kdf)?;
         let warning = vault::keyslots::erasure_warning(&maker.vault_dir);
+        maker.wipe_pages();
         maker.session.open_with(|| {
             open_vault(&maker.vault_dir, Unlock::Passphrase(&passphrase)).map(|(vault, _)| vault)
         })?;
@@ -274,6 +275,7 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
     // Argon2 takes a second or two: on a blocking thread, and with the vault's slot locked
     // so that two unlocks cannot race.
     let opened = tokio::task::spawn_blocking(move || {
+        opener.wipe_pages();
         opener.session.open_with(|| {
             let (vault, notices) = open_vault(&opener.vault_dir, Unlock::Passphrase(&passphrase))?;
             if let Some(notices) = notices {
@@ -285,7 +287,8 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
     })
     .await;
     match opened {
-        Ok(Ok(())) => app.after_post("/", None),
+        // Opened, or overtaken by a Lock pressed meanwhile (which wins: the page shows it).
+        Ok(Ok(_)) => app.after_post("/", None),
         Ok(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unlock failed").into_response(),
     }
@@ -309,8 +312,11 @@ pub(super) async fn search(State(app): State<Shared>, body: Bytes) -> Response {
     // A form post, not a query in the address: the words stay out of the browser's history.
     // Kept here, not in the browser, until the next search or the lock.
     let mut pairs = form(body);
-    *app.search.lock().unwrap_or_else(|p| p.into_inner()) =
-        Zeroizing::new(take(&mut pairs, "words"));
+    let words = Zeroizing::new(take(&mut pairs, "words"));
+    pairs.zeroize();
+    if app.unlocked() {
+        *app.search.lock().unwrap_or_else(|p| p.into_inner()) = words;
+    }
     app.after_post("/search", None)
 }
 

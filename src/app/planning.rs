@@ -132,6 +132,7 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
         }
     };
     let tz = spec.tz.clone();
+    let session = app.session.current();
     let sent = with_vault(&app, move |vault| {
         requests::keep_plan(vault, &plan, tz.as_deref())?;
         let zone = zone(vault);
@@ -172,11 +173,15 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
             let flash = failure
                 .is_none()
                 .then(|| Flash::Notice(t.with("plan-set", "plan", &described)));
-            *app.checked_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Answers {
-                failure,
-                warnings,
-                watchers,
-            });
+            app.keep(
+                session,
+                &app.checked_in,
+                Answers {
+                    failure,
+                    warnings,
+                    watchers,
+                },
+            );
             app.after_post("/switch", flash)
         }
     }

@@ -110,6 +110,7 @@ pub(super) async fn prepare(State(app): State<Shared>, body: Bytes) -> Response 
     let name = Some(take(&mut pairs, "name").trim().to_string()).filter(|n| !n.is_empty());
     let include_sources = take(&mut pairs, "include_sources") == "on";
     pairs.zeroize();
+    let session = app.session.current();
     let prepared = with_vault(&app, move |vault| {
         let id = releases::new_id();
         releases::prepare(
@@ -129,7 +130,7 @@ pub(super) async fn prepare(State(app): State<Shared>, body: Bytes) -> Response 
         None => Redirect::to("/").into_response(),
         Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
         Some(Ok(prepared)) => {
-            *app.sealing.lock().unwrap_or_else(|p| p.into_inner()) = Some(prepared);
+            app.keep(session, &app.sealing, prepared);
             app.after_post("/seal/review", None)
         }
     }
@@ -161,6 +162,9 @@ fn review_of(t: Tr, prepared: &Prepared) -> (String, Vec<String>) {
 
 pub(super) async fn review(State(app): State<Shared>) -> Response {
     let t = app.tr();
+    if !app.unlocked() {
+        return Redirect::to("/").into_response();
+    }
     let shown = {
         let pending = app.sealing.lock().unwrap_or_else(|p| p.into_inner());
         pending
@@ -228,6 +232,7 @@ pub(super) async fn update(State(app): State<Shared>, Path(id): Path<String>) ->
     let Some(id) = bundle_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let session = app.session.current();
     let prepared = with_vault(&app, move |vault| {
         let old = releases::find(vault, &id)?;
         let choice = releases::choice_of(&old)?;
@@ -238,7 +243,7 @@ pub(super) async fn update(State(app): State<Shared>, Path(id): Path<String>) ->
         None => Redirect::to("/").into_response(),
         Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
         Some(Ok(prepared)) => {
-            *app.sealing.lock().unwrap_or_else(|p| p.into_inner()) = Some(prepared);
+            app.keep(session, &app.sealing, prepared);
             app.after_post("/seal/review", None)
         }
     }

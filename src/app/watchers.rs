@@ -202,7 +202,8 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
         .checked_in
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .take();
+        .take()
+        .filter(|_| app.unlocked());
     let answers = match kept {
         Some(answers) => Some(answers),
         None => ask(&app, false).await,
@@ -215,13 +216,14 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
 
 pub(super) async fn checkin(State(app): State<Shared>) -> Response {
     let t = app.tr();
+    let session = app.session.current();
     match ask(&app, true).await {
         Some(answers) => {
             let flash = answers
                 .failure
                 .is_none()
                 .then(|| Flash::Notice(t.get("checkin-done")));
-            *app.checked_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(answers);
+            app.keep(session, &app.checked_in, answers);
             app.after_post("/switch", flash)
         }
         None => Redirect::to("/").into_response(),

@@ -189,27 +189,34 @@ impl Read for Watched<'_> {
 /// Opens a backup file for reading its plaintext stream.
 fn open_stream(path: &Path, opener: Opener<'_>) -> Result<BufReader<Box<dyn Read>>> {
     let file = File::open(path).map_err(|e| VaultError::io(path, e))?;
+    decrypt_stream(Box::new(file), &path.display().to_string(), opener)
+}
+
+/// The backup's plaintext from its encrypted bytes `input`; `named` names it in errors.
+fn decrypt_stream<'a>(
+    input: Box<dyn Read + 'a>,
+    named: &str,
+    opener: Opener<'_>,
+) -> Result<BufReader<Box<dyn Read + 'a>>> {
     // Armored (`age -a`) and binary files alike.
-    let input = age::armor::ArmoredReader::new(BufReader::new(file));
+    let input = age::armor::ArmoredReader::new(BufReader::new(input));
     let decryptor =
         age::Decryptor::new(input).map_err(|e| damaged(format!("it is not an age file ({e})")))?;
     // Say which key the file wants when it is the other kind, rather than "wrong passphrase".
     match (&opener, decryptor.is_scrypt()) {
         (Opener::Passphrase(_), false) => {
             return Err(VaultError::Invalid(format!(
-                "{} was encrypted to a key, not a passphrase: give that key's file with -i",
-                path.display()
+                "{named} was encrypted to a key, not a passphrase: give that key's file with -i"
             )));
         }
         (Opener::IdentityFile(_), true) => {
             return Err(VaultError::Invalid(format!(
-                "{} was encrypted with a passphrase, not to a key: leave out -i",
-                path.display()
+                "{named} was encrypted with a passphrase, not to a key: leave out -i"
             )));
         }
         _ => {}
     }
-    let reader: Box<dyn Read> = match opener {
+    let reader: Box<dyn Read + 'a> = match opener {
         Opener::Passphrase(passphrase) => {
             let identity = age::scrypt::Identity::new(SecretString::from(passphrase.expose()));
             Box::new(
@@ -253,9 +260,16 @@ fn read_line(reader: &mut dyn BufRead) -> Result<Line> {
 fn walk(
     path: &Path,
     opener: Opener<'_>,
+    each: impl FnMut(&BackupRecord, &mut dyn BufRead) -> Result<()>,
+) -> Result<Summary> {
+    walk_stream(open_stream(path, opener)?, each)
+}
+
+/// The same over a backup's plaintext.
+fn walk_stream(
+    mut reader: BufReader<Box<dyn Read + '_>>,
     mut each: impl FnMut(&BackupRecord, &mut dyn BufRead) -> Result<()>,
 ) -> Result<Summary> {
-    let mut reader = open_stream(path, opener)?;
     match read_line(&mut reader)? {
         Line::Header {
             format, version, ..
@@ -322,6 +336,20 @@ pub fn verify(path: &Path, opener: Opener<'_>) -> Result<Summary> {
 /// (say after an interruption) leaves one copy of each record and attachment.
 pub fn restore(vault: &Vault, path: &Path, opener: Opener<'_>) -> Result<Summary> {
     walk(path, opener, |backup, reader| {
+        restore_one(vault, backup, reader)
+    })
+}
+
+/// Restores a backup read from `input` (a browser's upload), as [`restore`] does a file:
+/// streamed, never held whole; what was restored before a break stays, and restoring again
+/// completes it.
+pub fn restore_from(vault: &Vault, input: &mut dyn Read, opener: Opener<'_>) -> Result<Summary> {
+    let reader = decrypt_stream(Box::new(input), "the backup", opener)?;
+    walk_stream(reader, |backup, reader| restore_one(vault, backup, reader))
+}
+
+fn restore_one(vault: &Vault, backup: &BackupRecord, reader: &mut dyn BufRead) -> Result<()> {
+    {
         let id = RecordId::from_hex(&backup.id)
             .ok_or_else(|| damaged("it has a malformed record id"))?;
         let existing = vault.get(&id).ok();
@@ -358,5 +386,5 @@ pub fn restore(vault: &Vault, path: &Path, opener: Opener<'_>) -> Result<Summary
             }
         }
         Ok(())
-    })
+    }
 }

@@ -180,14 +180,22 @@ pub fn capture_stream(dir: &Path, name: &str, input: &mut dyn Read) -> Result<Re
     let recipient = recipient(dir)?;
     let inbox = dir.join(INBOX_DIR);
     super::create_private_dir(&inbox)?;
+    // Spools a crash left behind (nobody holds their lock) go first: unreadable, but their
+    // size and time tell what was being added, and when.
+    shred_abandoned_spools(&inbox);
     let spool = inbox.join(format!("{}.{SPOOL_SUFFIX}", RecordId::random()));
     let (_secret, key) = super::identity::generate();
+    // Held while the spool is in use, so that no other process takes it for abandoned.
+    let mut held = None;
     let spooled = (|| -> io::Result<u64> {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&spool)?;
+        file.lock()?;
+        fsprotect::flatten_file_times(&file)?;
+        held = Some(file.try_clone()?);
         let public = key.to_public();
         let encryptor =
             age::Encryptor::with_recipients(std::iter::once(&public as &dyn age::Recipient))
@@ -212,22 +220,21 @@ pub fn capture_stream(dir: &Path, name: &str, input: &mut dyn Read) -> Result<Re
             write_capture(dir, &recipient, &header, &mut reader, size)
         });
     let _ = fsprotect::shred(&spool);
+    drop(held);
     captured
 }
 
-/// Shreds spools an interrupted [`capture_stream`] left (unreadable: their key is gone), once
-/// they are old enough not to be one still being written by another process.
-fn shred_abandoned_spools(inbox: &Path) {
+/// Shreds the spools an interrupted [`capture_stream`] left (unreadable: their key is gone):
+/// those whose lock nobody holds, so never one another process is still writing.
+pub fn shred_abandoned_spools(inbox: &Path) {
     let Ok(entries) = fs::read_dir(inbox) else {
         return;
     };
     for path in entries.flatten().map(|e| e.path()) {
-        let abandoned = path.extension().is_some_and(|x| x == SPOOL_SUFFIX)
-            && fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|at| at.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
+        if path.extension().is_none_or(|x| x != SPOOL_SUFFIX) {
+            continue;
+        }
+        let abandoned = File::open(&path).is_ok_and(|file| file.try_lock().is_ok());
         if abandoned {
             let _ = fsprotect::shred(&path);
         }

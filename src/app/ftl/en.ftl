@@ -281,3 +281,31 @@ create-hint = There is no vault here yet ({ $dir }). Choose its passphrase: ever
 create-advice = Several ordinary words in an order only you know (five or more) are both easy to remember and hard to guess. Do not write it on this computer. Once the vault is made, make a recovery key (Keys) and keep it on paper, away from here.
 create-button = Make the vault
 create-done = The vault is made and open.
+
+nav-phones = Phone
+phones-title = Checking in from your phone
+phones-hint = One link sets your phone up with every watcher: open it on the phone (or scan its code) within 15 minutes, choose a PIN and a different duress PIN, and bookmark the page. Its one button then checks in with every watcher and says which answered. The spare link, served by another watcher, is for when the first does not open: set it up on the same phone with the same PINs.
+phones-invite = Make a link for a phone
+phones-link = The link, served by { $watcher }
+phones-spare = The spare link, served by { $watcher }
+phones-sets-up = It sets the phone up with: { $watchers }
+phones-link-once = These links work once, for 15 minutes, and are not shown again: open them on the phone now.
+phones-link-made = A link for the phone was made.
+phones-some-missing = The phone will not be set up with the watchers that did not answer: make a link again when they do.
+phones-none = No phone is set up with this watcher.
+phones-set-up = set up
+phones-old = An old phone: it sends a fixed secret. Set the phone up again with a new link, then remove this one.
+phones-duress-only = Set up or removed under duress: every use of it raises the silent alarm.
+phones-remove = Remove
+phones-remove-question = Remove the phone { $id }?
+phones-remove-detail = The watchers refuse its check-ins from now on. A phone you still use must be set up again with a new link.
+phones-removed = The phone was removed.
+
+backup-restore-title = Restore a backup
+backup-restore-hint = The records and files of a backup are added to this vault (one already here is kept as it is, so restoring twice does no harm). Give the passphrase the backup was made with.
+backup-restore-file = The backup file
+backup-restore-button = Restore
+backup-restored = { $count ->
+    [one] The backup is restored: { $count } record.
+   *[other] The backup is restored: { $count } records.
+}
