@@ -53,6 +53,19 @@ pub(super) fn count(id: &str, name: &str, n: i64, args: &[(&str, &str)]) -> Stri
     catalogue().text(lang(), id, &all)
 }
 
+/// The message `id` with several numbers (plural rules apply to each) and text variables.
+pub(super) fn counts(id: &str, numbers: &[(&str, i64)], args: &[(&str, &str)]) -> String {
+    let mut all: Vec<(&str, Arg<'_>)> =
+        numbers.iter().map(|(k, n)| (*k, Arg::Number(*n))).collect();
+    all.extend(args.iter().map(|(k, v)| (*k, Arg::Text(v))));
+    catalogue().text(lang(), id, &all)
+}
+
+/// "cannot read PATH", the context of every file the command line reads.
+pub(super) fn cannot_read(path: &std::path::Path) -> String {
+    with("cannot-read", &[("path", &path.display().to_string())])
+}
+
 /// A vault error in the reader's words, for the errors every command can meet; `None` for
 /// the rest, which keep the library's English text.
 pub(super) fn vault_error(error: &crate::vault::VaultError) -> Option<String> {
@@ -64,8 +77,61 @@ pub(super) fn vault_error(error: &crate::vault::VaultError) -> Option<String> {
         VaultError::NoSuchRecord(id) => with("error-no-record", &[("id", id)]),
         VaultError::AmbiguousId(id) => with("error-ambiguous-id", &[("id", id)]),
         VaultError::TamperedRecord { id } => with("error-tampered", &[("id", id)]),
+        VaultError::Damaged(why) => with("error-damaged", &[("why", why)]),
         _ => return None,
     })
+}
+
+/// A mistake in a fields file or in answers, in the reader's words.
+pub(super) fn fields_error(error: &super::fields::FieldsError) -> String {
+    use super::fields::FieldsError;
+    // What the entry is, as the messages choose their words by it.
+    let what = |what: &str| match what {
+        "a source" => "source",
+        "a draft" => "draft",
+        "a note" => "note",
+        "a contact" => "contact",
+        _ => "way",
+    };
+    match error {
+        FieldsError::NotAField { line } => {
+            with("fields-not-a-field", &[("line", &line.to_string())])
+        }
+        FieldsError::Unknown {
+            line,
+            what: w,
+            known,
+        } => with(
+            "fields-unknown",
+            &[
+                ("line", &line.to_string()),
+                ("what", what(w)),
+                ("known", known),
+            ],
+        ),
+        FieldsError::Repeated { line, field, first } => with(
+            "fields-repeated",
+            &[
+                ("line", &line.to_string()),
+                ("field", field),
+                ("first", &first.to_string()),
+            ],
+        ),
+        FieldsError::Empty { line, field } => with(
+            "fields-empty",
+            &[("line", &line.to_string()), ("field", field)],
+        ),
+        FieldsError::BadTier { line } => with("fields-bad-tier", &[("line", &line.to_string())]),
+        FieldsError::NotYesOrNo { line, field } => with(
+            "fields-not-yes-or-no",
+            &[("line", &line.to_string()), ("field", field)],
+        ),
+        FieldsError::Missing { field, what: w } => {
+            with("fields-missing", &[("field", field), ("what", what(w))])
+        }
+        FieldsError::NotUtf8 => t("fields-not-utf8"),
+        FieldsError::UnexpectedBody => t("fields-unexpected-body"),
+    }
 }
 
 #[cfg(test)]
@@ -74,5 +140,32 @@ mod tests {
     fn the_command_lines_catalogue_is_whole_in_every_language() {
         // Building it checks every language for every message and variable.
         super::catalogue();
+    }
+
+    #[test]
+    fn every_message_is_said_in_every_language_whatever_its_variables_hold() {
+        use crate::lang::Lang;
+        use crate::lang::catalogue::Arg;
+        let catalogue = super::catalogue();
+        for (id, names) in catalogue.messages() {
+            for lang in [Lang::Tg, Lang::Ru, Lang::En] {
+                // Numbers pick each plural form; words pick each selector's default.
+                for n in [0, 1, 2, 5, 21] {
+                    let numbers: Vec<(&str, Arg<'_>)> =
+                        names.iter().map(|k| (k.as_str(), Arg::Number(n))).collect();
+                    let text = catalogue.text(lang, id, &numbers);
+                    assert!(
+                        !text.trim().is_empty() || id == "field-hint",
+                        "{id} in {lang:?}"
+                    );
+                    assert!(!text.contains('{'), "{id} in {lang:?}: {text}");
+                }
+                let words: Vec<(&str, Arg<'_>)> = names
+                    .iter()
+                    .map(|k| (k.as_str(), Arg::Text("source")))
+                    .collect();
+                catalogue.text(lang, id, &words);
+            }
+        }
     }
 }
