@@ -412,3 +412,42 @@ fn sealing_a_bundle_answers_in_the_readers_language() {
         stderr(&key_note)
     );
 }
+
+/// The operator's `watch` commands in the reader's language too.
+#[test]
+fn the_operators_watch_commands_answer_in_the_readers_language() {
+    let v = TestVault::uninitialised();
+    let nowhere = v.path("no-watcher");
+    let mut command = v.command();
+    command
+        .env("LANG", "ru_RU.UTF-8")
+        .args(["watch", "journalists", "--data"])
+        .arg(&nowhere);
+    let none = feed(command, b"");
+    assert_eq!(code(&none), 2);
+    assert!(
+        stderr(&none).contains(" нет наблюдателя (проверьте --data;"),
+        "{}",
+        stderr(&none)
+    );
+    let data = v.path("watcher");
+    let mut command = v.command();
+    command
+        .env("LANG", "tg_TJ.UTF-8")
+        .args(["watch", "invite", "Nilufar", "--data"])
+        .arg(&data);
+    let invited = feed(command, b"");
+    assert!(invited.status.success(), "{}", stderr(&invited));
+    assert!(
+        stderr(&invited).contains("ин рамзи якдафъаинаро ба Nilufar диҳед"),
+        "{}",
+        stderr(&invited)
+    );
+    let mut command = v.command();
+    command
+        .env("LANG", "tg_TJ.UTF-8")
+        .args(["watch", "journalists", "--data"])
+        .arg(&data);
+    let listed = feed(command, b"");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+}

@@ -42,7 +42,7 @@ pub(super) fn run(vault: &Vault, command: ProxyCommand) -> Result<()> {
                 None => println!("none"),
             }
             if let Some(url) = settings::route_override().and_then(Route::proxy_url) {
-                eprintln!("{}", words::with("proxy-override", &[("url", &url)]));
+                eprintln!("{}", words::with("proxy-override", &[("url", url)]));
             }
         }
         ProxyCommand::Clear => {

@@ -143,6 +143,48 @@ mod tests {
     }
 
     #[test]
+    fn english_plurals_and_lines_are_those_printed_before() {
+        use crate::lang::Lang;
+        use crate::lang::catalogue::Arg::{Number, Text};
+        let english = |id, args: &[(&str, crate::lang::catalogue::Arg<'_>)]| {
+            super::catalogue().text(Lang::En, id, args)
+        };
+        assert_eq!(
+            english(
+                "watch-remove-confirm",
+                &[
+                    ("phones", Number(1)),
+                    ("bundles", Number(2)),
+                    ("name", Text("Nilufar")),
+                    ("id", Text("ab12")),
+                    ("time", Text("today"))
+                ]
+            ),
+            "This removes Nilufar (id ab12, enrolled today) from this watcher: their plan, \
+             contacts, 1 phone and 2 sealed bundles are deleted, and they are no longer watched. \
+             Alerts already in the outbox still go out.\nType their name to go ahead"
+        );
+        assert_eq!(
+            english("recovery-key-shown", &[("recipient", Text("age1x"))]),
+            "This is your recovery key. It is shown once: write it on paper or give it to \
+             someone you trust.\nIt opens the vault without the passphrase: posbon \
+             --recovery-key-file FILE ...\nIts public recipient, for `posbon backup export \
+             --to`: age1x"
+        );
+        assert_eq!(
+            english(
+                "watch-journalist-holds",
+                &[
+                    ("phones", Number(0)),
+                    ("bundles", Number(1)),
+                    ("contacts", Number(2))
+                ]
+            ),
+            "0 phones, 1 sealed bundle, 2 contacts"
+        );
+    }
+
+    #[test]
     fn every_message_is_said_in_every_language_whatever_its_variables_hold() {
         use crate::lang::Lang;
         use crate::lang::catalogue::Arg;

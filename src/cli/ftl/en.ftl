@@ -257,3 +257,66 @@ proxy-set = every request to a watcher now goes through { $proxy }, never straig
 proxy-not-answering = WARNING: nothing answers at { $proxy } now: start Tor (or the proxy) before you check in
 proxy-override = (this command's --proxy: { $url })
 proxy-cleared = requests to watchers go straight again (not through a proxy)
+# The operator's `watch` commands.
+watch-config-problems = { $path } has { $count } problem(s)
+watch-warning = warning
+watch-name-empty = the name must not be empty
+watch-new-watcher = there was no watcher in { $dir } yet: a new one was created there (if you meant an existing watcher, check --data); start it with `posbon watch serve --data { $dir }`
+watch-invite-given =
+    give this one-time code to { $name }; they run: posbon enrol URL { $code }
+    this watcher's fingerprint (they should see the same): { $fingerprint }
+watch-no-watcher = there is no watcher in { $dir } (check --data; a watcher is made by `posbon watch serve` or `posbon watch invite`)
+watch-no-pending = no pending delivery has the key { $key }
+watch-no-pending-see = no pending delivery has the key { $key } (see `posbon watch outbox`)
+watch-gave-up = gave up on { $key }; it stays in the outbox's history
+watch-not-a-key = { $key } is not a delivery key
+watch-cannot-write-to = cannot write to { $path }
+watch-delivered-first = { $key } was delivered before the watcher could give up on it
+watch-give-up-timeout = asked the running watcher to give up on { $key }, but the report does not show it given up within 10 s; see `posbon watch outbox`
+watch-running-as-of = (the watcher is running; as of { $time })
+watch-telegram-moved = Telegram chat { $old } became supergroup { $new }: alerts go to { $new }; the journalist's contact list still names { $old } (ask them to replace it with { $new })
+watch-outbox-summary = { $pending } pending ({ $failing } failing, { $refused } refused: the contact or you must act; still retried), { $settled } settled shown
+watch-report-unreadable = the watcher is running but { $path } cannot be read
+watch-report-damaged = { $path } is damaged
+watch-plan-none = no plan yet
+watch-plan-paused = paused until { $time }
+watch-plan-alerting = ALERTING: { $steps } went out, not yet answered by a check-in
+watch-plan-due = next deadline { $time }
+watch-plan-unknown = the plan cannot be read
+watch-no-journalists = no journalist is enrolled with this watcher
+watch-journalist-enrolled = enrolled { $enrolled }; last check-in { $checkin }
+watch-journalist-holds = { $phones ->
+    [one] { $phones } phone
+   *[other] { $phones } phones
+}, { $bundles ->
+    [one] { $bundles } sealed bundle
+   *[other] { $bundles } sealed bundles
+}, { $contacts ->
+    [one] { $contacts } contact
+   *[other] { $contacts } contacts
+}
+watch-journalists = { $count ->
+    [one] { $count } journalist
+   *[other] { $count } journalists
+}
+watch-no-journalist-called = no journalist called { $name } is enrolled with this watcher (see `posbon watch journalists`)
+watch-id-enrolled = { $id } (enrolled { $time })
+watch-several-called = { $count } journalists are called { $name }; say which with --id ID
+watch-no-such-id = no journalist called { $name } has an id beginning { $id } (give at least 8 digits of one of)
+watch-ids-ambiguous = more than one id begins { $id }; give more of it
+watch-remove-needs-terminal = refusing to remove a journalist without a terminal to confirm on; add --yes
+watch-remove-confirm =
+    This removes { $name } (id { $id }, enrolled { $time }) from this watcher: their plan, contacts, { $phones ->
+        [one] { $phones } phone
+       *[other] { $phones } phones
+    } and { $bundles ->
+        [one] { $bundles } sealed bundle
+       *[other] { $bundles } sealed bundles
+    } are deleted, and they are no longer watched. Alerts already in the outbox still go out.
+    Type their name to go ahead
+watch-remove-not-confirmed = not confirmed; nothing was removed
+watch-remove-timeout = the running watcher did not carry out the removal within { $seconds } s (see its log); the request was withdrawn, but it may have been carried out just now: check with `posbon watch journalists`
+watch-removed = removed { $who }: their plan, contacts, phones, bundles and links are deleted; alerts already in the outbox still go out
+watch-removed-already = { $who } was removed already
+watch-remove-alerts-under-way = { $who } was not removed: alerts about them went out in this cycle ({ $steps }) and no check-in has answered them, so their contacts have not heard the all-clear. Wait for a check-in, or add --force
+watch-remove-bundle-released = { $who } was not removed: their bundle { $id } was released, and its recipients can download it until { $time }; removing them now breaks those links. Wait until then, or add --force

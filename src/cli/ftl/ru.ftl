@@ -357,3 +357,80 @@ proxy-set = теперь все запросы к наблюдателям ид�
 proxy-not-answering = ВНИМАНИЕ: по адресу { $proxy } сейчас никто не отвечает: запустите Tor (или прокси), прежде чем отмечаться
 proxy-override = (--proxy этой команды: { $url })
 proxy-cleared = запросы к наблюдателям снова идут напрямую (не через прокси)
+# Команды оператора `watch`.
+watch-config-problems = { $count ->
+    [one] в { $path } найдена { $count } ошибка
+    [few] в { $path } найдены { $count } ошибки
+   *[many] в { $path } найдено { $count } ошибок
+}
+watch-warning = предупреждение
+watch-name-empty = имя не может быть пустым
+watch-new-watcher = в { $dir } ещё не было наблюдателя: там создан новый (если Вы имели в виду существующий, проверьте --data); запустите его командой `posbon watch serve --data { $dir }`
+watch-invite-given =
+    передайте этот одноразовый код адресату ({ $name }); ему нужно выполнить: posbon enrol URL { $code }
+    отпечаток ключа этого наблюдателя (у адресата должен быть такой же): { $fingerprint }
+watch-no-watcher = в { $dir } нет наблюдателя (проверьте --data; наблюдатель создаётся командой `posbon watch serve` или `posbon watch invite`)
+watch-no-pending = нет ожидающей доставки с ключом { $key }
+watch-no-pending-see = нет ожидающей доставки с ключом { $key } (см. `posbon watch outbox`)
+watch-gave-up = доставка { $key } прекращена; она остаётся в истории исходящих
+watch-not-a-key = { $key } — не ключ доставки
+watch-cannot-write-to = не удаётся записать в { $path }
+watch-delivered-first = { $key } доставлено раньше, чем наблюдатель успел прекратить доставку
+watch-give-up-timeout = работающего наблюдателя попросили прекратить доставку { $key }, но за 10 с его отчёт этого не показал; см. `posbon watch outbox`
+watch-running-as-of = (наблюдатель работает; данные на { $time })
+watch-telegram-moved = чат Telegram { $old } стал супергруппой { $new }: оповещения идут в { $new }; в списке контактов журналиста всё ещё указан { $old } (попросите журналиста заменить его на { $new })
+watch-outbox-summary = ожидают: { $pending } (с ошибками: { $failing }, отклонены: { $refused } — действовать нужно контакту или Вам; попытки продолжаются), показано завершённых: { $settled }
+watch-report-unreadable = наблюдатель работает, но { $path } не удаётся прочитать
+watch-report-damaged = { $path } повреждён
+watch-plan-none = плана пока нет
+watch-plan-paused = пауза до { $time }
+watch-plan-alerting = ТРЕВОГА: выполнены шаги { $steps }, отметки после них ещё не было
+watch-plan-due = следующий срок { $time }
+watch-plan-unknown = план не удаётся прочитать
+watch-no-journalists = к этому наблюдателю не подключён ни один журналист
+watch-journalist-enrolled = подключён { $enrolled }; последняя отметка { $checkin }
+watch-journalist-holds = { $phones ->
+    [one] { $phones } телефон
+    [few] { $phones } телефона
+   *[many] { $phones } телефонов
+}, { $bundles ->
+    [one] { $bundles } запечатанный пакет
+    [few] { $bundles } запечатанных пакета
+   *[many] { $bundles } запечатанных пакетов
+}, { $contacts ->
+    [one] { $contacts } контакт
+    [few] { $contacts } контакта
+   *[many] { $contacts } контактов
+}
+watch-journalists = { $count ->
+    [one] { $count } журналист
+    [few] { $count } журналиста
+   *[many] { $count } журналистов
+}
+watch-no-journalist-called = к этому наблюдателю не подключён журналист с именем { $name } (см. `posbon watch journalists`)
+watch-id-enrolled = { $id } (подключён { $time })
+watch-several-called = { $count ->
+    [one] { $count } журналист
+    [few] { $count } журналиста
+   *[many] { $count } журналистов
+} с именем { $name }; укажите нужного через --id ID
+watch-no-such-id = ни у одного журналиста с именем { $name } id не начинается с { $id } (укажите не меньше 8 цифр одного из них)
+watch-ids-ambiguous = с { $id } начинается больше одного id; укажите больше цифр
+watch-remove-needs-terminal = журналист не будет удалён без подтверждения в терминале; добавьте --yes
+watch-remove-confirm =
+    Журналист { $name } (id { $id }, подключён { $time }) будет удалён с этого наблюдателя: его план, контакты, { $phones ->
+        [one] { $phones } телефон
+        [few] { $phones } телефона
+       *[many] { $phones } телефонов
+    } и { $bundles ->
+        [one] { $bundles } запечатанный пакет
+        [few] { $bundles } запечатанных пакета
+       *[many] { $bundles } запечатанных пакетов
+    } будут удалены, и наблюдение за ним прекратится. Оповещения, уже стоящие в исходящих, всё равно будут отправлены.
+    Введите его имя, чтобы продолжить
+watch-remove-not-confirmed = не подтверждено; ничего не удалено
+watch-remove-timeout = работающий наблюдатель не выполнил удаление за { $seconds } с (см. его журнал); запрос отозван, но удаление могло выполниться только что: проверьте командой `posbon watch journalists`
+watch-removed = { $who } удалён: его план, контакты, телефоны, пакеты и ссылки удалены; оповещения, уже стоящие в исходящих, всё равно будут отправлены
+watch-removed-already = { $who } уже удалён
+watch-remove-alerts-under-way = { $who } не удалён: в этом цикле о нём ушли оповещения ({ $steps }), а отметки после них не было, поэтому его контакты не получили «отбой тревоги». Дождитесь отметки или добавьте --force
+watch-remove-bundle-released = { $who } не удалён: его пакет { $id } передан получателям, и они могут скачать его до { $time }; удаление сейчас сломает эти ссылки. Дождитесь этого срока или добавьте --force
