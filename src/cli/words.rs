@@ -185,6 +185,43 @@ mod tests {
     }
 
     #[test]
+    fn the_words_follow_the_glossary() {
+        use crate::lang::Lang;
+        let all = |lang| -> String {
+            let catalogue = super::catalogue();
+            catalogue
+                .messages()
+                .map(|(id, names)| {
+                    let args: Vec<_> = names
+                        .iter()
+                        .map(|k| (k.as_str(), crate::lang::catalogue::Arg::Text("X")))
+                        .collect();
+                    catalogue.text(lang, id, &args) + "\n"
+                })
+                .collect()
+        };
+        let (tajik, russian) = (all(Lang::Tg), all(Lang::Ru));
+        // docs/glossary.md: watcher «нозир», sealed «мӯҳрзада», tier «гурӯҳ» (not «доира»),
+        // fingerprint «нишонаи калид» (not «изи калид»), check-in not «қайд».
+        for astray in [
+            "назоратӣ",
+            "мӯҳршуда",
+            "сарфшуда",
+            "доираи",
+            "изи калид",
+            "қайд",
+        ] {
+            assert!(!tajik.contains(astray), "tg: {astray}");
+        }
+        assert!(tajik.contains("нишонаи калиди мӯҳр") && tajik.contains("бастаи мӯҳрзада"));
+        for astray in ["этап", "ключ печати", "ключа печати", "уровень"]
+        {
+            assert!(!russian.contains(astray), "ru: {astray}");
+        }
+        assert!(russian.contains("отпечаток ключа") && russian.contains("ключом запечатывания"));
+    }
+
+    #[test]
     fn every_message_is_said_in_every_language_whatever_its_variables_hold() {
         use crate::lang::Lang;
         use crate::lang::catalogue::Arg;
@@ -201,6 +238,7 @@ mod tests {
                         "{id} in {lang:?}"
                     );
                     assert!(!text.contains('{'), "{id} in {lang:?}: {text}");
+                    assert!(!crate::lang::has_invisible(&text), "{id} in {lang:?}");
                 }
                 let words: Vec<(&str, Arg<'_>)> = names
                     .iter()
