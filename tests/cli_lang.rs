@@ -385,7 +385,8 @@ fn sealing_a_bundle_answers_in_the_readers_language() {
     assert!(sealed.status.success(), "{}", stderr(&sealed));
     assert!(
         stderr(&sealed).starts_with("Если этот пакет (\"")
-            && stderr(&sealed).contains(", Dilnoza получат:\n  1. [draft] Statement\n"),
+            && stderr(&sealed)
+                .contains(" будет передан, он откроет получателям Dilnoza следующее:\n  1. [draft] Statement\n"),
         "{}",
         stderr(&sealed)
     );

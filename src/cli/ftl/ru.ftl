@@ -133,7 +133,7 @@ release-sealed = { $count ->
     [few] { $count } записи запечатаны в пакет { $id }
    *[many] { $count } записей запечатано в пакет { $id }
 }; пакет подписан Вашим ключом запечатывания { $fingerprint }, наблюдатели передадут его на шаге плана «передача материалов»
-release-preview = Если этот пакет ({ $name }) будет передан, { $people } получат:
+release-preview = Если этот пакет ({ $name }) будет передан, он откроет получателям { $people } следующее:
 release-preview-attachment = файл: { $file }
 release-preview-sources = { $count ->
     [one] ВНИМАНИЕ: в нём назван { $count } источник: { $names }
