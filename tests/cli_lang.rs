@@ -202,3 +202,253 @@ fn records_check_in_and_status_answer_in_the_readers_language() {
         "{english}"
     );
 }
+
+/// Issue 14's words: contacts, the guarding commands (passphrase, recovery key, duress
+/// passphrase, backups, the check) and a mistake in a fields file, in Tajik and Russian;
+/// English as scripts read it.
+#[test]
+fn contacts_keys_backups_and_the_check_answer_in_the_readers_language() {
+    let v = TestVault::new();
+    let added = in_lang(
+        &v,
+        "tg_TJ.UTF-8",
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "tg",
+            "--tier",
+            "2",
+            "--tz",
+            "Asia/Dushanbe",
+            "--email",
+            "d@example.org",
+        ],
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        stderr(&added).contains("тамоси Dilnoza илова шуд"),
+        "{}",
+        stderr(&added)
+    );
+    assert!(
+        stderr(&added).contains("вақте ки шумо ба нозир пайваст мешавед"),
+        "{}",
+        stderr(&added)
+    );
+    let listed = in_lang(&v, "ru_RU.UTF-8", &["contact", "list"]);
+    // The list itself stays as scripts read it; the details below a line are translated.
+    assert!(
+        stdout(&listed).contains("Dilnoza\t\ttg\ttier 2\temail:d@example.org"),
+        "{}",
+        stdout(&listed)
+    );
+    assert!(
+        stdout(&listed).contains("  часовой пояс: Asia/Dushanbe"),
+        "{}",
+        stdout(&listed)
+    );
+    let unknown = in_lang(&v, "ru_RU.UTF-8", &["contact", "remove", "Farhod"]);
+    assert_eq!(code(&unknown), 2);
+    assert_eq!(
+        stderr(&unknown).trim(),
+        "posbon: контакта с именем \"Farhod\" нет"
+    );
+
+    let status = in_lang(&v, "tg_TJ.UTF-8", &["duress", "status"]);
+    assert_eq!(
+        stdout(&status),
+        "калиди барқарорсозӣ: муқаррар нашудааст\nибораи махфии маҷбурӣ: муқаррар нашудааст\n"
+    );
+    let recovery = in_lang(&v, "ru_RU.UTF-8", &["recovery", "add"]);
+    assert!(
+        stderr(&recovery).starts_with("Это Ваш ключ восстановления."),
+        "{}",
+        stderr(&recovery)
+    );
+    let status = in_lang(&v, "ru_RU.UTF-8", &["duress", "status"]);
+    assert!(
+        stdout(&status).starts_with("ключ восстановления: задан\n"),
+        "{}",
+        stdout(&status)
+    );
+
+    let weak = v.secret_file("weak", "password1");
+    let refused = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["passwd", "--new-passphrase-file", weak.to_str().unwrap()],
+    );
+    assert_eq!(code(&refused), 2);
+    assert!(
+        stderr(&refused).contains("эту парольную фразу слишком легко угадать: тот, кто"),
+        "{}",
+        stderr(&refused)
+    );
+    let same = v.pass_file.to_str().unwrap().to_string();
+    let changed = in_lang(
+        &v,
+        "tg_TJ.UTF-8",
+        &["passwd", "--new-passphrase-file", &same],
+    );
+    assert_eq!(stderr(&changed).trim(), "ибораи махфӣ иваз шуд");
+
+    v.add_draft("Tender", "text");
+    let backup = v.path("vault.backup");
+    let exported = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["backup", "export", "--out", backup.to_str().unwrap()],
+    );
+    assert!(
+        stderr(&exported).contains(": 1 запись, 0 файлов"),
+        "{}",
+        stderr(&exported)
+    );
+    let verified = in_lang(
+        &v,
+        "tg_TJ.UTF-8",
+        &["backup", "verify", backup.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&verified).starts_with("дуруст: 1 сабт, 0 файл, ҳаҷми файлҳо "),
+        "{}",
+        stdout(&verified)
+    );
+    let checked = in_lang(&v, "ru_RU.UTF-8", &["vault", "check"]);
+    assert_eq!(
+        stdout(&checked),
+        "подлинность подтверждена: 1 запись и 0 файлов\n"
+    );
+    let english = v.ok(&["vault", "check"], "");
+    assert_eq!(english, "1 record(s) and 0 attachment(s) authenticate\n");
+
+    let fields = v.secret_file("fields.txt", "title: A\nmet him at the bazaar\n");
+    let mistake = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["add", "draft", "--fields-file", fields.to_str().unwrap()],
+    );
+    assert_eq!(code(&mistake), 2);
+    assert_eq!(
+        stderr(&mistake).trim(),
+        "posbon: строка 2: ожидается `поле: значение`"
+    );
+}
+
+/// Issue 14's words for sealed bundles: the preview before sealing, what was stored, and the
+/// sealing fingerprint's note.
+#[test]
+fn sealing_a_bundle_answers_in_the_readers_language() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    v.ok(
+        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+        "",
+    );
+    let key = v.path("lawyer.key");
+    let made = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .expect("age-keygen (apt-get install age)");
+    assert!(made.status.success());
+    let recipient = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    let note = v.add_draft("Statement", "text");
+    let sealed = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["release", "add", &note, "--to", "Dilnoza", "--yes"],
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(
+        stderr(&sealed).starts_with("Если этот пакет (\"")
+            && stderr(&sealed)
+                .contains(" будет передан, он откроет получателям Dilnoza следующее:\n  1. [draft] Statement\n"),
+        "{}",
+        stderr(&sealed)
+    );
+    assert!(
+        stderr(&sealed).contains("1 запись запечатана в пакет "),
+        "{}",
+        stderr(&sealed)
+    );
+    assert!(
+        stdout(&sealed).contains(": пакет ") && stdout(&sealed).contains(" сохранён ("),
+        "{}",
+        stdout(&sealed)
+    );
+    let listed = in_lang(&v, "tg_TJ.UTF-8", &["release", "list"]);
+    assert!(
+        stdout(&listed).contains("\t1 record(s)\tfor Dilnoza\t"),
+        "the list stays as scripts read it: {}",
+        stdout(&listed)
+    );
+    let key_note = in_lang(&v, "tg_TJ.UTF-8", &["release", "key"]);
+    assert!(
+        stderr(&key_note).starts_with("нишонаи калиди мӯҳри шумо: "),
+        "{}",
+        stderr(&key_note)
+    );
+}
+
+/// The operator's `watch` commands in the reader's language too.
+#[test]
+fn the_operators_watch_commands_answer_in_the_readers_language() {
+    let v = TestVault::uninitialised();
+    let nowhere = v.path("no-watcher");
+    let mut command = v.command();
+    command
+        .env("LANG", "ru_RU.UTF-8")
+        .args(["watch", "journalists", "--data"])
+        .arg(&nowhere);
+    let none = feed(command, b"");
+    assert_eq!(code(&none), 2);
+    assert!(
+        stderr(&none).contains(" нет наблюдателя (проверьте --data;"),
+        "{}",
+        stderr(&none)
+    );
+    let data = v.path("watcher");
+    let mut command = v.command();
+    command
+        .env("LANG", "tg_TJ.UTF-8")
+        .args(["watch", "invite", "Nilufar", "--data"])
+        .arg(&data);
+    let invited = feed(command, b"");
+    assert!(invited.status.success(), "{}", stderr(&invited));
+    assert!(
+        stderr(&invited).contains("ин рамзи якдафъаинаро ба Nilufar диҳед"),
+        "{}",
+        stderr(&invited)
+    );
+    let mut command = v.command();
+    command
+        .env("LANG", "tg_TJ.UTF-8")
+        .args(["watch", "journalists", "--data"])
+        .arg(&data);
+    let listed = feed(command, b"");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+}

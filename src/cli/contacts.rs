@@ -7,12 +7,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::protocol::contacts::{Channel, Contact, ContactError, Directory, Lang};
+use crate::protocol::contacts::{Channel, Contact, ContactError, Directory, Lang, TelegramChat};
 use crate::vault::Vault;
 
 use super::fields::{self, Entry, FieldsError, Schema};
 use super::switch::{explain, warn_of_gaps};
-use super::{ContactAddArgs, ContactCommand, UsageError};
+use super::{ContactAddArgs, ContactCommand, UsageError, words};
 use crate::switch::contacts as switch_contacts;
 
 fn directory(vault: &Vault) -> Result<Directory> {
@@ -30,29 +30,31 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
                     args_from(entries, true)?
                 }
                 (None, None) if fields::can_ask() => ask_contact()?,
-                (None, None) => bail!(UsageError(
-                    "a contact needs a name, language, tier and a way to reach them: give them in \
-                     --fields-file FILE (\"-\" for stdin), or run in a terminal to be asked; the \
-                     options work too, but other users can see them and your shell keeps them \
-                     in its history"
-                        .into()
-                )),
+                (None, None) => bail!(UsageError(words::t("contact-needs-fields"))),
             };
             let contact = contact_from(args)?;
             let mut dir = directory(vault)?;
             let name = contact.name.clone();
             let replaced = switch_contacts::put(&mut dir, contact);
             save_and_sync(vault, &dir)?;
-            eprintln!("{} {name}", if replaced { "replaced" } else { "added" });
+            let said = if replaced {
+                "contact-replaced"
+            } else {
+                "contact-added"
+            };
+            eprintln!("{}", words::with(said, &[("name", &name)]));
             Ok(())
         }
         ContactCommand::Remove { name } => {
             let mut dir = directory(vault)?;
             if !switch_contacts::remove(&mut dir, &name) {
-                bail!(UsageError(format!("there is no contact called {name:?}")));
+                bail!(UsageError(words::with(
+                    "contact-unknown",
+                    &[("name", &format!("{name:?}"))]
+                )));
             }
             save_and_sync(vault, &dir)?;
-            eprintln!("removed {name}");
+            eprintln!("{}", words::with("contact-removed", &[("name", &name)]));
             Ok(())
         }
         ContactCommand::List => {
@@ -70,22 +72,24 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
                 );
                 // The details a line would hide, each on its own line below.
                 if let Some(tz) = &c.tz {
-                    println!("  time zone: {tz}");
+                    println!("  {}", words::with("contact-time-zone", &[("tz", tz)]));
                 }
                 if c.email_attach {
-                    println!("  e-mails carry released bundles as attachments");
+                    println!("  {}", words::t("contact-email-attach"));
                 }
                 for key in &c.age_recipients {
-                    println!("  sealing key: {key}");
+                    println!("  {}", words::with("contact-sealing-key", &[("key", key)]));
                 }
             }
             if dir.contacts.is_empty() {
-                eprintln!(
-                    "no contacts yet: add one with `posbon contact add`, which asks for each detail"
-                );
+                eprintln!("{}", words::t("contacts-none"));
             }
             if !dir.instructions.is_empty() {
-                println!("\ninstructions:\n{}", dir.instructions);
+                println!(
+                    "\n{}\n{}",
+                    words::t("contact-instructions"),
+                    dir.instructions
+                );
             }
             Ok(())
         }
@@ -93,21 +97,22 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             let mut text = String::new();
             match &file {
                 Some(path) => {
-                    text = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?
+                    text =
+                        std::fs::read_to_string(path).with_context(|| words::cannot_read(path))?
                 }
                 None => {
                     std::io::stdin()
                         .read_to_string(&mut text)
-                        .context("cannot read the instructions from stdin")?;
+                        .with_context(|| words::t("instructions-stdin"))?;
                 }
             }
             let mut dir = directory(vault)?;
             dir.instructions = text.replace("\r\n", "\n").trim().to_string();
             save_and_sync(vault, &dir)?;
+            let characters = dir.instructions.chars().count() as i64;
             eprintln!(
-                "instructions set ({} characters)",
-                dir.instructions.chars().count()
+                "{}",
+                words::count("instructions-set", "count", characters, &[])
             );
             Ok(())
         }
@@ -120,25 +125,35 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             if let Some(name) = &name
                 && dir.find(name).is_none()
             {
-                bail!(UsageError(format!("there is no contact called {name:?}")));
+                bail!(UsageError(words::with(
+                    "contact-unknown",
+                    &[("name", &format!("{name:?}"))]
+                )));
             }
+            let seconds = crate::protocol::TEST_ANSWER_LIMIT.as_secs().to_string();
             eprintln!(
-                "sending test alerts; each watcher answers once every service has (at most {} s: \
-                 a Signal gateway may take a minute)",
-                crate::protocol::TEST_ANSWER_LIMIT.as_secs()
+                "{}",
+                words::with("test-alerts-sending", &[("seconds", &seconds)])
             );
-            switch_contacts::test_alerts(vault, name, |link, result| match &result.error {
-                None if result.accepted => println!(
-                    "{}: {} {}: accepted",
-                    link.url, result.contact, result.channel
-                ),
-                error => println!(
-                    "{}: {} {}: FAILED: {}",
-                    link.url,
-                    result.contact,
-                    result.channel,
-                    error.as_deref().unwrap_or("not accepted")
-                ),
+            switch_contacts::test_alerts(vault, name, |link, result| {
+                let channel = result.channel.to_string();
+                let about = [
+                    ("url", link.url.as_str()),
+                    ("contact", result.contact.as_str()),
+                    ("channel", channel.as_str()),
+                ];
+                match &result.error {
+                    None if result.accepted => {
+                        println!("{}", words::with("test-alert-accepted", &about))
+                    }
+                    error => {
+                        let not_accepted = words::t("test-alert-not-accepted");
+                        let reason = error.as_deref().unwrap_or(&not_accepted);
+                        let mut args = about.to_vec();
+                        args.push(("reason", reason));
+                        println!("{}", words::with("test-alert-failed", &args))
+                    }
+                }
             })
             .map_err(explain)
         }
@@ -177,10 +192,25 @@ fn contact_from(args: ContactAddArgs) -> Result<Contact> {
         if let Channel::Telegram(chat) = channel
             && let Ok(kind) = crate::protocol::contacts::telegram_chat(chat)
         {
-            eprintln!("note: telegram:{chat} is {}", kind.first_step());
+            eprintln!("{}", telegram_note(chat, kind));
         }
     }
     Ok(contact)
+}
+
+/// What must be done before a watcher's bot can write to a Telegram chat, in the reader's
+/// words (the English is [`TelegramChat::first_step`]'s).
+fn telegram_note(chat: &str, kind: TelegramChat) -> String {
+    let step = match kind {
+        TelegramChat::Person => "telegram-person",
+        TelegramChat::Group => "telegram-group",
+        TelegramChat::ChannelOrSupergroup => "telegram-channel",
+        TelegramChat::Username => "telegram-username",
+    };
+    words::with(
+        "telegram-note",
+        &[("chat", chat), ("step", &words::t(step))],
+    )
 }
 
 /// A contact's options from `field: value` lines. `whole`: the lines must give the name,
@@ -259,25 +289,24 @@ fn args_from(entries: Vec<Entry>, whole: bool) -> Result<ContactAddArgs, FieldsE
 
 /// Asks for a contact on the terminal, one question at a time; a wrong answer is asked again.
 fn ask_contact() -> Result<ContactAddArgs> {
-    let stopped = || anyhow::anyhow!("stopped before the contact was complete; nothing was saved");
-    eprintln!("The contact is asked for here, so that it stays out of your shell's history.");
+    let stopped = || anyhow::anyhow!(words::t("contact-ask-stopped"));
+    let question = |id: &str| format!("{}: ", words::t(id));
+    eprintln!("{}", words::t("contact-ask-intro"));
     let name = loop {
-        let typed = fields::ask("Name: ")?.ok_or_else(stopped)?;
+        let typed = fields::ask(&question("contact-ask-name"))?.ok_or_else(stopped)?;
         if !typed.trim().is_empty() {
             break typed.trim().to_string();
         }
     };
     let lang = loop {
-        let typed = fields::ask("Language of their alerts (tg, ru, en): ")?.ok_or_else(stopped)?;
+        let typed = fields::ask(&question("contact-ask-lang"))?.ok_or_else(stopped)?;
         match Lang::parse(&typed) {
             Ok(lang) => break lang.code().to_string(),
             Err(e) => eprintln!("{e}"),
         }
     };
     let tiers = loop {
-        let typed =
-            fields::ask("Tier (1 editor, 2 lawyers, ...; several with commas; 0 is yourself): ")?
-                .ok_or_else(stopped)?;
+        let typed = fields::ask(&question("contact-ask-tier"))?.ok_or_else(stopped)?;
         let entry = Entry {
             field: "tier",
             value: typed,
@@ -285,23 +314,18 @@ fn ask_contact() -> Result<ContactAddArgs> {
         };
         match fields::tiers(&entry) {
             Ok(tiers) if !tiers.is_empty() => break tiers,
-            _ => eprintln!("a tier is a number from 0 to 9"),
+            _ => eprintln!("{}", words::t("contact-bad-tier")),
         }
     };
-    let role =
-        fields::ask("Role (editor, lawyer, family, ...; Enter to skip): ")?.ok_or_else(stopped)?;
-    let tz = fields::ask("Time zone (like Asia/Dushanbe; Enter for your plan's): ")?
-        .ok_or_else(stopped)?;
+    let role = fields::ask(&question("contact-ask-role"))?.ok_or_else(stopped)?;
+    let tz = fields::ask(&question("contact-ask-tz"))?.ok_or_else(stopped)?;
     let ways = Schema {
         what: "a way to reach them",
         single: vec![],
         repeated: Schema::contact().repeated[1..].to_vec(),
     };
-    eprintln!(
-        "How to reach them, and their keys for sealed material, one a line as KIND: VALUE \
-         ({}); an empty line ends:",
-        ways.repeated.join(", ")
-    );
+    let kinds = ways.repeated.join(", ");
+    eprintln!("{}", words::with("contact-ask-ways", &[("kinds", &kinds)]));
     let mut entries = Vec::new();
     loop {
         let Some(typed) = fields::ask("  ")? else {
@@ -313,8 +337,8 @@ fn ask_contact() -> Result<ContactAddArgs> {
         match fields::parse(&typed, &ways, 1) {
             Ok(parsed) => entries.extend(parsed),
             Err(_) => eprintln!(
-                "not KIND: VALUE with KIND one of {}; type it again",
-                ways.repeated.join(", ")
+                "{}",
+                words::with("contact-ask-way-again", &[("kinds", &kinds)])
             ),
         }
     }
@@ -333,18 +357,24 @@ fn save_and_sync(vault: &Vault, dir: &Directory) -> Result<()> {
     switch_contacts::keep(vault, dir).map_err(explain)?;
     warn_of_gaps(vault);
     if !crate::switch::watchers::enrolled(vault).map_err(explain)? {
-        eprintln!("saved in the vault; it is sent to each watcher when you enrol");
+        eprintln!("{}", words::t("contacts-saved-not-enrolled"));
         return Ok(());
     }
-    sync(vault, dir).context(
-        "saved in the vault, but not every watcher has it yet: run `posbon contact sync` when they are reachable",
-    )
+    sync(vault, dir).with_context(|| words::t("contacts-saved-not-synced"))
 }
 
 fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
     let count = dir.contacts.len();
     switch_contacts::sync(vault, dir, |link| {
-        println!("{}: {count} contact(s) sent", link.url)
+        println!(
+            "{}",
+            words::count(
+                "contacts-sent",
+                "count",
+                count as i64,
+                &[("url", &link.url)]
+            )
+        )
     })
     .map_err(explain)
 }
@@ -353,57 +383,56 @@ fn sync(vault: &Vault, dir: &Directory) -> Result<()> {
 pub(super) fn verify(watcher: &str, file: Option<&Path>) -> Result<()> {
     let hex_digits = watcher.chars().filter(char::is_ascii_hexdigit).count();
     if hex_digits == 16 && watcher.chars().filter(char::is_ascii_alphanumeric).count() == 16 {
-        bail!(UsageError(format!(
-            "--watcher {:?} is a 64-bit fingerprint, the short form of posbon 0.1, which is too \
-             short to trust; ask the watcher's operator or the journalist for the whole one \
-             (32 hex digits, like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d)",
-            watcher.trim()
+        bail!(UsageError(words::with(
+            "verify-short-fingerprint",
+            &[("given", &format!("{:?}", watcher.trim()))]
         )));
     }
     if !crate::alert::message::names_a_watcher(watcher) {
-        bail!(UsageError(format!(
-            "--watcher {:?} is neither a watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d) nor its \
-             public key; take it from the watcher's operator, over the phone",
-            watcher.trim()
+        bail!(UsageError(words::with(
+            "verify-not-a-watcher",
+            &[("given", &format!("{:?}", watcher.trim()))]
         )));
     }
     let mut input = Vec::new();
     match file {
         Some(path) if path != Path::new("-") => {
-            input =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+            input = std::fs::read(path).with_context(|| words::cannot_read(path))?
         }
         _ => {
             std::io::stdin()
                 .read_to_end(&mut input)
-                .context("cannot read the alert from stdin")?;
+                .with_context(|| words::t("verify-stdin"))?;
         }
     }
     let verified = crate::alert::message::verify(&input, watcher)
-        .context("NOT GENUINE: do not act on this alert before confirming it by phone")?;
+        .with_context(|| words::t("verify-not-genuine"))?;
     let header = &verified.header;
     // In the one standard form, whatever was typed, to compare with what the operator said.
     let fingerprint = crate::protocol::fingerprint(
         &crate::protocol::unb64(&header.watcher_key).unwrap_or_default(),
     );
-    println!("GENUINE: signed by watcher {fingerprint}");
-    println!("id: {}", header.id);
-    println!("subject: {}", header.subject);
-    println!("step: {}", header.step);
     println!(
-        "issued: {}",
-        jiff::Timestamp::from_millisecond(header.issued_ms)
-            .map(|t| t.to_string())
-            .unwrap_or_default()
+        "{}",
+        words::with("verify-genuine", &[("fingerprint", &fingerprint)])
     );
-    println!("title: {}", header.title);
-    if verified.text_outside {
-        eprintln!(
-            "posbon: WARNING: the message also holds text outside the signed alert (a forwarding note, a footer, or an addition): none of it is authenticated. Act only on the text printed below."
-        );
+    println!("id: {}", header.id);
+    let issued = jiff::Timestamp::from_millisecond(header.issued_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    for (label, value) in [
+        ("verify-subject", &header.subject),
+        ("verify-step", &header.step),
+        ("verify-issued", &issued),
+        ("verify-title", &header.title),
+    ] {
+        println!("{}: {value}", words::t(label));
     }
-    println!("----- the signed alert: only this text is authenticated -----");
+    if verified.text_outside {
+        eprintln!("posbon: {}", words::t("verify-text-outside"));
+    }
+    println!("{}", words::t("verify-begin"));
     println!("{}", verified.text);
-    println!("----- end of the signed alert -----");
+    println!("{}", words::t("verify-end"));
     Ok(())
 }

@@ -25,6 +25,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use zeroize::Zeroizing;
 
+use super::words;
 use crate::crypto;
 
 const TMPFS_MAGIC: i64 = 0x0102_1994;
@@ -211,9 +212,13 @@ fn editor_home(dir: &Path) -> Result<Vec<(&'static str, PathBuf)>> {
             .recursive(true)
             .mode(0o700)
             .create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+            .with_context(|| cannot_create(path))?;
     }
     Ok(places)
+}
+
+fn cannot_create(path: &Path) -> String {
+    words::with("cannot-create", &[("path", &path.display().to_string())])
 }
 
 extern "C" fn ignore_signal(_: libc::c_int) {}
@@ -247,10 +252,7 @@ fn sweep_stale(base: &Path) {
 /// Lets the user edit `initial` in their editor and returns the result.
 pub fn edit(initial: &str) -> Result<Zeroizing<String>> {
     let Some(base) = ram_dir() else {
-        bail!(
-            "no RAM-backed directory (tmpfs) is available for editing, and plaintext must not touch the disk; \
-             give the body on stdin or with --body-file instead"
-        );
+        bail!(words::t("editor-no-ram"));
     };
     sweep_stale(&base);
     let dir = base.join(format!(
@@ -260,7 +262,7 @@ pub fn edit(initial: &str) -> Result<Zeroizing<String>> {
     fs::DirBuilder::new()
         .mode(0o700)
         .create(&dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+        .with_context(|| cannot_create(&dir))?;
     let scratch = Scratch {
         file: dir.join("body.txt"),
         dir,
@@ -303,12 +305,17 @@ pub fn edit(initial: &str) -> Result<Zeroizing<String>> {
         // SAFETY: restores the handler that was there before.
         unsafe { libc::signal(*signal, handler) };
     }
-    let status = status.with_context(|| format!("cannot start the editor {editor:?}"))?;
+    let status = status.with_context(|| {
+        words::with("editor-not-started", &[("editor", &format!("{editor:?}"))])
+    })?;
     if !status.success() {
-        bail!("the editor exited with {status}; nothing was saved");
+        bail!(words::with(
+            "editor-failed",
+            &[("status", &status.to_string())]
+        ));
     }
     let bytes = Zeroizing::new(fs::read(&scratch.file)?);
-    let text = std::str::from_utf8(&bytes).context("the edited text is not UTF-8")?;
+    let text = std::str::from_utf8(&bytes).with_context(|| words::t("editor-not-utf8"))?;
     Ok(Zeroizing::new(text.to_string()))
 }
 

@@ -18,6 +18,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use zeroize::Zeroizing;
 
+use super::words;
 use crate::vault::Kind;
 
 /// A mistake in a fields file or on stdin (exit code 2).
@@ -180,11 +181,11 @@ pub fn read_source(path: &Path) -> Result<Zeroizing<String>> {
     if path == Path::new("-") {
         io::stdin()
             .read_to_end(&mut bytes)
-            .context("cannot read the fields from stdin")?;
+            .with_context(|| words::t("fields-stdin"))?;
     } else {
         fs::File::open(path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .with_context(|| words::cannot_read(path))?;
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| FieldsError::NotUtf8)?;
     Ok(Zeroizing::new(text.to_string()))
@@ -273,17 +274,12 @@ impl RecordFields {
 
     /// Asks for the title and each field on the terminal.
     pub fn ask(kind: Kind) -> Result<Self> {
-        let label = capitalised(kind.title_label());
-        eprintln!(
-            "The {} and fields are asked for here, so that they stay out of your shell's history.",
-            kind.title_label()
-        );
+        let title_label = [("label", kind.title_label())];
+        eprintln!("{}", words::with("fields-ask-intro", &title_label));
+        let label = words::with("field-label", &[("field", kind.title_label())]);
         let title = loop {
             let Some(typed) = ask(&format!("{label}: "))? else {
-                bail!(
-                    "stopped before a {} was given; nothing was saved",
-                    kind.title_label()
-                );
+                bail!(words::with("fields-ask-stopped", &title_label));
             };
             if !typed.trim().is_empty() {
                 break Zeroizing::new(typed.trim().to_string());
@@ -294,7 +290,14 @@ impl RecordFields {
             ..RecordFields::default()
         };
         for field in kind.field_names() {
-            let question = format!("{} ({}; Enter to skip): ", capitalised(field), hint(field));
+            let question = words::with(
+                "field-ask",
+                &[
+                    ("label", &words::with("field-label", &[("field", field)])),
+                    ("hint", &words::with("field-hint", &[("field", field)])),
+                ],
+            );
+            let question = format!("{question}: ");
             let Some(typed) = ask(&question)? else {
                 break;
             };
@@ -304,26 +307,6 @@ impl RecordFields {
             }
         }
         Ok(out)
-    }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-fn hint(field: &str) -> &'static str {
-    match field {
-        "contact" => "how to reach them",
-        "trust" => "how far to trust them, and why",
-        "gave" => "what they gave you",
-        "court" => "which court",
-        "lawyer" => "the lawyer on the case",
-        "dates" => "hearings and deadlines",
-        _ => "",
     }
 }
 
@@ -340,7 +323,7 @@ pub fn ask(question: &str) -> Result<Option<Zeroizing<String>>> {
     let read = io::stdin()
         .lock()
         .read_line(&mut line)
-        .context("cannot read from the terminal")?;
+        .with_context(|| words::t("terminal-unreadable"))?;
     if read == 0 {
         eprintln!();
         return Ok(None);

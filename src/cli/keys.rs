@@ -18,7 +18,7 @@ use super::session::{Session, counted, create, unlock};
 use super::zone::text as time_text;
 use super::{
     BackupCommand, BodyArgs, CaptureCommand, DuressCommand, RecoveryCommand, UsageError, fields,
-    output, switch,
+    output, switch, words,
 };
 
 pub(super) fn passwd(ctx: &Session, new_file: Option<PathBuf>) -> Result<()> {
@@ -27,9 +27,9 @@ pub(super) fn passwd(ctx: &Session, new_file: Option<PathBuf>) -> Result<()> {
         file: new_file,
         fd: None,
     };
-    let new = source.read_new(&super::words::t("prompt-new-passphrase"))?;
+    let new = source.read_new(&words::t("prompt-new-passphrase"))?;
     vault.change_passphrase(&new)?;
-    eprintln!("the passphrase was changed");
+    eprintln!("{}", words::t("passwd-changed"));
     Ok(())
 }
 
@@ -40,16 +40,18 @@ pub(super) fn recovery(ctx: &Session, command: RecoveryCommand) -> Result<()> {
             let (key, recipient) = vault.add_recovery_key()?;
             println!("{}", key.expose());
             eprintln!(
-                "This is your recovery key. It is shown once: write it on paper or give it to someone you trust.\n\
-                 It opens the vault without the passphrase: posbon --recovery-key-file FILE ...\n\
-                 Its public recipient, for `posbon backup export --to`: {recipient}"
+                "{}",
+                words::with(
+                    "recovery-key-shown",
+                    &[("recipient", &recipient.to_string())]
+                )
             );
         }
         RecoveryCommand::Remove => {
             if vault.remove_recovery_key()? {
-                eprintln!("the recovery key was removed");
+                eprintln!("{}", words::t("recovery-removed"));
             } else {
-                eprintln!("there was no recovery key");
+                eprintln!("{}", words::t("recovery-none"));
             }
         }
     }
@@ -66,34 +68,42 @@ pub(super) fn duress(ctx: &Session, command: DuressCommand) -> Result<()> {
                 file: duress_passphrase_file,
                 fd: None,
             };
-            let duress = source.read_new(&super::words::t("prompt-duress-passphrase"))?;
+            let duress = source.read_new(&words::t("prompt-duress-passphrase"))?;
             vault.set_duress(&duress)?;
             crate::switch::watchers::sync_decoy(&vault).map_err(switch::explain)?;
-            eprintln!(
-                "the duress passphrase is set: it opens a decoy vault (empty until you add to it \
-                 while opened with the duress passphrase), and each use silently alerts your watchers"
-            );
+            eprintln!("{}", words::t("duress-set"));
         }
         DuressCommand::Remove => {
             if vault.remove_duress()? {
-                eprintln!("the duress passphrase was removed");
+                eprintln!("{}", words::t("duress-removed"));
             } else {
-                eprintln!("there was no duress passphrase");
+                eprintln!("{}", words::t("duress-none"));
             }
         }
         DuressCommand::Over => switch::end_pretend(&vault)?,
         DuressCommand::Retract => switch::retract_duress(&vault)?,
         DuressCommand::Status => {
             let (recovery, duress) = vault.slot_summary()?;
-            println!("recovery key: {}", if recovery { "set" } else { "not set" });
             println!(
-                "duress passphrase: {}",
-                if duress { "set" } else { "not set" }
+                "{}",
+                words::t(if recovery {
+                    "status-recovery-set"
+                } else {
+                    "status-recovery-not-set"
+                })
+            );
+            println!(
+                "{}",
+                words::t(if duress {
+                    "status-duress-set"
+                } else {
+                    "status-duress-not-set"
+                })
             );
             let uses: Vec<String> = vault
                 .events()?
                 .iter()
-                .map(|event| format!("duress passphrase used: {}", time_text(event.at)))
+                .map(|event| words::with("duress-used", &[("time", &time_text(event.at))]))
                 .collect();
             for line in counted(&uses) {
                 println!("{line}");
@@ -111,7 +121,8 @@ pub(super) fn capture_cmd(ctx: &Session, command: CaptureCommand) -> Result<()> 
             let (title, body) = match title {
                 Some(title) => (Zeroizing::new(title), read_body(&BodyArgs::default(), "")?),
                 None if fields::can_ask() => (
-                    fields::ask("Title: ")?.unwrap_or_default(),
+                    fields::ask(&format!("{}: ", words::t("capture-ask-title")))?
+                        .unwrap_or_default(),
                     read_body(&BodyArgs::default(), "")?,
                 ),
                 None => {
@@ -124,7 +135,7 @@ pub(super) fn capture_cmd(ctx: &Session, command: CaptureCommand) -> Result<()> 
                 }
             };
             if title.trim().is_empty() {
-                return Err(UsageError("the title must not be empty".into()).into());
+                return Err(UsageError(words::t("title-empty")).into());
             }
             capture::capture_note(&ctx.dir, kind, &title, &clean_tags(&tags), body.as_bytes())?
         }
@@ -137,9 +148,7 @@ pub(super) fn capture_cmd(ctx: &Session, command: CaptureCommand) -> Result<()> 
         }
     };
     println!("{id}");
-    eprintln!(
-        "captured (capture id above); it becomes a record, tagged \"captured\", at the next unlock"
-    );
+    eprintln!("{}", words::t("captured"));
     Ok(())
 }
 
@@ -150,16 +159,17 @@ pub(super) fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
             let seal = if recipients.is_empty() {
                 match &passphrase {
                     Some(p) => Seal::Passphrase(p),
-                    None => bail!(UsageError(
-                        "unlocked with the recovery key: give --to RECIPIENT for the backup".into()
-                    )),
+                    None => bail!(UsageError(words::t("backup-needs-recipient"))),
                 }
             } else {
                 let parsed = recipients
                     .iter()
                     .map(|r| {
                         age::x25519::Recipient::from_str(r).map_err(|_| {
-                            UsageError(format!("{r:?} is not an age recipient (age1...)"))
+                            UsageError(words::with(
+                                "not-an-age-recipient",
+                                &[("given", &format!("{r:?}"))],
+                            ))
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -169,10 +179,15 @@ pub(super) fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
                 output::write_whole(&out, |writer| Ok(backup::export(&vault, seal, writer)?));
             let summary = result?;
             eprintln!(
-                "wrote {}: {} record(s), {} attachment(s)",
-                out.display(),
-                summary.records,
-                summary.attachments
+                "{}",
+                words::counts(
+                    "backup-written",
+                    &[
+                        ("records", summary.records as i64),
+                        ("attachments", summary.attachments as i64)
+                    ],
+                    &[("path", &out.display().to_string())]
+                )
             );
             Ok(())
         }
@@ -181,19 +196,26 @@ pub(super) fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
             let opener = match &identity {
                 Some(path) => Opener::IdentityFile(path),
                 None => {
-                    passphrase = ctx
-                        .passphrase
-                        .read(&super::words::t("prompt-backup-passphrase"))?;
+                    passphrase = ctx.passphrase.read(&words::t("prompt-backup-passphrase"))?;
                     Opener::Passphrase(&passphrase)
                 }
             };
-            let summary = backup::verify(&file, opener)
-                .with_context(|| format!("{} did not verify", file.display()))?;
+            let summary = backup::verify(&file, opener).with_context(|| {
+                words::with(
+                    "backup-not-verified",
+                    &[("path", &file.display().to_string())],
+                )
+            })?;
             println!(
-                "ok: {} record(s), {} attachment(s), {} of attachments",
-                summary.records,
-                summary.attachments,
-                human_size(summary.attachment_bytes)
+                "{}",
+                words::counts(
+                    "backup-verified",
+                    &[
+                        ("records", summary.records as i64),
+                        ("attachments", summary.attachments as i64)
+                    ],
+                    &[("size", &human_size(summary.attachment_bytes))]
+                )
             );
             Ok(())
         }
@@ -208,26 +230,38 @@ pub(super) fn backup_cmd(ctx: &Session, command: BackupCommand) -> Result<()> {
                 // Read once: a descriptor cannot be read a second time.
                 let passphrase = ctx
                     .passphrase
-                    .read_new(&super::words::t("prompt-new-passphrase"))?;
+                    .read_new(&words::t("prompt-new-passphrase"))?;
                 create(ctx, &passphrase, insecure_fast_kdf)?;
-                let vault = Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase))
-                    .with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+                let vault =
+                    Vault::open(&ctx.dir, Unlock::Passphrase(&passphrase)).with_context(|| {
+                        words::with(
+                            "cannot-open-vault",
+                            &[("dir", &ctx.dir.display().to_string())],
+                        )
+                    })?;
                 (vault, Some(passphrase))
             };
             let opener = match (&identity, &passphrase) {
                 (Some(path), _) => Opener::IdentityFile(path),
                 (None, Some(p)) => Opener::Passphrase(p),
-                (None, None) => bail!(UsageError(
-                    "give -i IDENTITY_FILE to open the backup".into()
-                )),
+                (None, None) => bail!(UsageError(words::t("backup-needs-identity"))),
             };
-            let summary = backup::restore(&vault, &file, opener)
-                .with_context(|| format!("cannot restore {}", file.display()))?;
+            let summary = backup::restore(&vault, &file, opener).with_context(|| {
+                words::with(
+                    "backup-not-restored",
+                    &[("path", &file.display().to_string())],
+                )
+            })?;
             eprintln!(
-                "restored {} record(s) and {} attachment(s) into {}",
-                summary.records,
-                summary.attachments,
-                ctx.dir.display()
+                "{}",
+                words::counts(
+                    "backup-restored",
+                    &[
+                        ("records", summary.records as i64),
+                        ("attachments", summary.attachments as i64)
+                    ],
+                    &[("dir", &ctx.dir.display().to_string())]
+                )
             );
             Ok(())
         }
@@ -238,24 +272,38 @@ pub(super) fn check(ctx: &Session) -> Result<()> {
     let (vault, _) = unlock(ctx)?;
     let report = vault.check()?;
     println!(
-        "{} record(s) and {} attachment(s) authenticate",
-        report.records_ok, report.attachments_ok
+        "{}",
+        words::counts(
+            "check-authentic",
+            &[
+                ("records", report.records_ok as i64),
+                ("attachments", report.attachments_ok as i64)
+            ],
+            &[]
+        )
     );
     if report.orphans_removed > 0 {
         println!(
-            "removed {} unreferenced encrypted file(s) left by interrupted work",
-            report.orphans_removed
+            "{}",
+            words::count(
+                "check-orphans-removed",
+                "count",
+                report.orphans_removed as i64,
+                &[]
+            )
         );
     }
     if report.damaged.is_empty() {
         return Ok(());
     }
     for damage in &report.damaged {
-        println!("DAMAGED: {damage}");
+        println!("{}", words::with("check-damaged", &[("what", damage)]));
     }
-    Err(vault::VaultError::Damaged(format!(
-        "{} item(s) failed to authenticate (listed above); the rest are intact",
-        report.damaged.len()
+    Err(vault::VaultError::Damaged(words::count(
+        "check-failed",
+        "count",
+        report.damaged.len() as i64,
+        &[],
     ))
     .into())
 }
@@ -266,23 +314,19 @@ pub(super) fn panic_cmd(ctx: &Session, yes: bool) -> Result<()> {
     }
     if !yes {
         if !io::stdin().is_terminal() {
-            return Err(UsageError(
-                "refusing to destroy the keys without a terminal to confirm on; add --yes".into(),
-            )
-            .into());
+            return Err(UsageError(words::t("panic-needs-terminal")).into());
         }
         eprint!(
-            "This destroys the keys of the vault at {}: nobody, including you, can open it again.\n\
-             Type ERASE to go ahead: ",
-            ctx.dir.display()
+            "{}: ",
+            words::with("panic-confirm", &[("dir", &ctx.dir.display().to_string())])
         );
         let mut answer = String::new();
         io::stdin().read_line(&mut answer)?;
         if answer.trim() != "ERASE" {
-            bail!("not confirmed; nothing was destroyed");
+            bail!(words::t("panic-not-confirmed"));
         }
     }
     vault::panic_erase(&ctx.dir)?;
-    eprintln!("the vault's keys were destroyed");
+    eprintln!("{}", words::t("panic-done"));
     Ok(())
 }

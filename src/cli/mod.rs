@@ -161,6 +161,13 @@ fn said(error: &anyhow::Error) -> String {
     {
         return text;
     }
+    if words::lang() != crate::lang::Lang::En
+        && let Some(mistake) = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<fields::FieldsError>())
+    {
+        return words::fields_error(mistake);
+    }
     error_text(error)
 }
 

@@ -15,12 +15,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::words;
 use crate::{crypto, disk};
 
 fn parent_of(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
+}
+
+fn cannot_write(path: &Path) -> String {
+    words::with("cannot-write", &[("path", &path.display().to_string())])
 }
 
 fn hidden_name(out: &Path) -> PathBuf {
@@ -35,7 +40,7 @@ pub fn sync_parent(path: &Path) -> Result<()> {
     let parent = parent_of(path);
     File::open(parent)
         .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync {}", parent.display()))
+        .with_context(|| words::with("cannot-sync", &[("path", &parent.display().to_string())]))
 }
 
 /// Gives an unnamed `O_TMPFILE` file the name `name`.
@@ -78,7 +83,7 @@ pub fn write_whole<T>(out: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<T>
                 .create_new(true)
                 .mode(0o600)
                 .open(&hidden)
-                .with_context(|| format!("cannot write {}", hidden.display()))?;
+                .with_context(|| cannot_write(&hidden))?;
             (file, Some(hidden))
         }
     };
@@ -93,14 +98,13 @@ pub fn write_whole<T>(out: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<T>
             Some(hidden) => hidden.clone(),
             None => {
                 let temp = hidden_name(out);
-                link_unnamed(&file, &temp)
-                    .with_context(|| format!("cannot write {}", out.display()))?;
+                link_unnamed(&file, &temp).with_context(|| cannot_write(out))?;
                 temp
             }
         };
         if let Err(e) = fs::rename(&temp, out) {
             let _ = fs::remove_file(&temp);
-            return Err(e).with_context(|| format!("cannot write {}", out.display()));
+            return Err(e).with_context(|| cannot_write(out));
         }
         sync_parent(out)?;
         Ok(value)

@@ -12,7 +12,11 @@ use zeroize::Zeroizing;
 
 use crate::secret::Passphrase;
 
-use super::UsageError;
+use super::{UsageError, words};
+
+fn path_text(path: &Path) -> String {
+    path.display().to_string()
+}
 
 /// The passphrase sources given on the command line.
 #[derive(Clone, Debug, Default)]
@@ -31,39 +35,35 @@ fn first_line(reader: impl Read) -> std::io::Result<Passphrase> {
 
 /// Reads a passphrase from a file: its first line.
 pub fn from_file(path: &Path) -> Result<Passphrase> {
-    let file = File::open(path)
-        .with_context(|| format!("cannot read the passphrase file {}", path.display()))?;
+    let file = File::open(path).with_context(|| {
+        words::with("passphrase-file-unreadable", &[("path", &path_text(path))])
+    })?;
     let passphrase = first_line(file)?;
     if passphrase.is_empty() {
-        bail!(
-            "the passphrase file {} starts with an empty line",
-            path.display()
-        );
+        bail!(words::with(
+            "passphrase-file-empty-line",
+            &[("path", &path_text(path))]
+        ));
     }
     Ok(passphrase)
 }
 
 fn from_fd(fd: i32) -> Result<Passphrase> {
     if fd <= 2 {
-        return Err(UsageError(
-            "--passphrase-fd must be 3 or higher (0-2 are stdin, stdout, stderr)".into(),
-        )
-        .into());
+        return Err(UsageError(words::t("passphrase-fd-low")).into());
     }
     // SAFETY: the caller handed us this descriptor for exactly this purpose; we own it from now.
     let file = unsafe { File::from_raw_fd(fd) };
-    first_line(file).with_context(|| format!("cannot read a passphrase from descriptor {fd}"))
+    first_line(file)
+        .with_context(|| words::with("passphrase-fd-unreadable", &[("fd", &fd.to_string())]))
 }
 
 fn prompt(text: &str) -> Result<Passphrase> {
     if !std::io::stderr().is_terminal() && !std::io::stdin().is_terminal() {
-        return Err(UsageError(
-            "no passphrase given: use --passphrase-file FILE or --passphrase-fd N, or run in a terminal".into(),
-        )
-        .into());
+        return Err(UsageError(words::t("no-passphrase-given")).into());
     }
-    let typed =
-        rpassword::prompt_password(text).context("cannot read the passphrase from the terminal")?;
+    let typed = rpassword::prompt_password(text)
+        .with_context(|| words::t("passphrase-terminal-unreadable"))?;
     Ok(Passphrase::new(typed))
 }
 
@@ -97,7 +97,7 @@ impl Source {
         let first = loop {
             let typed = prompt(&format!("{what}: "))?;
             if typed.is_empty() {
-                bail!(super::words::t("passphrase-empty"));
+                bail!(words::t("passphrase-empty"));
             }
             match too_weak(&typed) {
                 None => break typed,
@@ -108,10 +108,10 @@ impl Source {
                 Some(why) => bail!(UsageError(why)),
             }
         };
-        let again = super::words::with("prompt-again", &[("what", what)]);
+        let again = words::with("prompt-again", &[("what", what)]);
         let second = prompt(&format!("{again}: "))?;
         if !first.matches(&second) {
-            bail!(super::words::t("passphrases-differ"));
+            bail!(words::t("passphrases-differ"));
         }
         Ok(first)
     }
@@ -123,15 +123,17 @@ fn too_weak(passphrase: &Passphrase) -> Option<String> {
     if strength.acceptable() {
         return None;
     }
+    // The estimator's own warning is English: said only to an English reader.
     let found = strength
         .warning
+        .filter(|_| words::lang() == crate::lang::Lang::En)
         .map(|w| format!("{} ", w.trim_end_matches('.').to_string() + "."))
         .unwrap_or_default();
-    Some(format!(
-        "this passphrase is too easy to guess: {found}Someone who takes the laptop could find \
-         it in about 10^{} guesses; posbon asks for at least 10^10. Use four or more unrelated \
-         words, in any language (a phrase only you would think of), and nothing about you: no \
-         names, dates or places",
-        strength.guesses_log10
+    Some(words::with(
+        "passphrase-too-weak",
+        &[
+            ("found", &found),
+            ("guesses", &strength.guesses_log10.to_string()),
+        ],
     ))
 }

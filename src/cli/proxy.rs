@@ -9,7 +9,7 @@ use crate::switch::settings;
 use crate::vault::Vault;
 
 use super::switch::explain;
-use super::{ProxyCommand, UsageError};
+use super::{ProxyCommand, UsageError, words};
 
 /// Takes `--proxy` before any command runs; a URL that is not a `socks5h://` proxy is a
 /// usage error, whatever the command.
@@ -27,14 +27,12 @@ pub(super) fn run(vault: &Vault, command: ProxyCommand) -> Result<()> {
         ProxyCommand::Set { url } => {
             let proxy = SocksProxy::parse(&url).map_err(|e| UsageError(e.to_string()))?;
             settings::set_proxy(vault, Some(&proxy)).map_err(explain)?;
-            eprintln!(
-                "every request to a watcher now goes through {proxy}, never straight: a \
-                 command fails when the proxy does not answer"
-            );
+            let shown = proxy.to_string();
+            eprintln!("{}", words::with("proxy-set", &[("proxy", &shown)]));
             if Route::Socks(Box::new(proxy.clone())).down().is_some() {
                 eprintln!(
-                    "posbon: WARNING: nothing answers at {proxy} now: start Tor (or the proxy) \
-                     before you check in"
+                    "posbon: {}",
+                    words::with("proxy-not-answering", &[("proxy", &shown)])
                 );
             }
         }
@@ -44,12 +42,12 @@ pub(super) fn run(vault: &Vault, command: ProxyCommand) -> Result<()> {
                 None => println!("none"),
             }
             if let Some(url) = settings::route_override().and_then(Route::proxy_url) {
-                eprintln!("(this command's --proxy: {url})");
+                eprintln!("{}", words::with("proxy-override", &[("url", url)]));
             }
         }
         ProxyCommand::Clear => {
             settings::set_proxy(vault, None).map_err(explain)?;
-            eprintln!("requests to watchers go straight again (not through a proxy)");
+            eprintln!("{}", words::t("proxy-cleared"));
         }
     }
     Ok(())

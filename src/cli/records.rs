@@ -12,7 +12,7 @@ use crate::vault::{self, Kind, Record, RecordId};
 
 use super::session::{Session, unlock};
 use super::zone::text as time_text;
-use super::{AddKind, BodyArgs, EditArgs, UsageError, editor, fields, output};
+use super::{AddKind, BodyArgs, EditArgs, UsageError, editor, fields, output, words};
 
 /// Reads a body from the editor, a file, or stdin.
 pub(super) fn read_body(args: &BodyArgs, initial: &str) -> Result<Zeroizing<String>> {
@@ -23,17 +23,16 @@ pub(super) fn read_body(args: &BodyArgs, initial: &str) -> Result<Zeroizing<Stri
     if let Some(path) = &args.body_file {
         fs::File::open(path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .with_context(|| words::cannot_read(path))?;
     } else {
         if io::stdin().is_terminal() {
-            eprintln!("{}", super::words::t("type-body"));
+            eprintln!("{}", words::t("type-body"));
         }
         io::stdin()
             .read_to_end(&mut bytes)
-            .context("cannot read the body from stdin")?;
+            .with_context(|| words::t("body-stdin"))?;
     }
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| UsageError("the body is not UTF-8 text".into()))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| UsageError(words::t("body-not-utf8")))?;
     Ok(Zeroizing::new(text.to_string()))
 }
 
@@ -102,12 +101,9 @@ pub(super) fn add(ctx: &Session, kind: AddKind) -> Result<()> {
             body_on_stdin,
         )?),
         (None, None) if fields::can_ask() => None,
-        (None, None) => bail!(UsageError(format!(
-            "{} needs its {label}: give it in --fields-file FILE (\"-\" for stdin: the fields, an \
-             empty line, then the body), or run in a terminal to be asked; --{label} works too, \
-             but other users can see it and your shell keeps it in its history",
-            fields::Schema::record(kind).what,
-            label = kind.title_label(),
+        (None, None) => bail!(UsageError(words::with(
+            "record-needs-title",
+            &[("kind", kind.as_str()), ("label", kind.title_label())]
         ))),
     };
     let (vault, _) = unlock(ctx)?;
@@ -117,7 +113,11 @@ pub(super) fn add(ctx: &Session, kind: AddKind) -> Result<()> {
     };
     let title = given.title.as_deref().map(String::as_str).unwrap_or("");
     if title.trim().is_empty() {
-        return Err(UsageError(format!("the {} must not be empty", kind.title_label())).into());
+        return Err(UsageError(words::with(
+            "record-title-empty",
+            &[("label", kind.title_label())],
+        ))
+        .into());
     }
     let mut record = Record::new(kind, title.to_string(), vault::now());
     for (field, value) in &given.fields {
@@ -154,23 +154,27 @@ pub(super) fn import(ctx: &Session) -> Result<()> {
     let stdout = io::stdout();
     let mut count = 0usize;
     for (number, line) in io::stdin().lock().lines().enumerate() {
-        let line = Zeroizing::new(line.context("cannot read stdin")?);
+        let line = Zeroizing::new(line.with_context(|| words::t("stdin-unreadable"))?);
         if line.trim().is_empty() {
             continue;
         }
         // The parser's own message may quote the line's content: report only where it failed.
         let parsed: ImportLine = serde_json::from_str(&line).map_err(|e| {
-            UsageError(format!(
-                "line {} is not a record (column {}: {:?} error); {count} record(s) before it were added",
-                number + 1,
-                e.column(),
-                e.classify()
+            UsageError(words::count(
+                "import-not-a-record",
+                "count",
+                count as i64,
+                &[
+                    ("line", &(number + 1).to_string()),
+                    ("column", &e.column().to_string()),
+                    ("error", &format!("{:?}", e.classify())),
+                ],
             ))
         })?;
         if parsed.title.trim().is_empty() {
-            bail!(UsageError(format!(
-                "line {}: the title is empty",
-                number + 1
+            bail!(UsageError(words::with(
+                "import-title-empty",
+                &[("line", &(number + 1).to_string())]
             )));
         }
         let mut record = Record::new(parsed.kind, parsed.title.clone(), vault::now());
@@ -178,10 +182,13 @@ pub(super) fn import(ctx: &Session) -> Result<()> {
         record.tags = clean_tags(&parsed.tags);
         for (name, value) in &parsed.fields {
             if !parsed.kind.field_names().contains(&name.as_str()) {
-                bail!(UsageError(format!(
-                    "line {}: a {} has no field {name:?}",
-                    number + 1,
-                    parsed.kind.as_str()
+                bail!(UsageError(words::with(
+                    "import-no-such-field",
+                    &[
+                        ("line", &(number + 1).to_string()),
+                        ("kind", parsed.kind.as_str()),
+                        ("field", &format!("{name:?}")),
+                    ]
                 )));
             }
             record.set_field(name, value);
@@ -193,10 +200,7 @@ pub(super) fn import(ctx: &Session) -> Result<()> {
         out.flush()?;
         count += 1;
     }
-    eprintln!(
-        "{}",
-        super::words::count("imported", "count", count as i64, &[])
-    );
+    eprintln!("{}", words::count("imported", "count", count as i64, &[]));
     Ok(())
 }
 
@@ -233,8 +237,11 @@ pub(super) fn report_damaged(damaged: Vec<vault::VaultError>) -> Result<()> {
     for other in damaged {
         eprintln!("posbon: {other}");
     }
-    Err(anyhow::Error::new(first).context(format!(
-        "{count} record(s) could not be read; the others were listed (run `posbon vault check`)"
+    Err(anyhow::Error::new(first).context(words::count(
+        "records-unreadable",
+        "count",
+        count as i64,
+        &[],
     )))
 }
 
@@ -321,7 +328,7 @@ pub(super) fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
     }
     if let Some(title) = args.title {
         if title.trim().is_empty() {
-            return Err(UsageError("the title must not be empty".into()).into());
+            return Err(UsageError(words::t("title-empty")).into());
         }
         record.title = title;
         changed = true;
@@ -331,19 +338,26 @@ pub(super) fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
         changed = true;
     }
     for assignment in &args.fields {
-        let (field, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("--set takes FIELD=VALUE, not {assignment:?}")))?;
+        let (field, value) = assignment.split_once('=').ok_or_else(|| {
+            UsageError(words::with(
+                "edit-set-syntax",
+                &[("given", &format!("{assignment:?}"))],
+            ))
+        })?;
         if !record.kind.field_names().contains(&field) {
             let names = record.kind.field_names();
             let has = if names.is_empty() {
-                "it has no fields: change its title, tags or body instead".to_string()
+                words::t("edit-no-fields")
             } else {
-                format!("it has: {}", names.join(", "))
+                words::with("edit-fields-are", &[("names", &names.join(", "))])
             };
-            return Err(UsageError(format!(
-                "a {} has no field {field:?} ({has})",
-                record.kind.as_str()
+            return Err(UsageError(words::with(
+                "edit-no-such-field",
+                &[
+                    ("kind", record.kind.as_str()),
+                    ("field", &format!("{field:?}")),
+                    ("has", &has),
+                ],
             ))
             .into());
         }
@@ -364,18 +378,13 @@ pub(super) fn edit(ctx: &Session, args: EditArgs) -> Result<()> {
         changed = true;
     }
     if !changed {
-        return Err(UsageError(
-            "nothing to change: give --fields-file, --title, --tag, --set, --stdin-body, \
-             --body-file or --editor"
-                .into(),
-        )
-        .into());
+        return Err(UsageError(words::t("edit-nothing-to-change")).into());
     }
     record.updated = vault::now();
     vault.put(&id, &record)?;
     eprintln!(
         "{}",
-        super::words::with("updated-record", &[("id", &id.to_string())])
+        words::with("updated-record", &[("id", &id.to_string())])
     );
     Ok(())
 }
@@ -385,9 +394,9 @@ pub(super) fn file_name_of(path: &Path) -> Result<String> {
         .and_then(|n| n.to_str())
         .map(str::to_string)
         .ok_or_else(|| {
-            UsageError(format!(
-                "{} has no usable file name; give --name",
-                path.display()
+            UsageError(words::with(
+                "no-file-name",
+                &[("path", &path.display().to_string())],
             ))
             .into()
         })
@@ -398,14 +407,13 @@ pub(super) fn attach(ctx: &Session, id: &str, path: &Path, name: Option<String>)
         Some(name) => name,
         None => file_name_of(path)?,
     };
-    let mut file =
-        fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut file = fs::File::open(path).with_context(|| words::cannot_read(path))?;
     let (vault, _) = unlock(ctx)?;
     let id = vault.resolve(id)?;
     let size = vault.attach(&id, &name, &mut file)?;
     eprintln!(
         "{}",
-        super::words::with(
+        words::with(
             "attached",
             &[
                 ("name", &format!("{name:?}")),
@@ -430,7 +438,7 @@ pub(super) fn extract(ctx: &Session, id: &str, name: &str, out: &Path) -> Result
     output::write_whole(out, |writer| Ok(vault.extract(&id, name, writer)?))?;
     eprintln!(
         "{}",
-        super::words::with("wrote", &[("path", &out.display().to_string())])
+        words::with("wrote", &[("path", &out.display().to_string())])
     );
     Ok(())
 }

@@ -12,17 +12,13 @@ use crate::switch::keys::sealing_fingerprint;
 use crate::switch::releases::{self, Choice, Prepared};
 use crate::vault::Vault;
 
-use super::UsageError;
 use super::switch::{explain, gap_text, released_lines};
+use super::{UsageError, words};
 
 /// `posbon release key`.
 pub(super) fn key(vault: &Vault) -> Result<()> {
     println!("{}", sealing_fingerprint(vault).map_err(explain)?);
-    eprintln!(
-        "your sealing fingerprint: every bundle you seal is signed with this key. Give it to \
-         each lawyer in person (read it out, or write it down), so that `posbon open --from` \
-         can tell your bundles from forgeries."
-    );
+    eprintln!("{}", words::t("release-key-note"));
     Ok(())
 }
 
@@ -54,37 +50,55 @@ fn seal_and_upload(vault: &Vault, id: &str, choice: Choice<'_>, yes: bool) -> Re
     let sealed = releases::seal(vault, prepared).map_err(explain)?;
     let size = sealed.size();
     releases::upload(vault, &sealed, |link| {
-        println!("{}: bundle {id} stored ({size} bytes)", link.url);
+        println!(
+            "{}",
+            words::count(
+                "release-stored",
+                "size",
+                size as i64,
+                &[("url", &link.url), ("id", id)]
+            )
+        );
     })
     .map_err(explain)
-    .context("sealed, but not every watcher has the bundle: run `posbon release update ID` when they are reachable")?;
+    .with_context(|| words::t("release-not-everywhere"))?;
+    let fingerprint = sealing_fingerprint(vault).map_err(explain)?;
     eprintln!(
-        "sealed {} item(s) as bundle {id}, signed by your sealing key {}; the watchers release \
-         it at the plan's release step",
-        sealed.items,
-        sealing_fingerprint(vault).map_err(explain)?
+        "{}",
+        words::count(
+            "release-sealed",
+            "count",
+            sealed.items as i64,
+            &[("id", id), ("fingerprint", &fingerprint)]
+        )
     );
     Ok(())
 }
 
 pub(super) fn preview(prepared: &Prepared) -> String {
-    let mut preview = format!(
-        "This bundle ({:?}) will reveal to {} if it is released:\n",
-        prepared.name,
-        prepared.for_.join(", ")
+    let mut preview = words::with(
+        "release-preview",
+        &[
+            ("name", &format!("{:?}", prepared.name)),
+            ("people", &prepared.for_.join(", ")),
+        ],
     );
+    preview.push('\n');
     for item in &prepared.items {
         preview.push_str(&format!("  {}. [{}] {}\n", item.n, item.kind, item.title));
         for file in &item.files {
-            preview.push_str(&format!("       attachment: {file}\n"));
+            let line = words::with("release-preview-attachment", &[("file", file)]);
+            preview.push_str(&format!("       {line}\n"));
         }
     }
     if !prepared.sources.is_empty() {
-        preview.push_str(&format!(
-            "  WARNING: it names {} source(s): {}\n",
-            prepared.sources.len(),
-            prepared.sources.join(", ")
-        ));
+        let line = words::count(
+            "release-preview-sources",
+            "count",
+            prepared.sources.len() as i64,
+            &[("names", &prepared.sources.join(", "))],
+        );
+        preview.push_str(&format!("  {line}\n"));
     }
     preview
 }
@@ -92,16 +106,15 @@ pub(super) fn preview(prepared: &Prepared) -> String {
 fn confirm(word: &str) -> Result<()> {
     use std::io::{BufRead, IsTerminal};
     if !std::io::stdin().is_terminal() {
-        bail!(UsageError(
-            "confirm on a terminal, or pass --yes after reading the list above".into()
-        ));
+        bail!(UsageError(words::t("release-confirm-on-terminal")));
     }
-    eprint!("Type {word:?} to seal and upload it: ");
+    let word = format!("{word:?}");
+    eprint!("{}: ", words::with("release-confirm", &[("word", &word)]));
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     if line.trim() != word {
-        bail!(UsageError("not confirmed; nothing was sealed".into()));
+        bail!(UsageError(words::t("release-not-confirmed")));
     }
     Ok(())
 }
@@ -135,7 +148,15 @@ pub(super) fn check(vault: &Vault) -> Result<()> {
         .in_force();
     releases::check(vault, |link, status, gaps| {
         if gaps.is_empty() {
-            println!("{}: holds all {count} bundle(s)", link.url);
+            println!(
+                "{}",
+                words::count(
+                    "release-holds-all",
+                    "count",
+                    count as i64,
+                    &[("url", &link.url)]
+                )
+            );
             for line in released_lines(status) {
                 println!("  {line}");
             }
@@ -153,7 +174,13 @@ pub(super) fn check(vault: &Vault) -> Result<()> {
 pub(super) fn remove(vault: &Vault, id: &str) -> Result<()> {
     let release = releases::find(vault, id).map_err(explain)?;
     releases::remove(vault, &release.id, |link| {
-        println!("{}: bundle {} removed", link.url, release.id);
+        println!(
+            "{}",
+            words::with(
+                "release-removed",
+                &[("url", &link.url), ("id", &release.id)]
+            )
+        );
     })
     .map_err(explain)
 }
@@ -175,16 +202,15 @@ pub(super) fn open(args: &OpenArgs<'_>, passphrase: &super::passphrase::Source) 
     if let Some(from) = args.from
         && !bundle::is_sealing_fingerprint(from)
     {
-        bail!(UsageError(format!(
-            "--from {:?} is not a whole sealing fingerprint (eight groups of four, like \
-             3f2a-91c0-...): copy all of it as the journalist gave it",
-            from.trim()
+        bail!(UsageError(words::with(
+            "open-from-not-fingerprint",
+            &[("given", &format!("{:?}", from.trim()))]
         )));
     }
     let key = match args.key {
         Some(path) => Some(keys::read(path, &mut || {
             passphrase
-                .read(&super::words::with(
+                .read(&words::with(
                     "prompt-key-passphrase",
                     &[("path", &path.display().to_string())],
                 ))
@@ -212,95 +238,93 @@ pub(super) fn open(args: &OpenArgs<'_>, passphrase: &super::passphrase::Source) 
     let mut input: Box<dyn std::io::Read> = if from_stdin {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(
-            std::fs::File::open(args.bundle)
-                .with_context(|| format!("cannot read {}", args.bundle.display()))?,
-        )
+        Box::new(std::fs::File::open(args.bundle).with_context(|| words::cannot_read(args.bundle))?)
     };
     let opened = match opening::open(&mut input, how, write.then_some(out.as_path()), args.from) {
         Err(bundle::BundleError::NotForThisKey) if key.is_none() => {
-            bail!(UsageError(
-                "this is a sealed bundle: give your key with -i KEY".into()
-            ))
+            bail!(UsageError(words::t("open-needs-key")))
         }
         other => other?,
     };
     let sealed_by = match (&opened.sealer, args.from) {
         (bundle::Sealer::Signed { fingerprint }, Some(_)) => {
-            format!("{fingerprint} (the fingerprint you gave: it is theirs)")
+            words::with("open-signed-checked", &[("fingerprint", fingerprint)])
         }
-        (bundle::Sealer::Signed { fingerprint }, None) => format!(
-            "{fingerprint} (NOT CHECKED: compare it with the sealing fingerprint the journalist \
-             gave you, and open with --from)"
-        ),
+        (bundle::Sealer::Signed { fingerprint }, None) => {
+            words::with("open-signed-unchecked", &[("fingerprint", fingerprint)])
+        }
         // (With --from, open refused it already.)
-        (bundle::Sealer::Unsigned, _) => "NOBODY: this bundle is NOT SIGNED. Anyone who knows \
-             your public key can make such a file: do not rely on it unless the journalist \
-             confirms it (bundles sealed by a posbon older than the signature are unsigned too)"
-            .into(),
+        (bundle::Sealer::Unsigned, _) => words::t("open-unsigned"),
     };
     if opened.sealer == bundle::Sealer::Unsigned {
-        eprintln!(
-            "posbon: WARNING: this bundle is not signed; anyone who knows your public key can \
-             make such a file"
-        );
+        eprintln!("posbon: {}", words::t("open-unsigned-warning"));
     }
     let manifest: Manifest = opened.manifest;
     // What a bundle says about itself is shown, never interpreted by the terminal.
     let clean = |text: &str| opening::displayable(text);
     println!("sha256: {}", opened.sha256);
-    println!("bundle: {}", clean(&manifest.name));
+    println!(
+        "{}",
+        words::with("open-bundle", &[("name", &clean(&manifest.name))])
+    );
     if manifest.version > 0 {
         println!(
-            "version: {} of bundle {} (compare with the version in the watchers' alerts: an \
-             older one may have been replayed)",
-            manifest.version,
-            clean(&manifest.bundle_id)
+            "{}",
+            words::with(
+                "open-version",
+                &[
+                    ("version", &manifest.version.to_string()),
+                    ("id", &clean(&manifest.bundle_id)),
+                ]
+            )
         );
     } else {
-        println!("version: none (sealed by an older posbon)");
+        println!("{}", words::t("open-version-none"));
     }
-    println!("signed by: {sealed_by}");
     println!(
-        "sealed: {} by {}",
-        jiff::Timestamp::from_millisecond(manifest.sealed_ms)
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
-        clean(&manifest.by)
+        "{}",
+        words::with("open-signed-by", &[("sealer", &sealed_by)])
     );
+    let sealed = jiff::Timestamp::from_millisecond(manifest.sealed_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
     println!(
-        "for: {}",
-        manifest
-            .for_
-            .iter()
-            .map(|f| clean(f))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "{}",
+        words::with(
+            "open-sealed",
+            &[("time", &sealed), ("by", &clean(&manifest.by))]
+        )
     );
+    let people = manifest
+        .for_
+        .iter()
+        .map(|f| clean(f))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("{}", words::with("open-for", &[("people", &people)]));
+    let check = match opened.key {
+        KeyCheck::SealedForThisKey => "open-key-sealed-for-it",
+        KeyCheck::NotChecked => "open-key-not-checked-archive",
+        KeyCheck::OlderFormat => "open-key-not-checked-older",
+    };
     println!(
-        "your key: {}",
-        match opened.key {
-            KeyCheck::SealedForThisKey => "the bundle was sealed for it",
-            KeyCheck::NotChecked => "not checked (opened from a decrypted archive)",
-            KeyCheck::OlderFormat => "not checked (an older bundle names no keys)",
-        }
+        "{}",
+        words::with("open-your-key", &[("check", &words::t(check))])
     );
     if !write {
         for item in &manifest.items {
             println!("{}. [{}] {}", item.n, clean(&item.kind), clean(&item.title));
         }
-        bail!(UsageError(
-            "nothing was written: give --from FINGERPRINT (the sealing fingerprint the \
-             journalist gave you) to check who sealed it and write it out, or --unchecked to \
-             write it out without knowing"
-                .into()
-        ));
+        bail!(UsageError(words::t("open-nothing-written")));
     }
     // What was written, not what the manifest says.
-    println!("written:");
+    println!("{}", words::t("open-written"));
     for path in &opened.written {
         println!("   {}", out.join(path).display());
     }
-    eprintln!("written to {}", out.display());
+    eprintln!(
+        "{}",
+        words::with("open-written-to", &[("dir", &out.display().to_string())])
+    );
     Ok(())
 }

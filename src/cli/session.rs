@@ -12,7 +12,7 @@ use crate::vault::keyslots::KdfParams;
 use crate::vault::{self, Unlock, Vault};
 
 use super::passphrase::{self, Source};
-use super::{UsageError, switch};
+use super::{UsageError, switch, words};
 
 /// What every command may need: where the vault is and how to unlock it.
 pub(super) struct Session {
@@ -22,10 +22,12 @@ pub(super) struct Session {
 }
 
 pub(super) fn default_vault_dir() -> Result<PathBuf> {
-    let base = dirs::data_dir().ok_or_else(|| {
-        UsageError("no platform data directory is known here; give --vault DIR".into())
-    })?;
+    let base = dirs::data_dir().ok_or_else(|| UsageError(words::t("no-data-dir")))?;
     Ok(base.join("posbon").join("vault"))
+}
+
+fn dir_text(ctx: &Session) -> String {
+    ctx.dir.display().to_string()
 }
 
 /// Opens the vault with the recovery key file or the passphrase; returns the passphrase too
@@ -40,7 +42,7 @@ pub(super) fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
             (open_vault(&ctx.dir, Unlock::RecoveryKey(&key)), None)
         }
         None => {
-            let passphrase = ctx.passphrase.read(&super::words::t("prompt-passphrase"))?;
+            let passphrase = ctx.passphrase.read(&words::t("prompt-passphrase"))?;
             (
                 open_vault(&ctx.dir, Unlock::Passphrase(&passphrase)),
                 Some(passphrase),
@@ -48,7 +50,7 @@ pub(super) fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
         }
     };
     let (vault, notices) =
-        result.with_context(|| format!("cannot open the vault at {}", ctx.dir.display()))?;
+        result.with_context(|| words::with("cannot-open-vault", &[("dir", &dir_text(ctx))]))?;
     super::zone::use_vault_zone(&vault);
     if let Some(notices) = notices {
         switch::send_unlock_notices(notices);
@@ -73,7 +75,7 @@ pub(super) fn counted<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
         .into_iter()
         .map(|(line, count)| match count {
             1 => line,
-            n => format!("{line} ({n} times)"),
+            n => words::count("times", "count", n as i64, &[("line", &line)]),
         })
         .collect()
 }
@@ -84,7 +86,7 @@ pub(super) fn init(ctx: &Session, insecure_fast_kdf: bool) -> Result<()> {
     }
     let passphrase = ctx
         .passphrase
-        .read_new(&super::words::t("prompt-new-passphrase"))?;
+        .read_new(&words::t("prompt-new-passphrase"))?;
     create(ctx, &passphrase, insecure_fast_kdf)
 }
 
@@ -94,18 +96,16 @@ pub(super) fn create(
     insecure_fast_kdf: bool,
 ) -> Result<()> {
     let kdf = if insecure_fast_kdf {
-        eprintln!(
-            "posbon: WARNING: --insecure-fast-kdf makes the passphrase easy to brute-force; use it for tests only"
-        );
+        eprintln!("posbon: {}", words::t("insecure-fast-kdf"));
         KdfParams::INSECURE_FAST
     } else {
         KdfParams::INTERACTIVE
     };
     Vault::create(&ctx.dir, passphrase, kdf)
-        .with_context(|| format!("cannot create a vault at {}", ctx.dir.display()))?;
+        .with_context(|| words::with("cannot-create-vault", &[("dir", &dir_text(ctx))]))?;
     eprintln!(
         "{}",
-        super::words::with("created-vault", &[("dir", &ctx.dir.display().to_string())])
+        words::with("created-vault", &[("dir", &dir_text(ctx))])
     );
     if let Some(warning) = vault::keyslots::erasure_warning(&ctx.dir) {
         eprintln!("posbon: {warning}");

@@ -14,7 +14,7 @@ use crate::watch::service::{Journalist, PlanState, Watcher};
 use crate::watch::store::{Invites, LeaveBlock, Removal, RemovalRequests, Store, StoreError};
 
 use super::zone::text as time_text;
-use super::{LogFormat, ServeOpsArgs, UsageError};
+use super::{LogFormat, ServeOpsArgs, UsageError, words};
 
 /// A config error as the command line says it: the operator's mistakes are usage errors
 /// (exit 2), an unreadable file is not.
@@ -28,8 +28,7 @@ fn explain(error: ConfigError) -> anyhow::Error {
 
 /// Reads the config file at `path`; its mistakes name the file.
 fn read_config(path: &Path) -> Result<Config> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| words::cannot_read(path))?;
     config::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
 }
 
@@ -44,18 +43,23 @@ pub(super) fn check_config_file(path: &Path) -> Result<()> {
     found.extend(config::unreadable_secrets(&config));
     if !found.is_empty() {
         let list: Vec<String> = found.iter().map(|p| format!("  - {p}")).collect();
-        bail!(UsageError(format!(
-            "{} has {} problem(s):\n{}",
-            path.display(),
-            found.len(),
-            list.join("\n")
-        )));
+        let problems = words::count(
+            "watch-config-problems",
+            "count",
+            found.len() as i64,
+            &[("path", &path.display().to_string())],
+        );
+        bail!(UsageError(format!("{problems}:\n{}", list.join("\n"))));
     }
     let listen = config
         .listen
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
     for notice in config::channel_report(&config, None, config.public_url.as_deref(), listen) {
-        let mark = if notice.warning { "warning: " } else { "" };
+        let mark = if notice.warning {
+            format!("{}: ", words::t("watch-warning"))
+        } else {
+            String::new()
+        };
         println!("{mark}{}", notice.text);
     }
     println!("{}: ok", path.display());
@@ -132,7 +136,7 @@ pub(super) fn serve(
 /// `posbon watch invite`.
 pub(super) fn invite(name: &str, data: Option<PathBuf>) -> Result<()> {
     if name.trim().is_empty() {
-        bail!(UsageError("the name must not be empty".into()));
+        bail!(UsageError(words::t("watch-name-empty")));
     }
     let data = data_dir(data)?;
     // Creates the watcher's key now if this is a new data directory, so the fingerprint is
@@ -142,18 +146,23 @@ pub(super) fn invite(name: &str, data: Option<PathBuf>) -> Result<()> {
     let key = crate::watch::store::watcher_key(&data)?;
     if new_watcher {
         eprintln!(
-            "posbon: there was no watcher in {} yet: a new one was created there (if you meant \
-             an existing watcher, check --data); start it with `posbon watch serve --data {}`",
-            data.display(),
-            data.display()
+            "posbon: {}",
+            words::with("watch-new-watcher", &[("dir", &data.display().to_string())])
         );
     }
     let code = Invites::new(&data).create(name, vault::now())?;
     println!("{code}");
+    let fingerprint = protocol::fingerprint(&protocol::public_key(&key));
     eprintln!(
-        "give this one-time code to {name}; they run: posbon enrol URL {code}\n\
-         this watcher's fingerprint (they should see the same): {}",
-        protocol::fingerprint(&protocol::public_key(&key))
+        "{}",
+        words::with(
+            "watch-invite-given",
+            &[
+                ("name", name),
+                ("code", &code.to_string()),
+                ("fingerprint", &fingerprint)
+            ]
+        )
     );
     Ok(())
 }
@@ -165,10 +174,9 @@ fn existing_data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
     let store = data.join(crate::watch::store::DATABASE_FILE);
     // `db` is where posbon 0.1 kept the store.
     if !data.join("watcher.key").exists() && !store.exists() && !data.join("db").exists() {
-        bail!(UsageError(format!(
-            "there is no watcher in {} (check --data; a watcher is made by `posbon watch serve` \
-             or `posbon watch invite`)",
-            data.display()
+        bail!(UsageError(words::with(
+            "watch-no-watcher",
+            &[("dir", &data.display().to_string())]
         )));
     }
     Ok(data)
@@ -194,15 +202,19 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 drop(open);
                 let watcher = crate::watch::service::Watcher::open(&data)?;
                 if !watcher.give_up(key, vault::now())? {
-                    bail!(UsageError(format!(
-                        "no pending delivery has the key {key:?}"
+                    bail!(UsageError(words::with(
+                        "watch-no-pending",
+                        &[("key", &format!("{key:?}"))]
                     )));
                 }
-                eprintln!("gave up on {key}; it stays in the outbox's history");
+                eprintln!("{}", words::with("watch-gave-up", &[("key", key)]));
             }
             Err(crate::watch::store::StoreError::InUse) => {
                 if key.is_empty() || key.contains('/') || key.starts_with('.') {
-                    bail!(UsageError(format!("{key:?} is not a delivery key")));
+                    bail!(UsageError(words::with(
+                        "watch-not-a-key",
+                        &[("key", &format!("{key:?}"))]
+                    )));
                 }
                 let still_pending =
                     |report: &OutboxReport| report.pending.iter().any(|d| d.key == key);
@@ -210,16 +222,22 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                 // The report lists at most REPORT_PENDING pending deliveries; beyond that a
                 // key missing from it may still be pending, and the watcher decides.
                 if !still_pending(&report) && report.pending.len() < daemon::REPORT_PENDING {
-                    bail!(UsageError(format!(
-                        "no pending delivery has the key {key:?} (see `posbon watch outbox`)"
+                    bail!(UsageError(words::with(
+                        "watch-no-pending-see",
+                        &[("key", &format!("{key:?}"))]
                     )));
                 }
                 let dir = data.join("give-up");
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(&dir).with_context(|| {
+                    words::with("cannot-create", &[("path", &dir.display().to_string())])
+                })?;
                 let request = dir.join(key);
-                std::fs::write(&request, b"")
-                    .with_context(|| format!("cannot write to {}", dir.display()))?;
+                std::fs::write(&request, b"").with_context(|| {
+                    words::with(
+                        "watch-cannot-write-to",
+                        &[("path", &dir.display().to_string())],
+                    )
+                })?;
                 // The daemon looks at least once a second, removes the request when it has
                 // acted on it, and then rewrites its report at once.
                 let asked = std::time::Instant::now();
@@ -232,20 +250,17 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
                     let settled = report.settled.iter().find(|d| d.key == key);
                     match settled.map(|d| d.state.as_str()) {
                         Some("given-up") => {
-                            eprintln!("gave up on {key}; it stays in the outbox's history");
+                            eprintln!("{}", words::with("watch-gave-up", &[("key", key)]));
                             return Ok(());
                         }
                         Some("delivered") => {
-                            bail!("{key} was delivered before the watcher could give up on it")
+                            bail!(words::with("watch-delivered-first", &[("key", key)]))
                         }
                         // Not among the latest settled ones shown, or not yet in the report.
                         _ => continue,
                     }
                 }
-                bail!(
-                    "asked the running watcher to give up on {key}, but the report does not \
-                     show it given up within 10 s; see `posbon watch outbox`"
-                );
+                bail!(words::with("watch-give-up-timeout", &[("key", key)]));
             }
             Err(_) => {
                 open?;
@@ -266,8 +281,11 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         Err(crate::watch::store::StoreError::InUse) => {
             let report = running_report(&data)?;
             eprintln!(
-                "(the watcher is running; as of {})",
-                time_text(report.written_ms)
+                "{}",
+                words::with(
+                    "watch-running-as-of",
+                    &[("time", &time_text(report.written_ms))]
+                )
             );
             if let Some(warning) = crate::watch::escalation::clock_warning(&data) {
                 eprintln!("{warning}");
@@ -314,17 +332,27 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         let moves = crate::watch::channels::ChatMoves::load(Some(data.join(TELEGRAM_MOVES)));
         for (old, new) in moves.all() {
             eprintln!(
-                "Telegram chat {old} became supergroup {new}: alerts go to {new}; the journalist's \
-                 contact list still names {old} (ask them to replace it with {new})"
+                "{}",
+                words::with(
+                    "watch-telegram-moved",
+                    &[("old", &old.to_string()), ("new", &new.to_string())]
+                )
             );
         }
         let count = |state: &str| report.pending.iter().filter(|d| d.state == state).count();
         let (failing, refused) = (count("failing"), count("refused"));
         eprintln!(
-            "{} pending ({failing} failing, {refused} refused: the contact or you must act; \
-             still retried), {} settled shown",
-            report.pending.len(),
-            report.settled.len()
+            "{}",
+            words::counts(
+                "watch-outbox-summary",
+                &[
+                    ("pending", report.pending.len() as i64),
+                    ("failing", failing as i64),
+                    ("refused", refused as i64),
+                    ("settled", report.settled.len() as i64),
+                ],
+                &[]
+            )
         );
     }
     Ok(())
@@ -333,31 +361,41 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
 /// The report a running watcher keeps in `DATA/outbox.json`.
 fn running_report(data: &std::path::Path) -> Result<OutboxReport> {
     let path = data.join("outbox.json");
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "the watcher is running but {} cannot be read",
-            path.display()
-        )
-    })?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(&path)
+        .with_context(|| words::with("watch-report-unreadable", &[("path", &shown)]))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| words::with("watch-report-damaged", &[("path", &shown)]))
 }
 
 /// A journalist's plan state in the operator's list.
 fn plan_text(plan: &PlanState) -> String {
     match plan {
-        PlanState::NoPlan => "no plan yet".into(),
-        PlanState::Paused { until_ms } => format!("paused until {}", time_text(*until_ms)),
-        PlanState::Alerting { steps } => format!(
-            "ALERTING: {} went out, not yet answered by a check-in",
-            steps.join(", ")
-        ),
-        PlanState::Due { deadline_ms } => format!("next deadline {}", time_text(*deadline_ms)),
-        PlanState::Unknown => "the plan cannot be read".into(),
+        PlanState::NoPlan => words::t("watch-plan-none"),
+        PlanState::Paused { until_ms } => {
+            words::with("watch-plan-paused", &[("time", &time_text(*until_ms))])
+        }
+        PlanState::Alerting { steps } => {
+            words::with("watch-plan-alerting", &[("steps", &steps.join(", "))])
+        }
+        PlanState::Due { deadline_ms } => {
+            words::with("watch-plan-due", &[("time", &time_text(*deadline_ms))])
+        }
+        PlanState::Unknown => words::t("watch-plan-unknown"),
     }
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+/// "2 phones, 1 sealed bundle" and the like, in the reader's words.
+fn holdings(id: &str, j: &Journalist) -> String {
+    words::counts(
+        id,
+        &[
+            ("phones", j.phones as i64),
+            ("bundles", j.bundles as i64),
+            ("contacts", j.contacts as i64),
+        ],
+        &[],
+    )
 }
 
 /// `posbon watch journalists`: read beside a running daemon (a read-only connection).
@@ -365,27 +403,32 @@ pub(super) fn journalists(data: Option<PathBuf>) -> Result<()> {
     let data = existing_data_dir(data)?;
     let list = crate::watch::service::journalists(&data, vault::now())?;
     if list.is_empty() {
-        eprintln!("no journalist is enrolled with this watcher");
+        eprintln!("{}", words::t("watch-no-journalists"));
         return Ok(());
     }
     for j in &list {
         println!("{}  (id {})", j.name, j.id);
+        let checkin = j
+            .last_checkin_ms
+            .map(time_text)
+            .unwrap_or_else(|| words::t("status-never"));
         println!(
-            "  enrolled {}; last check-in {}",
-            time_text(j.enrolled_ms),
-            j.last_checkin_ms
-                .map(time_text)
-                .unwrap_or_else(|| "never".into())
+            "  {}",
+            words::with(
+                "watch-journalist-enrolled",
+                &[
+                    ("enrolled", &time_text(j.enrolled_ms)),
+                    ("checkin", &checkin)
+                ]
+            )
         );
         println!("  {}", plan_text(&j.plan));
-        println!(
-            "  {}, {}, {}",
-            count(j.phones, "phone", "phones"),
-            count(j.bundles, "sealed bundle", "sealed bundles"),
-            count(j.contacts, "contact", "contacts")
-        );
+        println!("  {}", holdings("watch-journalist-holds", j));
     }
-    eprintln!("{}", count(list.len(), "journalist", "journalists"));
+    eprintln!(
+        "{}",
+        words::count("watch-journalists", "count", list.len() as i64, &[])
+    );
     Ok(())
 }
 
@@ -397,23 +440,32 @@ fn chosen(list: Vec<Journalist>, name: &str, id: Option<&str>) -> Result<Journal
         .filter(|j| j.name.trim().to_lowercase() == wanted)
         .collect();
     if named.is_empty() {
-        bail!(UsageError(format!(
-            "no journalist called {name:?} is enrolled with this watcher (see `posbon watch journalists`)"
+        bail!(UsageError(words::with(
+            "watch-no-journalist-called",
+            &[("name", &format!("{name:?}"))]
         )));
     }
     let ids = |list: &[Journalist]| -> String {
         list.iter()
-            .map(|j| format!("  {} (enrolled {})", j.id, time_text(j.enrolled_ms)))
+            .map(|j| {
+                let line = words::with(
+                    "watch-id-enrolled",
+                    &[("id", &j.id), ("time", &time_text(j.enrolled_ms))],
+                );
+                format!("  {line}")
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
     let Some(id) = id else {
         if named.len() > 1 {
-            bail!(UsageError(format!(
-                "{} journalists are called {name:?}; say which with --id ID:\n{}",
-                named.len(),
-                ids(&named)
-            )));
+            let several = words::count(
+                "watch-several-called",
+                "count",
+                named.len() as i64,
+                &[("name", &format!("{name:?}"))],
+            );
+            bail!(UsageError(format!("{several}:\n{}", ids(&named))));
         }
         return Ok(named.into_iter().next().expect("one"));
     };
@@ -425,12 +477,16 @@ fn chosen(list: Vec<Journalist>, name: &str, id: Option<&str>) -> Result<Journal
         .collect();
     match matching.len() {
         1 => Ok(matching.remove(0)),
-        0 => bail!(UsageError(format!(
-            "no journalist called {name:?} has an id beginning {id:?} (give at least 8 digits of one of):\n{}",
-            ids(&named)
-        ))),
-        _ => bail!(UsageError(format!(
-            "more than one id begins {id:?}; give more of it"
+        0 => {
+            let none = words::with(
+                "watch-no-such-id",
+                &[("name", &format!("{name:?}")), ("id", &format!("{id:?}"))],
+            );
+            bail!(UsageError(format!("{none}:\n{}", ids(&named))))
+        }
+        _ => bail!(UsageError(words::with(
+            "watch-ids-ambiguous",
+            &[("id", &format!("{id:?}"))]
         ))),
     }
 }
@@ -439,24 +495,22 @@ fn chosen(list: Vec<Journalist>, name: &str, id: Option<&str>) -> Result<Journal
 fn confirm_removal(j: &Journalist) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() {
-        bail!(UsageError(
-            "refusing to remove a journalist without a terminal to confirm on; add --yes".into()
-        ));
+        bail!(UsageError(words::t("watch-remove-needs-terminal")));
     }
-    eprint!(
-        "This removes {} (id {}, enrolled {}) from this watcher: their plan, contacts, {} and {} \
-         are deleted, and they are no longer watched. Alerts already in the outbox still go out.\n\
-         Type their name to go ahead: ",
-        j.name,
-        j.id,
-        time_text(j.enrolled_ms),
-        count(j.phones, "phone", "phones"),
-        count(j.bundles, "sealed bundle", "sealed bundles"),
+    let question = words::counts(
+        "watch-remove-confirm",
+        &[("phones", j.phones as i64), ("bundles", j.bundles as i64)],
+        &[
+            ("name", &j.name),
+            ("id", &j.id),
+            ("time", &time_text(j.enrolled_ms)),
+        ],
     );
+    eprint!("{question}: ");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     if answer.trim().to_lowercase() != j.name.trim().to_lowercase() {
-        bail!("not confirmed; nothing was removed");
+        bail!(words::t("watch-remove-not-confirmed"));
     }
     Ok(())
 }
@@ -495,12 +549,10 @@ pub(super) fn remove(
                 }
                 if asked.elapsed() > REMOVAL_WAIT {
                     requests.withdraw(&journalist.id);
-                    bail!(
-                        "the running watcher did not carry out the removal within {} s (see its \
-                         log); the request was withdrawn, but it may have been carried out just \
-                         now: check with `posbon watch journalists`",
-                        REMOVAL_WAIT.as_secs()
-                    );
+                    bail!(words::with(
+                        "watch-remove-timeout",
+                        &[("seconds", &REMOVAL_WAIT.as_secs().to_string())]
+                    ));
                 }
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
@@ -510,28 +562,21 @@ pub(super) fn remove(
     let who = format!("{} (id {})", journalist.name, journalist.id);
     match removal {
         Removal::Removed { .. } => {
-            eprintln!(
-                "removed {who}: their plan, contacts, phones, bundles and links are deleted; \
-                 alerts already in the outbox still go out"
-            );
+            eprintln!("{}", words::with("watch-removed", &[("who", &who)]));
             Ok(())
         }
-        Removal::Unknown => bail!("{who} was removed already"),
+        Removal::Unknown => bail!(words::with("watch-removed-already", &[("who", &who)])),
         Removal::Refused {
             block: LeaveBlock::AlertsUnderWay { steps },
-        } => bail!(
-            "{who} was not removed: alerts about them went out in this cycle ({}) and no \
-             check-in has answered them, so their contacts have not heard the all-clear. Wait \
-             for a check-in, or add --force",
-            steps.join(", ")
-        ),
+        } => bail!(words::with(
+            "watch-remove-alerts-under-way",
+            &[("who", &who), ("steps", &steps.join(", "))]
+        )),
         Removal::Refused {
             block: LeaveBlock::BundleReleased { id, until_ms },
-        } => bail!(
-            "{who} was not removed: their bundle {id} was released, and its recipients can \
-             download it until {}; removing them now breaks those links. Wait until then, or \
-             add --force",
-            time_text(until_ms)
-        ),
+        } => bail!(words::with(
+            "watch-remove-bundle-released",
+            &[("who", &who), ("id", &id), ("time", &time_text(until_ms))]
+        )),
     }
 }

@@ -53,6 +53,19 @@ pub(super) fn count(id: &str, name: &str, n: i64, args: &[(&str, &str)]) -> Stri
     catalogue().text(lang(), id, &all)
 }
 
+/// The message `id` with several numbers (plural rules apply to each) and text variables.
+pub(super) fn counts(id: &str, numbers: &[(&str, i64)], args: &[(&str, &str)]) -> String {
+    let mut all: Vec<(&str, Arg<'_>)> =
+        numbers.iter().map(|(k, n)| (*k, Arg::Number(*n))).collect();
+    all.extend(args.iter().map(|(k, v)| (*k, Arg::Text(v))));
+    catalogue().text(lang(), id, &all)
+}
+
+/// "cannot read PATH", the context of every file the command line reads.
+pub(super) fn cannot_read(path: &std::path::Path) -> String {
+    with("cannot-read", &[("path", &path.display().to_string())])
+}
+
 /// A vault error in the reader's words, for the errors every command can meet; `None` for
 /// the rest, which keep the library's English text.
 pub(super) fn vault_error(error: &crate::vault::VaultError) -> Option<String> {
@@ -64,8 +77,61 @@ pub(super) fn vault_error(error: &crate::vault::VaultError) -> Option<String> {
         VaultError::NoSuchRecord(id) => with("error-no-record", &[("id", id)]),
         VaultError::AmbiguousId(id) => with("error-ambiguous-id", &[("id", id)]),
         VaultError::TamperedRecord { id } => with("error-tampered", &[("id", id)]),
+        VaultError::Damaged(why) => with("error-damaged", &[("why", why)]),
         _ => return None,
     })
+}
+
+/// A mistake in a fields file or in answers, in the reader's words.
+pub(super) fn fields_error(error: &super::fields::FieldsError) -> String {
+    use super::fields::FieldsError;
+    // What the entry is, as the messages choose their words by it.
+    let what = |what: &str| match what {
+        "a source" => "source",
+        "a draft" => "draft",
+        "a note" => "note",
+        "a contact" => "contact",
+        _ => "way",
+    };
+    match error {
+        FieldsError::NotAField { line } => {
+            with("fields-not-a-field", &[("line", &line.to_string())])
+        }
+        FieldsError::Unknown {
+            line,
+            what: w,
+            known,
+        } => with(
+            "fields-unknown",
+            &[
+                ("line", &line.to_string()),
+                ("what", what(w)),
+                ("known", known),
+            ],
+        ),
+        FieldsError::Repeated { line, field, first } => with(
+            "fields-repeated",
+            &[
+                ("line", &line.to_string()),
+                ("field", field),
+                ("first", &first.to_string()),
+            ],
+        ),
+        FieldsError::Empty { line, field } => with(
+            "fields-empty",
+            &[("line", &line.to_string()), ("field", field)],
+        ),
+        FieldsError::BadTier { line } => with("fields-bad-tier", &[("line", &line.to_string())]),
+        FieldsError::NotYesOrNo { line, field } => with(
+            "fields-not-yes-or-no",
+            &[("line", &line.to_string()), ("field", field)],
+        ),
+        FieldsError::Missing { field, what: w } => {
+            with("fields-missing", &[("field", field), ("what", what(w))])
+        }
+        FieldsError::NotUtf8 => t("fields-not-utf8"),
+        FieldsError::UnexpectedBody => t("fields-unexpected-body"),
+    }
 }
 
 #[cfg(test)]
@@ -74,5 +140,112 @@ mod tests {
     fn the_command_lines_catalogue_is_whole_in_every_language() {
         // Building it checks every language for every message and variable.
         super::catalogue();
+    }
+
+    #[test]
+    fn english_plurals_and_lines_are_those_printed_before() {
+        use crate::lang::Lang;
+        use crate::lang::catalogue::Arg::{Number, Text};
+        let english = |id, args: &[(&str, crate::lang::catalogue::Arg<'_>)]| {
+            super::catalogue().text(Lang::En, id, args)
+        };
+        assert_eq!(
+            english(
+                "watch-remove-confirm",
+                &[
+                    ("phones", Number(1)),
+                    ("bundles", Number(2)),
+                    ("name", Text("Nilufar")),
+                    ("id", Text("ab12")),
+                    ("time", Text("today"))
+                ]
+            ),
+            "This removes Nilufar (id ab12, enrolled today) from this watcher: their plan, \
+             contacts, 1 phone and 2 sealed bundles are deleted, and they are no longer watched. \
+             Alerts already in the outbox still go out.\nType their name to go ahead"
+        );
+        assert_eq!(
+            english("recovery-key-shown", &[("recipient", Text("age1x"))]),
+            "This is your recovery key. It is shown once: write it on paper or give it to \
+             someone you trust.\nIt opens the vault without the passphrase: posbon \
+             --recovery-key-file FILE ...\nIts public recipient, for `posbon backup export \
+             --to`: age1x"
+        );
+        assert_eq!(
+            english(
+                "watch-journalist-holds",
+                &[
+                    ("phones", Number(0)),
+                    ("bundles", Number(1)),
+                    ("contacts", Number(2))
+                ]
+            ),
+            "0 phones, 1 sealed bundle, 2 contacts"
+        );
+    }
+
+    #[test]
+    fn the_words_follow_the_glossary() {
+        use crate::lang::Lang;
+        let all = |lang| -> String {
+            let catalogue = super::catalogue();
+            catalogue
+                .messages()
+                .map(|(id, names)| {
+                    let args: Vec<_> = names
+                        .iter()
+                        .map(|k| (k.as_str(), crate::lang::catalogue::Arg::Text("X")))
+                        .collect();
+                    catalogue.text(lang, id, &args) + "\n"
+                })
+                .collect()
+        };
+        let (tajik, russian) = (all(Lang::Tg), all(Lang::Ru));
+        // docs/glossary.md: watcher «нозир», sealed «мӯҳрзада», tier «гурӯҳ» (not «доира»),
+        // fingerprint «нишонаи калид» (not «изи калид»), check-in not «қайд».
+        for astray in [
+            "назоратӣ",
+            "мӯҳршуда",
+            "сарфшуда",
+            "доираи",
+            "изи калид",
+            "қайд",
+        ] {
+            assert!(!tajik.contains(astray), "tg: {astray}");
+        }
+        assert!(tajik.contains("нишонаи калиди мӯҳр") && tajik.contains("бастаи мӯҳрзада"));
+        for astray in ["этап", "ключ печати", "ключа печати", "уровень"]
+        {
+            assert!(!russian.contains(astray), "ru: {astray}");
+        }
+        assert!(russian.contains("отпечаток ключа") && russian.contains("ключом запечатывания"));
+    }
+
+    #[test]
+    fn every_message_is_said_in_every_language_whatever_its_variables_hold() {
+        use crate::lang::Lang;
+        use crate::lang::catalogue::Arg;
+        let catalogue = super::catalogue();
+        for (id, names) in catalogue.messages() {
+            for lang in [Lang::Tg, Lang::Ru, Lang::En] {
+                // Numbers pick each plural form; words pick each selector's default.
+                for n in [0, 1, 2, 5, 21] {
+                    let numbers: Vec<(&str, Arg<'_>)> =
+                        names.iter().map(|k| (k.as_str(), Arg::Number(n))).collect();
+                    let text = catalogue.text(lang, id, &numbers);
+                    assert!(
+                        !text.trim().is_empty() || id == "field-hint",
+                        "{id} in {lang:?}"
+                    );
+                    assert!(!text.contains('{'), "{id} in {lang:?}: {text}");
+                    assert!(!crate::lang::has_invisible(&text), "{id} in {lang:?}");
+                }
+                let words: Vec<(&str, Arg<'_>)> = names
+                    .iter()
+                    .map(|k| (k.as_str(), Arg::Text("source")))
+                    .collect();
+                catalogue.text(lang, id, &words);
+            }
+        }
     }
 }

@@ -62,3 +62,272 @@ error-in-use = the vault at { $dir } is in use by another posbon process; wait f
 error-no-record = no record with id { $id }
 error-ambiguous-id = id prefix { $id } matches more than one record; give more characters
 error-tampered = record { $id } is damaged or was tampered with: it does not authenticate
+
+# --- contacts, release, keys, records, passphrase, session, fields, editor, output, proxy (cli-words)
+cannot-read = cannot read { $path }
+cannot-write = cannot write { $path }
+cannot-create = cannot create { $path }
+cannot-sync = cannot sync { $path }
+cannot-open-vault = cannot open the vault at { $dir }
+cannot-create-vault = cannot create a vault at { $dir }
+error-damaged = the vault is damaged: { $why }
+contact-needs-fields = a contact needs a name, language, tier and a way to reach them: give them in --fields-file FILE ("-" for stdin), or run in a terminal to be asked; the options work too, but other users can see them and your shell keeps them in its history
+contact-added = added { $name }
+contact-replaced = replaced { $name }
+contact-removed = removed { $name }
+contact-unknown = there is no contact called { $name }
+contact-time-zone = time zone: { $tz }
+contact-email-attach = e-mails carry released bundles as attachments
+contact-sealing-key = sealing key: { $key }
+contacts-none = no contacts yet: add one with `posbon contact add`, which asks for each detail
+contact-instructions = instructions:
+instructions-stdin = cannot read the instructions from stdin
+instructions-set = instructions set ({ $count } characters)
+test-alerts-sending = sending test alerts; each watcher answers once every service has (at most { $seconds } s: a Signal gateway may take a minute)
+test-alert-accepted = { $url }: { $contact } { $channel }: accepted
+test-alert-failed = { $url }: { $contact } { $channel }: FAILED: { $reason }
+test-alert-not-accepted = not accepted
+telegram-note = note: telegram:{ $chat } is { $step }
+telegram-person = a person: they must open each watcher's bot and press Start once, or Telegram refuses the alert ("bot can't initiate conversation with a user")
+telegram-group = a group: each watcher's bot must be a member; if the group becomes a supergroup its id changes (the watcher follows it; update the contact)
+telegram-channel = a channel or supergroup: each watcher's bot must be an administrator allowed to post (channel) or a member (supergroup)
+telegram-username = an @name reaches only a channel or public group, never a person (give a person's numeric id); each watcher's bot must be an administrator of it
+contact-ask-intro = The contact is asked for here, so that it stays out of your shell's history.
+contact-ask-stopped = stopped before the contact was complete; nothing was saved
+contact-ask-name = Name
+contact-ask-lang = Language of their alerts (tg, ru, en)
+contact-ask-tier = Tier (1 editor, 2 lawyers, ...; several with commas; 0 is yourself)
+contact-bad-tier = a tier is a number from 0 to 9
+contact-ask-role = Role (editor, lawyer, family, ...; Enter to skip)
+contact-ask-tz = Time zone (like Asia/Dushanbe; Enter for your plan's)
+contact-ask-ways = How to reach them, and their keys for sealed material, one a line as KIND: VALUE ({ $kinds }); an empty line ends:
+contact-ask-way-again = not KIND: VALUE with KIND one of { $kinds }; type it again
+contacts-saved-not-enrolled = saved in the vault; it is sent to each watcher when you enrol
+contacts-saved-not-synced = saved in the vault, but not every watcher has it yet: run `posbon contact sync` when they are reachable
+contacts-sent = { $url }: { $count } contact(s) sent
+verify-short-fingerprint = --watcher { $given } is a 64-bit fingerprint, the short form of posbon 0.1, which is too short to trust; ask the watcher's operator or the journalist for the whole one (32 hex digits, like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d)
+verify-not-a-watcher = --watcher { $given } is neither a watcher's fingerprint (like 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d) nor its public key; take it from the watcher's operator, over the phone
+verify-stdin = cannot read the alert from stdin
+verify-not-genuine = NOT GENUINE: do not act on this alert before confirming it by phone
+verify-genuine = GENUINE: signed by watcher { $fingerprint }
+verify-subject = subject
+verify-step = step
+verify-issued = issued
+verify-title = title
+verify-text-outside = WARNING: the message also holds text outside the signed alert (a forwarding note, a footer, or an addition): none of it is authenticated. Act only on the text printed below.
+verify-begin = ----- the signed alert: only this text is authenticated -----
+verify-end = ----- end of the signed alert -----
+release-key-note = your sealing fingerprint: every bundle you seal is signed with this key. Give it to each lawyer in person (read it out, or write it down), so that `posbon open --from` can tell your bundles from forgeries.
+release-stored = { $url }: bundle { $id } stored ({ $size } bytes)
+release-not-everywhere = sealed, but not every watcher has the bundle: run `posbon release update ID` when they are reachable
+release-sealed = sealed { $count } item(s) as bundle { $id }, signed by your sealing key { $fingerprint }; the watchers release it at the plan's release step
+release-preview = This bundle ({ $name }) will reveal to { $people } if it is released:
+release-preview-attachment = attachment: { $file }
+release-preview-sources = WARNING: it names { $count } source(s): { $names }
+release-confirm-on-terminal = confirm on a terminal, or pass --yes after reading the list above
+release-confirm = Type { $word } to seal and upload it
+release-not-confirmed = not confirmed; nothing was sealed
+release-holds-all = { $url }: holds all { $count } bundle(s)
+release-removed = { $url }: bundle { $id } removed
+open-from-not-fingerprint = --from { $given } is not a whole sealing fingerprint (eight groups of four, like 3f2a-91c0-...): copy all of it as the journalist gave it
+open-needs-key = this is a sealed bundle: give your key with -i KEY
+open-signed-checked = { $fingerprint } (the fingerprint you gave: it is theirs)
+open-signed-unchecked = { $fingerprint } (NOT CHECKED: compare it with the sealing fingerprint the journalist gave you, and open with --from)
+open-unsigned = NOBODY: this bundle is NOT SIGNED. Anyone who knows your public key can make such a file: do not rely on it unless the journalist confirms it (bundles sealed by a posbon older than the signature are unsigned too)
+open-unsigned-warning = WARNING: this bundle is not signed; anyone who knows your public key can make such a file
+open-bundle = bundle: { $name }
+open-version = version: { $version } of bundle { $id } (compare with the version in the watchers' alerts: an older one may have been replayed)
+open-version-none = version: none (sealed by an older posbon)
+open-signed-by = signed by: { $sealer }
+open-sealed = sealed: { $time } by { $by }
+open-for = for: { $people }
+open-your-key = your key: { $check }
+open-key-sealed-for-it = the bundle was sealed for it
+open-key-not-checked-archive = not checked (opened from a decrypted archive)
+open-key-not-checked-older = not checked (an older bundle names no keys)
+open-nothing-written = nothing was written: give --from FINGERPRINT (the sealing fingerprint the journalist gave you) to check who sealed it and write it out, or --unchecked to write it out without knowing
+open-written = written:
+open-written-to = written to { $dir }
+passwd-changed = the passphrase was changed
+recovery-key-shown =
+    This is your recovery key. It is shown once: write it on paper or give it to someone you trust.
+    It opens the vault without the passphrase: posbon --recovery-key-file FILE ...
+    Its public recipient, for `posbon backup export --to`: { $recipient }
+recovery-removed = the recovery key was removed
+recovery-none = there was no recovery key
+duress-set = the duress passphrase is set: it opens a decoy vault (empty until you add to it while opened with the duress passphrase), and each use silently alerts your watchers
+duress-removed = the duress passphrase was removed
+duress-none = there was no duress passphrase
+status-recovery-set = recovery key: set
+status-recovery-not-set = recovery key: not set
+status-duress-set = duress passphrase: set
+status-duress-not-set = duress passphrase: not set
+duress-used = duress passphrase used: { $time }
+capture-ask-title = Title
+title-empty = the title must not be empty
+captured = captured (capture id above); it becomes a record, tagged "captured", at the next unlock
+backup-needs-recipient = unlocked with the recovery key: give --to RECIPIENT for the backup
+not-an-age-recipient = { $given } is not an age recipient (age1...)
+backup-written = wrote { $path }: { $records } record(s), { $attachments } attachment(s)
+backup-not-verified = { $path } did not verify
+backup-verified = ok: { $records } record(s), { $attachments } attachment(s), { $size } of attachments
+backup-needs-identity = give -i IDENTITY_FILE to open the backup
+backup-not-restored = cannot restore { $path }
+backup-restored = restored { $records } record(s) and { $attachments } attachment(s) into { $dir }
+check-authentic = { $records } record(s) and { $attachments } attachment(s) authenticate
+check-orphans-removed = removed { $count } unreferenced encrypted file(s) left by interrupted work
+check-damaged = DAMAGED: { $what }
+check-failed = { $count } item(s) failed to authenticate (listed above); the rest are intact
+panic-needs-terminal = refusing to destroy the keys without a terminal to confirm on; add --yes
+panic-confirm =
+    This destroys the keys of the vault at { $dir }: nobody, including you, can open it again.
+    Type ERASE to go ahead
+panic-not-confirmed = not confirmed; nothing was destroyed
+panic-done = the vault's keys were destroyed
+no-data-dir = no platform data directory is known here; give --vault DIR
+times = { $line } ({ $count } times)
+insecure-fast-kdf = WARNING: --insecure-fast-kdf makes the passphrase easy to brute-force; use it for tests only
+passphrase-file-unreadable = cannot read the passphrase file { $path }
+passphrase-file-empty-line = the passphrase file { $path } starts with an empty line
+passphrase-fd-low = --passphrase-fd must be 3 or higher (0-2 are stdin, stdout, stderr)
+passphrase-fd-unreadable = cannot read a passphrase from descriptor { $fd }
+no-passphrase-given = no passphrase given: use --passphrase-file FILE or --passphrase-fd N, or run in a terminal
+passphrase-terminal-unreadable = cannot read the passphrase from the terminal
+passphrase-too-weak = this passphrase is too easy to guess: { $found }Someone who takes the laptop could find it in about 10^{ $guesses } guesses; posbon asks for at least 10^10. Use four or more unrelated words, in any language (a phrase only you would think of), and nothing about you: no names, dates or places
+body-stdin = cannot read the body from stdin
+body-not-utf8 = the body is not UTF-8 text
+stdin-unreadable = cannot read stdin
+record-needs-title = { $kind ->
+    [source] a source
+    [draft] a draft
+   *[note] a note
+} needs its { $label }: give it in --fields-file FILE ("-" for stdin: the fields, an empty line, then the body), or run in a terminal to be asked; --{ $label } works too, but other users can see it and your shell keeps it in its history
+record-title-empty = the { $label } must not be empty
+import-not-a-record = line { $line } is not a record (column { $column }: { $error } error); { $count } record(s) before it were added
+import-title-empty = line { $line }: the title is empty
+import-no-such-field = line { $line }: a { $kind } has no field { $field }
+records-unreadable = { $count } record(s) could not be read; the others were listed (run `posbon vault check`)
+edit-set-syntax = --set takes FIELD=VALUE, not { $given }
+edit-no-fields = it has no fields: change its title, tags or body instead
+edit-fields-are = it has: { $names }
+edit-no-such-field = a { $kind } has no field { $field } ({ $has })
+edit-nothing-to-change = nothing to change: give --fields-file, --title, --tag, --set, --stdin-body, --body-file or --editor
+no-file-name = { $path } has no usable file name; give --name
+editor-no-ram = no RAM-backed directory (tmpfs) is available for editing, and plaintext must not touch the disk; give the body on stdin or with --body-file instead
+editor-not-started = cannot start the editor { $editor }
+editor-failed = the editor exited with { $status }; nothing was saved
+editor-not-utf8 = the edited text is not UTF-8
+fields-stdin = cannot read the fields from stdin
+terminal-unreadable = cannot read from the terminal
+fields-ask-intro = The { $label } and fields are asked for here, so that they stay out of your shell's history.
+fields-ask-stopped = stopped before a { $label } was given; nothing was saved
+field-label = { $field ->
+    [name] Name
+    [title] Title
+    [case] Case
+    [contact] Contact
+    [trust] Trust
+    [gave] Gave
+    [court] Court
+    [lawyer] Lawyer
+    [dates] Dates
+   *[other] { $field }
+}
+field-hint = { $field ->
+    [contact] how to reach them
+    [trust] how far to trust them, and why
+    [gave] what they gave you
+    [court] which court
+    [lawyer] the lawyer on the case
+    [dates] hearings and deadlines
+   *[other] { "" }
+}
+field-ask = { $label } ({ $hint }; Enter to skip)
+fields-not-a-field = line { $line }: expected `field: value`
+fields-unknown = line { $line }: { $what ->
+    [source] a source
+    [draft] a draft
+    [note] a note
+    [contact] a contact
+   *[way] a way to reach them
+} has no such field (it has: { $known })
+fields-repeated = line { $line }: `{ $field }` was already given on line { $first }
+fields-empty = line { $line }: `{ $field }` must not be empty
+fields-bad-tier = line { $line }: a tier is a number from 0 to 9
+fields-not-yes-or-no = line { $line }: `{ $field }` is yes or no
+fields-missing = no `{ $field }:` line: { $what ->
+    [source] a source
+    [draft] a draft
+    [note] a note
+    [contact] a contact
+   *[way] a way to reach them
+} needs one
+fields-not-utf8 = the fields are not UTF-8 text
+fields-unexpected-body = text follows the fields after an empty line, but the body does not come from stdin (it comes from --body-file or --editor, or --stdin-body was not given)
+proxy-set = every request to a watcher now goes through { $proxy }, never straight: a command fails when the proxy does not answer
+proxy-not-answering = WARNING: nothing answers at { $proxy } now: start Tor (or the proxy) before you check in
+proxy-override = (this command's --proxy: { $url })
+proxy-cleared = requests to watchers go straight again (not through a proxy)
+# The operator's `watch` commands.
+watch-config-problems = { $path } has { $count } problem(s)
+watch-warning = warning
+watch-name-empty = the name must not be empty
+watch-new-watcher = there was no watcher in { $dir } yet: a new one was created there (if you meant an existing watcher, check --data); start it with `posbon watch serve --data { $dir }`
+watch-invite-given =
+    give this one-time code to { $name }; they run: posbon enrol URL { $code }
+    this watcher's fingerprint (they should see the same): { $fingerprint }
+watch-no-watcher = there is no watcher in { $dir } (check --data; a watcher is made by `posbon watch serve` or `posbon watch invite`)
+watch-no-pending = no pending delivery has the key { $key }
+watch-no-pending-see = no pending delivery has the key { $key } (see `posbon watch outbox`)
+watch-gave-up = gave up on { $key }; it stays in the outbox's history
+watch-not-a-key = { $key } is not a delivery key
+watch-cannot-write-to = cannot write to { $path }
+watch-delivered-first = { $key } was delivered before the watcher could give up on it
+watch-give-up-timeout = asked the running watcher to give up on { $key }, but the report does not show it given up within 10 s; see `posbon watch outbox`
+watch-running-as-of = (the watcher is running; as of { $time })
+watch-telegram-moved = Telegram chat { $old } became supergroup { $new }: alerts go to { $new }; the journalist's contact list still names { $old } (ask them to replace it with { $new })
+watch-outbox-summary = { $pending } pending ({ $failing } failing, { $refused } refused: the contact or you must act; still retried), { $settled } settled shown
+watch-report-unreadable = the watcher is running but { $path } cannot be read
+watch-report-damaged = { $path } is damaged
+watch-plan-none = no plan yet
+watch-plan-paused = paused until { $time }
+watch-plan-alerting = ALERTING: { $steps } went out, not yet answered by a check-in
+watch-plan-due = next deadline { $time }
+watch-plan-unknown = the plan cannot be read
+watch-no-journalists = no journalist is enrolled with this watcher
+watch-journalist-enrolled = enrolled { $enrolled }; last check-in { $checkin }
+watch-journalist-holds = { $phones ->
+    [one] { $phones } phone
+   *[other] { $phones } phones
+}, { $bundles ->
+    [one] { $bundles } sealed bundle
+   *[other] { $bundles } sealed bundles
+}, { $contacts ->
+    [one] { $contacts } contact
+   *[other] { $contacts } contacts
+}
+watch-journalists = { $count ->
+    [one] { $count } journalist
+   *[other] { $count } journalists
+}
+watch-no-journalist-called = no journalist called { $name } is enrolled with this watcher (see `posbon watch journalists`)
+watch-id-enrolled = { $id } (enrolled { $time })
+watch-several-called = { $count } journalists are called { $name }; say which with --id ID
+watch-no-such-id = no journalist called { $name } has an id beginning { $id } (give at least 8 digits of one of)
+watch-ids-ambiguous = more than one id begins { $id }; give more of it
+watch-remove-needs-terminal = refusing to remove a journalist without a terminal to confirm on; add --yes
+watch-remove-confirm =
+    This removes { $name } (id { $id }, enrolled { $time }) from this watcher: their plan, contacts, { $phones ->
+        [one] { $phones } phone
+       *[other] { $phones } phones
+    } and { $bundles ->
+        [one] { $bundles } sealed bundle
+       *[other] { $bundles } sealed bundles
+    } are deleted, and they are no longer watched. Alerts already in the outbox still go out.
+    Type their name to go ahead
+watch-remove-not-confirmed = not confirmed; nothing was removed
+watch-remove-timeout = the running watcher did not carry out the removal within { $seconds } s (see its log); the request was withdrawn, but it may have been carried out just now: check with `posbon watch journalists`
+watch-removed = removed { $who }: their plan, contacts, phones, bundles and links are deleted; alerts already in the outbox still go out
+watch-removed-already = { $who } was removed already
+watch-remove-alerts-under-way = { $who } was not removed: alerts about them went out in this cycle ({ $steps }) and no check-in has answered them, so their contacts have not heard the all-clear. Wait for a check-in, or add --force
+watch-remove-bundle-released = { $who } was not removed: their bundle { $id } was released, and its recipients can download it until { $time }; removing them now breaks those links. Wait until then, or add --force

@@ -69,3 +69,379 @@ error-in-use = хранилище в { $dir } занято другой прог
 error-no-record = нет записи с id { $id }
 error-ambiguous-id = начало id { $id } подходит к нескольким записям; введите больше знаков
 error-tampered = запись { $id } повреждена или подделана: её подлинность не подтверждается
+
+# --- contacts, release, keys, records, passphrase, session, fields, editor, output, proxy (cli-words)
+cannot-read = не удаётся прочитать { $path }
+cannot-write = не удаётся записать { $path }
+cannot-create = не удаётся создать { $path }
+cannot-sync = не удаётся сохранить на диск { $path }
+cannot-open-vault = не удаётся открыть хранилище в { $dir }
+cannot-create-vault = не удаётся создать хранилище в { $dir }
+error-damaged = хранилище повреждено: { $why }
+contact-needs-fields = для контакта нужны имя, язык, круг и способ связи: укажите их в --fields-file FILE («-» — стандартный ввод) или запустите команду в терминале, чтобы ответить на вопросы; параметры командной строки тоже работают, но их видят другие пользователи, а оболочка сохраняет их в истории
+contact-added = контакт { $name } добавлен
+contact-replaced = контакт { $name } заменён
+contact-removed = контакт { $name } удалён
+contact-unknown = контакта с именем { $name } нет
+contact-time-zone = часовой пояс: { $tz }
+contact-email-attach = к письмам прикладываются переданные пакеты
+contact-sealing-key = ключ для запечатанных пакетов: { $key }
+contacts-none = контактов пока нет: добавьте контакт командой `posbon contact add`, она спросит все данные по очереди
+contact-instructions = инструкции:
+instructions-stdin = не удаётся прочитать инструкции со стандартного ввода
+instructions-set = { $count ->
+    [one] инструкции заданы ({ $count } символ)
+    [few] инструкции заданы ({ $count } символа)
+   *[many] инструкции заданы ({ $count } символов)
+}
+test-alerts-sending = отправляю проверочные оповещения; каждый наблюдатель отвечает, когда ответят все службы (не дольше { $seconds } с: шлюзу Signal может понадобиться минута)
+test-alert-accepted = { $url }: { $contact } { $channel }: принято
+test-alert-failed = { $url }: { $contact } { $channel }: ОШИБКА: { $reason }
+test-alert-not-accepted = не принято
+telegram-note = обратите внимание: telegram:{ $chat } — { $step }
+telegram-person = это человек: он должен один раз открыть бота каждого наблюдателя и нажать «Start», иначе Telegram не пропустит оповещение («bot can't initiate conversation with a user»)
+telegram-group = это группа: бот каждого наблюдателя должен быть её участником; если группа станет супергруппой, её id изменится (наблюдатель это отследит; обновите контакт)
+telegram-channel = это канал или супергруппа: бот каждого наблюдателя должен быть администратором с правом публикации (канал) или участником (супергруппа)
+telegram-username = @имя ведёт только в канал или публичную группу, но не к человеку (для человека укажите его числовой id); бот каждого наблюдателя должен быть в нём администратором
+contact-ask-intro = Контакт вводится здесь, чтобы его данные не попали в историю Вашей оболочки.
+contact-ask-stopped = ввод прерван, контакт не заполнен до конца; ничего не сохранено
+contact-ask-name = Имя
+contact-ask-lang = Язык его оповещений (tg, ru, en)
+contact-ask-tier = Круг (1 — редактор, 2 — юристы, ...; несколько — через запятую; 0 — Вы сами)
+contact-bad-tier = круг — это число от 0 до 9
+contact-ask-role = Роль (редактор, юрист, семья, ...; Enter — пропустить)
+contact-ask-tz = Часовой пояс (например, Asia/Dushanbe; Enter — как в Вашем плане)
+contact-ask-ways = Как с ним связаться и его ключи для запечатанных пакетов — по одному в строке, в виде ВИД: ЗНАЧЕНИЕ ({ $kinds }); пустая строка завершает ввод:
+contact-ask-way-again = это не ВИД: ЗНАЧЕНИЕ, где ВИД — одно из: { $kinds }; введите ещё раз
+contacts-saved-not-enrolled = сохранено в хранилище; каждый наблюдатель получит это, когда Вы к нему подключитесь
+contacts-saved-not-synced = сохранено в хранилище, но ещё не у всех наблюдателей: выполните `posbon contact sync`, когда они будут доступны
+contacts-sent = { $count ->
+    [one] { $url }: отправлен { $count } контакт
+    [few] { $url }: отправлено { $count } контакта
+   *[many] { $url }: отправлено { $count } контактов
+}
+verify-short-fingerprint = --watcher { $given } — это 64-битный отпечаток ключа, короткая форма из posbon 0.1, слишком короткая, чтобы ей доверять; попросите у оператора наблюдателя или у журналиста полный отпечаток (32 шестнадцатеричные цифры, например 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d)
+verify-not-a-watcher = --watcher { $given } — это не отпечаток ключа наблюдателя (вида 1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d) и не его открытый ключ; узнайте его у оператора наблюдателя по телефону
+verify-stdin = не удаётся прочитать оповещение со стандартного ввода
+verify-not-genuine = НЕ ПОДЛИННОЕ: не действуйте по этому оповещению, пока не подтвердите его по телефону
+verify-genuine = ПОДЛИННОЕ: подписано наблюдателем { $fingerprint }
+verify-subject = о ком
+verify-step = шаг
+verify-issued = отправлено
+verify-title = заголовок
+verify-text-outside = ВНИМАНИЕ: в сообщении есть текст вне подписанного оповещения (пометка о пересылке, подпись внизу или приписка): его подлинность ничем не подтверждена. Действуйте только по тексту, напечатанному ниже.
+verify-begin = ----- подписанное оповещение: подлинность подтверждена только у этого текста -----
+verify-end = ----- конец подписанного оповещения -----
+release-key-note = отпечаток Вашего ключа запечатывания: им подписан каждый пакет, который Вы запечатываете. Передайте его каждому юристу лично (прочитайте вслух или запишите), чтобы `posbon open --from` мог отличить Ваши пакеты от подделок.
+release-stored = { $size ->
+    [one] { $url }: пакет { $id } сохранён ({ $size } байт)
+    [few] { $url }: пакет { $id } сохранён ({ $size } байта)
+   *[many] { $url }: пакет { $id } сохранён ({ $size } байт)
+}
+release-not-everywhere = пакет запечатан, но есть ещё не у всех наблюдателей: выполните `posbon release update ID`, когда они будут доступны
+release-sealed = { $count ->
+    [one] { $count } запись запечатана в пакет { $id }
+    [few] { $count } записи запечатаны в пакет { $id }
+   *[many] { $count } записей запечатано в пакет { $id }
+}; пакет подписан Вашим ключом запечатывания { $fingerprint }, наблюдатели передадут его на шаге плана «передача материалов»
+release-preview = Если этот пакет ({ $name }) будет передан, он откроет получателям { $people } следующее:
+release-preview-attachment = файл: { $file }
+release-preview-sources = { $count ->
+    [one] ВНИМАНИЕ: в нём назван { $count } источник: { $names }
+    [few] ВНИМАНИЕ: в нём названы { $count } источника: { $names }
+   *[many] ВНИМАНИЕ: в нём названо { $count } источников: { $names }
+}
+release-confirm-on-terminal = подтвердите в терминале или, прочитав список выше, добавьте --yes
+release-confirm = Введите { $word }, чтобы запечатать и отправить пакет
+release-not-confirmed = не подтверждено; ничего не запечатано
+release-holds-all = { $url }: есть все пакеты ({ $count })
+release-removed = { $url }: пакет { $id } удалён
+open-from-not-fingerprint = --from { $given } — это не полный отпечаток ключа запечатывания (восемь групп по четыре знака, например 3f2a-91c0-...): скопируйте его целиком, как его дал журналист
+open-needs-key = это запечатанный пакет: укажите свой ключ: -i KEY
+open-signed-checked = { $fingerprint } (совпадает с отпечатком, который Вы указали: пакет запечатал журналист)
+open-signed-unchecked = { $fingerprint } (НЕ ПРОВЕРЕНО: сравните его с отпечатком ключа запечатывания, который Вам дал журналист, и откройте пакет с --from)
+open-unsigned = НИКЕМ: этот пакет НЕ ПОДПИСАН. Такой файл может сделать любой, кто знает Ваш открытый ключ: не полагайтесь на него, пока журналист его не подтвердит (пакеты, запечатанные версией posbon старше подписи, тоже не подписаны)
+open-unsigned-warning = ВНИМАНИЕ: этот пакет не подписан; такой файл может сделать любой, кто знает Ваш открытый ключ
+open-bundle = пакет: { $name }
+open-version = версия: { $version } пакета { $id } (сравните с версией в оповещениях наблюдателей: Вам могли повторно подсунуть более старую)
+open-version-none = версия: нет (запечатан старой версией posbon)
+open-signed-by = подписал: { $sealer }
+open-sealed = запечатан: { $time }, запечатал: { $by }
+open-for = для: { $people }
+open-your-key = Ваш ключ: { $check }
+open-key-sealed-for-it = пакет запечатан для него
+open-key-not-checked-archive = не проверен (открыт расшифрованный архив)
+open-key-not-checked-older = не проверен (в старом пакете ключи не указаны)
+open-nothing-written = ничего не записано: укажите --from FINGERPRINT (отпечаток ключа запечатывания, который Вам дал журналист), чтобы проверить, кто запечатал пакет, и записать его содержимое, или --unchecked, чтобы записать его без проверки
+open-written = записано:
+open-written-to = записано в { $dir }
+passwd-changed = парольная фраза изменена
+recovery-key-shown =
+    Это Ваш ключ восстановления. Он показывается один раз: запишите его на бумаге или отдайте человеку, которому доверяете.
+    Он открывает хранилище без парольной фразы: posbon --recovery-key-file FILE ...
+    Его открытый ключ (получатель age) для `posbon backup export --to`: { $recipient }
+recovery-removed = ключ восстановления удалён
+recovery-none = ключа восстановления не было
+duress-set = фраза под принуждением задана: она открывает подставное хранилище (пустое, пока Вы не добавите в него что-нибудь, открыв его этой фразой), и каждое её использование незаметно оповещает Ваших наблюдателей
+duress-removed = фраза под принуждением удалена
+duress-none = фразы под принуждением не было
+status-recovery-set = ключ восстановления: задан
+status-recovery-not-set = ключ восстановления: не задан
+status-duress-set = фраза под принуждением: задана
+status-duress-not-set = фраза под принуждением: не задана
+duress-used = фраза под принуждением использована: { $time }
+capture-ask-title = Заголовок
+title-empty = заголовок не может быть пустым
+captured = сохранено без открытия хранилища (id выше); при следующем открытии это станет записью с тегом «captured»
+backup-needs-recipient = хранилище открыто ключом восстановления: укажите для резервной копии --to RECIPIENT
+not-an-age-recipient = { $given } — не получатель age (age1...)
+backup-written = записано в { $path }: { $records ->
+    [one] { $records } запись
+    [few] { $records } записи
+   *[many] { $records } записей
+}, { $attachments ->
+    [one] { $attachments } файл
+    [few] { $attachments } файла
+   *[many] { $attachments } файлов
+}
+backup-not-verified = файл { $path } не прошёл проверку
+backup-verified = в порядке: { $records ->
+    [one] { $records } запись
+    [few] { $records } записи
+   *[many] { $records } записей
+}, { $attachments ->
+    [one] { $attachments } файл
+    [few] { $attachments } файла
+   *[many] { $attachments } файлов
+}, файлы занимают { $size }
+backup-needs-identity = укажите -i IDENTITY_FILE, чтобы открыть резервную копию
+backup-not-restored = не удаётся восстановить { $path }
+backup-restored = в { $dir } восстановлено: { $records ->
+    [one] { $records } запись
+    [few] { $records } записи
+   *[many] { $records } записей
+} и { $attachments ->
+    [one] { $attachments } файл
+    [few] { $attachments } файла
+   *[many] { $attachments } файлов
+}
+check-authentic = подлинность подтверждена: { $records ->
+    [one] { $records } запись
+    [few] { $records } записи
+   *[many] { $records } записей
+} и { $attachments ->
+    [one] { $attachments } файл
+    [few] { $attachments } файла
+   *[many] { $attachments } файлов
+}
+check-orphans-removed = { $count ->
+    [one] удалён { $count } ненужный зашифрованный файл, оставшийся от прерванной работы
+    [few] удалены { $count } ненужных зашифрованных файла, оставшиеся от прерванной работы
+   *[many] удалено { $count } ненужных зашифрованных файлов, оставшихся от прерванной работы
+}
+check-damaged = ПОВРЕЖДЕНО: { $what }
+check-failed = { $count ->
+    [one] { $count } элемент не прошёл проверку подлинности (см. выше); остальное цело
+    [few] { $count } элемента не прошли проверку подлинности (см. выше); остальное цело
+   *[many] { $count } элементов не прошли проверку подлинности (см. выше); остальное цело
+}
+panic-needs-terminal = ключи не будут уничтожены без подтверждения в терминале; добавьте --yes
+panic-confirm =
+    Ключи хранилища в { $dir } будут уничтожены: никто, включая Вас, больше не сможет его открыть.
+    Введите ERASE, чтобы продолжить
+panic-not-confirmed = не подтверждено; ничего не уничтожено
+panic-done = ключи хранилища уничтожены
+no-data-dir = каталог данных платформы здесь неизвестен; укажите --vault DIR
+times = { $count ->
+    [one] { $line } ({ $count } раз)
+    [few] { $line } ({ $count } раза)
+   *[many] { $line } ({ $count } раз)
+}
+insecure-fast-kdf = ВНИМАНИЕ: с --insecure-fast-kdf парольную фразу легко подобрать перебором; используйте этот параметр только для тестов
+passphrase-file-unreadable = не удаётся прочитать файл с парольной фразой { $path }
+passphrase-file-empty-line = файл с парольной фразой { $path } начинается с пустой строки
+passphrase-fd-low = --passphrase-fd должен быть 3 или больше (0–2 — это stdin, stdout, stderr)
+passphrase-fd-unreadable = не удаётся прочитать парольную фразу из дескриптора { $fd }
+no-passphrase-given = парольная фраза не указана: используйте --passphrase-file FILE или --passphrase-fd N либо запустите команду в терминале
+passphrase-terminal-unreadable = не удаётся прочитать парольную фразу из терминала
+passphrase-too-weak = эту парольную фразу слишком легко угадать: { $found }тот, кто заберёт ноутбук, найдёт её примерно за 10^{ $guesses } попыток, а posbon требует не меньше 10^10. Возьмите четыре или больше не связанных между собой слова на любом языке (фразу, которая придёт в голову только Вам) и ничего о себе: ни имён, ни дат, ни мест
+body-stdin = не удаётся прочитать текст со стандартного ввода
+body-not-utf8 = текст не в кодировке UTF-8
+stdin-unreadable = не удаётся прочитать стандартный ввод
+record-needs-title = { $kind ->
+    [source] для источника нужно имя
+    [draft] для черновика нужен заголовок
+   *[note] для заметки по делу нужно название дела
+}: укажите его в --fields-file FILE («-» — стандартный ввод: поля, пустая строка, затем текст) или запустите команду в терминале, чтобы ответить на вопросы; --{ $label } тоже работает, но этот параметр видят другие пользователи, а оболочка сохраняет его в истории
+record-title-empty = { $label ->
+    [name] имя не может быть пустым
+    [title] заголовок не может быть пустым
+    [case] название дела не может быть пустым
+   *[other] { $label } не может быть пустым
+}
+import-not-a-record = строка { $line } — не запись (столбец { $column }: ошибка { $error }); { $count ->
+    [one] { $count } запись до неё добавлена
+    [few] { $count } записи до неё добавлены
+   *[many] { $count } записей до неё добавлено
+}
+import-title-empty = строка { $line }: пустой заголовок
+import-no-such-field = строка { $line }: { $kind ->
+    [source] у источника
+    [draft] у черновика
+   *[note] у заметки по делу
+} нет поля { $field }
+records-unreadable = { $count ->
+    [one] { $count } запись не удалось прочитать
+    [few] { $count } записи не удалось прочитать
+   *[many] { $count } записей не удалось прочитать
+}; остальные перечислены (выполните `posbon vault check`)
+edit-set-syntax = --set ожидает FIELD=VALUE, а получено { $given }
+edit-no-fields = полей нет: измените заголовок, теги или текст
+edit-fields-are = есть поля: { $names }
+edit-no-such-field = { $kind ->
+    [source] у источника
+    [draft] у черновика
+   *[note] у заметки по делу
+} нет поля { $field } ({ $has })
+edit-nothing-to-change = нечего менять: укажите --fields-file, --title, --tag, --set, --stdin-body, --body-file или --editor
+no-file-name = у { $path } нет пригодного имени файла; укажите --name
+editor-no-ram = для редактирования нет каталога в оперативной памяти (tmpfs), а открытый текст не должен попадать на диск; передайте текст через стандартный ввод или --body-file
+editor-not-started = не удаётся запустить редактор { $editor }
+editor-failed = редактор завершился с ошибкой ({ $status }); ничего не сохранено
+editor-not-utf8 = отредактированный текст не в кодировке UTF-8
+fields-stdin = не удаётся прочитать поля со стандартного ввода
+terminal-unreadable = не удаётся прочитать ввод с терминала
+fields-ask-intro = { $label ->
+    [name] Имя и поля
+    [title] Заголовок и поля
+   *[other] Название дела и поля
+} вводятся здесь, чтобы они не попали в историю Вашей оболочки.
+fields-ask-stopped = ввод прерван: { $label ->
+    [name] имя не указано
+    [title] заголовок не указан
+   *[other] название дела не указано
+}; ничего не сохранено
+field-label = { $field ->
+    [name] Имя
+    [title] Заголовок
+    [case] Дело
+    [contact] Связь
+    [trust] Доверие
+    [gave] Что передал
+    [court] Суд
+    [lawyer] Юрист
+    [dates] Даты
+   *[other] { $field }
+}
+field-hint = { $field ->
+    [contact] как с ним связаться
+    [trust] насколько ему можно доверять и почему
+    [gave] что он Вам передал
+    [court] какой суд
+    [lawyer] юрист, который ведёт дело
+    [dates] заседания и сроки
+   *[other] { "" }
+}
+field-ask = { $label } ({ $hint }; Enter — пропустить)
+fields-not-a-field = строка { $line }: ожидается `поле: значение`
+fields-unknown = строка { $line }: { $what ->
+    [source] у источника
+    [draft] у черновика
+    [note] у заметки по делу
+    [contact] у контакта
+   *[way] у способа связи
+} нет такого поля (есть: { $known })
+fields-repeated = строка { $line }: `{ $field }` уже указано в строке { $first }
+fields-empty = строка { $line }: `{ $field }` не может быть пустым
+fields-bad-tier = строка { $line }: круг — это число от 0 до 9
+fields-not-yes-or-no = строка { $line }: значение `{ $field }` — yes или no
+fields-missing = нет строки `{ $field }:`, а она нужна { $what ->
+    [source] для источника
+    [draft] для черновика
+    [note] для заметки по делу
+    [contact] для контакта
+   *[way] для способа связи
+}
+fields-not-utf8 = поля не в кодировке UTF-8
+fields-unexpected-body = после полей и пустой строки идёт текст, но текст записи берётся не со стандартного ввода (он берётся из --body-file или --editor, либо не указан --stdin-body)
+proxy-set = теперь все запросы к наблюдателям идут через { $proxy }, никогда напрямую: если прокси не отвечает, команда завершается ошибкой
+proxy-not-answering = ВНИМАНИЕ: по адресу { $proxy } сейчас никто не отвечает: запустите Tor (или прокси), прежде чем отмечаться
+proxy-override = (--proxy этой команды: { $url })
+proxy-cleared = запросы к наблюдателям снова идут напрямую (не через прокси)
+# Команды оператора `watch`.
+watch-config-problems = { $count ->
+    [one] в { $path } найдена { $count } ошибка
+    [few] в { $path } найдены { $count } ошибки
+   *[many] в { $path } найдено { $count } ошибок
+}
+watch-warning = предупреждение
+watch-name-empty = имя не может быть пустым
+watch-new-watcher = в { $dir } ещё не было наблюдателя: там создан новый (если Вы имели в виду существующий, проверьте --data); запустите его командой `posbon watch serve --data { $dir }`
+watch-invite-given =
+    передайте этот одноразовый код адресату ({ $name }); ему нужно выполнить: posbon enrol URL { $code }
+    отпечаток ключа этого наблюдателя (у адресата должен быть такой же): { $fingerprint }
+watch-no-watcher = в { $dir } нет наблюдателя (проверьте --data; наблюдатель создаётся командой `posbon watch serve` или `posbon watch invite`)
+watch-no-pending = нет ожидающей доставки с ключом { $key }
+watch-no-pending-see = нет ожидающей доставки с ключом { $key } (см. `posbon watch outbox`)
+watch-gave-up = доставка { $key } прекращена; она остаётся в истории исходящих
+watch-not-a-key = { $key } — не ключ доставки
+watch-cannot-write-to = не удаётся записать в { $path }
+watch-delivered-first = { $key } доставлено раньше, чем наблюдатель успел прекратить доставку
+watch-give-up-timeout = работающего наблюдателя попросили прекратить доставку { $key }, но за 10 с его отчёт этого не показал; см. `posbon watch outbox`
+watch-running-as-of = (наблюдатель работает; данные на { $time })
+watch-telegram-moved = чат Telegram { $old } стал супергруппой { $new }: оповещения идут в { $new }; в списке контактов журналиста всё ещё указан { $old } (попросите журналиста заменить его на { $new })
+watch-outbox-summary = ожидают: { $pending } (с ошибками: { $failing }, отклонены: { $refused } — действовать нужно контакту или Вам; попытки продолжаются), показано завершённых: { $settled }
+watch-report-unreadable = наблюдатель работает, но { $path } не удаётся прочитать
+watch-report-damaged = { $path } повреждён
+watch-plan-none = плана пока нет
+watch-plan-paused = пауза до { $time }
+watch-plan-alerting = ТРЕВОГА: выполнены шаги { $steps }, отметки после них ещё не было
+watch-plan-due = следующий срок { $time }
+watch-plan-unknown = план не удаётся прочитать
+watch-no-journalists = к этому наблюдателю не подключён ни один журналист
+watch-journalist-enrolled = подключён { $enrolled }; последняя отметка { $checkin }
+watch-journalist-holds = { $phones ->
+    [one] { $phones } телефон
+    [few] { $phones } телефона
+   *[many] { $phones } телефонов
+}, { $bundles ->
+    [one] { $bundles } запечатанный пакет
+    [few] { $bundles } запечатанных пакета
+   *[many] { $bundles } запечатанных пакетов
+}, { $contacts ->
+    [one] { $contacts } контакт
+    [few] { $contacts } контакта
+   *[many] { $contacts } контактов
+}
+watch-journalists = { $count ->
+    [one] { $count } журналист
+    [few] { $count } журналиста
+   *[many] { $count } журналистов
+}
+watch-no-journalist-called = к этому наблюдателю не подключён журналист с именем { $name } (см. `posbon watch journalists`)
+watch-id-enrolled = { $id } (подключён { $time })
+watch-several-called = { $count ->
+    [one] { $count } журналист
+    [few] { $count } журналиста
+   *[many] { $count } журналистов
+} с именем { $name }; укажите нужного через --id ID
+watch-no-such-id = ни у одного журналиста с именем { $name } id не начинается с { $id } (укажите не меньше 8 цифр одного из них)
+watch-ids-ambiguous = с { $id } начинается больше одного id; укажите больше цифр
+watch-remove-needs-terminal = журналист не будет удалён без подтверждения в терминале; добавьте --yes
+watch-remove-confirm =
+    Журналист { $name } (id { $id }, подключён { $time }) будет удалён с этого наблюдателя: его план, контакты, { $phones ->
+        [one] { $phones } телефон
+        [few] { $phones } телефона
+       *[many] { $phones } телефонов
+    } и { $bundles ->
+        [one] { $bundles } запечатанный пакет
+        [few] { $bundles } запечатанных пакета
+       *[many] { $bundles } запечатанных пакетов
+    } будут удалены, и наблюдение за ним прекратится. Оповещения, уже стоящие в исходящих, всё равно будут отправлены.
+    Введите его имя, чтобы продолжить
+watch-remove-not-confirmed = не подтверждено; ничего не удалено
+watch-remove-timeout = работающий наблюдатель не выполнил удаление за { $seconds } с (см. его журнал); запрос отозван, но удаление могло выполниться только что: проверьте командой `posbon watch journalists`
+watch-removed = { $who } удалён: его план, контакты, телефоны, пакеты и ссылки удалены; оповещения, уже стоящие в исходящих, всё равно будут отправлены
+watch-removed-already = { $who } уже удалён
+watch-remove-alerts-under-way = { $who } не удалён: в этом цикле о нём ушли оповещения ({ $steps }), а отметки после них не было, поэтому его контакты не получили «отбой тревоги». Дождитесь отметки или добавьте --force
+watch-remove-bundle-released = { $who } не удалён: его пакет { $id } передан получателям, и они могут скачать его до { $time }; удаление сейчас сломает эти ссылки. Дождитесь этого срока или добавьте --force
