@@ -452,3 +452,53 @@ fn the_operators_watch_commands_answer_in_the_readers_language() {
     let listed = feed(command, b"");
     assert!(listed.status.success(), "{}", stderr(&listed));
 }
+
+/// `contact add --lang ru` is the contact's language, not the reader's: a Tajik journalist
+/// adding a Russian lawyer reads the answer in Tajik (it once came in Russian).
+#[test]
+fn a_contacts_language_is_not_the_language_of_the_answer() {
+    let v = TestVault::new();
+    let both = |out: &std::process::Output| format!("{}{}", stdout(out), stderr(out));
+    let tajik = v.run(
+        &[
+            "--lang",
+            "tg",
+            "contact",
+            "add",
+            "Ed",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--email",
+            "ed@example.org",
+        ],
+        "",
+    );
+    assert!(tajik.status.success(), "{}", both(&tajik));
+    assert!(
+        both(&tajik).contains("тамоси Ed илова шуд"),
+        "{}",
+        both(&tajik)
+    );
+    let english = v.run(
+        &[
+            "contact",
+            "add",
+            "Ed2",
+            "--lang",
+            "ru",
+            "--tier",
+            "1",
+            "--email",
+            "ed2@example.org",
+        ],
+        "",
+    );
+    assert!(both(&english).contains("added Ed2"), "{}", both(&english));
+    let listed = v.ok(&["contact", "list"], "");
+    assert!(
+        listed.contains("Ed\t\tru\t") && listed.contains("Ed2\t\tru\t"),
+        "{listed}"
+    );
+}

@@ -221,7 +221,16 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let cli = parse_command_line();
-    match cli.lang.as_deref().map(crate::lang::Lang::parse) {
+    // `contact add --lang ru` names the contact's language, and clap folds it into the global
+    // `--lang` (one id): the reader's language is then the one given before `contact`, else
+    // POSBON_LANG or the locale, never the contact's.
+    let chosen = if matches!(cli.command, Command::Contact(ContactCommand::Add(_))) {
+        lang_before_command(std::env::args().skip(1), "contact")
+            .or_else(|| std::env::var("POSBON_LANG").ok())
+    } else {
+        cli.lang.clone()
+    };
+    match chosen.as_deref().map(crate::lang::Lang::parse) {
         Some(Ok(lang)) => words::set(lang),
         Some(Err(e)) => {
             eprintln!("posbon: {e}");
@@ -257,5 +266,37 @@ pub fn main() -> ExitCode {
             eprintln!("posbon: {}", said(&error));
             ExitCode::from(exit_code(&error))
         }
+    }
+}
+
+/// The value of a `--lang` given before the word `command` on the command line.
+fn lang_before_command(args: impl Iterator<Item = String>, command: &str) -> Option<String> {
+    let mut args = args.take_while(|arg| arg != command);
+    let mut found = None;
+    while let Some(arg) = args.next() {
+        if let Some(value) = arg.strip_prefix("--lang=") {
+            found = Some(value.to_string());
+        } else if arg == "--lang" {
+            found = args.next();
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod lang_tests {
+    #[test]
+    fn only_a_lang_before_the_command_is_the_readers() {
+        let args = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let before = |line| super::lang_before_command(args(line).into_iter(), "contact");
+        assert_eq!(
+            before("--lang tg contact add Ed --lang ru"),
+            Some("tg".into())
+        );
+        assert_eq!(
+            before("--lang=tg contact add Ed --lang ru"),
+            Some("tg".into())
+        );
+        assert_eq!(before("contact add Ed --lang ru"), None);
     }
 }
