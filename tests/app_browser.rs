@@ -51,6 +51,8 @@ struct Expected {
     not_enrolled: &'static str,
     locked: &'static str,
     size: &'static str,
+    history: &'static str,
+    phones: &'static str,
 }
 
 const LANGUAGES: [Expected; 3] = [
@@ -64,6 +66,8 @@ const LANGUAGES: [Expected; 3] = [
         not_enrolled: "Ин анбор ҳанӯз ба ягон нозир пайваст нашудааст.",
         locked: "Анбор қулф шуд.",
         size: "3,1 МБ",
+        history: "Чӣ шуд",
+        phones: "Тасдиқи ҳузур аз телефон",
     },
     Expected {
         lang: "ru",
@@ -75,6 +79,8 @@ const LANGUAGES: [Expected; 3] = [
         not_enrolled: "Это хранилище ещё не подключено ни к одному наблюдателю.",
         locked: "Хранилище заперто.",
         size: "3,1 МБ",
+        history: "Что произошло",
+        phones: "Отметка с телефона",
     },
     Expected {
         lang: "en",
@@ -86,6 +92,8 @@ const LANGUAGES: [Expected; 3] = [
         not_enrolled: "This vault is not enrolled with any watcher yet.",
         locked: "The vault is locked.",
         size: "3.1 MB",
+        history: "What happened",
+        phones: "Checking in from your phone",
     },
 ];
 
@@ -186,12 +194,19 @@ fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_la
             "{at}"
         );
         assert_eq!(got["back_shows_marker"], false, "Back after Lock: {at}");
+        assert_eq!(got["history_title"], expected.history, "{at}");
+        assert_eq!(got["phones_title"], expected.phones, "{at}");
         for page in [
             "unlock_fits",
             "edit_fits",
             "record_fits",
             "contacts_fit",
             "lawyer_fits",
+            "history_fits",
+            "phones_fits",
+            "seal_fits",
+            "keys_fits",
+            "backup_fits",
         ] {
             assert_eq!(got[page], true, "{page}: no sideways scrolling: {at}");
         }

@@ -49,3 +49,10 @@ pub(super) fn take(pairs: &mut [(String, String)], name: &str) -> String {
         .map(|(_, value)| std::mem::take(value))
         .unwrap_or_default()
 }
+
+/// An id as the pages carry it in an address (a bundle's, a phone's): hex and short, nothing
+/// else, so that it cannot name anything but what it names.
+pub(super) fn hex_id(id: &str) -> Option<String> {
+    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| id.to_string())
+}

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::forms::hex_id;
 use super::pages::{ConfirmPage, Frame, html, with_vault};
 use super::watchers::switch_error;
 use super::when::{when, zone};
@@ -158,14 +159,8 @@ pub(super) async fn invite(State(app): State<Shared>) -> Response {
     }
 }
 
-/// A phone's id as the pages carry it: hex, nothing else.
-fn phone_id(id: &str) -> Option<String> {
-    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| id.to_string())
-}
-
 pub(super) async fn confirm_remove(State(app): State<Shared>, Path(id): Path<String>) -> Response {
-    let Some(id) = phone_id(&id) else {
+    let Some(id) = hex_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     if !app.unlocked() {
@@ -184,7 +179,7 @@ pub(super) async fn confirm_remove(State(app): State<Shared>, Path(id): Path<Str
 
 pub(super) async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> Response {
     let t = app.tr();
-    let Some(id) = phone_id(&id) else {
+    let Some(id) = hex_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let removed = with_vault(&app, move |vault| {

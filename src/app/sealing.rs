@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::Zeroize;
 
+use super::forms::hex_id;
 use super::pages::{ConfirmPage, Frame, form, html, kind_name, take, with_vault};
 use super::text::Tr;
 use super::watchers::switch_error;
@@ -103,7 +104,6 @@ fn all(pairs: &mut [(String, String)], name: &str) -> Vec<String> {
 }
 
 pub(super) async fn prepare(State(app): State<Shared>, body: Bytes) -> Response {
-    let t = app.tr();
     let mut pairs = form(body);
     let records = all(&mut pairs, "record");
     let to = all(&mut pairs, "to");
@@ -126,14 +126,7 @@ pub(super) async fn prepare(State(app): State<Shared>, body: Bytes) -> Response 
         )
     })
     .await;
-    match prepared {
-        None => Redirect::to("/").into_response(),
-        Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
-        Some(Ok(prepared)) => {
-            app.keep(session, &app.sealing, prepared);
-            app.after_post("/seal/review", None)
-        }
-    }
+    to_review(&app, session, prepared)
 }
 
 fn review_of(t: Tr, prepared: &Prepared) -> (String, Vec<String>) {
@@ -219,17 +212,10 @@ pub(super) async fn confirm(State(app): State<Shared>, body: Bytes) -> Response 
     }
 }
 
-/// A bundle's id as the pages carry it: hex, nothing else (it goes into addresses).
-fn bundle_id(id: &str) -> Option<String> {
-    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| id.to_string())
-}
-
 /// Seals a bundle again from what its records hold now, for the same people, as `posbon
 /// release update`: prepared here, shown on the review page, sealed only on its confirmation.
 pub(super) async fn update(State(app): State<Shared>, Path(id): Path<String>) -> Response {
-    let t = app.tr();
-    let Some(id) = bundle_id(&id) else {
+    let Some(id) = hex_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let session = app.session.current();
@@ -239,21 +225,14 @@ pub(super) async fn update(State(app): State<Shared>, Path(id): Path<String>) ->
         releases::prepare(vault, &old.id, choice)
     })
     .await;
-    match prepared {
-        None => Redirect::to("/").into_response(),
-        Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
-        Some(Ok(prepared)) => {
-            app.keep(session, &app.sealing, prepared);
-            app.after_post("/seal/review", None)
-        }
-    }
+    to_review(&app, session, prepared)
 }
 
 pub(super) async fn confirm_withdraw(
     State(app): State<Shared>,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(id) = bundle_id(&id) else {
+    let Some(id) = hex_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let lookup = id.clone();
@@ -279,7 +258,7 @@ pub(super) async fn confirm_withdraw(
 /// Withdraws a bundle from every watcher, as `posbon release remove`.
 pub(super) async fn withdraw(State(app): State<Shared>, Path(id): Path<String>) -> Response {
     let t = app.tr();
-    let Some(id) = bundle_id(&id) else {
+    let Some(id) = hex_id(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let removed = with_vault(&app, move |vault| releases::remove(vault, &id, |_| {})).await;
@@ -287,5 +266,21 @@ pub(super) async fn withdraw(State(app): State<Shared>, Path(id): Path<String>) 
         None => Redirect::to("/").into_response(),
         Some(Ok(())) => app.after_post("/seal", Some(Flash::Notice(t.get("seal-withdrawn")))),
         Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(t, &e)))),
+    }
+}
+
+/// Keeps a bundle just prepared for the review page, or says why it could not be.
+fn to_review(
+    app: &Shared,
+    session: u64,
+    prepared: Option<Result<Prepared, SwitchError>>,
+) -> Response {
+    match prepared {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post("/seal", Some(Flash::Error(switch_error(app.tr(), &e)))),
+        Some(Ok(prepared)) => {
+            app.keep(session, &app.sealing, prepared);
+            app.after_post("/seal/review", None)
+        }
     }
 }

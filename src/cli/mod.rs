@@ -166,7 +166,7 @@ fn said(error: &anyhow::Error) -> String {
             .chain()
             .find_map(|cause| cause.downcast_ref::<fields::FieldsError>())
     {
-        return words::fields_error(mistake);
+        return fields::in_words(mistake);
     }
     error_text(error)
 }

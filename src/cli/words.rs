@@ -82,58 +82,6 @@ pub(super) fn vault_error(error: &crate::vault::VaultError) -> Option<String> {
     })
 }
 
-/// A mistake in a fields file or in answers, in the reader's words.
-pub(super) fn fields_error(error: &super::fields::FieldsError) -> String {
-    use super::fields::FieldsError;
-    // What the entry is, as the messages choose their words by it.
-    let what = |what: &str| match what {
-        "a source" => "source",
-        "a draft" => "draft",
-        "a note" => "note",
-        "a contact" => "contact",
-        _ => "way",
-    };
-    match error {
-        FieldsError::NotAField { line } => {
-            with("fields-not-a-field", &[("line", &line.to_string())])
-        }
-        FieldsError::Unknown {
-            line,
-            what: w,
-            known,
-        } => with(
-            "fields-unknown",
-            &[
-                ("line", &line.to_string()),
-                ("what", what(w)),
-                ("known", known),
-            ],
-        ),
-        FieldsError::Repeated { line, field, first } => with(
-            "fields-repeated",
-            &[
-                ("line", &line.to_string()),
-                ("field", field),
-                ("first", &first.to_string()),
-            ],
-        ),
-        FieldsError::Empty { line, field } => with(
-            "fields-empty",
-            &[("line", &line.to_string()), ("field", field)],
-        ),
-        FieldsError::BadTier { line } => with("fields-bad-tier", &[("line", &line.to_string())]),
-        FieldsError::NotYesOrNo { line, field } => with(
-            "fields-not-yes-or-no",
-            &[("line", &line.to_string()), ("field", field)],
-        ),
-        FieldsError::Missing { field, what: w } => {
-            with("fields-missing", &[("field", field), ("what", what(w))])
-        }
-        FieldsError::NotUtf8 => t("fields-not-utf8"),
-        FieldsError::UnexpectedBody => t("fields-unexpected-body"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -128,15 +128,7 @@ pub enum Unenrolled {
 /// forgets nothing and raises the silent alarm. If the watcher refuses or does not answer,
 /// the link is kept.
 pub fn unenrol(vault: &Vault, url: &str) -> Result<Unenrolled, SwitchError> {
-    let key = signing_key(vault)?;
-    let mut links = links(vault)?;
-    let wanted = url.trim_end_matches('/');
-    let Some(index) = links.iter().position(|l| l.url == wanted) else {
-        return Err(SwitchError::NotEnrolledWith(wanted.to_string()));
-    };
-    let route = settings::route(vault)?;
-    let link = links.remove(index);
-    let asked = client::call(&route, &link, &key, ops::UNENROL, "{}".into(), vault::now());
+    let (link, links, asked) = ask_one(vault, url, ops::UNENROL)?;
     let outcome = match asked {
         Ok((status, _)) => Unenrolled::Forgotten { name: status.name },
         // Answered as a request for a subject it does not know (or a forged signature, which
@@ -148,6 +140,24 @@ pub fn unenrol(vault: &Vault, url: &str) -> Result<Unenrolled, SwitchError> {
     };
     forget(vault, &link, &links)?;
     Ok(outcome)
+}
+
+/// What one watcher answered to one request: its status and the counter used, or why not.
+type Answered = Result<(StatusResponse, u64), ClientError>;
+
+/// Sends `op` to the watcher at `url` alone (before leaving it): that watcher's link, the
+/// other links, and what it answered.
+fn ask_one(vault: &Vault, url: &str, op: &str) -> Result<(Link, Vec<Link>, Answered), SwitchError> {
+    let key = signing_key(vault)?;
+    let mut links = links(vault)?;
+    let wanted = url.trim_end_matches('/');
+    let Some(index) = links.iter().position(|l| l.url == wanted) else {
+        return Err(SwitchError::NotEnrolledWith(wanted.to_string()));
+    };
+    let route = settings::route(vault)?;
+    let link = links.remove(index);
+    let asked = client::call(&route, &link, &key, op, "{}".into(), vault::now());
+    Ok((link, links, asked))
 }
 
 /// Forgets `link` in this view (the rest are `kept`) and in its decoy, and remembers that
@@ -186,15 +196,7 @@ pub enum LeftLocally {
 /// duress key, raises the silent alarm if the watcher is there to hear it, as the unlock
 /// notice did.
 pub fn unenrol_local(vault: &Vault, url: &str) -> Result<LeftLocally, SwitchError> {
-    let key = signing_key(vault)?;
-    let mut links = links(vault)?;
-    let wanted = url.trim_end_matches('/');
-    let Some(index) = links.iter().position(|l| l.url == wanted) else {
-        return Err(SwitchError::NotEnrolledWith(wanted.to_string()));
-    };
-    let route = settings::route(vault)?;
-    let link = links.remove(index);
-    let asked = client::call(&route, &link, &key, ops::STATUS, "{}".into(), vault::now());
+    let (link, links, asked) = ask_one(vault, url, ops::STATUS)?;
     let answer = match asked {
         Ok(_) => LeftLocally::StillWatching,
         Err(ClientError::Refused { code, .. }) if code == "bad_signature" => {

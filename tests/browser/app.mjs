@@ -80,6 +80,27 @@ for (const s of scenarios) {
     got.switch_error = (await page.textContent("#error")).trim();
     await shot(page, "switch");
 
+    // What happened, the phone, sealing, keys and backups: each page in this language, at
+    // this width, without sideways scrolling.
+    await page.click("#show-history");
+    await page.waitForSelector("#retract");
+    got.history_title = (await page.textContent("h1")).trim();
+    got.history_fits = await fits(page);
+    await page.click("#nav-phones");
+    await page.waitForSelector("#phone-invite");
+    got.phones_title = (await page.textContent("h1")).trim();
+    got.phones_fits = await fits(page);
+    await shot(page, "phones");
+    await page.click("#nav-seal");
+    await page.waitForSelector("#prepare");
+    got.seal_fits = await fits(page);
+    await page.click("#nav-keys");
+    await page.waitForSelector("#make-recovery");
+    got.keys_fits = await fits(page);
+    await page.click("#nav-backup");
+    await page.waitForSelector("#restore-backup");
+    got.backup_fits = await fits(page);
+
     await page.click("#nav-contacts");
     await page.fill("#name", "Dilnoza");
     await page.selectOption("#lang", "ru");
