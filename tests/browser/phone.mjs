@@ -15,10 +15,15 @@ const browser = await chromium.launch({
          "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const seen = {};
+// The page names its watchers from script once loaded: read the names once they are there.
+const namesOf = async (p) => {
+  await p.waitForFunction(() => (document.querySelector("#names")?.textContent || "").length > 0);
+  return p.textContent("#names");
+};
 try {
   const page = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 640 } });
   await page.goto(link);
-  seen.names_before = await page.textContent("#names");
+  seen.names_before = await namesOf(page);
   // The duress PIN is typed twice: a slip in it is caught here, not found under coercion.
   await page.fill("#p1", "285071");
   await page.fill("#p2", "285071");
@@ -35,7 +40,7 @@ try {
   await page.waitForSelector("#msg.ok");
   seen.enrolled = await page.textContent("#msg p");
   seen.enrolled_lines = await page.$$eval("#msg li", (l) => l.map((e) => e.textContent));
-  seen.names = await page.textContent("#names");
+  seen.names = await namesOf(page);
   seen.url_after_enrol = page.url();
   // What the page keeps: keys it cannot read back, and no secret in localStorage.
   seen.stored = await page.evaluate(() => new Promise((ok) => {
@@ -108,7 +113,7 @@ try {
   // did not, and keeps that one's token in the address to try again.
   const third = await browser.newPage({ locale: "en-US", viewport: { width: 360, height: 640 } });
   await third.goto(spare + "&" + encodeURIComponent(dead) + "=" + "ab".repeat(24));
-  seen.partial_names = await third.textContent("#names");
+  seen.partial_names = await namesOf(third);
   await third.fill("#p1", "285071");
   await third.fill("#p2", "285071");
   await third.fill("#p3", "930462");
@@ -120,14 +125,14 @@ try {
   seen.partial_fragment = new URL(third.url()).hash;
   seen.partial_forms_shown = [await third.isVisible("#enrol-button"),
     await third.isVisible("#checkin-button")];
-  seen.partial_names_after = await third.textContent("#names");
+  seen.partial_names_after = await namesOf(third);
 
   // A watcher enrolled with later, added by its own link to the page the phone has (a
   // change of fragment alone does not load the page again: the journalist opens the link).
   await page.goto(add);
   await page.reload();
   await page.click("[data-lang=en]");
-  seen.add_names = await page.textContent("#names");
+  seen.add_names = await namesOf(page);
   await page.fill("#p1", "285071");
   await page.fill("#p2", "285071");
   await page.fill("#p3", "930462");
@@ -135,7 +140,7 @@ try {
   await page.click("#enrol-button");
   await page.waitForSelector("#msg.ok");
   seen.added = await page.textContent("#msg p");
-  seen.added_names = await page.textContent("#names");
+  seen.added_names = await namesOf(page);
   seen.three = await checkIn("285071");
   seen.three_lines = await lines();
 
@@ -168,7 +173,7 @@ try {
   }));
   await page.reload();
   await page.click("[data-lang=en]");
-  seen.old_record_names = await page.textContent("#names");
+  seen.old_record_names = await namesOf(page);
   seen.old_record = await checkIn("285071");
 } finally {
   await browser.close();
