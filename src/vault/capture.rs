@@ -405,3 +405,29 @@ enum Imported {
     Event,
     NotForThisView,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spool_in_use_is_left_and_an_abandoned_one_is_shredded() {
+        let temp = tempfile::tempdir().unwrap();
+        let inbox = temp.path();
+        let in_use = inbox.join(format!("a.{SPOOL_SUFFIX}"));
+        let abandoned = inbox.join(format!("b.{SPOOL_SUFFIX}"));
+        let capture = inbox.join("c.age");
+        for path in [&in_use, &abandoned, &capture] {
+            fs::write(path, b"ciphertext").unwrap();
+        }
+        let held = File::open(&in_use).unwrap();
+        held.lock().unwrap();
+        shred_abandoned_spools(inbox);
+        assert!(in_use.exists(), "another process is still writing it");
+        assert!(!abandoned.exists(), "nobody holds it: shredded");
+        assert!(capture.exists(), "captures are not spools");
+        drop(held);
+        shred_abandoned_spools(inbox);
+        assert!(!in_use.exists(), "once let go, it is shredded too");
+    }
+}
