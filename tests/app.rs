@@ -903,24 +903,6 @@ fn hidden_characters_in_titles_and_file_names_are_shown_not_obeyed() {
     );
 }
 
-/// An age key pair from the Go `age-keygen`: (identity file, recipient).
-fn age_key(dir: &std::path::Path) -> (std::path::PathBuf, String) {
-    let path = dir.join("lawyer.key");
-    let out = std::process::Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .expect("age-keygen (apt-get install age)");
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&path).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    (path, recipient)
-}
-
 #[test]
 fn a_lawyer_without_a_vault_verifies_alerts_and_opens_sealed_material_in_the_app() {
     // The journalist's side: a watcher, a lawyer with a webhook and an age key, a sealed note.
@@ -935,7 +917,7 @@ fn a_lawyer_without_a_vault_verifies_alerts_and_opens_sealed_material_in_the_app
     );
     let code = invite(&daemon.data, "Rustam");
     journalist.ok(&["enrol", &daemon.url, &code], "");
-    let (key, recipient) = age_key(journalist.temp.path());
+    let (key, recipient) = age_key(journalist.temp.path(), "lawyer");
     let hook = format!("{}/hook", hub.url());
     journalist.ok(
         &[
@@ -1306,7 +1288,7 @@ fn contacts_are_kept_and_sent_and_material_is_sealed_only_after_the_journalist_s
     let daemon = Daemon::start(&v.path("watcher"));
     let code = invite(&daemon.data, "Nilufar");
     v.ok(&["enrol", &daemon.url, &code], "");
-    let (key, recipient) = age_key(v.temp.path());
+    let (key, recipient) = age_key(v.temp.path(), "lawyer");
     v.ok(
         &["add", "source", "--name", "Rustam the clerk"],
         "met twice",

@@ -85,19 +85,7 @@ fn enrolling_and_dropping_a_watcher_locally_answer_in_the_readers_language() {
     let v = TestVault::new();
     let a = Daemon::start(&v.path("a"));
     v.ok(&["enrol", &a.url, &invite(&a.data, "Nilufar")], "");
-    let key = v.path("lawyer.key");
-    let made = std::process::Command::new("age-keygen")
-        .arg("-o")
-        .arg(&key)
-        .output()
-        .expect("age-keygen (apt-get install age)");
-    assert!(made.status.success());
-    let recipient = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
+    let (_, recipient) = age_key(v.temp.path(), "lawyer");
     v.ok(
         &[
             "contact",
@@ -347,19 +335,7 @@ fn sealing_a_bundle_answers_in_the_readers_language() {
         &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
         "",
     );
-    let key = v.path("lawyer.key");
-    let made = std::process::Command::new("age-keygen")
-        .arg("-o")
-        .arg(&key)
-        .output()
-        .expect("age-keygen (apt-get install age)");
-    assert!(made.status.success());
-    let recipient = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
+    let (_, recipient) = age_key(v.temp.path(), "lawyer");
     v.ok(
         &[
             "contact",

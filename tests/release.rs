@@ -22,24 +22,6 @@ fn header_line(text: &str, name: &str) -> String {
         .to_string()
 }
 
-/// An age key pair from the Go `age-keygen`: (identity file, recipient).
-fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
-    let path = dir.join(format!("{name}.key"));
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .expect("age-keygen (apt-get install age)");
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&path).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    (path, recipient)
-}
-
 /// An unencrypted ed25519 SSH key from ssh-keygen: (private key file, public key line).
 fn ssh_key(dir: &Path) -> (std::path::PathBuf, String) {
     let path = dir.join("pavel_ed25519");

@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::receivers::{Received, Receiver};
@@ -53,23 +52,6 @@ fn enrol(v: &TestVault, daemon: &Daemon, name: &str) {
     v.ok(&["enrol", &daemon.url, &code], "");
 }
 
-/// An age recipient from the Go `age-keygen`.
-fn age_recipient(dir: &Path) -> String {
-    let path = dir.join("lawyer.key");
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .expect("age-keygen (apt-get install age)");
-    assert!(out.status.success());
-    std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string()
-}
-
 fn files_under(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |entries| entries.count())
 }
@@ -81,7 +63,7 @@ fn unenrol_makes_the_watcher_forget_the_journalist_and_their_bundles() {
     enrol(&v, &a, "Nilufar");
     enrol(&v, &b, "Nilufar");
     v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
-    let recipient = age_recipient(v.temp.path());
+    let recipient = age_key(v.temp.path(), "lawyer").1;
     v.ok(
         &[
             "contact",

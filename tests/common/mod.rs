@@ -275,3 +275,21 @@ impl Rng {
         self.0 % n.max(1)
     }
 }
+
+/// An age key pair from the Go `age-keygen`: (identity file, recipient).
+pub fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let path = dir.join(format!("{name}.key"));
+    let out = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .expect("age-keygen (apt-get install age)");
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    (path, recipient)
+}
