@@ -63,16 +63,13 @@ pub fn router(watcher: Arc<Watcher>) -> Router {
         .with_state(watcher)
 }
 
-/// The phone page: one small self-contained file (HTML, CSS, a little JavaScript).
-const PHONE_PAGE: &str = include_str!("phone.html");
-
 async fn phone_page() -> Response {
     // Everything the page needs is inline; nothing may be loaded from elsewhere. It may
     // connect to other origins: the journalist's other watchers, whose addresses only the
     // phone knows (they came in the link's fragment), so the policy cannot name them. Nothing
     // on the page is built from input as markup, and its keys cannot be read out.
     html_page(
-        PHONE_PAGE.to_string(),
+        super::phone_page::html().to_string(),
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'",
     )
 }

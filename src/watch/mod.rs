@@ -15,7 +15,8 @@
 //! - `proxy`: the client's address behind a reverse proxy the operator trusts.
 //! - `pretend`: the pretend world that duress requests set up, and what follows it (the
 //!   decoy's status, the phone's answers, the journalist's reminders).
-//! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy.
+//! - `phone`: PIN and duress-PIN check-ins from a phone, and their back-off policy;
+//!   `phone_page`: the page a phone checks in from, with its words from `ftl/`.
 //! - `dispatch`: turning fired steps into signed alerts for each contact, in the outbox.
 //! - `outbox`: delivery records and the retry policy; `channels`: sending one delivery over
 //!   SMTP, Telegram, Signal, ntfy, Matrix or a webhook.
@@ -35,6 +36,7 @@ pub mod listener;
 pub mod metrics;
 pub mod outbox;
 pub mod phone;
+pub mod phone_page;
 pub mod pretend;
 pub mod proxy;
 pub mod service;
