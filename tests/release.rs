@@ -366,10 +366,13 @@ fn three_watchers_one_killed_one_frozen_still_release_to_both_lawyers() {
         std::fs::read(note_dir.join("power-of-attorney.pdf")).unwrap(),
         b"%PDF-1.4 power of attorney, signed"
     );
+    let record_txt = std::fs::read_to_string(note_dir.join("record.txt")).unwrap();
+    assert!(record_txt.contains("Hearing 2026-12-03"), "{record_txt}");
+    // Labelled for a lawyer who reads Russian or Tajik as well as for one who reads English.
     assert!(
-        std::fs::read_to_string(note_dir.join("record.txt"))
-            .unwrap()
-            .contains("Hearing 2026-12-03")
+        record_txt
+            .contains("kind / вид / навъ: case note / заметка по делу / ёддошт оид ба парванда\n"),
+        "{record_txt}"
     );
     // No count to use up: the link works until it expires, however often it is used.
     for _ in 0..4 {

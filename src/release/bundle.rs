@@ -5,11 +5,13 @@
 //!
 //! Format: an `age` file (binary) whose plaintext is a POSIX tar archive:
 //!
-//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings);
+//! - `MANIFEST.txt`: what the bundle holds, for people (English, Russian and Tajik headings,
+//!   from [`super::text`]);
 //! - `manifest.json`: the same for programs (`format: "posbon-bundle/2"`), with the bundle's
 //!   id, its version (one more at every `release update`) and the recipients' keys, so a
 //!   replayed old version or a copy re-encrypted for someone else shows;
-//! - `NN-SLUG/record.txt`: each record as text (kind, title, fields, tags, body);
+//! - `NN-SLUG/record.txt`: each record as text (kind, title, fields, tags, body; labelled in
+//!   the three languages);
 //! - `NN-SLUG/FILE`: its attachments, under their own names;
 //! - `PADDING`: zeros, so the sealed size is rounded up (Padmé) and says less of what is in it;
 //! - `SIGNATURE.json`, last: the journalist's *sealing key* (Ed25519, kept in the vault) and
@@ -26,7 +28,8 @@ use zeroize::Zeroizing;
 
 pub use super::error::BundleError;
 use super::names::is_hidden_char;
-use crate::vault::{Kind, Record, RecordId, Vault};
+use super::text;
+use crate::vault::{Kind, RecordId, Vault};
 
 /// The format posbon seals: with the bundle id, version and recipients in the manifest.
 pub const FORMAT_V2: &str = "posbon-bundle/2";
@@ -199,54 +202,34 @@ fn safe_name(name: &str) -> String {
     }
 }
 
-fn render(record: &Record) -> Zeroizing<String> {
-    let mut text = Zeroizing::new(String::new());
-    text.push_str(&format!(
-        "{}: {}\n",
-        record.kind.title_label(),
-        record.title
-    ));
-    text.push_str(&format!("kind: {}\n", record.kind.as_str()));
-    for field in &record.fields {
-        text.push_str(&format!("{}: {}\n", field.name, field.value));
-    }
-    if !record.tags.is_empty() {
-        text.push_str(&format!("tags: {}\n", record.tags.join(", ")));
-    }
-    text.push_str(&format!(
-        "created: {}\n\n",
-        jiff::Timestamp::from_millisecond(record.created)
-            .map(|t| t.to_string())
-            .unwrap_or_default()
-    ));
-    text.push_str(&record.body);
-    text.push('\n');
-    text
-}
-
-fn human_manifest(manifest: &Manifest) -> String {
-    // The reader's language is not known: every heading in the three. (Not from the alerts'
-    // catalogue: `release` importing `alert` would close a circle through `protocol`.)
-    let mut text = format!(
-        "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
-         name / название / ном: {}\n\
-         bundle / пакет / баста: {} (version / версия / версия {})\n\
-         sealed / запечатан / мӯҳр зада шуд: {}\n\
-         by / кем / аз ҷониби: {}\n\
-         for / для / барои: {}\n\n",
-        manifest.name,
-        manifest.bundle_id,
-        manifest.version,
-        jiff::Timestamp::from_millisecond(manifest.sealed_ms)
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
-        manifest.by,
-        manifest.for_.join(", ")
+/// `MANIFEST.txt`: what the bundle holds, for people.
+fn manifest_txt(manifest: &Manifest) -> String {
+    let mut text = format!("{}\n\n", text::label("manifest-title"));
+    let mut line = |label: String, value: &str| {
+        text.push_str(&format!("{label}: {value}\n"));
+    };
+    line(text::label("name"), &manifest.name);
+    line(
+        text::label("bundle"),
+        &format!(
+            "{} ({} {})",
+            manifest.bundle_id,
+            text::label("version"),
+            manifest.version
+        ),
     );
+    line(text::label("sealed"), &text::time(manifest.sealed_ms));
+    line(text::label("by"), &manifest.by);
+    line(text::label("for"), &manifest.for_.join(", "));
+    text.push('\n');
     for item in &manifest.items {
         text.push_str(&format!(
-            "{}. [{}] {}\n   folder / папка / ҷузвдон: {}/\n",
-            item.n, item.kind, item.title, item.dir
+            "{}. [{}] {}\n   {}: {}/\n",
+            item.n,
+            text::kind_label(&item.kind),
+            item.title,
+            text::label("folder"),
+            item.dir
         ));
         for file in &item.files {
             text.push_str(&format!("   - {file}\n"));
@@ -398,7 +381,7 @@ pub fn seal(
             files.push((path, bytes.len() as u64, sha256_hex(bytes)));
             Ok(())
         };
-        let human = human_manifest(&manifest);
+        let human = manifest_txt(&manifest);
         append(
             &mut archive,
             "MANIFEST.txt".into(),
@@ -409,7 +392,7 @@ pub fn seal(
         append(&mut archive, "manifest.json".into(), &json, now_ms)?;
         for (id, item) in &planned {
             let record = vault.get(id)?;
-            let text = render(&record);
+            let text = text::record_txt(&record);
             append(
                 &mut archive,
                 format!("{}/record.txt", item.dir),
@@ -532,9 +515,9 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_for_people_has_its_headings_in_the_three_languages() {
+    fn the_manifest_is_labelled_in_english_russian_and_tajik() {
         let manifest = Manifest {
-            format: FORMAT_V2.to_string(),
+            format: "posbon-bundle/2".into(),
             name: "Case 12/2026".into(),
             sealed_ms: 0,
             by: "Rustam".into(),
@@ -551,16 +534,24 @@ mod tests {
             version: 2,
             recipients: vec![],
         };
-        let text = human_manifest(&manifest);
+        let text = manifest_txt(&manifest);
         assert!(
             text.starts_with(
                 "posbon release bundle / пакет материалов posbon / бастаи маводи posbon\n\n\
-             name / название / ном: Case 12/2026\n\
-             bundle / пакет / баста: b1 (version / версия / версия 2)\n\
-             sealed / запечатан / мӯҳр зада шуд: 1970-01-01T00:00:00Z\n"
+                 name / название / ном: Case 12/2026\n\
+                 bundle / пакет / баста: b1 (version / версия / версия 2)\n\
+                 sealed / запечатан / мӯҳр зада шуд: 1970-01-01T00:00:00Z\n\
+                 by / кем / аз ҷониби: Rustam\n\
+                 for / для / барои: Dilnoza\n\n"
             ),
             "{text}"
         );
-        assert!(text.contains("1. [draft] Road tender\n   folder / папка / ҷузвдон: 01-Road-tender/\n   - scan.txt\n"), "{text}");
+        assert!(
+            text.contains(
+                "1. [draft / черновик / лоиҳа] Road tender\n   \
+                 folder / папка / ҷузвдон: 01-Road-tender/\n   - scan.txt\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! - `keys`: the lawyer's key (age or SSH, with or without a passphrase);
 //! - `open`: opening a bundle safely, checking everything before writing anything;
 //! - `fetch`: downloading a released bundle through the link an alert gives;
+//! - `text`: the bundle's words for people (`MANIFEST.txt`, `record.txt`), in three languages;
 //! - `error`: the error they share; `names`: which characters a shown name may hold.
 //!
 //! The watcher's side (storing bundles, download links, delivery) lives in `watch`.
@@ -17,3 +18,4 @@ pub mod fetch;
 pub mod keys;
 pub mod names;
 pub mod open;
+pub mod text;
