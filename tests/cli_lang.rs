@@ -18,6 +18,39 @@ fn in_lang(v: &TestVault, lang_env: &str, args: &[&str]) -> std::process::Output
     feed(command, b"")
 }
 
+/// A lawyer, Dilnoza (tier 2, with a key for sealed material), and a draft to seal for her;
+/// returns the draft's id.
+fn lawyer_and_draft(v: &TestVault) -> String {
+    let (_, recipient) = age_key(v.temp.path(), "lawyer");
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            &recipient,
+        ],
+        "",
+    );
+    v.add_draft("Statement", "text")
+}
+
+/// Asserts that `text` holds every one of `words` and none of `english`.
+fn says(text: &str, words: &[&str], english: &[&str]) {
+    for word in words {
+        assert!(text.contains(word), "{word:?} missing in: {text}");
+    }
+    for word in english {
+        assert!(!text.contains(word), "English {word:?} left in: {text}");
+    }
+}
+
 #[test]
 fn init_and_the_errors_every_command_can_meet_are_said_in_tajik_and_russian() {
     let v = TestVault::uninitialised();
@@ -85,24 +118,7 @@ fn enrolling_and_dropping_a_watcher_locally_answer_in_the_readers_language() {
     let v = TestVault::new();
     let a = Daemon::start(&v.path("a"));
     v.ok(&["enrol", &a.url, &invite(&a.data, "Nilufar")], "");
-    let (_, recipient) = age_key(v.temp.path(), "lawyer");
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
-    let note = v.add_draft("Statement", "text");
+    let note = lawyer_and_draft(&v);
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
 
     let b = Daemon::start(&v.path("b"));
@@ -226,9 +242,9 @@ fn contacts_keys_backups_and_the_check_answer_in_the_readers_language() {
         stderr(&added)
     );
     let listed = in_lang(&v, "ru_RU.UTF-8", &["contact", "list"]);
-    // The list itself stays as scripts read it; the details below a line are translated.
+    // The columns stay where scripts read them; their words are the reader's.
     assert!(
-        stdout(&listed).contains("Dilnoza\t\ttg\ttier 2\temail:d@example.org"),
+        stdout(&listed).contains("Dilnoza\t\ttg\tкруг 2\temail:d@example.org"),
         "{}",
         stdout(&listed)
     );
@@ -335,24 +351,7 @@ fn sealing_a_bundle_answers_in_the_readers_language() {
         &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
         "",
     );
-    let (_, recipient) = age_key(v.temp.path(), "lawyer");
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
-    let note = v.add_draft("Statement", "text");
+    let note = lawyer_and_draft(&v);
     let sealed = in_lang(
         &v,
         "ru_RU.UTF-8",
@@ -362,7 +361,7 @@ fn sealing_a_bundle_answers_in_the_readers_language() {
     assert!(
         stderr(&sealed).starts_with("Если этот пакет (\"")
             && stderr(&sealed)
-                .contains(" будет передан, он откроет получателям Dilnoza следующее:\n  1. [draft] Statement\n"),
+                .contains(" будет передан, он откроет получателям Dilnoza следующее:\n  1. [черновик] Statement\n"),
         "{}",
         stderr(&sealed)
     );
@@ -378,8 +377,8 @@ fn sealing_a_bundle_answers_in_the_readers_language() {
     );
     let listed = in_lang(&v, "tg_TJ.UTF-8", &["release", "list"]);
     assert!(
-        stdout(&listed).contains("\t1 record(s)\tfor Dilnoza\t"),
-        "the list stays as scripts read it: {}",
+        stdout(&listed).contains("\t1 сабт\tбарои Dilnoza\t"),
+        "{}",
         stdout(&listed)
     );
     let key_note = in_lang(&v, "tg_TJ.UTF-8", &["release", "key"]);
@@ -476,5 +475,144 @@ fn a_contacts_language_is_not_the_language_of_the_answer() {
     assert!(
         listed.contains("Ed\t\tru\t") && listed.contains("Ed2\t\tru\t"),
         "{listed}"
+    );
+}
+
+/// The lists a journalist reads (records, contacts, sealed bundles) in their words, the
+/// columns where scripts read them; and in English, byte for byte as before.
+#[test]
+fn the_lists_and_the_refusals_to_seal_are_in_the_readers_words() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    v.ok(
+        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+        "",
+    );
+    let note = lawyer_and_draft(&v);
+    v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
+
+    let russian = stdout(&in_lang(&v, "ru_RU.UTF-8", &["release", "list"]));
+    says(
+        &russian,
+        &[
+            "\t1 запись\tдля Dilnoza\t",
+            " байт\tзапечатан ",
+            "\tдействует\n",
+        ],
+        &["record(s)", "for ", "bytes", "sealed", "active"],
+    );
+    let tajik = stdout(&in_lang(&v, "tg_TJ.UTF-8", &["release", "list"]));
+    says(
+        &tajik,
+        &[
+            "\t1 сабт\tбарои Dilnoza\t",
+            " байт\tмӯҳр шуд ",
+            "\tамалкунанда\n",
+        ],
+        &["record(s)", "for ", "bytes", "sealed", "active"],
+    );
+    let english = v.ok(&["release", "list"], "");
+    says(
+        &english,
+        &[
+            "\t1 record(s)\tfor Dilnoza\t",
+            " bytes\tsealed ",
+            "\tactive\n",
+        ],
+        &[],
+    );
+
+    let contacts = stdout(&in_lang(&v, "tg_TJ.UTF-8", &["contact", "list"]));
+    says(&contacts, &["Dilnoza\t\tru\tгурӯҳи 2\t"], &["tier"]);
+    let records = stdout(&in_lang(&v, "tg_TJ.UTF-8", &["list"]));
+    says(&records, &["\tлоиҳа\tStatement"], &["draft"]);
+    let shown = stdout(&in_lang(&v, "ru_RU.UTF-8", &["show", &note]));
+    says(
+        &shown,
+        &["вид:     черновик\n", "создана: "],
+        &["kind:", "created:"],
+    );
+
+    // Sealing refused: an unknown contact, an unknown bundle.
+    for (lang, said) in [
+        ("tg_TJ.UTF-8", "тамос бо номи \"Farhod\" нест"),
+        (
+            "ru_RU.UTF-8",
+            "posbon: контакта с именем \"Farhod\" нет (posbon contact add)",
+        ),
+    ] {
+        let stranger = in_lang(
+            &v,
+            lang,
+            &["release", "add", &note, "--to", "Farhod", "--yes"],
+        );
+        assert_eq!(code(&stranger), 2, "{}", stderr(&stranger));
+        says(&stderr(&stranger), &[said], &["there is no contact"]);
+    }
+    let unknown = in_lang(&v, "ru_RU.UTF-8", &["release", "remove", "ffffffff"]);
+    assert_eq!(code(&unknown), 1, "{}", stderr(&unknown));
+    says(
+        &stderr(&unknown),
+        &["пакета с id \"ffffffff\" нет"],
+        &["no release bundle"],
+    );
+}
+
+/// A watcher that no longer answers, as the journalist reads it in Tajik: the warning and
+/// the error in their words, with the same exit code (8) as in English.
+#[test]
+fn an_unreachable_watcher_is_said_in_tajik() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    let url = daemon.url.clone();
+    v.ok(&["enrol", &url, &invite(&daemon.data, "Nilufar")], "");
+    drop(daemon);
+
+    let checkin = in_lang(&v, "tg_TJ.UTF-8", &["checkin"]);
+    assert_eq!(code(&checkin), 8, "{}", stderr(&checkin));
+    says(
+        &stderr(&checkin),
+        &[
+            &format!(
+                "posbon: ДИҚҚАТ: ба {url} пайваст шудан нашуд: дар он ҷо ҳеҷ чиз ҷавоб намедиҳад"
+            ),
+            "нозир",
+        ],
+        &[
+            "WARNING",
+            "cannot reach",
+            "error sending request",
+            "did not answer",
+            "watcher",
+        ],
+    );
+    let english = in_lang(&v, "C", &["checkin"]);
+    assert_eq!(code(&english), 8);
+    says(
+        &stderr(&english),
+        &[&format!("posbon: WARNING: cannot reach {url}: ")],
+        &[],
+    );
+}
+
+/// `alert verify` refuses in the lawyer's language, with the exit code of a forgery (10).
+#[test]
+fn an_alert_that_is_not_there_is_refused_in_russian() {
+    let v = TestVault::new();
+    let refused = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &[
+            "alert",
+            "verify",
+            "--watcher",
+            "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d",
+        ],
+    );
+    assert_eq!(code(&refused), 10, "{}", stderr(&refused));
+    says(
+        &stderr(&refused),
+        &["во входных данных нет оповещения posbon"],
+        &["no posbon alert was found"],
     );
 }

@@ -142,7 +142,8 @@ fn review_of(t: Tr, prepared: &Prepared) -> (String, Vec<String>) {
         items.push(format!(
             "{}. [{}] {}",
             item.n,
-            item.kind,
+            // A bundle's items are records, so their kind is one the catalogue names.
+            t.get(&format!("kind-{}", item.kind)),
             displayable(&item.title)
         ));
         for file in &item.files {

@@ -5,6 +5,7 @@ use zeroize::Zeroizing;
 
 use super::passphrase::Source;
 use super::records::{print_rows, read_body, report_damaged};
+use super::words;
 use super::{
     AlertCommand, BodyArgs, Cli, Command, ReleaseCommand, UsageError, VaultCommand, WatchCommand,
     contacts, demo, enrolment, fields, keys, proxy, records, release, session, switch, watch,
@@ -56,7 +57,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             let (vault, _) = session::unlock(&ctx)?;
             let id = vault.resolve(&id)?;
             vault.remove(&id)?;
-            eprintln!("deleted record {id}");
+            eprintln!(
+                "{}",
+                words::with("record-deleted", &[("id", &id.to_string())])
+            );
             Ok(())
         }
         Command::Attach { id, path, name } => records::attach(&ctx, &id, &path, name),
@@ -65,7 +69,10 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             let (vault, _) = session::unlock(&ctx)?;
             let id = vault.resolve(&id)?;
             vault.detach(&id, &name)?;
-            eprintln!("removed attachment {name:?} from record {id}");
+            let name = format!("{name:?}");
+            let id = id.to_string();
+            let args = [("name", name.as_str()), ("id", id.as_str())];
+            eprintln!("{}", words::with("attachment-removed", &args));
             Ok(())
         }
         Command::Search { words } => {
@@ -74,14 +81,14 @@ pub(super) fn run(cli: Cli) -> Result<()> {
             let mut words = Zeroizing::new(words);
             if words_off_the_command_line {
                 let text = if fields::can_ask() {
-                    fields::ask("Search for: ")?.unwrap_or_default()
+                    fields::ask(&format!("{}: ", words::t("prompt-search")))?.unwrap_or_default()
                 } else {
                     read_body(&BodyArgs::default(), "")?
                 };
                 words.extend(text.split_whitespace().map(str::to_string));
             }
             if words.is_empty() {
-                bail!(UsageError("give at least one word to search for".into()));
+                bail!(UsageError(words::t("search-needs-words")));
             }
             let hits = vault.search(&words)?;
             print_rows(&hits.records)?;
@@ -244,13 +251,14 @@ fn app(
     lock_after: &str,
     insecure_fast_kdf: bool,
 ) -> Result<()> {
-    let lang = super::words::lang();
+    let lang = words::lang();
     let lock_after = crate::plan::parse_duration(lock_after)
         .ok()
         .filter(|ms| *ms > 0)
         .ok_or_else(|| {
-            UsageError(format!(
-                "--lock-after {lock_after:?} is not a duration like 10m or 1h"
+            UsageError(words::with(
+                "lock-after-bad",
+                &[("given", &format!("{lock_after:?}"))],
             ))
         })?;
     let options = crate::app::Options {
@@ -260,9 +268,7 @@ fn app(
         lang,
         lock_after: std::time::Duration::from_millis(lock_after as u64),
         kdf: if insecure_fast_kdf {
-            eprintln!(
-                "posbon: WARNING: --insecure-fast-kdf makes the passphrase of a vault made in the app easy to brute-force; use it for tests only"
-            );
+            eprintln!("posbon: {}", words::t("app-insecure-fast-kdf"));
             crate::vault::keyslots::KdfParams::INSECURE_FAST
         } else {
             crate::vault::keyslots::KdfParams::INTERACTIVE

@@ -62,12 +62,12 @@ pub(super) fn run(vault: &Vault, command: ContactCommand) -> Result<()> {
             for c in &dir.contacts {
                 let tiers: Vec<String> = c.tiers.iter().map(u8::to_string).collect();
                 let channels: Vec<String> = c.channels.iter().map(Channel::describe).collect();
+                let tier = words::with("contact-list-tier", &[("tiers", &tiers.join(","))]);
                 println!(
-                    "{}\t{}\t{}\ttier {}\t{}",
+                    "{}\t{}\t{}\t{tier}\t{}",
                     c.name,
                     c.role,
                     c.lang.code(),
-                    tiers.join(","),
                     channels.join(" ")
                 );
                 // The details a line would hide, each on its own line below.

@@ -24,9 +24,13 @@ pub struct EnrolledWithoutBundles(String);
 pub(super) fn enrol(vault: &Vault, url: &str, code: &str) -> Result<()> {
     let link = watchers::enrol(vault, url, code).map_err(explain)?;
     println!("{}", link.fingerprint);
+    let subject = format!("{:?}", link.subject);
     eprintln!(
-        "enrolled with {} as {:?}; compare the fingerprint above with the one the operator gives you",
-        link.url, link.subject
+        "{}",
+        words::with(
+            "enrolled-with",
+            &[("url", &link.url), ("subject", &subject)]
+        )
     );
     send_bundles(vault, &link)
 }
@@ -47,7 +51,7 @@ fn send_bundles(vault: &Vault, new: &Link) -> Result<()> {
         |prepared| eprint!("{}", super::release::preview(prepared)),
         |release, outcome| {
             let (id, name) = (release.id.as_str(), release.name.as_str());
-            let warn = |text: String| eprintln!("posbon: WARNING: {text}");
+            let warn = |text: String| super::switch::warn(&text);
             match outcome {
                 Resent::Sealed {
                     version,
@@ -150,10 +154,10 @@ pub(super) fn unenrol_local(vault: &Vault, url: &str) -> Result<()> {
     let answered = watchers::unenrol_local(vault, url).map_err(explain)?;
     println!("{}", words::with("unenrolled-locally", &[("url", url)]));
     match answered {
-        watchers::LeftLocally::StillWatching => eprintln!(
-            "posbon: WARNING: {}",
-            words::with("unenrol-local-still-watching", &[("url", url)])
-        ),
+        watchers::LeftLocally::StillWatching => super::switch::warn(&words::with(
+            "unenrol-local-still-watching",
+            &[("url", url)],
+        )),
         watchers::LeftLocally::NotKnownThere => {
             eprintln!(
                 "{}",
@@ -173,10 +177,7 @@ pub(super) fn unenrol_local(vault: &Vault, url: &str) -> Result<()> {
 
 fn warn_if_none_left(vault: &Vault) -> Result<()> {
     if !watchers::enrolled(vault).map_err(explain)? {
-        eprintln!(
-            "posbon: WARNING: you are enrolled with no watcher now: nobody is alerted if you stop \
-             checking in (enrol again with `posbon enrol URL CODE`)"
-        );
+        super::switch::warn(&words::t("no-watcher-left"));
     }
     Ok(())
 }

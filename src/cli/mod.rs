@@ -28,6 +28,7 @@ mod demo;
 mod editor;
 mod enrolment;
 mod fields;
+mod help;
 mod keys;
 mod output;
 mod passphrase;
@@ -35,6 +36,7 @@ mod proxy;
 mod records;
 mod release;
 mod rules;
+mod said;
 mod session;
 mod switch;
 mod watch;
@@ -149,26 +151,10 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
-/// The error as the reader reads it: in Tajik or Russian, an error every command can meet
-/// (a wrong passphrase, no vault, a vault in use...) is said in their words; the rest, and
-/// everything in English, as [`error_text`] says it.
+/// The error as the reader reads it: in Tajik or Russian, every library error a person can
+/// meet is said in their words (see [`said::said`]); in English, as [`error_text`] says it.
 fn said(error: &anyhow::Error) -> String {
-    if words::lang() != crate::lang::Lang::En
-        && let Some(text) = error
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<VaultError>())
-            .and_then(words::vault_error)
-    {
-        return text;
-    }
-    if words::lang() != crate::lang::Lang::En
-        && let Some(mistake) = error
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<fields::FieldsError>())
-    {
-        return fields::in_words(mistake);
-    }
-    error_text(error)
+    said::said(error)
 }
 
 /// The error and its causes on one line. A cause that its parent already quotes at its end
@@ -193,7 +179,27 @@ fn error_text(error: &anyhow::Error) -> String {
 /// passphrase must not be stopped by a variable set long ago.
 fn parse_command_line() -> Cli {
     use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-    let matches = Cli::command().get_matches();
+    // The help in the reader's language, known before clap reads the line: a `--lang` (not
+    // `contact add`'s), else POSBON_LANG, else the locale; a language posbon does not write
+    // is left for `main` to refuse. Only when help is asked for: other lines are read by
+    // clap's tree as it is.
+    // (args_os: a path that is not UTF-8 is no reason to stop.)
+    let args = || {
+        std::env::args_os()
+            .skip(1)
+            .map(|arg| arg.to_string_lossy().into_owned())
+    };
+    let asks_help = args().any(|arg| matches!(arg.as_str(), "-h" | "--help" | "help"));
+    let command = if asks_help {
+        let lang = lang_before_command(args(), "contact")
+            .or_else(|| std::env::var("POSBON_LANG").ok())
+            .and_then(|lang| crate::lang::Lang::parse(&lang).ok())
+            .unwrap_or_else(crate::lang::from_locale);
+        help::in_lang(Cli::command(), lang)
+    } else {
+        Cli::command()
+    };
+    let matches = command.get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if cli.recovery_key_file.is_some() {
         let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);

@@ -39,7 +39,7 @@ pub(super) fn run(vault: &Vault, command: ProxyCommand) -> Result<()> {
         ProxyCommand::Show => {
             match settings::kept_proxy(vault).map_err(explain)? {
                 Some(url) => println!("{url}"),
-                None => println!("none"),
+                None => println!("{}", words::t("status-none")),
             }
             if let Some(url) = settings::route_override().and_then(Route::proxy_url) {
                 eprintln!("{}", words::with("proxy-override", &[("url", url)]));

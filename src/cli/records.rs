@@ -218,7 +218,7 @@ pub(super) fn print_rows(rows: &[(RecordId, Record)]) -> Result<()> {
         writeln!(
             out,
             "{id}\t{}\t{}",
-            record.kind.as_str(),
+            words::with("record-kind", &[("kind", record.kind.as_str())]),
             one_line(&record.title)
         )?;
     }
@@ -260,10 +260,11 @@ pub(super) fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
+    let unit_word = words::with("size-unit", &[("unit", UNITS[unit])]);
     if unit == 0 {
-        format!("{bytes} B")
+        format!("{bytes} {unit_word}")
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        format!("{value:.1} {unit_word}")
     }
 }
 
@@ -273,8 +274,10 @@ pub(super) fn show(ctx: &Session, id: &str) -> Result<()> {
     let record = vault.get(&id)?;
     let mut text = Zeroizing::new(String::new());
     use std::fmt::Write as _;
-    let _ = writeln!(text, "id:      {id}");
-    let _ = writeln!(text, "kind:    {}", record.kind.as_str());
+    let label = |name: &str| words::with("show-label", &[("label", name)]) + ":";
+    let kind = words::with("record-kind", &[("kind", record.kind.as_str())]);
+    let _ = writeln!(text, "{:<8} {id}", label("id"));
+    let _ = writeln!(text, "{:<8} {kind}", label("kind"));
     let _ = writeln!(
         text,
         "{:<8} {}",
@@ -282,17 +285,27 @@ pub(super) fn show(ctx: &Session, id: &str) -> Result<()> {
         record.title
     );
     if !record.tags.is_empty() {
-        let _ = writeln!(text, "tags:    {}", record.tags.join(", "));
+        let _ = writeln!(text, "{:<8} {}", label("tags"), record.tags.join(", "));
     }
     for field in record.kind.field_names() {
         if let Some(value) = record.field(field) {
             let _ = writeln!(text, "{:<8} {value}", format!("{field}:"));
         }
     }
-    let _ = writeln!(text, "created: {}", time_text(record.created));
-    let _ = writeln!(text, "updated: {}", time_text(record.updated));
+    let _ = writeln!(
+        text,
+        "{:<8} {}",
+        label("created"),
+        time_text(record.created)
+    );
+    let _ = writeln!(
+        text,
+        "{:<8} {}",
+        label("updated"),
+        time_text(record.updated)
+    );
     if !record.attachments.is_empty() {
-        let _ = writeln!(text, "attachments:");
+        let _ = writeln!(text, "{}", label("attachments"));
         for a in &record.attachments {
             let _ = writeln!(text, "  {} ({})", a.name, human_size(a.size));
         }

@@ -85,7 +85,8 @@ pub(super) fn preview(prepared: &Prepared) -> String {
     );
     preview.push('\n');
     for item in &prepared.items {
-        preview.push_str(&format!("  {}. [{}] {}\n", item.n, item.kind, item.title));
+        let kind = words::with("record-kind", &[("kind", &item.kind)]);
+        preview.push_str(&format!("  {}. [{kind}] {}\n", item.n, item.title));
         for file in &item.files {
             let line = words::with("release-preview-attachment", &[("file", file)]);
             preview.push_str(&format!("       {line}\n"));
@@ -122,19 +123,20 @@ fn confirm(word: &str) -> Result<()> {
 /// `posbon release list`.
 pub(super) fn list(vault: &Vault) -> Result<()> {
     for r in releases::releases(vault).map_err(explain)? {
+        let records = words::count("release-list-records", "count", r.records.len() as i64, &[]);
+        let to = words::with("release-list-for", &[("people", &r.to.join(", "))]);
+        let size = words::count("release-list-bytes", "size", r.size as i64, &[]);
+        let sealed = super::zone::text(r.sealed_ms);
+        let sealed = words::with("release-list-sealed", &[("time", &sealed)]);
+        let state = if r.removal_pending {
+            "removal-pending"
+        } else {
+            "active"
+        };
+        let state = words::with("release-list-state", &[("state", state)]);
         println!(
-            "{}\t{}\t{} record(s)\tfor {}\t{} bytes\tsealed {}\t{}",
-            r.id,
-            r.name,
-            r.records.len(),
-            r.to.join(", "),
-            r.size,
-            super::zone::text(r.sealed_ms),
-            if r.removal_pending {
-                "removal-pending"
-            } else {
-                "active"
-            }
+            "{}\t{}\t{records}\t{to}\t{size}\t{sealed}\t{state}",
+            r.id, r.name
         );
     }
     Ok(())

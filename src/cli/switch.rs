@@ -17,19 +17,30 @@ use super::zone::text as time_text;
 use super::{PlanCommand, SetPlan, UsageError};
 
 /// The watchers hold different plans (exit 9): one missed a change, or was tampered with.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "every watcher answered, but they disagree about your plan (listed above): set it again with `posbon plan set`, and ask the operator of the odd one out"
-)]
+#[derive(Debug)]
 pub struct WatchersDisagree;
 
 /// Some watcher lacks a bundle, holds an old copy, or still holds one that was removed
 /// (exit 12).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "not every watcher holds the bundles as you sealed them (listed above): a release from that watcher would go out without a bundle, with an old copy, or with one you removed"
-)]
+#[derive(Debug)]
 pub struct BundlesDiffer;
+
+// Said in the reader's words (the English ones are those printed before).
+impl std::fmt::Display for WatchersDisagree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&words::t("watchers-disagree"))
+    }
+}
+
+impl std::error::Error for WatchersDisagree {}
+
+impl std::fmt::Display for BundlesDiffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&words::t("bundles-differ"))
+    }
+}
+
+impl std::error::Error for BundlesDiffer {}
 
 /// A switch error as the command line says it: warnings for what the error lists (each
 /// watcher that failed, each plan), then the error, worded with the command that mends it
@@ -37,10 +48,12 @@ pub struct BundlesDiffer;
 pub(super) fn explain(error: SwitchError) -> anyhow::Error {
     match error {
         SwitchError::NotEnrolled => UsageError(words::t("not-enrolled")).into(),
-        SwitchError::NotEnrolledWith(url) => UsageError(format!("not enrolled with {url}")).into(),
-        SwitchError::ProxyUnusable(e) => anyhow!(
-            "the proxy kept in the vault is not usable ({e}): set it again with `posbon proxy set`"
-        ),
+        SwitchError::NotEnrolledWith(url) => {
+            UsageError(words::with("not-enrolled-with", &[("url", &url)])).into()
+        }
+        SwitchError::ProxyUnusable(e) => {
+            anyhow!(words::with("proxy-unusable", &[("reason", &e.to_string())]))
+        }
         SwitchError::WatchersFailed {
             first,
             failures,
@@ -56,39 +69,33 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
                 words::with("watchers-failed-some", &numbers)
             };
             for e in std::iter::once(first.as_ref()).chain(&failures) {
-                eprintln!("posbon: WARNING: {}", client_text(e));
+                warn(&client_text(e));
             }
             anyhow::Error::new(*first).context(summary)
         }
         SwitchError::WatchersDisagree { plans } => {
+            let none = words::t("status-none");
             for (url, plan) in &plans {
-                eprintln!(
-                    "posbon: WARNING: {url} has the plan: {}",
-                    plan.as_deref().unwrap_or("none")
-                );
+                let plan = plan.as_deref().unwrap_or(&none);
+                warn(&words::with(
+                    "watcher-has-plan",
+                    &[("url", url), ("plan", plan)],
+                ));
             }
             WatchersDisagree.into()
         }
-        SwitchError::UnknownPhone(id) => UsageError(format!(
-            "no watcher has a phone {id:?} (see `posbon phone list`)"
-        ))
-        .into(),
+        SwitchError::UnknownPhone(id) => {
+            UsageError(words::with("unknown-phone", &[("id", &format!("{id:?}"))])).into()
+        }
         SwitchError::BundlesDiffer => BundlesDiffer.into(),
         SwitchError::RemovalIncomplete { id, left, cause } => {
             let why = match left {
-                RemovalLeft::Released(urls) => format!(
-                    "bundle {id} was already released to its recipients by {}, so it cannot be \
-                     withdrawn there until its links expire (see above); every other watcher \
-                     removed it",
-                    urls.join(", ")
+                RemovalLeft::Released(urls) => words::with(
+                    "removal-released",
+                    &[("id", &id), ("urls", &urls.join(", "))],
                 ),
-                RemovalLeft::Unanswered => format!(
-                    "bundle {id} is withdrawn, but still on the watchers above that did not \
-                     answer or refused: run `posbon release remove {id}` again when they answer"
-                ),
-                RemovalLeft::Unknown => format!(
-                    "bundle {id} is withdrawn; run `posbon release remove {id}` again to finish"
-                ),
+                RemovalLeft::Unanswered => words::with("removal-unanswered", &[("id", &id)]),
+                RemovalLeft::Unknown => words::with("removal-unknown", &[("id", &id)]),
             };
             explain(*cause).context(why)
         }
@@ -102,10 +109,18 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
         SwitchError::Contact(e) => e.into(),
         SwitchError::Bundle(e) => e.into(),
         SwitchError::Json(e) => e.into(),
-        other @ (SwitchError::DamagedKey(_)
-        | SwitchError::Random
-        | SwitchError::MissingAnswer { .. }
-        | SwitchError::TestsFailed(_)) => anyhow!("{other}"),
+        SwitchError::DamagedKey(key) => anyhow!(words::with("switch-damaged-key", &[("key", key)])),
+        SwitchError::Random => anyhow!(words::t("switch-random")),
+        SwitchError::MissingAnswer { url, what } => anyhow!(words::with(
+            "switch-missing-answer",
+            &[("url", &url), ("what", what)]
+        )),
+        SwitchError::TestsFailed(count) => anyhow!(words::count(
+            "switch-tests-failed",
+            "count",
+            count as i64,
+            &[]
+        )),
     }
 }
 
@@ -113,61 +128,68 @@ pub(super) fn explain(error: SwitchError) -> anyhow::Error {
 /// is named as what it most likely is, with what to do.
 pub(super) fn client_text(error: &ClientError) -> String {
     match error {
-        ClientError::Refused { url, code, .. } if code == "bad_signature" => format!(
-            "{url} does not know this vault (it refused the request's signature): its operator \
-             may have removed you. Ask them; if you have left that watcher, run `posbon unenrol \
-             {url}` to forget it here"
-        ),
-        other => other.to_string(),
+        ClientError::Refused { url, code, .. } if code == "bad_signature" => {
+            words::with("watcher-forgot-you", &[("url", url)])
+        }
+        other => super::said::client(other),
     }
+}
+
+/// `posbon: WARNING: TEXT` on stderr, in the reader's words.
+pub(super) fn warn(text: &str) {
+    eprintln!("posbon: {}", words::with("warning-line", &[("text", text)]));
 }
 
 fn refused(refusal: ReleaseRefusal) -> anyhow::Error {
     let usage = |text: String| UsageError(text).into();
     match refusal {
-        ReleaseRefusal::NoRecords => usage("name at least one record to seal".into()),
-        ReleaseRefusal::NoContacts => usage("name at least one contact with --to".into()),
-        ReleaseRefusal::SourcesNotIncluded(sources) => usage(format!(
-            "these are sources, and a bundle holds none unless you say so with --include-sources: {sources}"
+        ReleaseRefusal::NoRecords => usage(words::t("seal-no-records")),
+        ReleaseRefusal::NoContacts => usage(words::t("seal-no-contacts")),
+        ReleaseRefusal::SourcesNotIncluded(sources) => usage(words::with(
+            "seal-sources-not-included",
+            &[("sources", &sources.to_string())],
         )),
-        ReleaseRefusal::UnknownContact(name) => usage(format!(
-            "there is no contact called {name:?} (posbon contact add)"
+        ReleaseRefusal::UnknownContact(name) => usage(words::with(
+            "seal-unknown-contact",
+            &[("name", &format!("{name:?}"))],
         )),
-        ReleaseRefusal::ContactIsJournalist(name) => usage(format!(
-            "{name} is in tier 0 (yourself: reminders only), so a release never reaches them; \
-             seal for contacts in tier 1 and up"
+        ReleaseRefusal::ContactIsJournalist(name) => usage(words::with(
+            "seal-contact-is-journalist",
+            &[("name", &name)],
         )),
-        ReleaseRefusal::ContactHasNoKey(name) => usage(format!(
-            "{name} has no key for sealed material: posbon contact add {name:?} ... --age-recipient age1..."
+        ReleaseRefusal::ContactHasNoKey(name) => usage(words::with(
+            "seal-contact-has-no-key",
+            &[("name", &name), ("quoted", &format!("{name:?}"))],
         )),
-        ReleaseRefusal::ShortId => usage("give at least 4 digits of the bundle id".into()),
+        ReleaseRefusal::ShortId => usage(words::t("seal-short-id")),
         // Like a record that is not there: exit 1 (a malformed id is exit 2).
-        ReleaseRefusal::UnknownBundle(id) => {
-            anyhow!("no release bundle has the id {id:?} (see `posbon release list`)")
-        }
-        ReleaseRefusal::AmbiguousBundle(id) => {
-            usage(format!("{id:?} is ambiguous; give more digits"))
-        }
-        ReleaseRefusal::RemovalPending(id) => usage(format!(
-            "bundle {id} was removed (a watcher missed the removal): finish with `posbon release \
-             remove {id}`, or seal the records afresh with `posbon release add`"
+        ReleaseRefusal::UnknownBundle(id) => anyhow!(words::with(
+            "seal-unknown-bundle",
+            &[("id", &format!("{id:?}"))]
         )),
+        ReleaseRefusal::AmbiguousBundle(id) => usage(words::with(
+            "seal-ambiguous-bundle",
+            &[("id", &format!("{id:?}"))],
+        )),
+        ReleaseRefusal::RemovalPending(id) => {
+            usage(words::with("seal-removal-pending", &[("id", &id)]))
+        }
     }
 }
 
 /// A bundle gap as the journalist reads it, with the command that mends it.
 pub(super) fn gap_text(gap: &BundleGap) -> String {
-    match gap {
-        BundleGap::Lacks { id, name } => {
-            format!("lacks bundle {id} ({name}): run `posbon release update {id}`")
-        }
-        BundleGap::OtherCopy { id, name } => {
-            format!("holds another copy of bundle {id} ({name}): run `posbon release update {id}`")
-        }
-        BundleGap::StillHoldsRemoved { id, name } => format!(
-            "still holds bundle {id} ({name}), which you removed: run `posbon release remove {id}` again"
-        ),
-    }
+    let (id, name) = match gap {
+        BundleGap::Lacks { id, name }
+        | BundleGap::OtherCopy { id, name }
+        | BundleGap::StillHoldsRemoved { id, name } => (id.as_str(), name.as_str()),
+    };
+    let message = match gap {
+        BundleGap::Lacks { .. } => "gap-lacks",
+        BundleGap::OtherCopy { .. } => "gap-other-copy",
+        BundleGap::StillHoldsRemoved { .. } => "gap-still-holds",
+    };
+    words::with(message, &[("id", id), ("name", name)])
 }
 
 fn deadline_text(status: &StatusResponse) -> String {
@@ -195,13 +217,13 @@ pub(super) fn warn_of_gaps(vault: &Vault) {
     match requests::gaps(vault) {
         Ok(found) => {
             for gap in found {
-                eprintln!("posbon: WARNING: {gap}");
+                warn(&super::said::gap(&gap));
             }
         }
-        Err(e) => eprintln!(
-            "posbon: WARNING: cannot compare the plan with the contacts: {:#}",
-            explain(e)
-        ),
+        Err(e) => warn(&words::with(
+            "cannot-compare-plan",
+            &[("reason", &super::said(&explain(e)))],
+        )),
     }
 }
 
@@ -212,10 +234,10 @@ pub(super) fn checkin(vault: &Vault) -> Result<()> {
     warn_of_gaps(vault);
     // Nothing may stop the check-in itself, not even an unreadable list of bundles.
     let sealed = SealedBundles::load(vault).unwrap_or_else(|e| {
-        eprintln!(
-            "posbon: WARNING: cannot compare the watchers' bundles: {:#}",
-            explain(e)
-        );
+        warn(&words::with(
+            "cannot-compare-bundles",
+            &[("reason", &super::said(&explain(e)))],
+        ));
         SealedBundles::none()
     });
     requests::checkin(vault, &sealed, |link, status, gaps| {
@@ -227,7 +249,7 @@ pub(super) fn checkin(vault: &Vault) -> Result<()> {
             )
         );
         for gap in gaps {
-            eprintln!("posbon: WARNING: {} {}", link.url, gap_text(gap));
+            warn(&format!("{} {}", link.url, gap_text(gap)));
         }
     })
     .map_err(explain)
@@ -241,11 +263,13 @@ pub(super) fn released_lines(status: &StatusResponse) -> Vec<String> {
         .iter()
         .filter_map(|b| {
             b.released_until_ms.map(|until| {
-                format!(
-                    "bundle {} (version {}) was released: its recipients can download it until {}",
-                    b.id,
-                    b.version,
-                    time_text(until)
+                words::with(
+                    "bundle-released-until",
+                    &[
+                        ("id", &b.id),
+                        ("version", &b.version.to_string()),
+                        ("time", &time_text(until)),
+                    ],
                 )
             })
         })
@@ -260,9 +284,15 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
     let kept = requests::kept_plan(vault).ok().flatten();
     requests::status(vault, |link, status| {
         for gap in sealed.gaps(status) {
-            eprintln!("posbon: WARNING: {} {}", link.url, gap_text(&gap));
+            warn(&format!("{} {}", link.url, gap_text(&gap)));
         }
-        println!("{} (fingerprint {})", link.url, link.fingerprint);
+        println!(
+            "{}",
+            words::with(
+                "status-watcher",
+                &[("url", &link.url), ("fingerprint", &link.fingerprint)]
+            )
+        );
         let none = words::t("status-none");
         let plan = status.plan.as_deref().unwrap_or(&none);
         println!("  {}", words::with("status-plan", &[("plan", plan)]));
@@ -305,14 +335,17 @@ pub(super) fn status(vault: &Vault) -> Result<()> {
             );
         }
         if let Some(pretend) = &status.pretend {
-            println!(
-                "  shown under duress (the decoy, the phone, your reminders): plan {}; {}",
-                pretend.plan.as_deref().unwrap_or("none"),
-                match (pretend.deadline_ms, pretend.paused_until_ms) {
-                    (_, Some(until)) => format!("paused until {}", time_text(until)),
-                    (Some(deadline), None) => format!("next deadline {}", with_weekday(deadline)),
-                    (None, None) => "no deadline".into(),
+            let deadline = match (pretend.deadline_ms, pretend.paused_until_ms) {
+                (_, Some(until)) => words::with("deadline-paused", &[("time", &time_text(until))]),
+                (Some(deadline), None) => {
+                    words::with("deadline-next", &[("time", &with_weekday(deadline))])
                 }
+                (None, None) => words::t("deadline-no-deadline"),
+            };
+            let plan = pretend.plan.as_deref().unwrap_or(&none);
+            println!(
+                "  {}",
+                words::with("status-pretend", &[("plan", plan), ("deadline", &deadline)])
             );
         }
     })
@@ -356,10 +389,7 @@ fn set_plan(vault: &Vault, set: SetPlan) -> Result<()> {
     if let Some(tz) = &tz {
         super::zone::use_vault_zone(vault);
         if interval_with_zone {
-            eprintln!(
-                "times are shown in {tz}; the interval counts from each check-in, not from a \
-                 time of day (for set times of day, give --window)"
-            );
+            eprintln!("{}", words::with("plan-times-in-zone", &[("tz", tz)]));
         }
     }
     warn_of_gaps(vault);
@@ -374,17 +404,16 @@ fn set_plan(vault: &Vault, set: SetPlan) -> Result<()> {
         // A watcher from before weekday rules drops the days it does not know, and would
         // expect a check-in every day: say so rather than let it alert on a free day.
         if status.plan.as_deref() != Some(description.as_str()) {
-            eprintln!(
-                "posbon: WARNING: {} holds the plan as: {}; it may be an older watcher that \
-                 does not know days of the week (it would expect you on every day): ask its \
-                 operator to upgrade it",
-                link.url,
-                status.plan.as_deref().unwrap_or("none")
-            );
+            let none = words::t("status-none");
+            let held = status.plan.as_deref().unwrap_or(&none);
+            warn(&words::with(
+                "plan-held-as",
+                &[("url", &link.url), ("plan", held)],
+            ));
         }
     })
     .map_err(explain)?;
-    eprintln!("plan: {description}");
+    eprintln!("{}", words::with("status-plan", &[("plan", &description)]));
     for line in rules::lines(&plan) {
         eprintln!("  {line}");
     }
@@ -412,7 +441,7 @@ pub(super) fn pause(vault: &Vault, until: Option<String>, for_: Option<String>) 
     let until_ms = match (until, for_) {
         (Some(until), _) => super::zone::parse(&until)?.as_millisecond(),
         (None, Some(duration)) => vault::now() + plan::parse_duration(&duration)?,
-        (None, None) => return Err(UsageError("give --until TIME or --for DURATION".into()).into()),
+        (None, None) => return Err(UsageError(words::t("pause-needs-time")).into()),
     };
     requests::pause(vault, until_ms, |link, status| {
         println!("{}: {}", link.url, deadline_text(status));
@@ -422,7 +451,9 @@ pub(super) fn pause(vault: &Vault, until: Option<String>, for_: Option<String>) 
 
 pub(super) fn resume(vault: &Vault) -> Result<()> {
     requests::resume(vault, |link, status| {
-        println!("{}: resumed; {}", link.url, deadline_text(status));
+        let deadline = deadline_text(status);
+        let args = [("url", link.url.as_str()), ("deadline", deadline.as_str())];
+        println!("{}", words::with("resumed", &args));
     })
     .map_err(explain)
 }
@@ -430,11 +461,9 @@ pub(super) fn resume(vault: &Vault) -> Result<()> {
 /// `posbon duress over`: ends the pretend world a coercion set up on every watcher.
 pub(super) fn end_pretend(vault: &Vault) -> Result<()> {
     requests::end_pretend(vault, |link, status| {
-        println!(
-            "{}: the watcher follows your real plan again; {}",
-            link.url,
-            deadline_text(status)
-        );
+        let deadline = deadline_text(status);
+        let args = [("url", link.url.as_str()), ("deadline", deadline.as_str())];
+        println!("{}", words::with("pretend-over", &args));
     })
     .map_err(explain)
 }
@@ -445,15 +474,12 @@ pub(super) fn retract_duress(vault: &Vault) -> Result<()> {
     // No count of contacts: the decoy gets the same answer, and must not learn how many
     // there are. `posbon history` lists each retraction sent, with your real passphrase.
     requests::retract_duress(vault, |link, sent| {
-        if sent {
-            println!(
-                "{}: a signed retraction is on its way to everyone your duress alarm reached \
-                 (see `posbon history`)",
-                link.url
-            );
+        let said = if sent {
+            "retraction-sent"
         } else {
-            println!("{}: no duress alarm to take back", link.url);
-        }
+            "retraction-none"
+        };
+        println!("{}", words::with(said, &[("url", &link.url)]));
     })
     .map_err(explain)
 }
@@ -495,28 +521,28 @@ fn phone_lines(link: &Link, status: &StatusResponse) -> String {
     let mut out = format!("{}:", link.url);
     let phones = status.phones.as_deref().unwrap_or_default();
     if phones.is_empty() {
-        out.push_str(" no phone enrolled");
+        out.push(' ');
+        out.push_str(&words::t("phone-none"));
     }
     for phone in phones {
         let last = phone
             .last_checkin_ms
             .map(time_text)
-            .unwrap_or_else(|| "never".into());
-        out.push_str(&format!(
-            "\n  {}  set up {}  last check-in {}",
-            phone.id,
-            time_text(phone.enrolled_ms),
-            last
-        ));
+            .unwrap_or_else(|| words::t("status-never"));
+        let line = words::with(
+            "phone-line",
+            &[
+                ("id", &phone.id),
+                ("time", &time_text(phone.enrolled_ms)),
+                ("last", &last),
+            ],
+        );
+        out.push_str(&format!("\n  {line}"));
         if !phone.signs {
-            out.push_str(
-                "  OLD: sends a fixed secret; enrol it again with `posbon watch enrol-phone`, then remove this one",
-            );
+            out.push_str(&format!("  {}", words::t("phone-old")));
         }
         if phone.duress_only {
-            out.push_str(
-                "  DURESS: set up or removed under duress; every use raises the silent alarm",
-            );
+            out.push_str(&format!("  {}", words::t("phone-duress")));
         }
     }
     out
@@ -532,7 +558,10 @@ pub(super) fn phone_list(vault: &Vault) -> Result<()> {
 /// Revokes a phone on every watcher that has it.
 pub(super) fn phone_remove(vault: &Vault, id: &str) -> Result<()> {
     requests::remove_phone(vault, id, |link, status| {
-        println!("{}: removed {id}; left:", link.url);
+        println!(
+            "{}",
+            words::with("phone-removed", &[("url", &link.url), ("id", id)])
+        );
         println!("{}", phone_lines(link, status));
     })
     .map_err(explain)
@@ -544,11 +573,11 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
     let made = switch::phones::invite_phone(vault, only).map_err(explain)?;
     for link in &made.links {
         if link.spare {
-            eprintln!(
-                "\nspare link, served by {}: open it on the same phone too and choose the same \
-                 PINs; keep it as a second bookmark, for when {} cannot be reached.",
-                link.served_by, made.links[0].served_by
+            let spare = words::with(
+                "phone-spare",
+                &[("by", &link.served_by), ("first", &made.links[0].served_by)],
             );
+            eprintln!("\n{spare}");
         }
         println!("{}", link.url);
         if let Ok(code) = qrcode::QrCode::new(link.url.as_bytes()) {
@@ -558,22 +587,18 @@ pub(super) fn enrol_phone(vault: &Vault, only: Option<&str>) -> Result<()> {
                 .build();
             eprintln!("{picture}");
         }
-        eprintln!(
-            "a page served by {}; sets the phone up with: {}",
-            link.served_by,
-            link.watchers.join(", ")
+        let page = words::with(
+            "phone-page",
+            &[
+                ("by", &link.served_by),
+                ("watchers", &link.watchers.join(", ")),
+            ],
         );
+        eprintln!("{page}");
     }
-    eprintln!(
-        "open the link above on the phone (or scan the code) within 15 minutes; it works once.\n\
-         the phone then needs a PIN, and a different duress PIN for use under coercion; one \
-         button then checks in with every watcher named."
-    );
+    eprintln!("{}", words::t("phone-open-link"));
     match made.unanswered {
-        Some(e) => Err(explain(e).context(
-            "the phone will not be set up with the watchers that did not answer; run \
-             `posbon watch enrol-phone --watcher URL` for each when it does",
-        )),
+        Some(e) => Err(explain(e).context(words::t("phone-unanswered"))),
         None => Ok(()),
     }
 }

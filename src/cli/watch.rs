@@ -20,7 +20,7 @@ use super::{LogFormat, ServeOpsArgs, UsageError, words};
 /// (exit 2), an unreadable file is not.
 fn explain(error: ConfigError) -> anyhow::Error {
     if error.is_mistake() {
-        UsageError(error.to_string()).into()
+        UsageError(super::said::config(&error)).into()
     } else {
         error.into()
     }
@@ -29,7 +29,8 @@ fn explain(error: ConfigError) -> anyhow::Error {
 /// Reads the config file at `path`; its mistakes name the file.
 fn read_config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| words::cannot_read(path))?;
-    config::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
+    config::parse(&text)
+        .map_err(|e| UsageError(format!("{}: {}", path.display(), super::said::config(&e))).into())
 }
 
 fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
@@ -308,22 +309,20 @@ pub(super) fn outbox(data: Option<PathBuf>, give_up: Option<&str>, json: bool) -
         }
         let when = match (&d.settled_ms, &d.next_attempt_ms) {
             (Some(at), _) => time_text(*at),
-            (None, Some(next)) => format!("next try {}", time_text(*next)),
+            (None, Some(next)) => words::with("outbox-next-try", &[("time", &time_text(*next))]),
             _ => String::new(),
         };
+        let state = words::with("outbox-state", &[("state", &d.state)]);
+        let attempts = words::with("outbox-attempts", &[("count", &d.attempts.to_string())]);
+        let last_error = d
+            .last_error
+            .as_deref()
+            .filter(|_| d.state != "delivered")
+            .map(|e| format!("  {}", words::with("outbox-last-error", &[("error", e)])))
+            .unwrap_or_default();
         println!(
-            "{:<9} {}  {} {}  attempts {}  {}{}",
-            d.state,
-            d.key,
-            d.contact,
-            d.channel,
-            d.attempts,
-            when,
-            d.last_error
-                .as_deref()
-                .filter(|_| d.state != "delivered")
-                .map(|e| format!("  last error: {e}"))
-                .unwrap_or_default()
+            "{state:<9} {}  {} {}  {attempts}  {when}{last_error}",
+            d.key, d.contact, d.channel
         );
     }
     if !json {

@@ -167,6 +167,21 @@ mod tests {
             assert!(!russian.contains(astray), "ru: {astray}");
         }
         assert!(russian.contains("отпечаток ключа") && russian.contains("ключом запечатывания"));
+        // Units in the reader's script, never mixed with the English ones; no English marker.
+        for (lang, text) in [("tg", &tajik), ("ru", &russian)] {
+            for english in ["KiB", "MiB", "GiB", "WARNING", "bytes"] {
+                assert!(!text.contains(english), "{lang}: {english}");
+            }
+        }
+        for lang in [Lang::Tg, Lang::Ru] {
+            let unit = |unit| {
+                let args = [("unit", crate::lang::catalogue::Arg::Text(unit))];
+                super::catalogue().text(lang, "size-unit", &args)
+            };
+            assert_eq!((unit("KiB"), unit("MiB")), ("КиБ".into(), "МиБ".into()));
+        }
+        assert!(tajik.contains("ДИҚҚАТ") && russian.contains("ВНИМАНИЕ"));
+        assert!(!tajik.contains("наблюдател") && !russian.contains("нозир"));
     }
 
     #[test]

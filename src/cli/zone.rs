@@ -39,8 +39,9 @@ fn is_utc(zone: &TimeZone) -> bool {
 /// Checks that `name` is a time zone, for `plan set --tz`.
 pub(super) fn check(name: &str) -> Result<()> {
     TimeZone::get(name).map_err(|_| {
-        UsageError(format!(
-            "{name:?} is not a known time zone (like Asia/Dushanbe or Europe/Moscow)"
+        UsageError(super::words::with(
+            "time-zone-unknown",
+            &[("name", &format!("{name:?}"))],
         ))
     })?;
     Ok(())
@@ -61,7 +62,9 @@ fn text_in(unix_ms: i64, zone: &TimeZone) -> String {
         return utc.strftime("%Y-%m-%d %H:%M UTC").to_string();
     }
     let local = at.to_zoned_datetime(zone.clone());
-    let name = zone.iana_name().unwrap_or("local time");
+    let name = zone
+        .iana_name()
+        .map_or_else(|| super::words::t("local-time"), str::to_string);
     let utc_part = if local.date() == utc.date() {
         utc.strftime("%H:%M UTC").to_string()
     } else {
@@ -95,12 +98,13 @@ fn parse_in(text: &str, zone: &TimeZone) -> Result<jiff::Timestamp> {
             .to_zoned_datetime(zone.clone())
             .map_err(|e| UsageError(format!("{text:?}: {e}")))?
             .timestamp()),
-        Err(_) => Err(UsageError(format!(
-            "{text:?} is not a time like \"2026-12-03 18:00\" (in your time zone, {}) or \
-             2026-12-03T18:00:00Z",
-            zone.iana_name().unwrap_or("local time")
-        ))
-        .into()),
+        Err(_) => {
+            let local = super::words::t("local-time");
+            let zone = zone.iana_name().unwrap_or(&local);
+            let given = format!("{text:?}");
+            let args = [("given", given.as_str()), ("zone", zone)];
+            Err(UsageError(super::words::with("time-bad", &args)).into())
+        }
     }
 }
 

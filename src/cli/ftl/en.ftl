@@ -331,3 +331,155 @@ watch-removed = removed { $who }: their plan, contacts, phones, bundles and link
 watch-removed-already = { $who } was removed already
 watch-remove-alerts-under-way = { $who } was not removed: alerts about them went out in this cycle ({ $steps }) and no check-in has answered them, so their contacts have not heard the all-clear. Wait for a check-in, or add --force
 watch-remove-bundle-released = { $who } was not removed: their bundle { $id } was released, and its recipients can download it until { $time }; removing them now breaks those links. Wait until then, or add --force
+# --- the switch's answers and errors, lists, and library errors at the command line's edge
+warning-line = WARNING: { $text }
+not-enrolled-with = not enrolled with { $url }
+proxy-unusable = the proxy kept in the vault is not usable ({ $reason }): set it again with `posbon proxy set`
+watcher-has-plan = { $url } has the plan: { $plan }
+watchers-disagree = every watcher answered, but they disagree about your plan (listed above): set it again with `posbon plan set`, and ask the operator of the odd one out
+bundles-differ = not every watcher holds the bundles as you sealed them (listed above): a release from that watcher would go out without a bundle, with an old copy, or with one you removed
+unknown-phone = no watcher has a phone { $id } (see `posbon phone list`)
+removal-released = bundle { $id } was already released to its recipients by { $urls }, so it cannot be withdrawn there until its links expire (see above); every other watcher removed it
+removal-unanswered = bundle { $id } is withdrawn, but still on the watchers above that did not answer or refused: run `posbon release remove { $id }` again when they answer
+removal-unknown = bundle { $id } is withdrawn; run `posbon release remove { $id }` again to finish
+watcher-forgot-you = { $url } does not know this vault (it refused the request's signature): its operator may have removed you. Ask them; if you have left that watcher, run `posbon unenrol { $url }` to forget it here
+seal-no-records = name at least one record to seal
+seal-no-contacts = name at least one contact with --to
+seal-sources-not-included = these are sources, and a bundle holds none unless you say so with --include-sources: { $sources }
+seal-unknown-contact = there is no contact called { $name } (posbon contact add)
+seal-contact-is-journalist = { $name } is in tier 0 (yourself: reminders only), so a release never reaches them; seal for contacts in tier 1 and up
+seal-contact-has-no-key = { $name } has no key for sealed material: posbon contact add { $quoted } ... --age-recipient age1...
+seal-short-id = give at least 4 digits of the bundle id
+seal-unknown-bundle = no release bundle has the id { $id } (see `posbon release list`)
+seal-ambiguous-bundle = { $id } is ambiguous; give more digits
+seal-removal-pending = bundle { $id } was removed (a watcher missed the removal): finish with `posbon release remove { $id }`, or seal the records afresh with `posbon release add`
+gap-lacks = lacks bundle { $id } ({ $name }): run `posbon release update { $id }`
+gap-other-copy = holds another copy of bundle { $id } ({ $name }): run `posbon release update { $id }`
+gap-still-holds = still holds bundle { $id } ({ $name }), which you removed: run `posbon release remove { $id }` again
+plan-gap-nobody-at-step = the plan's step tier{ $tier } alerts nobody: no contact is in tier { $tier } (posbon contact add NAME --tier { $tier } ...)
+plan-gap-nobody-at-release = the plan's release step reaches nobody: you have no contact besides yourself
+plan-gap-reminders-to-nobody = your reminders go to nobody: add yourself as a contact in tier 0 (posbon contact add Me --tier 0 --email ...)
+plan-gap-no-reminders = you get no reminder before your contacts are alerted: add --remind-before 1h or a remind step to the plan
+plan-gap-tier-never-alerted = { $contact } is in tier { $tier }, which no step of the plan alerts
+plan-gap-bundle-for-no-contact = { $bundle } is sealed for { $contact }, who is no longer a contact: the watchers cannot deliver it to them (posbon release update, or add the contact again)
+cannot-compare-plan = cannot compare the plan with the contacts: { $reason }
+cannot-compare-bundles = cannot compare the watchers' bundles: { $reason }
+bundle-released-until = bundle { $id } (version { $version }) was released: its recipients can download it until { $time }
+status-watcher = { $url } (fingerprint { $fingerprint })
+status-pretend = shown under duress (the decoy, the phone, your reminders): plan { $plan }; { $deadline }
+deadline-no-deadline = no deadline
+plan-times-in-zone = times are shown in { $tz }; the interval counts from each check-in, not from a time of day (for set times of day, give --window)
+plan-held-as = { $url } holds the plan as: { $plan }; it may be an older watcher that does not know days of the week (it would expect you on every day): ask its operator to upgrade it
+pause-needs-time = give --until TIME or --for DURATION
+resumed = { $url }: resumed; { $deadline }
+pretend-over = { $url }: the watcher follows your real plan again; { $deadline }
+retraction-sent = { $url }: a signed retraction is on its way to everyone your duress alarm reached (see `posbon history`)
+retraction-none = { $url }: no duress alarm to take back
+phone-none = no phone enrolled
+phone-line = { $id }  set up { $time }  last check-in { $last }
+phone-old = OLD: sends a fixed secret; enrol it again with `posbon watch enrol-phone`, then remove this one
+phone-duress = DURESS: set up or removed under duress; every use raises the silent alarm
+phone-removed = { $url }: removed { $id }; left:
+phone-spare = spare link, served by { $by }: open it on the same phone too and choose the same PINs; keep it as a second bookmark, for when { $first } cannot be reached.
+phone-page = a page served by { $by }; sets the phone up with: { $watchers }
+phone-open-link =
+    open the link above on the phone (or scan the code) within 15 minutes; it works once.
+    the phone then needs a PIN, and a different duress PIN for use under coercion; one button then checks in with every watcher named.
+phone-unanswered = the phone will not be set up with the watchers that did not answer; run `posbon watch enrol-phone --watcher URL` for each when it does
+switch-damaged-key = the vault's { $key } key is damaged
+switch-random = the OS random generator failed
+switch-missing-answer = { $url } did not answer with { $what }
+switch-tests-failed = { $count } channel(s) did not accept the test alert
+enrolled-with = enrolled with { $url } as { $subject }; compare the fingerprint above with the one the operator gives you
+record-deleted = deleted record { $id }
+attachment-removed = removed attachment { $name } from record { $id }
+search-needs-words = give at least one word to search for
+lock-after-bad = --lock-after { $given } is not a duration like 10m or 1h
+app-insecure-fast-kdf = WARNING: --insecure-fast-kdf makes the passphrase of a vault made in the app easy to brute-force; use it for tests only
+time-zone-unknown = { $name } is not a known time zone (like Asia/Dushanbe or Europe/Moscow)
+contact-list-tier = tier { $tiers }
+release-list-records = { $count } record(s)
+release-list-for = for { $people }
+release-list-bytes = { $size } bytes
+release-list-sealed = sealed { $time }
+release-list-state = { $state ->
+    [removal-pending] removal-pending
+   *[active] active
+}
+record-kind = { $kind ->
+    [source] source
+    [draft] draft
+   *[note] note
+}
+show-label = { $label ->
+    [id] id
+    [kind] kind
+    [tags] tags
+    [created] created
+    [updated] updated
+   *[attachments] attachments
+}
+size-unit = { $unit ->
+    [B] B
+    [KiB] KiB
+    [MiB] MiB
+    [GiB] GiB
+   *[TiB] TiB
+}
+outbox-state = { $state ->
+    [refused] refused
+    [failing] failing
+    [pending] pending
+    [delivered] delivered
+   *[other] { $state }
+}
+outbox-next-try = next try { $time }
+outbox-attempts = attempts { $count }
+outbox-last-error = last error: { $error }
+# Library errors, as the command line words them (English: as the library says them).
+vault-exists = a vault already exists at { $dir }
+vault-newer = the vault at { $dir } has format version { $found }; this posbon reads up to version { $supported }: upgrade posbon
+vault-damaged-backup = the backup is damaged or was tampered with: { $why }
+vault-tampered-attachment = attachment { $name } of record { $id } is damaged or was tampered with: { $why }
+vault-no-attachment = record { $id } has no attachment named { $name }
+vault-duplicate-attachment = record { $id } already has an attachment named { $name }
+vault-not-in-this-session = this cannot be done in this session
+vault-no-free-slot = every key slot is in use; remove the duress passphrase or recovery key first
+vault-store = the vault's database failed: { $why }
+client-unreachable = cannot reach { $url }: { $reason }
+client-no-connection = nothing answers there (the watcher is not running, or the address or the network is wrong)
+client-timed-out = it did not answer in time
+client-proxy-down = cannot reach { $url }: the proxy { $proxy } does not answer (is Tor running?); nothing was sent directly
+client-onion = { $url } is an onion service: it can only be reached through Tor (`posbon proxy set socks5h://127.0.0.1:9050`, or --proxy); nothing was sent
+client-refused = { $url } refused: { $message } ({ $code })
+client-bad-signature = { $url } answered without a valid signature from the watcher enrolled with: do not trust this answer
+client-malformed = { $url } answered something unexpected: { $reason }
+plan-invalid = { $why }
+contact-invalid = { $why }
+bundle-writing-failed = writing the bundle failed: { $why }
+bundle-unreadable = cannot read { $path }: { $why }
+bundle-not-for-this-key = this key cannot open the bundle (it was sealed for other keys), or it is not an age file
+bundle-damaged = the bundle is damaged or was altered: { $why }
+bundle-wrong-sealer = the bundle was sealed by key { $found }, not by { $expected }: it is not from the journalist you named
+bundle-unsigned = the bundle is not signed, so --from cannot be checked: it may be a forgery (or was sealed by a posbon older than the signature)
+bundle-not-sealed-for-this-key = the bundle was not sealed for your key ({ $key }): it is a copy someone re-encrypted, not what the journalist sent you
+bundle-wrong-key-passphrase = the passphrase of the key { $key } is wrong
+alert-not-found = no posbon alert was found in the input
+alert-malformed = the alert is damaged: { $why }
+alert-wrong-watcher = the alert was signed by watcher { $found }, not by { $expected }: it did not come from the watcher you named
+alert-bad-signature = the signature does not match: the alert was altered or forged
+alert-mismatch = the JSON fields do not match the signed text ({ $field }): the alert was altered
+alert-several = the message holds more than one alert (a quoted or forged copy?): verify the original message, as received
+alert-invisible = the message holds invisible characters that can hide or disguise text: it was altered, or verify the original as received
+alert-unexpected-parts = the e-mail has { $parts }, which posbon never sends: what a mail program shows may not be the signed alert
+config-unreadable = { $why }
+config-invalid = { $why }
+config-empty-secret = the secret file { $path } is empty
+config-read-secret = cannot read the secret file { $path }
+config-key-file = cannot { $what } { $path }
+alert-part-html = an HTML part
+alert-parts-text = { $count } text parts
+no-watcher-left = you are enrolled with no watcher now: nobody is alerted if you stop checking in (enrol again with `posbon enrol URL CODE`)
+local-time = local time
+time-bad = { $given } is not a time like "2026-12-03 18:00" (in your time zone, { $zone }) or 2026-12-03T18:00:00Z
+prompt-search = Search for

@@ -445,3 +445,191 @@ watch-removed = { $who } удалён: его план, контакты, тел
 watch-removed-already = { $who } уже удалён
 watch-remove-alerts-under-way = { $who } не удалён: в этом цикле о нём ушли оповещения ({ $steps }), а отметки после них не было, поэтому его контакты не получили «отбой тревоги». Дождитесь отметки или добавьте --force
 watch-remove-bundle-released = { $who } не удалён: его пакет { $id } передан получателям, и они могут скачать его до { $time }; удаление сейчас сломает эти ссылки. Дождитесь этого срока или добавьте --force
+# --- ответы и ошибки переключателя, списки и ошибки библиотеки в командной строке
+warning-line = ВНИМАНИЕ: { $text }
+not-enrolled-with = хранилище не подключено к { $url }
+proxy-unusable = прокси, сохранённый в хранилище, непригоден ({ $reason }): задайте его заново командой `posbon proxy set`
+watcher-has-plan = план у { $url }: { $plan }
+watchers-disagree = все наблюдатели ответили, но их планы различаются (см. выше): задайте план заново командой `posbon plan set` и спросите оператора того наблюдателя, чей план отличается
+bundles-differ = не у всех наблюдателей пакеты такие, какими Вы их запечатали (см. выше): передача материалов от такого наблюдателя прошла бы без пакета, со старой копией или с пакетом, который Вы удалили
+unknown-phone = ни у одного наблюдателя нет телефона { $id } (см. `posbon phone list`)
+removal-released = пакет { $id } уже передан получателям наблюдателем { $urls }, поэтому там его нельзя отозвать, пока не истекут его ссылки (см. выше); все остальные наблюдатели его удалили
+removal-unanswered = пакет { $id } отозван, но ещё остаётся у наблюдателей выше, которые не ответили или отказали: выполните `posbon release remove { $id }` ещё раз, когда они ответят
+removal-unknown = пакет { $id } отозван; чтобы закончить, выполните `posbon release remove { $id }` ещё раз
+watcher-forgot-you = { $url } не знает это хранилище (он отверг подпись запроса): возможно, его оператор удалил Вас. Спросите его; если Вы отключились от этого наблюдателя, выполните `posbon unenrol { $url }`, чтобы забыть его здесь
+seal-no-records = укажите хотя бы одну запись, которую нужно запечатать
+seal-no-contacts = укажите хотя бы один контакт в --to
+seal-sources-not-included = это источники, а пакет содержит их, только если Вы укажете --include-sources: { $sources }
+seal-unknown-contact = контакта с именем { $name } нет (posbon contact add)
+seal-contact-is-journalist = { $name } в круге 0 (это Вы сами: только напоминания), поэтому передача материалов до него никогда не дойдёт; запечатывайте для контактов из круга 1 и выше
+seal-contact-has-no-key = у контакта { $name } нет ключа для запечатанных пакетов: posbon contact add { $quoted } ... --age-recipient age1...
+seal-short-id = укажите хотя бы 4 цифры id пакета
+seal-unknown-bundle = пакета с id { $id } нет (см. `posbon release list`)
+seal-ambiguous-bundle = { $id } подходит к нескольким пакетам; укажите больше цифр
+seal-removal-pending = пакет { $id } удалён (один из наблюдателей пропустил удаление): завершите командой `posbon release remove { $id }` или запечатайте записи заново командой `posbon release add`
+gap-lacks = нет пакета { $id } ({ $name }): выполните `posbon release update { $id }`
+gap-other-copy = другая копия пакета { $id } ({ $name }): выполните `posbon release update { $id }`
+gap-still-holds = всё ещё хранит пакет { $id } ({ $name }), который Вы удалили: выполните `posbon release remove { $id }` ещё раз
+plan-gap-nobody-at-step = шаг плана tier{ $tier } никого не оповещает: в круге { $tier } нет контактов (posbon contact add ИМЯ --tier { $tier } ...)
+plan-gap-nobody-at-release = шаг плана «передача материалов» никого не достигнет: кроме Вас самих, контактов нет
+plan-gap-reminders-to-nobody = Ваши напоминания никому не приходят: добавьте себя как контакт в круге 0 (posbon contact add Я --tier 0 --email ...)
+plan-gap-no-reminders = Вы не получите напоминания до того, как оповестят Ваши контакты: добавьте в план --remind-before 1h или шаг remind
+plan-gap-tier-never-alerted = { $contact } в круге { $tier }, который не оповещает ни один шаг плана
+plan-gap-bundle-for-no-contact = { $bundle } запечатан для { $contact }, но это больше не контакт: наблюдатели не смогут его доставить (posbon release update или добавьте контакт снова)
+cannot-compare-plan = не удаётся сравнить план с контактами: { $reason }
+cannot-compare-bundles = не удаётся сравнить пакеты наблюдателей: { $reason }
+bundle-released-until = пакет { $id } (версия { $version }) передан: получатели могут скачать его до { $time }
+status-watcher = { $url } (отпечаток ключа { $fingerprint })
+status-pretend = показывается под принуждением (подставное хранилище, телефон, Ваши напоминания): план { $plan }; { $deadline }
+deadline-no-deadline = срока нет
+plan-times-in-zone = время показано в поясе { $tz }; интервал отсчитывается от каждой отметки, а не от времени суток (для заданного времени суток укажите --window)
+plan-held-as = у { $url } план такой: { $plan }; возможно, это старый наблюдатель, который не знает дней недели (он будет ждать отметки каждый день): попросите его оператора обновить его
+pause-needs-time = укажите --until ВРЕМЯ или --for ДЛИТЕЛЬНОСТЬ
+resumed = { $url }: наблюдение возобновлено; { $deadline }
+pretend-over = { $url }: наблюдатель снова следует Вашему настоящему плану; { $deadline }
+retraction-sent = { $url }: подписанный отзыв отправляется всем, до кого дошла Ваша тревога под принуждением (см. `posbon history`)
+retraction-none = { $url }: тревоги под принуждением, которую нужно отозвать, нет
+phone-none = телефон не подключён
+phone-line = { $id }  подключён { $time }  последняя отметка { $last }
+phone-old = СТАРЫЙ: отправляет постоянный секрет; подключите его заново командой `posbon watch enrol-phone`, затем удалите этот
+phone-duress = ПОД ПРИНУЖДЕНИЕМ: подключён или удалён под принуждением; каждое использование поднимает тихую тревогу
+phone-removed = { $url }: { $id } удалён; осталось:
+phone-spare = запасная ссылка, её обслуживает { $by }: откройте её на том же телефоне и выберите те же PIN; сохраните её второй закладкой на случай, когда { $first } недоступен.
+phone-page = страница, которую обслуживает { $by }; подключает телефон к: { $watchers }
+phone-open-link =
+    откройте ссылку выше на телефоне (или отсканируйте код) в течение 15 минут; она срабатывает один раз.
+    затем телефону нужен PIN и другой PIN под принуждением; после этого одна кнопка отмечает Вас у всех названных наблюдателей.
+phone-unanswered = телефон не будет подключён к наблюдателям, которые не ответили; выполните `posbon watch enrol-phone --watcher URL` для каждого, когда он ответит
+switch-damaged-key = { $key ->
+    [device] ключ устройства
+    [sealing] ключ запечатывания
+   *[other] ключ { $key }
+} в хранилище повреждён
+switch-random = генератор случайных чисел операционной системы не сработал
+switch-missing-answer = { $url } ответил без { $what }
+switch-tests-failed = { $count ->
+    [one] { $count } канал не принял тестовое оповещение
+    [few] { $count } канала не приняли тестовое оповещение
+   *[many] { $count } каналов не приняли тестовое оповещение
+}
+enrolled-with = хранилище подключено к { $url } как { $subject }; сравните отпечаток ключа выше с тем, который Вам даст оператор
+record-deleted = запись { $id } удалена
+attachment-removed = файл { $name } удалён из записи { $id }
+search-needs-words = укажите хотя бы одно слово для поиска
+lock-after-bad = --lock-after { $given } — это не длительность вида 10m или 1h
+app-insecure-fast-kdf = ВНИМАНИЕ: с --insecure-fast-kdf парольную фразу хранилища, созданного в приложении, легко подобрать перебором; используйте это только для тестов
+time-zone-unknown = { $name } — неизвестный часовой пояс (например, Asia/Dushanbe или Europe/Moscow)
+contact-list-tier = круг { $tiers }
+release-list-records = { $count ->
+    [one] { $count } запись
+    [few] { $count } записи
+   *[many] { $count } записей
+}
+release-list-for = для { $people }
+release-list-bytes = { $size ->
+    [one] { $size } байт
+    [few] { $size } байта
+   *[many] { $size } байт
+}
+release-list-sealed = запечатан { $time }
+release-list-state = { $state ->
+    [removal-pending] удаление не завершено
+   *[active] действует
+}
+record-kind = { $kind ->
+    [source] источник
+    [draft] черновик
+   *[note] заметка
+}
+show-label = { $label ->
+    [id] id
+    [kind] вид
+    [tags] метки
+    [created] создана
+    [updated] изменена
+   *[attachments] файлы
+}
+size-unit = { $unit ->
+    [B] Б
+    [KiB] КиБ
+    [MiB] МиБ
+    [GiB] ГиБ
+   *[TiB] ТиБ
+}
+outbox-state = { $state ->
+    [refused] отказ
+    [failing] сбой
+    [pending] в очереди
+    [delivered] доставлено
+   *[other] { $state }
+}
+outbox-next-try = следующая попытка { $time }
+outbox-attempts = попыток { $count }
+outbox-last-error = последняя ошибка: { $error }
+vault-exists = в { $dir } уже есть хранилище
+vault-newer = у хранилища в { $dir } версия формата { $found }; эта версия posbon читает только до версии { $supported }: обновите posbon
+vault-damaged-backup = резервная копия повреждена или подделана: { $why }
+vault-tampered-attachment = файл { $name } записи { $id } повреждён или подделан: { $why }
+vault-no-attachment = в записи { $id } нет файла { $name }
+vault-duplicate-attachment = в записи { $id } уже есть файл { $name }
+vault-not-in-this-session = в этом сеансе это сделать нельзя
+vault-no-free-slot = все места для ключей заняты; сначала удалите фразу под принуждением или ключ восстановления
+vault-store = сбой базы данных хранилища: { $why }
+client-unreachable = не удаётся связаться с { $url }: { $reason }
+client-no-connection = там никто не отвечает (наблюдатель не запущен, или адрес либо сеть неверны)
+client-timed-out = он не ответил вовремя
+client-proxy-down = не удаётся связаться с { $url }: прокси { $proxy } не отвечает (Tor запущен?); напрямую ничего не отправлено
+client-onion = { $url } — это onion-сервис: до него можно добраться только через Tor (`posbon proxy set socks5h://127.0.0.1:9050` или --proxy); ничего не отправлено
+client-refused = { $code ->
+    [bad_invite] { $url } отверг код приглашения: он неверен, уже использован или устарел; попросите у оператора новый
+    [stale_timestamp] { $url } отверг запрос: часы этого компьютера идут неверно; исправьте время и попробуйте снова
+    [replay] { $url } отверг запрос, потому что уже получал его; попробуйте снова
+    [too_many_attempts] { $url } отверг запрос: слишком много попыток; попробуйте позже
+    [busy] { $url } сейчас занят; попробуйте позже
+    [unavailable] { $url } сейчас не может работать; попробуйте позже
+    [too_large] { $url } отверг запрос: он слишком большой
+    [too_many_bundles] { $url } отверг новый пакет: пакетов слишком много; удалите старый командой `posbon release remove`
+    [bundle_released] { $url } отверг запрос: этот пакет уже передан
+    [unknown_phone] { $url } не знает этот телефон
+    [bad_plan] { $url } отверг план: { $message }
+    [bad_contacts] { $url } отверг контакты: { $message }
+   *[other] { $url } отказал: { $message } ({ $code })
+}
+client-bad-signature = { $url } ответил без действительной подписи наблюдателя, к которому Вы подключены: не доверяйте этому ответу
+client-malformed = { $url } ответил что-то неожиданное: { $reason }
+plan-invalid = план неверен: { $why }
+contact-invalid = контакт неверен: { $why }
+bundle-writing-failed = не удалось записать пакет: { $why }
+bundle-unreadable = не удаётся прочитать { $path }: { $why }
+bundle-not-for-this-key = этот ключ не открывает пакет (он запечатан для других ключей), или это не файл age
+bundle-damaged = пакет повреждён или изменён: { $why }
+bundle-wrong-sealer = пакет запечатан ключом { $found }, а не { $expected }: он не от журналиста, которого Вы назвали
+bundle-unsigned = пакет не подписан, поэтому --from проверить нельзя: это может быть подделка (или его запечатала версия posbon старше подписи)
+bundle-not-sealed-for-this-key = пакет запечатан не для Вашего ключа ({ $key }): это копия, которую кто-то зашифровал заново, а не то, что прислал журналист
+bundle-wrong-key-passphrase = неверная парольная фраза ключа { $key }
+alert-not-found = во входных данных нет оповещения posbon
+alert-malformed = оповещение повреждено: { $why }
+alert-wrong-watcher = оповещение подписал наблюдатель { $found }, а не { $expected }: оно пришло не от названного Вами наблюдателя
+alert-bad-signature = подпись не совпадает: оповещение изменено или подделано
+alert-mismatch = поля JSON не совпадают с подписанным текстом ({ $field }): оповещение изменено
+alert-several = в сообщении больше одного оповещения (цитата или поддельная копия?): проверьте исходное сообщение в том виде, в каком его получили
+alert-invisible = в сообщении есть невидимые символы, которые могут скрыть или замаскировать текст: оно изменено; проверьте исходное сообщение в том виде, в каком его получили
+alert-unexpected-parts = в письме есть { $parts }, а posbon таких никогда не отправляет: то, что показывает почтовая программа, может не быть подписанным оповещением
+config-unreadable = не удаётся прочитать конфигурацию: { $why }
+config-invalid = конфигурация неверна: { $why }
+config-empty-secret = секретный файл { $path } пуст
+config-read-secret = не удаётся прочитать секретный файл { $path }
+config-key-file = { $what ->
+    [create] не удаётся создать { $path }
+   *[write] не удаётся записать в { $path }
+}
+alert-part-html = часть HTML
+alert-parts-text = { $count ->
+    [one] { $count } текстовая часть
+    [few] { $count } текстовые части
+   *[many] { $count } текстовых частей
+}
+no-watcher-left = теперь Вы не подключены ни к одному наблюдателю: если Вы перестанете отмечаться, никто не будет оповещён (подключитесь снова: `posbon enrol URL КОД`)
+local-time = местное время
+time-bad = { $given } — это не время вида "2026-12-03 18:00" (в Вашем часовом поясе, { $zone }) или 2026-12-03T18:00:00Z
+prompt-search = Искать
