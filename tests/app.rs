@@ -1266,22 +1266,6 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
     assert!(status.contains("no window on Sun"), "{status}");
 }
 
-/// Every file under `dir`.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            if entry.path().is_dir() {
-                stack.push(entry.path());
-            } else {
-                found.push(entry.path());
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn contacts_are_kept_and_sent_and_material_is_sealed_only_after_the_journalist_saw_it() {
     let v = TestVault::new();

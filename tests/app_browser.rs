@@ -7,39 +7,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use common::app::App;
+use common::browser::{self, holding};
 use common::*;
-
-fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files_below(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
-/// The files of `profile` that hold `needle`.
-fn holding(profile: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    files_below(profile, &mut files);
-    files
-        .into_iter()
-        .filter(|file| {
-            std::fs::read(file)
-                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
-                .unwrap_or(false)
-        })
-        .collect()
-}
 
 struct Expected {
     lang: &'static str,
@@ -99,12 +69,6 @@ const LANGUAGES: [Expected; 3] = [
 
 #[test]
 fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_laptop_widths() {
-    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").exists()
-            && Path::new("/usr/bin/chromium").exists(),
-        "the browser test needs Chromium and playwright-core: ./test.sh --install"
-    );
     let profiles = tempfile::tempdir().unwrap();
     let mut runs = Vec::new();
     let mut scenarios = Vec::new();
@@ -126,16 +90,7 @@ fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_la
             runs.push((expected, width, vault, app, marker, profile));
         }
     }
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let out = Command::new("node")
-        .arg(browser_dir.join("app.mjs"))
-        .arg(serde_json::Value::Array(scenarios).to_string())
-        .arg(shots)
-        .output()
-        .expect("node runs");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let seen: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(seen.len(), runs.len());
+    let seen = browser::run("app.mjs", scenarios);
     for ((expected, width, vault, app, marker, profile), got) in runs.iter().zip(&seen) {
         let at = format!("{} at {width} px: {got:#}", expected.lang);
         assert!(got.get("failure").is_none(), "{at}");

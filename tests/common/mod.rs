@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 pub mod app;
+pub mod browser;
 pub mod phone;
 pub mod receivers;
 pub mod synapse;
@@ -292,4 +293,20 @@ pub fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
         .unwrap()
         .to_string();
     (path, recipient)
+}
+
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
 }
