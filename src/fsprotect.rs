@@ -10,7 +10,7 @@
 //! - on btrfs, sets the no-copy-on-write attribute (`chattr +C`) on the vault directory
 //!   before anything is made in it, so that every file and directory made in it inherits it
 //!   and is overwritten in place ([`prepare_private_dir`]); elsewhere it says what cannot be
-//!   done ([`erasure_warning`]);
+//!   done ([`erasure_risk`]);
 //! - overwrites files with random bytes before removing them ([`shred`]);
 //! - sets the access and modification times of the vault's files and directories to one
 //!   constant ([`FLAT_TIME`], [`flatten_times`]), so they do not record when the vault was
@@ -243,10 +243,10 @@ pub fn prepare_private_dir(dir: &Path) -> Nocow {
     }
 }
 
-/// A warning for the journalist when `file` (the key-slot file) lives where overwriting it
-/// may leave old copies on the disk, so that `panic` cannot promise erasure; `None` when it
-/// is overwritten in place as far as the filesystem goes (or the filesystem is unknown).
-pub fn erasure_warning(file: &Path) -> Option<String> {
+/// The filesystem `file` (the key-slot file) lives on when overwriting it may leave old
+/// copies on the disk, so that `panic` cannot promise erasure; `None` when it is overwritten
+/// in place as far as the filesystem goes (or the filesystem is unknown).
+pub fn erasure_risk(file: &Path) -> Option<Filesystem> {
     let filesystem = filesystem_of(file).ok()?;
     let protected = match filesystem.overwrite() {
         Overwrite::InPlace | Overwrite::Unknown => true,
@@ -256,20 +256,7 @@ pub fn erasure_warning(file: &Path) -> Option<String> {
         }
         Overwrite::AlwaysCopies => false,
     };
-    if protected {
-        return None;
-    }
-    let btrfs_way = if filesystem == Filesystem::Btrfs {
-        ", or on btrfs into a new directory made with `chattr +C` before the vault is created"
-    } else {
-        ""
-    };
-    Some(format!(
-        "WARNING: this vault is on {filesystem}, which keeps old copies of rewritten files, and its \
-         key slots are not protected from that: `posbon panic` cannot promise to destroy the keys. \
-         Make a new vault on a filesystem that overwrites in place (an ext4 partition or a LUKS \
-         volume){btrfs_way}; see \"Where to keep the vault\" in the journalist guide"
-    ))
+    (!protected).then_some(filesystem)
 }
 
 /// Overwrites a regular file with random bytes, waits until that is on disk, then removes

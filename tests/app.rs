@@ -585,6 +585,8 @@ fn the_duress_passphrase_opens_the_decoy_on_the_same_pages_and_the_watcher_hears
     let decoy = app.unlock(words.trim());
     assert!(!decoy.contains("Real source list"), "{decoy}");
     assert!(decoy.contains("No records."));
+    // Nothing on screen tells the coercer which passphrase this was.
+    assert!(!decoy.contains("duress"), "{decoy}");
     // A check-in from the decoy looks like one.
     app.page("/switch");
     let checked = app.submit("/checkin", &[]);
@@ -1124,6 +1126,11 @@ fn a_note_added_without_unlocking_appears_after_the_unlock_and_panic_needs_the_w
     let unlocked = app.unlock(PASSPHRASE);
     assert!(unlocked.contains("Checkpoint MARKER-CAPTURE"), "{unlocked}");
     assert!(unlocked.contains("checkpoint.jpg"), "{unlocked}");
+    // Told once, in the journalist's language, what became of them.
+    assert!(
+        unlocked.contains("Добавленное без открытия хранилища стало записями: 2."),
+        "{unlocked}"
+    );
     app.submit("/lock", &[]);
     let listed = v.ok(&["list"], "");
     let photo_id = listed

@@ -616,3 +616,30 @@ fn an_alert_that_is_not_there_is_refused_in_russian() {
         &["no posbon alert was found"],
     );
 }
+
+#[test]
+fn what_an_unlock_has_to_tell_is_said_in_the_readers_language() {
+    let v = TestVault::new();
+    for title in ["checkpoint", "second checkpoint"] {
+        let mut command = v.command();
+        command.args(["capture", "note", "--title", title]);
+        assert!(feed(command, b"searched at 14:10").status.success());
+    }
+    let told = in_lang(&v, "tg_TJ.UTF-8", &["list"]);
+    assert!(told.status.success(), "{}", stderr(&told));
+    says(
+        &stderr(&told),
+        &["posbon: он чи бе кушодани анбор нигоҳ дошта шуда буд, ба анбор илова шуд: 2"],
+        &["imported", "captured item"],
+    );
+    // Told once: the next unlock, in Russian, has nothing to say.
+    let mut command = v.command();
+    command.args(["capture", "note", "--title", "third"]);
+    assert!(feed(command, b"at 15:00").status.success());
+    let again = in_lang(&v, "ru_RU.UTF-8", &["list"]);
+    says(
+        &stderr(&again),
+        &["posbon: в хранилище добавлено сохранённое без открытия: 1"],
+        &["imported", ": 2"],
+    );
+}

@@ -23,7 +23,7 @@
 //! - `forms`: what a posted form holds (wiped once read), and a new passphrase as every form
 //!   takes it (twice, strength checked).
 //! - `lawyer`: verifying an alert and opening a released bundle, with no vault needed.
-//! - `when`: times in the journalist's time zone.
+//! - `when`: times in the journalist's time zone; `notices`: what an unlock has to tell.
 //! - `text`: the app's words in Tajik, Russian and English (Fluent, `ftl/`).
 //!
 //! Pages are rendered on the server (askama templates in `templates/`, escaped by default)
@@ -38,6 +38,7 @@ mod gate;
 mod history;
 mod keys;
 mod lawyer;
+mod notices;
 mod pages;
 mod peer;
 mod people;

@@ -97,10 +97,13 @@ pub(super) async fn create_vault(State(app): State<Shared>, body: Bytes) -> Resp
     .await;
     match made {
         Ok(Ok(None)) => app.after_post("/", Some(Flash::Notice(t.get("create-done")))),
-        Ok(Ok(Some(warning))) => app.after_post(
-            "/",
-            Some(Flash::Error(format!("{} {warning}", t.get("create-done")))),
-        ),
+        Ok(Ok(Some(warning))) => {
+            let warning = super::notices::said(t, &jiff::tz::TimeZone::UTC, &warning);
+            app.after_post(
+                "/",
+                Some(Flash::Error(format!("{} {warning}", t.get("create-done")))),
+            )
+        }
         Ok(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "create failed").into_response(),
     }
@@ -276,19 +279,25 @@ pub(super) async fn unlock(State(app): State<Shared>, body: Bytes) -> Response {
     // so that two unlocks cannot race.
     let opened = tokio::task::spawn_blocking(move || {
         opener.wipe_pages();
-        opener.session.open_with(|| {
+        let mut told = None;
+        let opened = opener.session.open_with(|| {
             let (vault, notices) = open_vault(&opener.vault_dir, Unlock::Passphrase(&passphrase))?;
             if let Some(notices) = notices {
                 // The silent alarm: sent in the background, never waited for, never shown.
                 std::thread::spawn(move || notices.deliver(None));
             }
+            // What the vault has to tell (captures imported, the duress passphrase used):
+            // shown once, above the first page.
+            told = super::notices::flash(t, &super::when::zone(&vault), vault.notices());
             Ok::<Vault, VaultError>(vault)
-        })
+        })?;
+        Ok::<_, VaultError>((opened, told))
     })
     .await;
     match opened {
-        // Opened, or overtaken by a Lock pressed meanwhile (which wins: the page shows it).
-        Ok(Ok(_)) => app.after_post("/", None),
+        Ok(Ok((true, told))) => app.after_post("/", told),
+        // Overtaken by a Lock pressed meanwhile, which wins: the page shows it.
+        Ok(Ok((false, _))) => app.after_post("/", None),
         Ok(Err(e)) => app.after_post("/", Some(Flash::Error(vault_error(t, &e)))),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unlock failed").into_response(),
     }

@@ -3,18 +3,20 @@
 //! error a journalist, a lawyer or an operator can meet is worded here, at the command line's
 //! edge, from its data. An error carrying only an English text (a plan or a contact that does
 //! not parse, a config's TOML) is introduced in the reader's words, the detail after it.
+//! What an unlock tells the journalist (`vault::Notice`) is worded here too.
 
 use std::error::Error;
 use std::path::Path;
 
 use crate::alert::message::VerifyError;
+use crate::fsprotect::Filesystem;
 use crate::lang::Lang;
 use crate::plan::PlanError;
 use crate::protocol::contacts::ContactError;
 use crate::release::bundle::BundleError;
 use crate::switch::client::ClientError;
 use crate::switch::gaps::Gap;
-use crate::vault::VaultError;
+use crate::vault::{Notice, VaultError};
 use crate::watch::config::ConfigError;
 
 use super::words::{self, t, with};
@@ -244,6 +246,40 @@ pub(super) fn gap(gap: &Gap) -> String {
         Gap::BundleForNoContact { bundle, contact } => with(
             "plan-gap-bundle-for-no-contact",
             &[("bundle", bundle), ("contact", contact)],
+        ),
+    }
+}
+
+/// What opening the vault tells the journalist, in their words; a time in their zone.
+pub(super) fn notice(notice: &Notice) -> String {
+    match notice {
+        Notice::SlotChecksum => t("notice-slot-checksum"),
+        Notice::SlotUpgradeFailed(why) => with("notice-slot-upgrade-failed", &[("why", why)]),
+        Notice::SlotTablesFailed(why) => with("notice-slot-tables-failed", &[("why", why)]),
+        Notice::KeepsOldCopies(filesystem) => with(
+            "notice-old-copies",
+            &[
+                ("filesystem", &filesystem.to_string()),
+                (
+                    "btrfs",
+                    if *filesystem == Filesystem::Btrfs {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                ),
+            ],
+        ),
+        Notice::CapturesImported(count) => {
+            words::count("notice-captures-imported", "count", *count as i64, &[])
+        }
+        Notice::CaptureKept { file, why } => {
+            with("notice-capture-kept", &[("file", file), ("why", why)])
+        }
+        Notice::InboxFailed(why) => with("notice-inbox-failed", &[("why", why)]),
+        Notice::DuressUsed { at_ms } => with(
+            "notice-duress-used",
+            &[("when", &super::zone::text(*at_ms))],
         ),
     }
 }

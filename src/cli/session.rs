@@ -55,7 +55,8 @@ pub(super) fn unlock(ctx: &Session) -> Result<(Vault, Option<Passphrase>)> {
     if let Some(notices) = notices {
         switch::send_unlock_notices(notices);
     }
-    for notice in counted(vault.notices()) {
+    let notices: Vec<String> = vault.notices().iter().map(super::said::notice).collect();
+    for notice in counted(&notices) {
         eprintln!("posbon: {notice}");
     }
     Ok((vault, passphrase))
@@ -108,7 +109,7 @@ pub(super) fn create(
         words::with("created-vault", &[("dir", &dir_text(ctx))])
     );
     if let Some(warning) = vault::keyslots::erasure_warning(&ctx.dir) {
-        eprintln!("posbon: {warning}");
+        eprintln!("posbon: {}", super::said::notice(&warning));
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ use crate::fsprotect;
 
 use super::error::{Result, VaultError};
 use super::keyslots::KeySlots;
+use super::notice::Notice;
 use super::record::{Kind, Record, RecordId};
 use super::{Event, EventKind, INBOX_DIR, KEYSLOTS_FILE, Vault};
 
@@ -248,8 +249,8 @@ pub(crate) struct ImportReport {
     pub imported: usize,
     /// Whether any inbox file was used up (records or events).
     pub removed_any: bool,
-    /// One sentence per capture that could not be read; its file is kept.
-    pub failed: Vec<String>,
+    /// One notice per capture that could not be read; its file is kept.
+    pub failed: Vec<Notice>,
 }
 
 /// Imports every finished capture in the inbox into `vault`.
@@ -287,10 +288,10 @@ pub(crate) fn import_all(
                 report.removed_any = true;
                 report.imported += usize::from(imported == Imported::Record);
             }
-            Err(e) => report.failed.push(format!(
-                "a captured item ({}) could not be imported and was kept: {e}",
-                path.display()
-            )),
+            Err(e) => report.failed.push(Notice::CaptureKept {
+                file: path.display().to_string(),
+                why: e.to_string(),
+            }),
         }
     }
     // Listing the inbox set its access time: the moment of this unlock.

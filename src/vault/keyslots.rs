@@ -40,6 +40,7 @@ use crate::fsprotect;
 use crate::secret::{Key32, Passphrase};
 
 use super::error::{Result, VaultError};
+use super::notice::Notice;
 
 pub const MAGIC: &[u8; 8] = b"POSBONVK";
 pub const FORMAT_VERSION: u16 = 2;
@@ -186,7 +187,7 @@ impl LockedSlots {
 ///
 /// Returns a notice for the journalist when the rewrite failed; the vault still opens, and
 /// the rewrite is tried again at the next unlock.
-pub fn upgrade_in_place(path: &Path) -> Option<String> {
+pub fn upgrade_in_place(path: &Path) -> Option<Notice> {
     let upgrade = || -> Result<()> {
         let mut locked = LockedSlots::open(path)?;
         if locked.slots.version() >= FORMAT_VERSION || !locked.slots.checksum_ok() {
@@ -195,17 +196,15 @@ pub fn upgrade_in_place(path: &Path) -> Option<String> {
         locked.slots.upgrade();
         locked.write()
     };
-    upgrade().err().map(|e| {
-        format!(
-            "the key-slot file could not be rewritten in the current format ({e}); posbon will try again at the next unlock"
-        )
-    })
+    upgrade()
+        .err()
+        .map(|e| Notice::SlotUpgradeFailed(e.to_string()))
 }
 
 /// What an unlock of the vault in `dir` does to its key-slot file, as notices for the
 /// journalist: a version 1 file is rewritten as version 2 ([`upgrade_in_place`]), and a
 /// vault on a filesystem that keeps old copies is warned about ([`erasure_warning`]).
-pub fn after_unlock(dir: &Path) -> Vec<String> {
+pub fn after_unlock(dir: &Path) -> Vec<Notice> {
     let path = dir.join(super::KEYSLOTS_FILE);
     upgrade_in_place(&path)
         .into_iter()
@@ -214,9 +213,9 @@ pub fn after_unlock(dir: &Path) -> Vec<String> {
 }
 
 /// The warning for the journalist when the vault in `dir` is on a filesystem where `panic`
-/// cannot promise to destroy the key slots (see [`fsprotect::erasure_warning`]).
-pub fn erasure_warning(dir: &Path) -> Option<String> {
-    fsprotect::erasure_warning(&dir.join(super::KEYSLOTS_FILE))
+/// cannot promise to destroy the key slots (see [`fsprotect::erasure_risk`]).
+pub fn erasure_warning(dir: &Path) -> Option<Notice> {
+    fsprotect::erasure_risk(&dir.join(super::KEYSLOTS_FILE)).map(Notice::KeepsOldCopies)
 }
 
 impl KeySlots {

@@ -13,7 +13,8 @@
 //!
 //! This file creates and opens vaults and holds the integrity check and the inbox import;
 //! `contents` reads and changes records and attachments, `views` makes and links the views
-//! (below), `slots` changes key slots, `meta` seals small per-view values.
+//! (below), `slots` changes key slots, `meta` seals small per-view values, `notice` is what
+//! an unlock tells the journalist.
 //!
 //! A vault holds several *views*, each with its own key and storage space (named by keyed
 //! hashes, so they cannot be told apart on disk): the one the passphrase or recovery key
@@ -31,6 +32,7 @@ pub mod keyring;
 pub mod keyslots;
 mod meta;
 mod migrate;
+pub mod notice;
 pub mod record;
 mod slots;
 pub mod store;
@@ -50,6 +52,7 @@ use crate::secret::{Key32, Passphrase};
 pub use error::{Result, VaultError};
 use keyslots::{KdfParams, KeySlots, SlotKind};
 use meta::{get_meta, get_meta_json, put_meta, put_meta_json};
+pub use notice::Notice;
 pub use record::{Attachment, Kind, Record, RecordId};
 use slots::SlotTable;
 use store::Store;
@@ -146,7 +149,7 @@ pub struct Vault {
     slots_path: PathBuf,
     /// The slot that opened this session.
     unlocked_slot: usize,
-    notices: Vec<String>,
+    notices: Vec<Notice>,
     // Held for the vault's lifetime: the OS lock that keeps a second process out.
     _lock: File,
 }
@@ -399,17 +402,12 @@ impl Vault {
             _lock: lock,
         };
         if !slots.checksum_ok() {
-            vault.notices.push(
-                "the key-slot file failed its checksum but your slot opened; run `posbon passwd` to rewrite it"
-                    .into(),
-            );
+            vault.notices.push(Notice::SlotChecksum);
         }
         vault.notices.extend(keyslots::after_unlock(dir));
         // Neither may keep the journalist out: damage here is told, and `vault check` names it.
         if let Err(e) = vault.give_pools().and_then(|()| vault.finish_retiring()) {
-            vault.notices.push(format!(
-                "the vault's key-slot tables could not be updated: {e}"
-            ));
+            vault.notices.push(Notice::SlotTablesFailed(e.to_string()));
         }
         // Every view imports what it can read; a capture sealed for another view is left
         // for it without a word, so the inbox behaves the same under every passphrase.
@@ -422,7 +420,7 @@ impl Vault {
     }
 
     /// Things the journalist should be told after opening (imported captures, duress use).
-    pub fn notices(&self) -> &[String] {
+    pub fn notices(&self) -> &[Notice] {
         &self.notices
     }
 
@@ -502,9 +500,7 @@ impl Vault {
     /// journalist is told why.
     fn import_inbox(&mut self) -> Result<()> {
         if let Err(e) = self.try_import_inbox() {
-            self.notices.push(format!(
-                "captured items could not be imported and stay in the inbox: {e}"
-            ));
+            self.notices.push(Notice::InboxFailed(e.to_string()));
         }
         Ok(())
     }
@@ -518,10 +514,7 @@ impl Vault {
             .ok_or_else(|| VaultError::Damaged("the capture identity does not parse".into()))?;
         let report = capture::import_all(self, &identity)?;
         if report.imported > 0 {
-            self.notices.push(format!(
-                "imported {} captured item(s) into the vault",
-                report.imported
-            ));
+            self.notices.push(Notice::CapturesImported(report.imported));
         }
         for failure in report.failed {
             self.notices.push(failure);
@@ -547,12 +540,7 @@ impl Vault {
             get_meta_json(&self.store, &self.space, &self.key, "events")?.unwrap_or_default();
         if !events.iter().any(|known| known.id == event.id) {
             if event.what == EventKind::DuressUnlock {
-                let when = jiff::Timestamp::from_millisecond(event.at)
-                    .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-                    .unwrap_or_default();
-                self.notices.push(format!(
-                    "WARNING: the duress passphrase was used to open this vault at {when}"
-                ));
+                self.notices.push(Notice::DuressUsed { at_ms: event.at });
             }
             events.push(event);
             put_meta_json(&self.store, &self.space, &self.key, "events", &events)?;

@@ -309,3 +309,19 @@ backup-restored = { $count ->
     [one] The backup is restored: { $count } record.
    *[other] The backup is restored: { $count } records.
 }
+
+# What opening the vault tells the journalist (vault::Notice), shown after Unlock.
+notice-slot-checksum = The file that holds the vault's keys failed its check, but your passphrase opened it. Set a passphrase anew on the page “{ keys-title }” to write the file again.
+notice-slot-upgrade-failed = The file that holds the vault's keys could not be rewritten in the current format ({ $why }). posbon will try again at the next unlock.
+notice-slot-tables-failed = The file that holds the vault's keys could not be updated: { $why }
+notice-old-copies = Warning: this vault is on { $filesystem }, which keeps old copies of rewritten files, so “{ nav-panic }” cannot promise to destroy the keys. Make a new vault on an ext4 partition or a LUKS volume{ $btrfs ->
+        [yes] , or on btrfs in a new folder made with `chattr +C` before the vault
+       *[no] {""}
+    }. See “Where to keep the vault” in the journalist guide.
+notice-captures-imported = { $count ->
+    [one] One item added without unlocking is now a record.
+   *[other] { $count } items added without unlocking are now records.
+}
+notice-capture-kept = Something added without unlocking could not be read and was kept as it was ({ $file }): { $why }
+notice-inbox-failed = What was added without unlocking could not be read and stays where it is: { $why }
+notice-duress-used = Warning: the duress passphrase was used to open this vault on { $when }.

@@ -483,3 +483,16 @@ no-watcher-left = you are enrolled with no watcher now: nobody is alerted if you
 local-time = local time
 time-bad = { $given } is not a time like "2026-12-03 18:00" (in your time zone, { $zone }) or 2026-12-03T18:00:00Z
 prompt-search = Search for
+
+# What opening the vault tells the journalist (vault::Notice).
+notice-slot-checksum = the key-slot file failed its checksum but your slot opened; run `posbon passwd` to rewrite it
+notice-slot-upgrade-failed = the key-slot file could not be rewritten in the current format ({ $why }); posbon will try again at the next unlock
+notice-slot-tables-failed = the vault's key-slot tables could not be updated: { $why }
+notice-old-copies = WARNING: this vault is on { $filesystem }, which keeps old copies of rewritten files, and its key slots are not protected from that: `posbon panic` cannot promise to destroy the keys. Make a new vault on a filesystem that overwrites in place (an ext4 partition or a LUKS volume){ $btrfs ->
+        [yes] , or on btrfs into a new directory made with `chattr +C` before the vault is created
+       *[no] {""}
+    }; see "Where to keep the vault" in the journalist guide
+notice-captures-imported = imported { $count } captured item(s) into the vault
+notice-capture-kept = a captured item ({ $file }) could not be imported and was kept: { $why }
+notice-inbox-failed = captured items could not be imported and stay in the inbox: { $why }
+notice-duress-used = WARNING: the duress passphrase was used to open this vault at { $when }
