@@ -1266,6 +1266,23 @@ fn the_plan_is_set_in_the_app_and_deadlines_are_shown_in_the_journalists_time_zo
         ],
     );
     assert!(bad_day.contains("is not a day of the week"), "{bad_day}");
+    // Why, in the journalist's own language, down to the last word.
+    app.submit("/lang", &[("to", "tg")]);
+    let bad_day = app.submit(
+        "/plan",
+        &[
+            ("how", "windows"),
+            ("windows", "funday/09:00-11:00"),
+            ("tz", "Asia/Dushanbe"),
+            ("grace", "2h"),
+        ],
+    );
+    assert!(
+        bad_day.contains("Нақша нодуруст аст: &#34;funday&#34; рӯзи ҳафта нест: душанбе,"),
+        "{bad_day}"
+    );
+    assert!(!bad_day.contains("is not"), "{bad_day}");
+    app.submit("/lang", &[("to", "en")]);
     // The CLI reads the same plan from the vault and the watcher.
     app.submit("/lock", &[]);
     let status = v.ok(&["status"], "");

@@ -187,6 +187,39 @@ fn records_check_in_and_status_answer_in_the_readers_language() {
         "{}",
         stdout(&set)
     );
+    // A plan typed wrong is refused with why, in the reader's words; nothing is changed.
+    let wrong = in_lang(
+        &v,
+        "tg_TJ.UTF-8",
+        &[
+            "plan",
+            "set",
+            "--window",
+            "пн-пт/09:00-09:00",
+            "--tz",
+            "Asia/Dushanbe",
+            "--grace",
+            "1h",
+        ],
+    );
+    assert_ne!(code(&wrong), 0);
+    says(
+        &stderr(&wrong),
+        &[
+            "нақша нодуруст аст: фосилаи вақти \"пн-пт/09:00-09:00\" дар ҳамон вақте ба охир мерасад",
+        ],
+        &["ends when it starts", "give a window"],
+    );
+    let wrong = in_lang(
+        &v,
+        "ru_RU.UTF-8",
+        &["plan", "set", "--every", "1x", "--grace", "1h"],
+    );
+    says(
+        &stderr(&wrong),
+        &["план неверен: \"1x\" — не длительность (например, 10s"],
+        &["is not a duration"],
+    );
     let checked = in_lang(&v, "tg_TJ.UTF-8", &["checkin"]);
     assert!(
         stdout(&checked).contains(": ҳузур тасдиқ шуд; мӯҳлати навбатӣ "),

@@ -126,7 +126,7 @@ pub(super) async fn set(State(app): State<Shared>, body: Bytes) -> Response {
                 Some(Flash::Error(t.with(
                     "plan-invalid",
                     "detail",
-                    &e.to_string(),
+                    &crate::plan::words::said(t.lang, &e),
                 ))),
             );
         }

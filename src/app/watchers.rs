@@ -121,6 +121,11 @@ pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
         SwitchError::WatchersDisagree { .. } => t.get("error-watchers-disagree"),
         SwitchError::BundlesDiffer => t.get("error-bundles-differ"),
         SwitchError::Vault(e) => vault_error(t, e),
+        SwitchError::Plan(e) => t.with(
+            "plan-invalid",
+            "detail",
+            &crate::plan::words::said(t.lang, e),
+        ),
         other => t.with("error-other", "detail", &other.to_string()),
     }
 }

@@ -70,8 +70,9 @@ fn in_words(cause: &(dyn Error + 'static)) -> Option<String> {
     if let Some(e) = cause.downcast_ref::<ConfigError>() {
         return Some(config(e));
     }
-    if let Some(PlanError(why)) = cause.downcast_ref::<PlanError>() {
-        return Some(with("plan-invalid", &[("why", why)]));
+    if let Some(e) = cause.downcast_ref::<PlanError>() {
+        let why = crate::plan::words::said(words::lang(), e);
+        return Some(with("plan-invalid", &[("why", &why)]));
     }
     if let Some(ContactError(why)) = cause.downcast_ref::<ContactError>() {
         return Some(with("contact-invalid", &[("why", why)]));

@@ -6,9 +6,11 @@
 //!
 //! - `schedule`: the pure state machine over (plan, state, now) -> next deadline and due steps.
 //! - `days`: the days of the week a window applies on.
+//! - `words`: why a plan is refused, in Tajik, Russian and English (`ftl/`).
 
 pub mod days;
 pub mod schedule;
+pub mod words;
 
 pub use days::Days;
 
@@ -44,11 +46,7 @@ impl Action {
                 .and_then(|n| n.parse::<u8>().ok())
                 .filter(|n| (1..=9).contains(n))
                 .map(Action::AlertTier)
-                .ok_or_else(|| {
-                    PlanError(format!(
-                        "{other:?} is not a step (remind, tier1..tier9, release)"
-                    ))
-                }),
+                .ok_or_else(|| PlanError::NotAStep(other.to_string())),
         }
     }
 }
@@ -94,9 +92,42 @@ pub struct Plan {
     pub release_on_duress: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PlanError(pub String);
+/// Why a plan is refused: what was typed, not sentences; [`words::said`] says it in the
+/// reader's language, `Display` in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    /// A step's action that is none of remind, tier1..tier9, release.
+    NotAStep(String),
+    /// A step not written as ACTION:DELAY.
+    NotActionDelay(String),
+    NotADuration(String),
+    NotAWindow(String),
+    WindowEndsWhenItStarts(String),
+    NotADay(String),
+    UnknownZone(String),
+    /// Daily windows without a time zone.
+    WindowsNeedZone,
+    /// Both an interval and daily windows, or neither.
+    EveryOrWindows,
+    IntervalTooShort,
+    NoWindow,
+    /// A window (as it came over the wire) that ends when it starts, or past 24:00.
+    WindowSameTime,
+    WindowNoDays,
+    /// A negative grace, or a reminder that is not before the deadline.
+    NotPositive,
+    NoSteps,
+    StepBeforeMiss,
+    StepTwice(Action),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&words::said(crate::lang::Lang::En, self))
+    }
+}
+
+impl std::error::Error for PlanError {}
 
 /// A plan as people write it, on the command line or in the watcher's TOML config (as text):
 /// `every = "1d"` or `window = ["09:00-11:00"]` (or with days, `["mon-fri/09:00-11:00",
@@ -127,15 +158,10 @@ impl PlanSpec {
                     .iter()
                     .map(|w| parse_window(w))
                     .collect::<Result<_, _>>()?,
-                tz: self
-                    .tz
-                    .clone()
-                    .ok_or_else(|| PlanError("daily windows need a time zone (tz)".into()))?,
+                tz: self.tz.clone().ok_or(PlanError::WindowsNeedZone)?,
             },
             _ => {
-                return Err(PlanError(
-                    "give either an interval (every) or daily windows, not both".into(),
-                ));
+                return Err(PlanError::EveryOrWindows);
             }
         };
         let steps = if self.steps.is_empty() {
@@ -144,9 +170,9 @@ impl PlanSpec {
             self.steps
                 .iter()
                 .map(|text| {
-                    let (action, delay) = text.split_once(':').ok_or_else(|| {
-                        PlanError(format!("{text:?} is not ACTION:DELAY (like tier1:2h)"))
-                    })?;
+                    let (action, delay) = text
+                        .split_once(':')
+                        .ok_or_else(|| PlanError::NotActionDelay(text.clone()))?;
                     Ok(Step {
                         action: Action::parse(action)?,
                         after_ms: parse_duration(delay)?,
@@ -172,11 +198,7 @@ impl PlanSpec {
 
 /// Parses `10s`, `90m`, `2h`, `1d`, `1h30m` into milliseconds.
 pub fn parse_duration(text: &str) -> Result<i64, PlanError> {
-    let bad = || {
-        PlanError(format!(
-            "{text:?} is not a duration (like 10s, 90m, 2h, 1d, 1h30m)"
-        ))
-    };
+    let bad = || PlanError::NotADuration(text.to_string());
     let mut total: i64 = 0;
     let mut number = String::new();
     let mut any = false;
@@ -231,11 +253,7 @@ pub fn parse_window(text: &str) -> Result<Window, PlanError> {
     } else {
         Days::parse(days)?
     };
-    let bad = || {
-        PlanError(format!(
-            "{text:?} is not a window (like 09:00-11:00, or mon-fri/09:00-11:00)"
-        ))
-    };
+    let bad = || PlanError::NotAWindow(text.to_string());
     let minutes = |hm: &str| -> Option<u16> {
         let (h, m) = hm.trim().split_once(':')?;
         let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
@@ -248,10 +266,7 @@ pub fn parse_window(text: &str) -> Result<Window, PlanError> {
         days,
     };
     if window.start_min == window.end_min {
-        return Err(PlanError(format!(
-            "window {text:?} ends when it starts: give a window like 09:00-11:00, or 22:00-02:00 \
-             across midnight"
-        )));
+        return Err(PlanError::WindowEndsWhenItStarts(text.to_string()));
     }
     Ok(window)
 }
@@ -341,58 +356,39 @@ impl Plan {
         match &self.schedule {
             Schedule::Every { every_ms } => {
                 if *every_ms < 1_000 {
-                    return Err(PlanError(
-                        "the check-in interval must be at least 1s".into(),
-                    ));
+                    return Err(PlanError::IntervalTooShort);
                 }
             }
             Schedule::Daily { windows, tz } => {
                 if windows.is_empty() {
-                    return Err(PlanError(
-                        "a daily schedule needs at least one window".into(),
-                    ));
+                    return Err(PlanError::NoWindow);
                 }
                 // Plans also arrive over the wire, not only through parse_window.
                 // A window whose end is before its start crosses midnight (22:00-02:00).
                 if windows.iter().any(|w| {
                     w.start_min == w.end_min || w.start_min >= 24 * 60 || w.end_min >= 24 * 60
                 }) {
-                    return Err(PlanError(
-                        "a window must end at another time of day than it starts".into(),
-                    ));
+                    return Err(PlanError::WindowSameTime);
                 }
                 if windows.iter().any(|w| w.days.is_empty()) {
-                    return Err(PlanError(
-                        "a window needs at least one day of the week (leave the days out for \
-                         every day)"
-                            .into(),
-                    ));
+                    return Err(PlanError::WindowNoDays);
                 }
-                jiff::tz::TimeZone::get(tz).map_err(|_| {
-                    PlanError(format!(
-                        "{tz:?} is not a known time zone (like Asia/Dushanbe)"
-                    ))
-                })?;
+                jiff::tz::TimeZone::get(tz).map_err(|_| PlanError::UnknownZone(tz.clone()))?;
             }
         }
         if self.grace_ms < 0 || self.reminders_ms.iter().any(|r| *r <= 0) {
-            return Err(PlanError("grace and reminders must be positive".into()));
+            return Err(PlanError::NotPositive);
         }
         if self.steps.is_empty() {
-            return Err(PlanError("the plan needs at least one step".into()));
+            return Err(PlanError::NoSteps);
         }
         let mut seen = std::collections::HashSet::new();
         for step in &self.steps {
             if step.after_ms < 0 {
-                return Err(PlanError(
-                    "a step cannot come before the check-in is missed".into(),
-                ));
+                return Err(PlanError::StepBeforeMiss);
             }
             if !seen.insert(step.action) {
-                return Err(PlanError(format!(
-                    "the step {} appears twice",
-                    step.action.label()
-                )));
+                return Err(PlanError::StepTwice(step.action));
             }
         }
         Ok(())
@@ -519,7 +515,7 @@ mod tests {
             action: Action::Release,
             after_ms: 1,
         });
-        assert!(plan.validate().unwrap_err().0.contains("twice"));
+        assert!(plan.validate().unwrap_err().to_string().contains("twice"));
     }
 
     #[test]
@@ -564,7 +560,7 @@ mod tests {
         );
         assert_eq!(split_windows("mon-fri"), ["mon-fri"]);
         assert!(parse_window("mon-fri").is_err());
-        let bad = parse_window("mnday/09:00-11:00").unwrap_err().0;
+        let bad = parse_window("mnday/09:00-11:00").unwrap_err().to_string();
         assert!(bad.contains("\"mnday\" is not a day of the week"), "{bad}");
         // Spaces around the dash, as before days existed.
         assert_eq!(parse_window("09:00 - 11:00").unwrap().days, Days::EVERY);
@@ -591,7 +587,13 @@ mod tests {
             )
         };
         let empty: Plan = serde_json::from_str(&plan("[]")).unwrap();
-        assert!(empty.validate().unwrap_err().0.contains("at least one day"));
+        assert!(
+            empty
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("at least one day")
+        );
         for bad in [r#"["mon","mon"]"#, r#"["monday"]"#, r#""mon""#, "127"] {
             assert!(serde_json::from_str::<Plan>(&plan(bad)).is_err(), "{bad}");
         }
