@@ -1504,6 +1504,23 @@ fn passphrases_are_changed_weak_ones_refused_and_a_recovery_key_is_shown_once() 
         ],
     );
     assert!(differ.contains("differ"), "{differ}");
+    // The real passphrase cannot also be the duress one: said in the journalist's language.
+    app.submit("/lang", &[("to", "ru")]);
+    let same = app.submit(
+        "/keys",
+        &[
+            ("which", "duress"),
+            ("new", PASSPHRASE),
+            ("again", PASSPHRASE),
+        ],
+    );
+    assert!(
+        same.contains(
+            "Фраза под принуждением должна отличаться от Вашей настоящей парольной фразы."
+        ),
+        "{same}"
+    );
+    app.submit("/lang", &[("to", "en")]);
     let duress = "lantern pebble under quiet rivers";
     let set = app.submit(
         "/keys",

@@ -676,3 +676,34 @@ fn what_an_unlock_has_to_tell_is_said_in_the_readers_language() {
         &["imported", ": 2"],
     );
 }
+
+#[test]
+fn what_the_vault_refuses_is_said_in_the_readers_language_with_the_same_exit_code() {
+    let v = TestVault::new();
+    let real = v.pass_file.to_str().unwrap().to_string();
+    let same = in_lang(
+        &v,
+        "tg_TJ.UTF-8",
+        &["duress", "set", "--duress-passphrase-file", &real],
+    );
+    assert_eq!(code(&same), 2, "{}", stderr(&same));
+    says(
+        &stderr(&same),
+        &["ибораи махфии маҷбурӣ бояд аз ибораи махфии аслӣ фарқ кунад"],
+        &["must differ"],
+    );
+    let short = in_lang(&v, "ru_RU.UTF-8", &["show", "zz"]);
+    assert_eq!(code(&short), 2, "{}", stderr(&short));
+    says(
+        &stderr(&short),
+        &["\"zz\" — не id записи (id состоит из шестнадцатеричных цифр, укажите хотя бы 4)"],
+        &["is not a record id"],
+    );
+    let english = v.run(&["show", "zz"], "");
+    assert!(
+        stderr(&english)
+            .contains("\"zz\" is not a record id (ids are hex, give at least 4 digits)"),
+        "{}",
+        stderr(&english)
+    );
+}

@@ -17,7 +17,7 @@ use crate::lang::Lang;
 use crate::release::names::displayable;
 use crate::secret::Passphrase;
 use crate::switch::alarm::open_vault;
-use crate::vault::{self, Kind, Record, RecordId, Unlock, Vault, VaultError};
+use crate::vault::{self, Kind, Record, RecordId, Refusal, Unlock, Vault, VaultError};
 
 /// What every page's frame shows: the words, the form token, whether the vault is open, and
 /// a line of news or of trouble from the last action.
@@ -575,7 +575,37 @@ pub(super) fn vault_error(t: Tr, error: &VaultError) -> String {
         VaultError::DuplicateAttachment { name, .. } => {
             t.with("error-duplicate-file", "name", name)
         }
+        VaultError::Refused(refusal) => refused(t, refusal),
         other => t.with("error-other", "detail", &other.to_string()),
+    }
+}
+
+/// What the vault will not do as asked, in the app's words; a refusal only the command line
+/// can meet (a record id typed short, a key file that is not one) keeps the library's text.
+fn refused(t: Tr, refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::KeysChanged => t.get("refused-keys-changed"),
+        Refusal::PassphraseInUse => t.get("refused-passphrase-in-use"),
+        Refusal::DuressSameAsReal => t.get("refused-duress-same-as-real"),
+        Refusal::EmptyPassphrase | Refusal::EmptyNewPassphrase | Refusal::EmptyDuressPassphrase => {
+            t.get("refused-empty-passphrase")
+        }
+        Refusal::BadAttachmentName(name) => t.with("refused-attachment-name", "name", name),
+        Refusal::BackupWantsKey(_) => t.get("refused-backup-wants-key"),
+        Refusal::BackupWantsPassphrase(_) => t.get("refused-backup-wants-passphrase"),
+        Refusal::BackupNewer { found, supported } => t.args(
+            "refused-backup-newer",
+            &[
+                ("found", &found.to_string()),
+                ("supported", &supported.to_string()),
+            ],
+        ),
+        Refusal::DirNotEmpty(dir) => {
+            t.with("refused-dir-not-empty", "dir", &dir.display().to_string())
+        }
+        Refusal::NotARecordId(_) | Refusal::NotAnIdentityFile { .. } => {
+            t.with("error-other", "detail", &refusal.to_string())
+        }
     }
 }
 

@@ -146,7 +146,9 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         Some(VaultError::InUse(_)) => exit::IN_USE,
         Some(VaultError::NewerFormat { .. }) => exit::NEWER_FORMAT,
         Some(e) if e.is_damage() => exit::DAMAGED,
-        Some(VaultError::Invalid(_) | VaultError::AmbiguousId(_)) => exit::USAGE,
+        Some(VaultError::Invalid(_) | VaultError::Refused(_) | VaultError::AmbiguousId(_)) => {
+            exit::USAGE
+        }
         _ => exit::OTHER,
     }
 }

@@ -16,7 +16,7 @@ use crate::protocol::contacts::ContactError;
 use crate::release::bundle::BundleError;
 use crate::switch::client::ClientError;
 use crate::switch::gaps::Gap;
-use crate::vault::{Notice, VaultError};
+use crate::vault::{Notice, Refusal, VaultError};
 use crate::watch::config::ConfigError;
 
 use super::words::{self, t, with};
@@ -123,8 +123,47 @@ fn vault(error: &VaultError) -> Option<String> {
         VaultError::NotAllowedInThisMode => t("vault-not-in-this-session"),
         VaultError::NoFreeSlot => t("vault-no-free-slot"),
         VaultError::Store(why) => with("vault-store", &[("why", why)]),
+        VaultError::Refused(refusal) => refused(refusal),
         _ => return None,
     })
+}
+
+/// What the vault will not do as asked, in the reader's words.
+fn refused(refusal: &Refusal) -> String {
+    refused_in(words::lang(), refusal)
+}
+
+fn refused_in(lang: Lang, refusal: &Refusal) -> String {
+    let with = |id: &str, args: &[(&str, &str)]| words::with_in(lang, id, args);
+    let t = |id: &str| with(id, &[]);
+    match refusal {
+        Refusal::KeysChanged => t("refused-keys-changed"),
+        Refusal::PassphraseInUse => t("refused-passphrase-in-use"),
+        Refusal::DuressSameAsReal => t("refused-duress-same-as-real"),
+        Refusal::EmptyPassphrase => t("refused-empty-passphrase"),
+        Refusal::EmptyNewPassphrase => t("refused-empty-new-passphrase"),
+        Refusal::EmptyDuressPassphrase => t("refused-empty-duress-passphrase"),
+        Refusal::NotARecordId(id) => with("refused-not-a-record-id", &[("id", &format!("{id:?}"))]),
+        Refusal::BadAttachmentName(name) => {
+            with("refused-attachment-name", &[("name", &format!("{name:?}"))])
+        }
+        Refusal::BackupWantsKey(file) => with("refused-backup-wants-key", &[("file", file)]),
+        Refusal::BackupWantsPassphrase(file) => {
+            with("refused-backup-wants-passphrase", &[("file", file)])
+        }
+        Refusal::NotAnIdentityFile { path, why } => with(
+            "refused-not-an-identity-file",
+            &[("path", &shown(path)), ("why", why)],
+        ),
+        Refusal::BackupNewer { found, supported } => with(
+            "refused-backup-newer",
+            &[
+                ("found", &found.to_string()),
+                ("supported", &supported.to_string()),
+            ],
+        ),
+        Refusal::DirNotEmpty(dir) => with("refused-dir-not-empty", &[("dir", &shown(dir))]),
+    }
 }
 
 /// A watcher's failure in the reader's words.
@@ -282,5 +321,58 @@ pub(super) fn notice(notice: &Notice) -> String {
             "notice-duress-used",
             &[("when", &super::zone::text(*at_ms))],
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn every_refusal() -> Vec<Refusal> {
+        vec![
+            Refusal::KeysChanged,
+            Refusal::PassphraseInUse,
+            Refusal::DuressSameAsReal,
+            Refusal::EmptyPassphrase,
+            Refusal::EmptyNewPassphrase,
+            Refusal::EmptyDuressPassphrase,
+            Refusal::NotARecordId("xyz".into()),
+            Refusal::BadAttachmentName("a/b".into()),
+            Refusal::BackupWantsKey("b.age".into()),
+            Refusal::BackupWantsPassphrase("b.age".into()),
+            Refusal::NotAnIdentityFile {
+                path: PathBuf::from("key.txt"),
+                why: "no identities".into(),
+            },
+            Refusal::BackupNewer {
+                found: 9,
+                supported: 1,
+            },
+            Refusal::DirNotEmpty(PathBuf::from("/home/n/vault")),
+        ]
+    }
+
+    #[test]
+    fn every_refusal_is_said_in_tajik_and_russian_and_the_english_is_the_librarys() {
+        let english = [
+            "is not",
+            "must",
+            "choose",
+            "give",
+            "empty",
+            "changed",
+            "encrypted",
+            "cannot",
+        ];
+        for refusal in every_refusal() {
+            assert_eq!(refused_in(Lang::En, &refusal), refusal.to_string());
+            for lang in [Lang::Tg, Lang::Ru] {
+                let text = refused_in(lang, &refusal);
+                for word in english {
+                    assert!(!text.contains(word), "{lang:?} {refusal:?}: {text}");
+                }
+            }
+        }
     }
 }

@@ -46,6 +46,12 @@ pub(super) fn with(id: &str, args: &[(&str, &str)]) -> String {
     catalogue().text(lang(), id, &args)
 }
 
+/// The message `id` with text variables, in `lang` rather than this run's language.
+pub(super) fn with_in(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
+    let args: Vec<(&str, Arg<'_>)> = args.iter().map(|(k, v)| (*k, Arg::Text(v))).collect();
+    catalogue().text(lang, id, &args)
+}
+
 /// The message `id` with one number (plural rules apply) and text variables.
 pub(super) fn count(id: &str, name: &str, n: i64, args: &[(&str, &str)]) -> String {
     let mut all: Vec<(&str, Arg<'_>)> = vec![(name, Arg::Number(n))];

@@ -18,7 +18,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::secret::Passphrase;
 
 use super::Vault;
-use super::error::{Result, VaultError};
+use super::error::{Refusal, Result, VaultError};
 use super::record::{Kind, Record, RecordId};
 
 const FORMAT: &str = "posbon-backup";
@@ -205,14 +205,10 @@ fn decrypt_stream<'a>(
     // Say which key the file wants when it is the other kind, rather than "wrong passphrase".
     match (&opener, decryptor.is_scrypt()) {
         (Opener::Passphrase(_), false) => {
-            return Err(VaultError::Invalid(format!(
-                "{named} was encrypted to a key, not a passphrase: give that key's file with -i"
-            )));
+            return Err(Refusal::BackupWantsKey(named.to_string()).into());
         }
         (Opener::IdentityFile(_), true) => {
-            return Err(VaultError::Invalid(format!(
-                "{named} was encrypted with a passphrase, not to a key: leave out -i"
-            )));
+            return Err(Refusal::BackupWantsPassphrase(named.to_string()).into());
         }
         _ => {}
     }
@@ -228,11 +224,9 @@ fn decrypt_stream<'a>(
         Opener::IdentityFile(key_path) => {
             let identities = age::IdentityFile::from_file(key_path.to_string_lossy().into_owned())
                 .and_then(|f| f.into_identities().map_err(io::Error::other))
-                .map_err(|e| {
-                    VaultError::Invalid(format!(
-                        "{}: not an age identity file ({e})",
-                        key_path.display()
-                    ))
+                .map_err(|e| Refusal::NotAnIdentityFile {
+                    path: key_path.to_path_buf(),
+                    why: e.to_string(),
                 })?;
             Box::new(
                 decryptor
@@ -275,9 +269,11 @@ fn walk_stream(
             format, version, ..
         } if format == FORMAT => {
             if version > VERSION {
-                return Err(VaultError::Invalid(format!(
-                    "the backup has format version {version}; this posbon reads up to {VERSION}: upgrade posbon"
-                )));
+                return Err(Refusal::BackupNewer {
+                    found: version,
+                    supported: VERSION,
+                }
+                .into());
             }
         }
         _ => return Err(damaged("it does not start with a posbon backup header")),

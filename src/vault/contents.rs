@@ -6,7 +6,8 @@ use std::io::{Read, Write};
 
 use super::views::chaff_name;
 use super::{
-    Attachment, Listing, Record, RecordId, Result, Vault, VaultError, blob, now, record, store,
+    Attachment, Listing, Record, RecordId, Refusal, Result, Vault, VaultError, blob, now, record,
+    store,
 };
 
 impl Vault {
@@ -39,9 +40,7 @@ impl Vault {
     pub fn resolve(&self, prefix: &str) -> Result<RecordId> {
         let prefix = prefix.trim().to_ascii_lowercase();
         if prefix.len() < 4 || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(VaultError::Invalid(format!(
-                "{prefix:?} is not a record id (ids are hex, give at least 4 digits)"
-            )));
+            return Err(Refusal::NotARecordId(prefix).into());
         }
         let mut found = None;
         let chaff = chaff_name(&self.key);
@@ -221,9 +220,7 @@ pub(crate) fn validate_attachment_name(name: &str) -> Result<()> {
         || name == "."
         || name == ".."
     {
-        return Err(VaultError::Invalid(format!(
-            "{name:?} cannot be an attachment name (no slashes, at most 255 bytes)"
-        )));
+        return Err(Refusal::BadAttachmentName(name.to_string()).into());
     }
     Ok(())
 }

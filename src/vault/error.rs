@@ -56,6 +56,11 @@ pub enum VaultError {
     #[error("record {id} already has an attachment named {name:?}")]
     DuplicateAttachment { id: String, name: String },
 
+    /// A request the vault refuses as asked (a passphrase already in use, a bad name...).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+
+    /// Anything else the caller got wrong, for the rare cases no person should meet.
     #[error("{0}")]
     Invalid(String),
 
@@ -97,6 +102,44 @@ impl VaultError {
                 | VaultError::TamperedAttachment { .. }
         )
     }
+}
+
+/// What a person asked for that the vault will not do, as data: the faces say it in the
+/// reader's language (`cli::said`, the app's `vault_error`); `Display` is the English.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "the vault's keys changed while this command ran (was `posbon panic` used?); nothing was changed"
+    )]
+    KeysChanged,
+    #[error("that passphrase is already in use for this vault; choose another")]
+    PassphraseInUse,
+    #[error("the duress passphrase must differ from the real passphrase")]
+    DuressSameAsReal,
+    #[error("the passphrase is empty")]
+    EmptyPassphrase,
+    #[error("the new passphrase is empty")]
+    EmptyNewPassphrase,
+    #[error("the duress passphrase is empty")]
+    EmptyDuressPassphrase,
+    #[error("{0:?} is not a record id (ids are hex, give at least 4 digits)")]
+    NotARecordId(String),
+    #[error("{0:?} cannot be an attachment name (no slashes, at most 255 bytes)")]
+    BadAttachmentName(String),
+    /// The backup (named) was encrypted to a key, and a passphrase was given.
+    #[error("{0} was encrypted to a key, not a passphrase: give that key's file with -i")]
+    BackupWantsKey(String),
+    /// The backup (named) was encrypted with a passphrase, and a key file was given.
+    #[error("{0} was encrypted with a passphrase, not to a key: leave out -i")]
+    BackupWantsPassphrase(String),
+    #[error("{}: not an age identity file ({why})", path.display())]
+    NotAnIdentityFile { path: PathBuf, why: String },
+    #[error(
+        "the backup has format version {found}; this posbon reads up to {supported}: upgrade posbon"
+    )]
+    BackupNewer { found: u32, supported: u32 },
+    #[error("{} is not empty; choose a new directory for the vault", .0.display())]
+    DirNotEmpty(PathBuf),
 }
 
 pub type Result<T, E = VaultError> = std::result::Result<T, E>;

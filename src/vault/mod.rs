@@ -49,7 +49,7 @@ use crate::crypto;
 use crate::fsprotect;
 use crate::secret::{Key32, Passphrase};
 
-pub use error::{Result, VaultError};
+pub use error::{Refusal, Result, VaultError};
 use keyslots::{KdfParams, KeySlots, SlotKind};
 use meta::{get_meta, get_meta_json, put_meta, put_meta_json};
 pub use notice::Notice;
@@ -281,7 +281,7 @@ impl Vault {
     /// creation that was interrupted before it finished).
     pub fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfParams) -> Result<()> {
         if passphrase.is_empty() {
-            return Err(VaultError::Invalid("the passphrase is empty".into()));
+            return Err(Refusal::EmptyPassphrase.into());
         }
         if exists(dir) {
             return Err(VaultError::AlreadyExists(dir.to_path_buf()));
@@ -293,10 +293,7 @@ impl Vault {
             let entry = entry.map_err(|e| VaultError::io(dir, e))?;
             let name = entry.file_name();
             if !OWN_NAMES.iter().any(|own| name == *own) && name != UNFINISHED_KEYSLOTS {
-                return Err(VaultError::Invalid(format!(
-                    "{} is not empty; choose a new directory for the vault",
-                    dir.display()
-                )));
+                return Err(Refusal::DirNotEmpty(dir.to_path_buf()).into());
             }
         }
         fsprotect::prepare_private_dir(dir);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto;
 use crate::secret::{Key32, Passphrase};
 
-use super::error::{Result, VaultError};
+use super::error::{Refusal, Result, VaultError};
 use super::keyslots::{self, KeySlots, SLOT_COUNT, SlotKind};
 use super::meta::{get_meta_json, put_meta_json};
 use super::store::Store;
@@ -95,9 +95,7 @@ impl Vault {
     fn lock_slots(&self, salt_seen: &[u8]) -> Result<keyslots::LockedSlots> {
         let locked = keyslots::LockedSlots::open(&self.slots_path)?;
         if locked.slots.salt() != salt_seen {
-            return Err(VaultError::Invalid(
-                "the vault's keys changed while this command ran (was `posbon panic` used?); nothing was changed".into(),
-            ));
+            return Err(Refusal::KeysChanged.into());
         }
         Ok(locked)
     }
@@ -175,7 +173,7 @@ impl Vault {
     /// behaves normally.
     pub fn change_passphrase(&mut self, new: &Passphrase) -> Result<()> {
         if new.is_empty() {
-            return Err(VaultError::Invalid("the new passphrase is empty".into()));
+            return Err(Refusal::EmptyNewPassphrase.into());
         }
         let slots = self.read_slots()?;
         let kek = slots.passphrase_kek(new)?;
@@ -190,9 +188,7 @@ impl Vault {
             let interrupted_change =
                 crate::secret::constant_time_eq(key.expose(), self.key.expose());
             if !interrupted_change {
-                return Err(VaultError::Invalid(
-                    "that passphrase is already in use for this vault; choose another".into(),
-                ));
+                return Err(Refusal::PassphraseInUse.into());
             }
             if !slot_indices(&table, SlotKind::Passphrase).contains(&index) {
                 let mut table = table;
@@ -248,7 +244,7 @@ impl Vault {
     /// Sets (or replaces) the duress passphrase: the passphrase of this view's decoy.
     pub fn set_duress(&mut self, duress: &Passphrase) -> Result<()> {
         if duress.is_empty() {
-            return Err(VaultError::Invalid("the duress passphrase is empty".into()));
+            return Err(Refusal::EmptyDuressPassphrase.into());
         }
         let (decoy_key, decoy_space) = self
             .decoy()?
@@ -257,14 +253,10 @@ impl Vault {
         let kek = slots.passphrase_kek(duress)?;
         if let Some((_, _, key)) = slots.open_with(&kek) {
             if crate::secret::constant_time_eq(key.expose(), self.key.expose()) {
-                return Err(VaultError::Invalid(
-                    "the duress passphrase must differ from the real passphrase".into(),
-                ));
+                return Err(Refusal::DuressSameAsReal.into());
             }
             if !crate::secret::constant_time_eq(key.expose(), decoy_key.expose()) {
-                return Err(VaultError::Invalid(
-                    "that passphrase is already in use for this vault; choose another".into(),
-                ));
+                return Err(Refusal::PassphraseInUse.into());
             }
         }
         self.replace_slots(

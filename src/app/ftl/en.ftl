@@ -325,3 +325,14 @@ notice-captures-imported = { $count ->
 notice-capture-kept = Something added without unlocking could not be read and was kept as it was ({ $file }): { $why }
 notice-inbox-failed = What was added without unlocking could not be read and stays where it is: { $why }
 notice-duress-used = Warning: the duress passphrase was used to open this vault on { $when }.
+
+# What the vault will not do as asked (vault::Refusal).
+refused-keys-changed = The vault's keys changed meanwhile (was the vault destroyed with Panic?). Nothing was changed.
+refused-passphrase-in-use = That passphrase is already in use for this vault. Choose another.
+refused-duress-same-as-real = The duress passphrase must differ from your real passphrase.
+refused-empty-passphrase = The passphrase is empty.
+refused-attachment-name = “{ $name }” cannot be a file's name (no slashes, at most 255 bytes).
+refused-backup-wants-key = This backup was made for a key, not with a passphrase: open it with the command line (`posbon backup restore -i KEY-FILE`).
+refused-backup-wants-passphrase = This backup was made with a passphrase: give the passphrase it was made with.
+refused-backup-newer = This backup was made by a newer posbon (format { $found }; this one reads up to { $supported }). Install the newer posbon.
+refused-dir-not-empty = The folder { $dir } is not empty. Choose a new folder for the vault.

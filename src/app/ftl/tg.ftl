@@ -308,3 +308,14 @@ notice-captures-imported = Он чи бе кушодани анбор илова
 notice-capture-kept = Чизи бе кушодан иловашуда хонда нашуд ва дар ҷояш монд ({ $file }): { $why }
 notice-inbox-failed = Он чи бе кушодан илова шуда буд, хонда нашуд ва дар ҷояш мемонад: { $why }
 notice-duress-used = Диққат: ин анборро бо ибораи махфии маҷбурӣ кушодаанд: { $when }.
+
+# What the vault will not do as asked (vault::Refusal).
+refused-keys-changed = Калидҳои анбор дар ин муддат тағйир ёфтанд (оё он бо тугмаи «Ҳолати фавқулода» нобуд нашуд?). Ҳеҷ чиз тағйир наёфт.
+refused-passphrase-in-use = Ин ибораи махфӣ аллакай дар ҳамин анбор истифода мешавад. Дигарашро интихоб кунед.
+refused-duress-same-as-real = Ибораи махфии маҷбурӣ бояд аз ибораи махфии аслии Шумо фарқ кунад.
+refused-empty-passphrase = Ибораи махфӣ холӣ аст.
+refused-attachment-name = «{ $name }» номи файл шуда наметавонад (бе хатти моил, на дарозтар аз 255 байт).
+refused-backup-wants-key = Ин нусхаи эҳтиётӣ барои калид сохта шудааст, на бо ибораи махфӣ: онро дар терминал кушоед (`posbon backup restore -i ФАЙЛИ-КАЛИД`).
+refused-backup-wants-passphrase = Ин нусхаи эҳтиётӣ бо ибораи махфӣ сохта шудааст: ибораеро, ки бо он сохта шуда буд, ворид кунед.
+refused-backup-newer = Ин нусхаи эҳтиётиро posbon-и навтар сохтааст (формати { $found }; ин posbon то { $supported } мехонад). posbon-и навро насб кунед.
+refused-dir-not-empty = Ҷузвдони { $dir } холӣ нест. Барои анбор ҷузвдони нав интихоб кунед.

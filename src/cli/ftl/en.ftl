@@ -496,3 +496,19 @@ notice-captures-imported = imported { $count } captured item(s) into the vault
 notice-capture-kept = a captured item ({ $file }) could not be imported and was kept: { $why }
 notice-inbox-failed = captured items could not be imported and stay in the inbox: { $why }
 notice-duress-used = WARNING: the duress passphrase was used to open this vault at { $when }
+
+# What the vault will not do as asked (vault::Refusal). In English the command line prints the
+# library's own text; these keep the catalogue whole and are checked equal to it.
+refused-keys-changed = the vault's keys changed while this command ran (was `posbon panic` used?); nothing was changed
+refused-passphrase-in-use = that passphrase is already in use for this vault; choose another
+refused-duress-same-as-real = the duress passphrase must differ from the real passphrase
+refused-empty-passphrase = the passphrase is empty
+refused-empty-new-passphrase = the new passphrase is empty
+refused-empty-duress-passphrase = the duress passphrase is empty
+refused-not-a-record-id = { $id } is not a record id (ids are hex, give at least 4 digits)
+refused-attachment-name = { $name } cannot be an attachment name (no slashes, at most 255 bytes)
+refused-backup-wants-key = { $file } was encrypted to a key, not a passphrase: give that key's file with -i
+refused-backup-wants-passphrase = { $file } was encrypted with a passphrase, not to a key: leave out -i
+refused-not-an-identity-file = { $path }: not an age identity file ({ $why })
+refused-backup-newer = the backup has format version { $found }; this posbon reads up to { $supported }: upgrade posbon
+refused-dir-not-empty = { $dir } is not empty; choose a new directory for the vault

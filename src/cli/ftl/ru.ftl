@@ -646,3 +646,18 @@ notice-captures-imported = в хранилище добавлено сохран
 notice-capture-kept = сохранённое без открытия ({ $file }) не удалось добавить в хранилище, оно оставлено как есть: { $why }
 notice-inbox-failed = сохранённое без открытия не удалось добавить в хранилище, оно остаётся во входящих: { $why }
 notice-duress-used = ВНИМАНИЕ: это хранилище открывали фразой под принуждением: { $when }
+
+# What the vault will not do as asked (vault::Refusal).
+refused-keys-changed = ключи хранилища изменились, пока выполнялась команда (не была ли использована `posbon panic`?); ничего не изменено
+refused-passphrase-in-use = эта парольная фраза уже используется в этом хранилище; выберите другую
+refused-duress-same-as-real = фраза под принуждением должна отличаться от настоящей парольной фразы
+refused-empty-passphrase = парольная фраза пуста
+refused-empty-new-passphrase = новая парольная фраза пуста
+refused-empty-duress-passphrase = фраза под принуждением пуста
+refused-not-a-record-id = { $id } — не id записи (id состоит из шестнадцатеричных цифр, укажите хотя бы 4)
+refused-attachment-name = { $name } не может быть именем файла (без косых черт, не длиннее 255 байт)
+refused-backup-wants-key = { $file } зашифрован для ключа, а не парольной фразой: укажите файл этого ключа с -i
+refused-backup-wants-passphrase = { $file } зашифрован парольной фразой, а не для ключа: уберите -i
+refused-not-an-identity-file = { $path }: это не файл ключа age ({ $why })
+refused-backup-newer = у резервной копии формат версии { $found }; этот posbon читает до версии { $supported }: обновите posbon
+refused-dir-not-empty = каталог { $dir } не пуст; выберите для хранилища новый каталог

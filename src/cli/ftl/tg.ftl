@@ -515,3 +515,18 @@ notice-captures-imported = он чи бе кушодани анбор нигоҳ
 notice-capture-kept = чизи бе кушодан нигоҳдошташуда ({ $file }) ба анбор илова нашуд ва дар ҷояш монд: { $why }
 notice-inbox-failed = он чи бе кушодан нигоҳ дошта шуда буд, ба анбор илова нашуд ва дар қуттии воридотӣ мемонад: { $why }
 notice-duress-used = ДИҚҚАТ: ин анборро бо ибораи махфии маҷбурӣ кушодаанд: { $when }
+
+# What the vault will not do as asked (vault::Refusal).
+refused-keys-changed = калидҳои анбор ҳангоми иҷрои фармон тағйир ёфтанд (оё `posbon panic` истифода шуд?); ҳеҷ чиз тағйир наёфт
+refused-passphrase-in-use = ин ибораи махфӣ аллакай дар ҳамин анбор истифода мешавад; дигарашро интихоб кунед
+refused-duress-same-as-real = ибораи махфии маҷбурӣ бояд аз ибораи махфии аслӣ фарқ кунад
+refused-empty-passphrase = ибораи махфӣ холӣ аст
+refused-empty-new-passphrase = ибораи махфии нав холӣ аст
+refused-empty-duress-passphrase = ибораи махфии маҷбурӣ холӣ аст
+refused-not-a-record-id = { $id } id-и сабт нест (id аз рақамҳои шонздаҳӣ иборат аст, ақаллан 4-тоашро диҳед)
+refused-attachment-name = { $name } номи файл шуда наметавонад (бе хатти моил, на дарозтар аз 255 байт)
+refused-backup-wants-key = { $file } барои калид рамзгузорӣ шудааст, на бо ибораи махфӣ: файли он калидро бо -i диҳед
+refused-backup-wants-passphrase = { $file } бо ибораи махфӣ рамзгузорӣ шудааст, на барои калид: -i-ро хориҷ кунед
+refused-not-an-identity-file = { $path }: ин файли калиди age нест ({ $why })
+refused-backup-newer = нусхаи эҳтиётӣ формати версияи { $found } дорад; ин posbon то версияи { $supported } мехонад: posbon-ро нав кунед
+refused-dir-not-empty = феҳристи { $dir } холӣ нест; барои анбор феҳристи нав интихоб кунед
