@@ -1008,6 +1008,24 @@ fn a_lawyer_without_a_vault_verifies_alerts_and_opens_sealed_material_in_the_app
     );
 
     let key_bytes = std::fs::read(&key).unwrap();
+    // The public key chosen by mistake instead of the private one: told why, in Russian.
+    let public_key = age_key(journalist.temp.path(), "mistaken").1;
+    let mistaken = [
+        ("bundle", "case.age", bundle.clone()),
+        ("key", "lawyer.pub", public_key.into_bytes()),
+    ];
+    let answer = app.post_files(
+        "/lawyer/open",
+        &mistaken,
+        &[("from", "0000-0000-0000-0000-0000-0000-0000-0000")],
+    );
+    let refused = app.follow(answer);
+    assert!(
+        refused.contains(
+            "Этот файл ключа нельзя использовать: это не файл ключа age и не закрытый ключ OpenSSH."
+        ),
+        "{refused}"
+    );
     let files = [
         ("bundle", "case.age", bundle.clone()),
         ("key", "lawyer.key", key_bytes.clone()),

@@ -707,3 +707,34 @@ fn what_the_vault_refuses_is_said_in_the_readers_language_with_the_same_exit_cod
         stderr(&english)
     );
 }
+
+#[test]
+fn a_lawyers_key_file_that_cannot_be_used_is_said_in_the_readers_language() {
+    let v = TestVault::uninitialised();
+    let (_, recipient) = age_key(v.temp.path(), "lawyer");
+    // The public key given instead of the private one, a common mistake.
+    let public = v.path("lawyer.pub");
+    std::fs::write(&public, format!("{recipient}\n")).unwrap();
+    let bundle = v.path("case.age");
+    std::fs::write(&bundle, b"age-encryption.org/v1\n").unwrap();
+    for (lang, said) in [
+        (
+            "tg",
+            "ин на файли калиди age ва на калиди махфии OpenSSH аст",
+        ),
+        ("ru", "это не файл ключа age и не закрытый ключ OpenSSH"),
+    ] {
+        let mut command = v.command();
+        command
+            .args(["--lang", lang, "open", "-i"])
+            .arg(&public)
+            .arg(&bundle);
+        let refused = feed(command, b"");
+        assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+        says(
+            &stderr(&refused),
+            &[&format!("lawyer.pub: {said}")],
+            &["not an age identity"],
+        );
+    }
+}

@@ -13,7 +13,7 @@ use super::pages::{Frame, form, html, take};
 use super::text::Tr;
 use super::{Flash, Shared};
 use crate::alert::message::{self, VerifyError};
-use crate::release::bundle::{self, BundleError, Sealer};
+use crate::release::bundle::{self, BundleError, KeyProblem, Sealer};
 use crate::release::keys;
 use crate::release::names::displayable;
 use crate::release::open::{self as opening, Input, KeyCheck};
@@ -114,8 +114,19 @@ pub(super) async fn verify(State(app): State<Shared>, body: Bytes) -> Response {
     app.after_post("/lawyer", None)
 }
 
-fn bundle_error(t: Tr, error: &BundleError) -> String {
+pub(super) fn bundle_error(t: Tr, error: &BundleError) -> String {
     match error {
+        BundleError::BadKey { problem, .. } => {
+            t.with("open-bad-key", "problem", &key_problem(t, problem))
+        }
+        BundleError::SealedNeedsKey => t.get("open-missing"),
+        BundleError::OutExists(dir) => t.with("open-out-exists", "dir", &dir.display().to_string()),
+        BundleError::TooLarge { mib, max_mib } => t.args(
+            "seal-too-large",
+            &[("mib", &mib.to_string()), ("max", &max_mib.to_string())],
+        ),
+        BundleError::NoSealingKeys => t.get("seal-no-keys"),
+        BundleError::Vault(e) => super::pages::vault_error(t, e),
         BundleError::NotForThisKey => t.get("open-not-for-this-key"),
         BundleError::WrongSealer { found, .. } => t.with("open-wrong-sealer", "found", found),
         BundleError::Unsigned => t.get("open-unsigned"),
@@ -123,6 +134,20 @@ fn bundle_error(t: Tr, error: &BundleError) -> String {
         BundleError::WrongKeyPassphrase { .. } => t.get("open-key-passphrase"),
         BundleError::Damaged(_) => t.get("open-damaged"),
         other => t.with("error-other", "detail", &other.to_string()),
+    }
+}
+
+/// Why a key file cannot be used, in the app's words.
+fn key_problem(t: Tr, problem: &KeyProblem) -> String {
+    match problem {
+        KeyProblem::TooLarge => t.get("key-too-large"),
+        KeyProblem::NotAKey => t.get("key-not-a-key"),
+        KeyProblem::BadLine(line) => t.with("key-bad-line", "line", &line.to_string()),
+        KeyProblem::NoIdentity => t.get("key-no-identity"),
+        KeyProblem::DamagedEncrypted => t.get("key-damaged-encrypted"),
+        KeyProblem::NotPassphraseProtected => t.get("key-not-passphrase-protected"),
+        KeyProblem::UnsupportedSsh => t.get("key-unsupported-ssh"),
+        KeyProblem::DamagedSsh => t.get("key-damaged-ssh"),
     }
 }
 

@@ -120,6 +120,7 @@ pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
         }
         SwitchError::WatchersDisagree { .. } => t.get("error-watchers-disagree"),
         SwitchError::BundlesDiffer => t.get("error-bundles-differ"),
+        SwitchError::Bundle(e) => super::lawyer::bundle_error(t, e),
         SwitchError::Vault(e) => vault_error(t, e),
         SwitchError::Plan(e) => t.with(
             "plan-invalid",

@@ -113,7 +113,12 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(e) = error.downcast_ref::<crate::release::bundle::BundleError>() {
         use crate::release::bundle::BundleError;
         return match e {
-            BundleError::Invalid(_) => exit::USAGE,
+            BundleError::Invalid(_)
+            | BundleError::BadKey { .. }
+            | BundleError::SealedNeedsKey
+            | BundleError::OutExists(_)
+            | BundleError::TooLarge { .. }
+            | BundleError::NoSealingKeys => exit::USAGE,
             BundleError::NotForThisKey => exit::WRONG_PASSPHRASE,
             BundleError::WrongSealer { .. }
             | BundleError::Unsigned

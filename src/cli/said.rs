@@ -13,7 +13,7 @@ use crate::fsprotect::Filesystem;
 use crate::lang::Lang;
 use crate::plan::PlanError;
 use crate::protocol::contacts::ContactError;
-use crate::release::bundle::BundleError;
+use crate::release::bundle::{BundleError, KeyProblem};
 use crate::switch::client::ClientError;
 use crate::switch::gaps::Gap;
 use crate::vault::{Notice, Refusal, VaultError};
@@ -203,6 +203,17 @@ fn bundle(error: &BundleError) -> Option<String> {
     Some(match error {
         BundleError::Vault(e) => return vault(e),
         BundleError::Invalid(_) => return None,
+        BundleError::BadKey { key, problem } => with(
+            "bundle-bad-key",
+            &[("key", key), ("problem", &key_problem(problem))],
+        ),
+        BundleError::SealedNeedsKey => t("open-needs-key"),
+        BundleError::OutExists(dir) => with("bundle-out-exists", &[("dir", &shown(dir))]),
+        BundleError::TooLarge { mib, max_mib } => with(
+            "bundle-too-large",
+            &[("mib", &mib.to_string()), ("max", &max_mib.to_string())],
+        ),
+        BundleError::NoSealingKeys => t("bundle-no-sealing-keys"),
         BundleError::Io(e) => with("bundle-writing-failed", &[("why", &e.to_string())]),
         BundleError::Unreadable { path, reason } => with(
             "bundle-unreadable",
@@ -222,6 +233,20 @@ fn bundle(error: &BundleError) -> Option<String> {
             with("bundle-wrong-key-passphrase", &[("key", key)])
         }
     })
+}
+
+/// Why a lawyer's key file cannot be used.
+fn key_problem(problem: &KeyProblem) -> String {
+    match problem {
+        KeyProblem::TooLarge => t("key-too-large"),
+        KeyProblem::NotAKey => t("key-not-a-key"),
+        KeyProblem::BadLine(line) => with("key-bad-line", &[("line", &line.to_string())]),
+        KeyProblem::NoIdentity => t("key-no-identity"),
+        KeyProblem::DamagedEncrypted => t("key-damaged-encrypted"),
+        KeyProblem::NotPassphraseProtected => t("key-not-passphrase-protected"),
+        KeyProblem::UnsupportedSsh => t("key-unsupported-ssh"),
+        KeyProblem::DamagedSsh => t("key-damaged-ssh"),
+    }
 }
 
 /// Why `alert verify` refused an alert: a lawyer reads it before acting.

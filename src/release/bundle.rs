@@ -26,7 +26,7 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub use super::error::BundleError;
+pub use super::error::{BundleError, KeyProblem};
 use super::names::is_hidden_char;
 use super::text;
 use crate::vault::{Kind, RecordId, Vault};
@@ -275,11 +275,10 @@ pub fn plan(vault: &Vault, ids: &[RecordId]) -> Result<Vec<(RecordId, Item)>, Bu
         ));
     }
     if total > MAX_CONTENT {
-        return Err(BundleError::Invalid(format!(
-            "these records hold {} MiB; a bundle may hold at most {} MiB (leave out large attachments)",
-            total / (1024 * 1024),
-            MAX_CONTENT / (1024 * 1024)
-        )));
+        return Err(BundleError::TooLarge {
+            mib: total / (1024 * 1024),
+            max_mib: MAX_CONTENT / (1024 * 1024),
+        });
     }
     Ok(items)
 }
@@ -341,10 +340,7 @@ pub fn seal(
         .map(|r| parse_recipient(r))
         .collect::<Result<_, _>>()?;
     if parsed.is_empty() {
-        return Err(BundleError::Invalid(
-            "none of the chosen contacts has an age or SSH key (contact add --age-recipient)"
-                .into(),
-        ));
+        return Err(BundleError::NoSealingKeys);
     }
     let planned = plan(vault, ids)?;
     let manifest = Manifest {

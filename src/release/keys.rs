@@ -11,7 +11,7 @@ use std::path::Path;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::error::BundleError;
+use super::error::{BundleError, KeyProblem};
 use crate::secret::Passphrase;
 
 /// Key files are small; anything larger is not one (and is not read whole).
@@ -66,10 +66,7 @@ pub fn read(
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_KEY_FILE {
-        return Err(BundleError::Invalid(format!(
-            "{}: too large to be a key file",
-            path.display()
-        )));
+        return Err(bad_key(&path.display().to_string(), KeyProblem::TooLarge));
     }
     parse(&bytes, &path.display().to_string(), passphrase)
 }
@@ -94,9 +91,7 @@ pub fn parse(
     if trimmed.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
         return ssh_key(bytes, name, passphrase);
     }
-    Err(BundleError::Invalid(format!(
-        "{name}: not an age identity file nor an OpenSSH private key"
-    )))
+    Err(bad_key(name, KeyProblem::NotAKey))
 }
 
 /// Plain age identities, one per line (`#` comments and empty lines skipped).
@@ -109,19 +104,14 @@ fn age_identities(bytes: &[u8], name: &str) -> Result<LawyerKey, BundleError> {
             continue;
         }
         // The line itself is never put in a message: it is a secret key.
-        let identity = line.parse::<age::x25519::Identity>().map_err(|_| {
-            BundleError::Invalid(format!(
-                "{name}: line {} is not an age identity (AGE-SECRET-KEY-1...)",
-                n + 1
-            ))
-        })?;
+        let identity = line
+            .parse::<age::x25519::Identity>()
+            .map_err(|_| bad_key(name, KeyProblem::BadLine(n + 1)))?;
         let public = identity.to_public().to_string();
         keys.push((Box::new(identity), public));
     }
     if keys.is_empty() {
-        return Err(BundleError::Invalid(format!(
-            "{name}: it holds no identity"
-        )));
+        return Err(bad_key(name, KeyProblem::NoIdentity));
     }
     Ok(LawyerKey { keys })
 }
@@ -132,13 +122,11 @@ fn decrypt_identity_file(
     name: &str,
     passphrase: Passphrase,
 ) -> Result<Zeroizing<Vec<u8>>, BundleError> {
-    let bad = || BundleError::Invalid(format!("{name}: a damaged encrypted identity file"));
+    let bad = || bad_key(name, KeyProblem::DamagedEncrypted);
     let decryptor =
         age::Decryptor::new(age::armor::ArmoredReader::new(bytes)).map_err(|_| bad())?;
     if !decryptor.is_scrypt() {
-        return Err(BundleError::Invalid(format!(
-            "{name}: an age file that is not protected by a passphrase is not a key"
-        )));
+        return Err(bad_key(name, KeyProblem::NotPassphraseProtected));
     }
     let mut identity =
         age::scrypt::Identity::new(SecretString::from(passphrase.expose().to_string()));
@@ -165,14 +153,10 @@ fn ssh_key(
     name: &str,
     passphrase: &mut dyn FnMut() -> Result<Passphrase, BundleError>,
 ) -> Result<LawyerKey, BundleError> {
-    let unsupported = || {
-        BundleError::Invalid(format!(
-            "{name}: an SSH key of a kind posbon cannot use (bundles are sealed for ssh-ed25519 keys)"
-        ))
-    };
+    let unsupported = || bad_key(name, KeyProblem::UnsupportedSsh);
     let public = openssh_public_key(bytes).ok_or_else(unsupported)?;
     let identity = age::ssh::Identity::from_buffer(bytes, Some(name.to_string()))
-        .map_err(|_| BundleError::Invalid(format!("{name}: a damaged SSH private key")))?;
+        .map_err(|_| bad_key(name, KeyProblem::DamagedSsh))?;
     let identity = match identity {
         age::ssh::Identity::Unencrypted(_) => identity,
         age::ssh::Identity::Encrypted(encrypted) => {
@@ -239,4 +223,11 @@ fn openssh_public_key(file: &[u8]) -> Option<String> {
             base64::engine::general_purpose::STANDARD.encode(blob)
         )
     })
+}
+
+fn bad_key(key: &str, problem: KeyProblem) -> BundleError {
+    BundleError::BadKey {
+        key: key.to_string(),
+        problem,
+    }
 }

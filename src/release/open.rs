@@ -109,9 +109,7 @@ pub fn open(
         }
         Input::Plain => {
             if looks_like_age(&raw) {
-                return Err(BundleError::Invalid(
-                    "this is a sealed bundle: give your key with -i KEY".into(),
-                ));
+                return Err(BundleError::SealedNeedsKey);
             }
             if raw.len() as u64 > MAX_PLAINTEXT {
                 return Err(BundleError::Damaged(
@@ -139,10 +137,7 @@ pub fn open(
 }
 
 fn already_exists(out: &Path) -> BundleError {
-    BundleError::Invalid(format!(
-        "{} already exists: give a new folder with --out",
-        out.display()
-    ))
+    BundleError::OutExists(out.to_path_buf())
 }
 
 /// Everything `reader` holds, refused past `limit` bytes (without reading further).

@@ -336,3 +336,17 @@ refused-backup-wants-key = This backup was made for a key, not with a passphrase
 refused-backup-wants-passphrase = This backup was made with a passphrase: give the passphrase it was made with.
 refused-backup-newer = This backup was made by a newer posbon (format { $found }; this one reads up to { $supported }). Install the newer posbon.
 refused-dir-not-empty = The folder { $dir } is not empty. Choose a new folder for the vault.
+
+# A key file that cannot be used (release::KeyProblem), and sealed material refused.
+open-bad-key = The key file cannot be used: { $problem }
+key-too-large = it is too large to be a key file.
+key-not-a-key = it is neither an age key file nor an OpenSSH private key. (Choose your private key, not the public one.)
+key-bad-line = its line { $line } is not an age key (AGE-SECRET-KEY-1…).
+key-no-identity = it holds no key.
+key-damaged-encrypted = it is a damaged encrypted key file.
+key-not-passphrase-protected = it is an age file that is not protected by a passphrase, so it is not a key.
+key-unsupported-ssh = it is an SSH key of a kind posbon cannot use (sealed material is for ssh-ed25519 keys).
+key-damaged-ssh = it is a damaged SSH private key.
+open-out-exists = The folder { $dir } already exists; nothing was written.
+seal-too-large = These records hold { $mib } MiB; sealed material may hold at most { $max } MiB. Leave out large files.
+seal-no-keys = None of the chosen contacts has a key for sealed material. Add their key on the page “{ nav-contacts }”.

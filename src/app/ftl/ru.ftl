@@ -339,3 +339,17 @@ refused-backup-wants-key = Эта резервная копия сделана �
 refused-backup-wants-passphrase = Эта резервная копия сделана с парольной фразой: введите фразу, с которой она сделана.
 refused-backup-newer = Эту резервную копию сделал более новый posbon (формат { $found }; этот читает до { $supported }). Установите новый posbon.
 refused-dir-not-empty = Папка { $dir } не пуста. Выберите для хранилища новую папку.
+
+# A key file that cannot be used (release::KeyProblem), and sealed material refused.
+open-bad-key = Этот файл ключа нельзя использовать: { $problem }
+key-too-large = он слишком велик для файла ключа.
+key-not-a-key = это не файл ключа age и не закрытый ключ OpenSSH. (Выберите свой закрытый ключ, а не открытый.)
+key-bad-line = его строка { $line } — не ключ age (AGE-SECRET-KEY-1…).
+key-no-identity = в нём нет ни одного ключа.
+key-damaged-encrypted = это повреждённый зашифрованный файл ключа.
+key-not-passphrase-protected = это файл age, не защищённый парольной фразой, а значит, не ключ.
+key-unsupported-ssh = это ключ SSH такого типа, который posbon использовать не может (материалы запечатываются для ключей ssh-ed25519).
+key-damaged-ssh = это повреждённый закрытый ключ SSH.
+open-out-exists = Папка { $dir } уже существует; ничего не записано.
+seal-too-large = В этих записях { $mib } МиБ; запечатанный пакет может вместить не больше { $max } МиБ. Не включайте большие файлы.
+seal-no-keys = Ни у одного из выбранных контактов нет ключа для запечатанных материалов. Добавьте их ключи на странице «{ nav-contacts }».

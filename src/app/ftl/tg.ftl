@@ -319,3 +319,17 @@ refused-backup-wants-key = Ин нусхаи эҳтиётӣ барои кали�
 refused-backup-wants-passphrase = Ин нусхаи эҳтиётӣ бо ибораи махфӣ сохта шудааст: ибораеро, ки бо он сохта шуда буд, ворид кунед.
 refused-backup-newer = Ин нусхаи эҳтиётиро posbon-и навтар сохтааст (формати { $found }; ин posbon то { $supported } мехонад). posbon-и навро насб кунед.
 refused-dir-not-empty = Ҷузвдони { $dir } холӣ нест. Барои анбор ҷузвдони нав интихоб кунед.
+
+# A key file that cannot be used (release::KeyProblem), and sealed material refused.
+open-bad-key = Ин файли калидро истифода бурдан мумкин нест: { $problem }
+key-too-large = он барои файли калид хеле калон аст.
+key-not-a-key = ин на файли калиди age ва на калиди махфии OpenSSH аст. (Калиди махфии худро интихоб кунед, на калиди кушодаро.)
+key-bad-line = сатри { $line }-и он калиди age нест (AGE-SECRET-KEY-1…).
+key-no-identity = дар он ягон калид нест.
+key-damaged-encrypted = ин файли рамзгузоришудаи калиди вайроншуда аст.
+key-not-passphrase-protected = ин файли age аст, ки бо ибораи махфӣ ҳифз нашудааст, пас калид нест.
+key-unsupported-ssh = ин калиди SSH-и навъест, ки posbon истифода бурда наметавонад (мавод барои калидҳои ssh-ed25519 мӯҳр зада мешавад).
+key-damaged-ssh = ин калиди махфии SSH-и вайроншуда аст.
+open-out-exists = Ҷузвдони { $dir } аллакай вуҷуд дорад; ҳеҷ чиз навишта нашуд.
+seal-too-large = Дар ин сабтҳо { $mib } МиБ ҳаст; бастаи мӯҳрзада на зиёда аз { $max } МиБ гирифта метавонад. Файлҳои калонро дохил накунед.
+seal-no-keys = Ҳеҷ яке аз тамосҳои интихобшуда калид барои маводи мӯҳрзада надорад. Калидҳои онҳоро дар саҳифаи «{ nav-contacts }» илова кунед.

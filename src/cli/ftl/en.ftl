@@ -512,3 +512,17 @@ refused-backup-wants-passphrase = { $file } was encrypted with a passphrase, not
 refused-not-an-identity-file = { $path }: not an age identity file ({ $why })
 refused-backup-newer = the backup has format version { $found }; this posbon reads up to { $supported }: upgrade posbon
 refused-dir-not-empty = { $dir } is not empty; choose a new directory for the vault
+
+# A lawyer's key file that cannot be used (release::KeyProblem), and the bundle's refusals.
+bundle-bad-key = { $key }: { $problem }
+key-too-large = too large to be a key file
+key-not-a-key = not an age identity file nor an OpenSSH private key
+key-bad-line = line { $line } is not an age identity (AGE-SECRET-KEY-1...)
+key-no-identity = it holds no identity
+key-damaged-encrypted = a damaged encrypted identity file
+key-not-passphrase-protected = an age file that is not protected by a passphrase is not a key
+key-unsupported-ssh = an SSH key of a kind posbon cannot use (bundles are sealed for ssh-ed25519 keys)
+key-damaged-ssh = a damaged SSH private key
+bundle-out-exists = { $dir } already exists: give a new folder with --out
+bundle-too-large = these records hold { $mib } MiB; a bundle may hold at most { $max } MiB (leave out large attachments)
+bundle-no-sealing-keys = none of the chosen contacts has an age or SSH key (contact add --age-recipient)

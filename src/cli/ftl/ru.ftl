@@ -661,3 +661,17 @@ refused-backup-wants-passphrase = { $file } зашифрован парольн�
 refused-not-an-identity-file = { $path }: это не файл ключа age ({ $why })
 refused-backup-newer = у резервной копии формат версии { $found }; этот posbon читает до версии { $supported }: обновите posbon
 refused-dir-not-empty = каталог { $dir } не пуст; выберите для хранилища новый каталог
+
+# A lawyer's key file that cannot be used (release::KeyProblem), and the bundle's refusals.
+bundle-bad-key = { $key }: { $problem }
+key-too-large = слишком велик для файла ключа
+key-not-a-key = это не файл ключа age и не закрытый ключ OpenSSH
+key-bad-line = строка { $line } — не ключ age (AGE-SECRET-KEY-1...)
+key-no-identity = в нём нет ни одного ключа
+key-damaged-encrypted = зашифрованный файл ключа повреждён
+key-not-passphrase-protected = файл age, не защищённый парольной фразой, — не ключ
+key-unsupported-ssh = ключ SSH такого типа posbon использовать не может (пакеты запечатываются для ключей ssh-ed25519)
+key-damaged-ssh = закрытый ключ SSH повреждён
+bundle-out-exists = { $dir } уже существует: укажите новую папку с --out
+bundle-too-large = в этих записях { $mib } МиБ; пакет может вместить не больше { $max } МиБ (не включайте большие файлы)
+bundle-no-sealing-keys = ни у одного из выбранных контактов нет ключа age или SSH (contact add --age-recipient)

@@ -530,3 +530,17 @@ refused-backup-wants-passphrase = { $file } бо ибораи махфӣ рам�
 refused-not-an-identity-file = { $path }: ин файли калиди age нест ({ $why })
 refused-backup-newer = нусхаи эҳтиётӣ формати версияи { $found } дорад; ин posbon то версияи { $supported } мехонад: posbon-ро нав кунед
 refused-dir-not-empty = феҳристи { $dir } холӣ нест; барои анбор феҳристи нав интихоб кунед
+
+# A lawyer's key file that cannot be used (release::KeyProblem), and the bundle's refusals.
+bundle-bad-key = { $key }: { $problem }
+key-too-large = барои файли калид хеле калон аст
+key-not-a-key = ин на файли калиди age ва на калиди махфии OpenSSH аст
+key-bad-line = сатри { $line } калиди age нест (AGE-SECRET-KEY-1...)
+key-no-identity = дар он ягон калид нест
+key-damaged-encrypted = файли рамзгузоришудаи калид вайрон аст
+key-not-passphrase-protected = файли age, ки бо ибораи махфӣ ҳифз нашудааст, калид нест
+key-unsupported-ssh = posbon калиди SSH-и ин навъро истифода бурда наметавонад (бастаҳо барои калидҳои ssh-ed25519 мӯҳр зада мешаванд)
+key-damaged-ssh = калиди махфии SSH вайрон аст
+bundle-out-exists = { $dir } аллакай вуҷуд дорад: бо --out ҷузвдони навро диҳед
+bundle-too-large = дар ин сабтҳо { $mib } МиБ ҳаст; баста на зиёда аз { $max } МиБ гирифта метавонад (файлҳои калонро дохил накунед)
+bundle-no-sealing-keys = ҳеҷ яке аз тамосҳои интихобшуда калиди age ё SSH надорад (contact add --age-recipient)
