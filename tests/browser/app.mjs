@@ -4,149 +4,124 @@
 // the Rust side then searches for the marker.
 // Usage: node app.mjs SCENARIOS_JSON SCREENSHOT_DIR -> prints one JSON array of what it saw.
 // SCENARIOS_JSON: [{ "url", "lang", "width", "profile", "marker", "passphrase" }, ...]
-import { chromium } from "playwright-core";
+import { eachScenario } from "./scenarios.mjs";
 
-const [scenariosJson, shots] = process.argv.slice(2);
-const scenarios = JSON.parse(scenariosJson);
-const seen = [];
-for (const s of scenarios) {
-  const context = await chromium.launchPersistentContext(s.profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: s.width, height: s.width < 500 ? 740 : 900 },
-    acceptDownloads: true,
-  });
-  context.setDefaultTimeout(15000);
-  const got = { lang: s.lang, width: s.width };
-  const shot = async (page, name) =>
-    page.screenshot({ path: `${shots}/app-${s.lang}-${s.width}-${name}.png`, fullPage: true });
-  const fits = (page) => page.evaluate(() =>
-    document.documentElement.scrollWidth <= window.innerWidth);
-  try {
-    const page = context.pages()[0] || await context.newPage();
-    await page.goto(s.url);
-    got.url_after_launch = page.url();
-    got.html_lang = await page.getAttribute("html", "lang");
-    await shot(page, "unlock");
-    got.unlock_fits = await fits(page);
-    await page.fill("#passphrase", "not the passphrase");
-    await page.click("#unlock");
-    await page.waitForSelector("#error");
-    got.wrong = (await page.textContent("#error")).trim();
-    await page.fill("#passphrase", s.passphrase);
-    await page.click("#unlock");
-    await page.waitForSelector("#count");
-    got.empty = (await page.textContent("#count")).trim();
-    await shot(page, "records");
+await eachScenario({ timeout: 15000 }, async (page, s, got, { shot, fits }) => {
+  await page.goto(s.url);
+  got.url_after_launch = page.url();
+  got.html_lang = await page.getAttribute("html", "lang");
+  await shot(page, "unlock");
+  got.unlock_fits = await fits(page);
+  await page.fill("#passphrase", "not the passphrase");
+  await page.click("#unlock");
+  await page.waitForSelector("#error");
+  got.wrong = (await page.textContent("#error")).trim();
+  await page.fill("#passphrase", s.passphrase);
+  await page.click("#unlock");
+  await page.waitForSelector("#count");
+  got.empty = (await page.textContent("#count")).trim();
+  await shot(page, "records");
 
-    await page.click("#new-source");
-    await page.fill("#title", `Source ${s.marker}`);
-    await page.fill("#field-contact", `reach ${s.marker}`);
-    await page.fill("#tags", "ministry");
-    await page.fill("#body", `Met ${s.marker} at the bazaar.\nSecond line.`);
-    await shot(page, "edit");
-    got.edit_fits = await fits(page);
-    await page.click("#save");
-    await page.waitForSelector("#body");
-    got.title = (await page.textContent("#title")).trim();
-    got.body = await page.textContent("#body");
+  await page.click("#new-source");
+  await page.fill("#title", `Source ${s.marker}`);
+  await page.fill("#field-contact", `reach ${s.marker}`);
+  await page.fill("#tags", "ministry");
+  await page.fill("#body", `Met ${s.marker} at the bazaar.\nSecond line.`);
+  await shot(page, "edit");
+  got.edit_fits = await fits(page);
+  await page.click("#save");
+  await page.waitForSelector("#body");
+  got.title = (await page.textContent("#title")).trim();
+  got.body = await page.textContent("#body");
 
-    const file = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
-    Buffer.from(`FILE ${s.marker}`).copy(file, 1024 * 1024);
-    await page.setInputFiles("#file", { name: "scan.pdf", mimeType: "application/pdf", buffer: file });
-    await page.click("#attach");
-    await page.waitForSelector("a.file");
-    got.file_listed = (await page.textContent("a.file")).trim();
-    got.file_size = (await page.textContent(".size")).trim();
-    await shot(page, "record");
-    got.record_fits = await fits(page);
-    const [download] = await Promise.all([page.waitForEvent("download"), page.click("a.file")]);
-    const path = await download.path();
-    const fs = await import("node:fs");
-    got.download_same = Buffer.compare(fs.readFileSync(path), file) === 0;
-    got.download_name = download.suggestedFilename();
-    fs.unlinkSync(path);
+  const file = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+  Buffer.from(`FILE ${s.marker}`).copy(file, 1024 * 1024);
+  await page.setInputFiles("#file", { name: "scan.pdf", mimeType: "application/pdf", buffer: file });
+  await page.click("#attach");
+  await page.waitForSelector("a.file");
+  got.file_listed = (await page.textContent("a.file")).trim();
+  got.file_size = (await page.textContent(".size")).trim();
+  await shot(page, "record");
+  got.record_fits = await fits(page);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("a.file")]);
+  const path = await download.path();
+  const fs = await import("node:fs");
+  got.download_same = Buffer.compare(fs.readFileSync(path), file) === 0;
+  got.download_name = download.suggestedFilename();
+  fs.unlinkSync(path);
 
-    await page.click("#nav-records");
-    await page.fill("#words", s.marker);
-    await page.click("#search");
-    await page.waitForSelector("#count");
-    got.found = await page.locator("#records li").count();
-    got.search_url = page.url();
+  await page.click("#nav-records");
+  await page.fill("#words", s.marker);
+  await page.click("#search");
+  await page.waitForSelector("#count");
+  got.found = await page.locator("#records li").count();
+  got.search_url = page.url();
 
-    await page.click("#nav-switch");
-    await page.waitForSelector("#checkin");
-    got.switch_error = (await page.textContent("#error")).trim();
-    await shot(page, "switch");
+  await page.click("#nav-switch");
+  await page.waitForSelector("#checkin");
+  got.switch_error = (await page.textContent("#error")).trim();
+  await shot(page, "switch");
 
-    // What happened, the phone, sealing, keys and backups: each page in this language, at
-    // this width, without sideways scrolling.
-    await page.click("#show-history");
-    await page.waitForSelector("#retract");
-    got.history_title = (await page.textContent("h1")).trim();
-    got.history_fits = await fits(page);
-    await page.click("#nav-phones");
-    await page.waitForSelector("#phone-invite");
-    got.phones_title = (await page.textContent("h1")).trim();
-    got.phones_fits = await fits(page);
-    await shot(page, "phones");
-    await page.click("#nav-seal");
-    await page.waitForSelector("#prepare");
-    got.seal_fits = await fits(page);
-    await page.click("#nav-keys");
-    await page.waitForSelector("#make-recovery");
-    got.keys_fits = await fits(page);
-    await page.click("#nav-backup");
-    await page.waitForSelector("#restore-backup");
-    got.backup_fits = await fits(page);
+  // What happened, the phone, sealing, keys and backups: each page in this language, at
+  // this width, without sideways scrolling.
+  await page.click("#show-history");
+  await page.waitForSelector("#retract");
+  got.history_title = (await page.textContent("h1")).trim();
+  got.history_fits = await fits(page);
+  await page.click("#nav-phones");
+  await page.waitForSelector("#phone-invite");
+  got.phones_title = (await page.textContent("h1")).trim();
+  got.phones_fits = await fits(page);
+  await shot(page, "phones");
+  await page.click("#nav-seal");
+  await page.waitForSelector("#prepare");
+  got.seal_fits = await fits(page);
+  await page.click("#nav-keys");
+  await page.waitForSelector("#make-recovery");
+  got.keys_fits = await fits(page);
+  await page.click("#nav-backup");
+  await page.waitForSelector("#restore-backup");
+  got.backup_fits = await fits(page);
 
-    await page.click("#nav-contacts");
-    await page.fill("#name", "Dilnoza");
-    await page.selectOption("#lang", "ru");
-    await page.fill("#tiers", "2");
-    await page.fill("#email", "dilnoza@example.org");
-    await page.click("#save-contact");
-    await page.waitForSelector("#notice");
-    got.contact_saved = (await page.textContent("#notice")).trim();
-    await shot(page, "contacts");
-    got.contacts_fit = await fits(page);
+  await page.click("#nav-contacts");
+  await page.fill("#name", "Dilnoza");
+  await page.selectOption("#lang", "ru");
+  await page.fill("#tiers", "2");
+  await page.fill("#email", "dilnoza@example.org");
+  await page.click("#save-contact");
+  await page.waitForSelector("#notice");
+  got.contact_saved = (await page.textContent("#notice")).trim();
+  await shot(page, "contacts");
+  got.contacts_fit = await fits(page);
 
-    await page.goto(new URL("/plan", page.url()).href);
-    await page.click("#set-plan");
-    await page.waitForSelector("#error");
-    got.plan_error = (await page.textContent("#error")).trim();
+  await page.goto(new URL("/plan", page.url()).href);
+  await page.click("#set-plan");
+  await page.waitForSelector("#error");
+  got.plan_error = (await page.textContent("#error")).trim();
 
-    await page.click("#nav-lawyer");
-    await page.fill("#watcher", "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d");
-    await page.fill("#alert", "POSBON ALERT v1 something forged");
-    await page.click("#verify");
-    await page.waitForSelector("#verdict");
-    got.verdict = (await page.textContent("#verdict")).trim();
-    await shot(page, "lawyer");
-    got.lawyer_fits = await fits(page);
+  await page.click("#nav-lawyer");
+  await page.fill("#watcher", "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d");
+  await page.fill("#alert", "POSBON ALERT v1 something forged");
+  await page.click("#verify");
+  await page.waitForSelector("#verdict");
+  got.verdict = (await page.textContent("#verdict")).trim();
+  await shot(page, "lawyer");
+  got.lawyer_fits = await fits(page);
 
-    await page.click("#lock");
-    await page.waitForSelector("#passphrase");
-    got.locked = (await page.textContent("#notice")).trim();
-    // Added while locked: sealed at once, readable after the next unlock.
-    await page.click("#nav-capture");
-    await page.fill("#title", `Checkpoint ${s.marker}`);
-    await page.fill("#body", `seen ${s.marker}`);
-    await page.click("#capture");
-    await page.waitForSelector("#notice");
-    got.captured = (await page.textContent("#notice")).trim();
-    await page.click("#nav-unlock");
-    // A coercer presses Back: the pages are not kept, so the browser asks the app again,
-    // which shows the unlock form.
-    await page.goBack();
-    await page.waitForLoadState();
-    got.back_shows_marker = (await page.content()).includes(s.marker);
-  } catch (e) {
-    got.failure = String(e.stack || e);
-  } finally {
-    await context.close();
-  }
-  seen.push(got);
-}
-console.log(JSON.stringify(seen));
+  await page.click("#lock");
+  await page.waitForSelector("#passphrase");
+  got.locked = (await page.textContent("#notice")).trim();
+  // Added while locked: sealed at once, readable after the next unlock.
+  await page.click("#nav-capture");
+  await page.fill("#title", `Checkpoint ${s.marker}`);
+  await page.fill("#body", `seen ${s.marker}`);
+  await page.click("#capture");
+  await page.waitForSelector("#notice");
+  got.captured = (await page.textContent("#notice")).trim();
+  await page.click("#nav-unlock");
+  // A coercer presses Back: the pages are not kept, so the browser asks the app again,
+  // which shows the unlock form.
+  await page.goBack();
+  await page.waitForLoadState();
+  got.back_shows_marker = (await page.content()).includes(s.marker);
+});

@@ -7,139 +7,107 @@
 // Usage: node app_switch.mjs SCENARIOS_JSON SCREENSHOT_DIR -> one JSON array of what it saw.
 // SCENARIOS_JSON: [{ "url", "lang", "width", "profile", "passphrase", "record",
 //                    "bundle_name", "pin", "duress_pin", "backup_passphrase", "backup_path" }]
-import { chromium } from "playwright-core";
+import { eachScenario } from "./scenarios.mjs";
 
-const [scenariosJson, shots] = process.argv.slice(2);
-const scenarios = JSON.parse(scenariosJson);
-const seen = [];
-for (const s of scenarios) {
-  const context = await chromium.launchPersistentContext(s.profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: s.width, height: s.width < 500 ? 740 : 900 },
-    acceptDownloads: true,
-  });
-  context.setDefaultTimeout(20000);
-  const got = { lang: s.lang, width: s.width };
-  const shot = async (page, name) =>
-    page.screenshot({ path: `${shots}/app-${s.lang}-${s.width}-${name}.png`, fullPage: true });
-  const fits = (page) => page.evaluate(() =>
-    document.documentElement.scrollWidth <= window.innerWidth);
-  // What the app said after a form: its notice, or its error (named so, to fail plainly).
-  const said = async (page) => {
-    await page.waitForSelector("#notice, #error");
-    const notice = await page.$("#notice");
-    return notice ? (await notice.textContent()).trim()
-                  : "ERROR: " + (await page.textContent("#error")).trim();
-  };
-  try {
-    const page = context.pages()[0] || await context.newPage();
-    await page.goto(s.url);
-    await page.fill("#passphrase", s.passphrase);
-    await page.click("#unlock");
-    await page.waitForSelector("#count");
+await eachScenario({ timeout: 20000 }, async (page, s, got, { context, shot, fits, said }) => {
+  await page.goto(s.url);
+  await page.fill("#passphrase", s.passphrase);
+  await page.click("#unlock");
+  await page.waitForSelector("#count");
 
-    // Check in, then set the plan.
-    await page.click("#nav-switch");
-    await page.click("#checkin");
-    got.checked_in = await said(page);
-    got.switch_text = (await page.textContent("#watchers")).trim();
-    await shot(page, "checked-in");
-    await page.click("#edit-plan");
-    await page.fill("#every", "2d");
-    await page.fill("#grace", "3h");
-    await page.click("#set-plan");
-    got.plan_set = await said(page);
+  // Check in, then set the plan.
+  await page.click("#nav-switch");
+  await page.click("#checkin");
+  got.checked_in = await said(page);
+  got.switch_text = (await page.textContent("#watchers")).trim();
+  await shot(page, "checked-in");
+  await page.click("#edit-plan");
+  await page.fill("#every", "2d");
+  await page.fill("#grace", "3h");
+  await page.click("#set-plan");
+  got.plan_set = await said(page);
 
-    // Seal the record for the lawyer: the review first, then the seal.
-    await page.click("#nav-seal");
-    await page.check(`input[name=record]`);
-    await page.check(`input[name=to]`);
-    await page.fill("#name", s.bundle_name);
-    await page.click("#prepare");
-    await page.waitForSelector("#review-heading");
-    got.review_heading = (await page.textContent("#review-heading")).trim();
-    got.review_items = (await page.textContent("#review-items")).trim();
-    got.review_fits = await fits(page);
-    await shot(page, "seal-review");
-    await page.click("#seal");
-    got.sealed = await said(page);
-    got.sealed_list = (await page.textContent("#sealed")).trim();
+  // Seal the record for the lawyer: the review first, then the seal.
+  await page.click("#nav-seal");
+  await page.check(`input[name=record]`);
+  await page.check(`input[name=to]`);
+  await page.fill("#name", s.bundle_name);
+  await page.click("#prepare");
+  await page.waitForSelector("#review-heading");
+  got.review_heading = (await page.textContent("#review-heading")).trim();
+  got.review_items = (await page.textContent("#review-items")).trim();
+  got.review_fits = await fits(page);
+  await shot(page, "seal-review");
+  await page.click("#seal");
+  got.sealed = await said(page);
+  got.sealed_list = (await page.textContent("#sealed")).trim();
 
-    // A phone: the app's link opens the watcher's own page, which sets the phone up and
-    // checks in; then the app lists the phone and removes it after a question.
-    await page.click("#nav-phones");
-    await page.click("#phone-invite");
-    await page.waitForSelector("code.link");
-    const link = (await page.textContent("code.link")).trim();
-    got.link_has_qr = (await page.locator(".qr svg").count()) > 0;
-    got.phones_fit = await fits(page);
-    await shot(page, "phone-link");
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 360, height: 740 });
-    await phone.goto(link);
-    await phone.click(`a[data-lang=${s.lang}]`);
-    await phone.waitForSelector("#enrol:not([hidden])");
-    got.phone_title = (await phone.textContent("h1")).trim();
-    await phone.fill("#p1", s.pin);
-    await phone.fill("#p2", s.pin);
-    await phone.fill("#p3", s.duress_pin);
-    await phone.fill("#p4", s.duress_pin);
-    await phone.click("#enrol-button");
-    await phone.waitForSelector("#msg.ok");
-    got.phone_enrolled = (await phone.textContent("#msg p")).trim();
-    await phone.fill("#pin", s.pin);
-    await phone.click("#checkin-button");
-    await phone.waitForFunction((before) =>
-      document.querySelector("#msg p").textContent !== before, got.phone_enrolled);
-    got.phone_checked_in = (await phone.textContent("#msg p")).trim();
-    await shot(phone, "phone-page");
-    await phone.close();
-    await page.click("#nav-phones");
-    await page.waitForSelector("a[id^=remove-]");
-    got.phones_listed = await page.locator("a[id^=remove-]").count();
-    await page.click("a[id^=remove-]");
-    await page.click("#confirm");
-    got.phone_removed = await said(page);
-    got.phones_left = await page.locator("a[id^=remove-]").count();
+  // A phone: the app's link opens the watcher's own page, which sets the phone up and
+  // checks in; then the app lists the phone and removes it after a question.
+  await page.click("#nav-phones");
+  await page.click("#phone-invite");
+  await page.waitForSelector("code.link");
+  const link = (await page.textContent("code.link")).trim();
+  got.link_has_qr = (await page.locator(".qr svg").count()) > 0;
+  got.phones_fit = await fits(page);
+  await shot(page, "phone-link");
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 360, height: 740 });
+  await phone.goto(link);
+  await phone.click(`a[data-lang=${s.lang}]`);
+  await phone.waitForSelector("#enrol:not([hidden])");
+  got.phone_title = (await phone.textContent("h1")).trim();
+  await phone.fill("#p1", s.pin);
+  await phone.fill("#p2", s.pin);
+  await phone.fill("#p3", s.duress_pin);
+  await phone.fill("#p4", s.duress_pin);
+  await phone.click("#enrol-button");
+  await phone.waitForSelector("#msg.ok");
+  got.phone_enrolled = (await phone.textContent("#msg p")).trim();
+  await phone.fill("#pin", s.pin);
+  await phone.click("#checkin-button");
+  await phone.waitForFunction((before) =>
+    document.querySelector("#msg p").textContent !== before, got.phone_enrolled);
+  got.phone_checked_in = (await phone.textContent("#msg p")).trim();
+  await shot(phone, "phone-page");
+  await phone.close();
+  await page.click("#nav-phones");
+  await page.waitForSelector("a[id^=remove-]");
+  got.phones_listed = await page.locator("a[id^=remove-]").count();
+  await page.click("a[id^=remove-]");
+  await page.click("#confirm");
+  got.phone_removed = await said(page);
+  got.phones_left = await page.locator("a[id^=remove-]").count();
 
-    // A recovery key, shown once.
-    await page.click("#nav-keys");
-    await page.click("#make-recovery");
-    await page.waitForSelector("#recovery-key");
-    got.recovery_key = (await page.textContent("#recovery-key")).trim();
+  // A recovery key, shown once.
+  await page.click("#nav-keys");
+  await page.click("#make-recovery");
+  await page.waitForSelector("#recovery-key");
+  got.recovery_key = (await page.textContent("#recovery-key")).trim();
 
-    // A backup, downloaded; the record deleted; the backup restored brings it back.
-    await page.click("#nav-backup");
-    await page.fill("#new", s.backup_passphrase);
-    await page.fill("#again", s.backup_passphrase);
-    await page.click("#prepare-backup");
-    await page.waitForSelector("#download-backup");
-    const [download] = await Promise.all([page.waitForEvent("download"),
-                                          page.click("#download-backup")]);
-    await download.saveAs(s.backup_path);
-    await page.click("#nav-records");
-    await page.click(`#records a:has-text("${s.record}")`);
-    await page.click("#delete");
-    await page.click("#confirm");
-    got.deleted = await said(page);
-    got.listed_after_delete = await page.locator(`#records a:has-text("${s.record}")`).count();
-    await page.click("#nav-backup");
-    await page.fill("#restore-passphrase", s.backup_passphrase);
-    await page.setInputFiles("#restore-file", s.backup_path);
-    await page.click("#restore-backup");
-    got.restored = await said(page);
-    await page.click("#nav-records");
-    got.listed_after_restore = await page.locator(`#records a:has-text("${s.record}")`).count();
+  // A backup, downloaded; the record deleted; the backup restored brings it back.
+  await page.click("#nav-backup");
+  await page.fill("#new", s.backup_passphrase);
+  await page.fill("#again", s.backup_passphrase);
+  await page.click("#prepare-backup");
+  await page.waitForSelector("#download-backup");
+  const [download] = await Promise.all([page.waitForEvent("download"),
+                                        page.click("#download-backup")]);
+  await download.saveAs(s.backup_path);
+  await page.click("#nav-records");
+  await page.click(`#records a:has-text("${s.record}")`);
+  await page.click("#delete");
+  await page.click("#confirm");
+  got.deleted = await said(page);
+  got.listed_after_delete = await page.locator(`#records a:has-text("${s.record}")`).count();
+  await page.click("#nav-backup");
+  await page.fill("#restore-passphrase", s.backup_passphrase);
+  await page.setInputFiles("#restore-file", s.backup_path);
+  await page.click("#restore-backup");
+  got.restored = await said(page);
+  await page.click("#nav-records");
+  got.listed_after_restore = await page.locator(`#records a:has-text("${s.record}")`).count();
 
-    await page.click("#lock");
-    await page.waitForSelector("#passphrase");
-  } catch (e) {
-    got.failure = String(e.stack || e);
-  } finally {
-    await context.close();
-  }
-  seen.push(got);
-}
-console.log(JSON.stringify(seen));
+  await page.click("#lock");
+  await page.waitForSelector("#passphrase");
+});
