@@ -471,7 +471,6 @@ client-refused = { $code ->
 client-bad-signature = { $url } бе имзои дурусти нозире, ки шумо ба он пайваст шудаед, ҷавоб дод: ба ин ҷавоб бовар накунед
 client-malformed = { $url } ҷавоби ғайричашмдошт дод: { $reason }
 plan-invalid = нақша нодуруст аст: { $why }
-contact-invalid = тамос нодуруст аст: { $why }
 bundle-writing-failed = навиштани баста нашуд: { $why }
 bundle-unreadable = { $path }-ро хондан нашуд: { $why }
 bundle-not-for-this-key = ин калид бастаро кушода наметавонад (он барои калидҳои дигар мӯҳр шудааст), ё ин файли age нест
