@@ -1700,3 +1700,48 @@ fn a_backup_made_in_the_app_opens_with_its_own_passphrase_only() {
     restore(&mut fresh, words);
     assert_eq!(fresh.page("/").matches("MARKER-BACKUP").count(), 1);
 }
+
+#[test]
+fn a_contacts_mistake_is_said_in_the_apps_language_and_nothing_is_saved() {
+    let v = TestVault::new();
+    // Said whole, after what it means (nothing saved); the old lead-in and English are gone.
+    for (lang, said, gone) in [
+        (
+            "ru",
+            "Не сохранено: Dilnoza: email:not-an-address: это не адрес электронной почты",
+            "not an e-mail address",
+        ),
+        (
+            "tg",
+            "Нигоҳ дошта нашуд: Dilnoza: гурӯҳи 0 — худатон; онро бо гурӯҳҳои дигар якҷоя кардан мумкин нест",
+            "cannot be combined",
+        ),
+        (
+            "en",
+            "Not saved: Dilnoza: email:not-an-address: not an e-mail address",
+            "Something went wrong",
+        ),
+    ] {
+        let mut app = App::start(&v, &["--lang", lang], &[]);
+        app.sign_in();
+        app.unlock(PASSPHRASE);
+        app.page("/contacts");
+        let (tiers, email) = if lang == "tg" {
+            ("0, 1", "d@example.org")
+        } else {
+            ("2", "not-an-address")
+        };
+        let refused = app.submit(
+            "/contacts",
+            &[
+                ("name", "Dilnoza"),
+                ("lang", "ru"),
+                ("tiers", tiers),
+                ("email", email),
+            ],
+        );
+        assert!(refused.contains(said), "{refused}");
+        assert!(!refused.contains(gone), "{refused}");
+    }
+    assert_eq!(v.ok(&["contact", "list"], ""), "");
+}

@@ -738,3 +738,66 @@ fn a_lawyers_key_file_that_cannot_be_used_is_said_in_the_readers_language() {
         );
     }
 }
+
+#[test]
+fn a_contacts_mistake_is_said_whole_in_the_readers_language() {
+    let v = TestVault::new();
+    let add = |lang_env: &str, ways: &[&str]| {
+        let mut args = vec!["contact", "add", "Dilnoza", "--lang", "ru", "--tier", "2"];
+        args.extend(ways);
+        in_lang(&v, lang_env, &args)
+    };
+    let bad_email = ["--email", "not-an-address"];
+    let english = add("C", &bad_email);
+    assert_eq!(code(&english), 2, "{}", stderr(&english));
+    assert!(
+        stderr(&english).contains("Dilnoza: email:not-an-address: not an e-mail address"),
+        "{}",
+        stderr(&english)
+    );
+    for (lang_env, detail) in [
+        ("tg_TJ.UTF-8", "ин суроғаи почтаи электронӣ нест"),
+        ("ru_RU.UTF-8", "это не адрес электронной почты"),
+    ] {
+        let refused = add(lang_env, &bad_email);
+        assert_eq!(code(&refused), 2, "the same exit code in every language");
+        says(
+            &stderr(&refused),
+            &[&format!("Dilnoza: email:not-an-address: {detail}")],
+            &["not an e-mail address", "тамос нодуруст", "контакт неверен"],
+        );
+    }
+
+    // A lawyer's key that is not one: the library's own reason is the only English left.
+    let bad_key = ["--email", "d@example.org", "--age-recipient", "age1notakey"];
+    let russian = add("ru_RU.UTF-8", &bad_key);
+    assert_eq!(code(&russian), 2, "{}", stderr(&russian));
+    says(
+        &stderr(&russian),
+        &["Dilnoza: ключ \"age1notakey\" не читается как получатель age"],
+        &["is not an age recipient"],
+    );
+    let tajik = add(
+        "tg_TJ.UTF-8",
+        &[
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            "ssh-rsa AAAAB3Nza",
+        ],
+    );
+    assert_eq!(code(&tajik), 2, "{}", stderr(&tajik));
+    says(
+        &stderr(&tajik),
+        &["калид барои маводи мӯҳрзада гирандаи age (age1...) ё калиди кушодаи ssh-ed25519"],
+        &["a lawyer's key", "public key"],
+    );
+    let english = add("C", &bad_key);
+    assert_eq!(code(&english), 2);
+    assert!(
+        stderr(&english).contains("Dilnoza: \"age1notakey\" is not an age recipient: "),
+        "{}",
+        stderr(&english)
+    );
+    assert_eq!(v.ok(&["contact", "list"], ""), "", "nothing was saved");
+}

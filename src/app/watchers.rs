@@ -13,6 +13,7 @@ use super::text::Tr;
 use super::when::{when, when_with_day, zone};
 use super::{Flash, Shared};
 use crate::protocol::StatusResponse;
+use crate::protocol::contact_words;
 use crate::switch::gaps::Gap;
 use crate::switch::releases::{BundleGap, SealedBundles};
 use crate::switch::{SwitchError, requests};
@@ -126,6 +127,11 @@ pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
             "plan-invalid",
             "detail",
             &crate::plan::words::said(t.lang, e),
+        ),
+        SwitchError::Contact(e) => t.with(
+            "contacts-not-saved",
+            "detail",
+            &contact_words::said(t.lang, e),
         ),
         other => t.with("error-other", "detail", &other.to_string()),
     }

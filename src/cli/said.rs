@@ -1,7 +1,7 @@
 //! The library's errors as the reader reads them. In English they read as the library says
 //! them (its `Display`, which scripts and other modules rely on); in Tajik and Russian each
 //! error a journalist, a lawyer or an operator can meet is worded here, at the command line's
-//! edge, from its data. An error carrying only an English text (a plan or a contact that does
+//! edge, from its data. An error carrying only an English text (a plan that does
 //! not parse, a config's TOML) is introduced in the reader's words, the detail after it.
 //! What an unlock tells the journalist (`vault::Notice`) is worded here too.
 
@@ -74,8 +74,8 @@ fn in_words(cause: &(dyn Error + 'static)) -> Option<String> {
         let why = crate::plan::words::said(words::lang(), e);
         return Some(with("plan-invalid", &[("why", &why)]));
     }
-    if let Some(ContactError(why)) = cause.downcast_ref::<ContactError>() {
-        return Some(with("contact-invalid", &[("why", why)]));
+    if let Some(e) = cause.downcast_ref::<ContactError>() {
+        return Some(crate::protocol::contact_words::said(words::lang(), e));
     }
     if let Some(mistake) = cause.downcast_ref::<super::fields::FieldsError>() {
         return Some(super::fields::in_words(mistake));

@@ -56,51 +56,60 @@ impl Channel {
         format!("{}:{}", self.kind(), self.address())
     }
 
-    fn validate(&self) -> Result<(), ContactError> {
+    /// What is wrong with this channel's address, by its service's own rules.
+    fn mistake(&self) -> Option<ChannelMistake> {
         let address = self.address();
-        let bad = |why: &str| ContactError(format!("{}: {why}", self.describe()));
         if address.is_empty() || address.len() > 512 || address.chars().any(char::is_control) {
-            return Err(bad(
-                "the address is empty, too long or has control characters",
-            ));
+            return Some(ChannelMistake::Address);
         }
         match self {
-            Channel::Email(a) => {
-                a.parse::<lettre::Address>()
-                    .map_err(|_| bad("not an e-mail address"))?;
-            }
+            Channel::Email(a) => a
+                .parse::<lettre::Address>()
+                .is_err()
+                .then_some(ChannelMistake::NotEmail),
             Channel::Webhook(url) | Channel::Ntfy(url) => {
-                let parsed = reqwest::Url::parse(url).map_err(|_| bad("not a URL"))?;
+                let Ok(parsed) = reqwest::Url::parse(url) else {
+                    return Some(ChannelMistake::NotUrl);
+                };
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                    return Err(bad("must be an http:// or https:// URL"));
-                }
-                if matches!(self, Channel::Ntfy(_)) && !ntfy_topic_ok(&parsed) {
-                    return Err(bad(
-                        "must end in a topic of 1 to 64 letters, digits, - or _ \
-                         (https://ntfy.sh/my-topic), with no ? or #",
-                    ));
+                    Some(ChannelMistake::NotHttp)
+                } else if matches!(self, Channel::Ntfy(_)) && !ntfy_topic_ok(&parsed) {
+                    Some(ChannelMistake::NtfyTopic)
+                } else {
+                    None
                 }
             }
-            Channel::Telegram(chat) => {
-                telegram_chat(chat).map_err(bad)?;
-            }
+            Channel::Telegram(chat) => telegram_chat(chat).err(),
             Channel::Signal(number) => {
                 let digits = number.strip_prefix('+').unwrap_or("");
-                if digits.len() < 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(bad("a Signal number is written +992..."));
-                }
+                (digits.len() < 6 || !digits.chars().all(|c| c.is_ascii_digit()))
+                    .then_some(ChannelMistake::SignalNumber)
             }
-            Channel::Matrix(room) => {
-                if !matrix_room_ok(room) {
-                    return Err(bad(
-                        "a Matrix room id looks like !abc123:example.org, or (room version 12 \
-                         and later) ! and 43 letters, digits, - or _; not a #alias",
-                    ));
-                }
-            }
+            Channel::Matrix(room) => (!matrix_room_ok(room)).then_some(ChannelMistake::MatrixRoom),
         }
-        Ok(())
     }
+}
+
+/// Why a channel's address is refused, by its service's rules (worded by
+/// [`super::contact_words`], within [`ContactError::BadChannel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelMistake {
+    /// Empty, longer than 512 bytes, or with control characters.
+    Address,
+    NotEmail,
+    NotUrl,
+    /// A webhook or ntfy URL that is not `http://` or `https://` with a host.
+    NotHttp,
+    /// An ntfy URL whose last segment is not a topic (`[-_A-Za-z0-9]{1,64}`, no `?` or `#`).
+    NtfyTopic,
+    /// An `@name` that is not 5 to 32 letters, digits or `_`, starting with a letter.
+    TelegramName,
+    /// Neither a numeric chat id nor an `@name`.
+    TelegramChat,
+    /// Not `+` followed by six digits or more.
+    SignalNumber,
+    /// Neither `!opaque:server` nor a room version 12 id.
+    MatrixRoom,
 }
 
 /// What kind of Telegram chat an address names, by the forms the Bot API takes: a person's
@@ -115,7 +124,7 @@ pub enum TelegramChat {
     Username,
 }
 
-pub fn telegram_chat(chat: &str) -> Result<TelegramChat, &'static str> {
+pub fn telegram_chat(chat: &str) -> Result<TelegramChat, ChannelMistake> {
     if let Some(name) = chat.strip_prefix('@') {
         let ok = (5..=32).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -123,7 +132,7 @@ pub fn telegram_chat(chat: &str) -> Result<TelegramChat, &'static str> {
         return if ok {
             Ok(TelegramChat::Username)
         } else {
-            Err("a Telegram @name is 5 to 32 letters, digits or _, starting with a letter")
+            Err(ChannelMistake::TelegramName)
         };
     }
     let digits = chat.strip_prefix('-').unwrap_or(chat);
@@ -132,10 +141,7 @@ pub fn telegram_chat(chat: &str) -> Result<TelegramChat, &'static str> {
         || !digits.chars().all(|c| c.is_ascii_digit())
         || digits.starts_with('0')
     {
-        return Err(
-            "a Telegram chat is a numeric id (a person: 123456789; a group: -123456789; \
-             a channel or supergroup: -100...) or a channel's @name",
-        );
+        return Err(ChannelMistake::TelegramChat);
     }
     Ok(match chat.strip_prefix("-100") {
         Some(rest) if !rest.is_empty() => TelegramChat::ChannelOrSupergroup,
@@ -257,14 +263,99 @@ impl Directory {
     }
 }
 
+/// Why a directory is refused: each variant one mistake the journalist can put right, with
+/// the values that show where. The words, in every language and in English for `Display`,
+/// are [`super::contact_words`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ContactError(pub String);
+pub enum ContactError {
+    TooManyContacts {
+        max: usize,
+    },
+    InstructionsTooLong {
+        max: usize,
+    },
+    /// Control characters (other than line ends) or invisible ones.
+    InstructionsHidden,
+    /// A line with `POSBON ALERT` or `POSBON SIGNATURE`, which delimit a signed alert.
+    InstructionsMarkers,
+    /// A name empty or over 100 characters, a role over 100, or either with control or
+    /// invisible characters. The name as given (not trimmed).
+    BadName {
+        name: String,
+    },
+    /// Two contacts whose names differ only in case or spaces around them.
+    SameName {
+        name: String,
+    },
+    /// No tier, or one above 9.
+    BadTiers {
+        contact: String,
+    },
+    TierZeroWithOthers {
+        contact: String,
+    },
+    ChannelCount {
+        contact: String,
+        max: usize,
+    },
+    BadChannel {
+        contact: String,
+        /// As [`Channel::describe`] writes it: `email:lawyer@example`.
+        channel: String,
+        mistake: ChannelMistake,
+    },
+    /// A key that starts `age1` but is not an age recipient; `reason` is the age crate's
+    /// (English) word for why.
+    NotAgeRecipient {
+        contact: String,
+        key: String,
+        reason: String,
+    },
+    /// A key that starts `ssh-ed25519 ` but is not one.
+    NotSshKey {
+        contact: String,
+        key: String,
+    },
+    /// A key of neither kind.
+    UnknownKeyKind {
+        contact: String,
+        key: String,
+    },
+    UnknownTimeZone {
+        contact: String,
+        zone: String,
+    },
+    /// A contact's language that posbon does not write.
+    UnknownLang(crate::lang::UnknownLang),
+}
 
 impl From<crate::lang::UnknownLang> for ContactError {
     fn from(e: crate::lang::UnknownLang) -> Self {
-        ContactError(e.to_string())
+        ContactError::UnknownLang(e)
     }
+}
+
+/// Why `key` cannot seal bundles for `contact`, if it cannot: `release::bundle` judges; the
+/// form of the key tells which mistake to name.
+fn key_mistake(contact: &str, key: &str) -> Option<ContactError> {
+    crate::release::bundle::parse_recipient(key).err()?;
+    let (contact, key) = (contact.to_string(), key.trim().to_string());
+    Some(if key.starts_with("age1") {
+        let reason = key
+            .parse::<age::x25519::Recipient>()
+            .err()
+            .unwrap_or_default()
+            .to_string();
+        ContactError::NotAgeRecipient {
+            contact,
+            key,
+            reason,
+        }
+    } else if key.starts_with("ssh-ed25519 ") {
+        ContactError::NotSshKey { contact, key }
+    } else {
+        ContactError::UnknownKeyKind { contact, key }
+    })
 }
 
 pub const MAX_CONTACTS: usize = 50;
@@ -275,14 +366,12 @@ pub const MAX_INSTRUCTIONS: usize = 2_000;
 impl Directory {
     pub fn validate(&self) -> Result<(), ContactError> {
         if self.contacts.len() > MAX_CONTACTS {
-            return Err(ContactError(format!(
-                "at most {MAX_CONTACTS} contacts per journalist"
-            )));
+            return Err(ContactError::TooManyContacts { max: MAX_CONTACTS });
         }
         if self.instructions.chars().count() > MAX_INSTRUCTIONS {
-            return Err(ContactError(format!(
-                "the instructions are longer than {MAX_INSTRUCTIONS} characters"
-            )));
+            return Err(ContactError::InstructionsTooLong {
+                max: MAX_INSTRUCTIONS,
+            });
         }
         if self
             .instructions
@@ -290,9 +379,7 @@ impl Directory {
             .any(|c| c.is_control() && c != '\n')
             || crate::lang::has_invisible(&self.instructions)
         {
-            return Err(ContactError(
-                "the instructions have control or invisible characters".into(),
-            ));
+            return Err(ContactError::InstructionsHidden);
         }
         // These lines delimit a signed alert; inside one they would make it unverifiable.
         if self
@@ -300,9 +387,7 @@ impl Directory {
             .lines()
             .any(|l| l.contains("POSBON ALERT") || l.contains("POSBON SIGNATURE"))
         {
-            return Err(ContactError(
-                "the instructions may not contain posbon's alert markers".into(),
-            ));
+            return Err(ContactError::InstructionsMarkers);
         }
         let mut names = std::collections::HashSet::new();
         for contact in &self.contacts {
@@ -318,44 +403,52 @@ impl Directory {
                 || crate::lang::has_invisible(&contact.name)
                 || crate::lang::has_invisible(&contact.role)
             {
-                return Err(ContactError(format!(
-                    "{:?}: a name (and role) of 1 to 100 characters, on one line",
-                    contact.name
-                )));
+                return Err(ContactError::BadName {
+                    name: contact.name.clone(),
+                });
             }
             if !names.insert(name.to_lowercase()) {
-                return Err(ContactError(format!("two contacts are called {name:?}")));
+                return Err(ContactError::SameName { name: name.into() });
             }
             if contact.tiers.is_empty() || contact.tiers.iter().any(|t| *t > 9) {
-                return Err(ContactError(format!(
-                    "{name}: give one or more tiers from 1 to 9 (0 is the journalist)"
-                )));
+                return Err(ContactError::BadTiers {
+                    contact: name.into(),
+                });
             }
             if contact.tiers.contains(&0) && contact.tiers.len() > 1 {
-                return Err(ContactError(format!(
-                    "{name}: tier 0 is the journalist themself and cannot be combined with others"
-                )));
+                return Err(ContactError::TierZeroWithOthers {
+                    contact: name.into(),
+                });
             }
             if contact.channels.is_empty() || contact.channels.len() > MAX_CHANNELS {
-                return Err(ContactError(format!(
-                    "{name}: give 1 to {MAX_CHANNELS} channels (--email, --webhook, --telegram, --signal, --ntfy, --matrix)"
-                )));
+                return Err(ContactError::ChannelCount {
+                    contact: name.into(),
+                    max: MAX_CHANNELS,
+                });
             }
             for channel in &contact.channels {
-                channel
-                    .validate()
-                    .map_err(|e| ContactError(format!("{name}: {e}")))?;
+                if let Some(mistake) = channel.mistake() {
+                    return Err(ContactError::BadChannel {
+                        contact: name.into(),
+                        channel: channel.describe(),
+                        mistake,
+                    });
+                }
             }
-            for recipient in &contact.age_recipients {
-                crate::release::bundle::parse_recipient(recipient)
-                    .map_err(|e| ContactError(format!("{name}: {e}")))?;
+            if let Some(mistake) = contact
+                .age_recipients
+                .iter()
+                .find_map(|key| key_mistake(name, key))
+            {
+                return Err(mistake);
             }
-            if let Some(tz) = &contact.tz {
-                jiff::tz::TimeZone::get(tz).map_err(|_| {
-                    ContactError(format!(
-                        "{name}: {tz:?} is not a known time zone (like Asia/Dushanbe)"
-                    ))
-                })?;
+            if let Some(tz) = &contact.tz
+                && jiff::tz::TimeZone::get(tz).is_err()
+            {
+                return Err(ContactError::UnknownTimeZone {
+                    contact: name.into(),
+                    zone: tz.clone(),
+                });
             }
         }
         Ok(())
@@ -454,13 +547,47 @@ mod tests {
     }
 
     #[test]
+    fn a_lawyers_key_is_refused_for_what_it_looks_like() {
+        let mut dir = Directory {
+            contacts: vec![contact(vec![Channel::Email("d@example.org".into())])],
+            instructions: String::new(),
+        };
+        let good = age::x25519::Identity::generate().to_public().to_string();
+        dir.contacts[0].age_recipients = vec![format!(" {good} ")];
+        dir.validate().unwrap();
+        let refused = |key: &str| {
+            let mut dir = dir.clone();
+            dir.contacts[0].age_recipients = vec![key.to_string()];
+            dir.validate().unwrap_err()
+        };
+        let truncated = &good[..good.len() - 3];
+        assert!(matches!(
+            refused(truncated),
+            ContactError::NotAgeRecipient { key, reason, .. } if key == truncated && !reason.is_empty()
+        ));
+        assert!(matches!(
+            refused("ssh-ed25519 AAAA"),
+            ContactError::NotSshKey { .. }
+        ));
+        assert!(matches!(
+            refused("ssh-rsa AAAAB3Nza"),
+            ContactError::UnknownKeyKind { .. }
+        ));
+    }
+
+    #[test]
     fn directories_are_bounded_and_unambiguous() {
         let one = contact(vec![Channel::Email("d@example.org".into())]);
         let mut dir = Directory {
             contacts: vec![one.clone(), one.clone()],
             instructions: String::new(),
         };
-        assert!(dir.validate().unwrap_err().0.contains("two contacts"));
+        assert_eq!(
+            dir.validate(),
+            Err(ContactError::SameName {
+                name: "Dilnoza".into()
+            })
+        );
         dir.contacts.pop();
         dir.contacts[0].tiers = vec![0, 1];
         assert!(dir.validate().is_err());

@@ -10,7 +10,10 @@
 //!
 //! - `contacts`: who alerts go to (tiers, languages, channels) and the journalist's
 //!   instructions: the list the journalist sends to each watcher.
+//! - `contact_words`: why such a list is refused, in Tajik, Russian or English
+//!   (`ftl/contacts.*.ftl`); its English is the error's `Display`.
 
+pub mod contact_words;
 pub mod contacts;
 
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};

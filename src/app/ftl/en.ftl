@@ -200,6 +200,7 @@ contacts-saved = { $name } is saved and sent to every watcher.
 contacts-removed = { $name } is removed, on every watcher too.
 contacts-instructions-saved = The instructions are saved and sent to every watcher.
 contacts-bad-tier = “{ $tier }” is not a tier (0 to 9).
+contacts-not-saved = Not saved: { $detail }
 nav-seal = Sealed material
 seal-title = Material for your lawyers
 seal-hint = Sealed here for your lawyers’ own keys and signed with your sealing key, then held by every watcher, unreadable to them; released only at the plan’s last step.

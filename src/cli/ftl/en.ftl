@@ -455,7 +455,6 @@ client-refused = { $url } refused: { $message } ({ $code })
 client-bad-signature = { $url } answered without a valid signature from the watcher enrolled with: do not trust this answer
 client-malformed = { $url } answered something unexpected: { $reason }
 plan-invalid = { $why }
-contact-invalid = { $why }
 bundle-writing-failed = writing the bundle failed: { $why }
 bundle-unreadable = cannot read { $path }: { $why }
 bundle-not-for-this-key = this key cannot open the bundle (it was sealed for other keys), or it is not an age file

@@ -598,7 +598,6 @@ client-refused = { $code ->
 client-bad-signature = { $url } ответил без действительной подписи наблюдателя, к которому Вы подключены: не доверяйте этому ответу
 client-malformed = { $url } ответил что-то неожиданное: { $reason }
 plan-invalid = план неверен: { $why }
-contact-invalid = контакт неверен: { $why }
 bundle-writing-failed = не удалось записать пакет: { $why }
 bundle-unreadable = не удаётся прочитать { $path }: { $why }
 bundle-not-for-this-key = этот ключ не открывает пакет (он запечатан для других ключей), или это не файл age
