@@ -1745,3 +1745,58 @@ fn a_contacts_mistake_is_said_in_the_apps_language_and_nothing_is_saved() {
     }
     assert_eq!(v.ok(&["contact", "list"], ""), "");
 }
+
+/// A journalist who never opens a terminal enrols from the app: the operator's address and
+/// one-time code, the watcher's fingerprint shown to compare, the material sealed before
+/// sent along; a wrong code is refused in their language and enrols nothing.
+#[test]
+fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_sent_along() {
+    let v = TestVault::new();
+    let first = Daemon::start(&v.path("first"));
+    v.ok(&["enrol", &first.url, &invite(&first.data, "Nilufar")], "");
+    let (_, recipient) = age_key(v.temp.path(), "lawyer");
+    v.ok(
+        &[
+            "contact", "add", "Dilnoza", "--lang", "ru", "--tier", "2", "--email",
+            "d@example.org", "--age-recipient", &recipient,
+        ],
+        "",
+    );
+    let draft = v.add_draft("Statement", "text");
+    v.ok(&["release", "add", &draft, "--to", "Dilnoza", "--yes"], "");
+
+    let second = Daemon::start(&v.path("second"));
+    let code = invite(&second.data, "Nilufar");
+    let mut app = App::start(&v, &["--lang", "ru"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let page = app.page("/switch");
+    assert!(page.contains("id=\"enrol-form\""), "{page}");
+    // A code typed wrong: refused, said in Russian, nothing enrolled.
+    let wrong = app.submit("/enrol", &[("url", &second.url), ("code", "not-the-code")]);
+    assert!(wrong.contains("Не подключено."), "{wrong}");
+    assert_eq!(wrong.matches("<section class=\"watcher\">").count(), 1, "{wrong}");
+    let enrolled = app.submit("/enrol", &[("url", &second.url), ("code", &code)]);
+    assert!(
+        enrolled.contains(&format!(
+            "Подключено к {}. Отпечаток его ключа: {}.",
+            second.url, second.fingerprint
+        )),
+        "{enrolled}"
+    );
+    assert!(!enrolled.contains("дошли не до всех"), "{enrolled}");
+    // Each watcher's fingerprint stays on the page, to compare again later.
+    assert!(enrolled.contains(&first.fingerprint) && enrolled.contains(&second.fingerprint));
+    app.submit("/lock", &[]);
+    // The command line sees both watchers, and the bundle on both.
+    assert_eq!(
+        v.ok(&["release", "check"], "")
+            .matches("holds all 1 bundle(s)")
+            .count(),
+        2
+    );
+    // The one-time code is spent: the same again is refused.
+    app.unlock(PASSPHRASE);
+    let again = app.submit("/enrol", &[("url", &second.url), ("code", &code)]);
+    assert!(again.contains("Не подключено."), "{again}");
+}

@@ -14,7 +14,8 @@
 //!   watcher.
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
 //! - `sealing`: material sealed for the lawyers, shown before it is sealed.
-//! - `watchers`: check-in and each watcher's status.
+//! - `watchers`: check-in and each watcher's status; `enrolment`: joining a watcher with
+//!   the operator's one-time code.
 //! - `history`: what the watchers saw while the journalist was away; taking back a false
 //!   duress alarm.
 //! - `backups`: the whole vault as one `age` file, streamed to the downloads.
@@ -32,6 +33,7 @@
 
 mod backups;
 mod emergency;
+mod enrolment;
 mod files;
 mod forms;
 mod gate;
@@ -363,6 +365,7 @@ fn router(app: Shared) -> Router {
         .route("/r/{id}/file/{index}/remove", post(files::detach))
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
+        .route("/enrol", post(enrolment::enrol))
         .route("/history", get(history::page))
         .route("/phones", get(phones::page))
         .route("/phones/invite", post(phones::invite))

@@ -42,12 +42,20 @@ pub(super) fn watcher_view(
 ) -> WatcherView {
     WatcherView {
         url: link.url.clone(),
-        lines: status_lines(t, zone, status),
+        lines: status_lines(t, zone, link, status),
     }
 }
 
-fn status_lines(t: Tr, zone: &TimeZone, status: &StatusResponse) -> Vec<(String, String)> {
+/// What a watcher said, and its fingerprint, for the journalist to compare with the one its
+/// operator gave.
+fn status_lines(
+    t: Tr,
+    zone: &TimeZone,
+    link: &crate::switch::client::Link,
+    status: &StatusResponse,
+) -> Vec<(String, String)> {
     let mut lines = vec![
+        (t.get("status-fingerprint"), link.fingerprint.clone()),
         (
             t.get("status-plan"),
             status
@@ -160,7 +168,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
             let sealed = SealedBundles::load(vault).unwrap_or_else(|_| SealedBundles::none());
             requests::checkin(vault, &sealed, |link, status, gaps| {
                 let mut lines = vec![(t.get("checked-in"), t.get("yes"))];
-                lines.extend(status_lines(t, &zone, status));
+                lines.extend(status_lines(t, &zone, link, status));
                 seen.lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(WatcherView {
@@ -180,7 +188,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
                     .unwrap_or_else(|p| p.into_inner())
                     .push(WatcherView {
                         url: link.url.clone(),
-                        lines: status_lines(t, &zone, status),
+                        lines: status_lines(t, &zone, link, status),
                     });
             })
         };

@@ -84,7 +84,7 @@ error-tampered = Record { $id } is damaged or was tampered with: it does not ope
 error-duplicate-file = This record already has a file named “{ $name }”.
 error-upload-broken = The upload broke off. Nothing of it was kept; try again.
 error-no-file = Choose a file first.
-error-not-enrolled = This vault is not enrolled with any watcher yet. The operator of a watcher gives you a one-time code for “posbon enrol”.
+error-not-enrolled = This vault is not enrolled with any watcher yet. Add one on the page “{ nav-switch }” with the address and the one-time code its operator gives you.
 error-watchers-failed = { $failed ->
     [one] One watcher did not answer or refused.
    *[other] { $failed } watchers did not answer or refused.
@@ -220,7 +220,7 @@ seal-done = { $count ->
     [one] Sealed one record and sent it to every watcher.
    *[other] Sealed { $count } records and sent them to every watcher.
 }
-seal-not-everywhere = It is sealed, but not every watcher has it: run “posbon release update” when they can be reached.
+seal-not-everywhere = It is sealed, but not every watcher has it: press “{ seal-update }” when they can be reached.
 nav-keys = Keys
 keys-title = Passphrases and keys
 keys-recovery = Recovery key
@@ -351,3 +351,15 @@ key-damaged-ssh = it is a damaged SSH private key.
 open-out-exists = The folder { $dir } already exists; nothing was written.
 seal-too-large = These records hold { $mib } MiB; sealed material may hold at most { $max } MiB. Leave out large files.
 seal-no-keys = None of the chosen contacts has a key for sealed material. Add their key on the page “{ nav-contacts }”.
+
+# Joining a watcher (app::enrolment).
+enrol-title = Add a watcher
+enrol-hint = The operator of a watcher (NANSMIT, or your own server) gives you its address and a one-time code. Then compare the fingerprint shown here with the one the operator reads out to you over the phone.
+enrol-url = The watcher's address
+enrol-code = The one-time code
+enrol-button = Enrol
+enrol-missing = Give the watcher's address and the one-time code.
+enrol-failed = Not enrolled.
+enrol-done = Enrolled with { $url }. Its fingerprint is { $fingerprint }: compare it with the one the operator gave you over the phone. If they differ, someone may stand between you and the watcher: tell the operator, and do not rely on it.
+enrol-bundles-missing = Material sealed before did not reach every watcher: see the warnings below, and press “{ seal-update }” on the page “{ nav-seal }” when they can be reached.
+status-fingerprint = Fingerprint

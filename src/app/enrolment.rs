@@ -1,0 +1,90 @@
+//! Joining a watcher from the app, as `posbon enrol` does: the watcher's address and the
+//! one-time code its operator gave, then the watcher's fingerprint shown for the journalist
+//! to compare with the one the operator read out, and the bundles sealed before sent along
+//! (sealed again for every watcher). The same path under every passphrase: a decoy enrols
+//! its own subject, as in the command line.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use zeroize::Zeroize;
+
+use super::pages::{form, take, with_vault};
+use super::text::Tr;
+use super::watchers::switch_error;
+use super::{Flash, Shared};
+use crate::switch::releases::{self, Resent};
+use crate::switch::{SwitchError, watchers};
+
+/// What became of an enrolment: the watcher's fingerprint, and the bundles it lacks.
+struct Enrolled {
+    url: String,
+    fingerprint: String,
+    /// Whether a bundle sealed before did not reach every watcher.
+    bundles_missing: bool,
+}
+
+pub(super) async fn enrol(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let url = take(&mut pairs, "url").trim().to_string();
+    let code = take(&mut pairs, "code").trim().to_string();
+    pairs.zeroize();
+    if url.is_empty() || code.is_empty() {
+        return app.after_post("/switch", Some(Flash::Error(t.get("enrol-missing"))));
+    }
+    let done = with_vault(&app, move |vault| enrol_and_send(vault, &url, &code)).await;
+    match done {
+        None => Redirect::to("/").into_response(),
+        Some(Err(e)) => app.after_post(
+            "/switch",
+            Some(Flash::Error(format!(
+                "{} {}",
+                t.get("enrol-failed"),
+                switch_error(t, &e)
+            ))),
+        ),
+        Some(Ok(enrolled)) => app.after_post("/switch", Some(said(t, &enrolled))),
+    }
+}
+
+fn enrol_and_send(
+    vault: &crate::vault::Vault,
+    url: &str,
+    code: &str,
+) -> Result<Enrolled, SwitchError> {
+    let link = watchers::enrol(vault, url, code)?;
+    let mut missed = false;
+    let sent = releases::send_to_all(
+        vault,
+        |_| {},
+        |_, outcome| {
+            missed |= match outcome {
+                Resent::Sealed { failed, .. } => !failed.is_empty(),
+                Resent::NotSealed(_) => true,
+            };
+        },
+    );
+    // Enrolled whatever became of the bundles: the enrolment stands, and the page says
+    // that a bundle is missing somewhere (the switch page then names which).
+    Ok(Enrolled {
+        url: link.url,
+        fingerprint: link.fingerprint,
+        bundles_missing: missed || sent.is_err(),
+    })
+}
+
+fn said(t: Tr, enrolled: &Enrolled) -> Flash {
+    let done = t.args(
+        "enrol-done",
+        &[
+            ("url", &enrolled.url),
+            ("fingerprint", &enrolled.fingerprint),
+        ],
+    );
+    if !enrolled.bundles_missing {
+        Flash::Notice(done)
+    } else {
+        Flash::Error(format!("{done} {}", t.get("enrol-bundles-missing")))
+    }
+}
