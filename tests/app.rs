@@ -1757,8 +1757,17 @@ fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_
     let (_, recipient) = age_key(v.temp.path(), "lawyer");
     v.ok(
         &[
-            "contact", "add", "Dilnoza", "--lang", "ru", "--tier", "2", "--email",
-            "d@example.org", "--age-recipient", &recipient,
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "ru",
+            "--tier",
+            "2",
+            "--email",
+            "d@example.org",
+            "--age-recipient",
+            &recipient,
         ],
         "",
     );
@@ -1774,8 +1783,18 @@ fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_
     assert!(page.contains("id=\"enrol-form\""), "{page}");
     // A code typed wrong: refused, said in Russian, nothing enrolled.
     let wrong = app.submit("/enrol", &[("url", &second.url), ("code", "not-the-code")]);
-    assert!(wrong.contains("Не подключено."), "{wrong}");
-    assert_eq!(wrong.matches("<section class=\"watcher\">").count(), 1, "{wrong}");
+    assert!(
+        wrong.contains(&format!(
+            "Не подключено. {} отказал: одноразовый код неизвестен или уже использован: попросите у оператора наблюдателя новый",
+            second.url
+        )),
+        "{wrong}"
+    );
+    assert_eq!(
+        wrong.matches("<section class=\"watcher\">").count(),
+        1,
+        "{wrong}"
+    );
     let enrolled = app.submit("/enrol", &[("url", &second.url), ("code", &code)]);
     assert!(
         enrolled.contains(&format!(
@@ -1799,4 +1818,15 @@ fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_
     app.unlock(PASSPHRASE);
     let again = app.submit("/enrol", &[("url", &second.url), ("code", &code)]);
     assert!(again.contains("Не подключено."), "{again}");
+    // A watcher that stopped answering is named at the next check-in, with why, in Tajik.
+    let second_url = second.url.clone();
+    drop(second);
+    app.submit("/lang", &[("to", "tg")]);
+    let checked = app.submit("/checkin", &[]);
+    assert!(
+        checked.contains(&format!(
+            "{second_url} дастнорас аст: дар он ҷо касе ҷавоб намедиҳад"
+        )),
+        "{checked}"
+    );
 }

@@ -13,10 +13,11 @@ use super::text::Tr;
 use super::when::{when, when_with_day, zone};
 use super::{Flash, Shared};
 use crate::protocol::StatusResponse;
-use crate::protocol::contact_words;
+use crate::protocol::{contact_words, refusal_words};
+use crate::switch::client::ClientError;
 use crate::switch::gaps::Gap;
 use crate::switch::releases::{BundleGap, SealedBundles};
-use crate::switch::{SwitchError, requests};
+use crate::switch::{ReleaseRefusal, SwitchError, requests};
 
 /// One watcher as the page shows it.
 pub(super) struct WatcherView {
@@ -125,8 +126,10 @@ pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
         } => {
             let failed = (failures.len() + 1).to_string();
             let text = t.with("error-watchers-failed", "failed", &failed);
-            format!("{text} ({failed}/{total}: {first})")
+            format!("{text} ({failed}/{total}: {})", client_error(t, first))
         }
+        SwitchError::Client(e) => client_error(t, e),
+        SwitchError::Release(refusal) => release_refusal(t, refusal),
         SwitchError::WatchersDisagree { .. } => t.get("error-watchers-disagree"),
         SwitchError::BundlesDiffer => t.get("error-bundles-differ"),
         SwitchError::Bundle(e) => super::lawyer::bundle_error(t, e),
@@ -142,6 +145,54 @@ pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
             &contact_words::said(t.lang, e),
         ),
         other => t.with("error-other", "detail", &other.to_string()),
+    }
+}
+
+/// A watcher that did not answer or refused, in the reader's words. The HTTP client's own
+/// reasons are English; the two people meet most are said in their words, as the command
+/// line does.
+pub(super) fn client_error(t: Tr, error: &ClientError) -> String {
+    match error {
+        ClientError::Unreachable { url, reason } => {
+            let reason = if reason.contains("timed out") || reason.contains("timeout") {
+                t.get("client-timed-out")
+            } else if reason.starts_with("error sending request") {
+                t.get("client-no-connection")
+            } else {
+                reason.clone()
+            };
+            t.args("client-unreachable", &[("url", url), ("reason", &reason)])
+        }
+        ClientError::ProxyDown { url, proxy } => {
+            t.args("client-proxy-down", &[("url", url), ("proxy", proxy)])
+        }
+        ClientError::OnionWithoutProxy { url } => t.with("client-onion", "url", url),
+        ClientError::Refused { url, code, message } => {
+            let message = refusal_words::said(t.lang, code).unwrap_or_else(|| message.clone());
+            t.args("client-refused", &[("url", url), ("message", &message)])
+        }
+        ClientError::BadResponseSignature { url } => t.with("client-bad-signature", "url", url),
+        ClientError::Malformed { url, .. } => t.with("client-malformed", "url", url),
+    }
+}
+
+/// Sealing refused as asked; what the app's forms cannot ask (a short id) keeps the
+/// library's words.
+fn release_refusal(t: Tr, refusal: &ReleaseRefusal) -> String {
+    match refusal {
+        ReleaseRefusal::NoRecords => t.get("seal-no-records"),
+        ReleaseRefusal::NoContacts => t.get("seal-no-contacts"),
+        ReleaseRefusal::SourcesNotIncluded(_) => t.get("seal-sources-not-accepted"),
+        ReleaseRefusal::UnknownContact(name) => t.with("seal-unknown-contact", "name", name),
+        ReleaseRefusal::ContactIsJournalist(name) => {
+            t.with("seal-contact-is-journalist", "name", name)
+        }
+        ReleaseRefusal::ContactHasNoKey(name) => t.with("seal-contact-has-no-key", "name", name),
+        ReleaseRefusal::UnknownBundle(_) => t.get("seal-unknown-bundle"),
+        ReleaseRefusal::RemovalPending(_) => t.get("seal-removal-pending"),
+        ReleaseRefusal::ShortId | ReleaseRefusal::AmbiguousBundle(_) => {
+            t.with("error-other", "detail", &refusal.to_string())
+        }
     }
 }
 

@@ -188,10 +188,14 @@ pub(super) fn client(error: &ClientError) -> String {
             with("client-proxy-down", &[("url", url), ("proxy", proxy)])
         }
         ClientError::OnionWithoutProxy { url } => with("client-onion", &[("url", url)]),
-        ClientError::Refused { url, code, message } => with(
-            "client-refused",
-            &[("url", url), ("code", code), ("message", message)],
-        ),
+        ClientError::Refused { url, code, message } => {
+            let message = crate::protocol::refusal_words::said(words::lang(), code)
+                .unwrap_or_else(|| message.clone());
+            with(
+                "client-refused",
+                &[("url", url), ("code", code), ("message", &message)],
+            )
+        }
         ClientError::BadResponseSignature { url } => with("client-bad-signature", &[("url", url)]),
         ClientError::Malformed { url, reason } => {
             with("client-malformed", &[("url", url), ("reason", reason)])

@@ -12,9 +12,12 @@
 //!   instructions: the list the journalist sends to each watcher.
 //! - `contact_words`: why such a list is refused, in Tajik, Russian or English
 //!   (`ftl/contacts.*.ftl`); its English is the error's `Display`.
+//! - `refusal_words`: a watcher's refusal code as the journalist reads it
+//!   (`ftl/refusals.*.ftl`).
 
 pub mod contact_words;
 pub mod contacts;
+pub mod refusal_words;
 
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};

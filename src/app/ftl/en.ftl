@@ -363,3 +363,21 @@ enrol-failed = Not enrolled.
 enrol-done = Enrolled with { $url }. Its fingerprint is { $fingerprint }: compare it with the one the operator gave you over the phone. If they differ, someone may stand between you and the watcher: tell the operator, and do not rely on it.
 enrol-bundles-missing = Material sealed before did not reach every watcher: see the warnings below, and press “{ seal-update }” on the page “{ nav-seal }” when they can be reached.
 status-fingerprint = Fingerprint
+
+# A watcher that did not answer or refused (switch::client::ClientError).
+client-unreachable = { $url } cannot be reached: { $reason }
+client-no-connection = nothing answers there (the watcher is not running, or the address or the network is wrong)
+client-timed-out = it did not answer in time
+client-proxy-down = { $url } cannot be reached: the proxy { $proxy } does not answer (is Tor running?). Nothing was sent directly.
+client-onion = { $url } is an onion service: it can only be reached through Tor. Nothing was sent.
+client-refused = { $url } refused: { $message }
+client-bad-signature = { $url } answered without the signature of the watcher you enrolled with: do not trust this answer.
+client-malformed = { $url } answered something unexpected.
+# Sealing refused as asked (switch::ReleaseRefusal).
+seal-no-records = Choose at least one record to seal.
+seal-no-contacts = Choose at least one contact to seal for.
+seal-unknown-contact = There is no contact called “{ $name }”.
+seal-contact-is-journalist = { $name } is in tier 0 (yourself: reminders only), so a release never reaches them. Seal for contacts in tier 1 and up.
+seal-contact-has-no-key = { $name } has no key for sealed material: add it on the page “{ nav-contacts }”.
+seal-unknown-bundle = This bundle is not known any more.
+seal-removal-pending = This bundle was withdrawn, but a watcher missed it: press “{ seal-withdraw }” again.
