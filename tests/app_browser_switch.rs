@@ -1,6 +1,7 @@
 //! The switch in `posbon app`, in a real browser against a real watcher on loopback: Debian's
 //! headless Chromium driven by playwright-core (`tests/browser/app_switch.mjs`), in Tajik,
-//! Russian and English, at a phone's width and a laptop's. Each run checks in, sets the plan,
+//! Russian and English, at a phone's width and a laptop's. Each run enrols with the watcher
+//! (the operator's one-time code, the fingerprint shown), checks in, sets the plan,
 //! seals a record for a lawyer after its review, sets a phone up from the app's link on the
 //! watcher's own phone page (which checks in) and removes it, makes a recovery key, downloads
 //! a backup, deletes the record and restores it. Then what each step claims is checked where
@@ -16,6 +17,8 @@ use common::*;
 
 struct Expected {
     lang: &'static str,
+    /// "Enrolled with URL. Its fingerprint is FINGERPRINT", as `enrolled` words it.
+    enrolled: fn(&str, &str) -> String,
     checked_in: &'static str,
     plan_set: &'static str,
     sealed: &'static str,
@@ -31,6 +34,7 @@ struct Expected {
 const LANGUAGES: [Expected; 3] = [
     Expected {
         lang: "tg",
+        enrolled: |url, fp| format!("Ба {url} пайваст шуд. Нишонаи калиди он: {fp}."),
         draft: "Лоиҳа",
         checked_in: "Ҳамаи нозирон тасдиқи ҳузурро қабул карданд.",
         plan_set: "Нақша муқаррар шуд:",
@@ -44,6 +48,7 @@ const LANGUAGES: [Expected; 3] = [
     },
     Expected {
         lang: "ru",
+        enrolled: |url, fp| format!("Подключено к {url}. Отпечаток его ключа: {fp}."),
         draft: "Черновик",
         checked_in: "Отметка принята всеми наблюдателями.",
         plan_set: "План задан:",
@@ -57,6 +62,7 @@ const LANGUAGES: [Expected; 3] = [
     },
     Expected {
         lang: "en",
+        enrolled: |url, fp| format!("Enrolled with {url}. Its fingerprint is {fp}:"),
         draft: "Draft",
         checked_in: "Checked in with every watcher.",
         plan_set: "Plan set:",
@@ -70,13 +76,14 @@ const LANGUAGES: [Expected; 3] = [
     },
 ];
 
-/// One journalist: a vault enrolled with its own watcher, a lawyer with an age key, a
-/// record to seal, and the app.
+/// One journalist: a vault, its own watcher and a one-time code to enrol with it in the
+/// app, a lawyer with an age key, a record to seal, and the app.
 struct Run {
     expected: &'static Expected,
     width: u32,
     vault: TestVault,
     daemon: Daemon,
+    code: String,
     lawyer_key: std::path::PathBuf,
     record: String,
     app: App,
@@ -90,7 +97,6 @@ fn journalist(expected: &'static Expected, width: u32) -> Run {
     let vault = TestVault::new();
     let daemon = Daemon::start(&vault.path("watcher"));
     let code = invite(&daemon.data, "Nilufar");
-    vault.ok(&["enrol", &daemon.url, &code], "");
     let (lawyer_key, recipient) = age_key(vault.temp.path(), "lawyer");
     vault.ok(
         &[
@@ -123,6 +129,7 @@ fn journalist(expected: &'static Expected, width: u32) -> Run {
         width,
         vault,
         daemon,
+        code,
         lawyer_key,
         record,
         app,
@@ -152,6 +159,8 @@ fn a_journalist_runs_the_switch_from_the_app_in_a_real_browser_against_a_real_wa
                 "width": width,
                 "profile": profiles.path().join(&at),
                 "passphrase": PASSPHRASE,
+                "watcher": run.daemon.url,
+                "code": run.code,
                 "record": run.record,
                 "bundle_name": format!("case {at}"),
                 "pin": PIN,
@@ -168,6 +177,11 @@ fn a_journalist_runs_the_switch_from_the_app_in_a_real_browser_against_a_real_wa
         let name = format!("{}-{}", expected.lang, run.width);
         let at = format!("{name}: {got:#}");
         assert!(got.get("failure").is_none(), "{at}");
+
+        // Enrolled in the app, the fingerprint shown to compare with the operator's.
+        let enrolled = (expected.enrolled)(&run.daemon.url, &run.daemon.fingerprint);
+        starts(got, "enrolled", &enrolled, &at);
+        assert_eq!(got["enrol_fits"], true, "{at}");
 
         // The check-in and the plan, in the reader's words, reached the watcher.
         assert_eq!(got["checked_in"], expected.checked_in, "{at}");
@@ -254,10 +268,11 @@ fn a_journalist_runs_the_switch_from_the_app_in_a_real_browser_against_a_real_wa
         assert!(out.status.success(), "{} ({at})", stderr(&out));
 
         // Nothing typed is in the browser profile: not the record, the PINs, the
-        // passphrases or the recovery key.
+        // passphrases, the enrolment code or the recovery key.
         let profile = profiles.path().join(&name);
         for needle in [
             run.record.as_str(),
+            run.code.as_str(),
             PIN,
             DURESS_PIN,
             PASSPHRASE,

@@ -1,11 +1,11 @@
 // Drives `posbon app` through the switch, once per scenario (a language at a width), with a
-// vault enrolled with a real watcher: unlock, check in, set the plan, seal a record for a
+// vault and a real watcher: unlock, enrol with the watcher, check in, set the plan, seal a record for a
 // lawyer after its review, set up a phone with the app's link on the watcher's real phone
 // page (which then checks in) and remove it, make a recovery key, download a backup, delete
 // the record and restore it from the backup, lock. Each scenario has its own profile, which
 // the Rust side then searches for what was typed.
 // Usage: node app_switch.mjs SCENARIOS_JSON SCREENSHOT_DIR -> one JSON array of what it saw.
-// SCENARIOS_JSON: [{ "url", "lang", "width", "profile", "passphrase", "record",
+// SCENARIOS_JSON: [{ "url", "lang", "width", "profile", "passphrase", "watcher", "code", "record",
 //                    "bundle_name", "pin", "duress_pin", "backup_passphrase", "backup_path" }]
 import { eachScenario } from "./scenarios.mjs";
 
@@ -15,8 +15,15 @@ await eachScenario({ timeout: 20000 }, async (page, s, got, { context, shot, fit
   await page.click("#unlock");
   await page.waitForSelector("#count");
 
-  // Check in, then set the plan.
+  // Enrol with the watcher (the operator's address and one-time code), then check in and
+  // set the plan.
   await page.click("#nav-switch");
+  await page.fill("#enrol-url", s.watcher);
+  await page.fill("#enrol-code", s.code);
+  await page.click("#enrol");
+  got.enrolled = await said(page);
+  got.enrol_fits = await fits(page);
+  await shot(page, "enrolled");
   await page.click("#checkin");
   got.checked_in = await said(page);
   got.switch_text = (await page.textContent("#watchers")).trim();
