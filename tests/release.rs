@@ -1149,6 +1149,15 @@ fn enrolling_under_duress_sends_only_the_decoys_bundle_and_reads_the_same() {
     let real_checkin = v.run(&["checkin"], "");
     assert_eq!(code(&real_checkin), 0, "{}", stderr(&real_checkin));
     assert!(!stdout(&real_checkin).contains(&c.url));
+    // The real unlock leaves the decoy its own watcher: the decoy still checks in there, so
+    // whoever runs it sees no silence after the journalist's next real unlock.
+    let decoy_again = v.run_with_pass(&duress, &["checkin"], "");
+    assert_eq!(code(&decoy_again), 0, "{}", stderr(&decoy_again));
+    assert!(
+        stdout(&decoy_again).contains(&c.url),
+        "{}",
+        stdout(&decoy_again)
+    );
 }
 
 /// A lawyer's identity file protected by a passphrase, as `age -p` makes it (scrypt; a low

@@ -27,6 +27,9 @@ pub(crate) const RELEASES: &str = "releases";
 pub(crate) const SEALING_KEY: &str = "sealing-key";
 /// `Some(url)` while a proxy is set, `null` once cleared.
 const PROXY: &str = "proxy";
+/// The plan this view last gave its decoy (see [`sync_plan_to_decoy`]). Every view that
+/// keeps a plan has one, so it says nothing of whether a view sits above.
+const PLAN_GIVEN_TO_DECOY: &str = "plan-given-to-decoy";
 /// The journalist's time zone (an IANA name), set with the plan.
 pub const TIMEZONE: &str = "timezone";
 
@@ -73,6 +76,27 @@ pub(crate) fn sync_proxy_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
     let mine = kept_proxy(vault)?;
     if vault.decoy_setting::<Option<String>>(PROXY)?.flatten() != mine {
         vault.set_decoy_setting(PROXY, &mine)?;
+    }
+    Ok(())
+}
+
+/// The decoy keeps the plan this view keeps, until it keeps one of its own (a coercer's
+/// pretend plan, which stays): a decoy keeping no plan while its watchers show one enrols a
+/// new watcher without a plan, and its watchers then disagree under the coercer's eyes.
+pub(crate) fn sync_plan_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
+    let Some(mine) = vault.setting::<crate::plan::Plan>(PLAN)? else {
+        return Ok(());
+    };
+    let given: Option<crate::plan::Plan> = vault.setting(PLAN_GIVEN_TO_DECOY)?;
+    let theirs: Option<crate::plan::Plan> = vault.decoy_setting(PLAN)?;
+    if theirs.is_some() && theirs != given {
+        return Ok(());
+    }
+    if theirs.as_ref() != Some(&mine) && !vault.set_decoy_setting(PLAN, &mine)? {
+        return Ok(());
+    }
+    if given.as_ref() != Some(&mine) {
+        vault.set_setting(PLAN_GIVEN_TO_DECOY, &mine)?;
     }
     Ok(())
 }

@@ -46,6 +46,7 @@ pub(crate) fn save_links(vault: &Vault, links: &[Link]) -> Result<(), SwitchErro
 pub fn sync_decoy(vault: &Vault) -> Result<(), SwitchError> {
     settings::sync_proxy_to_decoy(vault)?;
     settings::sync_timezone_to_decoy(vault)?;
+    settings::sync_plan_to_decoy(vault)?;
     let (Some(keys), Some(links)) = (
         vault.setting::<DeviceKeys>(DEVICE_KEYS)?,
         vault.setting::<Vec<Link>>(WATCHERS)?,
@@ -76,7 +77,7 @@ pub fn sync_decoy(vault: &Vault) -> Result<(), SwitchError> {
     // decoy unenrolled from: whoever made it leave must not see it back.
     let decoy_links: Vec<Link> = vault.decoy_setting(WATCHERS)?.unwrap_or_default();
     let decoy_left: Vec<Left> = vault.decoy_setting(WATCHERS_LEFT)?.unwrap_or_default();
-    let merged: Vec<Link> = links
+    let mut merged: Vec<Link> = links
         .iter()
         .filter(|link| !decoy_left.iter().any(|left| left.is(link)))
         .map(|link| {
@@ -87,6 +88,19 @@ pub fn sync_decoy(vault: &Vault) -> Result<(), SwitchError> {
             link
         })
         .collect();
+    // A watcher the decoy enrolled with on its own (a coercer made the journalist enrol under
+    // the duress passphrase) is the decoy's, with a subject of its own: it stays, or the
+    // decoy falls silent there after the next real unlock, which whoever runs that watcher
+    // would see. Not a copy of a link this view left: that one goes with it.
+    let real_left: Vec<Left> = vault.setting(WATCHERS_LEFT)?.unwrap_or_default();
+    let own: Vec<Link> = decoy_links
+        .iter()
+        .filter(|d| !merged.iter().any(|m| m.url == d.url))
+        .filter(|d| !links.iter().any(|l| l.subject == d.subject))
+        .filter(|d| !real_left.iter().any(|left| left.is(d)))
+        .cloned()
+        .collect();
+    merged.extend(own);
     let same = merged.len() == decoy_links.len()
         && merged
             .iter()
