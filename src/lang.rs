@@ -64,7 +64,7 @@ pub fn locale_lang(locale: &str) -> Lang {
 pub struct UnknownLang(pub String);
 
 /// Characters that render as nothing (or reorder text): a forged copy could hide behind them.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
         | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')

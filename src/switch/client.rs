@@ -129,11 +129,42 @@ fn send(
         });
         return Err(ClientError::Refused {
             url: url.to_string(),
-            code: refusal.error,
-            message: refusal.message,
+            code: shown_code(&refusal.error, status.as_u16()),
+            message: shown_text(&refusal.message),
         });
     }
     Ok((signature, bytes))
+}
+
+/// A refusal's code as the journalist's side uses it: the watcher's words are not yet
+/// checked (a refusal is not signed), so a code is kept only as a watcher writes one
+/// (`[a-z_]`, short), else the HTTP status stands for it.
+fn shown_code(code: &str, status: u16) -> String {
+    let plain = !code.is_empty()
+        && code.len() <= 40
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit());
+    if plain {
+        code.to_string()
+    } else {
+        status.to_string()
+    }
+}
+
+/// A refusal's text, fit to print: whoever answers at the address (or in between, over
+/// http) wrote it, so control characters (terminal escapes, a carriage return that hides
+/// the line) are made visible and the length is bounded.
+fn shown_text(text: &str) -> String {
+    let mut shown = String::new();
+    for c in text.chars().take(200) {
+        if c.is_control() || crate::lang::is_invisible(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 fn check_signature(
@@ -317,4 +348,27 @@ pub fn deliver_notice_within(
     timeout: Duration,
 ) -> Result<(), ClientError> {
     post_within(route, timeout, url, "/v1/request", body).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shown_code, shown_text};
+
+    #[test]
+    fn a_refusal_cannot_write_escapes_to_the_terminal_or_pose_as_another_code() {
+        let hostile = "ok\u{1b}]0;pwned\u{7}\u{1b}[2J\rfine\u{202e}txt.exe";
+        let shown = shown_text(hostile);
+        assert!(
+            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\\u{1b}") && shown.contains("\\u{202e}"),
+            "{shown}"
+        );
+        assert_eq!(shown_text(&"x".repeat(1000)).len(), 200);
+        assert_eq!(shown_code("bad_invite", 403), "bad_invite");
+        assert_eq!(shown_code("bad\u{1b}[31m", 403), "403");
+        assert_eq!(shown_code(&"a".repeat(41), 409), "409");
+    }
 }
