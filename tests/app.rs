@@ -585,8 +585,11 @@ fn the_duress_passphrase_opens_the_decoy_on_the_same_pages_and_the_watcher_hears
     let decoy = app.unlock(words.trim());
     assert!(!decoy.contains("Real source list"), "{decoy}");
     assert!(decoy.contains("No records."));
-    // Nothing on screen tells the coercer which passphrase this was.
-    assert!(!decoy.contains("duress"), "{decoy}");
+    // Nothing on screen tells the coercer which passphrase this was: no message at all.
+    assert!(
+        !decoy.contains("id=\"notice\"") && !decoy.contains("id=\"error\""),
+        "{decoy}"
+    );
     // A check-in from the decoy looks like one.
     app.page("/switch");
     let checked = app.submit("/checkin", &[]);
@@ -597,6 +600,10 @@ fn the_duress_passphrase_opens_the_decoy_on_the_same_pages_and_the_watcher_hears
     app.submit("/lock", &[]);
     let real = app.unlock(PASSPHRASE);
     assert!(real.contains("Real source list"));
+    assert!(
+        !real.contains("id=\"notice\"") && !real.contains("id=\"error\""),
+        "{real}"
+    );
     app.submit("/lock", &[]);
     // The journalist, later, under the real passphrase: the watcher saw the duress key.
     wait_until("the silent alarm", Duration::from_secs(20), || {
@@ -1320,9 +1327,18 @@ fn contacts_are_kept_and_sent_and_material_is_sealed_only_after_the_journalist_s
         "met twice",
     );
     let note = v.add_draft("Court statement MARKER-SEALED", "the statement");
+    let sealing = v.ok(&["release", "key"], "").trim().to_string();
     let mut app = App::start(&v, &["--lang", "en"], &[]);
     app.sign_in();
     app.unlock(PASSPHRASE);
+    // The fingerprint the journalist gives each lawyer in person, as `release key` says it.
+    let seal_page = app.page("/seal");
+    assert!(
+        seal_page.contains(&format!(
+            "<code id=\"sealing-fingerprint\">{sealing}</code>"
+        )),
+        "{sealing}: {seal_page}"
+    );
 
     app.page("/contacts");
     let bad = app.submit(
@@ -1829,4 +1845,156 @@ fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_
         )),
         "{checked}"
     );
+}
+
+/// A test alert from the contacts page, as `posbon contact test`: each channel's answer in
+/// the journalist's language, a failing one named as such, and the real test alert received.
+#[test]
+fn a_test_alert_is_sent_from_the_contacts_page_and_each_channels_answer_is_shown() {
+    use common::receivers::Receiver;
+    let v = TestVault::new();
+    let hub = Receiver::start();
+    let config = v.path("watcher.toml");
+    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
+    let daemon = Daemon::start_with(
+        &v.path("watcher"),
+        0,
+        &["--config", config.to_str().unwrap()],
+    );
+    v.ok(&["enrol", &daemon.url, &invite(&daemon.data, "Rustam")], "");
+    let hook = format!("{}/hook", hub.url());
+    v.ok(
+        &[
+            "contact",
+            "add",
+            "Dilnoza",
+            "--lang",
+            "tg",
+            "--tier",
+            "2",
+            "--webhook",
+            &hook,
+            "--telegram",
+            "@dilnoza_law",
+        ],
+        "",
+    );
+    let mut app = App::start(&v, &["--lang", "tg"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let page = app.page("/contacts");
+    assert!(page.contains("id=\"test-1\""), "{page}");
+    let tested = app.submit("/contacts/test", &[("name", "Dilnoza")]);
+    assert!(
+        tested.contains(&format!(
+            "{}: Dilnoza, webhook:{hook}: қабул шуд.",
+            daemon.url
+        )),
+        "{tested}"
+    );
+    assert!(
+        tested.contains(
+            "Dilnoza, telegram:@dilnoza_law: НАРАСИД (this watcher has no Telegram bot configured)"
+        ),
+        "{tested}"
+    );
+    assert!(
+        tested.contains("class=\"error\""),
+        "a failed channel is a warning: {tested}"
+    );
+    assert_eq!(
+        hub.received().len(),
+        1,
+        "the webhook received the test alert"
+    );
+}
+
+/// Enrolling under the duress passphrase reads exactly as under the real one, and the decoy
+/// keeps the watcher it enrolled with after the journalist's next real unlock.
+#[test]
+fn enrolling_under_duress_in_the_app_reads_the_same_and_the_decoy_keeps_its_watcher() {
+    let v = TestVault::new();
+    let a = Daemon::start(&v.path("a"));
+    v.ok(&["enrol", &a.url, &invite(&a.data, "Nilufar")], "");
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let duress = v.set_duress("blue river under the old bridge");
+    let duress_words = std::fs::read_to_string(&duress).unwrap();
+    let (b, c) = (Daemon::start(&v.path("b")), Daemon::start(&v.path("c")));
+    let flash = |page: &str| -> String {
+        page.split("id=\"notice\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("no notice: {page}"))
+            .to_string()
+    };
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let real = app.submit(
+        "/enrol",
+        &[("url", &b.url), ("code", &invite(&b.data, "N"))],
+    );
+    app.submit("/lock", &[]);
+    app.unlock(duress_words.trim());
+    let forced = app.submit(
+        "/enrol",
+        &[("url", &c.url), ("code", &invite(&c.data, "N"))],
+    );
+    app.submit("/lock", &[]);
+    assert_eq!(
+        flash(&forced)
+            .replace(&c.url, "URL")
+            .replace(&c.fingerprint, "FP"),
+        flash(&real)
+            .replace(&b.url, "URL")
+            .replace(&b.fingerprint, "FP")
+    );
+    // The journalist unlocks for real; the coerced side still checks in with C after it.
+    app.unlock(PASSPHRASE);
+    app.submit("/lock", &[]);
+    app.unlock(duress_words.trim());
+    let checked = app.submit("/checkin", &[]);
+    assert!(
+        checked.contains(&format!("<h2>{}</h2>", c.url)),
+        "{checked}"
+    );
+    assert!(
+        checked.contains("Checked in with every watcher."),
+        "{checked}"
+    );
+}
+
+/// A pause from the app, as `posbon pause --for`: every watcher holds it, a length typed
+/// wrong is refused in the journalist's language, and it can be ended at once.
+#[test]
+fn the_switch_is_paused_and_resumed_from_the_app() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    v.ok(
+        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+        "",
+    );
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let mut app = App::start(&v, &["--lang", "ru"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    assert!(app.page("/switch").contains("id=\"pause-form\""));
+    let wrong = app.submit("/pause", &[("for", "3x")]);
+    assert!(wrong.contains("&#34;3x&#34; — не длительность"), "{wrong}");
+    let paused = app.submit("/pause", &[("for", "3d")]);
+    assert!(paused.contains("Пауза у всех наблюдателей до "), "{paused}");
+    assert!(
+        paused.contains("Пауза до"),
+        "the watcher shows the pause: {paused}"
+    );
+    app.submit("/lock", &[]);
+    assert!(v.ok(&["status"], "").contains("paused until"));
+    app.unlock(PASSPHRASE);
+    let resumed = app.submit("/resume", &[]);
+    assert!(
+        resumed.contains("Пауза у всех наблюдателей окончена: план снова действует."),
+        "{resumed}"
+    );
+    app.submit("/lock", &[]);
+    assert!(!v.ok(&["status"], "").contains("paused until"));
 }

@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::pages::{form, take, with_vault};
 use super::text::Tr;
@@ -28,7 +28,10 @@ pub(super) async fn enrol(State(app): State<Shared>, body: Bytes) -> Response {
     let t = app.tr();
     let mut pairs = form(body);
     let url = take(&mut pairs, "url").trim().to_string();
-    let code = take(&mut pairs, "code").trim().to_string();
+    // The one-time code enrols whoever has it until it is used: wiped once read.
+    let mut typed = take(&mut pairs, "code");
+    let code = Zeroizing::new(typed.trim().to_string());
+    typed.zeroize();
     pairs.zeroize();
     if url.is_empty() || code.is_empty() {
         return app.after_post("/switch", Some(Flash::Error(t.get("enrol-missing"))));

@@ -208,3 +208,53 @@ pub(super) async fn instructions(State(app): State<Shared>, body: Bytes) -> Resp
         Some(Err(e)) => app.after_post("/contacts", Some(Flash::Error(switch_error(t, &e)))),
     }
 }
+
+/// Asks every watcher to send the contact (or every contact) a marked test alert through
+/// each channel, as `posbon contact test`: the way to learn that an address works before a
+/// real alert depends on it. Each service's answer is shown, one line per channel.
+pub(super) async fn test(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let name = take(&mut pairs, "name");
+    pairs.zeroize();
+    let only = (!name.is_empty()).then_some(name);
+    let tested = with_vault(&app, move |vault| {
+        let lines = std::sync::Mutex::new(Vec::new());
+        let result = contacts::test_alerts(vault, only, |link, result| {
+            let about = [
+                ("url", link.url.as_str()),
+                ("contact", result.contact.as_str()),
+                ("channel", result.channel.as_str()),
+            ];
+            let line = match &result.error {
+                None if result.accepted => t.args("contacts-test-accepted", &about),
+                error => {
+                    let not_accepted = t.get("contacts-test-not-accepted");
+                    let mut args = about.to_vec();
+                    args.push(("reason", error.as_deref().unwrap_or(&not_accepted)));
+                    t.args("contacts-test-failed", &args)
+                }
+            };
+            lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        });
+        let mut lines = lines.into_inner().unwrap_or_else(|p| p.into_inner());
+        lines.sort();
+        (lines, result)
+    })
+    .await;
+    let flash = match tested {
+        None => return Redirect::to("/").into_response(),
+        Some((lines, Ok(()))) if lines.is_empty() => Flash::Error(t.get("contacts-test-none")),
+        Some((lines, Ok(()))) => Flash::Notice(lines.join(" · ")),
+        Some((lines, Err(SwitchError::TestsFailed(_)))) => Flash::Error(lines.join(" · ")),
+        Some((lines, Err(e))) => {
+            let mut text = switch_error(t, &e);
+            for line in lines {
+                text.push_str(" · ");
+                text.push_str(&line);
+            }
+            Flash::Error(text)
+        }
+    };
+    app.after_post("/contacts", Some(flash))
+}

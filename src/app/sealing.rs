@@ -30,6 +30,9 @@ struct SealPage {
     lawyers: Vec<(String, String)>,
     /// The bundles already sealed.
     sealed: Vec<SealedRow>,
+    /// The fingerprint of the key that signs every bundle, for the journalist to give each
+    /// lawyer in person (as `posbon release key`).
+    fingerprint: String,
 }
 
 /// A bundle already sealed, with what can be done with it.
@@ -79,17 +82,19 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
                 withdrawing: r.removal_pending,
             })
             .collect();
-        Ok::<_, SwitchError>((records, lawyers, sealed))
+        let fingerprint = crate::switch::keys::sealing_fingerprint(vault)?;
+        Ok::<_, SwitchError>((records, lawyers, sealed, fingerprint))
     })
     .await;
     match shown {
         None => Redirect::to("/").into_response(),
         Some(Err(e)) => app.after_post("/", Some(Flash::Error(switch_error(t, &e)))),
-        Some(Ok((records, lawyers, sealed))) => html(&SealPage {
+        Some(Ok((records, lawyers, sealed, fingerprint))) => html(&SealPage {
             f: Frame::new(&app),
             records,
             lawyers,
             sealed,
+            fingerprint,
         }),
     }
 }

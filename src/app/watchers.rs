@@ -4,11 +4,13 @@
 use std::sync::Mutex;
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
+use zeroize::Zeroize;
 
-use super::pages::{Frame, html, vault_error, with_vault};
+use super::pages::{Frame, form, html, take, vault_error, with_vault};
 use super::text::Tr;
 use super::when::{when, when_with_day, zone};
 use super::{Flash, Shared};
@@ -298,5 +300,46 @@ pub(super) async fn checkin(State(app): State<Shared>) -> Response {
             app.after_post("/switch", flash)
         }
         None => Redirect::to("/").into_response(),
+    }
+}
+
+/// Pauses the switch on every watcher for a while (travel without network, a hospital), as
+/// `posbon pause --for`: no deadline passes until then.
+pub(super) async fn pause(State(app): State<Shared>, body: Bytes) -> Response {
+    let t = app.tr();
+    let mut pairs = form(body);
+    let wanted = take(&mut pairs, "for");
+    pairs.zeroize();
+    let length_ms = match crate::plan::parse_duration(&wanted) {
+        Ok(ms) if ms > 0 => ms,
+        Ok(_) => return app.after_post("/switch", Some(Flash::Error(t.get("pause-bad")))),
+        Err(e) => {
+            let why = crate::plan::words::said(t.lang, &e);
+            return app.after_post("/switch", Some(Flash::Error(why)));
+        }
+    };
+    let paused = with_vault(&app, move |vault| {
+        let until_ms = crate::vault::now().saturating_add(length_ms);
+        requests::pause(vault, until_ms, |_, _| {}).map(|()| when(&zone(vault), until_ms))
+    })
+    .await;
+    match paused {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(until)) => app.after_post(
+            "/switch",
+            Some(Flash::Notice(t.with("pause-done", "until", &until))),
+        ),
+        Some(Err(e)) => app.after_post("/switch", Some(Flash::Error(switch_error(t, &e)))),
+    }
+}
+
+/// Ends a pause on every watcher now, as `posbon resume`.
+pub(super) async fn resume(State(app): State<Shared>) -> Response {
+    let t = app.tr();
+    let resumed = with_vault(&app, |vault| requests::resume(vault, |_, _| {})).await;
+    match resumed {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(())) => app.after_post("/switch", Some(Flash::Notice(t.get("resume-done")))),
+        Some(Err(e)) => app.after_post("/switch", Some(Flash::Error(switch_error(t, &e)))),
     }
 }

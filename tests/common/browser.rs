@@ -28,13 +28,16 @@ pub fn run(script: &str, scenarios: Vec<serde_json::Value>) -> Vec<serde_json::V
     seen
 }
 
-/// The files below `profile` that hold `needle`.
+/// The files below `profile` that hold `needle`, as UTF-8 or as UTF-16 (little-endian, as
+/// Chromium keeps some strings). Text it keeps compressed (some caches) is not searched.
 pub fn holding(profile: &Path, needle: &str) -> Vec<PathBuf> {
+    let utf16: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let within = |bytes: &[u8], wanted: &[u8]| bytes.windows(wanted.len()).any(|w| w == wanted);
     super::files_under(profile)
         .into_iter()
         .filter(|file| {
             std::fs::read(file)
-                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .map(|bytes| within(&bytes, needle.as_bytes()) || within(&bytes, &utf16))
                 .unwrap_or(false)
         })
         .collect()

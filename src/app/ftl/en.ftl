@@ -381,3 +381,24 @@ seal-contact-is-journalist = { $name } is in tier 0 (yourself: reminders only), 
 seal-contact-has-no-key = { $name } has no key for sealed material: add it on the page “{ nav-contacts }”.
 seal-unknown-bundle = This bundle is not known any more.
 seal-removal-pending = This bundle was withdrawn, but a watcher missed it: press “{ seal-withdraw }” again.
+seal-your-fingerprint = Your sealing key's fingerprint:
+seal-fingerprint-hint = Every bundle you seal is signed with this key. Give the fingerprint to each lawyer in person (read it out, or write it down): with it they can tell your material from a forgery.
+
+# A test alert to a contact (as `posbon contact test`).
+contacts-test = Send a test alert
+contacts-test-all = Send every contact a test alert
+contacts-test-hint = Every watcher sends a marked test alert through each channel and waits for the service's answer (up to a minute). Do this after adding a contact: an address that does not work is found now, not when it matters.
+contacts-test-accepted = { $url }: { $contact }, { $channel }: accepted.
+contacts-test-failed = { $url }: { $contact }, { $channel }: NOT DELIVERED ({ $reason }).
+contacts-test-not-accepted = not accepted
+contacts-test-none = No watcher sent a test alert: is any contact reachable through a channel?
+
+# Pausing the switch (as `posbon pause --for` and `posbon resume`).
+pause-title = Pause the switch
+pause-hint = While it is paused, no deadline passes and nobody is alerted: for a journey without network, say. It ends by itself, or with “{ resume-button }”.
+pause-for = For how long (like 12h, 3d)
+pause-button = Pause
+pause-bad = Give how long to pause, like 12h or 3d.
+pause-done = Paused on every watcher until { $until }.
+resume-button = End the pause now
+resume-done = The pause is over on every watcher: the plan runs again.
