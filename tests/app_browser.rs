@@ -2,8 +2,10 @@
 //! (`tests/browser/app.mjs`), in Tajik, Russian and English, at a phone's width and a
 //! laptop's. Each run unlocks, adds a source, attaches and downloads a file, searches, looks
 //! at the switch, adds a contact, sets a plan, checks a forged alert as a lawyer, locks,
-//! adds a note without unlocking and presses Back; then its browser profile (cache, history, session,
-//! autofill) is searched for what the journalist typed.
+//! adds a note without unlocking and presses Back. Strangers in the same browser are
+//! refused: a page of another origin whose form posts to the app, a name that resolves to
+//! this computer (DNS rebinding), the browser without its session. Then its browser profile
+//! (cache, history, session, autofill) is searched for what the journalist typed.
 
 mod common;
 
@@ -149,6 +151,18 @@ fn a_journalist_uses_the_app_in_a_real_browser_in_every_language_at_phone_and_la
             "{at}"
         );
         assert_eq!(got["back_shows_marker"], false, "Back after Lock: {at}");
+        // Strangers in the same browser: a cross-site form post, a rebound name, no session.
+        assert_eq!(got["cross_site_status"], 403, "a cross-site post: {at}");
+        let instructions = got["instructions_after_attack"].as_str().unwrap_or("?");
+        assert!(
+            !instructions.contains("EVIL"),
+            "the post changed nothing: {at}"
+        );
+        let rebound = got["rebound_status"].as_u64().unwrap_or(0);
+        assert!(rebound == 401 || rebound == 403, "a rebound name: {at}");
+        assert_eq!(got["rebound_shows_marker"], false, "{at}");
+        assert_eq!(got["no_session_status"], 401, "no session: {at}");
+        assert_eq!(got["no_session_shows_form"], false, "no session: {at}");
         assert_eq!(got["history_title"], expected.history, "{at}");
         assert_eq!(got["phones_title"], expected.phones, "{at}");
         for page in [

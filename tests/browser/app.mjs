@@ -6,7 +6,7 @@
 // SCENARIOS_JSON: [{ "url", "lang", "width", "profile", "marker", "passphrase" }, ...]
 import { eachScenario } from "./scenarios.mjs";
 
-await eachScenario({ timeout: 15000 }, async (page, s, got, { shot, fits }) => {
+await eachScenario({ timeout: 15000 }, async (page, s, got, { context, shot, fits }) => {
   await page.goto(s.url);
   got.url_after_launch = page.url();
   got.html_lang = await page.getAttribute("html", "lang");
@@ -94,6 +94,33 @@ await eachScenario({ timeout: 15000 }, async (page, s, got, { shot, fits }) => {
   await shot(page, "contacts");
   got.contacts_fit = await fits(page);
 
+  // Strangers, in this very browser while the session is open. A page of another origin
+  // whose form posts to the app by itself (the cookie is SameSite=Strict, the Origin is
+  // checked, the form token is missing): refused, and nothing changes.
+  const app = new URL(page.url()).origin;
+  const http = await import("node:http");
+  const evil = http.createServer((_, res) => {
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(`<form id="f" method="post" action="${app}/contacts/instructions">` +
+      // Nothing of the journalist's here: the profile is searched for the marker afterwards.
+      `<input name="instructions" value="EVIL INSTRUCTIONS"></form>` +
+      `<script>document.getElementById("f").submit()</script>`);
+  });
+  await new Promise((done) => evil.listen(0, "127.0.0.1", done));
+  const stranger = await context.newPage();
+  const posted = stranger.waitForResponse((r) => r.url().startsWith(app));
+  await stranger.goto(`http://127.0.0.1:${evil.address().port}/`);
+  got.cross_site_status = (await posted).status();
+  evil.close();
+  // DNS rebinding: a name the attacker controls, resolving to this computer
+  // (--host-resolver-rules in scenarios.mjs), asked for a record's page.
+  const rebound = await stranger.goto(app.replace("127.0.0.1", "rebind.example") + "/");
+  got.rebound_status = rebound.status();
+  got.rebound_shows_marker = (await stranger.content()).includes(s.marker);
+  await stranger.close();
+  await page.goto(`${app}/contacts`);
+  got.instructions_after_attack = await page.inputValue("#instructions");
+
   await page.goto(new URL("/plan", page.url()).href);
   await page.click("#set-plan");
   await page.waitForSelector("#error");
@@ -124,4 +151,9 @@ await eachScenario({ timeout: 15000 }, async (page, s, got, { shot, fits }) => {
   await page.goBack();
   await page.waitForLoadState();
   got.back_shows_marker = (await page.content()).includes(s.marker);
+  // A browser without the session (its cookie gone) gets nothing, not even the unlock form.
+  await context.clearCookies();
+  const bare = await page.goto(`${app}/`);
+  got.no_session_status = bare.status();
+  got.no_session_shows_form = (await page.content()).includes("passphrase");
 });

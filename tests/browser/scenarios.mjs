@@ -13,7 +13,9 @@ export async function eachScenario({ timeout }, drive) {
     const context = await chromium.launchPersistentContext(s.profile, {
       executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           // A name an attacker controls that resolves to this computer (DNS rebinding).
+           "--host-resolver-rules=MAP rebind.example 127.0.0.1"],
       viewport: { width: s.width, height: s.width < 500 ? 740 : 900 },
       acceptDownloads: true,
     });
