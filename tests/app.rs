@@ -1771,22 +1771,7 @@ fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_
     let first = Daemon::start(&v.path("first"));
     v.ok(&["enrol", &first.url, &invite(&first.data, "Nilufar")], "");
     let (_, recipient) = age_key(v.temp.path(), "lawyer");
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
+    v.add_lawyer(&recipient);
     let draft = v.add_draft("Statement", "text");
     v.ok(&["release", "add", &draft, "--to", "Dilnoza", "--yes"], "");
 

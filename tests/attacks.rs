@@ -219,22 +219,7 @@ fn a_tampered_bundle_is_refused_and_nothing_is_written() {
     let daemon = Daemon::start(&v.path("watcher"));
     let invite_code = invite(&daemon.data, "Rustam");
     v.ok(&["enrol", &daemon.url, &invite_code], "");
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
+    v.add_lawyer(&recipient);
     let note = v.add_draft("Statement", &"the statement ".repeat(10_000));
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
     let stored = walk_files(&daemon.data.join("bundles"));

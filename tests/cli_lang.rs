@@ -22,22 +22,7 @@ fn in_lang(v: &TestVault, lang_env: &str, args: &[&str]) -> std::process::Output
 /// returns the draft's id.
 fn lawyer_and_draft(v: &TestVault) -> String {
     let (_, recipient) = age_key(v.temp.path(), "lawyer");
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
+    v.add_lawyer(&recipient);
     v.add_draft("Statement", "text")
 }
 

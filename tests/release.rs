@@ -673,22 +673,7 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
     let invite_code = invite(&w.data, "Rustam");
     v.ok(&["enrol", &w.url, &invite_code], "");
     let (_, recipient) = age_key(v.temp.path(), "lawyer");
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
+    v.add_lawyer(&recipient);
     let note = v.add_draft("Statement", "first version");
     // Tier 0 is the journalist's own channel: reminders only, so never a release.
     v.ok(

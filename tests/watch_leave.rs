@@ -64,22 +64,7 @@ fn unenrol_makes_the_watcher_forget_the_journalist_and_their_bundles() {
     enrol(&v, &b, "Nilufar");
     v.ok(&["plan", "set", "--every", "1h", "--grace", "1h"], "");
     let recipient = age_key(v.temp.path(), "lawyer").1;
-    v.ok(
-        &[
-            "contact",
-            "add",
-            "Dilnoza",
-            "--lang",
-            "ru",
-            "--tier",
-            "2",
-            "--email",
-            "d@example.org",
-            "--age-recipient",
-            &recipient,
-        ],
-        "",
-    );
+    v.add_lawyer(&recipient);
     let note = v.add_draft("Statement", "what I saw");
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
     let [subject] = ids_of(&a.data, "Nilufar").try_into().unwrap();

@@ -123,6 +123,27 @@ impl TestVault {
         file
     }
 
+    /// Dilnoza, a lawyer (Russian, tier 2, by e-mail) with `recipient` as her key for
+    /// sealed material: the contact most tests seal for.
+    pub fn add_lawyer(&self, recipient: &str) {
+        self.ok(
+            &[
+                "contact",
+                "add",
+                "Dilnoza",
+                "--lang",
+                "ru",
+                "--tier",
+                "2",
+                "--email",
+                "d@example.org",
+                "--age-recipient",
+                recipient,
+            ],
+            "",
+        );
+    }
+
     pub fn add_draft(&self, title: &str, body: &str) -> String {
         self.ok(&["add", "draft", "--title", title], body)
             .trim()
