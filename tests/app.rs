@@ -1983,3 +1983,42 @@ fn the_switch_is_paused_and_resumed_from_the_app() {
     app.submit("/lock", &[]);
     assert!(!v.ok(&["status"], "").contains("paused until"));
 }
+
+/// A pause forced under the duress passphrase is a pretend one: the real view is told of it
+/// (and only the real view), and ends it when the danger is over, as `posbon duress over`.
+#[test]
+fn a_pretend_pause_is_shown_to_the_real_passphrase_only_and_ended_from_the_app() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    v.ok(
+        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+        "",
+    );
+    v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
+    let duress = std::fs::read_to_string(v.set_duress("blue river under the old bridge")).unwrap();
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(duress.trim());
+    let forced = app.submit("/pause", &[("for", "3d")]);
+    assert!(
+        forced.contains("Paused on every watcher until "),
+        "{forced}"
+    );
+    assert!(
+        !forced.contains("id=\"pretend-form\""),
+        "the decoy is never told: {forced}"
+    );
+    app.submit("/lock", &[]);
+
+    app.unlock(PASSPHRASE);
+    let real = app.page("/switch");
+    assert!(real.contains("id=\"pretend-form\""), "{real}");
+    assert!(real.contains("<dt>Shown under duress</dt>"), "{real}");
+    let over = app.submit("/pretend-over", &[]);
+    assert!(
+        over.contains("Every watcher follows your real plan again"),
+        "{over}"
+    );
+    assert!(!over.contains("id=\"pretend-form\""), "{over}");
+    assert!(!over.contains("Shown under duress"), "{over}");
+}

@@ -368,6 +368,7 @@ fn router(app: Shared) -> Router {
         .route("/enrol", post(enrolment::enrol))
         .route("/pause", post(watchers::pause))
         .route("/resume", post(watchers::resume))
+        .route("/pretend-over", post(watchers::end_pretend))
         .route("/history", get(history::page))
         .route("/phones", get(phones::page))
         .route("/phones/invite", post(phones::invite))

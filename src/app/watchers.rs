@@ -26,6 +26,8 @@ pub(super) struct WatcherView {
     pub(super) url: String,
     /// (label, value)
     lines: Vec<(String, String)>,
+    /// The watcher keeps a pretend world a coercion set up (told only to the real key).
+    pretend: bool,
 }
 
 #[derive(Template)]
@@ -34,6 +36,8 @@ struct SwitchPage {
     f: Frame,
     warnings: Vec<String>,
     watchers: Vec<WatcherView>,
+    /// A watcher keeps a pretend world: the page offers to end it.
+    pretend: bool,
 }
 
 /// One watcher's answer as the page shows it.
@@ -46,6 +50,7 @@ pub(super) fn watcher_view(
     WatcherView {
         url: link.url.clone(),
         lines: status_lines(t, zone, link, status),
+        pretend: status.pretend.is_some(),
     }
 }
 
@@ -87,6 +92,18 @@ fn status_lines(
     }
     if let Some(seen) = status.duress_seen_ms {
         lines.push((t.get("status-duress-seen"), when(zone, seen)));
+    }
+    if let Some(pretend) = &status.pretend {
+        let shown = match (pretend.paused_until_ms, pretend.deadline_ms) {
+            (Some(until), _) => format!("{} {}", t.get("status-paused-until"), when(zone, until)),
+            (None, Some(deadline)) => when_with_day(t, zone, deadline),
+            (None, None) => t.get("status-no-plan"),
+        };
+        let plan = pretend
+            .plan
+            .clone()
+            .unwrap_or_else(|| t.get("status-no-plan"));
+        lines.push((t.get("status-pretend"), format!("{plan}; {shown}")));
     }
     lines
 }
@@ -227,6 +244,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
                     .push(WatcherView {
                         url: link.url.clone(),
                         lines,
+                        pretend: status.pretend.is_some(),
                     });
                 for gap in gaps {
                     gaps_seen
@@ -242,6 +260,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
                     .push(WatcherView {
                         url: link.url.clone(),
                         lines: status_lines(t, &zone, link, status),
+                        pretend: status.pretend.is_some(),
                     });
             })
         };
@@ -265,6 +284,7 @@ fn render(app: &Shared, answers: Answers) -> Response {
     html(&SwitchPage {
         f,
         warnings: answers.warnings,
+        pretend: answers.watchers.iter().any(|w| w.pretend),
         watchers: answers.watchers,
     })
 }
@@ -340,6 +360,20 @@ pub(super) async fn resume(State(app): State<Shared>) -> Response {
     match resumed {
         None => Redirect::to("/").into_response(),
         Some(Ok(())) => app.after_post("/switch", Some(Flash::Notice(t.get("resume-done")))),
+        Some(Err(e)) => app.after_post("/switch", Some(Flash::Error(switch_error(t, &e)))),
+    }
+}
+
+/// Ends the pretend world a coercion set up, on every watcher, as `posbon duress over`: the
+/// decoy, the phone and the reminders follow the real plan again. Offered only where a
+/// watcher said it keeps one, which it tells the real key only; under the duress passphrase
+/// the watchers answer the same and end nothing.
+pub(super) async fn end_pretend(State(app): State<Shared>) -> Response {
+    let t = app.tr();
+    let ended = with_vault(&app, |vault| requests::end_pretend(vault, |_, _| {})).await;
+    match ended {
+        None => Redirect::to("/").into_response(),
+        Some(Ok(())) => app.after_post("/switch", Some(Flash::Notice(t.get("pretend-over-done")))),
         Some(Err(e)) => app.after_post("/switch", Some(Flash::Error(switch_error(t, &e)))),
     }
 }

@@ -402,3 +402,9 @@ pause-bad = Give how long to pause, like 12h or 3d.
 pause-done = Paused on every watcher until { $until }.
 resume-button = End the pause now
 resume-done = The pause is over on every watcher: the plan runs again.
+
+# A pretend world a coercion set up (as `posbon duress over`); shown under the real passphrase only.
+status-pretend = Shown under duress
+pretend-explain = Under duress, a plan or a pause was set: the decoy, your phone and your reminders still show it, while the watchers follow your real plan. When the danger is over, end it here.
+pretend-over = The coercion is over
+pretend-over-done = Every watcher follows your real plan again, for the decoy, the phone and the reminders too.
