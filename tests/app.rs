@@ -2022,3 +2022,67 @@ fn a_pretend_pause_is_shown_to_the_real_passphrase_only_and_ended_from_the_app()
     assert!(!over.contains("id=\"pretend-form\""), "{over}");
     assert!(!over.contains("Shown under duress"), "{over}");
 }
+
+/// Leaving a watcher from the app, after a question, as `posbon unenrol`: under the duress
+/// passphrase the very same words (the watcher only seems to forget), under the real one the
+/// watcher forgets the journalist.
+#[test]
+fn a_watcher_is_left_from_the_app_after_a_question_and_reads_the_same_under_duress() {
+    let v = TestVault::new();
+    let (a, b) = (Daemon::start(&v.path("a")), Daemon::start(&v.path("b")));
+    for daemon in [&a, &b] {
+        v.ok(
+            &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+            "",
+        );
+    }
+    let duress = std::fs::read_to_string(v.set_duress("blue river under the old bridge")).unwrap();
+    let leave_link = |page: &str, url: &str| -> String {
+        let section = page
+            .split("<section class=\"watcher\">")
+            .find(|s| s.contains(&format!("<h2>{url}</h2>")))
+            .unwrap_or_else(|| panic!("{url} not listed: {page}"));
+        section
+            .split("href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string()
+    };
+    let flash = |page: &str| -> String {
+        page.split("id=\"notice\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("no notice: {page}"))
+            .replace(&b.url, "URL")
+    };
+    let mut app = App::start(&v, &["--lang", "ru"], &[]);
+    app.sign_in();
+    let mut said = Vec::new();
+    for passphrase in [duress.trim(), PASSPHRASE] {
+        app.unlock(passphrase);
+        let link = leave_link(&app.page("/switch"), &b.url);
+        let question = app.page(&link);
+        assert!(
+            question.contains(&format!("Отключиться от {}?", b.url)),
+            "{question}"
+        );
+        let left = app.submit(&link, &[]);
+        assert!(!left.contains(&format!("<h2>{}</h2>", b.url)), "{left}");
+        said.push(flash(&left));
+        app.submit("/lock", &[]);
+    }
+    assert_eq!(said[0], said[1], "the same words under both passphrases");
+    assert!(said[1].starts_with("Отключено от URL:"), "{}", said[1]);
+    // The real leave made the watcher forget; the vault keeps the other one.
+    let listed = v.ok(
+        &["watch", "journalists", "--data", b.data.to_str().unwrap()],
+        "",
+    );
+    assert!(!listed.contains("Nilufar"), "{listed}");
+    let status = v.ok(&["status"], "");
+    assert!(
+        status.contains(&a.url) && !status.contains(&b.url),
+        "{status}"
+    );
+}

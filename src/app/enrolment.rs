@@ -2,18 +2,21 @@
 //! one-time code its operator gave, then the watcher's fingerprint shown for the journalist
 //! to compare with the one the operator read out, and the bundles sealed before sent along
 //! (sealed again for every watcher). The same path under every passphrase: a decoy enrols
-//! its own subject, as in the command line.
+//! its own subject, as in the command line. And leaving one, after a question, as
+//! `posbon unenrol`: the watcher forgets the journalist (under the duress passphrase it only
+//! seems to, and raises the silent alarm; the words are the same).
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::pages::{form, take, with_vault};
+use super::pages::{ConfirmPage, Frame, form, html, take, with_vault};
 use super::text::Tr;
 use super::watchers::switch_error;
 use super::{Flash, Shared};
 use crate::switch::releases::{self, Resent};
+use crate::switch::watchers::Unenrolled;
 use crate::switch::{SwitchError, watchers};
 
 /// What became of an enrolment: the watcher's fingerprint, and the bundles it lacks.
@@ -90,4 +93,57 @@ fn said(t: Tr, enrolled: &Enrolled) -> Flash {
     } else {
         Flash::Error(format!("{done} {}", t.get("enrol-bundles-missing")))
     }
+}
+
+/// The watcher named by `leave` (its subject in hex, as the switch page writes it).
+fn watcher_named(vault: &crate::vault::Vault, leave: &str) -> Option<crate::switch::client::Link> {
+    let subject = String::from_utf8(hex::decode(leave).ok()?).ok()?;
+    watchers::links(vault)
+        .ok()?
+        .into_iter()
+        .find(|link| link.subject == subject)
+}
+
+pub(super) async fn confirm_leave(
+    State(app): State<Shared>,
+    Path(leave): Path<String>,
+) -> Response {
+    let Some(Some(link)) = with_vault(&app, move |vault| watcher_named(vault, &leave)).await else {
+        return Redirect::to("/switch").into_response();
+    };
+    let f = Frame::new(&app);
+    html(&ConfirmPage {
+        question: f.t.with("leave-question", "url", &link.url),
+        detail: f.t.get("leave-detail"),
+        action: format!("/watchers/{}/leave", hex::encode(&link.subject)),
+        button: f.t.get("leave-watcher"),
+        back: "/switch".into(),
+        f,
+    })
+}
+
+pub(super) async fn leave(State(app): State<Shared>, Path(leave): Path<String>) -> Response {
+    let t = app.tr();
+    let left = with_vault(&app, move |vault| {
+        let link = watcher_named(vault, &leave)?;
+        let outcome = watchers::unenrol(vault, &link.url);
+        let none_left = !watchers::enrolled(vault).unwrap_or(true);
+        Some((link.url, outcome, none_left))
+    })
+    .await;
+    let Some(Some((url, outcome, none_left))) = left else {
+        return Redirect::to("/switch").into_response();
+    };
+    let flash = match outcome {
+        Ok(Unenrolled::Forgotten { .. }) => Flash::Notice(t.with("left-watcher", "url", &url)),
+        Ok(Unenrolled::NotKnownThere) => Flash::Notice(t.with("left-not-known", "url", &url)),
+        Err(e) => Flash::Error(switch_error(t, &e)),
+    };
+    let flash = match flash {
+        Flash::Notice(text) if none_left => {
+            Flash::Error(format!("{text} {}", t.get("no-watcher-left")))
+        }
+        other => other,
+    };
+    app.after_post("/switch", Some(flash))
 }

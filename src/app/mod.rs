@@ -14,8 +14,8 @@
 //!   watcher.
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
 //! - `sealing`: material sealed for the lawyers, shown before it is sealed.
-//! - `watchers`: check-in and each watcher's status; `enrolment`: joining a watcher with
-//!   the operator's one-time code.
+//! - `watchers`: check-in, each watcher's status, pauses; `enrolment`: joining a watcher with
+//!   the operator's one-time code, and leaving one.
 //! - `history`: what the watchers saw while the journalist was away; taking back a false
 //!   duress alarm.
 //! - `backups`: the whole vault as one `age` file, streamed to the downloads.
@@ -366,6 +366,10 @@ fn router(app: Shared) -> Router {
         .route("/switch", get(watchers::page))
         .route("/checkin", post(watchers::checkin))
         .route("/enrol", post(enrolment::enrol))
+        .route(
+            "/watchers/{leave}/leave",
+            get(enrolment::confirm_leave).post(enrolment::leave),
+        )
         .route("/pause", post(watchers::pause))
         .route("/resume", post(watchers::resume))
         .route("/pretend-over", post(watchers::end_pretend))

@@ -28,6 +28,8 @@ pub(super) struct WatcherView {
     lines: Vec<(String, String)>,
     /// The watcher keeps a pretend world a coercion set up (told only to the real key).
     pretend: bool,
+    /// The link's subject in hex: names the watcher in the address that leaves it.
+    leave: String,
 }
 
 #[derive(Template)]
@@ -51,6 +53,7 @@ pub(super) fn watcher_view(
         url: link.url.clone(),
         lines: status_lines(t, zone, link, status),
         pretend: status.pretend.is_some(),
+        leave: hex::encode(&link.subject),
     }
 }
 
@@ -245,6 +248,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
                         url: link.url.clone(),
                         lines,
                         pretend: status.pretend.is_some(),
+                        leave: hex::encode(&link.subject),
                     });
                 for gap in gaps {
                     gaps_seen
@@ -261,6 +265,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
                         url: link.url.clone(),
                         lines: status_lines(t, &zone, link, status),
                         pretend: status.pretend.is_some(),
+                        leave: hex::encode(&link.subject),
                     });
             })
         };

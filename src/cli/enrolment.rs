@@ -134,14 +134,12 @@ fn failed_url(error: &ClientError) -> &str {
 pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
     let url = url.trim_end_matches('/');
     match watchers::unenrol(vault, url).map_err(explain)? {
-        watchers::Unenrolled::Forgotten { .. } => println!(
-            "{url}: unenrolled; this watcher no longer knows you, your phones or your bundles, \
-             and this vault no longer knows it"
-        ),
-        watchers::Unenrolled::NotKnownThere => println!(
-            "{url}: this watcher did not know you any more (its operator may have removed you); \
-             this vault no longer knows it either"
-        ),
+        watchers::Unenrolled::Forgotten { .. } => {
+            println!("{}", words::with("unenrolled", &[("url", url)]))
+        }
+        watchers::Unenrolled::NotKnownThere => {
+            println!("{}", words::with("unenrol-not-known", &[("url", url)]))
+        }
     }
     warn_if_none_left(vault)
 }

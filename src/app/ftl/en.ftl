@@ -408,3 +408,11 @@ status-pretend = Shown under duress
 pretend-explain = Under duress, a plan or a pause was set: the decoy, your phone and your reminders still show it, while the watchers follow your real plan. When the danger is over, end it here.
 pretend-over = The coercion is over
 pretend-over-done = Every watcher follows your real plan again, for the decoy, the phone and the reminders too.
+
+# Leaving a watcher (as `posbon unenrol`).
+leave-watcher = Leave this watcher
+leave-question = Leave { $url }?
+leave-detail = The watcher forgets you, your phones and your sealed material, and stops watching: it will alert nobody if you stop checking in. Do this only with a watcher you no longer trust or use.
+left-watcher = Left { $url }: it no longer knows you, your phones or your sealed material.
+left-not-known = { $url } did not know you any more (its operator may have removed you); this vault no longer knows it either.
+no-watcher-left = You are enrolled with no watcher now: nobody is alerted if you stop checking in.
