@@ -133,6 +133,17 @@ fn enrolling_and_dropping_a_watcher_locally_answer_in_the_readers_language() {
         "{}",
         stderr(&dropped)
     );
+
+    // Leaving a watcher that answers: it forgets the journalist, said in Tajik.
+    let c = Daemon::start(&v.path("c"));
+    v.ok(&["enrol", &c.url, &invite(&c.data, "Nilufar")], "");
+    let left = in_lang(&v, "tg_TJ.UTF-8", &["unenrol", &c.url]);
+    assert!(left.status.success(), "{}", stderr(&left));
+    says(
+        &stdout(&left),
+        &[&format!("{}: пайваст қатъ шуд; ин нозир дигар", c.url)],
+        &["unenrolled", "no longer knows"],
+    );
 }
 
 #[test]
