@@ -2086,3 +2086,48 @@ fn a_watcher_is_left_from_the_app_after_a_question_and_reads_the_same_under_dure
         "{status}"
     );
 }
+
+/// Tor from the app, as `posbon proxy set|clear`: a `socks5://` address refused (it would
+/// look names up locally), a proxy that does not answer warned of, and then no request goes
+/// straight: the check-in fails rather than leave Tor, in the journalist's language.
+#[test]
+fn the_route_through_tor_is_set_and_cleared_in_the_app_and_never_bypassed() {
+    let v = TestVault::new();
+    let daemon = Daemon::start(&v.path("watcher"));
+    v.ok(
+        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+        "",
+    );
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    drop(silent);
+    let mut app = App::start(&v, &["--lang", "tg"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    assert!(app.page("/proxy").contains("id=\"proxy-form\""));
+    let local = app.submit("/proxy", &[("url", "socks5://127.0.0.1:9050")]);
+    assert!(
+        local.contains("socks5:// номи нозирро дар ҳамин компютер меҷӯяд"),
+        "{local}"
+    );
+    let proxy = format!("socks5h://127.0.0.1:{port}");
+    let set = app.submit("/proxy", &[("url", &proxy)]);
+    assert!(
+        set.contains(&format!(
+            "Акнун ҳар дархост ба нозир тавассути {proxy} меравад"
+        )) && set.contains(&format!("Диққат: дар {proxy} ҳоло касе ҷавоб намедиҳад")),
+        "{set}"
+    );
+    let checked = app.submit("/checkin", &[]);
+    assert!(
+        checked.contains(&format!("прокси {proxy} ҷавоб намедиҳад")),
+        "not straight to the watcher: {checked}"
+    );
+    let cleared = app.submit("/proxy/clear", &[]);
+    assert!(
+        cleared.contains("Дархостҳо ба нозирон боз бевосита мераванд"),
+        "{cleared}"
+    );
+    let checked = app.submit("/checkin", &[]);
+    assert!(checked.contains("id=\"notice\""), "{checked}");
+}

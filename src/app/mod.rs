@@ -13,6 +13,7 @@
 //! - `people`: the contacts and their instructions, kept in the vault and sent to every
 //!   watcher.
 //! - `planning`: the plan, kept in the vault and sent to every watcher.
+//! - `proxy`: the route to the watchers (through Tor), as `posbon proxy`.
 //! - `sealing`: material sealed for the lawyers, shown before it is sealed.
 //! - `watchers`: check-in, each watcher's status, pauses; `enrolment`: joining a watcher with
 //!   the operator's one-time code, and leaving one.
@@ -46,6 +47,7 @@ mod peer;
 mod people;
 mod phones;
 mod planning;
+mod proxy;
 mod sealing;
 mod session;
 mod text;
@@ -373,6 +375,8 @@ fn router(app: Shared) -> Router {
         .route("/pause", post(watchers::pause))
         .route("/resume", post(watchers::resume))
         .route("/pretend-over", post(watchers::end_pretend))
+        .route("/proxy", get(proxy::page).post(proxy::set))
+        .route("/proxy/clear", post(proxy::clear))
         .route("/history", get(history::page))
         .route("/phones", get(phones::page))
         .route("/phones/invite", post(phones::invite))

@@ -416,3 +416,19 @@ leave-detail = The watcher forgets you, your phones and your sealed material, an
 left-watcher = Left { $url }: it no longer knows you, your phones or your sealed material.
 left-not-known = { $url } did not know you any more (its operator may have removed you); this vault no longer knows it either.
 no-watcher-left = You are enrolled with no watcher now: nobody is alerted if you stop checking in.
+
+# The route to the watchers (as `posbon proxy`).
+proxy-title = Through Tor
+proxy-hint = Through Tor, the local network (an Internet café, your provider) does not see that you talk to the watchers, and a watcher with a .onion address can be reached. Start Tor first (Tor Browser listens at socks5h://127.0.0.1:9150, the Tor service at socks5h://127.0.0.1:9050). Once set, nothing goes to a watcher straight: when Tor is not running, a check-in fails and says so.
+proxy-none = Requests go to the watchers straight, not through a proxy.
+proxy-now = Every request to a watcher goes through { $proxy }.
+proxy-url = The proxy's address
+proxy-clear = Go straight again
+proxy-set = Every request to a watcher now goes through { $proxy }, never straight.
+proxy-not-answering = Warning: nothing answers at { $proxy } now: start Tor before you check in.
+proxy-cleared = Requests to the watchers go straight again, not through a proxy.
+proxy-not-a-url = “{ $text }” is not a proxy address like socks5h://127.0.0.1:9050.
+proxy-local-dns = socks5:// would look up the watcher's name on this computer, which the local network sees (and cannot reach .onion addresses): use socks5h://{ $address }.
+proxy-scheme = Only SOCKS5 proxies that look up names are supported, as socks5h://HOST:PORT, not { $scheme }://.
+proxy-no-port = Give the proxy's port, as in socks5h://127.0.0.1:9050.
+proxy-trailing = A proxy address is socks5h://HOST:PORT with nothing after the port.
