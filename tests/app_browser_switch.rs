@@ -178,6 +178,17 @@ fn a_journalist_runs_the_switch_from_the_app_in_a_real_browser_against_a_real_wa
         let at = format!("{name}: {got:#}");
         assert!(got.get("failure").is_none(), "{at}");
 
+        // A .onion watcher without Tor is refused, and its long address fits the page.
+        starts(got, "onion_refused", "ERROR: ", &at);
+        assert!(
+            got["onion_refused"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(".onion"),
+            "{at}"
+        );
+        assert_eq!(got["onion_fits"], true, "{at}");
+
         // Enrolled in the app, the fingerprint shown to compare with the operator's.
         let enrolled = (expected.enrolled)(&run.daemon.url, &run.daemon.fingerprint);
         starts(got, "enrolled", &enrolled, &at);

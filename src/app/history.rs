@@ -61,7 +61,7 @@ pub(super) async fn page(State(app): State<Shared>) -> Response {
     };
     let mut f = Frame::new(&app);
     if let Some(text) = failure {
-        f.error = text;
+        f.add_error(text);
     }
     html(&HistoryPage {
         nothing: timeline::word(t.lang, "nothing-yet"),

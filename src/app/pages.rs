@@ -30,6 +30,16 @@ pub(super) struct Frame {
 }
 
 impl Frame {
+    /// Adds what went wrong asking the watchers for this page after what the last form said
+    /// (why an enrolment failed, say), which it must not hide.
+    pub(super) fn add_error(&mut self, text: String) {
+        self.error = if self.error.is_empty() {
+            text
+        } else {
+            format!("{} {text}", self.error)
+        };
+    }
+
     /// The frame of the page being rendered, with the line the last post left for it.
     pub(super) fn new(app: &Shared) -> Self {
         let mut frame = Frame {

@@ -284,7 +284,7 @@ async fn ask(app: &Shared, check_in: bool) -> Option<Answers> {
 fn render(app: &Shared, answers: Answers) -> Response {
     let mut f = Frame::new(app);
     if let Some(text) = answers.failure {
-        f.error = text;
+        f.add_error(text);
     }
     html(&SwitchPage {
         f,

@@ -18,6 +18,13 @@ await eachScenario({ timeout: 20000 }, async (page, s, got, { context, shot, fit
   // Enrol with the watcher (the operator's address and one-time code), then check in and
   // set the plan.
   await page.click("#nav-switch");
+  // A .onion watcher without Tor: refused, and its 62-character address must not push the
+  // page sideways on a phone.
+  await page.fill("#enrol-url", `http://${"a".repeat(56)}.onion`);
+  await page.fill("#enrol-code", "0000");
+  await page.click("#enrol");
+  got.onion_refused = await said(page);
+  got.onion_fits = await fits(page);
   await page.fill("#enrol-url", s.watcher);
   await page.fill("#enrol-code", s.code);
   await page.click("#enrol");

@@ -25,8 +25,12 @@ export async function eachScenario({ timeout }, drive) {
       context,
       shot: async (page, name) => page.screenshot({
         path: `${shots}/app-${s.lang}-${s.width}-${name}.png`, fullPage: true }),
-      fits: (page) => page.evaluate(() =>
-        document.documentElement.scrollWidth <= window.innerWidth),
+      // Measured once the page and its stylesheet are in: under load a page's DOM can be
+      // there (and measured) before its style is, and an unstyled long link overflows.
+      fits: async (page) => {
+        await page.waitForLoadState("load");
+        return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      },
       // What the app said after a form: its notice, or its error (named so, to fail plainly).
       said: async (page) => {
         await page.waitForSelector("#notice, #error");
