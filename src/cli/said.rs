@@ -285,7 +285,13 @@ pub(super) fn config(error: &ConfigError) -> String {
     }
     match error {
         ConfigError::Unreadable(why) => with("config-unreadable", &[("why", why)]),
-        ConfigError::Invalid(why) => with("config-invalid", &[("why", why)]),
+        ConfigError::Problems(problems) => {
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|p| crate::watch::config::words::said(words::lang(), p))
+                .collect();
+            with("config-invalid", &[("why", &lines.join("\n"))])
+        }
         ConfigError::EmptySecret(path) => with("config-empty-secret", &[("path", &shown(path))]),
         ConfigError::ReadSecret { path, .. } => {
             with("config-read-secret", &[("path", &shown(path))])

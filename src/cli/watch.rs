@@ -43,7 +43,10 @@ pub(super) fn check_config_file(path: &Path) -> Result<()> {
     let mut found = config::problems(&config);
     found.extend(config::unreadable_secrets(&config));
     if !found.is_empty() {
-        let list: Vec<String> = found.iter().map(|p| format!("  - {p}")).collect();
+        let list: Vec<String> = found
+            .iter()
+            .map(|p| format!("  - {}", config::words::said(words::lang(), p)))
+            .collect();
         let problems = words::count(
             "watch-config-problems",
             "count",

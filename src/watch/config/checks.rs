@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Config, ConfigError, DEFAULT_LISTEN, DEFAULT_SMTP_FROM};
+use super::{Config, ConfigError, ConfigProblem, DEFAULT_LISTEN, DEFAULT_SMTP_FROM};
 use crate::plan;
 
 /// `[metrics]`: Prometheus metrics on an address of their own (`--metrics-listen` wins).
@@ -27,11 +27,13 @@ pub struct ConfigMetrics {
 /// Where metrics are served: `wanted` if it is loopback (or `public` allows another) and is
 /// not the public listen address. Metrics say how busy the watcher is and whether its
 /// channels work; that is for the operator, not for whoever can reach the check-in port.
+/// `in_file`: the address is `[metrics] listen` (the checker's case), not perhaps the flag's.
 pub fn metrics_address(
     wanted: Option<SocketAddr>,
     public: bool,
     listen: SocketAddr,
-) -> Result<Option<SocketAddr>, String> {
+    in_file: bool,
+) -> Result<Option<SocketAddr>, ConfigProblem> {
     let Some(addr) = wanted else {
         return Ok(None);
     };
@@ -39,72 +41,70 @@ pub fn metrics_address(
         && addr.port() != 0
         && (addr.ip() == listen.ip() || addr.ip().is_unspecified() || listen.ip().is_unspecified());
     if overlaps {
-        return Err(format!(
-            "metrics cannot be served on the public listen address {listen}: give \
-             --metrics-listen another port (such as 127.0.0.1:8471)"
-        ));
+        return Err(ConfigProblem::MetricsOnListen { listen, in_file });
     }
     if !addr.ip().is_loopback() && !public {
-        return Err(format!(
-            "metrics on {addr} could be read by others: use a loopback address (such as \
-             127.0.0.1:8471), or add --metrics-public (`public = true` under [metrics]) if a \
-             firewall keeps that address private"
-        ));
+        return Err(ConfigProblem::MetricsReadable { addr, in_file });
     }
     Ok(Some(addr))
 }
 
 /// Everything wrong with a config that can be told without reading another file or the
-/// network. Each problem is one line that names the section it is in.
-pub fn problems(config: &Config) -> Vec<String> {
+/// network, in the order of the file's sections; each names the section it is in.
+pub fn problems(config: &Config) -> Vec<ConfigProblem> {
     let mut found = Vec::new();
-    let mut check = |result: Result<(), ConfigError>| {
-        if let Err(e) = result {
-            found.push(e.to_string());
-        }
-    };
-    check(super::retry_policy(config).map(drop));
-    if let Some(Err(e)) = config.delivery.timeout.as_deref().map(plan::parse_duration) {
-        check(Err(ConfigError::Invalid(format!(
-            "[delivery]: timeout: {e}"
-        ))));
+    if let Err(problem) = super::retry_policy_of(config) {
+        found.push(problem);
     }
-    check(super::trusted_proxies(config).map(drop));
-    if let Some(smtp) = &config.smtp {
-        check(
+    if let Some(Err(error)) = config.delivery.timeout.as_deref().map(plan::parse_duration) {
+        found.push(ConfigProblem::DeliveryDuration {
+            key: Some("timeout"),
+            error,
+        });
+    }
+    if let Err(problem) = super::trusted_proxies_of(config) {
+        found.push(problem);
+    }
+    if let Some(smtp) = &config.smtp
+        && let Err(e) =
             crate::watch::channels::check_smtp_url(&smtp.url, smtp.password_file.is_some())
-                .map_err(|e| ConfigError::Invalid(format!("[smtp]: {e}"))),
-        );
+    {
+        found.push(ConfigProblem::Smtp {
+            detail: e.to_string(),
+        });
     }
     if config.connections.total == Some(0) || config.connections.per_address == Some(0) {
-        found.push("[connections]: total and per_address must be at least 1".into());
+        found.push(ConfigProblem::NoConnections);
     }
     for (index, plan) in config.plan.iter().enumerate() {
         // By its place, not by the subject's name, as the daemon's log says it.
-        if let Err(e) = plan.spec_ref().build() {
-            found.push(format!("[[plan]] number {}: {e}", index + 1));
+        if let Err(error) = plan.spec_ref().build() {
+            found.push(ConfigProblem::Plan {
+                number: Some(index + 1),
+                error,
+            });
         }
     }
     let listen = config
         .listen
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
-    if let Err(e) = metrics_address(config.metrics.listen, config.metrics.public, listen) {
-        found.push(format!("[metrics]: {e}"));
+    if let Err(problem) =
+        metrics_address(config.metrics.listen, config.metrics.public, listen, true)
+    {
+        found.push(problem);
     }
     if let Some(url) = &config.public_url {
         match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-            _ => found.push(format!(
-                "public_url {url:?} is not an http:// or https:// address"
-            )),
+            _ => found.push(ConfigProblem::PublicUrl { url: url.clone() }),
         }
     }
     found
 }
 
 /// The secret files the config names that cannot be read, or are empty.
-pub fn unreadable_secrets(config: &Config) -> Vec<String> {
-    let mut files: Vec<(&str, &Path)> = Vec::new();
+pub fn unreadable_secrets(config: &Config) -> Vec<ConfigProblem> {
+    let mut files: Vec<(&'static str, &Path)> = Vec::new();
     if let Some(path) = config
         .smtp
         .as_ref()
@@ -128,10 +128,21 @@ pub fn unreadable_secrets(config: &Config) -> Vec<String> {
     }
     files
         .into_iter()
-        .filter_map(|(what, path)| {
-            super::secret_file(path)
-                .err()
-                .map(|e| format!("{what}: {}", with_causes(&e)))
+        .filter_map(|(file, path)| match super::secret_file(path) {
+            Ok(_) => None,
+            Err(ConfigError::EmptySecret(path)) => Some(ConfigProblem::SecretEmpty { file, path }),
+            Err(ConfigError::ReadSecret { path, source }) => {
+                Some(ConfigProblem::SecretUnreadable {
+                    file,
+                    path,
+                    reason: with_causes(&source),
+                })
+            }
+            Err(other) => Some(ConfigProblem::SecretUnreadable {
+                file,
+                path: path.to_path_buf(),
+                reason: with_causes(&other),
+            }),
         })
         .collect()
 }
@@ -293,16 +304,23 @@ mod tests {
     fn metrics_stay_on_loopback_and_off_the_public_address() {
         let public: SocketAddr = "0.0.0.0:8470".parse().unwrap();
         let loopback = "127.0.0.1:8471".parse().ok();
-        assert_eq!(metrics_address(loopback, false, public), Ok(loopback));
-        assert_eq!(metrics_address(None, false, public), Ok(None));
+        assert_eq!(metrics_address(loopback, false, public, true), Ok(loopback));
+        assert_eq!(metrics_address(None, false, public, true), Ok(None));
         let outside = "0.0.0.0:8471".parse().ok();
-        assert!(metrics_address(outside, false, public).is_err());
-        assert_eq!(metrics_address(outside, true, public), Ok(outside));
+        assert!(metrics_address(outside, false, public, true).is_err());
+        assert_eq!(metrics_address(outside, true, public, true), Ok(outside));
         for same in ["127.0.0.1:8470", "0.0.0.0:8470", "[::1]:8470"] {
-            let error = metrics_address(same.parse().ok(), true, public).unwrap_err();
-            assert!(error.contains("public listen address"), "{same}: {error}");
+            let error = metrics_address(same.parse().ok(), true, public, false).unwrap_err();
+            assert_eq!(
+                error,
+                ConfigProblem::MetricsOnListen {
+                    listen: public,
+                    in_file: false
+                },
+                "{same}"
+            );
         }
-        assert!(metrics_address("[::1]:8470".parse().ok(), false, local()).is_ok());
+        assert!(metrics_address("[::1]:8470".parse().ok(), false, local(), false).is_ok());
     }
 
     #[test]
@@ -316,7 +334,7 @@ mod tests {
              [[plan]]\nsubject = \"A\"\nevery = \"1d\"\ngrace = \"often\"\n",
         ));
         assert_eq!(found.len(), 5, "{found:#?}");
-        for (problem, section) in found.iter().zip([
+        for (problem, section) in found.iter().map(ToString::to_string).zip([
             "[delivery]",
             "[smtp]",
             "[connections]",

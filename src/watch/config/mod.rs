@@ -1,12 +1,16 @@
 //! The watcher's config file: one TOML file (every key optional), read into [`Config`], and
 //! what `watch serve` builds from it: the alert channels (with the secrets the config names by
 //! file), the retry policy, the trusted reverse proxies, the plans set by the operator.
-//! `checks` finds everything wrong with a config at once and reports the alert channels.
+//! `checks` finds everything wrong with a config at once and reports the alert channels;
+//! each [`ConfigProblem`] is data, said in the operator's language by `words` (from
+//! `ftl/config.*.ftl`, which is also the English `Display`).
 //!
 //! Secrets are named by file, so the config itself can be shown and kept in version control.
 
 mod checks;
+pub mod words;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -31,9 +35,9 @@ pub enum ConfigError {
     /// Not TOML, or not a config (an unknown key, a wrong type).
     #[error("{0}")]
     Unreadable(String),
-    /// A value that cannot be used; the text names its section.
-    #[error("{0}")]
-    Invalid(String),
+    /// Values that cannot be used, each naming its section; in English one a line.
+    #[error("{}", lines(.0))]
+    Problems(Vec<ConfigProblem>),
     #[error("the secret file {} is empty", .0.display())]
     EmptySecret(PathBuf),
     #[error("cannot read the secret file {}", path.display())]
@@ -58,13 +62,66 @@ impl ConfigError {
     pub fn is_mistake(&self) -> bool {
         matches!(
             self,
-            ConfigError::Unreadable(_) | ConfigError::Invalid(_) | ConfigError::EmptySecret(_)
+            ConfigError::Unreadable(_) | ConfigError::Problems(_) | ConfigError::EmptySecret(_)
         )
     }
 }
 
-fn invalid(text: String) -> ConfigError {
-    ConfigError::Invalid(text)
+impl From<ConfigProblem> for ConfigError {
+    fn from(problem: ConfigProblem) -> Self {
+        ConfigError::Problems(vec![problem])
+    }
+}
+
+/// The problems in English, one a line (what scripts and the tests read).
+fn lines(problems: &[ConfigProblem]) -> String {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    lines.join("\n")
+}
+
+/// One thing wrong with a config, as data: what was typed, where, and why it cannot be used.
+/// [`words::said`] says it in the operator's language; `Display` is the English. A detail
+/// another module gives only in English (the SMTP URL's, the proxy list's, the system's reason
+/// a file does not read) is carried as it is, inside a sentence in the reader's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// A duration under `[delivery]` that does not read; `key` names it where the check does.
+    DeliveryDuration {
+        key: Option<&'static str>,
+        error: PlanError,
+    },
+    /// The SMTP URL (`[smtp] url` or `--smtp`) cannot be used; `detail` is the e-mail
+    /// channel's English.
+    Smtp { detail: String },
+    /// A channel's table without the `url` it needs (`matrix`: there is no default server).
+    NeedsUrl { section: &'static str },
+    /// No `--data`, and no platform data directory to put the watcher in.
+    NoDataDir,
+    /// `[proxy]` cannot be used; `detail` is the proxy module's English, naming the key.
+    Proxy { detail: String },
+    /// `[connections]` with a cap of 0.
+    NoConnections,
+    /// Metrics asked for on the address check-ins come to; `in_file` when `[metrics]` asked.
+    MetricsOnListen { listen: SocketAddr, in_file: bool },
+    /// Metrics asked for on an address others can reach, without `--metrics-public`.
+    MetricsReadable { addr: SocketAddr, in_file: bool },
+    /// A `[[plan]]` that is not a plan, by its place in the file (from 1) where the check
+    /// knows it.
+    Plan {
+        number: Option<usize>,
+        error: PlanError,
+    },
+    /// A `public_url` that is not an http:// or https:// address.
+    PublicUrl { url: String },
+    /// A secret file the config names (`file`: `[telegram]`, `[smtp] password_file`...) that
+    /// cannot be read; `reason` is the system's.
+    SecretUnreadable {
+        file: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    /// A secret file the config names that is empty.
+    SecretEmpty { file: &'static str, path: PathBuf },
 }
 
 /// Reads a config's TOML.
@@ -247,13 +304,7 @@ pub fn channel_config(
     smtp_url: Option<String>,
     data: &std::path::Path,
 ) -> Result<ChannelConfig, ConfigError> {
-    let duration = |text: &Option<String>, default: i64| -> Result<i64, ConfigError> {
-        Ok(match text {
-            Some(t) => plan::parse_duration(t).map_err(|e| invalid(format!("[delivery]: {e}")))?,
-            None => default,
-        })
-    };
-    let timeout_ms = duration(&config.delivery.timeout, 20_000)?;
+    let timeout_ms = delivery_ms(&config.delivery.timeout, 20_000)?;
     let smtp = match (smtp_url, config.smtp.as_ref()) {
         (None, None) => None,
         (url, section) => Some(SmtpConfig {
@@ -271,12 +322,15 @@ pub fn channel_config(
         }),
     };
     if let Some(smtp) = &smtp {
-        crate::watch::channels::check_smtp_url(&smtp.url, smtp.password.is_some())
-            .map_err(|e| invalid(format!("[smtp]: {e}")))?;
+        crate::watch::channels::check_smtp_url(&smtp.url, smtp.password.is_some()).map_err(
+            |e| ConfigProblem::Smtp {
+                detail: e.to_string(),
+            },
+        )?;
     }
     let token_api = |section: &Option<ConfigTokenApi>,
                      default: Option<&str>,
-                     what: &str|
+                     name: &'static str|
      -> Result<Option<TokenApi>, ConfigError> {
         section
             .as_ref()
@@ -286,7 +340,7 @@ pub fn channel_config(
                         .url
                         .clone()
                         .or_else(|| default.map(str::to_string))
-                        .ok_or_else(|| invalid(format!("[{what}] needs a url")))?,
+                        .ok_or(ConfigProblem::NeedsUrl { section: name })?,
                     token: secret_file(&s.token_file)?,
                 })
             })
@@ -323,16 +377,23 @@ pub fn channel_config(
     })
 }
 
+/// A duration of `[delivery]` in milliseconds, or `default` when it is not given.
+fn delivery_ms(text: &Option<String>, default: i64) -> Result<i64, ConfigProblem> {
+    match text {
+        Some(t) => plan::parse_duration(t)
+            .map_err(|error| ConfigProblem::DeliveryDuration { key: None, error }),
+        None => Ok(default),
+    }
+}
+
 pub fn retry_policy(config: &Config) -> Result<RetryPolicy, ConfigError> {
+    Ok(retry_policy_of(config)?)
+}
+
+fn retry_policy_of(config: &Config) -> Result<RetryPolicy, ConfigProblem> {
     let default = RetryPolicy::default();
-    let read = |text: &Option<String>, default: i64| -> Result<i64, ConfigError> {
-        Ok(match text {
-            Some(t) => plan::parse_duration(t).map_err(|e| invalid(format!("[delivery]: {e}")))?,
-            None => default,
-        })
-    };
-    let first_ms = read(&config.delivery.retry_first, default.first_ms)?.max(1_000);
-    let max_ms = read(&config.delivery.retry_max, default.max_ms)?.max(first_ms);
+    let first_ms = delivery_ms(&config.delivery.retry_first, default.first_ms)?.max(1_000);
+    let max_ms = delivery_ms(&config.delivery.retry_max, default.max_ms)?.max(first_ms);
     Ok(RetryPolicy { first_ms, max_ms })
 }
 
@@ -378,9 +439,7 @@ impl ConfigPlan {
 
 /// The data directory when none is given: the platform's, then `posbon/watcher`.
 pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
-    let base = dirs::data_dir().ok_or_else(|| {
-        invalid("no platform data directory is known here; give --data DIR".into())
-    })?;
+    let base = dirs::data_dir().ok_or(ConfigProblem::NoDataDir)?;
     Ok(base.join("posbon").join("watcher"))
 }
 
@@ -388,8 +447,16 @@ pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
 pub fn trusted_proxies(
     config: &Config,
 ) -> Result<crate::watch::proxy::TrustedProxies, ConfigError> {
+    Ok(trusted_proxies_of(config)?)
+}
+
+fn trusted_proxies_of(
+    config: &Config,
+) -> Result<crate::watch::proxy::TrustedProxies, ConfigProblem> {
     crate::watch::proxy::TrustedProxies::new(&config.proxy.trusted, config.proxy.header.as_deref())
-        .map_err(|e| invalid(e.to_string()))
+        .map_err(|e| ConfigProblem::Proxy {
+            detail: e.to_string(),
+        })
 }
 
 /// Parses a watcher config as `watch serve` does, without touching files or the network:
@@ -400,7 +467,7 @@ pub fn check(text: &str) -> Result<(), ConfigError> {
     let config = parse(text)?;
     let found = checks::problems(&config);
     if !found.is_empty() {
-        return Err(ConfigError::Invalid(found.join("\n")));
+        return Err(ConfigError::Problems(found));
     }
     Ok(())
 }
@@ -414,9 +481,7 @@ impl Config {
             per_address: self.connections.per_address.unwrap_or(default.per_address),
         };
         if limits.total == 0 || limits.per_address == 0 {
-            return Err(invalid(
-                "[connections]: total and per_address must be at least 1".into(),
-            ));
+            return Err(ConfigProblem::NoConnections.into());
         }
         Ok(limits)
     }
@@ -428,12 +493,12 @@ impl Config {
         public: bool,
         listen: std::net::SocketAddr,
     ) -> Result<Option<std::net::SocketAddr>, ConfigError> {
-        metrics_address(
+        Ok(metrics_address(
             wanted.or(self.metrics.listen),
             public || self.metrics.public,
             listen,
-        )
-        .map_err(ConfigError::Invalid)
+            false,
+        )?)
     }
 
     /// The `[[plan]]` tables, built: (subject name, plan).
@@ -446,6 +511,11 @@ impl Config {
                 Ok((subject, spec.build()?))
             })
             .collect::<Result<Vec<_>, PlanError>>()
-            .map_err(|e| invalid(format!("a plan in the config: {e}")))
+            .map_err(|error| {
+                ConfigError::from(ConfigProblem::Plan {
+                    number: None,
+                    error,
+                })
+            })
     }
 }
