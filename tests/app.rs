@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::app::{App, record_ids};
 use common::receivers::Receiver;
-use common::watcher::{Daemon, invite};
+use common::watcher::{Daemon, enrolled_with, invite};
 use common::*;
 
 const HEADERS: [&str; 4] = [
@@ -1768,8 +1768,7 @@ fn a_contacts_mistake_is_said_in_the_apps_language_and_nothing_is_saved() {
 #[test]
 fn a_watcher_is_enrolled_from_the_app_its_fingerprint_shown_and_sealed_material_sent_along() {
     let v = TestVault::new();
-    let first = Daemon::start(&v.path("first"));
-    v.ok(&["enrol", &first.url, &invite(&first.data, "Nilufar")], "");
+    let first = enrolled_with(&v, "first");
     let (_, recipient) = age_key(v.temp.path(), "lawyer");
     v.add_lawyer(&recipient);
     let draft = v.add_draft("Statement", "text");
@@ -1899,8 +1898,7 @@ fn a_test_alert_is_sent_from_the_contacts_page_and_each_channels_answer_is_shown
 #[test]
 fn enrolling_under_duress_in_the_app_reads_the_same_and_the_decoy_keeps_its_watcher() {
     let v = TestVault::new();
-    let a = Daemon::start(&v.path("a"));
-    v.ok(&["enrol", &a.url, &invite(&a.data, "Nilufar")], "");
+    let _a = enrolled_with(&v, "a");
     v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
     let duress = v.set_duress("blue river under the old bridge");
     let duress_words = std::fs::read_to_string(&duress).unwrap();
@@ -1954,11 +1952,7 @@ fn enrolling_under_duress_in_the_app_reads_the_same_and_the_decoy_keeps_its_watc
 #[test]
 fn the_switch_is_paused_and_resumed_from_the_app() {
     let v = TestVault::new();
-    let daemon = Daemon::start(&v.path("watcher"));
-    v.ok(
-        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
-        "",
-    );
+    let _daemon = enrolled_with(&v, "watcher");
     v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
     let mut app = App::start(&v, &["--lang", "ru"], &[]);
     app.sign_in();
@@ -1989,11 +1983,7 @@ fn the_switch_is_paused_and_resumed_from_the_app() {
 #[test]
 fn a_pretend_pause_is_shown_to_the_real_passphrase_only_and_ended_from_the_app() {
     let v = TestVault::new();
-    let daemon = Daemon::start(&v.path("watcher"));
-    v.ok(
-        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
-        "",
-    );
+    let _daemon = enrolled_with(&v, "watcher");
     v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
     let duress = std::fs::read_to_string(v.set_duress("blue river under the old bridge")).unwrap();
     let mut app = App::start(&v, &["--lang", "en"], &[]);
@@ -2093,11 +2083,7 @@ fn a_watcher_is_left_from_the_app_after_a_question_and_reads_the_same_under_dure
 #[test]
 fn the_route_through_tor_is_set_and_cleared_in_the_app_and_never_bypassed() {
     let v = TestVault::new();
-    let daemon = Daemon::start(&v.path("watcher"));
-    v.ok(
-        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
-        "",
-    );
+    let _daemon = enrolled_with(&v, "watcher");
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
     drop(silent);

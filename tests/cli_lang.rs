@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::watcher::{Daemon, invite};
+use common::watcher::{Daemon, enrolled_with, invite};
 use common::*;
 
 fn in_lang(v: &TestVault, lang_env: &str, args: &[&str]) -> std::process::Output {
@@ -101,8 +101,7 @@ fn init_and_the_errors_every_command_can_meet_are_said_in_tajik_and_russian() {
 #[test]
 fn enrolling_and_dropping_a_watcher_locally_answer_in_the_readers_language() {
     let v = TestVault::new();
-    let a = Daemon::start(&v.path("a"));
-    v.ok(&["enrol", &a.url, &invite(&a.data, "Nilufar")], "");
+    let _a = enrolled_with(&v, "a");
     let note = lawyer_and_draft(&v);
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
 
@@ -135,8 +134,7 @@ fn enrolling_and_dropping_a_watcher_locally_answer_in_the_readers_language() {
     );
 
     // Leaving a watcher that answers: it forgets the journalist, said in Tajik.
-    let c = Daemon::start(&v.path("c"));
-    v.ok(&["enrol", &c.url, &invite(&c.data, "Nilufar")], "");
+    let c = enrolled_with(&v, "c");
     let left = in_lang(&v, "tg_TJ.UTF-8", &["unenrol", &c.url]);
     assert!(left.status.success(), "{}", stderr(&left));
     says(
@@ -375,11 +373,7 @@ fn contacts_keys_backups_and_the_check_answer_in_the_readers_language() {
 #[test]
 fn sealing_a_bundle_answers_in_the_readers_language() {
     let v = TestVault::new();
-    let daemon = Daemon::start(&v.path("watcher"));
-    v.ok(
-        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
-        "",
-    );
+    let _daemon = enrolled_with(&v, "watcher");
     let note = lawyer_and_draft(&v);
     let sealed = in_lang(
         &v,
@@ -512,11 +506,7 @@ fn a_contacts_language_is_not_the_language_of_the_answer() {
 #[test]
 fn the_lists_and_the_refusals_to_seal_are_in_the_readers_words() {
     let v = TestVault::new();
-    let daemon = Daemon::start(&v.path("watcher"));
-    v.ok(
-        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
-        "",
-    );
+    let _daemon = enrolled_with(&v, "watcher");
     let note = lawyer_and_draft(&v);
     v.ok(&["release", "add", &note, "--to", "Dilnoza", "--yes"], "");
 

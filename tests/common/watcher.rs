@@ -151,6 +151,17 @@ impl Drop for Daemon {
     }
 }
 
+/// A watcher started under `vault`'s temporary directory (in `name`), with the vault
+/// enrolled as "Nilufar": the start of most tests of the switch.
+pub fn enrolled_with(vault: &super::TestVault, name: &str) -> Daemon {
+    let daemon = Daemon::start(&vault.path(name));
+    vault.ok(
+        &["enrol", &daemon.url, &invite(&daemon.data, "Nilufar")],
+        "",
+    );
+    daemon
+}
+
 /// A one-time enrolment code from `posbon watch invite`.
 pub fn invite(data: &Path, name: &str) -> String {
     let out = super::posbon()
