@@ -1985,7 +1985,10 @@ fn a_pretend_pause_is_shown_to_the_real_passphrase_only_and_ended_from_the_app()
     let v = TestVault::new();
     let _daemon = enrolled_with(&v, "watcher");
     v.ok(&["plan", "set", "--every", "1d", "--grace", "2h"], "");
-    let duress = std::fs::read_to_string(v.set_duress("blue river under the old bridge")).unwrap();
+    let duress_file = v.set_duress("blue river under the old bridge");
+    let duress = std::fs::read_to_string(&duress_file).unwrap();
+    // A real unlock after the duress passphrase was set gives the decoy the plan.
+    v.ok(&["status"], "");
     let mut app = App::start(&v, &["--lang", "en"], &[]);
     app.sign_in();
     app.unlock(duress.trim());
@@ -2004,6 +2007,18 @@ fn a_pretend_pause_is_shown_to_the_real_passphrase_only_and_ended_from_the_app()
     let real = app.page("/switch");
     assert!(real.contains("id=\"pretend-form\""), "{real}");
     assert!(real.contains("<dt>Shown under duress</dt>"), "{real}");
+    app.submit("/lock", &[]);
+    // Meanwhile the journalist changes the real plan: the decoy keeps the plan the coercer
+    // saw, as its watchers still show it, until the coercion is declared over.
+    v.ok(&["plan", "set", "--every", "2d", "--grace", "2h"], "");
+    v.ok(&["status"], "");
+    let decoy_plan = || {
+        let shown = v.run_with_pass(&duress_file, &["plan", "show"], "");
+        assert!(shown.status.success(), "{}", stderr(&shown));
+        stdout(&shown)
+    };
+    assert!(decoy_plan().contains("every 1d"), "{}", decoy_plan());
+    app.unlock(PASSPHRASE);
     let over = app.submit("/pretend-over", &[]);
     assert!(
         over.contains("Every watcher follows your real plan again"),
@@ -2011,6 +2026,8 @@ fn a_pretend_pause_is_shown_to_the_real_passphrase_only_and_ended_from_the_app()
     );
     assert!(!over.contains("id=\"pretend-form\""), "{over}");
     assert!(!over.contains("Shown under duress"), "{over}");
+    app.submit("/lock", &[]);
+    assert!(decoy_plan().contains("every 2d"), "{}", decoy_plan());
 }
 
 /// Leaving a watcher from the app, after a question, as `posbon unenrol`: under the duress

@@ -107,7 +107,8 @@ pub fn end_pretend(
     vault: &Vault,
     answered: impl Fn(&Link, &StatusResponse) + Sync,
 ) -> Result<(), SwitchError> {
-    fan_out(vault, ops::END_PRETEND, "{}".into(), answered)
+    fan_out(vault, ops::END_PRETEND, "{}".into(), answered)?;
+    settings::pretend_over(vault)
 }
 
 /// What happened while the journalist was away, from every watcher at once: `answered`

@@ -30,6 +30,9 @@ const PROXY: &str = "proxy";
 /// The plan this view last gave its decoy (see [`sync_plan_to_decoy`]). Every view that
 /// keeps a plan has one, so it says nothing of whether a view sits above.
 const PLAN_GIVEN_TO_DECOY: &str = "plan-given-to-decoy";
+/// Whether a watcher last said it keeps a pretend world for this view's decoy (a watcher
+/// says so to the real key only, so only a view above a coerced one ever sets it).
+const PRETEND_SEEN: &str = "pretend-seen";
 /// The journalist's time zone (an IANA name), set with the plan.
 pub const TIMEZONE: &str = "timezone";
 
@@ -84,12 +87,37 @@ pub(crate) fn sync_proxy_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
 /// pretend plan, which stays): a decoy keeping no plan while its watchers show one enrols a
 /// new watcher without a plan, and its watchers then disagree under the coercer's eyes.
 pub(crate) fn sync_plan_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
+    // While a pretend world stands, the watchers show the coerced side the plan it had then:
+    // the decoy keeps that one, whatever this view's plan becomes meanwhile.
+    if vault.setting::<bool>(PRETEND_SEEN)?.unwrap_or(false) {
+        return Ok(());
+    }
+    give_plan_to_decoy(vault, false)
+}
+
+/// Keeps whether a watcher said it keeps a pretend world (see [`PRETEND_SEEN`]).
+pub(crate) fn note_pretend(vault: &Vault, seen: bool) -> Result<(), SwitchError> {
+    if vault.setting::<bool>(PRETEND_SEEN)?.unwrap_or(false) != seen {
+        vault.set_setting(PRETEND_SEEN, &seen)?;
+    }
+    Ok(())
+}
+
+/// The pretend world is over: the watchers show the coerced side the real plan again, and
+/// the decoy keeps it too, whatever plan the coercer set in it.
+pub(crate) fn pretend_over(vault: &Vault) -> Result<(), SwitchError> {
+    note_pretend(vault, false)?;
+    give_plan_to_decoy(vault, true)
+}
+
+/// Gives the decoy this view's plan, unless it keeps one of its own (unless `always`).
+fn give_plan_to_decoy(vault: &Vault, always: bool) -> Result<(), SwitchError> {
     let Some(mine) = vault.setting::<crate::plan::Plan>(PLAN)? else {
         return Ok(());
     };
     let given: Option<crate::plan::Plan> = vault.setting(PLAN_GIVEN_TO_DECOY)?;
     let theirs: Option<crate::plan::Plan> = vault.decoy_setting(PLAN)?;
-    if theirs.is_some() && theirs != given {
+    if !always && theirs.is_some() && theirs != given {
         return Ok(());
     }
     if theirs.as_ref() != Some(&mine) && !vault.set_decoy_setting(PLAN, &mine)? {

@@ -318,15 +318,27 @@ pub fn fan_out(
     answered: impl Fn(&Link, &StatusResponse) + Sync,
 ) -> Result<(), SwitchError> {
     let plans = std::sync::Mutex::new(Vec::<(String, Option<String>)>::new());
-    for_each_watcher(vault, |route, link, key, now| {
+    let pretend = std::sync::atomic::AtomicBool::new(false);
+    let asked = for_each_watcher(vault, |route, link, key, now| {
         let (status, counter) = client::call(route, link, key, op, payload.clone(), now)?;
         answered(link, &status);
+        if status.pretend.is_some() {
+            pretend.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         plans
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((link.url.clone(), status.plan.clone()));
         Ok(counter)
-    })?;
+    });
+    // Whether a watcher keeps a pretend world (told to the real key only): while one does,
+    // the decoy's plan is left as the coercer saw it (see `settings::sync_plan_to_decoy`).
+    match (pretend.into_inner(), asked.is_ok()) {
+        (true, _) => settings::note_pretend(vault, true)?,
+        (false, true) => settings::note_pretend(vault, false)?,
+        (false, false) => {}
+    }
+    asked?;
     let plans = plans.into_inner().unwrap_or_else(|p| p.into_inner());
     if plans.windows(2).any(|pair| pair[0].1 != pair[1].1) {
         return Err(SwitchError::WatchersDisagree { plans });
