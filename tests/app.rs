@@ -2134,3 +2134,47 @@ fn the_route_through_tor_is_set_and_cleared_in_the_app_and_never_bypassed() {
     let checked = app.submit("/checkin", &[]);
     assert!(checked.contains("id=\"notice\""), "{checked}");
 }
+
+/// A watcher that is gone is forgotten here only, after a question, as `unenrol --local`;
+/// one that still answers is said to keep watching.
+#[test]
+fn a_gone_watcher_is_forgotten_here_only_after_a_question() {
+    let v = TestVault::new();
+    let gone = enrolled_with(&v, "gone");
+    let other = enrolled_with(&v, "other");
+    let forget_link = |page: &str, url: &str| -> String {
+        let section = page
+            .split("<section class=\"watcher\">")
+            .find(|s| s.contains(&format!("<h2>{url}</h2>")))
+            .unwrap_or_else(|| panic!("{url} not listed: {page}"));
+        let at = section.find("/forget\"").expect("a forget link");
+        let start = section[..at].rfind("href=\"").unwrap() + 6;
+        section[start..at + 7].to_string()
+    };
+    let mut app = App::start(&v, &["--lang", "en"], &[]);
+    app.sign_in();
+    app.unlock(PASSPHRASE);
+    let page = app.page("/switch");
+    let (gone_url, link) = (gone.url.clone(), forget_link(&page, &gone.url));
+    drop(gone);
+    let question = app.page(&link);
+    assert!(question.contains("It is NOT told"), "{question}");
+    let forgot = app.submit(&link, &[]);
+    assert!(
+        forgot.contains(&format!(
+            "{gone_url} is forgotten here only; it was not told."
+        )),
+        "{forgot}"
+    );
+    assert!(
+        !forgot.contains(&format!("<h2>{gone_url}</h2>")),
+        "{forgot}"
+    );
+    // The other still answers: forgotten here, and the page says it keeps watching.
+    let link = forget_link(&forgot, &other.url);
+    let still = app.submit(&link, &[]);
+    assert!(
+        still.contains("still knows you: it keeps watching"),
+        "{still}"
+    );
+}

@@ -434,17 +434,30 @@ fn the_operator_lists_and_removes_journalists_while_the_daemon_runs() {
     assert_eq!(code(&refused), 9, "{}", stderr(&refused));
     assert!(
         stderr(&refused).contains("its operator may have removed you")
-            && stderr(&refused).contains(&format!("posbon unenrol {}", w.url)),
+            && stderr(&refused).contains(&format!("posbon unenrol --local {}", w.url)),
         "{}",
         stderr(&refused)
     );
-    let left = one.run(&["unenrol", &w.url], "");
-    assert!(left.status.success(), "{}", stderr(&left));
+    // Leaving it: it answers as to a stranger, but that answer is not signed (anyone between
+    // could forge it to make the laptop forget a watcher that keeps watching), so nothing is
+    // forgotten until the journalist says so with --local.
+    let unverified = one.run(&["unenrol", &w.url], "");
+    assert_ne!(code(&unverified), 0);
     assert!(
-        stdout(&left).contains("did not know you any more"),
+        stderr(&unverified).contains("that answer is not signed and could be forged")
+            && stderr(&unverified).contains(&format!("posbon unenrol --local {}", w.url)),
         "{}",
-        stdout(&left)
+        stderr(&unverified)
     );
+    // Still enrolled here: `status` still asks it (and is refused again).
+    let status = one.run(&["status"], "");
+    assert!(
+        stderr(&status).contains(&format!("{} does not know this vault", w.url)),
+        "{}",
+        stderr(&status)
+    );
+    let left = one.run(&["unenrol", "--local", &w.url], "");
+    assert!(left.status.success(), "{}", stderr(&left));
     assert_eq!(code(&one.run(&["checkin"], "")), 2, "enrolled nowhere now");
 
     // Alerts under way: neither the journalist nor the operator ends them quietly.

@@ -16,7 +16,7 @@ use super::text::Tr;
 use super::watchers::switch_error;
 use super::{Flash, Shared};
 use crate::switch::releases::{self, Resent};
-use crate::switch::watchers::Unenrolled;
+use crate::switch::watchers::{LeftLocally, Unenrolled};
 use crate::switch::{SwitchError, watchers};
 
 /// What became of an enrolment: the watcher's fingerprint, and the bundles it lacks.
@@ -136,7 +136,7 @@ pub(super) async fn leave(State(app): State<Shared>, Path(leave): Path<String>) 
     };
     let flash = match outcome {
         Ok(Unenrolled::Forgotten { .. }) => Flash::Notice(t.with("left-watcher", "url", &url)),
-        Ok(Unenrolled::NotKnownThere) => Flash::Notice(t.with("left-not-known", "url", &url)),
+        Ok(Unenrolled::AnsweredAsStranger) => Flash::Error(t.with("leave-unverified", "url", &url)),
         Err(e) => Flash::Error(switch_error(t, &e)),
     };
     let flash = match flash {
@@ -144,6 +144,50 @@ pub(super) async fn leave(State(app): State<Shared>, Path(leave): Path<String>) 
             Flash::Error(format!("{text} {}", t.get("no-watcher-left")))
         }
         other => other,
+    };
+    app.after_post("/switch", Some(flash))
+}
+
+pub(super) async fn confirm_forget(
+    State(app): State<Shared>,
+    Path(leave): Path<String>,
+) -> Response {
+    let Some(Some(link)) = with_vault(&app, move |vault| watcher_named(vault, &leave)).await else {
+        return Redirect::to("/switch").into_response();
+    };
+    let f = Frame::new(&app);
+    html(&ConfirmPage {
+        question: f.t.with("forget-question", "url", &link.url),
+        detail: f.t.get("forget-detail"),
+        action: format!("/watchers/{}/forget", hex::encode(&link.subject)),
+        button: f.t.get("forget-watcher"),
+        back: "/switch".into(),
+        f,
+    })
+}
+
+/// Forgets a watcher here only, as `posbon unenrol --local`: for one that is gone (its server
+/// shut down or seized) or whose operator removed the journalist. It is not asked to forget
+/// anything; its one answer (to a status) only says whether it still watches.
+pub(super) async fn forget(State(app): State<Shared>, Path(leave): Path<String>) -> Response {
+    let t = app.tr();
+    let forgot = with_vault(&app, move |vault| {
+        let link = watcher_named(vault, &leave)?;
+        let outcome = watchers::unenrol_local(vault, &link.url);
+        Some((link.url, outcome))
+    })
+    .await;
+    let Some(Some((url, outcome))) = forgot else {
+        return Redirect::to("/switch").into_response();
+    };
+    let done = t.with("forgot-watcher", "url", &url);
+    let flash = match outcome {
+        Ok(LeftLocally::StillWatching) => Flash::Error(format!(
+            "{done} {}",
+            t.with("forgot-still-watching", "url", &url)
+        )),
+        Ok(LeftLocally::NotKnownThere | LeftLocally::NoAnswer(_)) => Flash::Notice(done),
+        Err(e) => Flash::Error(switch_error(t, &e)),
     };
     app.after_post("/switch", Some(flash))
 }

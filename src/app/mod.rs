@@ -372,6 +372,10 @@ fn router(app: Shared) -> Router {
             "/watchers/{leave}/leave",
             get(enrolment::confirm_leave).post(enrolment::leave),
         )
+        .route(
+            "/watchers/{leave}/forget",
+            get(enrolment::confirm_forget).post(enrolment::forget),
+        )
         .route("/pause", post(watchers::pause))
         .route("/resume", post(watchers::resume))
         .route("/pretend-over", post(watchers::end_pretend))

@@ -137,8 +137,11 @@ pub(super) fn unenrol(vault: &Vault, url: &str) -> Result<()> {
         watchers::Unenrolled::Forgotten { .. } => {
             println!("{}", words::with("unenrolled", &[("url", url)]))
         }
-        watchers::Unenrolled::NotKnownThere => {
-            println!("{}", words::with("unenrol-not-known", &[("url", url)]))
+        watchers::Unenrolled::AnsweredAsStranger => {
+            return Err(anyhow::anyhow!(words::with(
+                "unenrol-unverified",
+                &[("url", url)]
+            )));
         }
     }
     warn_if_none_left(vault)

@@ -131,9 +131,11 @@ impl Left {
 pub enum Unenrolled {
     /// The watcher answered that it forgot the journalist (the name it knew them by).
     Forgotten { name: String },
-    /// The watcher answered as to a stranger: it no longer knew this vault (its operator
-    /// removed the journalist, say). The link is forgotten here all the same.
-    NotKnownThere,
+    /// The watcher answered as to a stranger (its operator removed the journalist, say). That
+    /// answer is not signed, so anyone between could have forged it to make the laptop forget
+    /// a watcher that keeps watching (and alerts and releases when check-ins stop): the link is
+    /// kept. [`unenrol_local`] forgets it, once the journalist knows.
+    AnsweredAsStranger,
 }
 
 /// Leaves the watcher at `url`: asks it to forget the journalist, their phones and their
@@ -148,7 +150,7 @@ pub fn unenrol(vault: &Vault, url: &str) -> Result<Unenrolled, SwitchError> {
         // Answered as a request for a subject it does not know (or a forged signature, which
         // this vault does not make).
         Err(ClientError::Refused { code, .. }) if code == "bad_signature" => {
-            Unenrolled::NotKnownThere
+            return Ok(Unenrolled::AnsweredAsStranger);
         }
         Err(e) => return Err(e.into()),
     };

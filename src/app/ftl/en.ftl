@@ -414,7 +414,7 @@ leave-watcher = Leave this watcher
 leave-question = Leave { $url }?
 leave-detail = The watcher forgets you, your phones and your sealed material, and stops watching: it will alert nobody if you stop checking in. Do this only with a watcher you no longer trust or use.
 left-watcher = Left { $url }: it no longer knows you, your phones or your sealed material.
-left-not-known = { $url } did not know you any more (its operator may have removed you); this vault no longer knows it either.
+leave-unverified = { $url } answered as to a stranger (its operator may have removed you), but that answer is not signed and could be forged: nothing was forgotten. Once its operator confirms they removed you, use “{ forget-watcher }”.
 no-watcher-left = You are enrolled with no watcher now: nobody is alerted if you stop checking in.
 
 # The route to the watchers (as `posbon proxy`).
@@ -432,3 +432,10 @@ proxy-local-dns = socks5:// would look up the watcher's name on this computer, w
 proxy-scheme = Only SOCKS5 proxies that look up names are supported, as socks5h://HOST:PORT, not { $scheme }://.
 proxy-no-port = Give the proxy's port, as in socks5h://127.0.0.1:9050.
 proxy-trailing = A proxy address is socks5h://HOST:PORT with nothing after the port.
+
+# Forgetting a watcher here only (as `posbon unenrol --local`).
+forget-watcher = Forget it here only
+forget-question = Forget { $url } here only?
+forget-detail = For a watcher that is gone (its server shut down or seized) or whose operator removed you. It is NOT told: if it still runs, it keeps watching you and alerts your contacts when you stop checking in with it. Ask its operator to remove you.
+forgot-watcher = { $url } is forgotten here only; it was not told.
+forgot-still-watching = It answered just now and still knows you: it keeps watching and will alert your contacts. Ask its operator to remove you.
