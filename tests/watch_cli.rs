@@ -1063,3 +1063,36 @@ fn a_plan_with_weekday_windows_shows_the_deadline_with_its_weekday_and_the_free_
     );
     assert!(v.ok(&["status"], "").contains(&expected));
 }
+
+/// A proxy the coercer set under the duress passphrase stays the decoy's: the journalist's
+/// next real unlock does not put theirs back (which would tell of a view above), while the
+/// real view keeps its own. (The time zone is kept the same way.)
+#[test]
+fn a_proxy_set_under_duress_stays_the_decoys_after_a_real_unlock() {
+    let (v, _daemon) = enrolled();
+    let duress = v.set_duress("the duress words");
+    v.ok(&["proxy", "set", "socks5h://127.0.0.1:9050"], "");
+    let shown = |pass: Option<&std::path::Path>| match pass {
+        Some(p) => stdout(&v.run_with_pass(p, &["proxy", "show"], "")),
+        None => stdout(&v.run(&["proxy", "show"], "")),
+    };
+    // The decoy follows the real view so far.
+    assert!(
+        shown(Some(&duress)).contains("127.0.0.1:9050"),
+        "{}",
+        shown(Some(&duress))
+    );
+    // The coercer points the decoy elsewhere.
+    let forced = v.run_with_pass(&duress, &["proxy", "set", "socks5h://127.0.0.1:9999"], "");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    // The journalist unlocks for real; the decoy keeps what the coercer set.
+    assert!(shown(None).contains("127.0.0.1:9050"));
+    assert!(
+        shown(Some(&duress)).contains("127.0.0.1:9999"),
+        "{}",
+        shown(Some(&duress))
+    );
+    // A later change by the journalist does not reach over it either.
+    v.ok(&["proxy", "set", "socks5h://127.0.0.1:9150"], "");
+    assert!(shown(Some(&duress)).contains("127.0.0.1:9999"));
+}

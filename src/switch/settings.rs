@@ -33,6 +33,9 @@ const PLAN_GIVEN_TO_DECOY: &str = "plan-given-to-decoy";
 /// Whether a watcher last said it keeps a pretend world for this view's decoy (a watcher
 /// says so to the real key only, so only a view above a coerced one ever sets it).
 const PRETEND_SEEN: &str = "pretend-seen";
+/// The proxy and the time zone this view last gave its decoy, as for the plan.
+const PROXY_GIVEN_TO_DECOY: &str = "proxy-given-to-decoy";
+const TIMEZONE_GIVEN_TO_DECOY: &str = "timezone-given-to-decoy";
 /// The journalist's time zone (an IANA name), set with the plan.
 pub const TIMEZONE: &str = "timezone";
 
@@ -74,11 +77,21 @@ pub fn set_proxy(vault: &Vault, proxy: Option<&SocksProxy>) -> Result<(), Switch
 
 /// Copies this view's proxy (or its having none) into its decoy, when they differ: the decoy
 /// must route its unlock notices and check-ins as this view does, and show the same proxy.
-/// The same work in every view.
+/// The same work in every view. Not over a proxy the decoy set itself (a coercer's change
+/// undone at the journalist's next real unlock would tell of a view above).
 pub(crate) fn sync_proxy_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
     let mine = kept_proxy(vault)?;
-    if vault.decoy_setting::<Option<String>>(PROXY)?.flatten() != mine {
-        vault.set_decoy_setting(PROXY, &mine)?;
+    let theirs = vault.decoy_setting::<Option<String>>(PROXY)?.flatten();
+    // Never recorded (a vault from before this was kept): the decoy follows.
+    let given: Option<Option<String>> = vault.setting(PROXY_GIVEN_TO_DECOY)?;
+    if given.as_ref().is_some_and(|given| *given != theirs) {
+        return Ok(());
+    }
+    if theirs != mine && !vault.set_decoy_setting(PROXY, &mine)? {
+        return Ok(());
+    }
+    if given.as_ref() != Some(&mine) {
+        vault.set_setting(PROXY_GIVEN_TO_DECOY, &mine)?;
     }
     Ok(())
 }
@@ -148,11 +161,20 @@ pub fn set_timezone(vault: &Vault, name: &str) -> Result<(), SwitchError> {
 /// The decoy shows times in the same zone: a decoy reading UTC under a Dushanbe journalist
 /// would be a tell. Like the watcher links, the real view's setting wins at each unlock.
 pub(crate) fn sync_timezone_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
-    let mine: Option<String> = vault.setting(TIMEZONE)?;
-    if let Some(mine) = mine
-        && vault.decoy_setting::<String>(TIMEZONE)?.as_ref() != Some(&mine)
-    {
-        vault.set_decoy_setting(TIMEZONE, &mine)?;
+    let Some(mine) = vault.setting::<String>(TIMEZONE)? else {
+        return Ok(());
+    };
+    let theirs: Option<String> = vault.decoy_setting(TIMEZONE)?;
+    // As for the proxy: not over a zone the decoy set itself; never recorded, it follows.
+    let given: Option<String> = vault.setting(TIMEZONE_GIVEN_TO_DECOY)?;
+    if given.is_some() && theirs.is_some() && theirs != given {
+        return Ok(());
+    }
+    if theirs.as_ref() != Some(&mine) && !vault.set_decoy_setting(TIMEZONE, &mine)? {
+        return Ok(());
+    }
+    if given.as_ref() != Some(&mine) {
+        vault.set_setting(TIMEZONE_GIVEN_TO_DECOY, &mine)?;
     }
     Ok(())
 }
