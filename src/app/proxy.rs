@@ -22,24 +22,38 @@ struct ProxyPage {
     f: Frame,
     /// The proxy kept, as shown (without a user name or password); empty when none.
     proxy: String,
+    /// A proxy is kept but no longer reads as one (requests fail rather than go straight).
+    unusable: bool,
 }
 
 pub(super) async fn page(State(app): State<Shared>) -> Response {
     let t = app.tr();
+    // A kept proxy that no longer reads as one is said so: requests then fail rather than go
+    // straight, and the page must not say they go straight.
     let kept = with_vault(&app, |vault| {
-        settings::kept_proxy(vault).map(|kept| {
-            kept.and_then(|url| SocksProxy::parse(&url).ok())
+        settings::kept_proxy(vault).and_then(|kept| match kept {
+            None => Ok(String::new()),
+            Some(url) => SocksProxy::parse(&url)
                 .map(|proxy| proxy.to_string())
-                .unwrap_or_default()
+                .map_err(crate::switch::SwitchError::ProxyUnusable),
         })
     })
     .await;
     match kept {
         None => Redirect::to("/").into_response(),
-        Some(Err(e)) => app.after_post("/switch", Some(Flash::Error(switch_error(t, &e)))),
+        Some(Err(e)) => {
+            let mut f = Frame::new(&app);
+            f.add_error(switch_error(t, &e));
+            html(&ProxyPage {
+                f,
+                proxy: String::new(),
+                unusable: true,
+            })
+        }
         Some(Ok(proxy)) => html(&ProxyPage {
             f: Frame::new(&app),
             proxy,
+            unusable: false,
         }),
     }
 }

@@ -151,6 +151,7 @@ pub(super) fn switch_error(t: Tr, error: &SwitchError) -> String {
             format!("{text} ({failed}/{total}: {})", client_error(t, first))
         }
         SwitchError::Client(e) => client_error(t, e),
+        SwitchError::ProxyUnusable(_) => t.get("proxy-unusable"),
         SwitchError::Release(refusal) => release_refusal(t, refusal),
         SwitchError::WatchersDisagree { .. } => t.get("error-watchers-disagree"),
         SwitchError::BundlesDiffer => t.get("error-bundles-differ"),

@@ -419,7 +419,7 @@ no-watcher-left = You are enrolled with no watcher now: nobody is alerted if you
 
 # The route to the watchers (as `posbon proxy`).
 proxy-title = Through Tor
-proxy-hint = Through Tor, the local network (an Internet café, your provider) does not see that you talk to the watchers, and a watcher with a .onion address can be reached. Start Tor first (Tor Browser listens at socks5h://127.0.0.1:9150, the Tor service at socks5h://127.0.0.1:9050). Once set, nothing goes to a watcher straight: when Tor is not running, a check-in fails and says so.
+proxy-hint = Through Tor, the local network (an Internet café, your provider) does not see that you talk to the watchers, and a watcher with a .onion address can be reached. Tor must run on this computer (a proxy elsewhere, and the network on the way to it, would see which watcher you ask for): Tor Browser listens at socks5h://127.0.0.1:9150, the Tor service at socks5h://127.0.0.1:9050. Once set, nothing goes to a watcher straight: when Tor is not running, a check-in fails and says so. The phone page is apart: open the watcher’s .onion address in Tor Browser on the phone.
 proxy-none = Requests go to the watchers straight, not through a proxy.
 proxy-now = Every request to a watcher goes through { $proxy }.
 proxy-url = The proxy's address
@@ -439,3 +439,4 @@ forget-question = Forget { $url } here only?
 forget-detail = For a watcher that is gone (its server shut down or seized) or whose operator removed you. It is NOT told: if it still runs, it keeps watching you and alerts your contacts when you stop checking in with it. Ask its operator to remove you.
 forgot-watcher = { $url } is forgotten here only; it was not told.
 forgot-still-watching = It answered just now and still knows you: it keeps watching and will alert your contacts. Ask its operator to remove you.
+proxy-unusable = The proxy kept in the vault is not usable any more: nothing goes to a watcher until it is set again on the page “{ proxy-title }”.
