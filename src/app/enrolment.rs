@@ -104,22 +104,35 @@ fn watcher_named(vault: &crate::vault::Vault, leave: &str) -> Option<crate::swit
         .find(|link| link.subject == subject)
 }
 
-pub(super) async fn confirm_leave(
-    State(app): State<Shared>,
-    Path(leave): Path<String>,
-) -> Response {
+/// The question before leaving a watcher (`how` is "leave") or forgetting it here only
+/// ("forget"): the same page, with that action's words.
+async fn confirm(app: Shared, leave: String, how: &'static str) -> Response {
     let Some(Some(link)) = with_vault(&app, move |vault| watcher_named(vault, &leave)).await else {
         return Redirect::to("/switch").into_response();
     };
     let f = Frame::new(&app);
     html(&ConfirmPage {
-        question: f.t.with("leave-question", "url", &link.url),
-        detail: f.t.get("leave-detail"),
-        action: format!("/watchers/{}/leave", hex::encode(&link.subject)),
-        button: f.t.get("leave-watcher"),
+        question: f.t.with(&format!("{how}-question"), "url", &link.url),
+        detail: f.t.get(&format!("{how}-detail")),
+        action: format!("/watchers/{}/{how}", hex::encode(&link.subject)),
+        button: f.t.get(&format!("{how}-watcher")),
         back: "/switch".into(),
         f,
     })
+}
+
+pub(super) async fn confirm_leave(
+    State(app): State<Shared>,
+    Path(leave): Path<String>,
+) -> Response {
+    confirm(app, leave, "leave").await
+}
+
+pub(super) async fn confirm_forget(
+    State(app): State<Shared>,
+    Path(leave): Path<String>,
+) -> Response {
+    confirm(app, leave, "forget").await
 }
 
 pub(super) async fn leave(State(app): State<Shared>, Path(leave): Path<String>) -> Response {
@@ -146,24 +159,6 @@ pub(super) async fn leave(State(app): State<Shared>, Path(leave): Path<String>) 
         other => other,
     };
     app.after_post("/switch", Some(flash))
-}
-
-pub(super) async fn confirm_forget(
-    State(app): State<Shared>,
-    Path(leave): Path<String>,
-) -> Response {
-    let Some(Some(link)) = with_vault(&app, move |vault| watcher_named(vault, &leave)).await else {
-        return Redirect::to("/switch").into_response();
-    };
-    let f = Frame::new(&app);
-    html(&ConfirmPage {
-        question: f.t.with("forget-question", "url", &link.url),
-        detail: f.t.get("forget-detail"),
-        action: format!("/watchers/{}/forget", hex::encode(&link.subject)),
-        button: f.t.get("forget-watcher"),
-        back: "/switch".into(),
-        f,
-    })
 }
 
 /// Forgets a watcher here only, as `posbon unenrol --local`: for one that is gone (its server
