@@ -82,15 +82,23 @@ pub fn set_proxy(vault: &Vault, proxy: Option<&SocksProxy>) -> Result<(), Switch
 pub(crate) fn sync_proxy_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
     let mine = kept_proxy(vault)?;
     let theirs = vault.decoy_setting::<Option<String>>(PROXY)?.flatten();
-    // Never recorded (a vault from before this was kept): the decoy follows.
-    let given: Option<Option<String>> = vault.setting(PROXY_GIVEN_TO_DECOY)?;
-    if given.as_ref().is_some_and(|given| *given != theirs) {
+    let recorded: Option<Option<String>> = vault.setting(PROXY_GIVEN_TO_DECOY)?;
+    // Never recorded (no proxy yet, or a vault from before this was kept): the decoy has
+    // what it was given if it holds this view's, else nothing was given.
+    let given = match &recorded {
+        Some(given) => given.clone(),
+        None if theirs == mine => mine.clone(),
+        None => None,
+    };
+    if theirs != given {
         return Ok(());
     }
     if theirs != mine && !vault.set_decoy_setting(PROXY, &mine)? {
         return Ok(());
     }
-    if given.as_ref() != Some(&mine) {
+    // Recorded once there is a proxy to give: a vault that never had one keeps the shape of
+    // any other (the examiner compares the views' rows).
+    if (mine.is_some() || recorded.is_some()) && recorded.as_ref() != Some(&mine) {
         vault.set_setting(PROXY_GIVEN_TO_DECOY, &mine)?;
     }
     Ok(())
@@ -165,15 +173,21 @@ pub(crate) fn sync_timezone_to_decoy(vault: &Vault) -> Result<(), SwitchError> {
         return Ok(());
     };
     let theirs: Option<String> = vault.decoy_setting(TIMEZONE)?;
-    // As for the proxy: not over a zone the decoy set itself; never recorded, it follows.
-    let given: Option<String> = vault.setting(TIMEZONE_GIVEN_TO_DECOY)?;
-    if given.is_some() && theirs.is_some() && theirs != given {
+    // As for the proxy: not over a zone the decoy set itself; never recorded, the decoy has
+    // what it was given if it holds this view's.
+    let recorded: Option<String> = vault.setting(TIMEZONE_GIVEN_TO_DECOY)?;
+    let given = match &recorded {
+        Some(given) => Some(given.clone()),
+        None if theirs.as_ref() == Some(&mine) => Some(mine.clone()),
+        None => None,
+    };
+    if theirs.is_some() && theirs != given {
         return Ok(());
     }
     if theirs.as_ref() != Some(&mine) && !vault.set_decoy_setting(TIMEZONE, &mine)? {
         return Ok(());
     }
-    if given.as_ref() != Some(&mine) {
+    if recorded.as_ref() != Some(&mine) {
         vault.set_setting(TIMEZONE_GIVEN_TO_DECOY, &mine)?;
     }
     Ok(())
