@@ -528,13 +528,7 @@ fn an_acknowledgement_is_recorded_once_and_told_to_the_others_of_the_tier() {
 fn contact_test_reports_each_channel_and_sends_a_marked_genuine_test() {
     let v = TestVault::new();
     let hub = Receiver::start();
-    let config = v.path("watcher.toml");
-    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
-    let daemon = Daemon::start_with(
-        &v.path("watcher"),
-        0,
-        &["--config", config.to_str().unwrap()],
-    );
+    let daemon = Daemon::start_reaching_loopback(&v);
     let invite_code = invite(&daemon.data, "Rustam");
     v.ok(&["enrol", &daemon.url, &invite_code], "");
     // Saved in the vault and sent to the watcher.

@@ -620,13 +620,7 @@ fn the_duress_passphrase_opens_the_decoy_on_the_same_pages_and_the_watcher_hears
 fn the_history_shows_the_duress_alarm_only_to_the_real_passphrase_and_it_can_be_taken_back() {
     let v = TestVault::new();
     let hub = Receiver::start();
-    let config = v.path("watcher.toml");
-    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
-    let daemon = Daemon::start_with(
-        &v.path("watcher"),
-        0,
-        &["--config", config.to_str().unwrap()],
-    );
+    let daemon = Daemon::start_reaching_loopback(&v);
     let code = invite(&daemon.data, "Nilufar");
     v.ok(&["enrol", &daemon.url, &code], "");
     let hook = format!("{}/hook", hub.url());
@@ -917,13 +911,7 @@ fn a_lawyer_without_a_vault_verifies_alerts_and_opens_sealed_material_in_the_app
     // The journalist's side: a watcher, a lawyer with a webhook and an age key, a sealed note.
     let journalist = TestVault::new();
     let hub = Receiver::start();
-    let config = journalist.path("watcher.toml");
-    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
-    let daemon = Daemon::start_with(
-        &journalist.path("watcher"),
-        0,
-        &["--config", config.to_str().unwrap()],
-    );
+    let daemon = Daemon::start_reaching_loopback(&journalist);
     let code = invite(&daemon.data, "Rustam");
     journalist.ok(&["enrol", &daemon.url, &code], "");
     let (key, recipient) = age_key(journalist.temp.path(), "lawyer");
@@ -1838,13 +1826,7 @@ fn a_test_alert_is_sent_from_the_contacts_page_and_each_channels_answer_is_shown
     use common::receivers::Receiver;
     let v = TestVault::new();
     let hub = Receiver::start();
-    let config = v.path("watcher.toml");
-    std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
-    let daemon = Daemon::start_with(
-        &v.path("watcher"),
-        0,
-        &["--config", config.to_str().unwrap()],
-    );
+    let daemon = Daemon::start_reaching_loopback(&v);
     v.ok(&["enrol", &daemon.url, &invite(&daemon.data, "Rustam")], "");
     let hook = format!("{}/hook", hub.url());
     v.ok(

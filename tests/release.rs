@@ -824,19 +824,7 @@ fn update_replaces_a_bundle_remove_deletes_it_and_duress_stores_nothing() {
 
 /// Adds `Dilnoza`, a lawyer with the age key `recipient`, in the view `pass` opens.
 fn add_lawyer(v: &TestVault, pass: Option<&Path>, recipient: &str) {
-    let args = [
-        "contact",
-        "add",
-        "Dilnoza",
-        "--lang",
-        "ru",
-        "--tier",
-        "2",
-        "--email",
-        "d@example.org",
-        "--age-recipient",
-        recipient,
-    ];
+    let args = lawyer_args(recipient);
     let out = match pass {
         Some(pass) => v.run_with_pass(pass, &args, ""),
         None => v.run(&args, ""),

@@ -126,22 +126,7 @@ impl TestVault {
     /// Dilnoza, a lawyer (Russian, tier 2, by e-mail) with `recipient` as her key for
     /// sealed material: the contact most tests seal for.
     pub fn add_lawyer(&self, recipient: &str) {
-        self.ok(
-            &[
-                "contact",
-                "add",
-                "Dilnoza",
-                "--lang",
-                "ru",
-                "--tier",
-                "2",
-                "--email",
-                "d@example.org",
-                "--age-recipient",
-                recipient,
-            ],
-            "",
-        );
+        self.ok(&lawyer_args(recipient), "");
     }
 
     pub fn add_draft(&self, title: &str, body: &str) -> String {
@@ -330,4 +315,21 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// `contact add` for Dilnoza, the lawyer most tests seal for (see [`TestVault::add_lawyer`]).
+pub fn lawyer_args(recipient: &str) -> [&str; 11] {
+    [
+        "contact",
+        "add",
+        "Dilnoza",
+        "--lang",
+        "ru",
+        "--tier",
+        "2",
+        "--email",
+        "d@example.org",
+        "--age-recipient",
+        recipient,
+    ]
 }

@@ -27,6 +27,18 @@ impl Daemon {
 
     /// Starts a watcher with extra environment variables (such as the test build's clock
     /// offset file, `posbon::watch::clock::TEST_OFFSET_ENV`), on a free port.
+    /// A watcher in `vault`'s temporary directory (in `watcher`) that may deliver alerts to
+    /// receivers on loopback (`allow_private_addresses`), as the tests' webhooks are.
+    pub fn start_reaching_loopback(vault: &super::TestVault) -> Daemon {
+        let config = vault.path("watcher.toml");
+        std::fs::write(&config, "[delivery]\nallow_private_addresses = true\n").unwrap();
+        Self::start_with(
+            &vault.path("watcher"),
+            0,
+            &["--config", config.to_str().unwrap()],
+        )
+    }
+
     pub fn start_with_env(data: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
         Self::try_start_with(data, free_port(), &[], None, env)
             .unwrap_or_else(|error| panic!("{error}"))
